@@ -1,0 +1,77 @@
+"""Coulisses: the host. Plumbing only; the ticketing vocabulary lives in the plugins.
+
+What a plugin needs from the host is importable from here:
+
+    from coulisses import Manifest, Permission, hookimpl
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import pluggy
+
+__version__ = "0.1.0"
+
+PROJECT = "coulisses"
+hookspec = pluggy.HookspecMarker(PROJECT)
+hookimpl = pluggy.HookimplMarker(PROJECT)
+
+
+@dataclass(frozen=True)
+class Manifest:
+    """What a plugin says about itself (module-level ``MANIFEST`` of the plugin package).
+
+    ``requires_host`` is a PEP 440 specifier checked against the host version;
+    ``depends`` and ``optional_depends`` name other plugins, optionally with a specifier
+    (``"contacts>=0.1"``).
+    """
+
+    name: str
+    version: str
+    label: str
+    depends: tuple[str, ...] | list[str] = ()
+    optional_depends: tuple[str, ...] | list[str] = ()
+    description: str = ""
+    requires_host: str = ""
+
+
+@dataclass(frozen=True)
+class Permission:
+    """A permission a plugin declares (``coulisses_permissions`` hook).
+
+    ``code`` is ``"<plugin>.<action>"``; ``default_roles`` lists the default roles
+    (``administrator`` always gets everything) granted it when it is first seen.
+    """
+
+    code: str
+    label: str
+    default_roles: tuple[str, ...] = field(default_factory=tuple)
+
+
+class CoulissesError(Exception):
+    """Base class of the host's errors that carry a message meant for a person."""
+
+
+class PluginError(CoulissesError):
+    """The plugin set cannot be loaded; the message names the plugin and the cause."""
+
+    def __init__(self, plugin: str, cause: str):
+        self.plugin = plugin
+        self.cause = cause
+        super().__init__(f"plugin '{plugin}': {cause}")
+
+
+class NotFoundError(CoulissesError):
+    """The thing asked for does not exist (HTTP 404)."""
+
+
+class ConflictError(CoulissesError):
+    """The operation contradicts the current state (already cancelled, no seat left…) (HTTP 409)."""
+
+
+class InvalidError(CoulissesError):
+    """The input is wrong; ``fields`` maps field names to messages (HTTP 422, form errors)."""
+
+    def __init__(self, message: str, fields: dict[str, str | list[str]] | None = None):
+        self.fields = fields or {}
+        super().__init__(message)

@@ -1,0 +1,434 @@
+"""The ``coulisses`` command.
+
+``db``, ``plugins``, ``operators``, ``demo`` and ``tasks`` work on the database without building the
+web app, so that a broken plugin can still be listed and disabled. ``run``, ``shell``, ``routes`` and
+the plugins' own commands (``coulisses_cli_commands``) build the app.
+"""
+from __future__ import annotations
+
+import getpass
+import os
+import json
+import secrets
+import sys
+from contextlib import contextmanager
+from pathlib import Path
+
+import click
+from flask.cli import FlaskGroup, with_appcontext
+from sqlalchemy.orm import Session
+
+import coulisses
+from coulisses import CoulissesError, migrations
+from coulisses import db as cdb
+from coulisses import plugins as cplugins
+from coulisses import security, tasks as ctasks
+
+DEMO_ADMIN = "admin"
+
+
+def _by() -> str:
+    try:
+        return f"cli:{getpass.getuser()}"
+    except Exception:  # noqa: BLE001
+        return "cli"
+
+
+def _create_app():
+    from coulisses.web.app import create_app
+
+    try:
+        app = create_app()
+    except CoulissesError as exc:
+        raise click.ClickException(str(exc)) from None
+    for _plugin, commands in cplugins.call_each(app.extensions["coulisses"].pm, "coulisses_cli_commands"):
+        for command in commands:
+            app.cli.add_command(_in_app_context(command))
+    return app
+
+
+def _in_app_context(command: click.Command) -> click.Command:
+    if isinstance(command, click.Group):
+        for name, sub in list(command.commands.items()):
+            command.commands[name] = _in_app_context(sub)
+    elif command.callback is not None and not getattr(command.callback, "_coulisses_ctx", False):
+        command.callback = with_appcontext(command.callback)
+        command.callback._coulisses_ctx = True
+    return command
+
+
+@click.group(cls=FlaskGroup, create_app=_create_app, add_version_option=False, load_dotenv=False,
+             set_debug_flag=False)
+@click.version_option(coulisses.__version__, prog_name="coulisses")
+def main():
+    """Coulisses: the back-office of the box office."""
+
+
+# --------------------------------------------------------------------------- helpers
+
+
+class Context:
+    def __init__(self):
+        from coulisses.web.app import load_config
+
+        try:
+            # The CLI signs nothing: it does not need the secret key the web app needs.
+            self.config = load_config({"SECRET_KEY": os.environ.get("COULISSES_SECRET_KEY") or "unused-by-the-cli"})
+        except CoulissesError as exc:
+            raise click.ClickException(str(exc)) from None
+        url = self.config["DATABASE_URL"]
+        if url.startswith("sqlite:///"):
+            Path(url[len("sqlite:///"):]).parent.mkdir(parents=True, exist_ok=True)
+        self.engine = cdb.make_engine(url)
+        cdb.CURRENCY = self.config["CURRENCY"]
+        self.infos = cplugins.discover()
+
+    def seed(self):
+        return cplugins.parse_plugin_list(self.config["PLUGINS"])
+
+    @contextmanager
+    def session(self):
+        with Session(self.engine) as session:
+            yield session
+
+    def enabled(self, session) -> list[str]:
+        requested = cplugins.requested_plugins(session, self.infos, self.seed())
+        return cplugins.resolve(self.infos, requested)
+
+    def manager(self, order):
+        from coulisses.web.app import CoreHooks
+
+        return cplugins.build_manager(self.infos, order, CoreHooks())
+
+
+def _fail(exc: Exception):
+    raise click.ClickException(str(exc))
+
+
+pass_ctx = click.make_pass_decorator(Context, ensure=True)
+
+
+# --------------------------------------------------------------------------- db
+
+
+@main.group(cls=click.Group)
+def db():
+    """Create and upgrade the database schema."""
+
+
+@db.command("upgrade")
+@pass_ctx
+def db_upgrade(ctx: Context):
+    """Upgrade the host and every enabled plugin to the newest schema."""
+    try:
+        with ctx.session() as session:
+            order = ctx.enabled(session)
+        with ctx.engine.begin() as conn:
+            migrations.upgrade(conn, ctx.infos, order)
+        with ctx.session() as session:
+            if not cplugins.stored_states(session):
+                cplugins.record_enabled(session, ctx.infos, order, _by())
+            pm = ctx.manager(order)
+            declared = security.collect_permissions(cplugins.call_each(pm, "coulisses_permissions"))
+            new = security.sync_roles_and_permissions(session, declared)
+            session.commit()
+    except CoulissesError as exc:
+        _fail(exc)
+    click.echo(f"Database upgraded: core, {', '.join(order) or '(no plugin)'}"
+               + (f"; {len(new)} new permission(s)" if new else ""))
+
+
+@db.command("current")
+@pass_ctx
+def db_current(ctx: Context):
+    """Show the schema revision of the host and each plugin."""
+    with ctx.engine.connect() as conn:
+        current = migrations.current_heads(conn)
+        heads = migrations.branch_heads(conn, ctx.infos)
+    for branch, head in sorted(heads.items()):
+        state = "up to date" if head in current else "behind or not installed"
+        click.echo(f"{branch:20} {head:14} {state}")
+
+
+@db.command("revision")
+@click.argument("plugin")
+@click.option("-m", "--message", required=True)
+@pass_ctx
+def db_revision(ctx: Context, plugin, message):
+    """(Plugin authors) autogenerate a migration for PLUGIN from its models."""
+    with ctx.engine.begin() as conn:
+        migrations.revision(conn, ctx.infos, plugin, message)
+
+
+# --------------------------------------------------------------------------- plugins
+
+
+@main.group(cls=click.Group)
+def plugins():
+    """List, enable and disable plugins."""
+
+
+def _plugin_rows(ctx: Context):
+    with ctx.session() as session:
+        states = cplugins.stored_states(session) or {}
+        try:
+            enabled = set(ctx.enabled(session)) if not states else {n for n, r in states.items() if r.state == "enabled"}
+        except CoulissesError:
+            enabled = {n for n, r in states.items() if r.state == "enabled"}
+    rows = []
+    for name, info in ctx.infos.items():
+        row = states.get(name)
+        rows.append({
+            "name": name,
+            "version": info.version,
+            "state": "error" if info.error else ("enabled" if name in enabled else "disabled"),
+            "depends": [d for d, _ in info.depends],
+            "optional_depends": [d for d, _ in info.optional_depends],
+            "description": (info.manifest.description if info.manifest else "") or "",
+            "error": info.error,
+            "changed_at": row.changed_at.isoformat() if row else None,
+            "changed_by": row.changed_by if row else None,
+        })
+    return rows
+
+
+@plugins.command("list")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
+@pass_ctx
+def plugins_list(ctx: Context, as_json):
+    """The installed plugins: name, version, state, dependencies, description."""
+    rows = _plugin_rows(ctx)
+    if as_json:
+        click.echo(json.dumps(rows, indent=2))
+        return
+    headers = ("NAME", "VERSION", "STATE", "DEPENDS", "DESCRIPTION")
+    table = [(r["name"], r["version"], r["state"], ",".join(r["depends"]) or "-",
+              r["error"] if r["error"] else r["description"]) for r in rows]
+    widths = [max(len(str(x)) for x in col) for col in zip(headers, *table)]
+    widths[-1] = min(widths[-1], 70)
+    for line in (headers, *table):
+        click.echo("  ".join(str(v)[:w].ljust(w) for v, w in zip(line, widths)).rstrip())
+
+
+@plugins.command("enable")
+@click.argument("name")
+@click.option("--no-upgrade", is_flag=True, help="Do not upgrade the database schema now.")
+@pass_ctx
+def plugins_enable(ctx: Context, name, no_upgrade):
+    """Enable NAME and what it depends on, and create their tables."""
+    try:
+        with ctx.session() as session:
+            states = cplugins.stored_states(session)
+            if states is None:
+                raise CoulissesError("the database is not initialised: run `coulisses db upgrade` first")
+            if not states:  # the seed becomes the recorded set
+                cplugins.record_enabled(session, ctx.infos, ctx.enabled(session), _by())
+            changed = cplugins.record_enabled(session, ctx.infos, [name], _by())
+            order = ctx.enabled(session)
+            ctx.manager(order)  # refuse now rather than at the next start
+            session.commit()
+        if not no_upgrade:
+            with ctx.engine.begin() as conn:
+                migrations.upgrade(conn, ctx.infos, order)
+            with ctx.session() as session:
+                pm = ctx.manager(order)
+                security.sync_roles_and_permissions(
+                    session, security.collect_permissions(cplugins.call_each(pm, "coulisses_permissions")))
+                session.commit()
+    except CoulissesError as exc:
+        _fail(exc)
+    if changed:
+        click.echo(f"Enabled: {', '.join(changed)}. Restart the server to use it.")
+    else:
+        click.echo(f"{name} is already enabled.")
+
+
+@plugins.command("disable")
+@click.argument("name")
+@pass_ctx
+def plugins_disable(ctx: Context, name):
+    """Disable NAME (refused while an enabled plugin depends on it). Its data is kept."""
+    try:
+        with ctx.session() as session:
+            if cplugins.stored_states(session) is None:
+                raise CoulissesError("the database is not initialised: run `coulisses db upgrade` first")
+            if not cplugins.stored_states(session):
+                cplugins.record_enabled(session, ctx.infos, ctx.enabled(session), _by())
+            cplugins.record_disabled(session, ctx.infos, name, _by())
+            session.commit()
+    except CoulissesError as exc:
+        _fail(exc)
+    click.echo(f"Disabled: {name} (its data is kept; enable it again to find it back). Restart the server.")
+
+
+# --------------------------------------------------------------------------- operators
+
+
+@main.group(cls=click.Group)
+def operators():
+    """Create operators, set passwords, issue API tokens."""
+
+
+def _password_option(f):
+    return click.option("--password", prompt=True, hide_input=True, confirmation_prompt=True,
+                        help="Prompted for when not given.")(f)
+
+
+@operators.command("create")
+@click.argument("login")
+@click.option("--full-name", default="")
+@click.option("--role", "roles", multiple=True, default=["operator"], show_default=True,
+              help="administrator, supervisor, operator, readonly (repeatable)")
+@_password_option
+@pass_ctx
+def operators_create(ctx: Context, login, full_name, roles, password):
+    """Create the operator LOGIN."""
+    try:
+        with ctx.session() as session:
+            op = security.create_operator(session, login, password, full_name, list(roles))
+            session.commit()
+            click.echo(f"Operator {op.login} created with role(s) {', '.join(roles)}.")
+    except CoulissesError as exc:
+        _fail(exc)
+
+
+@operators.command("set-password")
+@click.argument("login")
+@_password_option
+@pass_ctx
+def operators_set_password(ctx: Context, login, password):
+    """Set the password of LOGIN."""
+    try:
+        with ctx.session() as session:
+            security.set_password(session, login, password)
+            session.commit()
+    except CoulissesError as exc:
+        _fail(exc)
+    click.echo(f"Password of {login} changed.")
+
+
+@operators.command("token")
+@click.argument("login")
+@click.option("--label", default="", help="What the token is for.")
+@pass_ctx
+def operators_token(ctx: Context, login, label):
+    """Issue an API token for LOGIN (shown once)."""
+    with ctx.session() as session:
+        op = security.get_operator(session, login)
+        if op is None:
+            _fail(CoulissesError(f"no operator with login '{login}'"))
+        token = security.issue_token(session, op, label)
+        session.commit()
+    click.echo(token)
+
+
+@operators.command("list")
+@pass_ctx
+def operators_list(ctx: Context):
+    """The operators and their roles."""
+    from sqlalchemy import select
+
+    with ctx.session() as session:
+        for op in session.scalars(select(security.Operator).order_by(security.Operator.login)):
+            state = "active" if op.active else "inactive"
+            click.echo(f"{op.login:20} {state:8} {','.join(r.code for r in op.roles):30} {op.full_name}")
+
+
+# --------------------------------------------------------------------------- demo
+
+
+@main.group(cls=click.Group)
+def demo():
+    """Demo data and the demo administrator."""
+
+
+@demo.command("load")
+@click.option("--size", type=click.Choice(["small", "normal", "large"]), default="normal", show_default=True)
+@pass_ctx
+def demo_load(ctx: Context, size):
+    """Load the demo data of the enabled plugins that have not loaded theirs yet."""
+    from coulisses.demo import load_demo
+
+    with ctx.session() as session:
+        try:
+            pm = ctx.manager(ctx.enabled(session))
+        except CoulissesError as exc:
+            _fail(exc)
+        done = load_demo(session, pm, size, echo=click.echo)
+    click.echo(f"Demo data loaded: {', '.join(done)}." if done else "Demo data: nothing new to load.")
+
+
+@demo.command("admin")
+@pass_ctx
+def demo_admin(ctx: Context):
+    """Create the demo administrator (once) and print its login and password."""
+    path = Path(ctx.config["INSTANCE_PATH"]) / "demo-admin-password"
+    with ctx.session() as session:
+        op = security.get_operator(session, DEMO_ADMIN)
+        if op is None:
+            password = secrets.token_urlsafe(9)
+            security.create_operator(session, DEMO_ADMIN, password, "Administrateur de démonstration",
+                                     [security.ADMINISTRATOR])
+            session.commit()
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(password)
+            path.chmod(0o600)
+        elif path.exists():
+            password = path.read_text().strip()
+        else:
+            password = "(changed: set it with `coulisses operators set-password admin`)"
+    click.echo(f"Demo administrator — login: {DEMO_ADMIN}  password: {password}")
+
+
+# --------------------------------------------------------------------------- tasks
+
+
+@main.group("tasks", cls=click.Group)
+def tasks_group():
+    """Periodic tasks of the plugins (run `coulisses tasks run --due` from cron, hourly)."""
+
+
+def _tasks(ctx: Context, session):
+    pm = ctx.manager(ctx.enabled(session))
+    found = {}
+    for _plugin, items in cplugins.call_each(pm, "coulisses_periodic_tasks"):
+        for task in items:
+            found[task.name] = task
+    return found
+
+
+@tasks_group.command("list")
+@pass_ctx
+def tasks_list(ctx: Context):
+    """The periodic tasks, their schedule and last run."""
+    with ctx.session() as session:
+        for name, task in sorted(_tasks(ctx, session).items()):
+            last = ctasks.last_run(session, task)
+            click.echo(f"{name:40} {task.schedule:8} {last.isoformat() if last else 'never'}")
+
+
+@tasks_group.command("run")
+@click.argument("names", nargs=-1)
+@click.option("--due", is_flag=True, help="Run every task whose schedule says it is due.")
+@pass_ctx
+def tasks_run(ctx: Context, names, due):
+    """Run the named tasks (or the due ones)."""
+    with ctx.session() as session:
+        found = _tasks(ctx, session)
+        unknown = set(names) - set(found)
+        if unknown:
+            _fail(CoulissesError("unknown task(s): " + ", ".join(sorted(unknown))))
+        selected = [found[n] for n in names] or ([t for t in found.values() if ctasks.is_due(session, t)] if due else [])
+        if not selected:
+            click.echo("Nothing to run.")
+        for task in selected:
+            result = ctasks.run(session, task)
+            click.echo(f"{task.name}: {result if result is not None else 'done'}")
+
+
+def run() -> None:  # pragma: no cover - console entry point alias
+    main(prog_name="coulisses")
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

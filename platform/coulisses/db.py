@@ -1,0 +1,381 @@
+"""The data layer every plugin builds on.
+
+- ``Base``: the declarative base, with a naming convention and each table tagged with the plugin
+  that declares it (``__table__.info["plugin"]``, ``"core"`` for the host);
+- ``Money``: ``Decimal`` in Python, integer minor units in the database; floats refused;
+- ``UTCDateTime``: aware UTC datetimes on both SQLite and PostgreSQL;
+- ``AuditMixin``: created/updated at and by, filled from the current actor;
+- ``lock_rows`` / ``begin_write``: row locking that really locks on PostgreSQL (``FOR UPDATE``) and
+  SQLite (the database write lock, taken before the first read of the transaction);
+- ``next_number``: gapless sequences for the numbers people read.
+"""
+from __future__ import annotations
+
+import contextlib
+import contextvars
+import sys
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from decimal import ROUND_HALF_EVEN, Decimal, InvalidOperation
+from typing import Any
+
+from babel.numbers import get_currency_precision
+from sqlalchemy import (
+    BigInteger,
+    DateTime,
+    ForeignKey,
+    Integer,
+    MetaData,
+    String,
+    create_engine,
+    event,
+    select,
+    text,
+    update,
+)
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import DeclarativeBase, Mapped, Session, declared_attr, mapped_column
+from sqlalchemy.types import TypeDecorator
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+def plugin_of_module(module_name: str) -> str:
+    """The plugin a module belongs to: the nearest package above it that has a ``MANIFEST``.
+
+    The host's own modules belong to ``"core"``.
+    """
+    if module_name == "coulisses" or module_name.startswith("coulisses."):
+        return "core"
+    parts = module_name.split(".")
+    for i in range(len(parts), 0, -1):
+        mod = sys.modules.get(".".join(parts[:i]))
+        manifest = getattr(mod, "MANIFEST", None)
+        if manifest is not None:
+            return manifest.name
+    # Not inside a plugin package (a test's throwaway model): tag with its top package.
+    return parts[1] if parts[0] == "plugins" and len(parts) > 1 else parts[0]
+
+
+class Base(DeclarativeBase):
+    metadata = metadata
+
+    def __init_subclass__(cls, **kw: Any) -> None:
+        super().__init_subclass__(**kw)
+        table = cls.__dict__.get("__table__")
+        if table is not None and "plugin" not in table.info:
+            table.info["plugin"] = getattr(cls, "__plugin__", None) or plugin_of_module(cls.__module__)
+
+
+def tables_of(plugins: set[str] | list[str]) -> list:
+    """The tables declared by the given plugins (``"core"`` for the host), in dependency order."""
+    wanted = set(plugins)
+    return [t for t in metadata.sorted_tables if t.info.get("plugin") in wanted]
+
+
+# --------------------------------------------------------------------------- time
+
+
+def utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+class UTCDateTime(TypeDecorator):
+    """Aware datetimes, stored in UTC (naive UTC on SQLite, timestamptz on PostgreSQL)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value, dialect):
+        if value is None:
+            return None
+        if not isinstance(value, datetime):
+            raise TypeError(f"UTCDateTime needs a datetime, got {type(value).__name__}")
+        if value.tzinfo is None:
+            raise ValueError("UTCDateTime refuses a naive datetime: give it a time zone")
+        value = value.astimezone(timezone.utc)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value, dialect):
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            return value.replace(tzinfo=timezone.utc)
+        return value.astimezone(timezone.utc)
+
+
+# --------------------------------------------------------------------------- money
+
+CURRENCY = "EUR"
+
+
+def currency_exponent(currency: str | None = None) -> int:
+    return get_currency_precision(currency or CURRENCY)
+
+
+def to_money(value: Any, currency: str | None = None) -> Decimal:
+    """Parse an amount exactly: ``Decimal``, ``int`` or a decimal string; floats refused.
+
+    More decimal places than the currency has is an error, never a silent rounding.
+    """
+    if isinstance(value, bool) or isinstance(value, float):
+        raise TypeError("money must be a Decimal, an int or a decimal string, never a float")
+    if isinstance(value, int):
+        value = Decimal(value)
+    elif isinstance(value, str):
+        try:
+            value = Decimal(value.strip())
+        except InvalidOperation:
+            raise ValueError(f"not an amount: {value!r}") from None
+    elif not isinstance(value, Decimal):
+        raise TypeError(f"money must be a Decimal, got {type(value).__name__}")
+    if not value.is_finite():
+        raise ValueError(f"not an amount: {value}")
+    exp = currency_exponent(currency)
+    quantum = Decimal(1).scaleb(-exp)
+    q = value.quantize(quantum, rounding=ROUND_HALF_EVEN)
+    if q != value:
+        raise ValueError(f"{value} has more than {exp} decimal places")
+    return q
+
+
+class Money(TypeDecorator):
+    """A money amount: ``Decimal`` in Python, integer minor units (cents) in the database."""
+
+    impl = BigInteger
+    cache_ok = True
+
+    def process_bind_param(self, value, dialect):
+        if value is None:
+            return None
+        amount = to_money(value)
+        return int(amount.scaleb(currency_exponent()))
+
+    def process_result_value(self, value, dialect):
+        if value is None:
+            return None
+        exp = currency_exponent()
+        return Decimal(int(value)).scaleb(-exp).quantize(Decimal(1).scaleb(-exp))
+
+    def coerce_compared_value(self, op, value):
+        return self
+
+
+# --------------------------------------------------------------------------- actor & audit
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who acts: the operator (id and login) and, for sales operations, the point of sale."""
+
+    operator_id: int | None = None
+    login: str | None = None
+    point_of_sale_id: int | None = None
+
+
+_actor: contextvars.ContextVar[Actor] = contextvars.ContextVar("coulisses_actor", default=Actor())
+
+
+def current_actor() -> Actor:
+    return _actor.get()
+
+
+@contextlib.contextmanager
+def acting_as(actor: Actor):
+    """Run a block as ``actor`` (CLI commands, tests, background tasks)."""
+    token = _actor.set(actor)
+    try:
+        yield actor
+    finally:
+        _actor.reset(token)
+
+
+def set_actor(actor: Actor) -> contextvars.Token:
+    return _actor.set(actor)
+
+
+class AuditMixin:
+    """Created/updated at and by, set automatically at flush from the current actor."""
+
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, nullable=False)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, nullable=False)
+
+    @declared_attr
+    def created_by_id(cls) -> Mapped[int | None]:
+        return mapped_column(Integer, ForeignKey("core_operator.id", ondelete="SET NULL"), nullable=True)
+
+    @declared_attr
+    def updated_by_id(cls) -> Mapped[int | None]:
+        return mapped_column(Integer, ForeignKey("core_operator.id", ondelete="SET NULL"), nullable=True)
+
+
+@event.listens_for(Session, "before_flush")
+def _fill_audit(session: Session, flush_context, instances) -> None:
+    actor = current_actor()
+    now = utcnow()
+    for obj in session.new:
+        if isinstance(obj, AuditMixin):
+            obj.created_at = obj.created_at or now
+            obj.updated_at = now
+            if obj.created_by_id is None:
+                obj.created_by_id = actor.operator_id
+            if obj.updated_by_id is None:
+                obj.updated_by_id = actor.operator_id
+    for obj in session.dirty:
+        if isinstance(obj, AuditMixin) and session.is_modified(obj, include_collections=False):
+            obj.updated_at = now
+            obj.updated_by_id = actor.operator_id
+
+
+# --------------------------------------------------------------------------- engines
+
+
+def make_engine(url: str, **kwargs: Any) -> Engine:
+    """An engine configured the Coulisses way (SQLite: WAL, foreign keys, busy timeout)."""
+    engine = create_engine(url, **kwargs)
+    configure_engine(engine)
+    return engine
+
+
+def configure_engine(engine: Engine) -> None:
+    if engine.dialect.name != "sqlite":
+        return
+    if getattr(engine, "_coulisses_configured", False):
+        return
+    engine._coulisses_configured = True
+
+    @event.listens_for(engine, "connect")
+    def _sqlite_pragmas(dbapi_conn, record):
+        cur = dbapi_conn.cursor()
+        cur.execute("PRAGMA foreign_keys=ON")
+        cur.execute("PRAGMA busy_timeout=30000")
+        if engine.url.database not in (None, "", ":memory:"):
+            cur.execute("PRAGMA journal_mode=WAL")
+            cur.execute("PRAGMA synchronous=NORMAL")
+        cur.close()
+
+
+# --------------------------------------------------------------------------- locking
+
+
+class _WriteLock(Base):
+    """One row that SQLite transactions write to in order to take the database write lock."""
+
+    __tablename__ = "core_write_lock"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+
+
+def begin_write(session: Session) -> None:
+    """Make the session's transaction a write transaction now, before it reads anything.
+
+    On SQLite this takes the database write lock (waiting for it, up to the busy timeout), so the
+    reads that follow see the latest committed data and nobody else can write until commit. On
+    PostgreSQL it does nothing: use ``lock_rows`` to lock the rows the operation depends on.
+    Call it first thing in a money operation.
+    """
+    if session.get_bind().dialect.name == "sqlite":
+        session.execute(update(_WriteLock).where(_WriteLock.id == 0).values(id=0))
+
+
+def lock_rows(session: Session, stmt):
+    """Execute ``stmt`` (a ``select``) with the rows it reads locked until the transaction ends.
+
+    PostgreSQL: ``SELECT … FOR UPDATE``. SQLite: the database write lock (``begin_write``) is taken
+    first. Returns the ``Result``.
+    """
+    if session.get_bind().dialect.name == "sqlite":
+        begin_write(session)
+        return session.execute(stmt)
+    return session.execute(stmt.with_for_update())
+
+
+# --------------------------------------------------------------------------- gapless numbering
+
+
+class Sequence(Base):
+    """Gapless counters for user-visible numbers (contact, order, operation, invoice…)."""
+
+    __tablename__ = "core_sequence"
+    name: Mapped[str] = mapped_column(String(80), primary_key=True)
+    next_value: Mapped[int] = mapped_column(BigInteger, nullable=False)
+
+
+def ensure_sequence(session: Session, name: str, start: int = 1) -> None:
+    """Create the counter ``name`` if it does not exist (starting at ``start``)."""
+    if session.get(Sequence, name) is None:
+        dialect = session.get_bind().dialect.name
+        if dialect == "postgresql":
+            from sqlalchemy.dialects.postgresql import insert
+        else:
+            from sqlalchemy.dialects.sqlite import insert
+        session.execute(insert(Sequence).values(name=name, next_value=start).on_conflict_do_nothing())
+
+
+def next_number(session: Session, name: str, start: int = 1) -> int:
+    """Take the next number of counter ``name``, gapless and never reused.
+
+    The counter row stays locked until the caller's transaction ends: if it rolls back, the number
+    is given back; if it commits, nobody else can have it.
+    """
+    begin_write(session)
+    stmt = (
+        update(Sequence)
+        .where(Sequence.name == name)
+        .values(next_value=Sequence.next_value + 1)
+        .returning(Sequence.next_value)
+    )
+    value = session.execute(stmt).scalar()
+    if value is None:
+        ensure_sequence(session, name, start)
+        value = session.execute(stmt).scalar()
+    return int(value) - 1
+
+
+def peek_number(session: Session, name: str) -> int | None:
+    """The number the counter will give next (for display only)."""
+    return session.execute(select(Sequence.next_value).where(Sequence.name == name)).scalar()
+
+
+def set_sequence_floor(session: Session, name: str, floor: int) -> None:
+    """Make sure the counter will not give a number below ``floor`` (after importing numbered data)."""
+    ensure_sequence(session, name, floor)
+    session.execute(
+        update(Sequence).where(Sequence.name == name, Sequence.next_value < floor).values(next_value=floor)
+    )
+
+
+def ping(session: Session) -> bool:
+    session.execute(text("SELECT 1"))
+    return True
+
+
+# --------------------------------------------------------------------------- settings
+
+
+class Setting(Base):
+    """Small key/value facts about the deployment (``demo.loaded``…)."""
+
+    __tablename__ = "core_setting"
+    key: Mapped[str] = mapped_column(String(120), primary_key=True)
+    value: Mapped[str] = mapped_column(String(2000), default="")
+
+
+def get_setting(session: Session, key: str, default: str | None = None) -> str | None:
+    row = session.get(Setting, key)
+    return row.value if row is not None else default
+
+
+def set_setting(session: Session, key: str, value: str) -> None:
+    row = session.get(Setting, key)
+    if row is None:
+        session.add(Setting(key=key, value=value))
+    else:
+        row.value = value

@@ -1,0 +1,101 @@
+"""The host's hooks. Every plugin may implement any of them (``@coulisses.hookimpl``).
+
+The host calls them itself; each docstring says when, with what, and what it expects back.
+They are documented for integrators in ``docs/hooks.md`` (a test keeps the two in step).
+"""
+from __future__ import annotations
+
+from coulisses import hookspec
+
+
+@hookspec
+def coulisses_config_defaults():
+    """Called once while the app is built, before anything reads the configuration.
+
+    Return a dict of configuration defaults for this plugin (keys prefixed with the plugin's name in
+    upper case, e.g. ``{"CONTACTS_INACTIVITY_MONTHS": 36}``). Environment variables
+    ``COULISSES_<KEY>`` and the configuration passed to ``create_app`` override them.
+    """
+
+
+@hookspec
+def coulisses_permissions():
+    """Called at startup and by ``coulisses db upgrade``.
+
+    Return a list of ``coulisses.Permission``: every permission the plugin's screens, actions and
+    endpoints check. A permission seen for the first time is granted to the default roles it names
+    (the administrator role always has every permission). Two plugins declaring the same code is a
+    startup error.
+    """
+
+
+@hookspec
+def coulisses_admin_views(admin):
+    """Called once while the app is built, after the database and the security are set up.
+
+    ``admin`` is the ``flask_admin.Admin`` instance. Return a list of *new* Flask-Admin view
+    instances (subclasses of ``coulisses.web.admin.ModelView`` / ``BaseView``); views without a
+    ``category`` are put in the menu of the plugin (its label).
+    """
+
+
+@hookspec
+def coulisses_blueprints():
+    """Called once while the app is built. Return a list of Flask blueprints to register (pages
+    outside the admin, static files). Their views must check a permission (``coulisses.web.auth``).
+    """
+
+
+@hookspec
+def coulisses_api_routes(api):
+    """Called once while the app is built, before the ``/api/v1`` blueprint is registered.
+
+    ``api`` is the ``coulisses.web.rest.Api``: declare endpoints with ``@api.route(...)``; each names
+    its permission and its marshmallow schemas, and appears in ``/api/v1/openapi.json``.
+    Return nothing.
+    """
+
+
+@hookspec
+def coulisses_cli_commands():
+    """Called when the ``coulisses`` command builds its command list.
+
+    Return a list of ``click`` commands or groups; they run inside an application context, with the
+    session at ``coulisses.web.extensions.db.session``.
+    """
+
+
+@hookspec
+def coulisses_demo_data(session, size):
+    """Called by ``coulisses demo load`` (and ``make run`` on a new database), plugins in load order
+    (dependencies first), each in its own transaction, which the host commits.
+
+    ``size`` is ``"small"`` (tests), ``"normal"`` (make run) or ``"large"``. Create the plugin's demo
+    records in ``session``; return nothing. Must not run twice on the same database: the host records
+    that demo data was loaded.
+    """
+
+
+@hookspec
+def coulisses_periodic_tasks():
+    """Called by ``coulisses tasks list|run`` (run it from cron or a systemd timer).
+
+    Return a list of ``coulisses.tasks.Task`` (name, schedule ``"hourly"`` / ``"nightly"``, a function
+    taking a ``Session``).
+    """
+
+
+@hookspec
+def coulisses_template_context():
+    """Called for every rendered template. Return a dict of values to expose to Jinja templates
+    (merged over the plugins; keys should be prefixed with the plugin name).
+    """
+
+
+@hookspec
+def coulisses_startup(app):
+    """Called once at the end of ``create_app``, plugins in load order, with the built Flask app.
+
+    Use it for what needs the whole app (registering Jinja filters, checking configuration).
+    Raising refuses the start; the message is shown with the plugin's name.
+    """

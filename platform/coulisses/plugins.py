@@ -1,0 +1,379 @@
+"""Plugin discovery, manifests, the dependency graph, the enabled set, the plugin manager.
+
+Rules (DESIGN.md): enabling a plugin enables what it depends on; disabling one is refused while an
+enabled plugin depends on it; disabling keeps the data. A missing dependency, a cycle, an
+incompatible version, a plugin that fails to import or a hook implementation that matches no hook:
+the host refuses to start with one message naming the plugin and the cause.
+"""
+from __future__ import annotations
+
+import difflib
+import importlib
+import importlib.metadata
+import importlib.util
+import re
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any, Iterable
+
+import pluggy
+from packaging.specifiers import InvalidSpecifier, SpecifierSet
+from packaging.version import InvalidVersion, Version
+from sqlalchemy import String, inspect, select
+from sqlalchemy.orm import Mapped, Session, mapped_column
+
+import coulisses
+from coulisses import Manifest, PluginError, hookspecs
+from coulisses.db import Base, UTCDateTime, utcnow
+
+ENTRY_POINT_GROUP = "coulisses.plugins"
+NAME_RE = re.compile(r"^[a-z][a-z0-9_]*$")
+DEP_RE = re.compile(r"^\s*([a-z][a-z0-9_]*)\s*(.*)$")
+
+# Plugins registered by code rather than by entry point (tests' throwaway plugins).
+_registered: dict[str, Any] = {}
+
+
+def register(plugin: Any) -> None:
+    """Make ``plugin`` (a module, class or object with a ``MANIFEST``) discoverable, as if installed."""
+    _registered[plugin.MANIFEST.name] = plugin
+
+
+def unregister(name: str) -> None:
+    _registered.pop(name, None)
+
+
+@dataclass
+class PluginInfo:
+    name: str
+    manifest: Manifest | None
+    module: Any = None
+    error: str | None = None
+    distribution: str | None = None
+    source: str = "entry point"
+    depends: list[tuple[str, SpecifierSet]] = field(default_factory=list)
+    optional_depends: list[tuple[str, SpecifierSet]] = field(default_factory=list)
+
+    @property
+    def version(self) -> str:
+        return self.manifest.version if self.manifest else "?"
+
+    @property
+    def label(self) -> str:
+        return str(self.manifest.label) if self.manifest else self.name
+
+    @property
+    def root(self) -> Path | None:
+        """The folder of the plugin's package (its templates, static files and migrations)."""
+        path = getattr(self.module, "__file__", None)
+        return Path(path).parent if path else None
+
+    @property
+    def migrations_dir(self) -> Path | None:
+        root = self.root
+        if root is not None and (root / "migrations").is_dir():
+            return root / "migrations"
+        return None
+
+
+def _parse_deps(owner: str, deps: Iterable[str]) -> list[tuple[str, SpecifierSet]]:
+    parsed = []
+    for dep in deps:
+        m = DEP_RE.match(dep)
+        if not m:
+            raise PluginError(owner, f"bad dependency {dep!r} in its manifest")
+        try:
+            parsed.append((m.group(1), SpecifierSet(m.group(2).strip())))
+        except InvalidSpecifier:
+            raise PluginError(owner, f"bad version specifier in dependency {dep!r}") from None
+    return parsed
+
+
+def _inspect(name: str, module: Any, source: str, distribution: str | None = None) -> PluginInfo:
+    manifest = getattr(module, "MANIFEST", None)
+    info = PluginInfo(name=name, manifest=manifest, module=module, source=source, distribution=distribution)
+    if not isinstance(manifest, Manifest):
+        info.error = "has no MANIFEST (a coulisses.Manifest at the top of its package)"
+        return info
+    if manifest.name != name:
+        info.error = f"its entry point is named '{name}' but its MANIFEST says '{manifest.name}'"
+        return info
+    if not NAME_RE.match(name):
+        info.error = "its name must be lower-case letters, digits and underscores"
+        return info
+    try:
+        Version(manifest.version)
+        info.depends = _parse_deps(name, manifest.depends)
+        info.optional_depends = _parse_deps(name, manifest.optional_depends)
+    except InvalidVersion:
+        info.error = f"its version {manifest.version!r} is not a valid version"
+    except PluginError as exc:
+        info.error = exc.cause
+    if info.error is None and hasattr(module, "__path__"):
+        # The plugin's tables must be known (migrations, schema creation) even before it is loaded.
+        try:
+            if importlib.util.find_spec(f"{module.__name__}.models") is not None:
+                importlib.import_module(f"{module.__name__}.models")
+        except Exception as exc:  # noqa: BLE001
+            info.error = f"failed to import its models ({type(exc).__name__}: {exc})"
+    return info
+
+
+def discover() -> dict[str, PluginInfo]:
+    """Every installed plugin (entry points of group ``coulisses.plugins``) and registered one.
+
+    A plugin that fails to import is returned with its ``error`` set; it only stops the host if it
+    is enabled.
+    """
+    found: dict[str, PluginInfo] = {}
+    for ep in importlib.metadata.entry_points(group=ENTRY_POINT_GROUP):
+        dist = ep.dist.name if ep.dist else None
+        if ep.name in found:
+            prev = found[ep.name]
+            if prev.distribution != dist:
+                found[ep.name] = PluginInfo(
+                    ep.name, None, error=f"installed twice (by {prev.distribution} and {dist})"
+                )
+            continue
+        try:
+            module = ep.load()
+        except Exception as exc:  # noqa: BLE001 - any import failure is reported, by name
+            found[ep.name] = PluginInfo(
+                ep.name, None, error=f"failed to import ({type(exc).__name__}: {exc})", distribution=dist
+            )
+            continue
+        found[ep.name] = _inspect(ep.name, module, "entry point", dist)
+    for name, plugin in _registered.items():
+        found[name] = _inspect(name, plugin, "registered")
+    return dict(sorted(found.items()))
+
+
+# --------------------------------------------------------------------------- the graph
+
+
+def resolve(infos: dict[str, PluginInfo], requested: Iterable[str]) -> list[str]:
+    """The plugins to load for ``requested``: with their dependencies, checked, in load order.
+
+    Load order: by dependency depth (a plugin after everything it depends on, optional dependencies
+    included when they are loaded), then by name. Raises ``PluginError`` naming the plugin at fault.
+    """
+    wanted: set[str] = set()
+    stack = list(dict.fromkeys(requested))
+    host_version = Version(coulisses.__version__)
+    while stack:
+        name = stack.pop()
+        if name in wanted:
+            continue
+        info = infos.get(name)
+        if info is None:
+            raise PluginError(name, "is not installed (no entry point in group coulisses.plugins)")
+        if info.error:
+            raise PluginError(name, info.error)
+        spec = info.manifest.requires_host
+        if spec and host_version not in SpecifierSet(spec):
+            raise PluginError(name, f"needs the host {spec}, this host is {host_version}")
+        wanted.add(name)
+        for dep, spec in info.depends:
+            dep_info = infos.get(dep)
+            if dep_info is None:
+                raise PluginError(name, f"depends on '{dep}', which is not installed")
+            if dep_info.error:
+                raise PluginError(dep, dep_info.error)
+            if spec and Version(dep_info.version) not in spec:
+                raise PluginError(name, f"needs {dep}{spec}, but {dep} {dep_info.version} is installed")
+            stack.append(dep)
+    for name in wanted:  # optional dependencies that are loaded must be compatible
+        for dep, spec in infos[name].optional_depends:
+            if dep in wanted and spec and Version(infos[dep].version) not in spec:
+                raise PluginError(name, f"needs {dep}{spec}, but {dep} {infos[dep].version} is installed")
+
+    def edges(name: str) -> list[str]:
+        info = infos[name]
+        return [d for d, _ in info.depends] + [d for d, _ in info.optional_depends if d in wanted]
+
+    depth: dict[str, int] = {}
+    visiting: list[str] = []
+
+    def visit(name: str) -> int:
+        if name in depth:
+            return depth[name]
+        if name in visiting:
+            cycle = visiting[visiting.index(name):] + [name]
+            raise PluginError(cycle[0], "dependency cycle: " + " -> ".join(cycle))
+        visiting.append(name)
+        d = 1 + max((visit(dep) for dep in edges(name)), default=-1)
+        visiting.pop()
+        depth[name] = d
+        return d
+
+    for name in sorted(wanted):
+        visit(name)
+    return sorted(wanted, key=lambda n: (depth[n], n))
+
+
+def dependants(infos: dict[str, PluginInfo], name: str, among: Iterable[str]) -> list[str]:
+    """The plugins among ``among`` that depend (not optionally) on ``name``."""
+    return sorted(
+        other for other in among
+        if other != name and infos.get(other) and any(d == name for d, _ in infos[other].depends)
+    )
+
+
+def all_hook_names(pm: pluggy.PluginManager) -> list[str]:
+    return sorted(n for n in pm.hook.__dict__ if not n.startswith("_") and getattr(pm.hook, n).has_spec())
+
+
+def build_manager(infos: dict[str, PluginInfo], order: list[str], core: Any = None) -> pluggy.PluginManager:
+    """A pluggy manager with the host's hooks, the loaded plugins' hooks and their implementations.
+
+    ``core`` is the host's own hook implementations, registered first under the name ``core``.
+    """
+    pm = pluggy.PluginManager(coulisses.PROJECT)
+    pm.add_hookspecs(hookspecs)
+    if core is not None:
+        pm.register(core, name="core")
+    for name in order:
+        module = infos[name].module
+        spec_module = getattr(module, "hookspecs", None)
+        if spec_module is None and hasattr(module, "__path__"):
+            if importlib.util.find_spec(f"{module.__name__}.hookspecs") is not None:
+                spec_module = importlib.import_module(f"{module.__name__}.hookspecs")
+        if spec_module is not None:
+            pm.add_hookspecs(spec_module)
+    for name in order:
+        try:
+            pm.register(infos[name].module, name=name)
+        except pluggy.PluginValidationError as exc:
+            raise PluginError(name, f"a hook implementation does not match its specification: {exc}") from None
+    known = all_hook_names(pm)
+    for hook_name in list(pm.hook.__dict__):
+        if hook_name.startswith("_"):
+            continue
+        caller = getattr(pm.hook, hook_name)
+        if caller.has_spec():
+            continue
+        for impl in caller.get_hookimpls():
+            if impl.optionalhook:
+                continue
+            close = difflib.get_close_matches(hook_name, known, n=1)
+            hint = f" (did you mean '{close[0]}'?)" if close else ""
+            raise PluginError(
+                impl.plugin_name, f"hook implementation '{hook_name}' matches no hook specification{hint}"
+            )
+    pm.check_pending()
+    return pm
+
+
+build_manager_with_core = build_manager
+
+
+def ordered_impls(pm: pluggy.PluginManager, hook_name: str) -> list:
+    """The implementations of a hook in load order (pluggy's own call order is the reverse)."""
+    caller = getattr(pm.hook, hook_name)
+    order = {name: i for i, (name, _) in enumerate(pm.list_name_plugin())}
+    return sorted(caller.get_hookimpls(), key=lambda impl: order.get(impl.plugin_name, 0))
+
+
+def call_each(pm: pluggy.PluginManager, hook_name: str, **kwargs: Any) -> list[tuple[str, Any]]:
+    """Call a hook plugin by plugin, in load order, returning ``(plugin_name, result)`` pairs.
+
+    For hooks whose results the host must attribute to a plugin (menus, permissions, registries).
+    """
+    results = []
+    for impl in ordered_impls(pm, hook_name):
+        args = {k: v for k, v in kwargs.items() if k in impl.argnames}
+        result = impl.function(**args)
+        if result is not None:
+            results.append((impl.plugin_name, result))
+    return results
+
+
+def call_each_safely(pm: pluggy.PluginManager, hook_name: str, **kwargs: Any) -> list[tuple[str, Any]]:
+    """Like ``call_each``, but an exception becomes a ``PluginError`` naming the plugin."""
+    results = []
+    for impl in ordered_impls(pm, hook_name):
+        args = {k: v for k, v in kwargs.items() if k in impl.argnames}
+        try:
+            result = impl.function(**args)
+        except PluginError:
+            raise
+        except Exception as exc:  # noqa: BLE001
+            raise PluginError(impl.plugin_name, f"{hook_name} failed: {type(exc).__name__}: {exc}") from exc
+        if result is not None:
+            results.append((impl.plugin_name, result))
+    return results
+
+
+# --------------------------------------------------------------------------- the enabled set
+
+
+class PluginState(Base):
+    """Which plugins an organisation uses: one row per plugin ever enabled."""
+
+    __tablename__ = "core_plugin"
+    name: Mapped[str] = mapped_column(String(80), primary_key=True)
+    version: Mapped[str] = mapped_column(String(40))
+    state: Mapped[str] = mapped_column(String(20))  # enabled | disabled
+    changed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    changed_by: Mapped[str] = mapped_column(String(120), default="")
+
+
+def parse_plugin_list(value: str | Iterable[str] | None) -> list[str] | None:
+    if value is None:
+        return None
+    if isinstance(value, str):
+        value = value.split(",")
+    names = [v.strip() for v in value if v and v.strip()]
+    return names
+
+
+def stored_states(session: Session) -> dict[str, PluginState] | None:
+    """The recorded plugin states, or None when the database has no plugin table yet."""
+    if not inspect(session.get_bind()).has_table(PluginState.__tablename__):
+        return None
+    return {row.name: row for row in session.scalars(select(PluginState))}
+
+
+def requested_plugins(session: Session | None, infos: dict[str, PluginInfo], seed: list[str] | None) -> list[str]:
+    """The plugins the organisation has enabled: from the database, or the seed the first time.
+
+    The seed is ``COULISSES_PLUGINS``; without it, every installed built-in plugin.
+    """
+    states = stored_states(session) if session is not None else None
+    if states:
+        return [name for name, row in states.items() if row.state == "enabled"]
+    if seed is not None:
+        return seed
+    return [name for name, info in infos.items() if info.source == "entry point" and not info.error]
+
+
+def record_enabled(session: Session, infos: dict[str, PluginInfo], names: Iterable[str], by: str) -> list[str]:
+    """Record ``names`` (and their dependencies) as enabled; returns the ones whose state changed."""
+    states = stored_states(session) or {}
+    current = [n for n, row in states.items() if row.state == "enabled"]
+    order = resolve(infos, list(current) + list(names))
+    changed = []
+    for name in order:
+        row = states.get(name)
+        if row is None:
+            row = PluginState(name=name)
+            session.add(row)
+        if row.state != "enabled" or row.version != infos[name].version:
+            if row.state != "enabled":
+                changed.append(name)
+            row.state, row.version, row.changed_at, row.changed_by = "enabled", infos[name].version, utcnow(), by
+    return changed
+
+
+def record_disabled(session: Session, infos: dict[str, PluginInfo], name: str, by: str) -> None:
+    """Record ``name`` as disabled; refused while an enabled plugin depends on it. Keeps the data."""
+    states = stored_states(session) or {}
+    row = states.get(name)
+    if row is None or row.state != "enabled":
+        raise PluginError(name, "is not enabled")
+    enabled = [n for n, r in states.items() if r.state == "enabled"]
+    users = dependants(infos, name, enabled)
+    if users:
+        raise PluginError(name, "cannot be disabled: " + ", ".join(f"'{u}'" for u in users) + " depend(s) on it")
+    row.state, row.changed_at, row.changed_by = "disabled", utcnow(), by

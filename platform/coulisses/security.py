@@ -1,0 +1,292 @@
+"""Operators, roles, permissions, passwords and API tokens. No Flask here: the web layer uses it.
+
+Permissions are declared by plugins (``coulisses_permissions``); the default roles are
+administrator (everything), supervisor, box-office operator and read-only. A permission seen for the
+first time is granted to the default roles it names; after that, roles are the organisation's to edit.
+"""
+from __future__ import annotations
+
+import hashlib
+import secrets
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import Boolean, Column, ForeignKey, Integer, String, Table, select
+from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from coulisses import CoulissesError, Permission
+from coulisses.db import Base, UTCDateTime, utcnow
+
+ADMINISTRATOR = "administrator"
+DEFAULT_ROLES = {
+    ADMINISTRATOR: "Administrateur",
+    "supervisor": "Superviseur",
+    "operator": "Opérateur de billetterie",
+    "readonly": "Lecture seule",
+}
+MIN_PASSWORD_LENGTH = 10
+TOKEN_PREFIX = "cou_"
+
+operator_role = Table(
+    "core_operator_role",
+    Base.metadata,
+    Column("operator_id", ForeignKey("core_operator.id", ondelete="CASCADE"), primary_key=True),
+    Column("role_id", ForeignKey("core_role.id", ondelete="CASCADE"), primary_key=True),
+    info={"plugin": "core"},
+)
+
+
+class SecurityError(CoulissesError):
+    pass
+
+
+class Role(Base):
+    __tablename__ = "core_role"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(60), unique=True)
+    name: Mapped[str] = mapped_column(String(120))
+    builtin: Mapped[bool] = mapped_column(Boolean, default=False)
+    permissions: Mapped[list["RolePermission"]] = relationship(
+        back_populates="role", cascade="all, delete-orphan", lazy="selectin"
+    )
+
+    @property
+    def permission_codes(self) -> set[str]:
+        return {p.permission for p in self.permissions}
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class RolePermission(Base):
+    __tablename__ = "core_role_permission"
+    role_id: Mapped[int] = mapped_column(ForeignKey("core_role.id", ondelete="CASCADE"), primary_key=True)
+    permission: Mapped[str] = mapped_column(String(120), primary_key=True)
+    role: Mapped[Role] = relationship(back_populates="permissions")
+
+
+class KnownPermission(Base):
+    """Every permission ever declared, so that a new one is granted to its default roles once."""
+
+    __tablename__ = "core_permission"
+    code: Mapped[str] = mapped_column(String(120), primary_key=True)
+    plugin: Mapped[str] = mapped_column(String(80))
+    label: Mapped[str] = mapped_column(String(200))
+    first_seen_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class Operator(Base):
+    """A person who works in the back-office (not a customer: customers have internet accounts)."""
+
+    __tablename__ = "core_operator"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    login: Mapped[str] = mapped_column(String(80), unique=True)
+    full_name: Mapped[str] = mapped_column(String(200), default="")
+    password_hash: Mapped[str] = mapped_column(String(255), default="")
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    locale: Mapped[str | None] = mapped_column(String(10), nullable=True)
+    last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    roles: Mapped[list[Role]] = relationship(secondary=operator_role, lazy="selectin")
+
+    def __str__(self) -> str:
+        return self.login
+
+    @property
+    def is_administrator(self) -> bool:
+        return any(r.code == ADMINISTRATOR for r in self.roles)
+
+    @property
+    def permissions(self) -> set[str]:
+        codes: set[str] = set()
+        for role in self.roles:
+            codes |= role.permission_codes
+        return codes
+
+    def has_permission(self, code: str | None) -> bool:
+        if not self.active:
+            return False
+        if code is None or self.is_administrator:
+            return True
+        return code in self.permissions
+
+    # Flask-Login protocol
+    @property
+    def is_authenticated(self) -> bool:
+        return True
+
+    @property
+    def is_anonymous(self) -> bool:
+        return False
+
+    @property
+    def is_active(self) -> bool:
+        return self.active
+
+    def get_id(self) -> str:
+        return str(self.id)
+
+
+class ApiToken(Base):
+    """A bearer token of an operator for the REST API; only its SHA-256 is stored."""
+
+    __tablename__ = "core_api_token"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    operator_id: Mapped[int] = mapped_column(ForeignKey("core_operator.id", ondelete="CASCADE"), index=True)
+    label: Mapped[str] = mapped_column(String(120), default="")
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    hint: Mapped[str] = mapped_column(String(12))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    operator: Mapped[Operator] = relationship(lazy="joined")
+
+
+# --------------------------------------------------------------------------- passwords & operators
+
+
+def hash_password(password: str) -> str:
+    return generate_password_hash(password, method="scrypt")
+
+
+def check_password_strength(password: str) -> None:
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise SecurityError(f"the password must have at least {MIN_PASSWORD_LENGTH} characters")
+
+
+def get_operator(session: Session, login: str) -> Operator | None:
+    return session.scalar(select(Operator).where(Operator.login == login))
+
+
+def roles_by_code(session: Session, codes: list[str]) -> list[Role]:
+    roles = list(session.scalars(select(Role).where(Role.code.in_(codes))))
+    missing = set(codes) - {r.code for r in roles}
+    if missing:
+        raise SecurityError("unknown role(s): " + ", ".join(sorted(missing)))
+    return roles
+
+
+def create_operator(
+    session: Session, login: str, password: str, full_name: str = "", roles: list[str] = ()
+) -> Operator:
+    login = login.strip()
+    if not login:
+        raise SecurityError("the login is required")
+    if get_operator(session, login) is not None:
+        raise SecurityError(f"an operator with login '{login}' already exists")
+    check_password_strength(password)
+    op = Operator(login=login, full_name=full_name, password_hash=hash_password(password),
+                  roles=roles_by_code(session, list(roles)))
+    session.add(op)
+    session.flush()
+    return op
+
+
+def set_password(session: Session, login: str, password: str) -> Operator:
+    op = get_operator(session, login)
+    if op is None:
+        raise SecurityError(f"no operator with login '{login}'")
+    check_password_strength(password)
+    op.password_hash = hash_password(password)
+    return op
+
+
+def authenticate(session: Session, login: str, password: str) -> Operator | None:
+    """The active operator with this login and password, with its last login updated; else None."""
+    op = get_operator(session, (login or "").strip())
+    if op is None or not op.active or not op.password_hash:
+        # Same work whether or not the login exists, so timing does not tell logins apart.
+        check_password_hash(_DUMMY_HASH, password or "")
+        return None
+    if not check_password_hash(op.password_hash, password or ""):
+        return None
+    op.last_login_at = utcnow()
+    return op
+
+
+_DUMMY_HASH = hash_password("not-a-real-password")
+
+
+# --------------------------------------------------------------------------- tokens
+
+
+def _token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def issue_token(session: Session, operator: Operator, label: str = "") -> str:
+    """Create an API token for ``operator``; returns the token itself, shown once and never stored."""
+    token = TOKEN_PREFIX + secrets.token_urlsafe(32)
+    session.add(ApiToken(operator=operator, label=label, token_hash=_token_hash(token), hint=token[:10]))
+    session.flush()
+    return token
+
+
+def operator_for_token(session: Session, token: str) -> Operator | None:
+    row = session.scalar(select(ApiToken).where(ApiToken.token_hash == _token_hash(token or "")))
+    if row is None or row.revoked_at is not None or not row.operator.active:
+        return None
+    row.last_used_at = utcnow()
+    return row.operator
+
+
+def revoke_tokens(session: Session, operator: Operator) -> int:
+    rows = session.scalars(select(ApiToken).where(ApiToken.operator_id == operator.id, ApiToken.revoked_at.is_(None)))
+    n = 0
+    for row in rows:
+        row.revoked_at = utcnow()
+        n += 1
+    return n
+
+
+# --------------------------------------------------------------------------- permissions & roles
+
+
+@dataclass(frozen=True)
+class DeclaredPermission:
+    plugin: str
+    permission: Permission
+
+
+def collect_permissions(pairs: list[tuple[str, list[Permission]]]) -> dict[str, DeclaredPermission]:
+    """Merge the plugins' declarations; the same code declared twice is an error naming both."""
+    from coulisses import PluginError
+
+    merged: dict[str, DeclaredPermission] = {}
+    for plugin, perms in pairs:
+        for perm in perms:
+            if perm.code in merged and merged[perm.code].plugin != plugin:
+                raise PluginError(plugin, f"permission '{perm.code}' is already declared by '{merged[perm.code].plugin}'")
+            unknown = set(perm.default_roles) - set(DEFAULT_ROLES)
+            if unknown:
+                raise PluginError(plugin, f"permission '{perm.code}' names unknown default role(s) {sorted(unknown)}")
+            merged[perm.code] = DeclaredPermission(plugin, perm)
+    return merged
+
+
+def sync_roles_and_permissions(session: Session, declared: dict[str, DeclaredPermission]) -> list[str]:
+    """Create the default roles; grant each newly seen permission to its default roles.
+
+    Returns the codes seen for the first time. Permissions the organisation removed from a role
+    afterwards stay removed.
+    """
+    roles = {r.code: r for r in session.scalars(select(Role))}
+    for code, name in DEFAULT_ROLES.items():
+        if code not in roles:
+            roles[code] = Role(code=code, name=name, builtin=True)
+            session.add(roles[code])
+    session.flush()
+    known = set(session.scalars(select(KnownPermission.code)))
+    new = []
+    for code, decl in sorted(declared.items()):
+        if code in known:
+            continue
+        new.append(code)
+        session.add(KnownPermission(code=code, plugin=decl.plugin, label=str(decl.permission.label)))
+        for role_code in set(decl.permission.default_roles) | {ADMINISTRATOR}:
+            role = roles[role_code]
+            if code not in role.permission_codes:
+                role.permissions.append(RolePermission(permission=code))
+    session.flush()
+    return new

@@ -1,0 +1,230 @@
+"""Flask-Admin base views that apply the permissions, CSRF and audit rules, and the host's screens.
+
+A plugin gets a correct CRUD screen with a few lines::
+
+    ModelView(Venue, permission="sales.catalogue.view", permission_edit="sales.catalogue.manage",
+              endpoint="sales_venue", name="Lieux", category="Catalogue")
+
+Every request is checked: a view needs a logged-in operator holding ``permission``; creating,
+editing, deleting and bulk actions also need ``permission_edit``. CSRF is enforced app-wide (every
+form carries the token). Audit columns are read-only and filled from the logged-in operator.
+"""
+from __future__ import annotations
+
+from flask import abort, flash, redirect, request, url_for
+from flask_admin import AdminIndexView, BaseView, expose
+from flask_admin.actions import action
+from flask_admin.contrib.sqla import ModelView as _SqlaModelView
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+from sqlalchemy import select
+from wtforms import PasswordField, SelectMultipleField
+from wtforms.validators import Optional
+
+from coulisses import security
+from coulisses.db import AuditMixin
+from coulisses.web.extensions import db
+
+AUDIT_COLUMNS = ("created_at", "updated_at", "created_by_id", "updated_by_id", "created_by", "updated_by")
+EDIT_ENDPOINTS = {"create_view", "edit_view", "delete_view", "action_view", "ajax_update", "import_view"}
+
+
+class SecuredView:
+    """Mixin: login required, then ``permission``; anonymous users are sent to the login page."""
+
+    permission: str | None = None
+
+    def is_accessible(self) -> bool:
+        return current_user.is_authenticated and current_user.has_permission(self.permission)
+
+    def inaccessible_callback(self, name, **kwargs):
+        if not current_user.is_authenticated:
+            return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
+        abort(403)
+
+    def is_visible(self) -> bool:
+        return self.is_accessible()
+
+
+class CoulissesBaseView(SecuredView, BaseView):
+    """A work screen (Jinja template), with its permission: ``MyView(permission="x.y", name=..., endpoint=...)``."""
+
+    def __init__(self, *args, permission: str | None = None, **kwargs):
+        if permission is not None:
+            self.permission = permission
+        super().__init__(*args, **kwargs)
+
+
+class ModelView(SecuredView, _SqlaModelView):
+    """Generated CRUD for a model, with read (``permission``) and write (``permission_edit``) checks."""
+
+    permission_edit: str | None = None
+    page_size = 50
+    can_view_details = True
+    can_export = True
+    export_types = ["csv"]
+
+    def __init__(self, model, *, permission: str | None = None, permission_edit: str | None = None,
+                 name=None, category=None, endpoint=None, **kwargs):
+        if permission is not None:
+            self.permission = permission
+        if permission_edit is not None:
+            self.permission_edit = permission_edit
+        if self.permission is None:
+            raise ValueError(f"ModelView for {model.__name__} needs a permission")
+        if issubclass(model, AuditMixin):
+            excluded = tuple(self.form_excluded_columns or ())
+            self.form_excluded_columns = excluded + tuple(c for c in AUDIT_COLUMNS if c not in excluded)
+        super().__init__(model, db, name=name, category=category, endpoint=endpoint, **kwargs)
+
+    def can_write(self) -> bool:
+        return current_user.is_authenticated and current_user.has_permission(self.permission_edit or self.permission)
+
+    def _handle_view(self, name, **kwargs):
+        response = super()._handle_view(name, **kwargs)
+        if response is not None:
+            return response
+        if name in EDIT_ENDPOINTS and not self.can_write():
+            abort(403)
+        return None
+
+    # Flask-Admin reads these attributes when rendering buttons; tie them to the write permission.
+    def _flag(name):  # noqa: N805 - helper building properties
+        def getter(self):
+            return self.__dict__.get(name, getattr(type(self), name + "_default", True)) and self.can_write()
+
+        def setter(self, value):
+            self.__dict__[name] = value
+
+        return property(getter, setter)
+
+    can_create = _flag("can_create")
+    can_edit = _flag("can_edit")
+    can_delete = _flag("can_delete")
+    del _flag
+
+
+class HomeView(SecuredView, AdminIndexView):
+    """The landing page: who is logged in, the enabled plugins."""
+
+    permission = None
+
+    @expose("/")
+    def index(self):
+        from flask import current_app
+
+        state = current_app.extensions["coulisses"]
+        return self.render("coulisses/home.html", plugins=state.plugin_rows())
+
+
+class PluginsView(CoulissesBaseView):
+    """The installed plugins, their versions, dependencies and state."""
+
+    permission = "core.plugins.view"
+
+    @expose("/")
+    def index(self):
+        from flask import current_app
+
+        state = current_app.extensions["coulisses"]
+        return self.render("coulisses/plugins.html", plugins=state.plugin_rows())
+
+
+class OperatorView(ModelView):
+    column_list = ("login", "full_name", "active", "roles", "last_login_at")
+    column_searchable_list = ("login", "full_name")
+    column_filters = ("active",)
+    column_labels = {"login": _l("Login"), "full_name": _l("Full name"), "active": _l("Active"),
+                     "roles": _l("Roles"), "last_login_at": _l("Last login")}
+    form_columns = ("login", "full_name", "active", "locale", "roles")
+    form_extra_fields = {"new_password": PasswordField(_l("New password"), validators=[Optional()])}
+    column_details_exclude_list = ("password_hash",)
+    column_export_exclude_list = ("password_hash",)
+    can_delete = False
+
+    def on_model_change(self, form, model, is_created):
+        password = form.new_password.data
+        if password:
+            security.check_password_strength(password)
+            model.password_hash = security.hash_password(password)
+        elif is_created:
+            raise ValueError(str(_l("A new operator needs a password.")))
+
+    def handle_view_exception(self, exc):
+        if isinstance(exc, security.SecurityError):
+            flash(str(exc), "error")
+            return True
+        return super().handle_view_exception(exc)
+
+    @action("deactivate", _l("Deactivate"), _l("Deactivate the selected operators and revoke their tokens?"))
+    def action_deactivate(self, ids):
+        for op in db.session.scalars(select(security.Operator).where(security.Operator.id.in_([int(i) for i in ids]))):
+            if op.id == current_user.id:
+                flash(_l("You cannot deactivate yourself."), "error")
+                continue
+            op.active = False
+            security.revoke_tokens(db.session, op)
+        db.session.commit()
+
+
+class RoleView(ModelView):
+    column_list = ("code", "name", "builtin")
+    form_columns = ("code", "name")
+    form_extra_fields = {"permission_codes": SelectMultipleField(_l("Permissions"), choices=[], validate_choice=True)}
+    can_delete = True
+
+    def _refresh_choices(self, form):
+        rows = db.session.scalars(select(security.KnownPermission).order_by(security.KnownPermission.code))
+        form.permission_codes.choices = [(r.code, f"{r.code} — {r.label}") for r in rows]
+        return form
+
+    def create_form(self, obj=None):
+        return self._refresh_choices(super().create_form(obj))
+
+    def edit_form(self, obj=None):
+        form = self._refresh_choices(super().edit_form(obj))
+        if request.method == "GET" and obj is not None:
+            form.permission_codes.data = sorted(obj.permission_codes)
+        return form
+
+    def on_model_change(self, form, model, is_created):
+        wanted = set(form.permission_codes.data or [])
+        model.permissions = [p for p in model.permissions if p.permission in wanted]
+        for code in sorted(wanted - model.permission_codes):
+            model.permissions.append(security.RolePermission(permission=code))
+
+    def delete_model(self, model):
+        if model.builtin:
+            flash(_l("A default role cannot be deleted."), "error")
+            return False
+        return super().delete_model(model)
+
+
+class ApiTokenView(ModelView):
+    column_list = ("operator", "label", "hint", "created_at", "last_used_at", "revoked_at")
+    column_labels = {"hint": _l("Starts with")}
+    can_create = False
+    can_edit = False
+    can_delete = False
+    can_export = False
+
+    @action("revoke", _l("Revoke"), _l("Revoke the selected tokens?"))
+    def action_revoke(self, ids):
+        from coulisses.db import utcnow
+
+        for tok in db.session.scalars(select(security.ApiToken).where(security.ApiToken.id.in_([int(i) for i in ids]))):
+            tok.revoked_at = tok.revoked_at or utcnow()
+        db.session.commit()
+
+
+def core_admin_views():
+    admin_menu = str(_l("Administration"))
+    return [
+        PluginsView(name=_l("Plugins"), endpoint="core_plugins", category=admin_menu),
+        OperatorView(security.Operator, permission="core.operators.manage", name=_l("Operators"),
+                     endpoint="core_operator", category=admin_menu),
+        RoleView(security.Role, permission="core.operators.manage", name=_l("Roles"), endpoint="core_role",
+                 category=admin_menu),
+        ApiTokenView(security.ApiToken, permission="core.operators.manage", name=_l("API tokens"),
+                     endpoint="core_api_token", category=admin_menu),
+    ]

@@ -1,0 +1,313 @@
+"""The app factory: configuration, database, plugins, security, admin, REST, i18n."""
+from __future__ import annotations
+
+import os
+import secrets
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pluggy
+from babel.dates import format_datetime
+from babel.numbers import format_currency
+from flask import Flask, jsonify, redirect, request, url_for
+from flask_admin import Admin
+from flask_admin.theme import Bootstrap4Theme
+from flask_login import current_user
+from sqlalchemy import inspect
+from sqlalchemy.exc import IntegrityError
+
+import coulisses
+from coulisses import CoulissesError, PluginError, Permission, hookimpl
+from coulisses import db as cdb
+from coulisses import plugins as cplugins
+from coulisses import security
+from coulisses.web import auth
+from coulisses.web.extensions import babel, csrf, db, login_manager
+from coulisses.web.rest import Api
+
+LANGUAGES = ("fr", "en", "es")
+ENVIRONMENTS = ("production", "development", "testing")
+
+
+class ConfigError(CoulissesError):
+    pass
+
+
+# --------------------------------------------------------------------------- configuration
+
+
+def load_config(overrides: dict[str, Any] | None = None) -> dict[str, Any]:
+    """The host's configuration: defaults, then ``COULISSES_*`` environment variables, then overrides."""
+    env = os.environ
+    cfg: dict[str, Any] = {
+        "ENV": env.get("COULISSES_ENV", "production"),
+        "INSTANCE_PATH": env.get("COULISSES_INSTANCE_PATH", str(Path.cwd() / "instance")),
+        "DATABASE_URL": env.get("COULISSES_DATABASE_URL"),
+        "SECRET_KEY": env.get("COULISSES_SECRET_KEY"),
+        "PLUGINS": env.get("COULISSES_PLUGINS"),
+        "LOCALE": env.get("COULISSES_LOCALE", "fr"),
+        "TIMEZONE": env.get("COULISSES_TIMEZONE", "Europe/Paris"),
+        "CURRENCY": env.get("COULISSES_CURRENCY", "EUR"),
+    }
+    cfg.update(overrides or {})
+    if cfg["ENV"] not in ENVIRONMENTS:
+        raise ConfigError(f"COULISSES_ENV must be one of {', '.join(ENVIRONMENTS)}, not {cfg['ENV']!r}")
+    cfg["INSTANCE_PATH"] = str(Path(cfg["INSTANCE_PATH"]).resolve())
+    if not cfg["DATABASE_URL"]:
+        cfg["DATABASE_URL"] = "sqlite:///" + str(Path(cfg["INSTANCE_PATH"]) / "coulisses.db")
+    if not cfg.get("SECRET_KEY"):
+        if cfg["ENV"] == "production":
+            raise ConfigError(
+                "COULISSES_SECRET_KEY is not set: the app refuses to start in production without a secret "
+                "key (generate one with: python -c 'import secrets; print(secrets.token_hex(32))'), "
+                "or set COULISSES_ENV=development on a development machine."
+            )
+        cfg["SECRET_KEY"] = _development_secret(cfg)
+    return cfg
+
+
+def _development_secret(cfg: dict) -> str:
+    if cfg["ENV"] == "testing":
+        return "testing-secret-key"
+    path = Path(cfg["INSTANCE_PATH"]) / "secret_key"
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(secrets.token_hex(32))
+        path.chmod(0o600)
+    return path.read_text().strip()
+
+
+def _coerce(value: str, default: Any) -> Any:
+    if isinstance(default, bool):
+        return value.strip().lower() in ("1", "true", "yes", "on")
+    if isinstance(default, int):
+        return int(value)
+    return value
+
+
+# --------------------------------------------------------------------------- the host as a plugin
+
+
+class CoreHooks:
+    """The host's own contributions, registered under the name ``core`` before every plugin."""
+
+    @hookimpl
+    def coulisses_permissions(self):
+        return [
+            Permission("core.plugins.view", "Voir les plugins", ("supervisor",)),
+            Permission("core.operators.manage", "Gérer les opérateurs, rôles et jetons d'API"),
+            Permission("core.api.docs", "Lire la documentation de l'API", ("supervisor", "operator", "readonly")),
+        ]
+
+    @hookimpl
+    def coulisses_admin_views(self, admin):
+        from coulisses.web.admin import core_admin_views
+
+        return core_admin_views()
+
+
+@dataclass
+class CoulissesState:
+    """What the app knows of its plugins: ``app.extensions["coulisses"]``."""
+
+    infos: dict[str, cplugins.PluginInfo]
+    order: list[str]
+    pm: pluggy.PluginManager
+    api: Api
+    permissions: dict[str, security.DeclaredPermission]
+    admin: Admin | None = None
+
+    def is_enabled(self, name: str) -> bool:
+        return name in self.order
+
+    def plugin_rows(self) -> list[dict]:
+        rows = []
+        for name, info in self.infos.items():
+            rows.append({
+                "name": name,
+                "label": info.label,
+                "version": info.version,
+                "state": "enabled" if name in self.order else ("error" if info.error else "disabled"),
+                "depends": [d for d, _ in info.depends],
+                "optional_depends": [d for d, _ in info.optional_depends],
+                "description": info.manifest.description if info.manifest else (info.error or ""),
+                "error": info.error,
+            })
+        return rows
+
+
+def state() -> CoulissesState:
+    from flask import current_app
+
+    return current_app.extensions["coulisses"]
+
+
+# --------------------------------------------------------------------------- the factory
+
+
+def create_app(config: dict[str, Any] | None = None) -> Flask:
+    """Build the Flask app. ``config`` overrides the environment (keys without the COULISSES_ prefix).
+
+    Raises ``ConfigError`` or ``PluginError`` with a message meant for the person starting it.
+    """
+    cfg = load_config(config)
+    cdb.CURRENCY = cfg["CURRENCY"]
+    here = Path(__file__).resolve().parent.parent
+    app = Flask("coulisses", instance_path=cfg["INSTANCE_PATH"], template_folder=str(here / "templates"),
+                static_folder=str(here / "static"), static_url_path="/static")
+    app.config.update(cfg)
+    app.config["TESTING"] = cfg["ENV"] == "testing"
+    app.config["DEBUG"] = cfg["ENV"] == "development" and app.config.get("DEBUG", False)
+    app.config.setdefault("SESSION_COOKIE_HTTPONLY", True)
+    app.config.setdefault("SESSION_COOKIE_SAMESITE", "Lax")
+    app.config["SESSION_COOKIE_SECURE"] = cfg.get("SESSION_COOKIE_SECURE", cfg["ENV"] == "production" and bool(os.environ.get("COULISSES_HTTPS")))
+    app.config["WTF_CSRF_CHECK_DEFAULT"] = False  # checked in before_request, bearer requests excepted
+    app.config["WTF_CSRF_TIME_LIMIT"] = None
+    app.config["BABEL_DEFAULT_LOCALE"] = cfg["LOCALE"]
+    app.config["BABEL_DEFAULT_TIMEZONE"] = cfg["TIMEZONE"]
+    app.config["BABEL_TRANSLATION_DIRECTORIES"] = str(here / "translations")
+    app.config["FLASK_ADMIN_SWATCH"] = "default"
+    engine_options: dict[str, Any] = {"url": cfg["DATABASE_URL"]}
+    if cfg["DATABASE_URL"].startswith("sqlite"):
+        Path(cfg["INSTANCE_PATH"]).mkdir(parents=True, exist_ok=True)
+    else:
+        engine_options.update(pool_pre_ping=True)
+    engine_options.update(cfg.get("ENGINE_OPTIONS", {}))
+    app.config["SQLALCHEMY_ENGINES"] = {"default": engine_options}
+    db.init_app(app)
+
+    with app.app_context():
+        cdb.configure_engine(db.engine)
+        infos = cplugins.discover()
+        requested = cplugins.requested_plugins(db.session, infos, cplugins.parse_plugin_list(cfg["PLUGINS"]))
+        order = cplugins.resolve(infos, requested)
+        pm = cplugins.build_manager_with_core(infos, order, CoreHooks())
+        for plugin, defaults in cplugins.call_each(pm, "coulisses_config_defaults"):
+            for key, value in defaults.items():
+                if key in (config or {}):
+                    continue
+                env_value = os.environ.get(f"COULISSES_{key}")
+                app.config[key] = _coerce(env_value, value) if env_value is not None else value
+        permissions = security.collect_permissions(cplugins.call_each(pm, "coulisses_permissions"))
+        _sync_permissions(permissions)
+        db.session.close()
+
+    api = Api()
+    st = CoulissesState(infos, order, pm, api, permissions)
+    app.extensions["coulisses"] = st
+
+    login_manager.init_app(app)
+    login_manager.login_view = "auth.login"
+    login_manager.login_message = None
+    csrf.init_app(app)
+    babel.init_app(app, locale_selector=_select_locale, timezone_selector=lambda: app.config["TIMEZONE"])
+    auth.init_request_security(app)
+    app.register_blueprint(auth.bp)
+
+    admin = Admin(app, name="Coulisses", url="/admin",
+                  theme=Bootstrap4Theme(base_template="coulisses/master.html", fluid=True),
+                  index_view=_home_view())
+    st.admin = admin
+    with app.app_context():
+        for plugin, views in cplugins.call_each(pm, "coulisses_admin_views", admin=admin):
+            label = "Administration" if plugin == "core" else infos[plugin].label
+            for view in views:
+                if plugin != "core" and not view.endpoint.startswith(f"{plugin}_"):
+                    raise PluginError(plugin, f"admin view endpoint '{view.endpoint}' must start with '{plugin}_'")
+                if not view.category:
+                    view.category = label
+                admin.add_view(view)
+
+    for plugin, blueprints in cplugins.call_each(pm, "coulisses_blueprints"):
+        for bp in blueprints:
+            app.register_blueprint(bp)
+
+    for impl in cplugins.ordered_impls(pm, "coulisses_api_routes"):
+        api.current_plugin = None if impl.plugin_name == "core" else impl.plugin_name
+        impl.function(api=api)
+    api.current_plugin = None
+    app.register_blueprint(api.blueprint)
+
+    @app.route("/")
+    def root():
+        return redirect(url_for("admin.index"))
+
+    @app.route("/health")
+    def health():
+        """Liveness and database check for load balancers; public, and tells nothing else."""
+        try:
+            cdb.ping(db.session)
+        except Exception:  # noqa: BLE001
+            return jsonify({"status": "unavailable"}), 503
+        return jsonify({"status": "ok"})
+
+    @app.errorhandler(403)
+    def forbidden(exc):
+        if request.path.startswith("/api/"):
+            from coulisses.web.rest import error_response
+
+            return error_response(403, "forbidden", "You do not have the permission for this")
+        from flask import render_template
+
+        return render_template("coulisses/error.html", code=403,
+                               message="Vous n'avez pas la permission d'accéder à cette page."), 403
+
+    @app.context_processor
+    def _template_context():
+        ctx: dict[str, Any] = {"coulisses_state": st, "money": format_money, "local_dt": format_local_datetime,
+                               "has_permission": auth.has_permission, "coulisses_version": coulisses.__version__}
+        for _plugin, values in cplugins.call_each(pm, "coulisses_template_context"):
+            ctx.update(values)
+        return ctx
+
+    app.jinja_env.filters["money"] = format_money
+    app.jinja_env.filters["local_dt"] = format_local_datetime
+
+    for plugin, _ in cplugins.call_each_safely(pm, "coulisses_startup", app=app):
+        pass
+    return app
+
+
+def _home_view():
+    from coulisses.web.admin import HomeView
+
+    return HomeView(name="Accueil", url="/admin")
+
+
+def _sync_permissions(permissions) -> None:
+    if not inspect(db.engine).has_table(security.KnownPermission.__tablename__):
+        return  # a database not yet created: `coulisses db upgrade` will do it
+    try:
+        security.sync_roles_and_permissions(db.session, permissions)
+        db.session.commit()
+    except IntegrityError:  # another worker did it at the same moment
+        db.session.rollback()
+
+
+def _select_locale():
+    from flask import has_request_context
+
+    if not has_request_context():
+        return None  # the default locale (COULISSES_LOCALE)
+    if current_user and current_user.is_authenticated and current_user.locale in LANGUAGES:
+        return current_user.locale
+    return request.accept_languages.best_match(LANGUAGES) or None
+
+
+def format_money(amount, currency: str | None = None) -> str:
+    """``Decimal("2420")`` → ``"2 420,00 €"`` in the current locale."""
+    if amount is None:
+        return ""
+    from flask_babel import get_locale
+
+    return format_currency(amount, currency or cdb.CURRENCY, locale=str(get_locale() or "fr"))
+
+
+def format_local_datetime(value, fmt: str = "dd.MM.yyyy HH:mm") -> str:
+    """A UTC datetime shown in the deployment's time zone, as the seeds write it (28.09.2015 17:03)."""
+    if value is None:
+        return ""
+    from flask_babel import get_locale, get_timezone
+
+    return format_datetime(value, fmt, tzinfo=get_timezone(), locale=str(get_locale() or "fr"))

@@ -1,0 +1,117 @@
+"""Login, logout, the operator behind each request (session or bearer token), permission checks."""
+from __future__ import annotations
+
+import functools
+from urllib.parse import urlsplit
+
+from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_user, logout_user
+from flask_wtf import FlaskForm
+from wtforms import PasswordField, StringField
+from wtforms.validators import DataRequired
+
+from coulisses import db as cdb
+from coulisses import security
+from coulisses.web.extensions import csrf, db, login_manager
+
+bp = Blueprint("auth", __name__)
+
+
+class LoginForm(FlaskForm):
+    login = StringField("Identifiant", validators=[DataRequired()])
+    password = PasswordField("Mot de passe", validators=[DataRequired()])
+
+
+def _safe_next(target: str | None) -> str:
+    if target:
+        parts = urlsplit(target)
+        if not parts.scheme and not parts.netloc and target.startswith("/"):
+            return target
+    return url_for("admin.index")
+
+
+@bp.route("/login", methods=["GET", "POST"])
+def login():
+    form = LoginForm()
+    error = None
+    if form.validate_on_submit():
+        operator = security.authenticate(db.session, form.login.data, form.password.data)
+        if operator is None:
+            error = _("Unknown login or wrong password.")
+        else:
+            db.session.commit()
+            login_user(operator)
+            return redirect(_safe_next(request.args.get("next")))
+    return render_template("coulisses/login.html", form=form, error=error), (401 if error else 200)
+
+
+@bp.route("/logout", methods=["POST"])
+def logout():
+    logout_user()
+    flash(_("You are logged out."))
+    return redirect(url_for("auth.login"))
+
+
+@login_manager.user_loader
+def _load_operator(operator_id: str):
+    try:
+        op = db.session.get(security.Operator, int(operator_id))
+    except (TypeError, ValueError):
+        return None
+    return op if op is not None and op.active else None
+
+
+@login_manager.request_loader
+def _load_from_token(req):
+    header = req.headers.get("Authorization", "")
+    if header.lower().startswith("bearer "):
+        op = security.operator_for_token(db.session, header[7:].strip())
+        if op is not None:
+            g.coulisses_bearer = True
+            db.session.commit()
+        return op
+    return None
+
+
+def init_request_security(app) -> None:
+    """CSRF for every unsafe request that does not carry a bearer token; the actor for audit."""
+
+    @app.before_request
+    def _csrf_and_actor():
+        bearer = request.headers.get("Authorization", "").lower().startswith("bearer ")
+        if request.method not in ("GET", "HEAD", "OPTIONS", "TRACE") and not bearer:
+            csrf.protect()
+        if current_user.is_authenticated:
+            g.coulisses_actor_token = cdb.set_actor(cdb.Actor(current_user.id, current_user.login))
+
+    @app.teardown_request
+    def _reset_actor(exc):
+        token = g.pop("coulisses_actor_token", None)
+        if token is not None:
+            try:
+                cdb._actor.reset(token)
+            except ValueError:  # reset from another context (streamed response)
+                pass
+
+
+def permission_required(code: str | None):
+    """Decorator for plain Flask views (blueprints): login and the permission ``code`` required."""
+
+    def decorator(view):
+        @functools.wraps(view)
+        def wrapper(*args, **kwargs):
+            if not current_user.is_authenticated:
+                return login_manager.unauthorized()
+            if not current_user.has_permission(code):
+                abort(403)
+            return view(*args, **kwargs)
+
+        wrapper.coulisses_permission = code
+        return wrapper
+
+    return decorator
+
+
+def has_permission(code: str | None) -> bool:
+    return current_user.is_authenticated and current_user.has_permission(code)

@@ -1,0 +1,1 @@
+"""The built-in Coulisses plugins (each registered through an entry point in group coulisses.plugins)."""
