@@ -245,7 +245,7 @@ def build_manager(infos: dict[str, PluginInfo], order: list[str], core: Any = No
         try:
             pm.register(infos[name].module, name=name)
         except pluggy.PluginValidationError as exc:
-            raise PluginError(name, f"a hook implementation does not match its specification: {exc}") from None
+            raise PluginError(name, _validation_message(pm, exc)) from None
     known = all_hook_names(pm)
     for hook_name in list(pm.hook.__dict__):
         if hook_name.startswith("_"):
@@ -266,6 +266,25 @@ def build_manager(infos: dict[str, PluginInfo], order: list[str], core: Any = No
 
 
 build_manager_with_core = build_manager
+
+
+def _validation_message(pm: pluggy.PluginManager, exc: pluggy.PluginValidationError) -> str:
+    """pluggy's multi-line validation error as one line naming the hook and the arguments at fault."""
+    text = str(exc)
+    hook = re.search(r"for hook '([^']+)'", text)
+    extra = re.search(r"Argument\(s\) (\{.*?\}) are declared", text)
+    if hook and extra:
+        name = hook.group(1)
+        caller = getattr(pm.hook, name, None)
+        spec_args = ", ".join(caller.spec.argnames) if caller is not None and caller.spec else ""
+        args = ", ".join(sorted(_names_in(extra.group(1))))
+        return (f"hook implementation '{name}' takes argument(s) {args} that its specification "
+                f"{name}({spec_args}) does not have")
+    return "a hook implementation does not match its specification: " + " ".join(text.split())
+
+
+def _names_in(text: str) -> set[str]:
+    return set(re.findall(r"'([^']*)'", text))
 
 
 def ordered_impls(pm: pluggy.PluginManager, hook_name: str) -> list:

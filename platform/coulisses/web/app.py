@@ -176,6 +176,11 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     engine_options.update(cfg.get("ENGINE_OPTIONS", {}))
     app.config["SQLALCHEMY_ENGINES"] = {"default": engine_options}
     db.init_app(app)
+    # No async engine is configured: drop Flask-SQLAlchemy-Lite's async teardown, which otherwise runs
+    # through asgiref on every request and fails in a thread that has an event loop running.
+    app.teardown_appcontext_funcs[:] = [
+        f for f in app.teardown_appcontext_funcs if getattr(f, "__name__", "") != "_close_async_sessions"
+    ]
 
     with app.app_context():
         cdb.configure_engine(db.engine)

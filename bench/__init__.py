@@ -1,0 +1,1 @@
+"""Benchmarks (not tests). ``python -m bench --quick|--full [NAME...]``; results in bench/results/."""

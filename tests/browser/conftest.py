@@ -1,0 +1,59 @@
+"""Browser tests: a live Coulisses server in a thread and real headless Chromium (Debian's package)
+driven by Playwright. ``live_server(plugins=[...])`` starts the app on a free port."""
+from __future__ import annotations
+
+import shutil
+import threading
+
+import pytest
+from werkzeug.serving import make_server
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync",
+                 "--disable-dev-shm-usage"]
+
+
+@pytest.fixture(scope="session")
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        b = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+        yield b
+        b.close()
+
+
+@pytest.fixture
+def live_server(make_app):
+    servers = []
+
+    def start(plugins=(), **config):
+        app = make_app(plugins, **config)
+        server = make_server("127.0.0.1", 0, app, threaded=True)
+        thread = threading.Thread(target=server.serve_forever, daemon=True)
+        thread.start()
+        servers.append(server)
+        app.config["LIVE_URL"] = f"http://127.0.0.1:{server.server_port}"
+        return app
+
+    yield start
+    for server in servers:
+        server.shutdown()
+
+
+@pytest.fixture
+def page(browser):
+    context = browser.new_context(locale="fr-FR", viewport={"width": 1366, "height": 900})
+    pg = context.new_page()
+    pg.set_default_timeout(10_000)
+    yield pg
+    context.close()
+
+
+def browser_login(page, base_url: str, login_name: str, password: str):
+    page.goto(base_url + "/login")
+    page.fill("#login", login_name)
+    page.fill("#password", password)
+    page.keyboard.press("Enter")
+    page.wait_for_url(base_url + "/admin/")
