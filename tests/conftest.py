@@ -1,183 +1,19 @@
 """Fixtures shared by every test: a database per test (SQLite file, or a PostgreSQL schema when
 COULISSES_TEST_DATABASE_URL is set), an app with exactly the plugins a test needs, operators,
 logged-in clients, bearer-token clients, throwaway plugins that are always unregistered.
+
+They live in ``coulisses.testing`` so that plugin authors use the same ones
+(``pytest_plugins = ["coulisses.testing"]``); importing them here makes them this suite's fixtures,
+and keeps ``from tests.conftest import login, PASSWORD`` working.
 """
 from __future__ import annotations
 
-import os
-import re
-import uuid
-from contextlib import contextmanager
-
-import pytest
-from sqlalchemy import text
-from sqlalchemy.engine import make_url
-from sqlalchemy.orm import Session
-
-from coulisses import db as cdb
-from coulisses import plugins as cplugins
-from coulisses import security
-
-PG_URL = os.environ.get("COULISSES_TEST_DATABASE_URL")
-PASSWORD = "correct horse battery"
-
-
-def pytest_report_header(config):
-    return f"coulisses database: {'postgresql' if PG_URL else 'sqlite'}"
-
-
-@pytest.fixture
-def database_url(tmp_path):
-    """A fresh, empty database for one test."""
-    if not PG_URL:
-        yield f"sqlite:///{tmp_path}/coulisses.db"
-        return
-    schema = f"t_{uuid.uuid4().hex[:16]}"
-    admin = cdb.make_engine(PG_URL, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-    url = make_url(PG_URL).update_query_dict({"options": f"-csearch_path={schema}"})
-    yield url.render_as_string(hide_password=False)
-    with admin.connect() as conn:
-        conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-    admin.dispose()
-
-
-@pytest.fixture
-def is_postgres():
-    return bool(PG_URL)
-
-
-@pytest.fixture
-def register_plugin():
-    """Register throwaway plugins (objects with a MANIFEST); always unregistered after the test."""
-    names = []
-
-    def register(plugin):
-        cplugins.register(plugin)
-        names.append(plugin.MANIFEST.name)
-        return plugin
-
-    yield register
-    for name in names:
-        cplugins.unregister(name)
-
-
-def create_schema(url: str, plugins: list[str]) -> list[str]:
-    """Create the tables of the host and of ``plugins`` (with dependencies); returns the load order."""
-    infos = cplugins.discover()
-    order = cplugins.resolve(infos, plugins)
-    engine = cdb.make_engine(url)
-    cdb.metadata.create_all(engine, tables=cdb.tables_of(["core", *order]))
-    engine.dispose()
-    return order
-
-
-@pytest.fixture
-def make_app(database_url, tmp_path):
-    """``make_app(plugins=[...], **config)``: an app on the test database with exactly those plugins."""
-    from coulisses.web.app import create_app
-
-    apps = []
-
-    def factory(plugins=(), schema=True, **config):
-        plugins = list(plugins)
-        if schema:
-            create_schema(database_url, plugins)
-        cfg = {"ENV": "testing", "DATABASE_URL": database_url, "PLUGINS": ",".join(plugins),
-               "INSTANCE_PATH": str(tmp_path / "instance"), "WTF_CSRF_ENABLED": True}
-        cfg.update(config)
-        app = create_app(cfg)
-        apps.append(app)
-        return app
-
-    yield factory
-    from coulisses.web.extensions import db
-
-    for app in apps:
-        with app.app_context():
-            for engine in db.engines.values():
-                engine.dispose()
-
-
-@pytest.fixture
-def app(make_app):
-    """The host alone (no plugin)."""
-    return make_app([])
-
-
-@pytest.fixture
-def session(database_url):
-    """A plain SQLAlchemy session on the test database (service-layer tests)."""
-    engine = cdb.make_engine(database_url)
-    with Session(engine) as s:
-        yield s
-    engine.dispose()
-
-
-@pytest.fixture
-def make_operator(app):
-    """``make_operator(login, roles=[...], permissions=[...])``: an operator with PASSWORD.
-
-    ``permissions`` creates a dedicated role holding exactly those permissions.
-    """
-    from coulisses.web.extensions import db
-
-    def factory(login="op", roles=("operator",), permissions=None, active=True):
-        with app.app_context():
-            op = security.create_operator(db.session, login, PASSWORD, login.title(), list(roles))
-            if permissions is not None:
-                role = security.Role(code=f"role_{login}", name=f"Role of {login}")
-                role.permissions = [security.RolePermission(permission=p) for p in permissions]
-                db.session.add(role)
-                op.roles.append(role)
-            op.active = active
-            db.session.commit()
-            return op.id
-
-    return factory
-
-
-def csrf_token_of(html: str) -> str:
-    m = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', html) or re.search(r'value="([^"]+)"[^>]*name="csrf_token"', html)
-    assert m, "no CSRF token in the page"
-    return m.group(1)
-
-
-def login(client, login_name: str, password: str = PASSWORD):
-    page = client.get("/login")
-    token = csrf_token_of(page.get_data(as_text=True))
-    return client.post("/login", data={"login": login_name, "password": password, "csrf_token": token})
-
-
-@pytest.fixture
-def admin_client(app, make_operator):
-    """A test client logged in as an administrator."""
-    make_operator("boss", roles=["administrator"])
-    client = app.test_client()
-    response = login(client, "boss")
-    assert response.status_code == 302, response.get_data(as_text=True)
-    return client
-
-
-@pytest.fixture
-def token_for(app):
-    """``token_for(login)`` → an API bearer token for an existing operator."""
-    from coulisses.web.extensions import db
-
-    def factory(login_name):
-        with app.app_context():
-            op = security.get_operator(db.session, login_name)
-            token = security.issue_token(db.session, op, "test")
-            db.session.commit()
-            return token
-
-    return factory
-
-
-@contextmanager
-def app_session(app):
-    from coulisses.web.extensions import db
-
-    with app.app_context():
-        yield db.session
+from coulisses.testing import *  # noqa: F401,F403 - the fixtures and helpers, see coulisses.testing
+from coulisses.testing import (  # noqa: F401 - named for `from tests.conftest import ...`
+    PASSWORD,
+    PG_URL,
+    app_session,
+    create_schema,
+    csrf_token_of,
+    login,
+)

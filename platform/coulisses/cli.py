@@ -39,9 +39,10 @@ def _create_app():
 
     try:
         app = create_app()
+        plugin_commands = cplugins.call_each_safely(app.extensions["coulisses"].pm, "coulisses_cli_commands")
     except CoulissesError as exc:
         raise click.ClickException(str(exc)) from None
-    for _plugin, commands in cplugins.call_each(app.extensions["coulisses"].pm, "coulisses_cli_commands"):
+    for _plugin, commands in plugin_commands:
         for command in commands:
             app.cli.add_command(_in_app_context(command))
     return app
@@ -129,7 +130,7 @@ def db_upgrade(ctx: Context):
             if not cplugins.stored_states(session):
                 cplugins.record_enabled(session, ctx.infos, order, _by())
             pm = ctx.manager(order)
-            declared = security.collect_permissions(cplugins.call_each(pm, "coulisses_permissions"))
+            declared = security.collect_permissions(cplugins.call_each_safely(pm, "coulisses_permissions"))
             new = security.sync_roles_and_permissions(session, declared)
             session.commit()
     except CoulissesError as exc:
@@ -143,10 +144,10 @@ def db_upgrade(ctx: Context):
 def db_current(ctx: Context):
     """Show the schema revision of the host and each plugin."""
     with ctx.engine.connect() as conn:
-        current = migrations.current_heads(conn)
+        applied = migrations.applied_revisions(conn, ctx.infos)
         heads = migrations.branch_heads(conn, ctx.infos)
     for branch, head in sorted(heads.items()):
-        state = "up to date" if head in current else "behind or not installed"
+        state = "up to date" if head in applied else "behind or not installed"
         click.echo(f"{branch:20} {head:14} {state}")
 
 
@@ -176,6 +177,14 @@ def _plugin_rows(ctx: Context):
         except CoulissesError:
             enabled = {n for n, r in states.items() if r.state == "enabled"}
     rows = []
+    for name in sorted(set(states) - set(ctx.infos)):  # recorded, but its distribution is gone
+        row = states[name]
+        rows.append({
+            "name": name, "version": row.version, "state": "missing" if row.state == "enabled" else row.state,
+            "depends": [], "optional_depends": [], "description": "",
+            "error": "not installed any more" + (": disable it or install it again" if row.state == "enabled" else ""),
+            "changed_at": row.changed_at.isoformat(), "changed_by": row.changed_by,
+        })
     for name, info in ctx.infos.items():
         row = states.get(name)
         rows.append({
@@ -189,7 +198,7 @@ def _plugin_rows(ctx: Context):
             "changed_at": row.changed_at.isoformat() if row else None,
             "changed_by": row.changed_by if row else None,
         })
-    return rows
+    return sorted(rows, key=lambda r: r["name"])
 
 
 @plugins.command("list")
@@ -226,6 +235,8 @@ def plugins_enable(ctx: Context, name, no_upgrade):
             changed = cplugins.record_enabled(session, ctx.infos, [name], _by())
             order = ctx.enabled(session)
             ctx.manager(order)  # refuse now rather than at the next start
+            if not no_upgrade:
+                migrations.check(ctx.infos, order)  # nor enable a plugin whose tables cannot be created
             session.commit()
         if not no_upgrade:
             with ctx.engine.begin() as conn:
@@ -233,7 +244,7 @@ def plugins_enable(ctx: Context, name, no_upgrade):
             with ctx.session() as session:
                 pm = ctx.manager(order)
                 security.sync_roles_and_permissions(
-                    session, security.collect_permissions(cplugins.call_each(pm, "coulisses_permissions")))
+                    session, security.collect_permissions(cplugins.call_each_safely(pm, "coulisses_permissions")))
                 session.commit()
     except CoulissesError as exc:
         _fail(exc)
@@ -389,9 +400,13 @@ def tasks_group():
 
 
 def _tasks(ctx: Context, session):
-    pm = ctx.manager(ctx.enabled(session))
+    try:
+        pm = ctx.manager(ctx.enabled(session))
+        declared = cplugins.call_each_safely(pm, "coulisses_periodic_tasks")
+    except CoulissesError as exc:
+        _fail(exc)
     found = {}
-    for _plugin, items in cplugins.call_each(pm, "coulisses_periodic_tasks"):
+    for _plugin, items in declared:
         for task in items:
             found[task.name] = task
     return found

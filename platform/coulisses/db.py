@@ -75,8 +75,21 @@ class Base(DeclarativeBase):
             table.info["plugin"] = getattr(cls, "__plugin__", None) or plugin_of_module(cls.__module__)
 
 
+# The host's models live in several modules; the host's schema is only whole once they are imported.
+CORE_MODEL_MODULES = ("coulisses.security", "coulisses.plugins", "coulisses.web.rest")
+
+
+def load_core_models() -> None:
+    """Import every module that declares host tables, so that ``metadata`` holds the whole schema."""
+    import importlib
+
+    for name in CORE_MODEL_MODULES:
+        importlib.import_module(name)
+
+
 def tables_of(plugins: set[str] | list[str]) -> list:
     """The tables declared by the given plugins (``"core"`` for the host), in dependency order."""
+    load_core_models()
     wanted = set(plugins)
     return [t for t in metadata.sorted_tables if t.info.get("plugin") in wanted]
 

@@ -28,6 +28,7 @@ from coulisses import Manifest, PluginError, hookspecs
 from coulisses.db import Base, UTCDateTime, utcnow
 
 ENTRY_POINT_GROUP = "coulisses.plugins"
+BUILTIN_DISTRIBUTION = "coulisses"  # the distribution of the host and the built-in plugins
 NAME_RE = re.compile(r"^[a-z][a-z0-9_]*$")
 DEP_RE = re.compile(r"^\s*([a-z][a-z0-9_]*)\s*(.*)$")
 
@@ -364,7 +365,8 @@ def requested_plugins(session: Session | None, infos: dict[str, PluginInfo], see
         return [name for name, row in states.items() if row.state == "enabled"]
     if seed is not None:
         return seed
-    return [name for name, info in infos.items() if info.source == "entry point" and not info.error]
+    return [name for name, info in infos.items()
+            if info.source == "entry point" and info.distribution == BUILTIN_DISTRIBUTION and not info.error]
 
 
 def record_enabled(session: Session, infos: dict[str, PluginInfo], names: Iterable[str], by: str) -> list[str]:

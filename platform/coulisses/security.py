@@ -55,6 +55,14 @@ class Role(Base):
     def permission_codes(self) -> set[str]:
         return {p.permission for p in self.permissions}
 
+    @permission_codes.setter
+    def permission_codes(self, codes) -> None:
+        """Grant exactly ``codes`` (the role form sets it)."""
+        wanted = set(codes or ())
+        kept = [p for p in self.permissions if p.permission in wanted]
+        have = {p.permission for p in kept}
+        self.permissions = kept + [RolePermission(permission=c) for c in sorted(wanted - have)]
+
     def __str__(self) -> str:
         return self.name
 

@@ -15,6 +15,9 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy.engine import Connection
 
+from coulisses import PluginError
+from coulisses.db import tables_of
+
 HERE = Path(__file__).resolve().parent
 VERSION_TABLE = "core_alembic_version"
 
@@ -30,6 +33,9 @@ def include_object_for(plugins):
                 return True
             table = compare_to if reflected else obj
             plugin = table.info.get("plugin") if table is not None else None
+            if plugin is None and reflected:
+                # a table in the database that no model declares any more: its plugin by its prefix
+                return any(name.startswith(f"{p}_") for p in wanted)
             return plugin in wanted if plugin else False
         return True
 
@@ -57,19 +63,62 @@ def alembic_config(connection: Connection, infos: dict, plugins: list[str] | Non
 def upgrade(connection: Connection, infos: dict, order: list[str]) -> None:
     """Upgrade the host, then each enabled plugin (in load order), to its head."""
     cfg = alembic_config(connection, infos, ["core", *order])
+    labels = check(infos, order)
     command.upgrade(cfg, "core@head")
     for name in order:
-        if infos[name].migrations_dir is not None:
+        if name in labels:
             command.upgrade(cfg, f"{name}@head")
+
+
+def check(infos: dict, order: list[str]) -> set[str]:
+    """Refuse a plugin set in which a plugin declares tables but has no migration to create them.
+
+    Returns the branch labels known (the host's and the plugins' with migrations).
+    """
+    script = ScriptDirectory.from_config(alembic_config(None, infos))
+    labels = {label for rev in script.walk_revisions() for label in rev.branch_labels or ()}
+    for name in order:
+        tables = [t.name for t in tables_of([name])]
+        if name not in labels and tables:
+            raise PluginError(name, f"has no migration for its tables ({', '.join(tables)}): create its first one "
+                                    f"with `coulisses db revision {name} -m \"first tables\"`")
+    return labels
 
 
 def current_heads(connection: Connection) -> set[str]:
     return set(MigrationContext.configure(connection, opts={"version_table": VERSION_TABLE}).get_current_heads())
 
 
-def branch_heads(connection: Connection, infos: dict) -> dict[str, str]:
+def applied_revisions(connection: Connection, infos: dict) -> set[str]:
+    """Every revision the database is at or past: the current heads and all they descend from or
+    depend on (Alembic may drop a branch's head from the version table once another branch's
+    revision depends on it)."""
     script = ScriptDirectory.from_config(alembic_config(connection, infos))
-    return {next(iter(rev.branch_labels)): rev.revision for rev in script.get_revisions("heads") if rev.branch_labels}
+    seen: set[str] = set()
+    todo = list(current_heads(connection))
+    while todo:
+        rev = script.get_revision(todo.pop())
+        if rev is None or rev.revision in seen:
+            continue
+        seen.add(rev.revision)
+        todo.extend(_as_tuple(rev.down_revision))
+        for dep in _as_tuple(rev.dependencies):
+            todo.extend(r.revision for r in script.get_revisions(dep) if r is not None)
+    return seen
+
+
+def _as_tuple(value) -> tuple[str, ...]:
+    if value is None:
+        return ()
+    return (value,) if isinstance(value, str) else tuple(value)
+
+
+def branch_heads(connection: Connection, infos: dict) -> dict[str, str]:
+    """The newest revision of each branch (``core`` and each plugin with migrations)."""
+    script = ScriptDirectory.from_config(alembic_config(connection, infos))
+    # get_heads(), not get_revisions("heads"): the latter leaves out a head another branch depends on.
+    heads = [script.get_revision(h) for h in script.get_heads()]
+    return {next(iter(rev.branch_labels)): rev.revision for rev in heads if rev.branch_labels}
 
 
 def revision(connection: Connection, infos: dict, plugin: str, message: str) -> None:

@@ -5,9 +5,10 @@ and the plugin set in ``config.attributes``.
 """
 from alembic import context
 
-from coulisses.db import metadata
+from coulisses.db import load_core_models, metadata
 from coulisses.migrations import VERSION_TABLE, include_object_for
 
+load_core_models()
 config = context.config
 connection = config.attributes["connection"]
 plugins = config.attributes.get("plugins")

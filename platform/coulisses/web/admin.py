@@ -14,15 +14,18 @@ from __future__ import annotations
 from flask import abort, flash, redirect, request, url_for
 from flask_admin import AdminIndexView, BaseView, expose
 from flask_admin.actions import action
+from flask_admin.babel import lazy_gettext as _admin_l  # Flask-Admin's own catalogue
 from flask_admin.contrib.sqla import ModelView as _SqlaModelView
+from flask_admin.contrib.sqla.form import AdminModelConverter
+from flask_admin.model.form import converts
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy import select
-from wtforms import PasswordField, SelectMultipleField
+from wtforms import DecimalField, PasswordField, SelectMultipleField
 from wtforms.validators import Optional
 
 from coulisses import security
-from coulisses.db import AuditMixin
+from coulisses.db import AuditMixin, currency_exponent, to_money
 from coulisses.web.extensions import db
 
 AUDIT_COLUMNS = ("created_at", "updated_at", "created_by_id", "updated_by_id", "created_by", "updated_by")
@@ -55,10 +58,40 @@ class CoulissesBaseView(SecuredView, BaseView):
         super().__init__(*args, **kwargs)
 
 
+class MoneyField(DecimalField):
+    """An amount typed as people type it ("1 500,50" or "1500.50"); more decimals than the currency
+    has is an error, never a rounding."""
+
+    def process_formdata(self, valuelist):
+        if not valuelist:
+            return
+        raw = valuelist[0].strip()
+        for space in (" ", "\u00a0", "\u202f"):
+            raw = raw.replace(space, "")
+        if not raw:
+            self.data = None
+            return
+        try:
+            self.data = to_money(raw.replace(",", "."))
+        except (TypeError, ValueError) as exc:
+            self.data = None
+            raise ValueError(str(exc)) from None
+
+
+class CoulissesModelConverter(AdminModelConverter):
+    """Flask-Admin's form converter, knowing the host's column types (``Money``)."""
+
+    @converts("Money")
+    def conv_money(self, column, field_args, **extra):
+        field_args.setdefault("places", currency_exponent())
+        return MoneyField(**field_args)
+
+
 class ModelView(SecuredView, _SqlaModelView):
     """Generated CRUD for a model, with read (``permission``) and write (``permission_edit``) checks."""
 
     permission_edit: str | None = None
+    model_form_converter = CoulissesModelConverter
     page_size = 50
     can_view_details = True
     can_export = True
@@ -103,6 +136,30 @@ class ModelView(SecuredView, _SqlaModelView):
     can_delete = _flag("can_delete")
     del _flag
 
+    def coerce_ids(self, ids) -> tuple:
+        """The selected row ids (strings from the form) as the primary key's Python type.
+
+        Flask-Admin filters ``pk IN ('5')`` with strings, which PostgreSQL refuses for an integer key.
+        """
+        pks = self.model.__mapper__.primary_key
+        if len(pks) != 1:
+            return tuple(ids)
+        try:
+            python_type = pks[0].type.python_type
+        except NotImplementedError:
+            return tuple(ids)
+        coerced = []
+        for value in ids:
+            try:
+                coerced.append(python_type(value))
+            except (TypeError, ValueError):
+                continue  # not an id of this table: nothing to act on
+        return tuple(coerced)
+
+    @action("delete", _admin_l("Delete"), _admin_l("Are you sure you want to delete selected records?"))
+    def action_delete(self, ids):
+        return super().action_delete(self.coerce_ids(ids))
+
 
 class HomeView(SecuredView, AdminIndexView):
     """The landing page: who is logged in, the enabled plugins."""
@@ -136,7 +193,8 @@ class OperatorView(ModelView):
     column_filters = ("active",)
     column_labels = {"login": _l("Login"), "full_name": _l("Full name"), "active": _l("Active"),
                      "roles": _l("Roles"), "last_login_at": _l("Last login")}
-    form_columns = ("login", "full_name", "active", "locale", "roles")
+    # Flask-Admin only adds form_extra_fields that form_columns lists
+    form_columns = ("login", "full_name", "active", "locale", "roles", "new_password")
     form_extra_fields = {"new_password": PasswordField(_l("New password"), validators=[Optional()])}
     column_details_exclude_list = ("password_hash",)
     column_export_exclude_list = ("password_hash",)
@@ -169,7 +227,7 @@ class OperatorView(ModelView):
 
 class RoleView(ModelView):
     column_list = ("code", "name", "builtin")
-    form_columns = ("code", "name")
+    form_columns = ("code", "name", "permission_codes")
     form_extra_fields = {"permission_codes": SelectMultipleField(_l("Permissions"), choices=[], validate_choice=True)}
     can_delete = True
 

@@ -16,6 +16,7 @@ from flask_admin.theme import Bootstrap4Theme
 from flask_login import current_user
 from sqlalchemy import inspect
 from sqlalchemy.exc import IntegrityError
+from werkzeug.exceptions import HTTPException
 
 import coulisses
 from coulisses import CoulissesError, PluginError, Permission, hookimpl
@@ -24,7 +25,7 @@ from coulisses import plugins as cplugins
 from coulisses import security
 from coulisses.web import auth
 from coulisses.web.extensions import babel, csrf, db, login_manager
-from coulisses.web.rest import Api
+from coulisses.web.rest import API_PREFIX, Api
 
 LANGUAGES = ("fr", "en", "es")
 ENVIRONMENTS = ("production", "development", "testing")
@@ -166,7 +167,6 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.config["WTF_CSRF_TIME_LIMIT"] = None
     app.config["BABEL_DEFAULT_LOCALE"] = cfg["LOCALE"]
     app.config["BABEL_DEFAULT_TIMEZONE"] = cfg["TIMEZONE"]
-    app.config["BABEL_TRANSLATION_DIRECTORIES"] = str(here / "translations")
     app.config["FLASK_ADMIN_SWATCH"] = "default"
     engine_options: dict[str, Any] = {"url": cfg["DATABASE_URL"]}
     if cfg["DATABASE_URL"].startswith("sqlite"):
@@ -188,15 +188,23 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         requested = cplugins.requested_plugins(db.session, infos, cplugins.parse_plugin_list(cfg["PLUGINS"]))
         order = cplugins.resolve(infos, requested)
         pm = cplugins.build_manager_with_core(infos, order, CoreHooks())
-        for plugin, defaults in cplugins.call_each(pm, "coulisses_config_defaults"):
+        for plugin, defaults in cplugins.call_each_safely(pm, "coulisses_config_defaults"):
             for key, value in defaults.items():
                 if key in (config or {}):
                     continue
                 env_value = os.environ.get(f"COULISSES_{key}")
                 app.config[key] = _coerce(env_value, value) if env_value is not None else value
-        permissions = security.collect_permissions(cplugins.call_each(pm, "coulisses_permissions"))
+        permissions = security.collect_permissions(cplugins.call_each_safely(pm, "coulisses_permissions"))
         _sync_permissions(permissions)
         db.session.close()
+
+    # The host's catalogues, then each loaded plugin's (<plugin>/translations/<lang>/LC_MESSAGES/messages.po)
+    translations = [str(here / "translations")]
+    for name in order:
+        root = infos[name].root
+        if root is not None and (root / "translations").is_dir():
+            translations.append(str(root / "translations"))
+    app.config["BABEL_TRANSLATION_DIRECTORIES"] = ";".join(translations)
 
     api = Api()
     st = CoulissesState(infos, order, pm, api, permissions)
@@ -215,7 +223,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
                   index_view=_home_view())
     st.admin = admin
     with app.app_context():
-        for plugin, views in cplugins.call_each(pm, "coulisses_admin_views", admin=admin):
+        for plugin, views in cplugins.call_each_safely(pm, "coulisses_admin_views", admin=admin):
             label = "Administration" if plugin == "core" else infos[plugin].label
             for view in views:
                 if plugin != "core" and not view.endpoint.startswith(f"{plugin}_"):
@@ -224,13 +232,16 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
                     view.category = label
                 admin.add_view(view)
 
-    for plugin, blueprints in cplugins.call_each(pm, "coulisses_blueprints"):
+    for plugin, blueprints in cplugins.call_each_safely(pm, "coulisses_blueprints"):
         for bp in blueprints:
             app.register_blueprint(bp)
 
     for impl in cplugins.ordered_impls(pm, "coulisses_api_routes"):
         api.current_plugin = None if impl.plugin_name == "core" else impl.plugin_name
-        impl.function(api=api)
+        try:
+            impl.function(api=api)
+        except Exception as exc:  # noqa: BLE001 - named, like every hook called at startup
+            raise PluginError(impl.plugin_name, f"coulisses_api_routes failed: {type(exc).__name__}: {exc}") from exc
     api.current_plugin = None
     app.register_blueprint(api.blueprint)
 
@@ -247,16 +258,20 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
             return jsonify({"status": "unavailable"}), 503
         return jsonify({"status": "ok"})
 
-    @app.errorhandler(403)
-    def forbidden(exc):
-        if request.path.startswith("/api/"):
-            from coulisses.web.rest import error_response
+    @app.errorhandler(HTTPException)
+    def http_error(exc):
+        # Under /api/ every error is JSON, also for URLs no route matches (the API blueprint's own
+        # handler only sees requests that reached one of its routes).
+        if request.path == API_PREFIX or request.path.startswith(API_PREFIX + "/"):
+            return Api._http_error(exc)
+        if exc.code == 403:
+            from flask import render_template
 
-            return error_response(403, "forbidden", "You do not have the permission for this")
-        from flask import render_template
+            from flask_babel import gettext
 
-        return render_template("coulisses/error.html", code=403,
-                               message="Vous n'avez pas la permission d'accéder à cette page."), 403
+            return render_template("coulisses/error.html", code=403,
+                                   message=gettext("You do not have the permission to see this page.")), 403
+        return exc
 
     @app.context_processor
     def _template_context():
@@ -266,6 +281,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
             ctx.update(values)
         return ctx
 
+    app.jinja_env.globals["get_locale"] = _current_locale  # <html lang="…">
     app.jinja_env.filters["money"] = format_money
     app.jinja_env.filters["local_dt"] = format_local_datetime
 
@@ -277,7 +293,9 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
 def _home_view():
     from coulisses.web.admin import HomeView
 
-    return HomeView(name="Accueil", url="/admin")
+    from flask_babel import lazy_gettext
+
+    return HomeView(name=lazy_gettext("Home"), url="/admin")
 
 
 def _sync_permissions(permissions) -> None:
@@ -298,6 +316,13 @@ def _select_locale():
     if current_user and current_user.is_authenticated and current_user.locale in LANGUAGES:
         return current_user.locale
     return request.accept_languages.best_match(LANGUAGES) or None
+
+
+def _current_locale() -> str:
+    from flask import current_app
+    from flask_babel import get_locale
+
+    return str(get_locale() or current_app.config["LOCALE"])
 
 
 def format_money(amount, currency: str | None = None) -> str:

@@ -6,6 +6,7 @@ from urllib.parse import urlsplit
 
 from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_user, logout_user
 from flask_wtf import FlaskForm
 from wtforms import PasswordField, StringField
@@ -19,8 +20,8 @@ bp = Blueprint("auth", __name__)
 
 
 class LoginForm(FlaskForm):
-    login = StringField("Identifiant", validators=[DataRequired()])
-    password = PasswordField("Mot de passe", validators=[DataRequired()])
+    login = StringField(_l("Login"), validators=[DataRequired()])
+    password = PasswordField(_l("Password"), validators=[DataRequired()])
 
 
 def _safe_next(target: str | None) -> str:
@@ -79,10 +80,14 @@ def init_request_security(app) -> None:
 
     @app.before_request
     def _csrf_and_actor():
-        bearer = request.headers.get("Authorization", "").lower().startswith("bearer ")
-        if request.method not in ("GET", "HEAD", "OPTIONS", "TRACE") and not bearer:
+        authenticated = current_user.is_authenticated  # loads the operator (session, else bearer token)
+        # Only a request authenticated by its bearer token is exempt: a session cookie with a stray
+        # Authorization header is still a browser request. An anonymous API call gets its 401 from the API.
+        by_token = g.get("coulisses_bearer", False)
+        anonymous_api = not authenticated and request.path.startswith("/api/")
+        if request.method not in ("GET", "HEAD", "OPTIONS", "TRACE") and not by_token and not anonymous_api:
             csrf.protect()
-        if current_user.is_authenticated:
+        if authenticated:
             g.coulisses_actor_token = cdb.set_actor(cdb.Actor(current_user.id, current_user.login))
 
     @app.teardown_request

@@ -40,6 +40,7 @@ from coulisses.db import Base, UTCDateTime, utcnow
 from coulisses.web.extensions import db
 
 API_PREFIX = "/api/v1"
+OPENAPI_PERMISSION = "core.api.docs"  # declared by the host (CoreHooks.coulisses_permissions)
 
 
 class ApiError(Exception):
@@ -305,7 +306,9 @@ class Api:
 
     def _openapi_view(self):
         if not current_user.is_authenticated:
-            raise ApiError(401, "unauthenticated", "Authentication required")
+            raise ApiError(401, "unauthenticated", "Authentication required: send 'Authorization: Bearer <token>'")
+        if not current_user.has_permission(OPENAPI_PERMISSION):
+            raise ApiError(403, "forbidden", f"Permission '{OPENAPI_PERMISSION}' is required")
         return jsonify(self.openapi())
 
 

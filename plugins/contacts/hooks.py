@@ -1,0 +1,180 @@
+"""Hook implementations of the contacts plugin (host hooks and the plugin's own hooks).
+
+Sections, each marked with its owner; add your implementations in your section:
+- domain (types, indicators, histories, references, permissions, config, REST API, tasks, startup);
+- screens (admin views, blueprints, template context): ``plugins/contacts/admin.py``;
+- duplicates / personal data / import / export / demo (CLI commands, demo data).
+"""
+from __future__ import annotations
+
+from coulisses import Permission, hookimpl
+
+# --------------------------------------------------------------------------- domain: registries
+
+
+@hookimpl
+def contacts_types():
+    from plugins.contacts.services.types import BUILTIN_TYPES
+
+    return BUILTIN_TYPES
+
+
+@hookimpl
+def contacts_indicators():
+    from plugins.contacts.services.indicators import BUILTIN_INDICATORS
+
+    return BUILTIN_INDICATORS
+
+
+@hookimpl
+def contacts_history(session, contact, kind):
+    if kind == "sends":
+        from plugins.contacts.services.sheet import sends_history
+
+        return sends_history(session, contact)
+    return None
+
+
+@hookimpl
+def contacts_references():
+    from plugins.contacts.registry import ContactReference as Ref
+
+    return [
+        Ref("contacts_link", "from_contact_id", "Liens (origine)"),
+        Ref("contacts_link", "to_contact_id", "Liens (cible)"),
+        Ref("contacts_address", "contact_id", "Adresses"),
+        Ref("contacts_internet_account", "contact_id", "Compte internet", unique_with=("contact_id",)),
+        Ref("contacts_contact_criterion", "contact_id", "Critères", unique_with=("criterion_id",)),
+        Ref("contacts_note", "contact_id", "Notes"),
+        Ref("contacts_preferred_seat", "contact_id", "Places préférées"),
+        Ref("contacts_consent", "contact_id", "Consentements", unique_with=("channel",)),
+        Ref("contacts_marketing_alert", "contact_id", "Alertes marketing"),
+        Ref("contacts_indicator_value", "contact_id", "Indicateurs", unique_with=("code",)),
+        Ref("contacts_ticketing_send", "contact_id", "Envois billetterie"),
+    ]
+
+
+# --------------------------------------------------------------------------- domain: host hooks
+
+
+@hookimpl
+def coulisses_permissions():
+    return [
+        Permission("contacts.view", "Consulter les contacts", ("operator", "supervisor", "readonly")),
+        Permission("contacts.edit", "Créer et modifier les contacts", ("operator", "supervisor")),
+        Permission("contacts.delete", "Supprimer des contacts", ("supervisor",)),
+        Permission("contacts.merge", "Traiter les doublons (fusion)", ("supervisor",)),
+        Permission("contacts.import", "Importer des contacts", ("supervisor",)),
+        Permission("contacts.export", "Exporter des contacts", ("supervisor",)),
+        Permission("contacts.personal_data", "Anonymiser et purger les données personnelles"),
+    ]
+
+
+@hookimpl
+def coulisses_config_defaults():
+    from plugins.contacts.services.indicators import CONFIG_DEFAULTS
+
+    return {**CONFIG_DEFAULTS, "CONTACTS_QUICK_SEARCH_LIMIT": 20,
+            **BATCH_CONFIG_DEFAULTS}  # duplicates / personal data / import section
+
+
+@hookimpl
+def coulisses_api_routes(api):
+    from plugins.contacts.api import register_routes
+    from plugins.contacts.api_batch import register_routes as register_batch_routes
+
+    register_routes(api)
+    register_batch_routes(api)  # duplicates, merge, personal data, import, export
+
+
+@hookimpl
+def coulisses_periodic_tasks():
+    from coulisses.tasks import Task
+
+    return [
+        Task("contacts.indicators", "nightly", _recompute_indicators,
+             "Recalcule les indicateurs de tous les contacts (assiduité, PMG, ancienneté…)."),
+        Task("contacts.roles", "nightly", _refresh_roles,
+             "Met à jour le rôle des contacts dont un lien commence ou se termine."),
+        *_batch_tasks(),  # personal data (duplicates / personal data / import section)
+    ]
+
+
+def _recompute_indicators(session):
+    from plugins.contacts.registry import registry_from_database
+    from plugins.contacts.services.indicators import recompute_all
+
+    return recompute_all(session, registry=registry_from_database(session), commit=True)
+
+
+def _refresh_roles(session):
+    from plugins.contacts.services.links import refresh_all_roles
+
+    return refresh_all_roles(session)
+
+
+@hookimpl
+def coulisses_startup(app):
+    from plugins.contacts.registry import Registry, set_app_registry
+
+    registry = Registry.from_manager(app.extensions["coulisses"].pm, app.config)
+    app.extensions["contacts"] = registry
+    set_app_registry(registry)
+
+
+# --------------------------------------------------------------------------- screens (admin.py)
+# coulisses_admin_views / coulisses_blueprints / coulisses_template_context go here.
+
+
+@hookimpl
+def coulisses_admin_views(admin):
+    from plugins.contacts.admin import admin_views
+    from plugins.contacts.admin_batch import batch_admin_views
+
+    return [*admin_views(), *batch_admin_views()]  # batch: Doublons, Import
+
+
+@hookimpl
+def coulisses_blueprints():
+    from plugins.contacts.admin import ui_blueprint
+
+    return [ui_blueprint()]
+
+
+# --------------------------------------------------------------------------- duplicates, personal data,
+# import / export, demo
+# (also: BATCH_CONFIG_DEFAULTS in coulisses_config_defaults, the routes of api_batch.py in
+# coulisses_api_routes, _batch_tasks in coulisses_periodic_tasks, the views of admin_batch.py in
+# coulisses_admin_views)
+
+BATCH_CONFIG_DEFAULTS = {"CONTACTS_INACTIVITY_MONTHS": 36}
+
+
+@hookimpl
+def coulisses_cli_commands():
+    from plugins.contacts.cli_batch import contacts_group
+
+    return [contacts_group]
+
+
+@hookimpl
+def coulisses_demo_data(session, size):
+    from plugins.contacts.demo import load_demo
+
+    load_demo(session, size)
+
+
+def _batch_tasks():
+    from coulisses.tasks import Task
+
+    return [Task("contacts.personal_data", "weekly", _purge_personal_data,
+                 "Supprime les prospects et anonymise les clients inactifs depuis CONTACTS_INACTIVITY_MONTHS "
+                 "mois (36 par défaut).")]
+
+
+def _purge_personal_data(session):
+    from plugins.contacts.registry import registry_from_database
+    from plugins.contacts.services.personal_data import purge
+
+    report = purge(session, registry=registry_from_database(session))
+    return report.as_dict()

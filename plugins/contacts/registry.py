@@ -1,0 +1,248 @@
+"""The contacts registry: types, indicators, sheet sections, references, built from the hooks.
+
+The services find the current registry with ``get_registry()``: the one the running app built at
+startup (``coulisses_startup``), else (CLI without app, service tests) one built from a plugin
+manager holding the contacts plugin alone. Tests that add a throwaway plugin build their own with
+``Registry.from_manager(pm)`` and install it with ``use_registry(...)``.
+"""
+from __future__ import annotations
+
+import contextlib
+import contextvars
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any, Callable
+
+from coulisses import PluginError
+
+TABS = ("summary", "general", "marketing", "management", "notes", "administration", "side")
+HISTORY_KINDS = ("sends", "purchases", "cultural", "financial")
+FIELD_TYPES = ("str", "int", "decimal", "date", "bool", "choice")
+
+
+@dataclass(frozen=True)
+class ExtraField:
+    """A field a contact type adds, stored in ``Contact.extra[name]``."""
+
+    name: str
+    label: str
+    type: str = "str"  # one of FIELD_TYPES
+    required: bool = False
+    choices: tuple[tuple[str, str], ...] = ()  # (code, label) for type "choice"
+    max_length: int | None = None
+    searchable: bool = False
+    help: str = ""
+
+
+@dataclass(frozen=True)
+class ContactType:
+    """A contact type. ``kind`` says whether it is a natural (individual) or legal (structure) person."""
+
+    code: str
+    label: str
+    kind: str  # "individual" | "structure"
+    fields: tuple[ExtraField, ...] = ()
+    validate: Callable[[dict[str, Any]], dict[str, str]] | None = field(default=None, compare=False)
+    description: str = ""
+    position: int = 100
+
+
+@dataclass(frozen=True)
+class IndicatorLevel:
+    code: str
+    label: str
+    icon: str = ""  # a pictogram name the screen maps to an icon
+
+
+@dataclass(frozen=True)
+class IndicatorDefinition:
+    """An indicator: ``compute(session, contact, facts, config)`` gives a value, ``level(value,
+    config)`` maps it to one of ``levels``."""
+
+    code: str
+    label: str
+    compute: Callable[..., Any] = field(compare=False)
+    level: Callable[[Any, dict], str] = field(compare=False)
+    levels: tuple[IndicatorLevel, ...] = ()
+    description: str = ""
+    position: int = 100
+
+    def level_label(self, code: str) -> str:
+        for lvl in self.levels:
+            if lvl.code == code:
+                return lvl.label
+        return code
+
+
+@dataclass(frozen=True)
+class SheetSection:
+    code: str
+    label: str
+    tab: str  # one of TABS
+    data: Callable[..., Any] = field(compare=False)
+    template: str | None = None
+    permission: str | None = None
+    position: int = 100
+
+
+@dataclass
+class HistoryRow:
+    """One line of a history. ``amount`` is a ``Decimal`` (never a float) or None."""
+
+    kind: str  # one of HISTORY_KINDS
+    date: datetime | date
+    label: str
+    reference: str = ""
+    amount: Decimal | None = None
+    status: str = ""
+    url: str | None = None
+    source: str = ""  # the plugin that contributed it
+    details: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class ContactReference:
+    """A column of some table that holds a ``contacts_contact.id``."""
+
+    table: str
+    column: str
+    label: str = ""
+    unique_with: tuple[str, ...] = ()
+
+
+@dataclass
+class Registry:
+    pm: Any
+    types: dict[str, ContactType]
+    indicators: dict[str, IndicatorDefinition]
+    sections: list[SheetSection]
+    references: list[ContactReference]
+    owners: dict[str, str] = field(default_factory=dict)  # "type:code" → plugin
+    config: dict[str, Any] = field(default_factory=dict)  # the app's CONTACTS_* settings
+
+    @classmethod
+    def from_manager(cls, pm, config: dict[str, Any] | None = None) -> "Registry":
+        from coulisses.plugins import call_each
+
+        types: dict[str, ContactType] = {}
+        indicators: dict[str, IndicatorDefinition] = {}
+        owners: dict[str, str] = {}
+
+        def merge(target: dict, kind: str, plugin: str, item) -> None:
+            key = f"{kind}:{item.code}"
+            if item.code in target:
+                if target[item.code] != item:
+                    raise PluginError(plugin, f"contact {kind} '{item.code}' is already defined differently "
+                                              f"by '{owners[key]}'")
+                return
+            target[item.code] = item
+            owners[key] = plugin
+
+        for plugin, items in call_each(pm, "contacts_types"):
+            for item in items:
+                if item.kind not in ("individual", "structure"):
+                    raise PluginError(plugin, f"contact type '{item.code}': kind must be individual or structure")
+                for f in item.fields:
+                    if f.type not in FIELD_TYPES:
+                        raise PluginError(plugin, f"contact type '{item.code}': field '{f.name}' has unknown "
+                                                  f"type '{f.type}'")
+                merge(types, "type", plugin, item)
+        for plugin, items in call_each(pm, "contacts_indicators"):
+            for item in items:
+                merge(indicators, "indicator", plugin, item)
+        sections: list[SheetSection] = []
+        seen: dict[str, str] = {}
+        for plugin, items in call_each(pm, "contacts_sheet_sections"):
+            for item in items:
+                if item.tab not in TABS:
+                    raise PluginError(plugin, f"sheet section '{item.code}': tab must be one of {TABS}")
+                if item.code in seen:
+                    raise PluginError(plugin, f"sheet section '{item.code}' is already defined by '{seen[item.code]}'")
+                seen[item.code] = plugin
+                sections.append(item)
+        references: list[ContactReference] = []
+        for _plugin, items in call_each(pm, "contacts_references"):
+            for item in items:
+                if item not in references:
+                    references.append(item)
+        return cls(
+            pm=pm,
+            types=dict(sorted(types.items(), key=lambda kv: (kv[1].position, kv[0]))),
+            indicators=dict(sorted(indicators.items(), key=lambda kv: (kv[1].position, kv[0]))),
+            sections=sorted(sections, key=lambda s: (TABS.index(s.tab), s.position, s.code)),
+            references=references,
+            owners=owners,
+            config={k: v for k, v in (config or {}).items() if str(k).startswith("CONTACTS_")},
+        )
+
+    def type(self, code: str) -> ContactType:
+        try:
+            return self.types[code]
+        except KeyError:
+            from coulisses import InvalidError
+
+            raise InvalidError(f"unknown contact type '{code}'", {"type_code": f"Type inconnu : {code}"}) from None
+
+    def types_of_kind(self, kind: str) -> list[ContactType]:
+        return [t for t in self.types.values() if t.kind == kind]
+
+    def call(self, hook_name: str, **kwargs) -> list[tuple[str, Any]]:
+        from coulisses.plugins import call_each
+
+        return call_each(self.pm, hook_name, **kwargs)
+
+
+_current: contextvars.ContextVar[Registry | None] = contextvars.ContextVar("contacts_registry", default=None)
+_app_registry: Registry | None = None
+_default_registry: Registry | None = None
+
+
+def set_app_registry(registry: Registry | None) -> None:
+    """Install the registry of the running app (called by ``coulisses_startup``)."""
+    global _app_registry
+    _app_registry = registry
+
+
+@contextlib.contextmanager
+def use_registry(registry: Registry):
+    """Use ``registry`` for the service calls inside the block (tests, throwaway plugins)."""
+    token = _current.set(registry)
+    try:
+        yield registry
+    finally:
+        _current.reset(token)
+
+
+def default_registry() -> Registry:
+    """A registry from a plugin manager holding the contacts plugin alone (built once)."""
+    global _default_registry
+    if _default_registry is None:
+        from coulisses import plugins as cplugins
+
+        infos = cplugins.discover()
+        pm = cplugins.build_manager(infos, ["contacts"])
+        _default_registry = Registry.from_manager(pm)
+    return _default_registry
+
+
+def get_registry() -> Registry:
+    return _current.get() or _app_registry or default_registry()
+
+
+def registry_from_database(session) -> Registry:
+    """A registry for work outside the web app (periodic tasks, CLI): the plugins enabled in the
+    database (or ``COULISSES_PLUGINS``), settings from the ``COULISSES_CONTACTS_*`` environment."""
+    import os
+
+    from coulisses import plugins as cplugins
+
+    if _app_registry is not None:
+        return _app_registry
+    infos = cplugins.discover()
+    requested = cplugins.requested_plugins(session, infos, cplugins.parse_plugin_list(os.environ.get("COULISSES_PLUGINS")))
+    if "contacts" not in requested:
+        requested = [*requested, "contacts"]
+    pm = cplugins.build_manager(infos, cplugins.resolve(infos, requested))
+    config = {k[len("COULISSES_"):]: v for k, v in os.environ.items() if k.startswith("COULISSES_CONTACTS_")}
+    return Registry.from_manager(pm, config)

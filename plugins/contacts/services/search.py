@@ -1,0 +1,429 @@
+"""Quick search, advanced search and the likely-duplicate warning at creation.
+
+Quick search rules (the seeds' "Trucs et astuces"):
+- by last name (or structure name), first name, contact number or e-mail;
+- case and accent insensitive ("celine" finds Céline, CELINE), hyphens and apostrophes count as
+  spaces ("dupont rougier" finds DUPONT-ROUGIER);
+- prefix completion ("dup" finds DUPONT, DUPONT SADIER, DUPONT-ROUGIER);
+- ``*`` is a wildcard for any run of characters, and completion adds an implicit one at the end:
+  "*pont" finds names containing "pont" (ending with it included), "du*t" names starting with "du"
+  and containing a "t" after it;
+- "Name, First name" narrows ("Dupont, j"); "dupont chantal" (no comma) also tries last name then
+  first name;
+- a query of digits is a contact number; a query with "@" is an e-mail (prefix);
+- invalid contacts are hidden unless asked for; results sorted by name, first name, number.
+
+How it stays fast on 1,000,000 contacts: each branch (last-name prefix, first-name prefix…) is one
+range query on its btree index, ``ORDER BY`` the index order and ``LIMIT``; branches are merged in
+Python. See ``plugins/contacts/models.py`` for the indexes.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import and_, exists, func, or_, select
+from sqlalchemy.orm import Session, aliased, selectinload
+
+from coulisses import InvalidError
+
+from plugins.contacts.models import Address, Contact, ContactCriterion, ContactLink, Criterion
+from plugins.contacts.services import validation as v
+from plugins.contacts.services.normalize import next_prefix, normalize, normalize_email, phonetic_fr
+
+MAX_LIMIT = 200
+
+
+@dataclass
+class SearchHit:
+    contact_id: int
+    number: int
+    label: str
+    name: str
+    first_name: str
+    kind: str
+    type_code: str
+    role: str
+    postal_code: str
+    city: str
+    country: str
+    valid: bool
+    status: str
+    relay_name: str = ""
+
+
+@dataclass
+class ResultRow:
+    contact_id: int
+    number: int
+    role: str
+    role_label: str
+    name: str
+    relay_contact: str
+    relay_number: int | None
+    city: str
+    address: str
+    kind: str
+    type_code: str
+    valid: bool
+    status: str
+    email: str | None = None
+
+
+@dataclass
+class SearchPage:
+    rows: list[ResultRow] = field(default_factory=list)
+    total: int = 0
+
+
+# --------------------------------------------------------------------------- conditions
+
+
+def _prefix(column, prefix: str):
+    """``column`` starts with ``prefix``, as a range the btree serves on both databases."""
+    if not prefix:
+        return column.is_not(None)
+    return and_(column >= prefix, column < next_prefix(prefix))
+
+
+def _wildcard_pattern(text: str) -> str | None:
+    """``"*pont"`` → ``"%pont%"``; ``"du*t"`` → ``"du%t%"``; None when nothing is left to search."""
+    parts = [normalize(p) for p in text.split("*")]
+    if not any(parts):
+        return None
+    pattern = "%".join(parts)
+    if not pattern.endswith("%"):
+        pattern += "%"
+    return re.sub("%+", "%", pattern)
+
+
+def _name_condition(column, text: str):
+    """A name criterion: prefix (range) or wildcard (LIKE)."""
+    if "*" in text:
+        pattern = _wildcard_pattern(text)
+        if pattern is None:
+            return None
+        head = pattern.split("%", 1)[0]
+        cond = column.like(pattern)
+        return and_(_prefix(column, head), cond) if head else cond
+    return _prefix(column, normalize(text))
+
+
+def _visibility(include_invalid: bool, type_code: str | None, kind: str | None) -> list:
+    conds = []
+    if not include_invalid:
+        conds.append(Contact.valid.is_(True))
+    if type_code:
+        conds.append(Contact.type_code == type_code)
+    if kind:
+        conds.append(Contact.kind == kind)
+    return conds
+
+
+def _quick_branches(q: str) -> list[tuple[Any, list]]:
+    """The branches of a quick search: ``(condition, order_by)`` pairs."""
+    by_last = [Contact.search_last, Contact.search_first, Contact.id]
+    by_first = [Contact.search_first, Contact.search_last, Contact.id]
+    q = q.strip()
+    if not q:
+        return []
+    digits = q.lstrip("#").strip()
+    if digits.isdigit():
+        return [(Contact.number == int(digits), [Contact.id])]
+    if "@" in q:
+        return [(_prefix(Contact.search_email, normalize_email(q) or ""), [Contact.search_email, Contact.id])]
+    if "," in q:
+        last, first = (part.strip() for part in q.split(",", 1))
+        cond = _name_condition(Contact.search_last, last) if last else None
+        if first:
+            first_cond = _name_condition(Contact.search_first, first)
+            cond = first_cond if cond is None else and_(cond, first_cond)
+        return [(cond, by_last)] if cond is not None else []
+    if "*" in q:
+        cond = _name_condition(Contact.search_last, q)
+        return [(cond, by_last)] if cond is not None else []
+    text = normalize(q)
+    if not text:
+        return []
+    branches = [(_prefix(Contact.search_last, text), by_last), (_prefix(Contact.search_first, text), by_first)]
+    words = text.split()
+    if len(words) > 1:
+        # "dupont chantal": last name then first name, and "chantal dupont": first name then last.
+        for i in range(1, len(words)):
+            a, b = " ".join(words[:i]), " ".join(words[i:])
+            branches.append((and_(_prefix(Contact.search_last, a), _prefix(Contact.search_first, b)), by_last))
+            branches.append((and_(_prefix(Contact.search_first, a), _prefix(Contact.search_last, b)), by_first))
+    return branches
+
+
+def quick_condition(q: str):
+    """The quick search as one SQL condition (for the advanced search's box and exports)."""
+    conds = [cond for cond, _ in _quick_branches(q)]
+    if not conds:
+        return None
+    return or_(*conds)
+
+
+# --------------------------------------------------------------------------- quick search
+
+
+def quick_search(session: Session, q: str, *, limit: int = 20, include_invalid: bool = False,
+                 type_code: str | None = None, kind: str | None = None) -> list[SearchHit]:
+    """The quick search box (screen, API, autocomplete when selling). See the module docstring."""
+    limit = max(1, min(int(limit), MAX_LIMIT))
+    visible = _visibility(include_invalid, type_code, kind)
+    found: dict[int, tuple] = {}
+    for cond, order in _quick_branches(q or ""):
+        stmt = (select(Contact.id, Contact.search_last, Contact.search_first)
+                .where(cond, *visible).order_by(*order).limit(limit))
+        for row in session.execute(stmt):
+            found[row.id] = (row.search_last, row.search_first, row.id)
+    ids = [key for key, _ in sorted(found.items(), key=lambda kv: kv[1])][:limit]
+    return hits_for(session, ids)
+
+
+def hits_for(session: Session, ids: list[int]) -> list[SearchHit]:
+    """Search hits (with their labels) for contact ids, in the given order."""
+    from plugins.contacts.services.contacts import contact_label
+    from plugins.contacts.services.links import ROLE_LABELS, relay_map
+
+    if not ids:
+        return []
+    contacts = {c.id: c for c in session.scalars(
+        select(Contact).where(Contact.id.in_(ids)).options(selectinload(Contact.addresses)))}
+    relays = relay_map(session, [i for i in ids if contacts[i].kind == "individual"
+                                 and contacts[i].role in ("relay", "member")])
+    hits = []
+    for contact_id in ids:
+        c = contacts[contact_id]
+        address = c.main_address
+        relay = relays.get(contact_id)
+        label = contact_label(c, relay[0] if relay else None,
+                              ROLE_LABELS["relay" if relay and relay[1] == "relay_of" else "member"] if relay else None)
+        hits.append(SearchHit(
+            contact_id=c.id, number=c.number, label=label,
+            name=c.structure_name if c.kind == "structure" else c.last_name,
+            first_name=c.first_name if c.kind == "individual" else "", kind=c.kind, type_code=c.type_code,
+            role=c.role, postal_code=address.postal_code if address else "", city=address.city if address else "",
+            country=address.country if address else "", valid=c.valid, status=c.status,
+            relay_name=relay[0].display_name if relay else ""))
+    return hits
+
+
+# --------------------------------------------------------------------------- advanced search
+
+ADVANCED_KEYS = (
+    "q", "name", "number", "relay", "nature", "type_code", "phone", "email", "country", "postal_code", "city",
+    "with_invalid", "with_prospects", "with_relays", "administrative_number", "criterion", "iban",
+    "reference_code", "connection_type", "connection_with", "ambassadors_only",
+)
+
+
+def _truthy(value, default: bool) -> bool:
+    if value is None or value == "":
+        return default
+    if isinstance(value, bool):
+        return value
+    return str(value).strip().lower() in ("1", "true", "yes", "oui", "on")
+
+
+def advanced_condition(criteria: dict[str, Any], *, main_address=None) -> tuple[list, Any]:
+    """The SQL conditions of an advanced search, and the main-address alias they use."""
+    from plugins.contacts.registry import get_registry
+
+    errors: dict[str, str] = {}
+    addr = main_address if main_address is not None else aliased(Address)
+    conds: list = []
+    c = dict(criteria)
+
+    def text(key) -> str:
+        value = c.get(key)
+        return str(value).strip() if value not in (None, "") else ""
+
+    if text("q"):
+        cond = quick_condition(text("q"))
+        if cond is not None:
+            conds.append(cond)
+    if text("name"):
+        name = text("name")
+        if "," in name:
+            last, first = (p.strip() for p in name.split(",", 1))
+            if last:
+                conds.append(_name_condition(Contact.search_last, last))
+            if first:
+                conds.append(_name_condition(Contact.search_first, first))
+        else:
+            cond = _name_condition(Contact.search_last, name)
+            if cond is not None:
+                conds.append(cond)
+    if text("number"):
+        try:
+            conds.append(Contact.number == int(text("number")))
+        except ValueError:
+            errors["number"] = "Numéro de contact : nombre attendu"
+    if text("nature"):
+        if text("nature") not in ("individual", "structure"):
+            errors["nature"] = "Nature : individual ou structure"
+        conds.append(Contact.kind == text("nature"))
+    if text("type_code"):
+        conds.append(Contact.type_code == text("type_code"))
+    if text("phone"):
+        try:
+            number = v.parse_phone(text("phone"), text("country") or "FR")
+            conds.append(or_(Contact.mobile_phone == number, Contact.phone == number, Contact.fax == number))
+        except ValueError as exc:
+            errors["phone"] = str(exc)
+    if text("email"):
+        conds.append(_prefix(Contact.search_email, normalize_email(text("email")) or ""))
+    if text("country"):
+        conds.append(addr.country == text("country").upper())
+    if text("postal_code"):
+        conds.append(_prefix(addr.postal_code, text("postal_code").upper()))
+    if text("city"):
+        conds.append(_name_condition(addr.search_city, text("city")))
+    if not _truthy(c.get("with_invalid"), False):
+        conds.append(Contact.valid.is_(True))
+    if not _truthy(c.get("with_prospects"), True):
+        conds.append(Contact.customer_since.is_not(None))
+    if not _truthy(c.get("with_relays"), True):
+        conds.append(Contact.role != "relay")
+    if _truthy(c.get("ambassadors_only"), False):
+        conds.append(Contact.ambassador.is_(True))
+    if text("administrative_number"):
+        conds.append(Contact.administrative_number == re.sub(r"[\s.-]", "", text("administrative_number")))
+    if text("reference_code"):
+        conds.append(func.lower(Contact.reference_code) == text("reference_code").lower())
+    if text("criterion"):
+        conds.append(exists().where(ContactCriterion.contact_id == Contact.id,
+                                    ContactCriterion.criterion_id == Criterion.id,
+                                    Criterion.code == text("criterion")))
+    if text("iban"):
+        flag = text("iban").lower()
+        if flag in ("yes", "oui", "true", "1"):
+            conds.append(Contact.iban.is_not(None))
+        elif flag in ("no", "non", "false", "0"):
+            conds.append(Contact.iban.is_(None))
+        else:
+            try:
+                conds.append(Contact.iban == v.parse_iban(text("iban")))
+            except ValueError as exc:
+                errors["iban"] = str(exc)
+    if text("relay"):
+        other = aliased(Contact)
+        rel = _name_condition(other.search_last, text("relay"))
+        conds.append(or_(
+            exists().where(ContactLink.kind == "relay_of", ContactLink.to_contact_id == Contact.id,
+                           ContactLink.from_contact_id == other.id, rel),
+            exists().where(ContactLink.kind == "relay_of", ContactLink.from_contact_id == Contact.id,
+                           ContactLink.to_contact_id == other.id, rel),
+        ))
+    if text("connection_type") or text("connection_with"):
+        kind = text("connection_type")
+        other = aliased(Contact)
+        link_conds = [or_(and_(ContactLink.from_contact_id == Contact.id, ContactLink.to_contact_id == other.id),
+                          and_(ContactLink.to_contact_id == Contact.id, ContactLink.from_contact_id == other.id))]
+        if kind:
+            from plugins.contacts.models import LINK_KINDS
+
+            if kind not in LINK_KINDS:
+                errors["connection_type"] = f"Type de connexion : {', '.join(LINK_KINDS)}"
+            link_conds.append(ContactLink.kind == kind)
+        if text("connection_with"):
+            try:
+                link_conds.append(other.number == int(text("connection_with")))
+            except ValueError:
+                errors["connection_with"] = "Numéro de contact attendu"
+        conds.append(exists().where(*link_conds))
+    registry = get_registry()
+    searchable = {f.name: f for t in registry.types.values() for f in t.fields if f.searchable}
+    for key, value in c.items():
+        if key.startswith("extra.") or key.startswith("extra_"):
+            name = key[6:]
+            if name not in searchable:
+                errors[key] = "Champ de type non cherchable"
+            elif value not in (None, ""):
+                conds.append(func.lower(Contact.extra[name].as_string()) == str(value).strip().lower())
+        elif key not in ADVANCED_KEYS:
+            errors[key] = "Critère inconnu"
+    if errors:
+        raise InvalidError("La recherche n'est pas valide", errors)
+    return conds, addr
+
+
+def advanced_search(session: Session, criteria: dict[str, Any], *, limit: int = 50, offset: int = 0,
+                    with_total: bool = True) -> SearchPage:
+    """The advanced search form of the seeds; result rows: number, role, name, relay contact, city,
+    address. Unknown criteria are refused (``InvalidError``)."""
+    from plugins.contacts.services.links import ROLE_LABELS, relay_map
+
+    limit = max(1, min(int(limit), 1000))
+    addr = aliased(Address)
+    conds, addr = advanced_condition(criteria, main_address=addr)
+    base = (select(Contact, addr)
+            .outerjoin(addr, and_(addr.contact_id == Contact.id, addr.usage == "main"))
+            .where(*conds))
+    rows = session.execute(base.order_by(Contact.search_last, Contact.search_first, Contact.id)
+                           .limit(limit).offset(max(0, int(offset)))).all()
+    total = 0
+    if with_total:
+        total = session.scalar(select(func.count()).select_from(
+            select(Contact.id).outerjoin(addr, and_(addr.contact_id == Contact.id, addr.usage == "main"))
+            .where(*conds).subquery()))
+    relays = relay_map(session, [r[0].id for r in rows])
+    page = SearchPage(total=total)
+    for contact, address in rows:
+        relay = relays.get(contact.id)
+        page.rows.append(ResultRow(
+            contact_id=contact.id, number=contact.number, role=contact.role,
+            role_label=ROLE_LABELS.get(contact.role, contact.role), name=contact.display_name,
+            relay_contact=relay[0].display_name if relay else "",
+            relay_number=relay[0].number if relay else None,
+            city=address.city if address else "",
+            address=", ".join(p for p in ([*address.street_lines, f"{address.postal_code} {address.city}".strip()]
+                                          if address else []) if p),
+            kind=contact.kind, type_code=contact.type_code, valid=contact.valid, status=contact.status,
+            email=contact.email))
+    return page
+
+
+# --------------------------------------------------------------------------- likely duplicates
+
+
+def likely_duplicates(session: Session, data: dict[str, Any], limit: int = 10) -> list[SearchHit]:
+    """Contacts that probably are the one about to be created (the warning of the creation form).
+
+    A contact is proposed when it has the same e-mail, or the same phonetic last name (Dupont =
+    Dupond) with a first name starting with the same letter and — when a postal code is given —
+    a main address in that postal code (or the same mobile phone). Invalid contacts are ignored.
+    """
+    kind = "structure" if data.get("structure_name") and not data.get("last_name") else "individual"
+    name = data.get("structure_name") if kind == "structure" else data.get("last_name")
+    conds = []
+    email = normalize_email(data.get("email"))
+    if email:
+        conds.append(Contact.search_email == email)
+    mobile = None
+    if data.get("mobile_phone"):
+        try:
+            mobile = v.parse_phone(data.get("mobile_phone"), data.get("country") or "FR")
+        except ValueError:
+            mobile = None
+    if mobile:
+        conds.append(Contact.mobile_phone == mobile)
+    key = phonetic_fr(name)
+    if key:
+        name_cond = [Contact.phonetic_name == key, Contact.kind == kind]
+        first = normalize(data.get("first_name"))
+        if first and kind == "individual":
+            name_cond.append(_prefix(Contact.search_first, first[0]))
+        postal = str(data.get("postal_code") or "").strip()
+        if postal:
+            name_cond.append(exists().where(Address.contact_id == Contact.id, Address.usage == "main",
+                                            Address.postal_code == postal))
+        conds.append(and_(*name_cond))
+    if not conds:
+        return []
+    ids = list(session.scalars(select(Contact.id).where(or_(*conds), Contact.valid.is_(True))
+                               .order_by(Contact.search_last, Contact.search_first, Contact.id).limit(limit)))
+    return hits_for(session, ids)
