@@ -97,9 +97,15 @@ class Context:
         return cplugins.resolve(self.infos, requested)
 
     def manager(self, order):
+        """The plugin manager of ``order``; the plugins' configuration defaults become current."""
+        from coulisses.config import apply_plugin_defaults, install_config
         from coulisses.web.app import CoreHooks
 
-        return cplugins.build_manager(self.infos, order, CoreHooks())
+        pm = cplugins.build_manager(self.infos, order, CoreHooks())
+        config = dict(self.config)
+        apply_plugin_defaults(config, pm)
+        install_config(config)
+        return pm
 
 
 def _fail(exc: Exception):

@@ -21,6 +21,7 @@ from werkzeug.exceptions import HTTPException
 import coulisses
 from coulisses import CoulissesError, PluginError, Permission, hookimpl
 from coulisses import db as cdb
+from coulisses.config import apply_plugin_defaults
 from coulisses import plugins as cplugins
 from coulisses import security
 from coulisses.web import auth
@@ -77,14 +78,6 @@ def _development_secret(cfg: dict) -> str:
         path.write_text(secrets.token_hex(32))
         path.chmod(0o600)
     return path.read_text().strip()
-
-
-def _coerce(value: str, default: Any) -> Any:
-    if isinstance(default, bool):
-        return value.strip().lower() in ("1", "true", "yes", "on")
-    if isinstance(default, int):
-        return int(value)
-    return value
 
 
 # --------------------------------------------------------------------------- the host as a plugin
@@ -158,6 +151,11 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app = Flask("coulisses", instance_path=cfg["INSTANCE_PATH"], template_folder=str(here / "templates"),
                 static_folder=str(here / "static"), static_url_path="/static")
     app.config.update(cfg)
+    proxies = int(cfg.get("PROXY_COUNT") or os.environ.get("COULISSES_PROXY_COUNT") or 0)
+    if proxies:  # behind a reverse proxy: trust its X-Forwarded-For/Proto/Host headers
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies, x_host=proxies)
     app.config["TESTING"] = cfg["ENV"] == "testing"
     app.config["DEBUG"] = cfg["ENV"] == "development" and app.config.get("DEBUG", False)
     app.config.setdefault("SESSION_COOKIE_HTTPONLY", True)
@@ -188,12 +186,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         requested = cplugins.requested_plugins(db.session, infos, cplugins.parse_plugin_list(cfg["PLUGINS"]))
         order = cplugins.resolve(infos, requested)
         pm = cplugins.build_manager_with_core(infos, order, CoreHooks())
-        for plugin, defaults in cplugins.call_each_safely(pm, "coulisses_config_defaults"):
-            for key, value in defaults.items():
-                if key in (config or {}):
-                    continue
-                env_value = os.environ.get(f"COULISSES_{key}")
-                app.config[key] = _coerce(env_value, value) if env_value is not None else value
+        apply_plugin_defaults(app.config, pm, config)
         permissions = security.collect_permissions(cplugins.call_each_safely(pm, "coulisses_permissions"))
         _sync_permissions(permissions)
         db.session.close()
@@ -264,11 +257,16 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         # handler only sees requests that reached one of its routes).
         if request.path == API_PREFIX or request.path.startswith(API_PREFIX + "/"):
             return Api._http_error(exc)
+        from flask import render_template
+        from flask_babel import gettext
+        from flask_wtf.csrf import CSRFError
+
+        if isinstance(exc, CSRFError):
+            # An expired session or a form not sent by Coulisses: say so, and how to get out of it.
+            return render_template("coulisses/error.html", code=400, back=request.referrer,
+                                   message=gettext("This form has expired or did not come from Coulisses. "
+                                                   "Go back, reload the page and send it again.")), 400
         if exc.code == 403:
-            from flask import render_template
-
-            from flask_babel import gettext
-
             return render_template("coulisses/error.html", code=403,
                                    message=gettext("You do not have the permission to see this page.")), 403
         return exc

@@ -4,7 +4,7 @@ from __future__ import annotations
 import functools
 from urllib.parse import urlsplit
 
-from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, g, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_user, logout_user
@@ -42,6 +42,7 @@ def login():
             error = _("Unknown login or wrong password.")
         else:
             db.session.commit()
+            session.clear()  # a new session at login: nothing from before survives (session fixation)
             login_user(operator)
             return redirect(_safe_next(request.args.get("next")))
     return render_template("coulisses/login.html", form=form, error=error), (401 if error else 200)
