@@ -160,7 +160,8 @@ class ContactSearchView(CoulissesBaseView):
             for key, default in CHECK_CRITERIA.items():
                 if default:
                     values[key] = "1"
-        advanced_open = any(values.get(k) for k in TEXT_CRITERIA + SELECT_CRITERIA) or values.get("adv") == "1"
+        advanced_open = (any(values.get(k) for k in TEXT_CRITERIA + SELECT_CRITERIA) or values.get("adv") == "1"
+                         or any(k.startswith("extra.") and val for k, val in values.items()))
         registry = get_registry()
         query_args = {k: val for k, val in request.args.items() if k != "offset"}
         return self.render(

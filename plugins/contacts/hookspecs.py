@@ -38,7 +38,8 @@ def contacts_sheet_sections():
     contact sheet, in a tab (``"summary"``, ``"general"``, ``"marketing"``, ``"management"``,
     ``"notes"``, ``"administration"``) or as a side menu (``"side"``). ``data(session, contact)``
     returns a JSON-able dict (also served by ``GET /api/v1/contacts/<number>`` under
-    ``sections``); ``template`` is a Jinja template of the plugin rendered with ``section``, ``data``
+    ``sections``), or None when the section does not apply to that contact (it is then left out);
+    ``template`` is a Jinja template of the plugin rendered with ``section``, ``data``
     and ``contact``; ``permission`` hides it from operators without it. Example: the waiting account
     and credit balance in the Management tab.
     """

@@ -453,3 +453,40 @@ def test_criteria_reference_list_crud(app, boss, viewer):
     assert viewer.get("/admin/contacts_criterion/new/").status_code == 403
     types = visible(text_of(viewer.get("/admin/contacts/types/")))
     assert "Guide" in types and "Fournisseur" in types and "Support" in types
+
+
+def test_a_structure_sheet_shows_its_information_and_its_relays_history(make_app, make_operator, register_plugin):
+    """Seeds: the summary's "informations générales sur le contact … structure", and "Structure publique :
+    fiche … regroupant les historiques des différents individuels qui lui sont liés"."""
+    from datetime import date
+
+    from plugins.contacts.registry import HistoryRow
+    from plugins.contacts.services.contacts import create_contact, create_quick
+    from tests.conftest import login
+    from tests.platform.conftest import make_plugin
+
+    def sales_history(session, contact, kind):
+        if kind == "purchases" and contact.kind == "individual":
+            return [HistoryRow("purchases", date(2030, 1, 5), "Sortie scolaire Giselle", "CMD-7")]
+        return []
+
+    register_plugin(make_plugin("tp_sales", depends=["contacts"], hooks={"contacts_history": sales_history}))
+    make_operator("boss", roles=["administrator"])
+    app = make_app(["contacts", "tp_sales"])
+    client = app.test_client()
+    login(client, "boss")
+    with app_session(app) as s:
+        univ = create_contact(s, {"type_code": "structure", "structure_name": "UNIVERSITY PARIS",
+                                  "administrative_number": "73282932000074"},
+                              address={"country": "FR", "postal_code": "75005", "city": "Paris"})
+        akoka = create_quick(s, {"civility": "MME", "last_name": "Akoka", "first_name": "Viviane",
+                                 "structure_number": univ.number, "link_kind": "relay_of",
+                                 "use_structure_address": True})
+        s.commit()
+        number, relay = univ.number, akoka.number
+    summary = visible(text_of(client.get(f"/admin/contacts/sheet/{number}/")))
+    assert f"Contact > {number} UNIVERSITY PARIS (Prospect)" in summary
+    assert "Structure" in summary and "Nom UNIVERSITY PARIS" in summary
+    assert "Numéro administratif 73282932000074" in summary and "Rôle : Public" in summary
+    purchases = visible(text_of(client.get(f"/admin/contacts/sheet/{number}/history/purchases")))
+    assert f"Sortie scolaire Giselle par AKOKA, Viviane [{relay}] CMD-7" in purchases

@@ -277,3 +277,68 @@ def test_other_plugins_contribute_sheet_sections(db, person, register_plugin):
         assert shown == {"code": "waiting_account", "label": "Compte d'attente", "tab": "management",
                          "template": None, "data": {"balance": "120.00"}}
         assert get_sheet(db, contact, can=lambda perm: False)["sections"] == []
+
+
+def test_a_section_whose_data_is_none_is_left_out_for_that_contact(db, person, structure, register_plugin):
+    section = SheetSection("tp_schools", "Sorties scolaires", "management",
+                           data=lambda session, contact: {"visits": 3} if contact.kind == "structure" else None)
+    register_plugin(make_plugin("tp_schools", depends=["contacts"], hooks={"contacts_sheet_sections": lambda: [section]}))
+    infos = cplugins.discover()
+    registry = Registry.from_manager(cplugins.build_manager(infos, cplugins.resolve(infos, ["tp_schools"])))
+    with use_registry(registry):
+        assert get_sheet(db, person("Shapira", "Michel"))["sections"] == []
+        assert [s["data"] for s in get_sheet(db, structure("Lycée Voltaire"))["sections"]] == [{"visits": 3}]
+
+
+def test_a_structure_gathers_the_histories_of_its_relays_and_members(db, person, structure, register_plugin):
+    """Seeds: "Structure publique : fiche de la personne morale regroupant les historiques des différents
+    individuels qui lui sont liés" — within the dates of each link."""
+    from plugins.contacts.services.links import add_link
+
+    school = structure("Lycée Voltaire")
+    akoka, other = person("Akoka", "Viviane"), person("Durand", "Paul")
+    add_link(db, akoka, "relay_of", school, start_date=date(2015, 9, 1))
+    add_link(db, other, "member_of", school, start_date=date(2014, 1, 1), end_date=date(2014, 12, 31))
+
+    def sales_history(session, contact, kind):
+        if kind != "purchases":
+            return []
+        rows = {akoka.id: [HistoryRow("purchases", date(2015, 8, 1), "Commande privée", "900"),
+                           HistoryRow("purchases", datetime(2015, 10, 2, 9, 0, tzinfo=timezone.utc), "Sortie scolaire", "1042")],
+                other.id: [HistoryRow("purchases", date(2014, 6, 1), "Groupe 2014", "777"),
+                           HistoryRow("purchases", date(2016, 6, 1), "Après son départ", "778")],
+                school.id: [HistoryRow("purchases", date(2013, 5, 1), "Achat direct", "500")]}
+        return rows.get(contact.id, [])
+
+    registry = _registry_with_facts(register_plugin, {}, contacts_history=sales_history)
+    with use_registry(registry):
+        rows = history(db, school, "purchases")
+        assert [(r.label, r.details.get("via_name")) for r in rows] == [
+            ("Sortie scolaire", "AKOKA, Viviane"), ("Groupe 2014", "DURAND, Paul"), ("Achat direct", None)]
+        assert rows[0].details["via_number"] == akoka.number
+        assert [r.label for r in history(db, akoka, "purchases")] == ["Sortie scolaire", "Commande privée"]
+
+
+def test_indicators_are_recomputed_on_every_change_without_waiting_for_the_night(db, person, register_plugin):
+    """Recalculation "on change": creation, update and each recorded purchase recompute the contact's
+    indicators at once (the nightly task catches what changes with time alone)."""
+    from sqlalchemy import select
+
+    from plugins.contacts.models import IndicatorValue
+    from plugins.contacts.services.contacts import update_contact
+
+    facts = {"performances_this_season": 0}
+    registry = _registry_with_facts(register_plugin, facts)
+
+    def level(contact, code):
+        return db.scalar(select(IndicatorValue.level).where(IndicatorValue.contact_id == contact.id,
+                                                            IndicatorValue.code == code))
+
+    with use_registry(registry):
+        contact = person("Shapira", "Michel")
+        assert (level(contact, "attendance"), level(contact, "seniority")) == ("inactive", "none")  # at creation
+        facts["performances_this_season"] = 6
+        update_contact(db, contact, {"function": "Directeur"})
+        assert level(contact, "attendance") == "constant"  # on update
+        record_purchase(db, contact, utcnow())
+        assert level(contact, "seniority") == "new"  # on a purchase

@@ -42,7 +42,9 @@ def installed_example(tmp_path_factory) -> Installed:
          "--disable-pip-version-check", "--quiet", "--target", str(target), str(src)],
         capture_output=True, text=True, timeout=300)
     assert result.returncode == 0, f"pip could not install the example:\n{result.stdout}\n{result.stderr}"
-    assert (target / "coulisses_patrons" / "migrations" / "patrons_0001_patronage.py").is_file()
+    for shipped in ("migrations/patrons_0001_patronage.py", "migrations/patrons_0002_patronage_contact.py",
+                    "templates/patrons/sheet_pledges.html"):
+        assert (target / "coulisses_patrons" / shipped).is_file(), shipped
     shutil.rmtree(src / "coulisses_patrons")  # from here on, only the installed copy exists
     return Installed(target=target, tests=src / "tests")
 
@@ -90,16 +92,23 @@ def test_the_installed_example_is_discovered_enabled_migrated_and_runs_its_comma
     assert "patrons" not in names
 
     rows = {row["name"]: row for row in json.loads(ok(coulisses_command("plugins", "list", "--json", path=target)))}
-    assert rows["patrons"]["version"] == "0.1.0"
+    assert rows["patrons"]["version"] == "0.2.0"
     assert rows["patrons"]["state"] == "disabled"
-    assert rows["patrons"]["description"] == "Sponsorship pledges: who promised how much, and when."
+    assert rows["patrons"]["description"] == ("Sponsorship pledges: who promised how much, and when; "
+                                              "the contact type patron.")
+    assert rows["contacts"]["state"] == "disabled"
 
     ok(coulisses_command("db", "upgrade", path=target))
-    assert "Enabled: patrons" in ok(coulisses_command("plugins", "enable", "patrons", path=target))
+    # Enabling the example pulls in the contacts plugin it depends on (contacts first).
+    assert "Enabled: contacts, patrons." in ok(coulisses_command("plugins", "enable", "patrons", path=target))
     rows = {row["name"]: row for row in json.loads(ok(coulisses_command("plugins", "list", "--json", path=target)))}
-    assert rows["patrons"]["state"] == "enabled"
-    assert re.search(r"^patrons\s+patrons_0001\s+up to date$", ok(coulisses_command("db", "current", path=target)),
-                     re.MULTILINE)
+    assert rows["patrons"]["state"] == "enabled" and rows["contacts"]["state"] == "enabled"
+    current = ok(coulisses_command("db", "current", path=target))
+    assert re.search(r"^patrons\s+patrons_0002\s+up to date$", current, re.MULTILINE), current
+    assert re.search(r"^contacts\s+contacts_0001\s+up to date$", current, re.MULTILINE), current
+    # contacts cannot be disabled under the example's feet
+    refused = coulisses_command("plugins", "disable", "contacts", path=target)
+    assert refused.returncode != 0 and "'patrons' depend(s) on it" in refused.stderr
 
     assert "1 500,50 €" in ok(coulisses_command("patrons", "add", "Fondation Lumière", "1500,50", path=target))
     ok(coulisses_command("patrons", "add", "Mme Duparc", "920", path=target))
@@ -128,11 +137,15 @@ def example_on_path(installed_example, monkeypatch):
 @pytest.fixture
 def app(example_on_path, make_app):
     """Here the app has the example plugin enabled (``make_operator`` and ``client_for`` use it)."""
-    return make_app(["patrons"])
+    from plugins.contacts.registry import set_app_registry
+
+    yield make_app(["patrons"])
+    set_app_registry(None)  # the contacts registry of this app (with the type patron) must not leak
 
 
 def test_the_example_screen_needs_its_permission(app, make_operator, client_for):
-    assert app.extensions["coulisses"].order == ["patrons"]
+    assert app.extensions["coulisses"].order == ["contacts", "patrons"]  # contacts comes with it
+    assert "patron" in app.extensions["contacts"].types  # the example's contact type
     assert app.extensions["coulisses"].infos["patrons"].distribution == "coulisses-patrons"
     make_operator("mecene", roles=[], permissions=["patrons.view"])
     make_operator("guichet", roles=[], permissions=["core.api.docs"])

@@ -3,16 +3,21 @@
 This package is the example of docs/plugin-guide.md: everything a plugin can contribute, in a few
 lines each. The host finds it through its entry point (group ``coulisses.plugins`` in setup.cfg),
 reads ``MANIFEST``, and calls the ``@hookimpl`` functions below.
+
+It depends on the contacts plugin: it adds the contact type "patron" (mécène) to it
+(``contacts_types``), shows a patron's pledges in the Management tab of the contact sheet
+(``contacts_sheet_sections``) and declares its reference to contacts so that a merge of two contacts
+moves the pledges to the kept one (``contacts_references``).
 """
 from coulisses import Manifest, Permission, hookimpl
 
 MANIFEST = Manifest(
     name="patrons",
-    version="0.1.0",
+    version="0.2.0",
     label="Mécénat",
-    depends=[],
+    depends=["contacts"],
     optional_depends=[],
-    description="Sponsorship pledges: who promised how much, and when.",
+    description="Sponsorship pledges: who promised how much, and when; the contact type patron.",
     requires_host=">=0.1",
 )
 
@@ -54,3 +59,39 @@ def coulisses_demo_data(session, size):
     from coulisses_patrons.services import load_demo
 
     load_demo(session, size)
+
+
+# --------------------------------------------------------------------------- hooks of the contacts plugin
+
+
+@hookimpl
+def contacts_types():
+    from coulisses_patrons.contact_type import PATRON
+
+    return [PATRON]
+
+
+@hookimpl
+def contacts_references():
+    from plugins.contacts.registry import ContactReference
+
+    return [ContactReference("patrons_patronage", "contact_id", "Promesses de mécénat")]
+
+
+@hookimpl
+def contacts_sheet_sections():
+    from plugins.contacts.registry import SheetSection
+
+    from coulisses_patrons.services import sheet_section_data
+
+    # data() returns None for a contact who is not a patron: the sheet then leaves the section out.
+    return [SheetSection("patrons_pledges", "Promesses de mécénat", "management", data=sheet_section_data,
+                         template="patrons/sheet_pledges.html", permission=VIEW)]
+
+
+@hookimpl
+def coulisses_blueprints():
+    from flask import Blueprint
+
+    # Only to make templates/patrons/ known to Flask (the sheet section's template).
+    return [Blueprint("patrons_ui", __name__, template_folder="templates")]

@@ -18,6 +18,8 @@ class PledgeSchema(Schema):
                             metadata={"description": "In the deployment's currency, as a string: \"2420.00\""})
     pledged_on = fields.Date(load_default=None)
     note = fields.String(load_default="")
+    contact_number = fields.Integer(load_default=None, allow_none=True,
+                                    metadata={"description": "The donor's contact (of type patron), if any"})
 
 
 class TotalQuerySchema(Schema):
@@ -39,7 +41,7 @@ def declare_routes(api):
                response=PledgeSchema, status=201, idempotent=True, summary="Record a pledge")
     def create_pledge(body):
         return services.add_pledge(db.session, body["donor_name"], body["amount"], body["pledged_on"],
-                                   body["note"])
+                                   body["note"], body["contact_number"])
 
     @api.route("/patrons/total", permission=VIEW, query=TotalQuerySchema, response=TotalSchema,
                summary="The total pledged (of one year with ?year=)")

@@ -30,14 +30,15 @@ def total(year):
 @click.argument("amount")
 @click.option("--on", "pledged_on", type=click.DateTime(["%Y-%m-%d"]), help="Date of the pledge (today).")
 @click.option("--note", default="")
-def add(donor, amount, pledged_on, note):
+@click.option("--contact", "contact_number", type=int, help="The donor's contact number (a contact of type patron).")
+def add(donor, amount, pledged_on, note, contact_number):
     """Record a pledge of AMOUNT by DONOR.
 
     AMOUNT is written 1500.00 or 1500,00; never more decimals than the currency has.
     """
     try:
         pledge = services.add_pledge(db.session, donor, amount.replace(",", "."),
-                                     pledged_on.date() if pledged_on else date.today(), note)
+                                     pledged_on.date() if pledged_on else date.today(), note, contact_number)
         db.session.commit()
     except CoulissesError as exc:
         fields = "; ".join(f"{k}: {v}" for k, v in getattr(exc, "fields", {}).items())

@@ -16,3 +16,12 @@ def pytest_sessionstart(session):
 def app(make_app):
     """An app with the patrons plugin enabled (``make_operator``, ``client_for`` … use this one)."""
     return make_app(["patrons"])
+
+
+@pytest.fixture(autouse=True)
+def _forget_contacts_registry():
+    """The contacts registry an app installs at startup must not leak into the next test."""
+    yield
+    from plugins.contacts.registry import set_app_registry
+
+    set_app_registry(None)

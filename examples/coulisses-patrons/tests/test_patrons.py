@@ -58,9 +58,13 @@ def test_a_wrong_amount_is_refused_with_the_reason(app, amount, message):
 def test_demo_data_loads_once(app):
     with app_session(app) as session:
         pm = app.extensions["coulisses"].pm
-        assert load_demo(session, pm, "small", echo=lambda _: None) == ["patrons"]
+        # contacts first: the plugin depends on it
+        assert load_demo(session, pm, "small", echo=lambda _: None) == ["contacts", "patrons"]
         assert load_demo(session, pm, "small", echo=lambda _: None) == []
         assert services.total_pledged(session) == Decimal("17770.00")
+        linked = [p for p in services.list_pledges(session) if p.contact is not None]
+        assert [(p.donor_name, p.contact.type_code, p.contact.extra) for p in linked] == [
+            ("Mme Hélène Duparc", "patron", {"level": "silver", "since": 2019})]
 
 
 # --------------------------------------------------------------------------- admin
@@ -176,12 +180,38 @@ def test_the_total_command_prints_formatted_money(app):
 
 def test_the_migration_creates_exactly_the_models_tables(database_url):
     infos = cplugins.discover()
+    order = cplugins.resolve(infos, ["patrons"])
+    assert order == ["contacts", "patrons"]  # enabling patrons pulls in contacts
     engine = cdb.make_engine(database_url)
     with engine.begin() as conn:
-        migrations.upgrade(conn, infos, ["patrons"])
+        migrations.upgrade(conn, infos, order)
     with engine.connect() as conn:
         context = MigrationContext.configure(conn, opts={
-            "include_object": migrations.include_object_for(["patrons"]), "compare_type": True})
+            "include_object": migrations.include_object_for(order), "compare_type": True})
         assert compare_metadata(context, cdb.metadata) == []
-        assert "patrons_0001" in migrations.current_heads(conn)
+        assert "patrons_0002" in migrations.current_heads(conn)  # patrons_0002: the pledge's contact
+        assert "patrons_0002" in migrations.applied_revisions(conn, infos)
+        assert "contacts_0001" in migrations.applied_revisions(conn, infos)
+    engine.dispose()
+
+
+def test_the_migration_from_0001_keeps_the_pledges(database_url):
+    """An organisation that ran 0.1.0 (patrons_0001, without contacts) upgrades: its pledges stay."""
+    from alembic import command
+    from sqlalchemy import text
+
+    infos = cplugins.discover()
+    engine = cdb.make_engine(database_url)
+    with engine.begin() as conn:
+        cfg = migrations.alembic_config(conn, infos, ["core", "patrons"])
+        command.upgrade(cfg, "core@head")
+        command.upgrade(cfg, "patrons_0001")
+        conn.execute(text("INSERT INTO patrons_patronage (donor_name, amount, pledged_on, note, created_at, "
+                          "updated_at) VALUES ('Fondation Lumière', 150000, '2026-01-15', '', "
+                          "CURRENT_TIMESTAMP, CURRENT_TIMESTAMP)"))
+    with engine.begin() as conn:
+        migrations.upgrade(conn, infos, ["contacts", "patrons"])
+    with engine.connect() as conn:
+        assert conn.execute(text("SELECT donor_name, amount, contact_id FROM patrons_patronage")).all() == [
+            ("Fondation Lumière", 150000, None)]
     engine.dispose()

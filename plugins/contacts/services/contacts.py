@@ -272,10 +272,13 @@ def create_quick(session: Session, data: dict[str, Any], *, registry: Registry |
     fields = {k: data.get(k) for k in ("civility", "last_name", "first_name", "mobile_phone", "email")}
     region = address.get("country") or "FR"
     clean_contact_fields(fields, "individual", region=region, errors=errors)
+    if ctype is not None and ctype.kind == "individual":  # the type's extra fields (a plugin's type)
+        errors.update(clean_extra(ctype, data.get("extra"))[1])
     if errors:
         raise InvalidError("La fiche n'est pas valide", errors)
     try:
-        contact = create_contact(session, {**fields, "type_code": type_code}, registry=registry, address=address)
+        contact = create_contact(session, {**fields, "type_code": type_code, "extra": data.get("extra")},
+                                 registry=registry, address=address)
         if new_structure_name and structure is None:
             structure = create_contact(session, {"type_code": "structure", "structure_name": new_structure_name},
                                        registry=registry, address=address)

@@ -233,8 +233,19 @@ def read_rows(source: str | Path | IO, *, filename: str = "", delimiter: str | N
     head = stream.read(4)
     stream.seek(0)
     if name.lower().endswith((".xlsx", ".xlsm")) or head == b"PK\x03\x04":
-        return _read_xlsx(stream)
-    return _read_csv(stream, delimiter, encoding)
+        headers, rows = _read_xlsx(stream)
+    else:
+        headers, rows = _read_csv(stream, delimiter, encoding)
+    if stream is not source:  # opened here: closed when the rows are read
+        return headers, _closing(rows, stream)
+    return headers, rows
+
+
+def _closing(rows, stream):
+    try:
+        yield from rows
+    finally:
+        stream.close()
 
 
 def _read_xlsx(stream) -> tuple[list[str], Iterator[tuple[int, list[str]]]]:

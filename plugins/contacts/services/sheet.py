@@ -93,8 +93,11 @@ def get_sheet(session: Session, contact: Contact, *, can: Callable[[str], bool] 
     for section in registry.sections:
         if section.permission and can is not None and not can(section.permission):
             continue
+        data = section.data(session, contact)
+        if data is None:  # the section does not apply to this contact
+            continue
         sections.append({"code": section.code, "label": section.label, "tab": section.tab,
-                         "template": section.template, "data": section.data(session, contact)})
+                         "template": section.template, "data": data})
     links = [{"id": lv.link.id, "kind": lv.kind, "direction": lv.direction, "label": lv.label,
               "other_number": lv.other.number, "other_name": lv.other.display_name,
               "start_date": lv.link.start_date, "end_date": lv.link.end_date, "active": lv.active,
@@ -155,18 +158,43 @@ def _sort_key(row: HistoryRow):
     return datetime.min
 
 
-def history(session: Session, contact: Contact, kind: str, limit: int = 100,
-            registry: Registry | None = None) -> list[HistoryRow]:
-    """One of the four histories, merged from every plugin (``contacts_history``), newest first."""
-    if kind not in HISTORY_KINDS:
-        raise InvalidError("Historique inconnu", {"kind": f"Attendu : {', '.join(HISTORY_KINDS)}"})
-    registry = registry or get_registry()
+def _rows_of(session: Session, contact: Contact, kind: str, registry: Registry) -> list[HistoryRow]:
     rows: list[HistoryRow] = []
     for plugin, result in registry.call("contacts_history", session=session, contact=contact, kind=kind):
-        for row in result:
+        for row in result or ():
             if not row.source:
                 row.source = plugin
             rows.append(row)
+    return rows
+
+
+def _day(value: date | datetime) -> date:
+    return value.date() if isinstance(value, datetime) else value
+
+
+def history(session: Session, contact: Contact, kind: str, limit: int = 100,
+            registry: Registry | None = None) -> list[HistoryRow]:
+    """One of the four histories, merged from every plugin (``contacts_history``), newest first.
+
+    A structure's history also gathers the rows of the individuals linked to it as relay or member
+    (the seeds' "Structure publique : fiche regroupant les historiques des différents individuels qui
+    lui sont liés"), each row dated within the link's period; such rows carry
+    ``details["via_number"]`` / ``details["via_name"]``, the individual they come from.
+    """
+    if kind not in HISTORY_KINDS:
+        raise InvalidError("Historique inconnu", {"kind": f"Attendu : {', '.join(HISTORY_KINDS)}"})
+    registry = registry or get_registry()
+    rows = _rows_of(session, contact, kind, registry)
+    if contact.kind == "structure":
+        for lv in links_of(session, contact):
+            if lv.direction != "in" or lv.kind not in ("relay_of", "member_of"):
+                continue
+            start, end = lv.link.start_date, lv.link.end_date
+            for row in _rows_of(session, lv.other, kind, registry):
+                day = _day(row.date)
+                if (start is None or start <= day) and (end is None or day <= end):
+                    row.details = {**row.details, "via_number": lv.other.number, "via_name": lv.other.display_name}
+                    rows.append(row)
     rows.sort(key=_sort_key, reverse=True)
     return rows[:max(1, int(limit))]
 

@@ -1,0 +1,20 @@
+"""The sales plugin: the ticketing core — catalogue (seasons, venues, events, performances, seat
+categories, tariffs, prices, fees), orders ("dossiers"), tickets and barcodes, operations, payments
+and payment modes, credit balances ("soldes avoir"), points of sale and sales channels.
+
+Domain: ``models.py``, ``services/`` (see ``SERVICES.md``), ``hookspecs.py`` (the hooks it offers),
+``api.py``. Screens (``admin.py``) and demo data (``demo.py``) are separate modules.
+"""
+from coulisses import Manifest
+
+MANIFEST = Manifest(
+    name="sales",
+    version="0.1.0",
+    label="Billetterie",
+    depends=["contacts"],
+    optional_depends=[],
+    description="Catalogue, orders (dossiers), tickets and barcodes, operations, payments, payment modes, "
+    "credit balances, points of sale and sales channels.",
+)
+
+from plugins.sales.hooks import *  # noqa: E402,F401,F403 - the hook implementations

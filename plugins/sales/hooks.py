@@ -1,0 +1,125 @@
+"""Hook implementations of the sales plugin (host hooks, contacts' hooks, its own built-ins).
+
+Sections, each marked with its owner:
+- domain (registries, contacts hooks, permissions, REST API, startup): this section;
+- screens (admin views, blueprints, template context): ``plugins/sales/admin.py``;
+- demo data: ``plugins/sales/demo.py``.
+"""
+from __future__ import annotations
+
+from coulisses import Permission, hookimpl
+
+# --------------------------------------------------------------------------- domain: own registries
+
+
+@hookimpl
+def sales_payment_mode_types():
+    from plugins.sales.registry import BUILTIN_PAYMENT_MODE_TYPES
+
+    return BUILTIN_PAYMENT_MODE_TYPES
+
+
+@hookimpl
+def sales_operation_kinds():
+    from plugins.sales.registry import BUILTIN_OPERATION_KINDS
+
+    return BUILTIN_OPERATION_KINDS
+
+
+# --------------------------------------------------------------------------- domain: contacts hooks
+
+
+@hookimpl
+def contacts_history(session, contact, kind):
+    from plugins.sales.services import contact_activity
+
+    return contact_activity.history(session, contact, kind)
+
+
+@hookimpl
+def contacts_facts(session, contact):
+    from plugins.sales.services import contact_activity
+
+    return contact_activity.facts(session, contact)
+
+
+@hookimpl
+def contacts_references():
+    from plugins.contacts.registry import ContactReference as Ref
+
+    return [
+        Ref("sales_order", "buyer_id", "Dossiers (acheteur)"),
+        Ref("sales_order", "payer_id", "Dossiers (payeur)"),
+        Ref("sales_order", "structure_id", "Dossiers (structure)"),
+        Ref("sales_ticket", "attendee_id", "Billets (bénéficiaire)"),
+        Ref("sales_payment", "contact_id", "Règlements"),
+        Ref("sales_credit_movement", "contact_id", "Mouvements d'avoir"),
+    ]
+
+
+@hookimpl
+def contacts_sheet_sections():
+    from plugins.contacts.registry import SheetSection
+    from plugins.sales.services import contact_activity
+
+    return [SheetSection("sales_credit", "Solde avoir", "management", contact_activity.credit_section,
+                         template="sales/_credit_section.html", permission="sales.view", position=20)]
+
+
+@hookimpl
+def contacts_contact_deleting(session, contact):
+    from plugins.sales.services import contact_activity
+
+    contact_activity.refuse_deletion_if_referenced(session, contact)
+
+
+# --------------------------------------------------------------------------- domain: host hooks
+
+
+@hookimpl
+def coulisses_permissions():
+    return [
+        Permission("sales.view", "Consulter les dossiers, billets et le catalogue", ("operator", "supervisor", "readonly")),
+        Permission("sales.sell", "Vendre et réserver", ("operator", "supervisor")),
+        Permission("sales.pay", "Encaisser les règlements", ("operator", "supervisor")),
+        Permission("sales.cancel", "Annuler des réservations", ("operator", "supervisor")),
+        Permission("sales.print", "Imprimer les billets", ("operator", "supervisor")),
+        Permission("sales.credit.manage", "Créditer ou débiter un avoir à la main", ("supervisor",)),
+        Permission("sales.catalogue.manage", "Gérer le catalogue (saisons, lieux, séances, tarifs, prix)", ("supervisor",)),
+        Permission("sales.settings.manage", "Paramétrer la vente (modes de règlement, points de vente, filières)",
+                   ("supervisor",)),
+    ]
+
+
+@hookimpl
+def coulisses_api_routes(api):
+    from plugins.sales.api import register_routes
+
+    register_routes(api)
+
+
+@hookimpl
+def coulisses_startup(app):
+    from plugins.sales.registry import Registry, set_app_registry
+
+    registry = Registry.from_manager(app.extensions["coulisses"].pm)
+    app.extensions["sales"] = registry
+    set_app_registry(registry)
+
+
+# --------------------------------------------------------------------------- screens (admin.py)
+# coulisses_admin_views / coulisses_blueprints / coulisses_template_context go here.
+
+
+@hookimpl
+def coulisses_blueprints():
+    """The plugin's templates (``sales/*.html``, e.g. the sheet's credit section) and static files.
+    (Domain placeholder: the screens may replace it with their own blueprint.)"""
+    from flask import Blueprint
+
+    return [Blueprint("sales_ui", __name__, template_folder="templates", static_folder="static",
+                      static_url_path="/sales-static")]
+
+
+# --------------------------------------------------------------------------- demo (demo.py)
+# coulisses_demo_data goes here.

@@ -1,0 +1,101 @@
+"""The hooks the sales plugin offers to other plugins (all named ``sales_*``).
+
+Registries (``sales_payment_mode_types``, ``sales_operation_kinds``, ``sales_order_actions``) return
+lists of the dataclasses of ``plugins.sales.registry``; the sales plugin registers its own built-ins
+through the same hooks and refuses two different definitions under one code (``PluginError`` naming
+both plugins).
+
+Event hooks get the ``session`` and the objects and run **inside the business transaction**, after
+the change was flushed: they see the new state and may write in the same transaction. Raising from
+one vetoes the operation (the exception propagates to the caller, who rolls back) unless the
+docstring says otherwise. The services find the plugin manager through
+``plugins.sales.registry.get_registry()`` (the running app's, else one built with the sales plugin).
+"""
+from __future__ import annotations
+
+from coulisses import hookspec
+
+
+@hookspec
+def sales_payment_mode_types():
+    """Called when the sales registry is built (at startup, and for service calls outside the app).
+
+    Return a list of ``plugins.sales.registry.PaymentModeType(code, label, can_pay, can_refund,
+    needs_contact, gives_change=False, description="")``. The organisation's payment modes
+    (``PaymentMode``) each name one of these types. Built-ins: ``cash`` (Espèces, gives change),
+    ``card`` (Carte bancaire), ``cheque`` (Chèque), ``bank_transfer`` (Virement),
+    ``credit_balance`` (Solde avoir: needs a contact, spends or credits their credit balance),
+    ``other`` (Autre paiement). The waiting_account plugin adds ``waiting_account``.
+    """
+
+
+@hookspec
+def sales_operation_kinds():
+    """Called when the sales registry is built.
+
+    Return a list of ``plugins.sales.registry.OperationKind(code, label)``: the kinds of operations
+    ("ordres") the plugin writes in the journal, with their French labels for the screens. Built-ins:
+    ``reserve``, ``sell``, ``confirm``, ``pay``, ``refund``, ``cancel_reservation``, ``print``,
+    ``credit``, ``update``. An operation of an unregistered kind is refused.
+    """
+
+
+@hookspec
+def sales_order_actions(session, order):
+    """Called when the order detail screen (and ``GET /api/v1/orders/<number>``) lists the actions
+    offered on ``order``.
+
+    Return a list of ``plugins.sales.registry.OrderAction(code, label, endpoint=None, url=None,
+    permission=None, position=100, method="GET")`` applicable to this order in its current state
+    (e.g. the refunds plugin offers "Rembourser" on a paid order, the waiting account "Facturer").
+    ``endpoint`` is a Flask endpoint called with ``number=order.number``, or give ``url``. Actions
+    whose ``permission`` the operator lacks are hidden. Read-only: must not write.
+    """
+
+
+@hookspec
+def sales_order_created(session, order):
+    """Called inside the transaction when an order was created by ``reserve`` or ``sell``, after
+    its lines, tickets and first operation were flushed, before the payments given with it.
+
+    Raising vetoes the creation (e.g. a plugin limiting tickets per buyer raises
+    ``coulisses.ConflictError``).
+    """
+
+
+@hookspec
+def sales_order_paid(session, order):
+    """Called inside the transaction when the balance of a sold order reaches zero ("soldé") after
+    a payment, or when a reservation's payments confirm it. Called once per time it becomes settled.
+
+    Raising vetoes the payment that settled it.
+    """
+
+
+@hookspec
+def sales_payment_recorded(session, order, payment):
+    """Called inside the transaction for each payment or refund recorded on ``order``
+    (``payment.amount`` positive: payment, negative: refund), after it was flushed.
+
+    Raising vetoes the payment (e.g. the waiting account refuses one beyond the contact's maximum
+    outstanding).
+    """
+
+
+@hookspec
+def sales_tickets_cancelled(session, order, tickets):
+    """Called inside the transaction after ``tickets`` (a list) of ``order`` were cancelled: their
+    places and seats are free again and the order's total was recomputed. Called by
+    ``cancel_reservation`` and by ``release_tickets`` (the refunds plugin's cancellations).
+
+    Raising vetoes the cancellation.
+    """
+
+
+@hookspec
+def sales_tickets_printed(session, order, tickets):
+    """Called inside the transaction after ``tickets`` of ``order`` were marked printed
+    (``mark_printed``). The devices plugin prints them; a reprint (duplicate) calls it again.
+
+    Raising vetoes the marking.
+    """

@@ -1,0 +1,697 @@
+"""The sales plugin's tables (all prefixed ``sales_``).
+
+Catalogue
+---------
+``Season`` ("2015/2016") · ``Venue`` (seated or not) with its ``Area``s ("Balcon") and, when seated,
+its ``Seat``s (area, row, number) · ``SeatCategory`` ("Cat 1") · ``Event`` ("Joyaux") ·
+``Performance`` (an event at a venue, a moment in UTC, a season, a total capacity, on sale or not) ·
+``PerformanceQuota`` (the capacity of one category at one performance) · ``Audience`` ("Contact
+occasionnel") and ``Tariff`` ("Plein tarif"; shown "Contact occasionnel - Plein tarif") · ``Price``
+(performance × category × tariff → amount) · ``Fee`` (simple fees added to each ticket, refundable or
+not) · ``SalesChannel`` (box office, internet, partners) and ``PointOfSale`` ("Guichet").
+
+Orders
+------
+``Order`` (dossier, gapless ``number``) → ``OrderLine`` (performance / category / tariff, quantity,
+unit price and fees) → ``Ticket`` (11-digit ``barcode``, seat or area, attendee, state, delivery and
+print state). ``SeatBooking`` holds "this seat is taken at this performance": its primary key
+(performance, seat) makes a seat sold twice impossible on every database; the row is deleted when
+the ticket is cancelled. ``Operation`` is the immutable journal ("Ordre 1271"): every change of an
+order is one operation (number, kind, operator, point of sale, time, amount, details).
+``PaymentMode`` (configured by the organisation, each of a registered type: cash, card…) →
+``Payment`` (immutable; positive = payment, negative = refund). ``CreditMovement`` (immutable):
+a contact's credit balance ("solde avoir") is the sum of its movements and never negative.
+
+Counters and what they must equal (checked by ``services.orders.check_order`` and the invariant
+tests):
+- ``Performance.taken`` = non-cancelled tickets of the performance;
+  ``PerformanceQuota.taken`` = non-cancelled tickets of the performance in that category; both
+  ``<= capacity`` (check constraints) and only changed under ``lock_rows`` of the quota rows;
+- ``Order.total`` = Σ over its tickets of (price + fees) when not cancelled, ``retained`` when
+  cancelled (fees kept by a refund); ``Order.paid`` = Σ ``Payment.amount`` (refunds negative);
+  balance = ``total − paid`` (= total − payments + refunds), never stored;
+- ``CreditMovement.balance_after`` = the running sum of the contact's movements, ``>= 0``.
+
+Immutability: operations, payments and credit movements refuse ORM updates and deletes (a
+``before_flush`` guard in ``services.journal``); corrections are new records.
+"""
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    CheckConstraint,
+    Date,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy import event
+from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
+
+from coulisses.db import AuditMixin, Base, Money, UTCDateTime, utcnow
+
+ORDER_STATES = ("reserved", "not_settled", "settled", "cancelled")
+ORDER_STATE_LABELS = {"reserved": "Réservé", "not_settled": "Non soldé", "settled": "Soldé", "cancelled": "Annulé"}
+TICKET_STATES = ("reserved", "paid", "printed", "cancelled")
+TICKET_STATE_LABELS = {"reserved": "réservé", "paid": "payé", "printed": "imprimé", "cancelled": "annulé"}
+ACTIVE_TICKET_STATES = ("reserved", "paid", "printed")  # they hold capacity (and their seat)
+DELIVERY_MODES = ("handed", "eticket", "post")
+DELIVERY_MODE_LABELS = {"handed": "Remis au contact", "eticket": "E-billet", "post": "Envoi postal"}
+PRINT_STATES = ("not_printed", "printed")
+PRINT_STATE_LABELS = {"not_printed": "non imprimé", "printed": "imprimé"}
+TICKET_TYPES = ("ticket",)
+TICKET_TYPE_LABELS = {"ticket": "Billet"}
+
+
+def _states_check(column: str, states: tuple[str, ...]) -> str:
+    return f"{column} IN (" + ", ".join(f"'{s}'" for s in states) + ")"
+
+
+# --------------------------------------------------------------------------- catalogue
+
+
+class Season(AuditMixin, Base):
+    """A season ("2015/2016"): the period the indicators count in and performances belong to."""
+
+    __tablename__ = "sales_season"
+    __table_args__ = (CheckConstraint("start_date <= end_date", name="dates"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    code: Mapped[str] = mapped_column(String(40), unique=True)
+    label: Mapped[str] = mapped_column(String(120))
+    start_date: Mapped[date] = mapped_column(Date)
+    end_date: Mapped[date] = mapped_column(Date)
+
+    def __str__(self) -> str:
+        return self.label
+
+
+class Venue(AuditMixin, Base):
+    """A venue ("Grande salle"). ``seated``: tickets are sold with a seat; otherwise by area."""
+
+    __tablename__ = "sales_venue"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    code: Mapped[str] = mapped_column(String(40), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    seated: Mapped[bool] = mapped_column(Boolean, default=False)
+    address: Mapped[str] = mapped_column(String(300), default="")
+
+    areas: Mapped[list["Area"]] = relationship(back_populates="venue", order_by="Area.position")
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Area(AuditMixin, Base):
+    """An area of a venue ("Balcon", "Parterre")."""
+
+    __tablename__ = "sales_area"
+    __table_args__ = (UniqueConstraint("venue_id", "code"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    venue_id: Mapped[int] = mapped_column(ForeignKey("sales_venue.id", ondelete="CASCADE"))
+    code: Mapped[str] = mapped_column(String(40))
+    name: Mapped[str] = mapped_column(String(120))
+    position: Mapped[int] = mapped_column(Integer, default=0)
+
+    venue: Mapped[Venue] = relationship(back_populates="areas")
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class SeatCategory(AuditMixin, Base):
+    """A seat category ("Cat 1"): what a price depends on besides the tariff."""
+
+    __tablename__ = "sales_seat_category"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    code: Mapped[str] = mapped_column(String(40), unique=True)
+    label: Mapped[str] = mapped_column(String(120))
+    position: Mapped[int] = mapped_column(Integer, default=0)
+
+    def __str__(self) -> str:
+        return self.label
+
+
+class Seat(Base):
+    """A seat of a seated venue: area, row, number ("Balcon", "B", "51S"); its default category."""
+
+    __tablename__ = "sales_seat"
+    __table_args__ = (
+        UniqueConstraint("venue_id", "area_id", "row", "number"),
+        Index("ix_sales_seat_area", "area_id", "position"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    venue_id: Mapped[int] = mapped_column(ForeignKey("sales_venue.id", ondelete="CASCADE"))
+    area_id: Mapped[int] = mapped_column(ForeignKey("sales_area.id", ondelete="CASCADE"))
+    category_id: Mapped[int | None] = mapped_column(ForeignKey("sales_seat_category.id", ondelete="SET NULL"),
+                                                    nullable=True)
+    row: Mapped[str] = mapped_column(String(10), default="")
+    number: Mapped[str] = mapped_column(String(10))
+    position: Mapped[int] = mapped_column(Integer, default=0)  # order in the area (seat map, best first)
+    x: Mapped[int | None] = mapped_column(Integer, nullable=True)  # seat map coordinates, optional
+    y: Mapped[int | None] = mapped_column(Integer, nullable=True)
+
+    area: Mapped[Area] = relationship()
+    category: Mapped[SeatCategory | None] = relationship()
+
+    @property
+    def label(self) -> str:
+        return f"{self.row}{self.number}" if self.row and not self.number.startswith(self.row) else self.number
+
+    def __str__(self) -> str:
+        return f"{self.area.name if self.area else ''} - {self.label}"
+
+
+class Event(AuditMixin, Base):
+    """An event ("Joyaux"): a show with its performances."""
+
+    __tablename__ = "sales_event"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    code: Mapped[str] = mapped_column(String(40), unique=True)
+    title: Mapped[str] = mapped_column(String(200))
+    season_id: Mapped[int | None] = mapped_column(ForeignKey("sales_season.id", ondelete="SET NULL"), nullable=True)
+    description: Mapped[str] = mapped_column(Text, default="")
+    for_children: Mapped[bool] = mapped_column(Boolean, default=False)  # the "children product" indicator
+
+    season: Mapped[Season | None] = relationship()
+    performances: Mapped[list["Performance"]] = relationship(back_populates="event", order_by="Performance.starts_at")
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class Performance(AuditMixin, Base):
+    """A performance ("Joyaux - Lun 02.11.2015 20:15"): an event at a venue at a moment (UTC).
+
+    ``capacity`` is the total number of tickets that may be sold; ``taken`` the tickets that hold
+    a place (reserved, paid, printed), kept by the services under the quota rows' lock.
+    """
+
+    __tablename__ = "sales_performance"
+    __table_args__ = (
+        Index("ix_sales_performance_starts", "starts_at"),
+        Index("ix_sales_performance_event", "event_id", "starts_at"),
+        CheckConstraint("taken >= 0 AND taken <= capacity", name="capacity"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    event_id: Mapped[int] = mapped_column(ForeignKey("sales_event.id", ondelete="RESTRICT"))
+    venue_id: Mapped[int] = mapped_column(ForeignKey("sales_venue.id", ondelete="RESTRICT"))
+    season_id: Mapped[int | None] = mapped_column(ForeignKey("sales_season.id", ondelete="SET NULL"), nullable=True)
+    starts_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    capacity: Mapped[int] = mapped_column(Integer, default=0)
+    taken: Mapped[int] = mapped_column(Integer, default=0)
+    on_sale: Mapped[bool] = mapped_column(Boolean, default=True)
+
+    event: Mapped[Event] = relationship(back_populates="performances")
+    venue: Mapped[Venue] = relationship()
+    season: Mapped[Season | None] = relationship()
+    quotas: Mapped[list["PerformanceQuota"]] = relationship(back_populates="performance",
+                                                            order_by="PerformanceQuota.id")
+
+    @property
+    def available(self) -> int:
+        return self.capacity - self.taken
+
+    def __str__(self) -> str:
+        return f"{self.event.title if self.event else ''} - {self.starts_at:%d.%m.%Y %H:%M}"
+
+
+class PerformanceQuota(Base):
+    """The capacity of a seat category at a performance ("Cat 1: 400 places"), and how many are taken.
+
+    A category is on sale at a performance only when it has a quota row. Selling locks these rows
+    (``lock_rows``) before checking and moving ``taken``.
+    """
+
+    __tablename__ = "sales_performance_quota"
+    __table_args__ = (
+        UniqueConstraint("performance_id", "category_id"),
+        CheckConstraint("taken >= 0 AND taken <= capacity", name="capacity"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    performance_id: Mapped[int] = mapped_column(ForeignKey("sales_performance.id", ondelete="CASCADE"))
+    category_id: Mapped[int] = mapped_column(ForeignKey("sales_seat_category.id", ondelete="RESTRICT"))
+    capacity: Mapped[int] = mapped_column(Integer, default=0)
+    taken: Mapped[int] = mapped_column(Integer, default=0)
+
+    performance: Mapped[Performance] = relationship(back_populates="quotas")
+    category: Mapped[SeatCategory] = relationship()
+
+    @property
+    def available(self) -> int:
+        return self.capacity - self.taken
+
+
+class Audience(AuditMixin, Base):
+    """An audience ("Contact occasionnel", "Abonné", "Groupe scolaire"): who a tariff is for."""
+
+    __tablename__ = "sales_audience"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    code: Mapped[str] = mapped_column(String(40), unique=True)
+    label: Mapped[str] = mapped_column(String(120))
+    position: Mapped[int] = mapped_column(Integer, default=0)
+
+    def __str__(self) -> str:
+        return self.label
+
+
+class Tariff(AuditMixin, Base):
+    """A tariff ("Plein tarif") of an audience; shown as "Contact occasionnel - Plein tarif"."""
+
+    __tablename__ = "sales_tariff"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    code: Mapped[str] = mapped_column(String(40), unique=True)
+    label: Mapped[str] = mapped_column(String(120))
+    audience_id: Mapped[int | None] = mapped_column(ForeignKey("sales_audience.id", ondelete="SET NULL"),
+                                                    nullable=True)
+    position: Mapped[int] = mapped_column(Integer, default=0)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+
+    audience: Mapped[Audience | None] = relationship()
+
+    @property
+    def full_label(self) -> str:
+        return f"{self.audience.label} - {self.label}" if self.audience else self.label
+
+    def __str__(self) -> str:
+        return self.full_label
+
+
+class Price(Base):
+    """The price of a ticket of ``category`` at ``tariff`` for ``performance``."""
+
+    __tablename__ = "sales_price"
+    __table_args__ = (
+        UniqueConstraint("performance_id", "category_id", "tariff_id"),
+        CheckConstraint("amount >= 0", name="amount_positive"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    performance_id: Mapped[int] = mapped_column(ForeignKey("sales_performance.id", ondelete="CASCADE"))
+    category_id: Mapped[int] = mapped_column(ForeignKey("sales_seat_category.id", ondelete="RESTRICT"))
+    tariff_id: Mapped[int] = mapped_column(ForeignKey("sales_tariff.id", ondelete="RESTRICT"))
+    amount: Mapped[Decimal] = mapped_column(Money)
+
+    performance: Mapped[Performance] = relationship()
+    category: Mapped[SeatCategory] = relationship()
+    tariff: Mapped[Tariff] = relationship()
+
+
+class SalesChannel(AuditMixin, Base):
+    """A sales channel ("filière de vente"): ``box_office``, ``internet``, ``partner``…"""
+
+    __tablename__ = "sales_channel"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    code: Mapped[str] = mapped_column(String(40), unique=True)
+    label: Mapped[str] = mapped_column(String(120))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+
+    def __str__(self) -> str:
+        return self.label
+
+
+class PointOfSale(AuditMixin, Base):
+    """A point of sale ("Guichet"), in a channel. ``is_default``: used when none is given."""
+
+    __tablename__ = "sales_point_of_sale"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    code: Mapped[str] = mapped_column(String(40), unique=True)
+    label: Mapped[str] = mapped_column(String(120))
+    channel_id: Mapped[int] = mapped_column(ForeignKey("sales_channel.id", ondelete="RESTRICT"))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    is_default: Mapped[bool] = mapped_column(Boolean, default=False)
+
+    channel: Mapped[SalesChannel] = relationship()
+
+    def __str__(self) -> str:
+        return self.label
+
+
+class OperatorPointOfSale(Base):
+    """The point of sale an operator sells from when the screen or the API does not say."""
+
+    __tablename__ = "sales_operator_point_of_sale"
+
+    operator_id: Mapped[int] = mapped_column(ForeignKey("core_operator.id", ondelete="CASCADE"), primary_key=True)
+    point_of_sale_id: Mapped[int] = mapped_column(ForeignKey("sales_point_of_sale.id", ondelete="CASCADE"))
+
+
+class Fee(AuditMixin, Base):
+    """Simple fees ("frais simples") added to each ticket: all events or one, all channels or one.
+
+    ``refundable``: a refund may give them back (the refund screen's "Rembourser les frais
+    simples"); non-refundable fees are kept by the organisation whatever the operator chooses.
+    """
+
+    __tablename__ = "sales_fee"
+    __table_args__ = (CheckConstraint("amount >= 0", name="amount_positive"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    code: Mapped[str] = mapped_column(String(40), unique=True)
+    label: Mapped[str] = mapped_column(String(120))
+    amount: Mapped[Decimal] = mapped_column(Money)
+    refundable: Mapped[bool] = mapped_column(Boolean, default=True)
+    event_id: Mapped[int | None] = mapped_column(ForeignKey("sales_event.id", ondelete="CASCADE"), nullable=True)
+    channel_id: Mapped[int | None] = mapped_column(ForeignKey("sales_channel.id", ondelete="CASCADE"), nullable=True)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+
+    event: Mapped[Event | None] = relationship()
+    channel: Mapped[SalesChannel | None] = relationship()
+
+    def __str__(self) -> str:
+        return self.label
+
+
+class PaymentMode(AuditMixin, Base):
+    """A payment mode the organisation offers ("Espèces", "Carte bancaire", "Solde avoir"…), of a
+    registered type (``sales_payment_mode_types``: what the type allows)."""
+
+    __tablename__ = "sales_payment_mode"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    code: Mapped[str] = mapped_column(String(40), unique=True)
+    label: Mapped[str] = mapped_column(String(120))
+    type_code: Mapped[str] = mapped_column(String(40))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    position: Mapped[int] = mapped_column(Integer, default=0)
+    settings: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)  # the type's own settings
+
+    def __str__(self) -> str:
+        return self.label
+
+
+# --------------------------------------------------------------------------- orders
+
+
+class Order(AuditMixin, Base):
+    """An order ("dossier 959"): a buyer, optionally a payer and the structure a relay buys for,
+    lines, tickets, payments; ``total`` and ``paid`` are kept by the services (balance = total − paid).
+
+    Audit: ``created_at/by`` + ``point_of_sale_id`` ("Création 28.09.2015 17:03 par STX_BDD sur
+    Guichet"), ``updated_at/by`` + ``updated_point_of_sale_id`` ("Dernière modif …").
+    """
+
+    __tablename__ = "sales_order"
+    __table_args__ = (
+        Index("ix_sales_order_buyer", "buyer_id", "created_at"),
+        Index("ix_sales_order_payer", "payer_id"),
+        Index("ix_sales_order_structure", "structure_id"),
+        Index("ix_sales_order_created", "created_at"),
+        CheckConstraint(_states_check("state", ORDER_STATES), name="state"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    number: Mapped[int] = mapped_column(BigInteger, unique=True)
+    buyer_id: Mapped[int] = mapped_column(ForeignKey("contacts_contact.id", ondelete="RESTRICT"))
+    structure_id: Mapped[int | None] = mapped_column(ForeignKey("contacts_contact.id", ondelete="RESTRICT"),
+                                                     nullable=True)  # the structure a relay buys for
+    payer_id: Mapped[int | None] = mapped_column(ForeignKey("contacts_contact.id", ondelete="RESTRICT"),
+                                                 nullable=True)  # None: the buyer pays
+    state: Mapped[str] = mapped_column(String(16), default="reserved")
+    point_of_sale_id: Mapped[int | None] = mapped_column(ForeignKey("sales_point_of_sale.id", ondelete="RESTRICT"),
+                                                         nullable=True)
+    updated_point_of_sale_id: Mapped[int | None] = mapped_column(
+        ForeignKey("sales_point_of_sale.id", ondelete="RESTRICT"), nullable=True)
+    channel_id: Mapped[int | None] = mapped_column(ForeignKey("sales_channel.id", ondelete="RESTRICT"),
+                                                   nullable=True)
+    total: Mapped[Decimal] = mapped_column(Money, default=Decimal("0.00"))
+    paid: Mapped[Decimal] = mapped_column(Money, default=Decimal("0.00"))
+    delivery_mode: Mapped[str] = mapped_column(String(16), default="handed")
+    note: Mapped[str] = mapped_column(Text, default="")
+
+    buyer = relationship("Contact", foreign_keys=[buyer_id])
+    structure = relationship("Contact", foreign_keys=[structure_id])
+    payer = relationship("Contact", foreign_keys=[payer_id])
+    point_of_sale: Mapped[PointOfSale | None] = relationship(foreign_keys=[point_of_sale_id])
+    updated_point_of_sale: Mapped[PointOfSale | None] = relationship(foreign_keys=[updated_point_of_sale_id])
+    channel: Mapped[SalesChannel | None] = relationship()
+    lines: Mapped[list["OrderLine"]] = relationship(back_populates="order", order_by="OrderLine.id")
+    tickets: Mapped[list["Ticket"]] = relationship(back_populates="order", order_by="Ticket.id",
+                                                   viewonly=True)
+    payments: Mapped[list["Payment"]] = relationship(back_populates="order", order_by="Payment.id",
+                                                     viewonly=True)
+    operations: Mapped[list["Operation"]] = relationship(back_populates="order", order_by="Operation.number",
+                                                         viewonly=True)
+
+    @property
+    def balance(self) -> Decimal:
+        """What the buyer still owes (negative: what the organisation owes back)."""
+        return self.total - self.paid
+
+    @property
+    def paying_contact_id(self) -> int:
+        return self.payer_id or self.buyer_id
+
+    @property
+    def state_label(self) -> str:
+        return ORDER_STATE_LABELS.get(self.state, self.state)
+
+    def __str__(self) -> str:
+        return f"Dossier {self.number}"
+
+
+class OrderLine(Base):
+    """A line of an order: ``quantity`` tickets of ``category`` at ``tariff`` for ``performance``,
+    at ``unit_price`` plus ``unit_fees`` each (as sold; later catalogue changes do not move it)."""
+
+    __tablename__ = "sales_order_line"
+    __table_args__ = (
+        Index("ix_sales_order_line_order", "order_id"),
+        CheckConstraint("quantity > 0", name="quantity_positive"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    order_id: Mapped[int] = mapped_column(ForeignKey("sales_order.id", ondelete="CASCADE"))
+    performance_id: Mapped[int] = mapped_column(ForeignKey("sales_performance.id", ondelete="RESTRICT"))
+    category_id: Mapped[int] = mapped_column(ForeignKey("sales_seat_category.id", ondelete="RESTRICT"))
+    tariff_id: Mapped[int] = mapped_column(ForeignKey("sales_tariff.id", ondelete="RESTRICT"))
+    quantity: Mapped[int] = mapped_column(Integer)
+    unit_price: Mapped[Decimal] = mapped_column(Money)
+    unit_fees: Mapped[Decimal] = mapped_column(Money, default=Decimal("0.00"))
+    operation_id: Mapped[int | None] = mapped_column(ForeignKey("sales_operation.id", ondelete="RESTRICT"),
+                                                     nullable=True)
+
+    order: Mapped[Order] = relationship(back_populates="lines")
+    performance: Mapped[Performance] = relationship()
+    category: Mapped[SeatCategory] = relationship()
+    tariff: Mapped[Tariff] = relationship()
+
+
+class Ticket(Base):
+    """A ticket ("Billet"): barcode, seat or area, attendee, state, delivery and print state.
+
+    ``price`` and ``fees`` are what it costs the buyer; ``fees_refundable`` the part of ``fees`` a
+    refund may give back; ``retained`` what the organisation keeps once it is cancelled (counted in
+    the order's total: fees not refunded). ``performance_id`` / ``category_id`` / ``tariff_id``
+    repeat the line's for counting and reports.
+    """
+
+    __tablename__ = "sales_ticket"
+    __table_args__ = (
+        Index("ix_sales_ticket_barcode", "barcode", unique=True),  # lookups and barcode ranges
+        Index("ix_sales_ticket_order", "order_id"),
+        Index("ix_sales_ticket_attendee", "attendee_id"),
+        Index("ix_sales_ticket_performance", "performance_id", "category_id", "state"),
+        CheckConstraint(_states_check("state", TICKET_STATES), name="state"),
+        CheckConstraint(_states_check("print_state", PRINT_STATES), name="print_state"),
+        CheckConstraint(_states_check("delivery_mode", DELIVERY_MODES), name="delivery_mode"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    barcode: Mapped[str] = mapped_column(String(11))
+    order_id: Mapped[int] = mapped_column(ForeignKey("sales_order.id", ondelete="CASCADE"))
+    line_id: Mapped[int] = mapped_column(ForeignKey("sales_order_line.id", ondelete="CASCADE"))
+    performance_id: Mapped[int] = mapped_column(ForeignKey("sales_performance.id", ondelete="RESTRICT"))
+    category_id: Mapped[int] = mapped_column(ForeignKey("sales_seat_category.id", ondelete="RESTRICT"))
+    tariff_id: Mapped[int] = mapped_column(ForeignKey("sales_tariff.id", ondelete="RESTRICT"))
+    seat_id: Mapped[int | None] = mapped_column(ForeignKey("sales_seat.id", ondelete="RESTRICT"), nullable=True)
+    area_id: Mapped[int | None] = mapped_column(ForeignKey("sales_area.id", ondelete="RESTRICT"), nullable=True)
+    attendee_id: Mapped[int | None] = mapped_column(ForeignKey("contacts_contact.id", ondelete="RESTRICT"),
+                                                    nullable=True)
+    type: Mapped[str] = mapped_column(String(16), default="ticket")
+    state: Mapped[str] = mapped_column(String(12), default="reserved")
+    delivery_mode: Mapped[str] = mapped_column(String(16), default="handed")
+    print_state: Mapped[str] = mapped_column(String(12), default="not_printed")
+    printed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    print_count: Mapped[int] = mapped_column(Integer, default=0)
+    price: Mapped[Decimal] = mapped_column(Money)
+    fees: Mapped[Decimal] = mapped_column(Money, default=Decimal("0.00"))
+    fees_refundable: Mapped[Decimal] = mapped_column(Money, default=Decimal("0.00"))
+    retained: Mapped[Decimal] = mapped_column(Money, default=Decimal("0.00"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    operation_id: Mapped[int | None] = mapped_column(ForeignKey("sales_operation.id", ondelete="RESTRICT"),
+                                                     nullable=True)  # the operation that created it
+    sold_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    cancelled_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    cancel_operation_id: Mapped[int | None] = mapped_column(ForeignKey("sales_operation.id", ondelete="RESTRICT"),
+                                                            nullable=True)
+
+    order: Mapped[Order] = relationship(back_populates="tickets")
+    line: Mapped[OrderLine] = relationship()
+    performance: Mapped[Performance] = relationship()
+    category: Mapped[SeatCategory] = relationship()
+    tariff: Mapped[Tariff] = relationship()
+    seat: Mapped[Seat | None] = relationship()
+    area: Mapped[Area | None] = relationship()
+    attendee = relationship("Contact", foreign_keys=[attendee_id])
+
+    @property
+    def amount(self) -> Decimal:
+        """What the ticket counts for in the order's total."""
+        return self.retained if self.state == "cancelled" else self.price + self.fees
+
+    @property
+    def active(self) -> bool:
+        return self.state in ACTIVE_TICKET_STATES
+
+
+class SeatBooking(Base):
+    """"This seat is taken at this performance": the primary key makes a double sale impossible on
+    every database; deleted when the ticket is cancelled (the seat is free again)."""
+
+    __tablename__ = "sales_seat_booking"
+
+    performance_id: Mapped[int] = mapped_column(ForeignKey("sales_performance.id", ondelete="CASCADE"),
+                                                primary_key=True)
+    seat_id: Mapped[int] = mapped_column(ForeignKey("sales_seat.id", ondelete="CASCADE"), primary_key=True)
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("sales_ticket.id", ondelete="CASCADE"), unique=True)
+
+
+class Operation(Base):
+    """One change of an order, immutable ("Ordre 1271"): gapless ``number``, ``kind`` (reserve,
+    sell, pay, cancel_reservation, print, refund, credit…; other plugins add kinds through
+    ``sales_operation_kinds``), who, where, when, the amount it moved and its details."""
+
+    __tablename__ = "sales_operation"
+    __table_args__ = (
+        Index("ix_sales_operation_order", "order_id", "number"),
+        Index("ix_sales_operation_at", "at"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    number: Mapped[int] = mapped_column(BigInteger, unique=True)
+    order_id: Mapped[int | None] = mapped_column(ForeignKey("sales_order.id", ondelete="RESTRICT"), nullable=True)
+    kind: Mapped[str] = mapped_column(String(40))
+    operator_id: Mapped[int | None] = mapped_column(ForeignKey("core_operator.id", ondelete="SET NULL"),
+                                                    nullable=True)
+    operator_login: Mapped[str] = mapped_column(String(80), default="")  # as it was then
+    point_of_sale_id: Mapped[int | None] = mapped_column(ForeignKey("sales_point_of_sale.id", ondelete="RESTRICT"),
+                                                         nullable=True)
+    channel_id: Mapped[int | None] = mapped_column(ForeignKey("sales_channel.id", ondelete="RESTRICT"),
+                                                   nullable=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    amount: Mapped[Decimal | None] = mapped_column(Money, nullable=True)
+    details: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+
+    order: Mapped[Order | None] = relationship(back_populates="operations")
+    point_of_sale: Mapped[PointOfSale | None] = relationship()
+
+    def __str__(self) -> str:
+        return f"Ordre {self.number}"
+
+
+class Payment(Base):
+    """A payment (``amount > 0``) or a refund (``amount < 0``) on an order, immutable.
+
+    ``contact_id``: the contact whose money it is (the payer, or the buyer when the order has no
+    payer; for a credit-balance payment, whose credit was spent). Cash: ``tendered`` is what was
+    handed over and ``change`` what was given back (``amount = tendered − change``).
+    """
+
+    __tablename__ = "sales_payment"
+    __table_args__ = (
+        Index("ix_sales_payment_order", "order_id"),
+        Index("ix_sales_payment_contact", "contact_id", "at"),
+        CheckConstraint("amount <> 0", name="amount_not_zero"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    order_id: Mapped[int] = mapped_column(ForeignKey("sales_order.id", ondelete="RESTRICT"))
+    payment_mode_id: Mapped[int] = mapped_column(ForeignKey("sales_payment_mode.id", ondelete="RESTRICT"))
+    amount: Mapped[Decimal] = mapped_column(Money)
+    tendered: Mapped[Decimal | None] = mapped_column(Money, nullable=True)
+    change: Mapped[Decimal | None] = mapped_column(Money, nullable=True)
+    operation_id: Mapped[int] = mapped_column(ForeignKey("sales_operation.id", ondelete="RESTRICT"))
+    contact_id: Mapped[int | None] = mapped_column(ForeignKey("contacts_contact.id", ondelete="RESTRICT"),
+                                                   nullable=True)
+    reference: Mapped[str] = mapped_column(String(120), default="")  # cheque number, card receipt…
+    at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    operator_id: Mapped[int | None] = mapped_column(ForeignKey("core_operator.id", ondelete="SET NULL"),
+                                                    nullable=True)
+    point_of_sale_id: Mapped[int | None] = mapped_column(ForeignKey("sales_point_of_sale.id", ondelete="RESTRICT"),
+                                                         nullable=True)
+
+    order: Mapped[Order] = relationship(back_populates="payments")
+    payment_mode: Mapped[PaymentMode] = relationship()
+    operation: Mapped[Operation] = relationship()
+
+    @property
+    def is_refund(self) -> bool:
+        return self.amount < 0
+
+
+class CreditMovement(Base):
+    """A movement of a contact's credit balance ("solde avoir"), immutable: credited by refunds or
+    by hand (``amount > 0``), spent as a payment mode (``amount < 0``). ``balance_after`` is the
+    running balance, never negative (check constraint; the services lock the contact first)."""
+
+    __tablename__ = "sales_credit_movement"
+    __table_args__ = (
+        Index("ix_sales_credit_movement_contact", "contact_id", "id"),
+        CheckConstraint("amount <> 0", name="amount_not_zero"),
+        CheckConstraint("balance_after >= 0", name="balance_not_negative"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    contact_id: Mapped[int] = mapped_column(ForeignKey("contacts_contact.id", ondelete="RESTRICT"))
+    amount: Mapped[Decimal] = mapped_column(Money)
+    balance_after: Mapped[Decimal] = mapped_column(Money)
+    reason: Mapped[str] = mapped_column(String(200), default="")
+    operation_id: Mapped[int | None] = mapped_column(ForeignKey("sales_operation.id", ondelete="RESTRICT"),
+                                                     nullable=True)
+    order_id: Mapped[int | None] = mapped_column(ForeignKey("sales_order.id", ondelete="RESTRICT"), nullable=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    operator_id: Mapped[int | None] = mapped_column(ForeignKey("core_operator.id", ondelete="SET NULL"),
+                                                    nullable=True)
+
+    operation: Mapped[Operation | None] = relationship()
+    order: Mapped[Order | None] = relationship()
+
+
+# --------------------------------------------------------------------------- immutability
+
+IMMUTABLE = (Operation, Payment, CreditMovement)
+
+
+class ImmutableRecordError(RuntimeError):
+    """An operation, payment or credit movement was changed or deleted: money records are immutable."""
+
+
+@event.listens_for(Session, "before_flush")
+def _refuse_changes_to_money_records(session: Session, flush_context, instances) -> None:
+    for obj in session.deleted:
+        if isinstance(obj, IMMUTABLE):
+            raise ImmutableRecordError(f"{type(obj).__name__} {obj.id} is immutable: it cannot be deleted")
+    for obj in session.dirty:
+        if isinstance(obj, IMMUTABLE) and session.is_modified(obj, include_collections=False):
+            raise ImmutableRecordError(f"{type(obj).__name__} {obj.id} is immutable: record a correction instead")

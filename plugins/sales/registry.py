@@ -1,0 +1,164 @@
+"""The sales registry: payment mode types, operation kinds, and the plugin manager the services call
+the event hooks through.
+
+``get_registry()`` returns the one the running app built at startup (``coulisses_startup``), else one
+built from a plugin manager holding the sales plugin (and contacts). Tests install their own with
+``use_registry(Registry.from_manager(pm))``.
+"""
+from __future__ import annotations
+
+import contextlib
+import contextvars
+from dataclasses import dataclass
+from typing import Any
+
+from coulisses import PluginError
+
+
+@dataclass(frozen=True)
+class PaymentModeType:
+    """What a kind of payment mode allows. ``needs_contact``: each payment names a contact (the
+    credit balance spent, the waiting account charged). ``gives_change``: a payment may exceed the
+    balance, the excess is given back as change (cash)."""
+
+    code: str
+    label: str
+    can_pay: bool = True
+    can_refund: bool = True
+    needs_contact: bool = False
+    gives_change: bool = False
+    description: str = ""
+
+
+@dataclass(frozen=True)
+class OperationKind:
+    code: str
+    label: str
+
+
+@dataclass(frozen=True)
+class OrderAction:
+    """An action on the order detail screen (``sales_order_actions``)."""
+
+    code: str
+    label: str
+    endpoint: str | None = None  # a Flask endpoint, called with number=order.number
+    url: str | None = None
+    permission: str | None = None
+    position: int = 100
+    method: str = "GET"
+
+
+BUILTIN_PAYMENT_MODE_TYPES = [
+    PaymentModeType("cash", "Espèces", gives_change=True,
+                    description="Billets et pièces ; la monnaie est rendue quand le client donne plus."),
+    PaymentModeType("card", "Carte bancaire"),
+    PaymentModeType("cheque", "Chèque"),
+    PaymentModeType("bank_transfer", "Virement"),
+    PaymentModeType("credit_balance", "Solde avoir", needs_contact=True,
+                    description="Dépense l'avoir du contact (jamais en dessous de zéro) ; un remboursement "
+                                "par ce mode crédite son avoir."),
+    PaymentModeType("other", "Autre paiement"),
+]
+
+BUILTIN_OPERATION_KINDS = [
+    OperationKind("reserve", "Réservation"),
+    OperationKind("sell", "Vente"),
+    OperationKind("confirm", "Confirmation de réservation"),
+    OperationKind("pay", "Paiement"),
+    OperationKind("refund", "Remboursement"),
+    OperationKind("cancel_reservation", "Annulation de réservation"),
+    OperationKind("print", "Impression"),
+    OperationKind("credit", "Mouvement d'avoir"),
+    OperationKind("update", "Modification du dossier"),
+]
+
+
+@dataclass
+class Registry:
+    pm: Any
+    payment_mode_types: dict[str, PaymentModeType]
+    operation_kinds: dict[str, OperationKind]
+    owners: dict[str, str]
+
+    @classmethod
+    def from_manager(cls, pm) -> "Registry":
+        from coulisses.plugins import call_each
+
+        owners: dict[str, str] = {}
+
+        def collect(hook: str, what: str) -> dict:
+            out: dict[str, Any] = {}
+            for plugin, items in call_each(pm, hook):
+                for item in items:
+                    key = f"{what}:{item.code}"
+                    if item.code in out:
+                        if out[item.code] != item:
+                            raise PluginError(plugin, f"{what} '{item.code}' is already defined differently by "
+                                                      f"'{owners[key]}'")
+                        continue
+                    out[item.code] = item
+                    owners[key] = plugin
+            return out
+
+        return cls(pm=pm, payment_mode_types=collect("sales_payment_mode_types", "payment mode type"),
+                   operation_kinds=collect("sales_operation_kinds", "operation kind"), owners=owners)
+
+    def payment_mode_type(self, code: str) -> PaymentModeType:
+        try:
+            return self.payment_mode_types[code]
+        except KeyError:
+            from coulisses import InvalidError
+
+            raise InvalidError(f"Type de mode de règlement inconnu : {code}",
+                               {"type_code": f"Types : {', '.join(self.payment_mode_types)}"}) from None
+
+    def hook(self, name: str, **kwargs) -> list:
+        """Call an event hook (every implementation; an exception propagates: the veto)."""
+        return getattr(self.pm.hook, name)(**kwargs)
+
+    def contacts(self):
+        """The contacts registry matching this plugin set (indicators see the sales facts)."""
+        from plugins.contacts import registry as cr
+
+        current = cr._current.get() or cr._app_registry
+        if current is not None:
+            return current
+        if getattr(self, "_contacts", None) is None:
+            self._contacts = cr.Registry.from_manager(self.pm)
+        return self._contacts
+
+
+_current: contextvars.ContextVar[Registry | None] = contextvars.ContextVar("sales_registry", default=None)
+_app_registry: Registry | None = None
+_default_registry: Registry | None = None
+
+
+def set_app_registry(registry: Registry | None) -> None:
+    global _app_registry
+    _app_registry = registry
+
+
+@contextlib.contextmanager
+def use_registry(registry: Registry):
+    token = _current.set(registry)
+    try:
+        yield registry
+    finally:
+        _current.reset(token)
+
+
+def default_registry() -> Registry:
+    """A registry from a plugin manager holding the sales plugin and its dependencies (built once)."""
+    global _default_registry
+    if _default_registry is None:
+        from coulisses import plugins as cplugins
+
+        infos = cplugins.discover()
+        pm = cplugins.build_manager(infos, cplugins.resolve(infos, ["sales"]))
+        _default_registry = Registry.from_manager(pm)
+    return _default_registry
+
+
+def get_registry() -> Registry:
+    return _current.get() or _app_registry or default_registry()

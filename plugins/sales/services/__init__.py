@@ -1,0 +1,1 @@
+"""The sales plugin's services (see ``plugins/sales/SERVICES.md``)."""

@@ -1,0 +1,65 @@
+"""Credit balances ("solde avoir"): a contact's credit is the sum of its movements, never negative.
+
+Every movement locks the contact row first (``lock_rows``), so two payments spending the same
+credit at once cannot both pass the check.
+"""
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from coulisses import ConflictError, InvalidError
+from coulisses.db import Money, current_actor, lock_rows, utcnow
+
+from plugins.contacts.models import Contact
+from plugins.sales.models import CreditMovement, Operation, Order
+from plugins.sales.services.common import ZERO, contact as get_contact, format_amount, money
+
+
+def credit_balance(session: Session, contact: Any) -> Decimal:
+    cid = contact if isinstance(contact, int) else contact.id
+    return session.scalar(select(func.coalesce(func.sum(CreditMovement.amount), 0, type_=Money()))
+                          .where(CreditMovement.contact_id == cid))
+
+
+def credit_movements(session: Session, contact: Any, limit: int = 100) -> list[CreditMovement]:
+    cid = contact if isinstance(contact, int) else contact.id
+    return list(session.scalars(select(CreditMovement).where(CreditMovement.contact_id == cid)
+                                .order_by(CreditMovement.id.desc()).limit(limit)))
+
+
+def move_credit(session: Session, contact: Any, amount: Any, reason: str, *, order: Order | None = None,
+                operation: Operation | None = None) -> CreditMovement:
+    """Credit (``amount > 0``) or spend (``amount < 0``) a contact's credit; never below zero."""
+    amount = money(amount)
+    if amount == 0:
+        raise InvalidError("Montant nul", {"amount": "Le montant ne peut pas être nul"})
+    contact = get_contact(session, contact)
+    lock_rows(session, select(Contact.id).where(Contact.id == contact.id))
+    balance = credit_balance(session, contact)
+    if balance + amount < 0:
+        raise ConflictError(f"Avoir insuffisant : {format_amount(balance)} disponible(s), "
+                            f"{format_amount(-amount)} demandé(s)")
+    movement = CreditMovement(contact_id=contact.id, amount=amount, balance_after=balance + amount,
+                              reason=(reason or "")[:200], operation_id=operation.id if operation else None,
+                              order_id=order.id if order else None, at=utcnow(),
+                              operator_id=current_actor().operator_id)
+    session.add(movement)
+    session.flush()
+    return movement
+
+
+def adjust_credit(session: Session, contact: Any, amount: Any, reason: str, *, point_of_sale: Any = None) -> CreditMovement:
+    """A credit movement by hand (a gesture, a correction), with its own ``credit`` operation."""
+    from plugins.sales.services.journal import record_operation
+
+    amount = money(amount)
+    if not (reason or "").strip():
+        raise InvalidError("Motif requis", {"reason": "Indiquez le motif"})
+    contact = get_contact(session, contact)
+    operation = record_operation(session, "credit", point_of_sale=point_of_sale, amount=amount,
+                                 details={"contact": contact.number, "reason": reason})
+    return move_credit(session, contact, amount, reason, operation=operation)

@@ -1,0 +1,129 @@
+"""Sales settings: channels, points of sale (and which one an operator sells from), payment modes."""
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from coulisses import ConflictError, InvalidError
+from coulisses.db import current_actor
+
+from plugins.sales.models import OperatorPointOfSale, PaymentMode, PointOfSale, SalesChannel
+from plugins.sales.registry import PaymentModeType, get_registry
+from plugins.sales.services.common import get
+
+DEFAULT_CHANNELS = (("box_office", "Guichet"), ("internet", "Internet"), ("partner", "Partenaires"))
+DEFAULT_PAYMENT_MODES = (
+    ("CASH", "Espèces", "cash"),
+    ("CARD", "Carte bancaire", "card"),
+    ("CHEQUE", "Chèque", "cheque"),
+    ("TRANSFER", "Virement", "bank_transfer"),
+    ("CREDIT", "Solde avoir", "credit_balance"),
+    ("OTHER", "Autre paiement", "other"),
+)
+
+
+def install_defaults(session: Session) -> None:
+    """The channels, the "Guichet" point of sale and one payment mode per built-in type (idempotent)."""
+    channels = {c.code: c for c in session.scalars(select(SalesChannel))}
+    for code, label in DEFAULT_CHANNELS:
+        if code not in channels:
+            channels[code] = create_channel(session, code, label)
+    if session.scalar(select(PointOfSale.id).where(PointOfSale.code == "GUICHET")) is None:
+        has_default = session.scalar(select(PointOfSale.id).where(PointOfSale.is_default.is_(True))) is not None
+        create_point_of_sale(session, "GUICHET", "Guichet", channels["box_office"], is_default=not has_default)
+    modes = set(session.scalars(select(PaymentMode.code)))
+    for position, (code, label, type_code) in enumerate(DEFAULT_PAYMENT_MODES):
+        if code not in modes:
+            create_payment_mode(session, code, label, type_code, position=position * 10)
+    session.flush()
+
+
+def create_channel(session: Session, code: str, label: str) -> SalesChannel:
+    channel = SalesChannel(code=code, label=label)
+    session.add(channel)
+    session.flush()
+    return channel
+
+
+def create_point_of_sale(session: Session, code: str, label: str, channel: Any, *, is_default: bool = False) -> PointOfSale:
+    channel = get(session, SalesChannel, channel, "Filière")
+    if is_default:
+        for other in session.scalars(select(PointOfSale).where(PointOfSale.is_default.is_(True))):
+            other.is_default = False
+    pos = PointOfSale(code=code, label=label, channel_id=channel.id, is_default=is_default)
+    session.add(pos)
+    session.flush()
+    return pos
+
+
+def get_point_of_sale(session: Session, ref: Any) -> PointOfSale:
+    return get(session, PointOfSale, ref, "Point de vente")
+
+
+def set_operator_point_of_sale(session: Session, operator_id: int, point_of_sale: Any) -> None:
+    pos = get_point_of_sale(session, point_of_sale)
+    row = session.get(OperatorPointOfSale, operator_id)
+    if row is None:
+        session.add(OperatorPointOfSale(operator_id=operator_id, point_of_sale_id=pos.id))
+    else:
+        row.point_of_sale_id = pos.id
+    session.flush()
+
+
+def resolve_point_of_sale(session: Session, point_of_sale: Any = None) -> PointOfSale:
+    """The point of sale of an operation: the argument, else the actor's, else the operator's own,
+    else the default one."""
+    if point_of_sale is not None:
+        pos = get_point_of_sale(session, point_of_sale)
+    else:
+        actor = current_actor()
+        pos = None
+        if actor.point_of_sale_id is not None:
+            pos = session.get(PointOfSale, actor.point_of_sale_id)
+        if pos is None and actor.operator_id is not None:
+            row = session.get(OperatorPointOfSale, actor.operator_id)
+            pos = session.get(PointOfSale, row.point_of_sale_id) if row else None
+        if pos is None:
+            pos = session.scalar(select(PointOfSale).where(PointOfSale.is_default.is_(True),
+                                                           PointOfSale.active.is_(True)))
+        if pos is None:
+            raise InvalidError("Aucun point de vente : choisissez-en un (ou définissez le point de vente par défaut)",
+                               {"point_of_sale": "Point de vente requis"})
+    if not pos.active:
+        raise ConflictError(f"Le point de vente {pos.label} est fermé")
+    return pos
+
+
+def create_payment_mode(session: Session, code: str, label: str, type_code: str, *, position: int = 0,
+                        settings: dict | None = None) -> PaymentMode:
+    get_registry().payment_mode_type(type_code)
+    mode = PaymentMode(code=code, label=label, type_code=type_code, position=position, settings=settings or {})
+    session.add(mode)
+    session.flush()
+    return mode
+
+
+def get_payment_mode(session: Session, ref: Any) -> PaymentMode:
+    return get(session, PaymentMode, ref, "Mode de règlement")
+
+
+def payment_mode_type(mode: PaymentMode) -> PaymentModeType:
+    return get_registry().payment_mode_type(mode.type_code)
+
+
+def payment_modes(session: Session, *, for_refund: bool = False, active_only: bool = True) -> list[PaymentMode]:
+    """The modes whose type can pay (or refund), in order: the buttons of the sales screen."""
+    registry = get_registry()
+    stmt = select(PaymentMode).order_by(PaymentMode.position, PaymentMode.id)
+    if active_only:
+        stmt = stmt.where(PaymentMode.active.is_(True))
+    out = []
+    for mode in session.scalars(stmt):
+        mtype = registry.payment_mode_types.get(mode.type_code)
+        if mtype is None:  # its plugin is disabled: the mode is not offered
+            continue
+        if (mtype.can_refund if for_refund else mtype.can_pay):
+            out.append(mode)
+    return out
