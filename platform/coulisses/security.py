@@ -9,7 +9,7 @@ from __future__ import annotations
 import hashlib
 import secrets
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy import Boolean, Column, ForeignKey, Integer, String, Table, select
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
@@ -231,11 +231,21 @@ def issue_token(session: Session, operator: Operator, label: str = "") -> str:
     return token
 
 
+TOKEN_USE_RECORDED_EVERY = timedelta(minutes=1)
+
+
 def operator_for_token(session: Session, token: str) -> Operator | None:
+    """The active operator a valid token belongs to, else None.
+
+    The token's last use is recorded at most once a minute, so that reading the API does not turn
+    every request into a write (on SQLite, a write takes the database lock).
+    """
     row = session.scalar(select(ApiToken).where(ApiToken.token_hash == _token_hash(token or "")))
     if row is None or row.revoked_at is not None or not row.operator.active:
         return None
-    row.last_used_at = utcnow()
+    now = utcnow()
+    if row.last_used_at is None or now - row.last_used_at >= TOKEN_USE_RECORDED_EVERY:
+        row.last_used_at = now
     return row.operator
 
 

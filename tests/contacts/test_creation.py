@@ -101,6 +101,18 @@ def test_contact_numbers_are_gapless_and_a_refused_creation_takes_none(db, perso
     assert exc.value.fields == {"number": "Le numéro 7611 est déjà pris"}
 
 
+def test_a_deleted_contacts_number_is_never_given_again(db, person):
+    gone = person("Ephemere", "Eve")
+    number = gone.number
+    svc.delete_contact(db, gone)
+    db.flush()
+    with pytest.raises(InvalidError) as exc:
+        svc.create_contact(db, {"type_code": "individual", "last_name": "Reuse", "number": number})
+    assert exc.value.fields == {"number": f"Le numéro {number} a déjà été attribué : un numéro de contact n'est "
+                                          f"jamais réutilisé (prochain numéro libre : {number + 1})"}
+    assert person("Next", "N").number == number + 1
+
+
 def test_invalid_contacts_are_hidden_from_search_unless_asked(db, person):
     contact = person("Dupont", "Chantal")
     with pytest.raises(InvalidError):

@@ -71,7 +71,8 @@ def _load_from_token(req):
         op = security.operator_for_token(db.session, header[7:].strip())
         if op is not None:
             g.coulisses_bearer = True
-            db.session.commit()
+            if db.session.dirty:  # the token's last use was recorded (at most once a minute)
+                db.session.commit()
         return op
     return None
 
