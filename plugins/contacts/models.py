@@ -49,7 +49,7 @@ from sqlalchemy import (
     event,
     text,
 )
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
 from coulisses.db import AuditMixin, Base, UTCDateTime, utcnow
 
@@ -485,3 +485,19 @@ def create_trigram_index(connection) -> None:
 def _after_create_contact(target, connection, **kw) -> None:
     if connection.dialect.name == "postgresql":
         create_trigram_index(connection)
+
+
+class RetiredNumber(Base):
+    """The number of a deleted contact: never given to anyone again (an import with explicit
+    numbers is refused it). Numbers the counter jumped over were never given out and stay free."""
+
+    __tablename__ = "contacts_retired_number"
+    number: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    retired_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+@event.listens_for(Session, "before_flush")
+def _retire_deleted_numbers(session, flush_context, instances) -> None:
+    for obj in session.deleted:
+        if isinstance(obj, Contact) and obj.number is not None:
+            session.add(RetiredNumber(number=obj.number))

@@ -108,9 +108,16 @@ def test_a_deleted_contacts_number_is_never_given_again(db, person):
     db.flush()
     with pytest.raises(InvalidError) as exc:
         svc.create_contact(db, {"type_code": "individual", "last_name": "Reuse", "number": number})
-    assert exc.value.fields == {"number": f"Le numéro {number} a déjà été attribué : un numéro de contact n'est "
-                                          f"jamais réutilisé (prochain numéro libre : {number + 1})"}
+    assert exc.value.fields == {"number": f"Le numéro {number} était celui d'un contact supprimé : un numéro "
+                                          f"de contact n'est jamais réutilisé"}
     assert person("Next", "N").number == number + 1
+
+
+def test_a_number_the_counter_jumped_over_was_never_given_and_stays_free(db, person):
+    svc.create_contact(db, {"type_code": "individual", "last_name": "Seed", "number": 7611})
+    earlier = svc.create_contact(db, {"type_code": "individual", "last_name": "Seed", "number": 2301})
+    assert earlier.number == 2301
+    assert peek_number(db, svc.SEQUENCE) == 7612
 
 
 def test_invalid_contacts_are_hidden_from_search_unless_asked(db, person):

@@ -7,9 +7,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from coulisses import ConflictError, InvalidError, NotFoundError
-from coulisses.db import next_number, peek_number, set_sequence_floor
+from coulisses.db import next_number, set_sequence_floor
 
-from plugins.contacts.models import Address, Contact
+from plugins.contacts.models import Address, Contact, RetiredNumber
 from plugins.contacts.registry import Registry, get_registry
 from plugins.contacts.services import validation as v
 from plugins.contacts.services.types import clean_extra
@@ -206,12 +206,10 @@ def create_contact(session: Session, data: dict[str, Any], *, registry: Registry
     if number is not None:
         if session.scalar(select(Contact.id).where(Contact.number == number)) is not None:
             raise InvalidError("Le contact n'est pas valide", {"number": f"Le numéro {number} est déjà pris"})
-        next_free = peek_number(session, SEQUENCE)
-        if next_free is not None and number < next_free:
-            # Below the counter, a number was given out before (its contact since deleted): never reuse it.
+        if session.get(RetiredNumber, number) is not None:
             raise InvalidError("Le contact n'est pas valide", {
-                "number": f"Le numéro {number} a déjà été attribué : un numéro de contact n'est jamais réutilisé "
-                          f"(prochain numéro libre : {next_free})"})
+                "number": f"Le numéro {number} était celui d'un contact supprimé : un numéro de contact n'est "
+                          f"jamais réutilisé"})
         set_sequence_floor(session, SEQUENCE, number + 1)
     else:
         number = next_number(session, SEQUENCE)
