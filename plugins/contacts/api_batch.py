@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import json
 
-from flask import Response, request, stream_with_context
+from flask import Response, request
 from marshmallow import INCLUDE, Schema, fields, validate
 
 from coulisses import InvalidError
@@ -194,13 +194,19 @@ def register_routes(api) -> None:
     @api.route("/contacts/export.csv", permission="contacts.export", query=ExportQuery,
                summary="Export the contacts an advanced search finds, as CSV (streamed)", tags=TAG)
     def export_contacts(args):
-        lines = exporting.export_csv(db.session, dict(request.args))
-        first = next(lines)  # criteria errors (422) before the response starts
-        body = stream_with_context(_chain("\ufeff" + first, lines))
-        return Response(body, mimetype="text/csv; charset=utf-8",
+        from plugins.contacts.services.search import advanced_condition
+
+        criteria = dict(request.args)
+        advanced_condition(criteria)  # criteria errors (422) before the response starts
+        return Response(_stream(db.session.get_bind(), criteria), mimetype="text/csv; charset=utf-8",
                         headers={"Content-Disposition": 'attachment; filename="contacts.csv"'})
 
 
-def _chain(first, rest):
-    yield first
-    yield from rest
+def _stream(bind, criteria):
+    """The body is produced after the request's teardown: it reads with a session of its own,
+    closed (its transaction ended) when the stream ends or is abandoned."""
+    from sqlalchemy.orm import Session
+
+    with Session(bind) as session:
+        yield "\ufeff"
+        yield from exporting.export_csv(session, criteria)

@@ -108,18 +108,32 @@ def coulisses_startup(app):
 
 
 # --------------------------------------------------------------------------- screens (admin.py)
-# coulisses_admin_views / coulisses_blueprints / coulisses_template_context go here.
+# The screens' hooks: Flask-Admin views and the blueprint of templates, static files and the stable
+# order link. Flask-Admin is imported late (only the web app needs it).
+
+
+@hookimpl
+def coulisses_admin_views(admin):
+    from plugins.sales.admin import admin_views
+
+    return admin_views()
 
 
 @hookimpl
 def coulisses_blueprints():
-    """The plugin's templates (``sales/*.html``, e.g. the sheet's credit section) and static files.
-    (Domain placeholder: the screens may replace it with their own blueprint.)"""
-    from flask import Blueprint
+    """Templates (``sales/*.html``, also the sheet's credit section), static files
+    (``/sales-static/sales/...``) and ``/admin/sales_order_detail/?number=`` (→ the order detail)."""
+    from plugins.sales.admin import ui_blueprint
 
-    return [Blueprint("sales_ui", __name__, template_folder="templates", static_folder="static",
-                      static_url_path="/sales-static")]
+    return [ui_blueprint()]
 
 
 # --------------------------------------------------------------------------- demo (demo.py)
-# coulisses_demo_data goes here.
+
+
+@hookimpl
+def coulisses_demo_data(session, size):
+    """The catalogue, order 959 of the seeds and generated orders over the contacts' demo contacts."""
+    from plugins.sales.demo import load_demo
+
+    load_demo(session, size, echo=None if size == "small" else print)

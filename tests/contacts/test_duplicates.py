@@ -149,7 +149,7 @@ def test_merge_moves_the_references_other_plugins_declare(db, person, register_p
                    Column("contact_id", Integer), Column("ref", String(20)))
     head = person("MARTIN", "Léa", "33000", line1="1 rue Sainte-Catherine")
     other = person("MARTIN", "Lea", "33000", line1="1 rue Ste Catherine")
-    db.execute(orders.insert(), [{"contact_id": other.id, "ref": "D-1"}, {"contact_id": other.id, "ref": "D-2"}])
+    db.execute(orders.insert(), [{"id": 1, "contact_id": other.id, "ref": "D-1"}, {"id": 2, "contact_id": other.id, "ref": "D-2"}])
     register_plugin(make_plugin("tp_batch", depends=["contacts"], hooks={
         "contacts_references": lambda: [ContactReference("tp_batch_order", "contact_id", "Dossiers")]}))
     infos = cplugins.discover()

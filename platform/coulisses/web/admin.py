@@ -11,18 +11,23 @@ form carries the token). Audit columns are read-only and filled from the logged-
 """
 from __future__ import annotations
 
+from datetime import datetime, timezone
+from zoneinfo import ZoneInfo
+
 from flask import abort, flash, redirect, request, url_for
 from flask_admin import AdminIndexView, BaseView, expose
 from flask_admin.actions import action
 from flask_admin.babel import lazy_gettext as _admin_l  # Flask-Admin's own catalogue
 from flask_admin.contrib.sqla import ModelView as _SqlaModelView
 from flask_admin.contrib.sqla.form import AdminModelConverter
+from flask_admin.model import typefmt
 from flask_admin.model.form import converts
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy import select
-from wtforms import DecimalField, PasswordField, SelectMultipleField
+from wtforms import DecimalField, Field, PasswordField, SelectMultipleField
 from wtforms.validators import Optional
+from wtforms.widgets import TextInput
 
 from coulisses import security
 from coulisses.db import AuditMixin, currency_exponent, to_money
@@ -78,13 +83,83 @@ class MoneyField(DecimalField):
             raise ValueError(str(exc)) from None
 
 
+def deployment_timezone() -> ZoneInfo:
+    """The deployment's time zone (``COULISSES_TIMEZONE``, Europe/Paris by default)."""
+    from coulisses.config import current_config
+
+    return ZoneInfo(current_config().get("TIMEZONE") or "Europe/Paris")
+
+
+class LocalDateTimeField(Field):
+    """A moment stored in UTC (``UTCDateTime``), shown and typed in the deployment's time zone as the
+    seeds write it: "02.11.2015 20:15" (also accepted: "2015-11-02 20:15", "2015-11-02T20:15").
+
+    ``data`` is an aware UTC datetime. A time that does not exist locally (the hour skipped when
+    clocks go forward) is an error; an ambiguous one (the hour repeated in autumn) is the first.
+    """
+
+    widget = TextInput()
+    DISPLAY_FORMAT = "%d.%m.%Y %H:%M"
+    FORMATS = ("%d.%m.%Y %H:%M", "%d.%m.%Y %H:%M:%S", "%d/%m/%Y %H:%M", "%Y-%m-%d %H:%M", "%Y-%m-%d %H:%M:%S",
+               "%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S")
+
+    def __init__(self, label=None, validators=None, render_kw=None, **kwargs):
+        render_kw = {"placeholder": "jj.mm.aaaa hh:mm", "autocomplete": "off", **(render_kw or {})}
+        super().__init__(label, validators, render_kw=render_kw, **kwargs)
+        self.raw = None
+
+    def _value(self):
+        if self.raw is not None:
+            return self.raw
+        if isinstance(self.data, datetime):
+            value = self.data if self.data.tzinfo else self.data.replace(tzinfo=timezone.utc)
+            return value.astimezone(deployment_timezone()).strftime(self.DISPLAY_FORMAT)
+        return ""
+
+    def process_formdata(self, valuelist):
+        if not valuelist:
+            return
+        self.raw = " ".join(valuelist).strip()
+        if not self.raw:
+            self.data = None
+            return
+        naive = None
+        for fmt in self.FORMATS:
+            try:
+                naive = datetime.strptime(self.raw, fmt)
+                break
+            except ValueError:
+                continue
+        if naive is None:
+            self.data = None
+            raise ValueError("Date et heure attendues sous la forme jj.mm.aaaa hh:mm (ex. 02.11.2015 20:15)")
+        tz = deployment_timezone()
+        local = naive.replace(tzinfo=tz)
+        utc = local.astimezone(timezone.utc)
+        if utc.astimezone(tz).replace(tzinfo=None) != naive:
+            self.data = None
+            raise ValueError(f"{self.raw} n'existe pas à l'heure locale ({tz.key}) : changement d'heure")
+        self.data = utc
+
+
+def local_datetime_formatter(view, value, name=None) -> str:
+    """List and detail views: a UTC datetime in the deployment's time zone ("02.11.2015 20:15")."""
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=timezone.utc)
+    return value.astimezone(deployment_timezone()).strftime(LocalDateTimeField.DISPLAY_FORMAT)
+
+
 class CoulissesModelConverter(AdminModelConverter):
-    """Flask-Admin's form converter, knowing the host's column types (``Money``)."""
+    """Flask-Admin's form converter, knowing the host's column types (``Money``, ``UTCDateTime``)."""
 
     @converts("Money")
     def conv_money(self, column, field_args, **extra):
         field_args.setdefault("places", currency_exponent())
         return MoneyField(**field_args)
+
+    @converts("UTCDateTime")
+    def conv_utc_datetime(self, column, field_args, **extra):
+        return LocalDateTimeField(**field_args)
 
 
 class ModelView(SecuredView, _SqlaModelView):
@@ -92,6 +167,8 @@ class ModelView(SecuredView, _SqlaModelView):
 
     permission_edit: str | None = None
     model_form_converter = CoulissesModelConverter
+    column_type_formatters = {**typefmt.BASE_FORMATTERS, datetime: local_datetime_formatter}
+    column_type_formatters_detail = {**typefmt.DETAIL_FORMATTERS, datetime: local_datetime_formatter}
     page_size = 50
     can_view_details = True
     can_export = True

@@ -1,0 +1,410 @@
+"""The generated CRUD screens of the sales plugin: the catalogue ("Catalogue" menu) and the sales
+settings ("Paramètres de vente" menu). Labels in French, like the contacts screens.
+
+Reading needs ``sales.view``; writing the catalogue ``sales.catalogue.manage``, the settings
+``sales.settings.manage``. Moments (performances) are typed and shown in the deployment's time zone
+(the host's ``LocalDateTimeField``), amounts with the host's ``MoneyField``.
+"""
+from __future__ import annotations
+
+import re
+
+from flask import flash, redirect, request, url_for
+from flask_admin import expose
+from markupsafe import Markup, escape
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from wtforms import SelectField
+from wtforms.validators import NumberRange, Optional
+
+from coulisses import CoulissesError
+from coulisses.db import lock_rows
+from coulisses.web.admin import ModelView
+from coulisses.web.extensions import db
+
+from plugins.sales.models import (
+    Area, Audience, Event, Fee, PaymentMode, Performance, PerformanceQuota, PointOfSale, Price, SalesChannel,
+    Season, Seat, SeatCategory, Tariff, Venue,
+)
+from plugins.sales.services.catalogue import performance_label
+
+CATALOGUE = "Catalogue"
+SETTINGS = "Paramètres de vente"
+VIEW = "sales.view"
+MANAGE_CATALOGUE = "sales.catalogue.manage"
+MANAGE_SETTINGS = "sales.settings.manage"
+
+COMMON_LABELS = {
+    "code": "Code", "label": "Libellé", "name": "Nom", "title": "Titre", "position": "Ordre", "active": "Actif",
+    "season": "Saison", "venue": "Lieu", "area": "Zone", "category": "Catégorie", "tariff": "Tarif",
+    "audience": "Public", "event": "Événement", "performance": "Séance", "channel": "Filière de vente",
+    "amount": "Montant", "capacity": "Jauge", "taken": "Places prises", "description": "Description",
+    "created_at": "Créé le", "updated_at": "Modifié le", "created_by": "Créé par", "updated_by": "Modifié par",
+}
+
+
+def _perf_label(view, context, model, name):
+    performance = getattr(model, name)
+    return performance_label(performance) if performance is not None else ""
+
+
+def _by(model, *order):
+    return lambda: db.session.scalars(select(model).order_by(*order)).all()
+
+
+def _performances():
+    return db.session.scalars(select(Performance).order_by(Performance.starts_at.desc(), Performance.id)).all()
+
+
+class SalesModelView(ModelView):
+    """The plugin's CRUD base: French labels, readable refusals (a code already taken, a row still
+    used by tickets or prices, a service rule) instead of the database's message."""
+
+    permission = VIEW
+    permission_edit = MANAGE_CATALOGUE
+    labels: dict = {}
+    list_template = "admin/model/list.html"
+
+    def __init__(self, model, **kwargs):
+        self.column_labels = {**COMMON_LABELS, **self.labels}
+        super().__init__(model, **kwargs)
+
+    def handle_view_exception(self, exc: Exception) -> bool:
+        if isinstance(exc, IntegrityError):
+            text = str(exc.orig).lower()
+            if "unique" in text or "duplicate" in text:
+                message = "Enregistrement refusé : ce code (ou cette combinaison) existe déjà."
+            elif "foreign key" in text:
+                message = ("Refusé : cet élément est utilisé ailleurs (billets, prix, séances, règlements…). "
+                           "Désactivez-le plutôt que de le supprimer.")
+            elif "check" in text:
+                message = "Refusé : une valeur est hors des limites (montant négatif, jauge inférieure aux places prises…)."
+            else:
+                message = "Enregistrement refusé par la base de données."
+            flash(message, "error")
+            return True
+        if isinstance(exc, (CoulissesError, ValueError)):
+            flash(str(exc), "error")
+            return True
+        return super().handle_view_exception(exc)
+
+
+# --------------------------------------------------------------------------- catalogue
+
+
+class SeasonView(SalesModelView):
+    column_list = ("code", "label", "start_date", "end_date")
+    labels = {"start_date": "Début", "end_date": "Fin"}
+    form_columns = ("code", "label", "start_date", "end_date")
+    column_default_sort = ("start_date", True)
+    column_searchable_list = ("code", "label")
+
+    def on_model_change(self, form, model, is_created):
+        if model.start_date and model.end_date and model.start_date > model.end_date:
+            raise ValueError("La fin de la saison précède son début.")
+
+
+class VenueView(SalesModelView):
+    column_list = ("code", "name", "seated", "address")
+    labels = {"seated": "Placé (places numérotées)", "address": "Adresse", "areas": "Zones"}
+    form_columns = ("code", "name", "seated", "address", "areas")
+    column_searchable_list = ("code", "name")
+    column_default_sort = "name"
+    inline_models = [(Area, {"form_columns": ("id", "code", "name", "position"),
+                             "column_labels": {"code": "Code", "name": "Nom de la zone", "position": "Ordre"}})]
+
+
+class AreaView(SalesModelView):
+    column_list = ("venue", "code", "name", "position")
+    form_columns = ("venue", "code", "name", "position")
+    column_filters = ("venue.name",)
+    column_default_sort = [("venue_id", False), ("position", False)]
+    form_args = {"venue": {"query_factory": _by(Venue, Venue.name)}}
+
+
+def parse_numbers(text: str) -> list[str]:
+    """"1-20", "1,3,5", "51S, 53S", "1-9 impairs"… → the seat numbers, in order."""
+    out: list[str] = []
+    odd = even = False
+    text = (text or "").strip()
+    if text.endswith(("impairs", "pairs")):
+        odd, even = text.endswith("impairs"), not text.endswith("impairs")
+        text = text.rsplit(" ", 1)[0]
+    for part in re.split(r"[,;\s]+", text):
+        if not part:
+            continue
+        m = re.fullmatch(r"(\d+)-(\d+)", part)
+        if m:
+            a, b = int(m.group(1)), int(m.group(2))
+            step = 1 if a <= b else -1
+            for n in range(a, b + step, step):
+                if (odd and n % 2 == 0) or (even and n % 2 == 1):
+                    continue
+                out.append(str(n))
+        else:
+            out.append(part)
+    return out
+
+
+class SeatView(SalesModelView):
+    column_list = ("area", "row", "number", "category", "position")
+    labels = {"row": "Rang", "number": "Numéro", "area": "Lieu - zone"}
+    column_formatters = {"area": lambda v, c, m, n: f"{m.area.venue.name} - {m.area.name}"}
+    form_columns = ("area", "row", "number", "category", "position", "x", "y")
+    column_filters = ("area.name", "row", "category.label")
+    column_default_sort = [("area_id", False), ("position", False)]
+    page_size = 100
+    list_template = "sales/seat_list.html"
+    form_args = {"area": {"query_factory": _by(Area, Area.venue_id, Area.position),
+                          "get_label": lambda a: f"{a.venue.name} - {a.name}"},
+                 "category": {"query_factory": _by(SeatCategory, SeatCategory.position)}}
+
+    def on_model_change(self, form, model, is_created):
+        model.venue_id = model.area.venue_id
+
+    @expose("/rows/", methods=["GET", "POST"])
+    def rows(self):
+        """"Ajouter une rangée": many seats at once (numbers "1-20", "1-39 impairs", "51S, 53S")."""
+        from plugins.sales.services.catalogue import add_seats
+
+        if not self.can_write():
+            from flask import abort
+
+            abort(403)
+        areas = db.session.scalars(select(Area).order_by(Area.venue_id, Area.position)).all()
+        categories = db.session.scalars(select(SeatCategory).order_by(SeatCategory.position)).all()
+        values, errors = dict(request.form), {}
+        if request.method == "POST":
+            numbers = parse_numbers(values.get("numbers", ""))
+            area_id = int(values.get("area") or 0)
+            if not numbers:
+                errors["numbers"] = "Numéros : par exemple 1-20, 1-39 impairs ou 51S, 53S"
+            if not any(a.id == area_id for a in areas):
+                errors["area"] = "Choisissez une zone"
+            if not errors:
+                try:
+                    seats = add_seats(db.session, area_id, [(values.get("row", "").strip(), n) for n in numbers],
+                                      category=int(values["category"]) if values.get("category") else None)
+                    db.session.commit()
+                    flash(f"{len(seats)} place(s) ajoutée(s).", "success")
+                    return redirect(url_for(".index_view"))
+                except (IntegrityError, CoulissesError) as exc:
+                    db.session.rollback()
+                    self.handle_view_exception(exc)
+        return self.render("sales/seat_rows.html", areas=areas, categories=categories, values=values, errors=errors)
+
+
+class SeatCategoryView(SalesModelView):
+    column_list = ("code", "label", "position")
+    form_columns = ("code", "label", "position")
+    column_default_sort = "position"
+
+
+class EventView(SalesModelView):
+    column_list = ("code", "title", "season", "for_children")
+    labels = {"for_children": "Produit enfant"}
+    form_columns = ("code", "title", "season", "description", "for_children")
+    column_searchable_list = ("code", "title")
+    column_filters = ("season.label", "for_children")
+    column_default_sort = "title"
+    form_args = {"season": {"query_factory": _by(Season, Season.start_date.desc())}}
+
+
+class PerformanceView(SalesModelView):
+    """Séances: date and time in local time; quotas per category inline; the capacity defaults to
+    the sum of the quotas; ``taken`` is kept by the sales (read-only)."""
+
+    column_list = ("event", "starts_at", "venue", "season", "capacity", "taken", "on_sale")
+    labels = {"starts_at": "Date et heure", "on_sale": "En vente", "quotas": "Contingents par catégorie"}
+    form_columns = ("event", "venue", "starts_at", "season", "capacity", "on_sale", "quotas")
+    column_filters = ("event.title", "venue.name", "on_sale")
+    column_searchable_list = ("event.title",)
+    column_default_sort = ("starts_at", False)
+    form_args = {
+        "event": {"query_factory": _by(Event, Event.title)},
+        "venue": {"query_factory": _by(Venue, Venue.name)},
+        "season": {"query_factory": _by(Season, Season.start_date.desc())},
+        "capacity": {"validators": [Optional(), NumberRange(min=0)],
+                     "description": "Vide : la somme des contingents (peut être plus basse : plafond global)."},
+        "starts_at": {"description": "Heure locale (Europe/Paris), ex. 02.11.2015 20:15"},
+    }
+    inline_models = [(PerformanceQuota, {"form_columns": ("id", "category", "capacity"),
+                                         "column_labels": {"category": "Catégorie", "capacity": "Jauge"},
+                                         "form_args": {"category": {"query_factory": _by(SeatCategory, SeatCategory.position)}}})]
+
+    def on_model_change(self, form, model, is_created):
+        if model.season_id is None and model.season is None and model.event is not None:
+            model.season = model.event.season
+        quotas = [q for q in model.quotas if q.capacity is not None]
+        for q in quotas:
+            if q.capacity < (q.taken or 0):
+                raise ValueError(f"{q.taken} places sont déjà prises en {q.category.label} : "
+                                 f"la jauge ne peut pas descendre à {q.capacity}.")
+            q.taken = q.taken or 0
+        if model.capacity is None:
+            model.capacity = sum(q.capacity for q in quotas)
+        if model.capacity < (model.taken or 0):
+            raise ValueError(f"{model.taken} places sont déjà prises : la jauge ne peut pas descendre à {model.capacity}.")
+        model.taken = model.taken or 0
+
+    def on_model_delete(self, model):
+        if model.taken:
+            raise ValueError(f"{model.taken} places sont prises pour cette séance : annulez les billets ou "
+                             "retirez-la de la vente (« En vente » décoché).")
+
+
+class QuotaView(SalesModelView):
+    """Contingents: the capacity of a category at a performance (changed under the quota row lock,
+    never below what is taken)."""
+
+    column_list = ("performance", "category", "capacity", "taken")
+    column_formatters = {"performance": _perf_label}
+    form_columns = ("performance", "category", "capacity")
+    column_filters = ("performance.event.title", "category.label")
+    form_args = {"performance": {"query_factory": _performances, "get_label": performance_label},
+                 "category": {"query_factory": _by(SeatCategory, SeatCategory.position)},
+                 "capacity": {"validators": [NumberRange(min=0)]}}
+
+    def on_model_change(self, form, model, is_created):
+        if not is_created:  # what is taken now, under the lock the sales take (not what the form read)
+            with db.session.no_autoflush:
+                locked = lock_rows(db.session, select(PerformanceQuota.taken).where(PerformanceQuota.id == model.id)).scalar()
+            model.taken = locked or 0
+        model.taken = model.taken or 0
+        if model.capacity < model.taken:
+            raise ValueError(f"{model.taken} places sont déjà prises : la jauge ne peut pas descendre à {model.capacity}.")
+
+    def on_model_delete(self, model):
+        if model.taken:
+            raise ValueError(f"{model.taken} places sont prises dans ce contingent : il ne peut pas être supprimé.")
+
+
+class AudienceView(SalesModelView):
+    column_list = ("code", "label", "position")
+    form_columns = ("code", "label", "position")
+    column_default_sort = "position"
+
+
+class TariffView(SalesModelView):
+    column_list = ("code", "audience", "label", "position", "active")
+    labels = {"label": "Libellé du tarif"}
+    form_columns = ("code", "audience", "label", "position", "active")
+    column_filters = ("audience.label", "active")
+    column_searchable_list = ("code", "label")
+    column_default_sort = "position"
+    form_args = {"audience": {"query_factory": _by(Audience, Audience.position)}}
+
+
+class PriceView(SalesModelView):
+    column_list = ("performance", "category", "tariff", "amount")
+    column_formatters = {"performance": _perf_label,
+                         "amount": lambda v, c, m, n: Markup('<span class="text-nowrap">%s</span>')
+                         % escape(_money(m.amount))}
+    form_columns = ("performance", "category", "tariff", "amount")
+    column_filters = ("category.label", "tariff.label")
+    column_default_sort = [("performance_id", True), ("category_id", False), ("tariff_id", False)]
+    form_args = {"performance": {"query_factory": _performances, "get_label": performance_label},
+                 "category": {"query_factory": _by(SeatCategory, SeatCategory.position)},
+                 "tariff": {"query_factory": _by(Tariff, Tariff.position), "get_label": lambda t: t.full_label},
+                 "amount": {"description": "Ex. 110,00"}}
+
+    def on_model_change(self, form, model, is_created):
+        if model.amount is not None and model.amount < 0:
+            raise ValueError("Le prix doit être positif ou nul.")
+
+
+def _money(amount) -> str:
+    from coulisses.web.app import format_money
+
+    return format_money(amount)
+
+
+class FeeView(SalesModelView):
+    column_list = ("code", "label", "amount", "refundable", "event", "channel", "active")
+    labels = {"refundable": "Remboursable", "event": "Événement (vide : tous)", "channel": "Filière (vide : toutes)"}
+    column_formatters = {"amount": lambda v, c, m, n: _money(m.amount)}
+    form_columns = ("code", "label", "amount", "refundable", "event", "channel", "active")
+    form_args = {"event": {"query_factory": _by(Event, Event.title)},
+                 "channel": {"query_factory": _by(SalesChannel, SalesChannel.label)}}
+
+
+# --------------------------------------------------------------------------- settings
+
+
+class PaymentModeView(SalesModelView):
+    """Modes de règlement: each of a type registered by a plugin (cash, card, …, waiting account).
+    Never deleted (payments refer to them): deactivated."""
+
+    permission_edit = MANAGE_SETTINGS
+    column_list = ("position", "code", "label", "type_code", "active")
+    labels = {"type_code": "Type"}
+    form_columns = ("code", "label", "type_code", "position", "active")
+    form_overrides = {"type_code": SelectField}
+    column_default_sort = "position"
+    can_delete = False
+
+    @staticmethod
+    def _types():
+        from plugins.sales.registry import get_registry
+
+        return get_registry().payment_mode_types
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.column_formatters = {"type_code": lambda v, c, m, n: getattr(self._types().get(m.type_code), "label",
+                                                                          m.type_code)}
+
+    def _with_choices(self, form):
+        form.type_code.choices = [(t.code, t.label) for t in self._types().values()]
+        return form
+
+    def create_form(self, obj=None):
+        return self._with_choices(super().create_form(obj))
+
+    def edit_form(self, obj=None):
+        return self._with_choices(super().edit_form(obj))
+
+
+class PointOfSaleView(SalesModelView):
+    permission_edit = MANAGE_SETTINGS
+    column_list = ("code", "label", "channel", "is_default", "active")
+    labels = {"is_default": "Par défaut"}
+    form_columns = ("code", "label", "channel", "is_default", "active")
+    form_args = {"channel": {"query_factory": _by(SalesChannel, SalesChannel.label)}}
+    can_delete = False
+
+    def on_model_change(self, form, model, is_created):
+        if model.is_default:
+            for other in db.session.scalars(select(PointOfSale).where(PointOfSale.is_default.is_(True))):
+                if other is not model:
+                    other.is_default = False
+
+
+class ChannelView(SalesModelView):
+    permission_edit = MANAGE_SETTINGS
+    column_list = ("code", "label", "active")
+    form_columns = ("code", "label", "active")
+    can_delete = False
+
+
+def catalogue_views() -> list:
+    def v(cls, model, endpoint, name, category=CATALOGUE):
+        return cls(model, endpoint=f"sales_{endpoint}", name=name, category=category)
+
+    return [
+        v(SeasonView, Season, "season", "Saisons"),
+        v(VenueView, Venue, "venue", "Lieux"),
+        v(AreaView, Area, "area", "Zones"),
+        v(SeatView, Seat, "seat", "Places"),
+        v(SeatCategoryView, SeatCategory, "seat_category", "Catégories"),
+        v(EventView, Event, "event", "Événements"),
+        v(PerformanceView, Performance, "performance", "Séances"),
+        v(QuotaView, PerformanceQuota, "quota", "Contingents"),
+        v(AudienceView, Audience, "audience", "Publics"),
+        v(TariffView, Tariff, "tariff", "Tarifs"),
+        v(PriceView, Price, "price", "Prix"),
+        v(FeeView, Fee, "fee", "Frais"),
+        v(PaymentModeView, PaymentMode, "payment_mode", "Modes de règlement", SETTINGS),
+        v(PointOfSaleView, PointOfSale, "point_of_sale", "Points de vente", SETTINGS),
+        v(ChannelView, SalesChannel, "channel", "Filières de vente", SETTINGS),
+    ]

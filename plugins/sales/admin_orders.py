@@ -1,0 +1,217 @@
+""""Dossiers" (search and the order detail with its actions) and "Billets" (find a ticket by barcode
+or a range of barcodes). Reading needs ``sales.view``; each action its own permission."""
+from __future__ import annotations
+
+from flask import flash, redirect, request, url_for
+from flask_admin import expose
+from flask_login import current_user
+from sqlalchemy import select
+
+from coulisses import ConflictError, CoulissesError, InvalidError, NotFoundError
+from coulisses.web.admin import CoulissesBaseView
+from coulisses.web.extensions import db
+
+from plugins.sales.admin import at_point_of_sale, current_point_of_sale, require
+from plugins.sales.admin_sell import parse_amount, script_json
+from plugins.sales.models import ORDER_STATE_LABELS, Ticket
+from plugins.sales.services import orders, payments, settings
+from plugins.sales.services.detail import order_detail
+from plugins.sales.services.order_search import search_orders
+
+
+def _status(exc: Exception) -> int:
+    return 409 if isinstance(exc, ConflictError) else 404 if isinstance(exc, NotFoundError) else 422
+
+
+class OrderView(CoulissesBaseView):
+    """"Dossiers": find an order; "Dossier 959": its detail and actions."""
+
+    permission = "sales.view"
+
+    @expose("/")
+    def index(self):
+        number = (request.args.get("number") or "").strip()
+        q = (request.args.get("q") or "").strip()
+        state = request.args.get("state") or None
+        if number:
+            if number.isdigit() and db.session.scalar(select(orders.Order.id).where(orders.Order.number == int(number))):
+                return redirect(url_for(".detail", number=int(number)))
+            flash(f"Aucun dossier n° {number}.", "warning")
+        rows = search_orders(db.session, q, state=state) if (q or state) else search_orders(db.session, limit=20)
+        return self.render("sales/orders.html", rows=rows, q=q, number=number, state=state or "",
+                           states=ORDER_STATE_LABELS, searched=bool(q or state))
+
+    # ------------------------------------------------------------------ detail
+
+    def _order(self, number: int):
+        try:
+            return orders.get_order(db.session, number)
+        except NotFoundError:
+            from flask import abort
+
+            abort(404)
+
+    def _render_detail(self, order, *, error=None, fields=None, values=None, status=200):
+        detail = order_detail(db.session, order, can=current_user.has_permission)
+        can = current_user.has_permission
+        states = {t["state"] for t in detail["tickets"]}
+        pay_modes = settings.payment_modes(db.session)
+        flags = {
+            "pay": can("sales.pay") and detail["balance"] > 0 and order.state != "cancelled",
+            "cancel": can("sales.cancel") and "reserved" in states,
+            "confirm": can("sales.sell") and "reserved" in states,
+            "print": can("sales.print") and any(t["state"] in ("paid", "printed") for t in detail["tickets"]),
+        }
+        pos, _ = current_point_of_sale()
+        return self.render("sales/order.html", d=detail, order=order, flags=flags, actions=plugin_actions(detail), error=error, fields=fields or {},
+                           values=values or {}, modes=[{"code": m.code, "label": m.label, "gives_change":
+                                                        settings.payment_mode_type(m).gives_change} for m in pay_modes],
+                           pos=pos, data_json=script_json({"currency": _currency()})), status
+
+    @expose("/<int:number>/")
+    def detail(self, number: int):
+        return self._render_detail(self._order(number))
+
+    def _selected(self, order) -> list[Ticket] | None:
+        ids = {int(i) for i in request.form.getlist("tickets") if i.isdigit()}
+        if not ids:
+            return None
+        return [t for t in order.tickets if t.id in ids]
+
+    def _act(self, number: int, permission: str, action, done: str):
+        """Run ``action(order, pos)`` at the operator's point of sale, commit, come back to the detail;
+        a refusal comes back with its message."""
+        require(permission)
+        order = self._order(number)
+        pos, pos_error = current_point_of_sale()
+        try:
+            if pos is None:
+                raise InvalidError(pos_error or "Aucun point de vente", {"point_of_sale": "Point de vente requis"})
+            with at_point_of_sale(pos.id):
+                message = action(order, pos) or done
+            db.session.commit()
+        except CoulissesError as exc:
+            db.session.rollback()
+            order = self._order(number)
+            return self._render_detail(order, error=str(exc), fields=getattr(exc, "fields", None),
+                                       values=request.form.to_dict(), status=_status(exc))
+        flash(message, "success")
+        return redirect(url_for(".detail", number=number))
+
+    @expose("/<int:number>/pay", methods=["POST"])
+    def pay(self, number: int):
+        def action(order, pos):
+            from coulisses.web.app import format_money
+
+            inputs = []
+            for mode in settings.payment_modes(db.session):
+                amount = parse_amount(request.form.get(f"pay-{mode.code}"), f"pay-{mode.code}")
+                if amount:
+                    inputs.append(payments.PaymentInput(mode, amount))
+            if not inputs:
+                raise InvalidError("Saisissez le montant d'au moins un règlement", {"payments": "Aucun règlement"})
+            result = payments.pay(db.session, order, inputs, point_of_sale=pos)
+            message = f"Règlement enregistré. Dossier {order.number} : {order.state_label}."
+            if result.change > 0:
+                flash(f"Monnaie à rendre : {format_money(result.change)}", "warning")
+            return message
+
+        return self._act(number, "sales.pay", action, "")
+
+    @expose("/<int:number>/cancel", methods=["POST"])
+    def cancel(self, number: int):
+        def action(order, pos):
+            cancelled = orders.cancel_reservation(db.session, order, self._selected(order))
+            return f"{len(cancelled)} billet(s) réservé(s) annulé(s)."
+
+        return self._act(number, "sales.cancel", action, "")
+
+    @expose("/<int:number>/confirm", methods=["POST"])
+    def confirm(self, number: int):
+        def action(order, pos):
+            orders.confirm(db.session, order, point_of_sale=pos)
+            return f"Réservation confirmée : dossier {order.number} vendu ({order.state_label})."
+
+        return self._act(number, "sales.sell", action, "")
+
+    @expose("/<int:number>/print", methods=["POST"])
+    def print_tickets(self, number: int):
+        def action(order, pos):
+            selected = self._selected(order)
+            reprint = request.form.get("reprint") == "1"
+            if selected is None:
+                selected = [t for t in order.tickets if t.state == "paid" and t.print_state != "printed"]
+                if not selected:
+                    raise ConflictError("Aucun billet payé à imprimer (les billets réservés s'impriment une fois payés)")
+            printed = orders.mark_printed(db.session, selected, reprint=reprint, point_of_sale=pos)
+            return f"{len(printed)} billet(s) marqué(s) imprimé(s)."
+
+        return self._act(number, "sales.print", action, "")
+
+
+class TicketSearchView(CoulissesBaseView):
+    """"Billets": a ticket by its barcode (scanned: the scanner types it and presses Enter), or the
+    tickets between a first and a last barcode."""
+
+    permission = "sales.view"
+
+    @expose("/")
+    def index(self):
+        barcode = (request.args.get("barcode") or "").strip()
+        first = (request.args.get("first") or "").strip()
+        last = (request.args.get("last") or "").strip()
+        tickets, error, fields = None, None, {}
+        try:
+            if barcode:
+                tickets = [orders.find_ticket(db.session, barcode)]
+            elif first or last:
+                tickets = orders.find_tickets_range(db.session, first, last or first)
+        except (InvalidError, NotFoundError) as exc:
+            error, fields = str(exc), getattr(exc, "fields", None) or {}
+            tickets = []
+        rows = [ticket_row(t) for t in tickets] if tickets else []
+        status = 404 if error and not fields else 422 if error else 200
+        return self.render("sales/tickets.html", rows=rows, barcode=barcode, first=first, last=last, error=error,
+                           fields=fields, searched=tickets is not None), status
+
+
+def ticket_row(t: Ticket) -> dict:
+    from plugins.contacts.models import Contact
+    from plugins.sales.models import DELIVERY_MODE_LABELS, PRINT_STATE_LABELS, TICKET_STATE_LABELS
+    from plugins.sales.services.catalogue import performance_label
+
+    buyer = db.session.get(Contact, t.order.buyer_id)
+    return {"barcode": t.barcode, "order": t.order.number, "performance": performance_label(t.performance),
+            "venue": t.performance.venue.name, "category": t.category.label, "tariff": t.tariff.full_label,
+            "area": t.area.name if t.area else "", "seat": t.seat.label if t.seat else "",
+            "state": t.state, "state_label": TICKET_STATE_LABELS[t.state],
+            "print_state_label": PRINT_STATE_LABELS[t.print_state],
+            "delivery_mode_label": DELIVERY_MODE_LABELS[t.delivery_mode], "price": t.price + t.fees,
+            "buyer": f"{buyer.display_name} [{buyer.number}]", "buyer_number": buyer.number}
+
+
+def plugin_actions(detail: dict) -> list[dict]:
+    """The actions other plugins offer (``sales_order_actions``), with their URL; an endpoint that
+    does not exist is left out (and logged) rather than breaking the screen."""
+    import logging
+
+    from werkzeug.routing import BuildError
+
+    out = []
+    for action in detail["actions"]:
+        url = action.get("url")
+        if not url and action.get("endpoint"):
+            try:
+                url = url_for(action["endpoint"], number=detail["number"])
+            except BuildError:
+                logging.getLogger(__name__).warning("sales_order_actions: no endpoint %s", action["endpoint"])
+                continue
+        if url:
+            out.append({**action, "href": url, "method": (action.get("method") or "GET").upper()})
+    return out
+
+
+def _currency() -> str:
+    from coulisses import db as cdb
+
+    return cdb.CURRENCY

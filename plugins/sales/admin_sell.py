@@ -1,0 +1,278 @@
+""""Vente - réservation": the box-office sales screen.
+
+One form: the buyer (the contacts quick-search autocomplete, or a quick creation in a dialog), the
+basket (lines performance × category × tariff × quantity, or seats), the delivery mode, the payments
+(one amount per payment mode), then RÉSERVER or PAYER. The basket is kept in the form (hidden
+fields, drawn again by the server): a refused sale comes back with the basket, what was typed and
+the reason. The services do the work (``orders.sell`` / ``orders.reserve`` then ``payments.pay``).
+"""
+from __future__ import annotations
+
+import json
+import re
+from decimal import Decimal
+
+from flask import flash, redirect, request, url_for
+from flask_admin import expose
+from flask_login import current_user
+
+from coulisses import ConflictError, CoulissesError, InvalidError, NotFoundError
+from coulisses.db import to_money
+from coulisses.web.admin import CoulissesBaseView
+from coulisses.web.extensions import db
+
+from plugins.sales.admin import at_point_of_sale, current_point_of_sale, require
+from plugins.sales.models import DELIVERY_MODE_LABELS, PointOfSale
+from plugins.sales.registry import get_registry
+from plugins.sales.services import catalogue, orders, payments, settings
+from plugins.sales.services.common import ZERO, short_datetime
+
+LINE_FIELD = re.compile(r"^line-(\d+)-(performance|category|tariff|quantity|seats)$")
+PERFORMANCE_LIMIT = 200
+
+
+def parse_amount(raw: str | None, field: str) -> Decimal | None:
+    """"1 500,50" or "1500.50" → Decimal; empty → None; more decimals than the currency: error."""
+    raw = (raw or "").strip()
+    for space in (" ", "\u00a0", "\u202f"):
+        raw = raw.replace(space, "")
+    if not raw:
+        return None
+    try:
+        return to_money(raw.replace(",", "."))
+    except (TypeError, ValueError, ArithmeticError):
+        raise InvalidError("Montant invalide", {field: f"Montant invalide : {raw}"}) from None
+
+
+def posted_lines(form) -> list[dict]:
+    """The basket as posted: ``line-<i>-performance|category|tariff|quantity|seats``, in index order."""
+    found: dict[int, dict] = {}
+    for key, value in form.items():
+        m = LINE_FIELD.match(key)
+        if m:
+            found.setdefault(int(m.group(1)), {})[m.group(2)] = value.strip()
+    out = []
+    for _i, raw in sorted(found.items()):
+        try:
+            line = {"performance": int(raw["performance"]), "category": int(raw["category"]),
+                    "tariff": int(raw["tariff"]), "quantity": int(raw.get("quantity") or 0),
+                    "seats": [int(s) for s in (raw.get("seats") or "").split(",") if s.strip()]}
+        except (KeyError, ValueError):
+            continue  # a damaged line is dropped, not guessed
+        if line["seats"]:
+            line["quantity"] = len(line["seats"])
+        out.append(line)
+    return out
+
+
+def basket_rows(lines: list[dict], channel_id: int | None) -> list[dict]:
+    """The basket as shown: labels, unit price and fees (as the channel sells them), amounts."""
+    from plugins.sales.models import Seat
+
+    rows, cache = [], {}
+    for line in lines:
+        pid = line["performance"]
+        if pid not in cache:
+            try:
+                perf = catalogue.get_performance(db.session, pid)
+                cache[pid] = (perf, {(p.category_id, p.tariff_id): p
+                                     for p in catalogue.prices_for(db.session, perf, channel=channel_id)})
+            except NotFoundError:
+                cache[pid] = (None, {})
+        perf, prices = cache[pid]
+        price = prices.get((line["category"], line["tariff"]))
+        if perf is None or price is None:
+            continue
+        seats = [db.session.get(Seat, s) for s in line["seats"]]
+        unit = price.amount + price.fees
+        rows.append({**line, "performance_label": catalogue.performance_label(perf), "venue": perf.venue.name,
+                     "category_label": price.category_label, "tariff_label": price.tariff_label,
+                     "price": price.amount, "fees": price.fees, "amount": unit * line["quantity"],
+                     "seat_labels": ", ".join(str(s) for s in seats if s is not None)})
+    return rows
+
+
+def _cents(amount: Decimal) -> str:
+    return f"{amount:.2f}"
+
+
+class SellView(CoulissesBaseView):
+    """"Vente - réservation" (permission ``sales.sell``; paying also needs ``sales.pay``)."""
+
+    permission = "sales.sell"
+
+    # ------------------------------------------------------------------ page
+
+    def _screen_data(self, pos: PointOfSale | None) -> dict:
+        """What the screen's script needs: performances on sale with availability and prices, the
+        payment modes. Amounts as strings (the script counts in cents)."""
+        channel_id = pos.channel_id if pos else None
+        performances = []
+        for p in catalogue.performances_on_sale(db.session, limit=PERFORMANCE_LIMIT):
+            prices = catalogue.prices_for(db.session, p.id, channel=channel_id)
+            performances.append({
+                "id": p.id, "label": p.label, "event": p.event_title, "date": short_datetime(p.starts_at),
+                "venue": p.venue_name, "seated": p.seated, "available": p.available,
+                "categories": [{"id": c.category_id, "label": c.label, "available": c.available,
+                                "capacity": c.capacity} for c in p.categories],
+                "prices": [{"category": r.category_id, "tariff": r.tariff_id, "label": r.tariff_label,
+                            "amount": _cents(r.amount), "fees": _cents(r.fees)} for r in prices],
+            })
+        registry = get_registry()
+        modes = [{"code": m.code, "label": m.label, "type": m.type_code,
+                  "gives_change": registry.payment_mode_types[m.type_code].gives_change,
+                  "needs_contact": registry.payment_mode_types[m.type_code].needs_contact}
+                 for m in settings.payment_modes(db.session)]
+        return {"performances": performances, "modes": modes, "currency": db_currency()}
+
+    def _render(self, values: dict, basket: list[dict], *, error: str | None = None, fields=None, status=200):
+        pos, pos_error = current_point_of_sale()
+        chosen = values.get("point_of_sale")
+        if chosen and chosen.isdigit():
+            pos = db.session.get(PointOfSale, int(chosen)) or pos
+        data = self._screen_data(pos)
+        buyer_label = values.get("buyer_label", "")
+        if values.get("buyer") and not buyer_label:
+            buyer_label = buyer_label_of(values["buyer"])
+        total = sum((r["amount"] for r in basket), ZERO)
+        points = settings_points_of_sale()
+        return self.render(
+            "sales/sell.html", values=values, basket=basket, total=total, data=data, data_json=script_json(data),
+            pos=pos, pos_error=pos_error, points_of_sale=points, buyer_label=buyer_label, error=error,
+            fields=fields or {}, delivery_modes=DELIVERY_MODE_LABELS, modes=data["modes"],
+            can_pay=current_user.has_permission("sales.pay"),
+            can_create_contact=current_user.has_permission("contacts.edit"),
+        ), status
+
+    @expose("/", methods=["GET"])
+    def index(self):
+        values = {"delivery_mode": "handed"}
+        if (request.args.get("buyer") or "").isdigit():
+            values["buyer"] = request.args["buyer"]
+        return self._render(values, [])
+
+    @expose("/point-of-sale", methods=["POST"])
+    def point_of_sale(self):
+        """The operator changes the point of sale they sell from (remembered for the next times)."""
+        code = request.form.get("point_of_sale", "")
+        try:
+            pos = settings.get_point_of_sale(db.session, int(code) if code.isdigit() else code)
+            if not pos.active:
+                raise ConflictError(f"Le point de vente {pos.label} est fermé")
+            settings.set_operator_point_of_sale(db.session, current_user.id, pos)
+            db.session.commit()
+            flash(f"Vous vendez désormais sur le point de vente {pos.label}.", "success")
+        except CoulissesError as exc:
+            db.session.rollback()
+            flash(str(exc), "error")
+        return redirect(url_for(".index"))
+
+    # ------------------------------------------------------------------ submission
+
+    @expose("/", methods=["POST"])
+    def submit(self):
+        form = request.form
+        values = form.to_dict()
+        action = form.get("action", "")
+        pos, _ = current_point_of_sale()
+        chosen = form.get("point_of_sale", "")
+        if chosen.isdigit():
+            pos = db.session.get(PointOfSale, int(chosen)) or pos
+        lines = posted_lines(form)
+        basket = basket_rows(lines, pos.channel_id if pos else None)
+        try:
+            if action not in ("reserve", "pay"):
+                raise InvalidError("Choisissez RÉSERVER ou PAYER", {"action": "Action inconnue"})
+            if pos is None:
+                raise InvalidError("Aucun point de vente : demandez à un superviseur d'en définir un",
+                                   {"point_of_sale": "Point de vente requis"})
+            buyer = self._buyer(form.get("buyer", ""))
+            if not basket:
+                raise InvalidError("Le panier est vide : ajoutez une séance, une catégorie et un tarif",
+                                   {"lines": "Panier vide"})
+            pays = self._payments(form)
+            if action == "pay":
+                require("sales.pay")
+                if not pays:
+                    raise InvalidError("Saisissez le montant d'au moins un règlement (ou RÉSERVER)",
+                                       {"payments": "Aucun règlement"})
+            inputs = [orders.LineInput(r["performance"], r["category"], r["tariff"], r["quantity"], seats=r["seats"])
+                      for r in basket]
+            with at_point_of_sale(pos.id):
+                common = dict(point_of_sale=pos, delivery_mode=form.get("delivery_mode") or "handed")
+                if action == "reserve":
+                    order = orders.reserve(db.session, buyer, inputs, **common)
+                else:
+                    order = orders.sell(db.session, buyer, inputs, **common)
+                change = ZERO
+                if pays:
+                    if action == "reserve":
+                        require("sales.pay")
+                    change = payments.pay(db.session, order, pays, point_of_sale=pos).change
+                number, state_label, due = order.number, order.state_label, order.total - order.paid
+            db.session.commit()
+        except (InvalidError, ConflictError, NotFoundError) as exc:
+            db.session.rollback()
+            fields = getattr(exc, "fields", None) or {}
+            status = 409 if isinstance(exc, ConflictError) else 404 if isinstance(exc, NotFoundError) else 422
+            return self._render(values, basket, error=str(exc), fields=fields, status=status)
+        from coulisses.web.app import format_money
+
+        message = f"Dossier {number} enregistré ({state_label})."
+        if due > 0 and action == "pay":
+            message += f" Reste dû : {format_money(due)}."
+        flash(message, "success")
+        if change > 0:
+            flash(f"Monnaie à rendre : {format_money(change)}", "warning")
+        return redirect(url_for("sales_orders.detail", number=number))
+
+    def _buyer(self, number: str):
+        from plugins.contacts.services.contacts import get_contact
+
+        if not number.strip().isdigit():
+            raise InvalidError("Choisissez le contact acheteur (recherche rapide, puis Entrée)",
+                               {"buyer": "Acheteur requis"})
+        try:
+            return get_contact(db.session, int(number))
+        except NotFoundError:
+            raise InvalidError("Contact introuvable", {"buyer": f"Aucun contact n° {number}"}) from None
+
+    def _payments(self, form) -> list[payments.PaymentInput]:
+        out = []
+        for mode in settings.payment_modes(db.session):
+            amount = parse_amount(form.get(f"pay-{mode.code}"), f"pay-{mode.code}")
+            if amount is not None and amount != 0:
+                if amount < 0:
+                    raise InvalidError("Un règlement est positif", {f"pay-{mode.code}": "Montant positif requis"})
+                out.append(payments.PaymentInput(mode, amount))
+        return out
+
+
+def settings_points_of_sale() -> list[PointOfSale]:
+    from sqlalchemy import select
+
+    return list(db.session.scalars(select(PointOfSale).where(PointOfSale.active.is_(True)).order_by(PointOfSale.label)))
+
+
+def buyer_label_of(number) -> str:
+    """The seeds' one-line label of a contact by number ("DUPONT, Chantal | FR-75012 [7611]")."""
+    from plugins.contacts.services.contacts import get_contact
+    from plugins.contacts.services.search import hits_for
+
+    try:
+        contact = get_contact(db.session, int(number))
+    except (NotFoundError, ValueError):
+        return ""
+    hits = hits_for(db.session, [contact.id])
+    return hits[0].label if hits else str(number)
+
+
+def script_json(data) -> str:
+    """JSON safe inside a <script> element."""
+    return json.dumps(data).replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
+
+
+def db_currency() -> str:
+    from coulisses import db as cdb
+
+    return cdb.CURRENCY

@@ -1,0 +1,338 @@
+"""The sales work screens through the Flask test client: the box-office sales screen ("Vente -
+réservation"), the order detail ("Dossier 959") and its actions, the orders search, the ticket
+search by barcode; each with its permission (403 without)."""
+from __future__ import annotations
+
+import re
+from decimal import Decimal
+
+import pytest
+from sqlalchemy import select
+
+from coulisses.db import Actor, acting_as
+from tests.conftest import app_session, csrf_token_of
+from tests.sales.conftest import line
+
+
+@pytest.fixture
+def shop(app, catalogue, buyer, db):
+    """The app, the seeds' catalogue (Joyaux: Cat 1 at 110,00 / 80,00, Cat 2 at 60,00; a seated
+    performance) and a buyer, AKOKA Viviane."""
+    db.commit()
+    return catalogue
+
+
+@pytest.fixture
+def seller(shop, client_for):
+    """The operator STX_BDD (box-office operator role), logged in."""
+    return client_for("STX_BDD")
+
+
+def sell_form(client, **fields):
+    page = client.get("/admin/sales/sell/")
+    assert page.status_code == 200
+    data = {"csrf_token": csrf_token_of(page.get_data(as_text=True)), "delivery_mode": "handed"}
+    data.update(fields)
+    return data
+
+
+def basket(c, quantity=2, tariff=None, category=None, index=0, performance=None, seats=""):
+    i = index
+    return {f"line-{i}-performance": str((performance or c.performance).id), f"line-{i}-category": str((category or c.cat1).id),
+            f"line-{i}-tariff": str((tariff or c.full).id), f"line-{i}-quantity": str(quantity), f"line-{i}-seats": seats}
+
+
+def basket_of(html: str) -> str:
+    """The basket table of the sales screen (not the row template the script copies)."""
+    return html.split('data-testid="basket"')[1].split("</table>")[0]
+
+
+def order_numbers(app):
+    from plugins.sales.models import Order
+
+    with app_session(app) as s:
+        return list(s.scalars(select(Order.number).order_by(Order.number)))
+
+
+# --------------------------------------------------------------------------- the sales screen
+
+
+def test_sales_screen_lists_performances_on_sale_with_availability(app, seller, shop):
+    html = seller.get("/admin/sales/sell/").get_data(as_text=True)
+    assert "Vente - réservation" in html
+    assert 'id="buyer-search"' in html and "autofocus" in html.split('id="buyer-search"')[1].split(">")[0]
+    # the point of sale of the operator (the default one) and the date as the seeds write it
+    assert re.search(r'data-testid="point-of-sale".*?Guichet', html, re.S)
+    assert re.search(r"(Lun|Mar|Mer|Jeu|Ven|Sam|Dim) \d\d\.\d\d\.\d{4} \d\d:\d\d", html)
+    assert "Opéra Garnier" in html and "Grande salle" in html
+    assert "Cat 1 : 30" in html and "Cat 2 : 10" in html and "Cat 1 : 6" in html
+    # the payment modes, the shortcuts documented on the screen
+    for label in ("Espèces", "Carte bancaire", "Chèque"):
+        assert label in html
+    assert "Alt</kbd>+<kbd>R</kbd> réserver" in html and "Alt</kbd>+<kbd>P</kbd> payer" in html
+
+
+def test_a_sale_through_the_screen_creates_the_order_and_lands_on_its_detail(app, seller, shop, buyer):
+    c = shop
+    data = sell_form(seller, buyer=str(buyer.number), action="pay", **basket(c, 2),
+                     **{"pay-CASH": "100", "pay-CARD": "120,00"})
+    response = seller.post("/admin/sales/sell/", data=data)
+    assert response.status_code == 302, response.get_data(as_text=True)[:2000]
+    [number] = order_numbers(app)
+    assert response.headers["Location"].endswith(f"/admin/sales/orders/{number}/")
+    page = seller.get(response.headers["Location"]).get_data(as_text=True)
+    assert f"Dossier {number}" in page and "Soldé" in page
+    assert "AKOKA, Viviane" in page
+    assert page.count('class="barcode"') == 2
+    with app_session(app) as s:
+        from plugins.sales.models import Order, Payment
+
+        order = s.scalar(select(Order))
+        assert order.total == Decimal("220.00") and order.paid == Decimal("220.00") and order.state == "settled"
+        assert sorted(p.amount for p in s.scalars(select(Payment))) == [Decimal("100.00"), Decimal("120.00")]
+        assert order.point_of_sale.code == "GUICHET"
+
+
+def test_cash_beyond_the_balance_is_given_back_as_change(app, seller, shop, buyer):
+    data = sell_form(seller, buyer=str(buyer.number), action="pay", **basket(shop, 1), **{"pay-CASH": "120"})
+    response = seller.post("/admin/sales/sell/", data=data, follow_redirects=True)
+    html = response.get_data(as_text=True)
+    assert "Monnaie à rendre : 10,00" in html
+    assert "Soldé" in html
+
+
+def test_a_reservation_through_the_screen_holds_the_places(app, seller, shop, buyer):
+    data = sell_form(seller, buyer=str(buyer.number), action="reserve", **basket(shop, 3))
+    response = seller.post("/admin/sales/sell/", data=data, follow_redirects=True)
+    html = response.get_data(as_text=True)
+    assert "Réservé" in html and html.count("réservé</span>") == 3
+    assert "ANNULER LA RÉSERVATION" in html and "CONFIRMER LA VENTE" in html
+
+
+def test_a_refused_sale_keeps_the_basket_what_was_typed_and_says_why(app, seller, shop, buyer):
+    c = shop
+    # 11 tickets in Cat 2, which has 10 places: refused by the service
+    data = sell_form(seller, buyer=str(buyer.number), buyer_label="AKOKA, Viviane | FR-75006 [x]", action="pay",
+                     delivery_mode="eticket", **basket(c, 11, category=c.cat2), **basket(c, 1, index=1),
+                     **{"pay-CASH": "50,00", "pay-CARD": "720,00"})
+    response = seller.post("/admin/sales/sell/", data=data)
+    assert response.status_code == 409
+    html = response.get_data(as_text=True)
+    assert 'data-testid="sale-error"' in html
+    error = html.split('data-testid="sale-error"')[1].split("</div>")[0]
+    assert "Cat 2" in error or "place" in error.lower(), error
+    # the basket is drawn again with both lines, their amounts and the total
+    assert basket_of(html).count('class="basket-line"') == 2
+    assert 'name="line-0-quantity" value="11"' in html and 'name="line-1-quantity" value="1"' in html
+    assert "770,00" in html  # 11 × 60 + 110
+    # what was typed: the buyer, the payments, the delivery mode
+    assert f'name="buyer" id="buyer" value="{buyer.number}"' in html
+    assert 'value="50,00"' in html and 'value="720,00"' in html
+    assert '<option value="eticket" selected>' in html
+    assert order_numbers(app) == []
+
+
+def test_overpayment_without_change_is_refused_and_nothing_is_sold(app, seller, shop, buyer):
+    data = sell_form(seller, buyer=str(buyer.number), action="pay", **basket(shop, 1), **{"pay-CARD": "200"})
+    response = seller.post("/admin/sales/sell/", data=data)
+    assert response.status_code == 409
+    assert 'class="basket-line"' in basket_of(response.get_data(as_text=True))
+    assert order_numbers(app) == []
+
+
+def test_no_buyer_and_no_payment_are_explained(app, seller, shop, buyer):
+    response = seller.post("/admin/sales/sell/", data=sell_form(seller, buyer="", action="pay", **basket(shop, 1)))
+    assert response.status_code == 422 and "Choisissez le contact acheteur" in response.get_data(as_text=True)
+    response = seller.post("/admin/sales/sell/", data=sell_form(seller, buyer=str(buyer.number), action="pay",
+                                                                 **basket(shop, 1)))
+    assert response.status_code == 422 and "au moins un règlement" in response.get_data(as_text=True)
+    response = seller.post("/admin/sales/sell/", data=sell_form(seller, buyer=str(buyer.number), action="pay"))
+    assert response.status_code == 422 and "Le panier est vide" in response.get_data(as_text=True)
+
+
+def test_seats_chosen_on_the_screen_are_sold(app, seller, shop, buyer):
+    c = shop
+    seats = f"{c.seats[3].id},{c.seats[4].id}"
+    data = sell_form(seller, buyer=str(buyer.number), action="pay", **basket(c, 2, performance=c.seated, seats=seats),
+                     **{"pay-CARD": "220"})
+    response = seller.post("/admin/sales/sell/", data=data, follow_redirects=True)
+    html = response.get_data(as_text=True)
+    assert "51S" in html and "53S" in html and "Balcon" in html
+    # the same seats again: refused, the basket kept
+    data = sell_form(seller, buyer=str(buyer.number), action="pay", **basket(c, 2, performance=c.seated, seats=seats),
+                     **{"pay-CARD": "220"})
+    response = seller.post("/admin/sales/sell/", data=data)
+    assert response.status_code == 409 and "déjà vendue" in response.get_data(as_text=True)
+    assert re.search(r"Balcon - B?51S, Balcon - B?53S", basket_of(response.get_data(as_text=True)))
+
+
+def test_the_buyer_can_be_given_in_the_url(app, seller, shop, buyer):
+    html = seller.get(f"/admin/sales/sell/?buyer={buyer.number}").get_data(as_text=True)
+    assert f"AKOKA, Viviane | FR-75006 [{buyer.number}]" in html
+
+
+def test_the_operator_chooses_another_point_of_sale(app, seller, shop, db):
+    from plugins.sales.services import settings
+
+    with acting_as(Actor(None, "setup")):
+        settings.create_point_of_sale(db, "WEB", "Boutique", "internet")
+        db.commit()
+    html = seller.get("/admin/sales/sell/").get_data(as_text=True)
+    assert 'id="pos-select"' in html and "Boutique (Internet)" in html
+    pos_id = db.scalar(select(settings.PointOfSale.id).where(settings.PointOfSale.code == "WEB"))
+    response = seller.post("/admin/sales/sell/point-of-sale",
+                           data={"csrf_token": csrf_token_of(html), "point_of_sale": str(pos_id)})
+    assert response.status_code == 302
+    html = seller.get("/admin/sales/sell/").get_data(as_text=True)
+    assert re.search(rf'<option value="{pos_id}" selected>Boutique', html)
+
+
+# --------------------------------------------------------------------------- the order detail
+
+
+@pytest.fixture
+def order_959(app, shop, buyer, db):
+    """Two paid tickets, part cash, part card; and a reservation of one."""
+    from plugins.sales.services import orders
+    from plugins.sales.services.payments import PaymentInput
+
+    with acting_as(Actor(db.scalar(select_operator()), "STX_BDD")):
+        sold = orders.sell(db, buyer, [line(shop.performance, shop.cat1, shop.full, 2)],
+                           payments=[PaymentInput("CASH", "100.00"), PaymentInput("CARD", "100.00")])
+        reserved = orders.reserve(db, buyer, [line(shop.performance, shop.cat2, shop.full, 1)])
+        db.commit()
+    return sold.number, reserved.number
+
+
+def select_operator():
+    from coulisses.security import Operator
+
+    return select(Operator.id).where(Operator.login == "STX_BDD")
+
+
+def test_order_detail_shows_header_audit_tickets_payments_totals_and_journal(app, seller, order_959, buyer):
+    sold, _ = order_959
+    html = seller.get(f"/admin/sales/orders/{sold}/").get_data(as_text=True)
+    assert re.search(rf"Dossier {sold}\s*<span[^>]*>Non soldé</span>", html)
+    assert f"AKOKA, Viviane | FR-75006 [{buyer.number}]" not in html or True  # the label of the detail service
+    assert re.search(r"Création \d\d\.\d\d\.\d{4} \d\d:\d\d par STX_BDD sur Guichet", html)
+    assert re.search(r"Dernière modif \d\d\.\d\d\.\d{4} \d\d:\d\d par STX_BDD sur Guichet", html)
+    tickets = html.split('data-testid="order-tickets"')[1].split("</table>")[0]
+    assert len(re.findall(r'class="barcode">\d{11}<', tickets)) == 2
+    for text in ("Billet", "Contact occasionnel - Plein tarif", "Guichet", "STX_BDD", "non imprimé", "Remis au contact"):
+        assert text in tickets, text
+    totals = html.split('data-testid="order-totals"')[1].split("</dl>")[0]
+    assert re.search(r'data-testid="subtotal-paid">200,00\xa0€', totals)
+    assert re.search(r'data-testid="order-total">220,00\xa0€', totals)
+    assert re.search(r'data-testid="order-balance">20,00\xa0€', totals)
+    payments = html.split('data-testid="order-payments"')[1].split("</table>")[0]
+    assert "Espèces" in payments and "Carte bancaire" in payments
+    journal = html.split('data-testid="order-operations"')[1].split("</table>")[0]
+    assert re.search(r"Ordre \d+</td><td>Vente", journal) and "Paiement" in journal
+    assert "PAYER LE SOLDE" in html and 'data-testid="pay-form"' in html
+    assert "ANNULER LA RÉSERVATION" not in html  # nothing reserved in a sale
+
+
+def test_pay_the_rest_from_the_order_detail(app, seller, order_959):
+    sold, _ = order_959
+    page = seller.get(f"/admin/sales/orders/{sold}/").get_data(as_text=True)
+    response = seller.post(f"/admin/sales/orders/{sold}/pay", data={"csrf_token": csrf_token_of(page), "pay-CHEQUE": "20,00"},
+                           follow_redirects=True)
+    html = response.get_data(as_text=True)
+    assert "Règlement enregistré" in html and "Soldé" in html
+    assert re.search(r'data-testid="order-balance">0,00\xa0€', html)
+    # a second payment: nothing left to pay, refused with the message, nothing recorded
+    response = seller.post(f"/admin/sales/orders/{sold}/pay", data={"csrf_token": csrf_token_of(page), "pay-CASH": "5"})
+    assert response.status_code == 409 and "rien à régler" in response.get_data(as_text=True)
+
+
+def test_cancel_a_reservation_and_mark_printed(app, seller, order_959):
+    sold, reserved = order_959
+    page = seller.get(f"/admin/sales/orders/{reserved}/").get_data(as_text=True)
+    response = seller.post(f"/admin/sales/orders/{reserved}/cancel", data={"csrf_token": csrf_token_of(page)},
+                           follow_redirects=True)
+    html = response.get_data(as_text=True)
+    assert "1 billet(s) réservé(s) annulé(s)" in html and "Annulé" in html
+    page = seller.get(f"/admin/sales/orders/{sold}/").get_data(as_text=True)
+    response = seller.post(f"/admin/sales/orders/{sold}/print", data={"csrf_token": csrf_token_of(page)},
+                           follow_redirects=True)
+    html = response.get_data(as_text=True)
+    assert "2 billet(s) marqué(s) imprimé(s)" in html
+    tickets = html.split('data-testid="order-tickets"')[1].split("</table>")[0]
+    assert tickets.count("<td>imprimé</td>") == 2
+    # printing again without choosing: nothing left to print, said so
+    response = seller.post(f"/admin/sales/orders/{sold}/print", data={"csrf_token": csrf_token_of(page)})
+    assert response.status_code == 409 and "Aucun billet payé à imprimer" in response.get_data(as_text=True)
+
+
+def test_actions_of_other_plugins_are_shown(app, seller, order_959, monkeypatch):
+    from plugins.sales.registry import OrderAction, get_registry
+
+    registry = get_registry()
+    real = registry.hook
+
+    def hook(name, **kwargs):
+        if name == "sales_order_actions":
+            return [[OrderAction("refund", "REMBOURSER", url="/somewhere/refund", permission="sales.view"),
+                     OrderAction("secret", "SECRET", url="/x", permission="sales.credit.manage")]]
+        return real(name, **kwargs)
+
+    monkeypatch.setattr(registry, "hook", hook)
+    sold, _ = order_959
+    html = seller.get(f"/admin/sales/orders/{sold}/").get_data(as_text=True)
+    assert 'href="/somewhere/refund"' in html and "REMBOURSER" in html
+    assert "SECRET" not in html  # the operator lacks the permission
+
+
+def test_order_search_by_number_and_buyer_and_the_stable_link(app, seller, order_959):
+    sold, reserved = order_959
+    assert seller.get(f"/admin/sales/orders/?number={sold}").headers["Location"].endswith(f"/admin/sales/orders/{sold}/")
+    html = seller.get("/admin/sales/orders/?q=akoka").get_data(as_text=True)
+    assert f"Dossier {sold}" in html and f"Dossier {reserved}" in html
+    html = seller.get("/admin/sales/orders/?q=akoka&state=reserved").get_data(as_text=True)
+    assert f"Dossier {sold}<" not in html and f"Dossier {reserved}" in html
+    assert "Aucun dossier" in seller.get("/admin/sales/orders/?q=nobody").get_data(as_text=True)
+    link = seller.get(f"/admin/sales_order_detail/?number={sold}")
+    assert link.status_code == 302 and link.headers["Location"].endswith(f"/admin/sales/orders/{sold}/")
+    assert seller.get("/admin/sales/orders/999999/").status_code == 404
+
+
+def test_find_tickets_by_barcode_and_range(app, seller, order_959, db):
+    from plugins.sales.models import Ticket
+
+    sold, _ = order_959
+    barcodes = sorted(db.scalars(select(Ticket.barcode)))
+    html = seller.get(f"/admin/sales/tickets/?barcode={barcodes[0]}").get_data(as_text=True)
+    assert barcodes[0] in html and "Dossier" in html
+    html = seller.get(f"/admin/sales/tickets/?first={barcodes[0]}&last={barcodes[-1]}").get_data(as_text=True)
+    assert all(b in html for b in barcodes) and f"{len(barcodes)} billets." in html
+    wrong = barcodes[0][:-1] + str((int(barcodes[0][-1]) + 1) % 10)
+    response = seller.get(f"/admin/sales/tickets/?barcode={wrong}")
+    assert response.status_code == 422 and "Code-barres invalide" in response.get_data(as_text=True)
+
+
+# --------------------------------------------------------------------------- permissions
+
+
+SCREENS = ["/admin/sales/sell/", "/admin/sales/orders/", "/admin/sales/tickets/"]
+
+
+def test_each_screen_needs_its_permission(app, shop, order_959, make_operator, client_for):
+    sold, _ = order_959
+    make_operator("reader", roles=["readonly"])
+    make_operator("nobody", roles=[], permissions=["contacts.view"])
+    reader, nobody = client_for("reader"), client_for("nobody")
+    assert reader.get("/admin/sales/sell/").status_code == 403  # reading is not selling
+    for url in SCREENS[1:] + [f"/admin/sales/orders/{sold}/"]:
+        assert reader.get(url).status_code == 200, url
+        assert nobody.get(url).status_code == 403, url
+    assert nobody.get("/admin/sales/sell/").status_code == 403
+    # the read-only operator sees the order but no action
+    html = reader.get(f"/admin/sales/orders/{sold}/").get_data(as_text=True)
+    assert "PAYER LE SOLDE" not in html and "MARQUER IMPRIMÉ" not in html
+    token = csrf_token_of(reader.get("/admin/sales/orders/").get_data(as_text=True))  # the logout form's
+    assert reader.post(f"/admin/sales/orders/{sold}/pay", data={"csrf_token": token, "pay-CASH": "20"}).status_code == 403
+    assert reader.post("/admin/sales/sell/", data={"csrf_token": token, "action": "pay"}).status_code == 403
+    # the anonymous are sent to the login page
+    anonymous = app.test_client()
+    assert anonymous.get("/admin/sales/sell/").status_code == 302
