@@ -39,6 +39,9 @@ COMMON_LABELS = {
     "season": "Saison", "venue": "Lieu", "area": "Zone", "category": "Catégorie", "tariff": "Tarif",
     "audience": "Public", "event": "Événement", "performance": "Séance", "channel": "Filière de vente",
     "amount": "Montant", "capacity": "Jauge", "taken": "Places prises", "description": "Description",
+    "event.title": "Événement", "venue.name": "Lieu", "area.name": "Zone", "category.label": "Catégorie",
+    "tariff.label": "Tarif", "audience.label": "Public", "season.label": "Saison",
+    "performance.event.title": "Événement",
     "created_at": "Créé le", "updated_at": "Modifié le", "created_by": "Créé par", "updated_by": "Modifié par",
 }
 
@@ -157,7 +160,7 @@ class SeatView(SalesModelView):
     list_template = "sales/seat_list.html"
     form_args = {"area": {"query_factory": _by(Area, Area.venue_id, Area.position),
                           "get_label": lambda a: f"{a.venue.name} - {a.name}"},
-                 "category": {"query_factory": _by(SeatCategory, SeatCategory.position)}}
+                 "category": {"query_factory": _by(SeatCategory, SeatCategory.position), "blank_text": "(aucune)"}}
 
     def on_model_change(self, form, model, is_created):
         model.venue_id = model.area.venue_id
@@ -207,7 +210,7 @@ class EventView(SalesModelView):
     column_searchable_list = ("code", "title")
     column_filters = ("season.label", "for_children")
     column_default_sort = "title"
-    form_args = {"season": {"query_factory": _by(Season, Season.start_date.desc())}}
+    form_args = {"season": {"query_factory": _by(Season, Season.start_date.desc()), "blank_text": "(aucune)"}}
 
 
 class PerformanceView(SalesModelView):
@@ -223,9 +226,9 @@ class PerformanceView(SalesModelView):
     form_args = {
         "event": {"query_factory": _by(Event, Event.title)},
         "venue": {"query_factory": _by(Venue, Venue.name)},
-        "season": {"query_factory": _by(Season, Season.start_date.desc())},
+        "season": {"query_factory": _by(Season, Season.start_date.desc()), "blank_text": "(la saison de l'événement)"},
         "capacity": {"validators": [Optional(), NumberRange(min=0)],
-                     "description": "Vide : la somme des contingents (peut être plus basse : plafond global)."},
+                     "description": "0 ou vide : la somme des contingents (une jauge plus basse est un plafond global)."},
         "starts_at": {"description": "Heure locale (Europe/Paris), ex. 02.11.2015 20:15"},
     }
     inline_models = [(PerformanceQuota, {"form_columns": ("id", "category", "capacity"),
@@ -241,7 +244,7 @@ class PerformanceView(SalesModelView):
                 raise ValueError(f"{q.taken} places sont déjà prises en {q.category.label} : "
                                  f"la jauge ne peut pas descendre à {q.capacity}.")
             q.taken = q.taken or 0
-        if model.capacity is None:
+        if not model.capacity:
             model.capacity = sum(q.capacity for q in quotas)
         if model.capacity < (model.taken or 0):
             raise ValueError(f"{model.taken} places sont déjà prises : la jauge ne peut pas descendre à {model.capacity}.")
@@ -292,7 +295,7 @@ class TariffView(SalesModelView):
     column_filters = ("audience.label", "active")
     column_searchable_list = ("code", "label")
     column_default_sort = "position"
-    form_args = {"audience": {"query_factory": _by(Audience, Audience.position)}}
+    form_args = {"audience": {"query_factory": _by(Audience, Audience.position), "blank_text": "(aucun)"}}
 
 
 class PriceView(SalesModelView):
@@ -324,8 +327,8 @@ class FeeView(SalesModelView):
     labels = {"refundable": "Remboursable", "event": "Événement (vide : tous)", "channel": "Filière (vide : toutes)"}
     column_formatters = {"amount": lambda v, c, m, n: _money(m.amount)}
     form_columns = ("code", "label", "amount", "refundable", "event", "channel", "active")
-    form_args = {"event": {"query_factory": _by(Event, Event.title)},
-                 "channel": {"query_factory": _by(SalesChannel, SalesChannel.label)}}
+    form_args = {"event": {"query_factory": _by(Event, Event.title), "blank_text": "(tous les événements)"},
+                 "channel": {"query_factory": _by(SalesChannel, SalesChannel.label), "blank_text": "(toutes les filières)"}}
 
 
 # --------------------------------------------------------------------------- settings

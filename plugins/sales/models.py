@@ -228,7 +228,12 @@ class Performance(AuditMixin, Base):
         return self.capacity - self.taken
 
     def __str__(self) -> str:
-        return f"{self.event.title if self.event else ''} - {self.starts_at:%d.%m.%Y %H:%M}"
+        from zoneinfo import ZoneInfo
+
+        from coulisses.config import current_config
+
+        local = self.starts_at.astimezone(ZoneInfo(current_config().get("TIMEZONE", "Europe/Paris")))
+        return f"{self.event.title if self.event else ''} - {local:%d.%m.%Y %H:%M}"
 
 
 class PerformanceQuota(Base):

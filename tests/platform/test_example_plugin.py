@@ -105,7 +105,7 @@ def test_the_installed_example_is_discovered_enabled_migrated_and_runs_its_comma
     assert rows["patrons"]["state"] == "enabled" and rows["contacts"]["state"] == "enabled"
     current = ok(coulisses_command("db", "current", path=target))
     assert re.search(r"^patrons\s+patrons_0002\s+up to date$", current, re.MULTILINE), current
-    assert re.search(r"^contacts\s+contacts_0001\s+up to date$", current, re.MULTILINE), current
+    assert re.search(r"^contacts\s+contacts_0002\s+up to date$", current, re.MULTILINE), current
     # contacts cannot be disabled under the example's feet
     refused = coulisses_command("plugins", "disable", "contacts", path=target)
     assert refused.returncode != 0 and "'patrons' depend(s) on it" in refused.stderr

@@ -336,3 +336,22 @@ def test_each_screen_needs_its_permission(app, shop, order_959, make_operator, c
     # the anonymous are sent to the login page
     anonymous = app.test_client()
     assert anonymous.get("/admin/sales/sell/").status_code == 302
+
+
+def test_the_sheet_management_tab_shows_the_credit_balance_with_local_dates(app, shop, buyer, db, seller):
+    from datetime import datetime, timezone
+
+    from plugins.sales.models import CreditMovement
+    from plugins.sales.services import credit
+
+    credit.adjust_credit(db, buyer, "42.50", "Avoir sur annulation")
+    db.flush()
+    movement = db.scalar(select(CreditMovement))
+    # 23:30 UTC on 31 Dec is already 1 January in Paris: the date shown is the local one
+    db.execute(CreditMovement.__table__.update().values(at=datetime(2025, 12, 31, 23, 30, tzinfo=timezone.utc))
+               .where(CreditMovement.__table__.c.id == movement.id))
+    db.commit()
+    page = seller.get(f"/admin/contacts/sheet/{buyer.number}/?tab=management").get_data(as_text=True)
+    assert 'data-testid="sales-credit-balance"' in page
+    assert "42,50" in page and "Avoir sur annulation" in page
+    assert "01.01.2026" in page and "2025-12-31" not in page

@@ -333,9 +333,16 @@ def format_money(amount, currency: str | None = None) -> str:
 
 
 def format_local_datetime(value, fmt: str = "dd.MM.yyyy HH:mm") -> str:
-    """A UTC datetime shown in the deployment's time zone, as the seeds write it (28.09.2015 17:03)."""
-    if value is None:
+    """A UTC datetime (or its ISO string, as service data carries it) shown in the deployment's time
+    zone, as the seeds write it (28.09.2015 17:03)."""
+    if value is None or value == "":
         return ""
+    if isinstance(value, str):
+        from datetime import datetime, timezone
+
+        value = datetime.fromisoformat(value)
+        if value.tzinfo is None:
+            value = value.replace(tzinfo=timezone.utc)
     from flask_babel import get_locale, get_timezone
 
     return format_datetime(value, fmt, tzinfo=get_timezone(), locale=str(get_locale() or "fr"))
