@@ -99,7 +99,12 @@ def record(benchmark: str, database: str, size: int, metric: str, value: float, 
 
 
 def write_results(name: str, records: list[dict], quick: bool) -> Path:
+    """Write the records of this run; records of databases this run did not measure are kept."""
     RESULTS.mkdir(exist_ok=True)
     path = RESULTS / (f"{name}-quick.json" if quick else f"{name}.json")
-    path.write_text(json.dumps(records, indent=2) + "\n")
+    measured = {r["database"] for r in records}
+    kept = []
+    if path.exists():
+        kept = [r for r in json.loads(path.read_text()) if r.get("database") not in measured]
+    path.write_text(json.dumps(kept + records, indent=2) + "\n")
     return path

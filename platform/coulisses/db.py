@@ -17,7 +17,7 @@ import sys
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from decimal import ROUND_HALF_EVEN, Decimal, InvalidOperation
-from typing import Any
+from typing import Any, Callable
 
 from babel.numbers import get_currency_precision
 from sqlalchemy import (
@@ -97,8 +97,26 @@ def tables_of(plugins: set[str] | list[str]) -> list:
 # --------------------------------------------------------------------------- time
 
 
+_clock: contextvars.ContextVar[Callable[[], datetime] | None] = contextvars.ContextVar("coulisses_clock", default=None)
+
+
 def utcnow() -> datetime:
-    return datetime.now(timezone.utc)
+    """Now, in UTC — or what the ``clock`` installed for the current context says."""
+    source = _clock.get()
+    return source() if source is not None else datetime.now(timezone.utc)
+
+
+@contextlib.contextmanager
+def clock(source: Callable[[], datetime]):
+    """Within the block, ``utcnow()`` (and so every default timestamp) answers ``source()``.
+
+    For demo data dated in the past and for tests; only the current context (thread) sees it.
+    """
+    token = _clock.set(source)
+    try:
+        yield source
+    finally:
+        _clock.reset(token)
 
 
 class UTCDateTime(TypeDecorator):
@@ -294,8 +312,22 @@ def begin_write(session: Session) -> None:
     PostgreSQL it does nothing: use ``lock_rows`` to lock the rows the operation depends on.
     Call it first thing in a money operation.
     """
-    if session.get_bind().dialect.name == "sqlite":
-        session.execute(update(_WriteLock).where(_WriteLock.id == 0).values(id=0))
+    if session.get_bind().dialect.name != "sqlite":
+        return
+    transaction = session.get_transaction()
+    if transaction is not None and session.info.get(_WRITE_TX) is transaction:
+        return  # this transaction holds the write lock already
+    session.execute(update(_WriteLock).where(_WriteLock.id == 0).values(id=0))
+    session.info[_WRITE_TX] = session.get_transaction()
+
+
+_WRITE_TX = "coulisses_write_transaction"
+
+
+@event.listens_for(Session, "after_transaction_end")
+def _forget_write_lock(session: Session, transaction) -> None:
+    if session.info.get(_WRITE_TX) is transaction:
+        del session.info[_WRITE_TX]
 
 
 def lock_rows(session: Session, stmt):

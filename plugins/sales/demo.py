@@ -34,7 +34,6 @@ run starts at the same payload: 51S is 01010002747, the next tickets 01010002754
 from __future__ import annotations
 
 import random
-import sys
 from collections import defaultdict
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -124,30 +123,9 @@ class DemoClock:
 
 @contextmanager
 def demo_clock() -> Iterator[DemoClock]:
-    """Point every ``utcnow`` the host and the plugins imported at a settable clock (demo only;
-    the services and contacts modules are imported first so that none is missed)."""
-    import plugins.contacts.services.activity  # noqa: F401
-    import plugins.contacts.services.indicators  # noqa: F401
-    import plugins.sales.services.catalogue  # noqa: F401
-    import plugins.sales.services.contact_activity  # noqa: F401
-    import plugins.sales.services.credit  # noqa: F401
-    import plugins.sales.services.journal  # noqa: F401
-    import plugins.sales.services.orders  # noqa: F401
-    import plugins.sales.services.payments  # noqa: F401
-
-    real = cdb.utcnow
-    clock = DemoClock()
-    patched = []
-    for name, module in list(sys.modules.items()):
-        if (name == "coulisses" or name.startswith(("coulisses.", "plugins."))) and \
-                getattr(module, "utcnow", None) is real:
-            setattr(module, "utcnow", clock)
-            patched.append(module)
-    try:
-        yield clock
-    finally:
-        for module in patched:
-            module.utcnow = real
+    """``utcnow`` answers a settable clock while the demo makes its (past) orders."""
+    with cdb.clock(DemoClock()) as demo:
+        yield demo
 
 
 class _SeededRandom:
@@ -165,13 +143,8 @@ class _SeededRandom:
 def seeded_barcodes(seed: int) -> Iterator[_SeededRandom]:
     from plugins.sales.services import barcodes
 
-    assert hasattr(barcodes, "secrets"), "barcodes no longer draws from secrets: update the demo"
-    original = barcodes.secrets
-    barcodes.secrets = source = _SeededRandom(seed)
-    try:
+    with barcodes.random_source(_SeededRandom(seed)) as source:
         yield source
-    finally:
-        barcodes.secrets = original
 
 
 # --------------------------------------------------------------------------- catalogue

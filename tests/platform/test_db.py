@@ -295,3 +295,36 @@ def test_sqlite_is_opened_with_wal_and_foreign_keys(engine, is_postgres):
     with engine.connect() as conn:
         assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
         assert conn.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
+
+
+def test_the_clock_dates_records_within_its_block_only():
+    from datetime import datetime, timezone
+
+    past = datetime(2015, 9, 28, 15, 3, tzinfo=timezone.utc)
+    with cdb.clock(lambda: past):
+        assert cdb.utcnow() == past
+    assert cdb.utcnow() > past
+
+
+def test_begin_write_takes_the_sqlite_lock_once_per_transaction(session, is_postgres):
+    from sqlalchemy import event as sa_event
+
+    cdb.metadata.create_all(session.get_bind(), tables=cdb.tables_of(["core"]))
+    statements = []
+
+    def seen(conn, cursor, statement, *args):
+        if "core_write_lock" in statement:
+            statements.append(statement)
+
+    engine = session.get_bind()
+    sa_event.listen(engine, "before_cursor_execute", seen)
+    try:
+        cdb.begin_write(session)
+        cdb.begin_write(session)
+        cdb.next_number(session, "test.once")
+        session.commit()
+        cdb.begin_write(session)  # a new transaction takes it again
+        session.rollback()
+    finally:
+        sa_event.remove(engine, "before_cursor_execute", seen)
+    assert len(statements) == (0 if is_postgres else 2)

@@ -12,6 +12,8 @@ index. So:
 """
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import secrets
 
 from sqlalchemy import select
@@ -46,12 +48,31 @@ def is_valid(barcode: str) -> bool:
             and check_digit(barcode[:-1]) == barcode[-1])
 
 
+_random_source: contextvars.ContextVar = contextvars.ContextVar("sales_barcode_random", default=None)
+
+
+def _randbelow(n: int) -> int:
+    source = _random_source.get()
+    return source.randbelow(n) if source is not None else secrets.randbelow(n)
+
+
+@contextlib.contextmanager
+def random_source(source):
+    """Within the block, barcodes are drawn from ``source`` (anything with ``randbelow(n)``) instead of
+    ``secrets``: reproducible demo data. Production barcodes always come from ``secrets``."""
+    token = _random_source.set(source)
+    try:
+        yield source
+    finally:
+        _random_source.reset(token)
+
+
 def allocate(session: Session, count: int, *, attempts: int = 20) -> list[str]:
     """``count`` new barcodes, consecutive payloads from a random free base."""
     if count <= 0:
         return []
     for _ in range(attempts):
-        base = secrets.randbelow(SPACE - count)
+        base = _randbelow(SPACE - count)
         first, last = make(base), make(base + count - 1)
         taken = session.scalar(select(Ticket.id).where(Ticket.barcode >= first, Ticket.barcode <= last).limit(1))
         if taken is None:
