@@ -398,3 +398,51 @@ def record_disabled(session: Session, infos: dict[str, PluginInfo], name: str, b
     if users:
         raise PluginError(name, "cannot be disabled: " + ", ".join(f"'{u}'" for u in users) + " depend(s) on it")
     row.state, row.changed_at, row.changed_by = "disabled", utcnow(), by
+
+
+# --------------------------------------------------------------------------- registries of plugins
+
+
+class RegistrySlot:
+    """Where a plugin keeps the registry it builds from its hooks (types, payment modes…).
+
+    ``get()`` answers, in this order: the registry a block installed with ``use()`` (tests, throwaway
+    plugins), the running app's (``set_app()``, from ``coulisses_startup``), else a default one built
+    once by ``build_default`` (CLI, scripts, benchmarks).
+    """
+
+    def __init__(self, name: str, build_default):
+        import contextvars
+
+        self._current = contextvars.ContextVar(f"{name}_registry", default=None)
+        self._build_default = build_default
+        self._app = None
+        self._default = None
+
+    def set_app(self, registry) -> None:
+        self._app = registry
+
+    def use(self, registry):
+        import contextlib
+
+        @contextlib.contextmanager
+        def block():
+            token = self._current.set(registry)
+            try:
+                yield registry
+            finally:
+                self._current.reset(token)
+
+        return block()
+
+    def installed(self):
+        """The registry of the current block or of the running app, if any (no default built)."""
+        return self._current.get() or self._app
+
+    def default(self):
+        if self._default is None:
+            self._default = self._build_default()
+        return self._default
+
+    def get(self):
+        return self._current.get() or self._app or self.default()

@@ -7,14 +7,14 @@ manager holding the contacts plugin alone. Tests that add a throwaway plugin bui
 """
 from __future__ import annotations
 
-import contextlib
-import contextvars
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import datetime
 from decimal import Decimal
 from typing import Any, Callable
 
 from coulisses import PluginError
+from coulisses.config import current_config
+from coulisses.plugins import RegistrySlot
 
 TABS = ("summary", "general", "marketing", "management", "notes", "administration", "side")
 HISTORY_KINDS = ("sends", "purchases", "cultural", "financial")
@@ -193,41 +193,22 @@ class Registry:
         return call_each(self.pm, hook_name, **kwargs)
 
 
-_current: contextvars.ContextVar[Registry | None] = contextvars.ContextVar("contacts_registry", default=None)
-_app_registry: Registry | None = None
-_default_registry: Registry | None = None
+def _build_default() -> Registry:
+    """A registry from a plugin manager holding the contacts plugin alone."""
+    from coulisses import plugins as cplugins
+
+    infos = cplugins.discover()
+    return Registry.from_manager(cplugins.build_manager(infos, ["contacts"]))
 
 
-def set_app_registry(registry: Registry | None) -> None:
-    """Install the registry of the running app (called by ``coulisses_startup``)."""
-    global _app_registry
-    _app_registry = registry
-
-
-@contextlib.contextmanager
-def use_registry(registry: Registry):
-    """Use ``registry`` for the service calls inside the block (tests, throwaway plugins)."""
-    token = _current.set(registry)
-    try:
-        yield registry
-    finally:
-        _current.reset(token)
-
-
-def default_registry() -> Registry:
-    """A registry from a plugin manager holding the contacts plugin alone (built once)."""
-    global _default_registry
-    if _default_registry is None:
-        from coulisses import plugins as cplugins
-
-        infos = cplugins.discover()
-        pm = cplugins.build_manager(infos, ["contacts"])
-        _default_registry = Registry.from_manager(pm)
-    return _default_registry
+_slot = RegistrySlot("contacts", _build_default)
+set_app_registry = _slot.set_app  # the running app's (coulisses_startup)
+use_registry = _slot.use  # ``with use_registry(r):`` — tests, throwaway plugins
+default_registry = _slot.default
 
 
 def get_registry() -> Registry:
-    return _current.get() or _app_registry or default_registry()
+    return _slot.get()
 
 
 def registry_from_database(session) -> Registry:
@@ -237,12 +218,14 @@ def registry_from_database(session) -> Registry:
 
     from coulisses import plugins as cplugins
 
-    if _app_registry is not None:
-        return _app_registry
+    installed = _slot.installed()
+    if installed is not None:
+        return installed
     infos = cplugins.discover()
     requested = cplugins.requested_plugins(session, infos, cplugins.parse_plugin_list(os.environ.get("COULISSES_PLUGINS")))
     if "contacts" not in requested:
         requested = [*requested, "contacts"]
     pm = cplugins.build_manager(infos, cplugins.resolve(infos, requested))
     config = {k[len("COULISSES_"):]: v for k, v in os.environ.items() if k.startswith("COULISSES_CONTACTS_")}
+    config.update({k: v for k, v in current_config().items() if k.startswith("CONTACTS_")})  # the CLI's
     return Registry.from_manager(pm, config)

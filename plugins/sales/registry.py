@@ -7,12 +7,11 @@ built from a plugin manager holding the sales plugin (and contacts). Tests insta
 """
 from __future__ import annotations
 
-import contextlib
-import contextvars
 from dataclasses import dataclass
 from typing import Any
 
 from coulisses import PluginError
+from coulisses.plugins import RegistrySlot
 
 
 @dataclass(frozen=True)
@@ -121,7 +120,7 @@ class Registry:
         """The contacts registry matching this plugin set (indicators see the sales facts)."""
         from plugins.contacts import registry as cr
 
-        current = cr._current.get() or cr._app_registry
+        current = cr._slot.installed()
         if current is not None:
             return current
         if getattr(self, "_contacts", None) is None:
@@ -129,36 +128,19 @@ class Registry:
         return self._contacts
 
 
-_current: contextvars.ContextVar[Registry | None] = contextvars.ContextVar("sales_registry", default=None)
-_app_registry: Registry | None = None
-_default_registry: Registry | None = None
+def _build_default() -> Registry:
+    """A registry from a plugin manager holding the sales plugin and its dependencies."""
+    from coulisses import plugins as cplugins
+
+    infos = cplugins.discover()
+    return Registry.from_manager(cplugins.build_manager(infos, cplugins.resolve(infos, ["sales"])))
 
 
-def set_app_registry(registry: Registry | None) -> None:
-    global _app_registry
-    _app_registry = registry
-
-
-@contextlib.contextmanager
-def use_registry(registry: Registry):
-    token = _current.set(registry)
-    try:
-        yield registry
-    finally:
-        _current.reset(token)
-
-
-def default_registry() -> Registry:
-    """A registry from a plugin manager holding the sales plugin and its dependencies (built once)."""
-    global _default_registry
-    if _default_registry is None:
-        from coulisses import plugins as cplugins
-
-        infos = cplugins.discover()
-        pm = cplugins.build_manager(infos, cplugins.resolve(infos, ["sales"]))
-        _default_registry = Registry.from_manager(pm)
-    return _default_registry
+_slot = RegistrySlot("sales", _build_default)
+set_app_registry = _slot.set_app
+use_registry = _slot.use
+default_registry = _slot.default
 
 
 def get_registry() -> Registry:
-    return _current.get() or _app_registry or default_registry()
+    return _slot.get()
