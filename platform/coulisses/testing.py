@@ -58,11 +58,28 @@ def database_url(tmp_path):
     admin = cdb.make_engine(PG_URL, isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:
         conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-    url = make_url(PG_URL).update_query_dict({"options": f"-csearch_path={schema}"})
+    # Every connection of this test is named after its schema, so that teardown can find its leftovers.
+    url = make_url(PG_URL).update_query_dict({"options": f"-csearch_path={schema}",
+                                              "application_name": f"coulisses-{schema}"})
     yield url.render_as_string(hide_password=False)
+    leaked = _end_leftover_transactions(admin, f"coulisses-{schema}")
     with admin.connect() as conn:
         conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
     admin.dispose()
+    if leaked:
+        pytest.fail("a connection was left idle in a transaction (it would block every later migration or "
+                    "DDL): " + " | ".join(leaked), pytrace=False)
+
+
+def _end_leftover_transactions(admin, application_name: str) -> list[str]:
+    """Terminate this test's connections still inside a transaction; returns their last queries."""
+    with admin.connect() as conn:
+        rows = conn.execute(text(
+            "SELECT pid, left(query, 200) FROM pg_stat_activity WHERE application_name = :name "
+            "AND state IN ('idle in transaction', 'idle in transaction (aborted)')"), {"name": application_name}).all()
+        for pid, _query in rows:
+            conn.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
+    return [query for _pid, query in rows]
 
 
 @pytest.fixture

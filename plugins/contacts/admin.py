@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 
-from flask import Blueprint, Response, abort, flash, redirect, request, stream_with_context, url_for
+from flask import Blueprint, Response, abort, flash, redirect, request, url_for
 from flask_admin import expose
 from flask_login import current_user
 from sqlalchemy import select
@@ -185,8 +185,6 @@ class ContactSearchView(CoulissesBaseView):
         except InvalidError as exc:
             flash(str(exc), "error")
             return redirect(url_for(".index", **request.args))
-        if not isinstance(rows, (str, bytes)):
-            rows = stream_with_context(rows)
         return Response(rows, mimetype="text/csv; charset=utf-8",
                         headers={"Content-Disposition": "attachment; filename=contacts.csv"})
 
@@ -263,19 +261,13 @@ class ContactSearchView(CoulissesBaseView):
 
 
 def export_rows(criteria: dict):
-    """The CSV of a search result, streamed (``services.exporting.export_csv``: the importer's
-    columns, ``;``-separated), with a BOM so that spreadsheets read the accents. A wrong search raises
+    """The CSV of a search result, streamed (``services.exporting.stream_csv``). A wrong search raises
     ``InvalidError`` here, before the download starts."""
-    from plugins.contacts.services.exporting import export_csv
+    from plugins.contacts.services.exporting import stream_csv
+    from plugins.contacts.services.search import advanced_condition
 
-    lines = export_csv(db.session, criteria)
-    first = next(lines)
-
-    def generate():
-        yield "\ufeff" + first
-        yield from lines
-
-    return generate()
+    advanced_condition(criteria)
+    return stream_csv(db.session.get_bind(), criteria)
 
 
 # --------------------------------------------------------------------------- quick creation

@@ -198,15 +198,5 @@ def register_routes(api) -> None:
 
         criteria = dict(request.args)
         advanced_condition(criteria)  # criteria errors (422) before the response starts
-        return Response(_stream(db.session.get_bind(), criteria), mimetype="text/csv; charset=utf-8",
+        return Response(exporting.stream_csv(db.session.get_bind(), criteria), mimetype="text/csv; charset=utf-8",
                         headers={"Content-Disposition": 'attachment; filename="contacts.csv"'})
-
-
-def _stream(bind, criteria):
-    """The body is produced after the request's teardown: it reads with a session of its own,
-    closed (its transaction ended) when the stream ends or is abandoned."""
-    from sqlalchemy.orm import Session
-
-    with Session(bind) as session:
-        yield "\ufeff"
-        yield from exporting.export_csv(session, criteria)

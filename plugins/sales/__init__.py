@@ -2,8 +2,8 @@
 categories, tariffs, prices, fees), orders ("dossiers"), tickets and barcodes, operations, payments
 and payment modes, credit balances ("soldes avoir"), points of sale and sales channels.
 
-Domain: ``models.py``, ``services/`` (see ``SERVICES.md``), ``hookspecs.py`` (the hooks it offers),
-``api.py``. Screens (``admin.py``) and demo data (``demo.py``) are separate modules.
+Domain: ``models/``, ``services/`` (see ``SERVICES.md``), ``hookspecs.py`` (the hooks it offers),
+``api.py``. Screens (``admin.py``) and demo data (``demo/``) are separate modules.
 """
 from coulisses import Manifest
 

@@ -3,7 +3,7 @@
 Sections, each marked with its owner:
 - domain (registries, contacts hooks, permissions, REST API, startup): this section;
 - screens (admin views, blueprints, template context): ``plugins/sales/admin.py``;
-- demo data: ``plugins/sales/demo.py``.
+- demo data: ``plugins/sales/demo/``.
 """
 from __future__ import annotations
 
@@ -128,7 +128,7 @@ def coulisses_blueprints():
     return [ui_blueprint()]
 
 
-# --------------------------------------------------------------------------- demo (demo.py)
+# --------------------------------------------------------------------------- demo (demo/)
 
 
 @hookimpl

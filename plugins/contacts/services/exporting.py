@@ -75,3 +75,13 @@ def export_csv(session: Session, criteria: dict[str, Any] | None = None, *, page
         last = (rows[-1].search_last, rows[-1].search_first, rows[-1].id)
         if len(rows) < page:
             return
+
+
+def stream_csv(bind, criteria: dict[str, Any] | None = None) -> Iterator[str]:
+    """The export as a download body: a BOM (spreadsheets then read the accents) and the CSV lines,
+    read through a session of its own on ``bind`` — the body is produced after the request that
+    started it has ended — closed when the stream ends or is abandoned. Check the criteria first
+    (``search.advanced_condition``): errors must be raised before the download starts."""
+    with Session(bind) as session:
+        yield "\ufeff"
+        yield from export_csv(session, criteria)

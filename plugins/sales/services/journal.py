@@ -3,7 +3,7 @@
 Every change of an order is one ``Operation``: a gapless number (counter ``sales.operation``), a
 registered kind, the operator (``current_actor()``), the point of sale, the time, the amount it
 moved and its details. Operations, payments and credit movements are immutable: the ORM refuses to
-update or delete them (``before_flush`` guard in ``models.py``, ``ImmutableRecordError``);
+update or delete them (``before_flush`` guard in ``models/orders.py``, ``ImmutableRecordError``);
 corrections are new records.
 """
 from __future__ import annotations

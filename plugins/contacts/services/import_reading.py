@@ -1,0 +1,229 @@
+"""Reading contact files for the import (``services.importing``): the importable fields and their
+labels, the column mapping (header → field; French and English headers guessed), and the streamed
+reading of CSV and XLSX files (``read_rows``).
+"""
+from __future__ import annotations
+
+import csv
+import io
+from datetime import date, datetime
+from pathlib import Path
+from typing import IO, Any, Iterable, Iterator
+
+from coulisses import InvalidError
+
+from plugins.contacts.services.normalize import normalize
+
+CONTACT_IMPORT_FIELDS = (
+    "civility", "last_name", "first_name", "structure_name", "type_code", "birth_date", "function", "language",
+    "email", "mobile_phone", "phone", "fax", "administrative_number", "reference_code", "iban",
+)
+ADDRESS_IMPORT_FIELDS = ("line1", "line2", "line3", "postal_code", "city", "country", "department", "region")
+IMPORT_FIELDS = CONTACT_IMPORT_FIELDS + ADDRESS_IMPORT_FIELDS
+
+FIELD_LABELS = {
+    "civility": "Civilité", "last_name": "Nom", "first_name": "Prénom", "structure_name": "Structure",
+    "type_code": "Type", "birth_date": "Date de naissance", "function": "Fonction", "language": "Langue",
+    "email": "Mél", "mobile_phone": "Téléphone portable", "phone": "Téléphone", "fax": "Fax",
+    "administrative_number": "Numéro administratif", "reference_code": "Code référence", "iban": "IBAN",
+    "line1": "Adresse", "line2": "Adresse (2)", "line3": "Adresse (3)", "postal_code": "Code postal",
+    "city": "Ville", "country": "Pays", "department": "Département", "region": "Région",
+}
+
+# Normalised header → field. French and English, with the usual variants.
+HEADER_ALIASES: dict[str, str] = {}
+for _field, _aliases in {
+    "civility": ("civilite", "civ", "civility", "title", "titre", "salutation"),
+    "last_name": ("nom", "nom de famille", "last name", "lastname", "surname", "family name", "name", "nom contact"),
+    "first_name": ("prenom", "first name", "firstname", "given name", "forename"),
+    "structure_name": ("structure", "raison sociale", "organisme", "organisation", "organization", "company",
+                       "societe", "entreprise", "nom structure", "nom de la structure", "company name"),
+    "type_code": ("type", "type de contact", "contact type", "nature"),
+    "birth_date": ("date de naissance", "naissance", "ne le", "birth date", "birthdate", "date of birth", "dob"),
+    "function": ("fonction", "function", "job title", "poste"),
+    "language": ("langue", "langue de communication", "language"),
+    "email": ("mel", "email", "e mail", "courriel", "adresse email", "adresse e mail", "adresse mel", "mail",
+              "email address", "e mail address"),
+    "mobile_phone": ("telephone portable", "tel portable", "portable", "mobile", "mobile phone", "cell",
+                     "cell phone", "gsm", "telephone mobile", "tel mobile"),
+    "phone": ("telephone", "tel", "telephone fixe", "tel fixe", "phone", "phone number", "home phone"),
+    "fax": ("fax", "telecopie"),
+    "administrative_number": ("numero administratif", "numero administratif de structure", "siret", "siren",
+                              "administrative number", "company number"),
+    "reference_code": ("code reference", "reference", "ref", "reference code", "code", "id externe", "external id"),
+    "iban": ("iban",),
+    "line1": ("adresse", "adresse 1", "adresse ligne 1", "address", "address 1", "address line 1", "rue", "street"),
+    "line2": ("adresse 2", "adresse ligne 2", "complement d adresse", "complement", "address 2", "address line 2"),
+    "line3": ("adresse 3", "adresse ligne 3", "address 3", "address line 3", "lieu dit"),
+    "postal_code": ("code postal", "cp", "postal code", "postcode", "zip", "zip code", "code postale"),
+    "city": ("ville", "commune", "localite", "city", "town"),
+    "country": ("pays", "country", "code pays", "country code"),
+    "department": ("departement", "department", "county"),
+    "region": ("region", "state", "province"),
+}.items():
+    for _alias in _aliases:
+        HEADER_ALIASES[_alias] = _field
+
+
+class ImportError_(InvalidError):
+    """The file itself cannot be read (not a row: the whole file)."""
+
+
+# --------------------------------------------------------------------------- mapping
+
+
+def default_mapping(headers: Iterable[str]) -> dict[str, str]:
+    """Guess the field of each header (French and English names); unknown headers map to ``""``."""
+    out: dict[str, str] = {}
+    used: set[str] = set()
+    for header in headers:
+        key = normalize(header)
+        fld = key if key in IMPORT_FIELDS else HEADER_ALIASES.get(key, "")
+        if fld in used:
+            fld = ""
+        out[header] = fld
+        if fld:
+            used.add(fld)
+    return out
+
+
+def resolve_mapping(headers: list[str], mapping: dict[str, str] | None) -> dict[str, str]:
+    """The mapping to use: the given one (header → field, ``""`` to ignore) over the default guess.
+    Unknown fields and a field given twice are refused (``InvalidError``)."""
+    result = default_mapping(headers)
+    errors: dict[str, str] = {}
+    for header, fld in (mapping or {}).items():
+        if header not in headers:
+            errors[header] = "Colonne absente du fichier"
+            continue
+        fld = (fld or "").strip()
+        if fld and fld not in IMPORT_FIELDS:
+            errors[header] = f"Champ inconnu : {fld}"
+            continue
+        result[header] = fld
+    seen: dict[str, str] = {}
+    for header, fld in result.items():
+        if fld and fld in seen and header not in (mapping or {}) and seen[fld] in (mapping or {}):
+            result[header] = ""  # the explicit mapping wins over a guess
+        elif fld and fld in seen:
+            errors[header] = f"{FIELD_LABELS[fld]} est déjà lu dans la colonne « {seen[fld]} »"
+        elif fld:
+            seen[fld] = header
+    if errors:
+        raise InvalidError("Le plan de correspondance des colonnes n'est pas valide", errors)
+    if not any(f in ("last_name", "structure_name") for f in result.values()):
+        raise InvalidError("Aucune colonne Nom ni Structure : indiquez la correspondance des colonnes",
+                           {"mapping": "Associez une colonne au champ last_name (Nom) ou structure_name"})
+    return result
+
+
+def parse_mapping_option(text: str | None) -> dict[str, str]:
+    """``"Surname=last_name,Given=first_name,Notes="`` (or a JSON object) → dict."""
+    if not text:
+        return {}
+    text = text.strip()
+    if text.startswith("{"):
+        import json
+
+        return {str(k): str(v or "") for k, v in json.loads(text).items()}
+    out = {}
+    for part in text.split(","):
+        if not part.strip():
+            continue
+        if "=" not in part:
+            raise InvalidError("Correspondance illisible", {"mapping": f"« {part} » : attendu Colonne=champ"})
+        header, fld = part.split("=", 1)
+        out[header.strip()] = fld.strip()
+    return out
+
+
+# --------------------------------------------------------------------------- reading
+
+
+def _cell(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, datetime):
+        return value.date().isoformat() if value.time() == datetime.min.time() else value.isoformat()
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value).strip()
+
+
+def read_rows(source: str | Path | IO, *, filename: str = "", delimiter: str | None = None,
+              encoding: str = "utf-8-sig") -> tuple[list[str], Iterator[tuple[int, list[str]]]]:
+    """``(headers, iterator of (line number, values))`` of a CSV or XLSX file (by extension or
+    content). ``source`` is a path or a binary stream."""
+    name = filename or (str(source) if isinstance(source, (str, Path)) else getattr(source, "name", "") or "")
+    stream = open(source, "rb") if isinstance(source, (str, Path)) else source
+    head = stream.read(4)
+    stream.seek(0)
+    if name.lower().endswith((".xlsx", ".xlsm")) or head == b"PK\x03\x04":
+        headers, rows = _read_xlsx(stream)
+    else:
+        headers, rows = _read_csv(stream, delimiter, encoding)
+    if stream is not source:  # opened here: closed when the rows are read
+        return headers, _closing(rows, stream)
+    return headers, rows
+
+
+def _closing(rows, stream):
+    try:
+        yield from rows
+    finally:
+        stream.close()
+
+
+def _read_xlsx(stream) -> tuple[list[str], Iterator[tuple[int, list[str]]]]:
+    from openpyxl import load_workbook
+
+    try:
+        workbook = load_workbook(stream, read_only=True, data_only=True)
+    except Exception as exc:  # noqa: BLE001 - any unreadable workbook
+        raise ImportError_("Classeur illisible", {"file": f"Fichier XLSX illisible : {exc}"}) from None
+    sheet = workbook.worksheets[0]
+    rows = sheet.iter_rows(values_only=True)
+    try:
+        headers = [_cell(c) for c in next(rows)]
+    except StopIteration:
+        raise ImportError_("Fichier vide", {"file": "Le classeur est vide"}) from None
+    while headers and not headers[-1]:
+        headers.pop()
+
+    def iterate():
+        for line, row in enumerate(rows, start=2):
+            values = [_cell(c) for c in row[:len(headers)]]
+            if any(values):
+                yield line, values
+        workbook.close()
+
+    return headers, iterate()
+
+
+def _read_csv(stream, delimiter: str | None, encoding: str) -> tuple[list[str], Iterator[tuple[int, list[str]]]]:
+    try:
+        text = io.TextIOWrapper(stream, encoding=encoding or "utf-8-sig", errors="surrogateescape", newline="")
+    except LookupError:
+        raise ImportError_("Encodage inconnu", {"encoding": f"Encodage inconnu : {encoding}"}) from None
+    first = text.readline()
+    if not first.strip():
+        raise ImportError_("Fichier vide", {"file": "Le fichier est vide (pas de ligne d'en-tête)"})
+    if not delimiter:
+        counts = {d: first.count(d) for d in (";", ",", "\t", "|")}
+        delimiter = max(counts, key=counts.get) if max(counts.values()) else ","
+    headers = [h.strip() for h in next(csv.reader([first], delimiter=delimiter))]
+    reader = csv.reader(text, delimiter=delimiter)
+
+    def iterate():
+        try:
+            for values in reader:
+                if not any(v.strip() for v in values):
+                    continue
+                yield reader.line_num + 1, values
+        except csv.Error as exc:
+            raise ImportError_("Fichier CSV illisible",
+                               {"file": f"ligne {reader.line_num + 1} : {exc}"}) from None
+
+    return headers, iterate()

@@ -1,0 +1,159 @@
+"""Demo data of the sales plugin (host hook ``coulisses_demo_data``, after the contacts' demo).
+
+- The catalogue: three seasons — 2015/2016 (the seeds' dates), the previous one and the current one
+  (computed from today, so that ``make run`` always shows performances on sale and upcoming); a
+  seated "Grande salle" (Orchestre rows A–J, Balcon numbered 1–48 and 51S–58S as in the seed,
+  Galerie rows A–D) and an unseated "Studio" (free placement, a capacity per category); categories
+  Cat 1–3; audiences and tariffs ("Contact occasionnel - Plein tarif", reduced, children, season
+  ticket holders, school groups); a price per performance × category × tariff; simple fees on the
+  internet and partner channels; points of sale Guichet (box office), Site internet, Revendeur
+  partenaire; demo operators (inactive, they cannot log in): STX_BDD, GUICHET_2, CUBE_B2C_S.
+- The seed's order, exactly: order 959 for AKOKA, Viviane [15], relay of UNIVERSITY PARIS [16] (the
+  structure is the order's structure and its payer), 22 tickets "Joyaux - Lun 02.11.2015 20:15,
+  Cat 1, Contact occasionnel - Plein tarif" at 110,00 € in the Balcon (51S, 1, 3, 17 … as in the
+  seed), paid 2 420,00 € by the payment mode "other" (the waiting account plugin will own that
+  payment later), created 28.09.2015 17:03 by STX_BDD at the Guichet, printed, handed to the contact.
+- Generated orders (``small`` 40, ``normal`` 2,000, ``large`` 30,000) spread over the demo contacts
+  and the performances, in chronological order: settled, partly paid, reserved (some with a
+  deposit), cancelled reservations, printed tickets, e-tickets; cash (with change), card, cheque,
+  transfer, other; relays buying for their structure (which pays); attendees on group orders.
+
+Everything goes through the services (``plugins.sales.services``), so the money invariants hold by
+construction; two demo-only devices make the result historical and deterministic:
+- ``demo_clock``: the services' ``utcnow`` is set to each order's (past) moment while it is made,
+  so the audit, operations, payments and the contacts' "customer since" read as real history;
+- ``seeded_barcodes``: barcode bases are drawn from a seeded ``random.Random`` instead of
+  ``secrets`` (the demo is reproducible; production barcodes stay unguessable).
+
+Numbers: order 959 is the seed's; generated orders take the numbers before and after it in date
+order. Operation 1271 ("Ordre 1271", the refund of order 959 in the seed's cancellation basket) is
+left free for the refunds plugin's demo. The seed's barcode 01010002748 is not a valid barcode of
+our scheme (10-digit payload + Luhn check digit: the check digit of 0101000274 is 7), so order 959's
+run starts at the same payload: 51S is 01010002747, the next tickets 01010002754, … (one range).
+
+Modules: ``data`` (the fixed data and the seed's numbers), ``devices`` (``demo_clock``,
+``seeded_barcodes``), ``catalogue`` (``build_catalogue``), ``orders`` (people, planned orders, the
+seed's order, credits); ``load_demo`` (here) runs them. Every name is re-exported here.
+"""
+from __future__ import annotations
+
+import random
+from collections import defaultdict
+from datetime import date, timezone
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from coulisses import db as cdb
+from coulisses.db import set_sequence_floor
+
+from plugins.sales.demo.catalogue import Catalogue, build_catalogue, season_start
+from plugins.sales.demo.data import (
+    AUDIENCES,
+    CATEGORIES,
+    OPERATORS,
+    PARIS,
+    SCHOOL_PRICE,
+    SEASON_2015,
+    SEASON_TEMPLATE,
+    SEED,
+    SEED_BARCODE_PAYLOAD,
+    SEED_OPERATION_NUMBER,
+    SEED_ORDER_AT,
+    SEED_ORDER_NUMBER,
+    SEED_PERFORMANCE_AT,
+    SEED_SEATS,
+    SIZES,
+    TARIFF_WEIGHTS,
+    TARIFFS,
+)
+from plugins.sales.demo.devices import DemoClock, demo_clock, seeded_barcodes
+from plugins.sales.demo.orders import (
+    People,
+    Plan,
+    give_credits,
+    load_people,
+    make_order,
+    make_seed_order,
+    plan_orders,
+)
+from plugins.sales.demo.catalogue import _local, _operators, _round  # noqa: F401
+from plugins.sales.demo.devices import _SeededRandom  # noqa: F401
+from plugins.sales.demo.orders import _give_back, _lines, _payments, _sale_moment, _skip_seed_operation  # noqa: F401
+
+__all__ = [
+    "SIZES", "PARIS", "SEED", "SEED_ORDER_NUMBER", "SEED_OPERATION_NUMBER", "SEED_BARCODE_PAYLOAD", "SEED_ORDER_AT",
+    "SEED_PERFORMANCE_AT", "SEED_SEATS", "OPERATORS", "CATEGORIES", "AUDIENCES", "TARIFFS", "TARIFF_WEIGHTS",
+    "SCHOOL_PRICE", "SEASON_2015", "SEASON_TEMPLATE",
+    "DemoClock", "demo_clock", "seeded_barcodes",
+    "Catalogue", "season_start", "build_catalogue",
+    "People", "load_people", "Plan", "plan_orders", "make_order", "make_seed_order", "give_credits",
+    "load_demo",
+]
+
+
+def load_demo(session: Session, size: str = "normal", *, today: date | None = None, seed: int = SEED,
+              echo=None) -> dict:
+    """The ``coulisses_demo_data`` hook. Returns a small summary (counts, the seed order's id)."""
+    from plugins.contacts.demo import AKOKA_NUMBER, UNIVERSITY_NUMBER
+    from plugins.contacts.models import Contact
+    from plugins.contacts.services.indicators import recompute_indicators
+
+    count = SIZES.get(size, SIZES["normal"])
+    now = cdb.utcnow()
+    today = today or now.astimezone(PARIS).date()
+    rnd = random.Random(seed)
+    c = build_catalogue(session, today, repeat=6 if size == "large" else 1)
+    people = load_people(session)
+    if not people.individuals:
+        return {"orders": 0}
+    akoka = session.scalar(select(Contact.id).where(Contact.number == AKOKA_NUMBER))
+    university = session.scalar(select(Contact.id).where(Contact.number == UNIVERSITY_NUMBER))
+    if c.joyaux_seed is not None:  # the seed order's seats are not for the generated orders
+        balcon = c.areas["BALCON"].id
+        seed_seats = {c.seat_ids[(balcon, "", n)] for n in SEED_SEATS}
+        pool = c.seats[c.joyaux_seed.id]
+        for cat_id in pool:
+            pool[cat_id] = [s for s in pool[cat_id] if s not in seed_seats]
+        c.left[(c.joyaux_seed.id, c.categories["CAT1"].id)] -= len(SEED_SEATS)
+    plans = plan_orders(c, people, count, rnd, now)
+    seed_at = SEED_ORDER_AT.astimezone(timezone.utc)
+    # the orders dated before the seed's take the numbers below 959 (at most 958 of them)
+    before = [p for p in plans if p.at < seed_at][-(SEED_ORDER_NUMBER - 1):]
+    after = [p for p in plans if p.at >= seed_at]
+    buyers: set[int] = set()
+    made = 0
+    with demo_clock() as clock, seeded_barcodes(seed) as source:
+        for i, plan in enumerate(before + [None] + after):
+            if plan is None:
+                if akoka and university and c.joyaux_seed is not None:
+                    _skip_seed_operation(session)
+                    make_seed_order(session, c, (akoka, university), clock, source)
+                    buyers.add(akoka)
+                continue
+            wanted: dict[int, int] = defaultdict(int)
+            for cat_id, _tariff in plan.tickets:
+                wanted[cat_id] += 1
+            if any(c.left[(plan.performance.id, k)] < n for k, n in wanted.items()):
+                continue  # a cancelled reservation planned where the places had gone meanwhile
+            if plan.kind != "cancelled":
+                for k, n in wanted.items():
+                    c.left[(plan.performance.id, k)] -= n
+            _skip_seed_operation(session)
+            make_order(session, c, plan, rnd, clock)
+            buyers.add(plan.buyer)
+            made += 1
+            if echo and made % 500 == 0:
+                echo(f"  sales: {made} / {len(before) + len(after)} orders")
+            if made % 100 == 0:
+                session.expunge_all()  # keep the identity map (and each flush) small
+        clock.now = None
+        _skip_seed_operation(session, ahead=20)
+        give_credits(session, c, sorted(buyers - {akoka}), rnd)
+    set_sequence_floor(session, "sales.order", SEED_ORDER_NUMBER + 1)
+    set_sequence_floor(session, "sales.operation", SEED_OPERATION_NUMBER + 1)
+    # Indicators as of today (the orders recomputed them as of each order's moment).
+    for contact in session.scalars(select(Contact).where(Contact.id.in_(buyers))):
+        recompute_indicators(session, contact)
+    session.flush()
+    return {"orders": made + 1}
