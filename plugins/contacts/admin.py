@@ -23,6 +23,7 @@ from coulisses import ConflictError, InvalidError, NotFoundError
 from coulisses.web.admin import CoulissesBaseView, ModelView
 from coulisses.web.extensions import db
 
+from plugins.contacts.data import fr_subdivisions as fr
 from plugins.contacts.models import LINK_KINDS, Contact, Criterion
 from plugins.contacts.registry import get_registry
 from plugins.contacts.services import accounts, search
@@ -289,11 +290,15 @@ class QuickCreateView(CoulissesBaseView):
                 structure_label = str(number)
         return self.render("contacts/quick_create.html", values=values, errors=errors or {},
                            duplicates=duplicates or [], civilities=v.CIVILITIES, countries=countries(),
-                           phone_countries=phone_countries(), structure_label=structure_label), status
+                           phone_countries=phone_countries(), structure_label=structure_label,
+                           department_choices=fr.department_choices(), region_choices=fr.region_choices()), status
 
     @expose("/", methods=["GET"])
     def index(self):
-        values = {"country": "FR", "mobile_phone_country": "FR", "link_kind": "member_of"}
+        # "Créer un compte internet" is ticked, as in the seed's mock-up; the form then asks for the Mél
+        # (the account's login) and the operator unticks it for a contact without e-mail.
+        values = {"country": "FR", "mobile_phone_country": "FR", "link_kind": "member_of",
+                  "create_internet_account": "1"}
         for key in ("last_name", "first_name", "structure_number", "link_kind", "email"):
             if request.args.get(key):
                 values[key] = request.args[key]

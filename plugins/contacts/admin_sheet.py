@@ -25,6 +25,7 @@ from plugins.contacts.admin import (
     phone_value,
     require,
 )
+from plugins.contacts.data import fr_subdivisions as fr
 from plugins.contacts.models import ADDRESS_USAGES, CONSENT_CHANNELS, LINK_KINDS, Contact
 from plugins.contacts.registry import HISTORY_KINDS, get_registry
 from plugins.contacts.services import accounts, addresses, details, links, sheet
@@ -103,6 +104,7 @@ class ContactSheetView(CoulissesBaseView):
             civilities=v.CIVILITIES, languages=v.LANGUAGES, phone_countries=phone_countries(),
             countries=countries(), usage_labels=USAGE_LABELS, usages=ADDRESS_USAGES,
             indicator_icons=INDICATOR_ICONS, consent_channels=CONSENT_CHANNELS,
+            department_choices=fr.department_choices(), region_choices=fr.region_choices(),
             can_edit=current_user.has_permission("contacts.edit"),
             sections=[s for s in data["sections"] if s["tab"] == (tab if menu == "information" else "side")],
         )
@@ -122,7 +124,23 @@ class ContactSheetView(CoulissesBaseView):
         tab = request.args.get("tab", "summary")
         if tab not in dict(TABS):
             abort(404)
-        return self._render(contact, "information", tab)
+        return self._render(contact, "information", tab, indicator_detail=self._indicator_detail(contact))
+
+    def _indicator_detail(self, contact: Contact) -> dict | None:
+        """"Valeur des indicateurs — Sélectionner…" (``?indicator=<code>``): the chosen indicator's value,
+        level and definition (when it is computed, its thresholds)."""
+        from flask import current_app
+
+        from plugins.contacts.services.indicators import COMPUTED_WHEN, indicator_scale, indicators_of
+
+        code = request.args.get("indicator") or ""
+        registry = get_registry()
+        definition = registry.indicators.get(code)
+        if definition is None:
+            return None
+        view = next((iv for iv in indicators_of(db.session, contact, registry) if iv.code == code), None)
+        return {"view": view, "computed_when": COMPUTED_WHEN,
+                "scale": indicator_scale(code, definition, current_app.config)}
 
     @expose("/<int:number>/<menu>")
     def side(self, number: int, menu: str):

@@ -61,6 +61,7 @@ class OrderView(CoulissesBaseView):
             "cancel": can("sales.cancel") and "reserved" in states,
             "confirm": can("sales.sell") and "reserved" in states,
             "print": can("sales.print") and any(t["state"] in ("paid", "printed") for t in detail["tickets"]),
+            "attendee": can("sales.sell") and any(t["state"] != "cancelled" for t in detail["tickets"]),
         }
         pos, _ = current_point_of_sale()
         return self.render("sales/order.html", d=detail, order=order, flags=flags, actions=plugin_actions(detail), error=error, fields=fields or {},
@@ -147,6 +148,39 @@ class OrderView(CoulissesBaseView):
             return f"{len(printed)} billet(s) marqué(s) imprimé(s)."
 
         return self._act(number, "sales.print", action, "")
+
+
+    @expose("/<int:number>/attendee", methods=["POST"])
+    def attendee(self, number: int):
+        """"Affecter un participant": the contact (``attendee``: a number, chosen with the contacts
+        autocomplete or typed) attends with each ticked ticket (``orders.set_attendee``); empty
+        ``attendee`` with ``clear_attendee=1`` removes the named attendee."""
+        def action(order, pos):
+            from plugins.contacts.services.contacts import get_contact
+
+            selected = self._selected(order)
+            if not selected:
+                raise InvalidError("Cochez les billets du participant", {"tickets": "Aucun billet coché"})
+            raw = (request.form.get("attendee") or request.form.get("attendee_label") or "").strip()
+            contact = None
+            if raw:
+                if not raw.isdigit():
+                    raise InvalidError("Choisissez le participant dans la liste (ou son numéro)",
+                                       {"attendee": "Numéro de contact attendu"})
+                try:
+                    contact = get_contact(db.session, int(raw))
+                except NotFoundError:
+                    raise InvalidError("Participant introuvable", {"attendee": f"Aucun contact n° {raw}"}) from None
+            elif request.form.get("clear_attendee") != "1":
+                raise InvalidError("Choisissez le participant (recherche rapide ou numéro)",
+                                   {"attendee": "Participant requis"})
+            for ticket in sorted(selected, key=lambda t: t.barcode):
+                orders.set_attendee(db.session, ticket, contact)
+            if contact is None:
+                return f"Participant retiré de {len(selected)} billet(s)."
+            return f"{contact.display_name} [{contact.number}] participant pour {len(selected)} billet(s)."
+
+        return self._act(number, "sales.sell", action, "")
 
 
 class TicketSearchView(CoulissesBaseView):

@@ -136,9 +136,14 @@ class SellView(CoulissesBaseView):
             buyer_label = buyer_label_of(values["buyer"])
         total = sum((r["amount"] for r in basket), ZERO)
         points = settings_points_of_sale()
+        structure = buyer_structure_of(values.get("buyer"))
+        payer_label = values.get("payer_label", "")
+        if (values.get("payer") or "").isdigit() and not payer_label:
+            payer_label = buyer_label_of(values["payer"])
         return self.render(
             "sales/sell.html", values=values, basket=basket, total=total, data=data, data_json=script_json(data),
             pos=pos, pos_error=pos_error, points_of_sale=points, buyer_label=buyer_label, error=error,
+            buyer_structure=structure, payer_label=payer_label,
             fields=fields or {}, delivery_modes=DELIVERY_MODE_LABELS, modes=data["modes"],
             can_pay=current_user.has_permission("sales.pay"),
             can_create_contact=current_user.has_permission("contacts.edit"),
@@ -150,6 +155,14 @@ class SellView(CoulissesBaseView):
         if (request.args.get("buyer") or "").isdigit():
             values["buyer"] = request.args["buyer"]
         return self._render(values, [])
+
+    @expose("/buyer-structure", methods=["GET"])
+    def buyer_structure(self):
+        """The structure the chosen buyer is a relay (or member) of: ``{"structure": {"number", "name"}}``
+        or ``{"structure": null}`` — the script offers "Acheter pour la structure …" with it."""
+        from flask import jsonify
+
+        return jsonify({"structure": buyer_structure_of(request.args.get("buyer"))})
 
     @expose("/point-of-sale", methods=["POST"])
     def point_of_sale(self):
@@ -187,6 +200,7 @@ class SellView(CoulissesBaseView):
                 raise InvalidError("Aucun point de vente : demandez à un superviseur d'en définir un",
                                    {"point_of_sale": "Point de vente requis"})
             buyer = self._buyer(form.get("buyer", ""))
+            structure, payer = self._structure_and_payer(form, buyer)
             if not basket:
                 raise InvalidError("Le panier est vide : ajoutez une séance, une catégorie et un tarif",
                                    {"lines": "Panier vide"})
@@ -199,7 +213,8 @@ class SellView(CoulissesBaseView):
             inputs = [orders.LineInput(r["performance"], r["category"], r["tariff"], r["quantity"], seats=r["seats"])
                       for r in basket]
             with at_point_of_sale(pos.id):
-                common = dict(point_of_sale=pos, delivery_mode=form.get("delivery_mode") or "handed")
+                common = dict(point_of_sale=pos, delivery_mode=form.get("delivery_mode") or "handed",
+                              structure=structure, payer=payer)
                 if action == "reserve":
                     order = orders.reserve(db.session, buyer, inputs, **common)
                 else:
@@ -237,6 +252,42 @@ class SellView(CoulissesBaseView):
         except NotFoundError:
             raise InvalidError("Contact introuvable", {"buyer": f"Aucun contact n° {number}"}) from None
 
+    def _structure_and_payer(self, form, buyer):
+        """"Acheter pour la structure …" (``for_structure``: the number of the structure the buyer is a
+        relay or member of) makes the structure the order's structure and, unless another payer is
+        chosen, its payer (as the seed's order 959); ``payer``: another contact who pays."""
+        from plugins.contacts.services.contacts import get_contact
+        from plugins.contacts.services.links import relay_contact
+
+        structure = None
+        wanted = (form.get("for_structure") or "").strip()
+        if wanted:
+            linked = relay_contact(db.session, buyer) if buyer.kind == "individual" else None
+            if linked is None or str(linked.number) != wanted:
+                raise InvalidError("L'acheteur n'est pas relais ou membre de cette structure",
+                                   {"for_structure": "Structure de l'acheteur requise"})
+            structure = linked
+        payer = None
+        number = (form.get("payer") or "").strip()
+        typed = (form.get("payer_label") or "").strip()
+        if not number and typed.isdigit():
+            number = typed
+        if number:
+            if not number.isdigit():
+                raise InvalidError("Payeur invalide", {"payer": "Choisissez le payeur dans la liste"})
+            try:
+                payer = get_contact(db.session, int(number))
+            except NotFoundError:
+                raise InvalidError("Payeur introuvable", {"payer": f"Aucun contact n° {number}"}) from None
+            if not payer.valid:
+                raise InvalidError("Payeur invalide", {"payer": "Contact invalide ou fusionné"})
+        elif typed:
+            raise InvalidError("Choisissez le payeur dans la liste (recherche rapide, puis Entrée)",
+                               {"payer": "Payeur à choisir dans la liste"})
+        if payer is None and structure is not None:
+            payer = structure
+        return structure, payer
+
     def _payments(self, form) -> list[payments.PaymentInput]:
         out = []
         for mode in settings.payment_modes(db.session):
@@ -265,6 +316,25 @@ def buyer_label_of(number) -> str:
         return ""
     hits = hits_for(db.session, [contact.id])
     return hits[0].label if hits else str(number)
+
+
+def buyer_structure_of(number) -> dict | None:
+    """The structure a buyer (by number) is a relay or member of, as ``{"number", "name"}``; else None."""
+    from plugins.contacts.services.contacts import get_contact
+    from plugins.contacts.services.links import relay_contact
+
+    if not str(number or "").strip().isdigit():
+        return None
+    try:
+        contact = get_contact(db.session, int(number))
+    except NotFoundError:
+        return None
+    if contact.kind != "individual":
+        return None
+    structure = relay_contact(db.session, contact)
+    if structure is None:
+        return None
+    return {"number": structure.number, "name": structure.display_name}
 
 
 def script_json(data) -> str:

@@ -116,6 +116,10 @@ def test_quick_search_autocomplete_creation_and_sheet(app, make_operator, page):
     assert page.locator("[data-error-for=postal_code]").is_visible()
     assert page.input_value("#f-line1") == "8 rue de la Paix" and page.input_value("#f-last_name") == "DUPUIS"
     page.screenshot(path=f"{SHOTS}/contacts_quick_create_errors.png", full_page=True)
+    # "Créer un compte internet" is ticked as in the seed: without a Mél it is refused beside the field
+    assert page.locator("#f-create_internet_account").is_checked()
+    assert "compte internet" in page.locator("[data-error-for=email]").inner_text()
+    page.locator("#f-create_internet_account").uncheck(force=True)
 
     page.select_option("#f-civility", "M")
     page.fill("#f-postal_code", "75002")

@@ -197,3 +197,13 @@ def test_every_contacts_endpoint_is_in_the_openapi_document(op, app):
     assert paths["/contacts/{number}"]["delete"]["x-permission"] == "contacts.delete"
     routes = [r for r in app.extensions["coulisses"].api.routes if r.plugin == "contacts"]
     assert routes and all(r.permission and r.permission.startswith("contacts.") for r in routes)
+
+
+def test_no_internet_account_through_the_api_for_a_contact_without_email(op):
+    created = op.post("/api/v1/contacts", json={**QUICK, "email": "", "last_name": "Sansmel"})
+    assert created.status_code == 201, created.get_json()
+    number = created.get_json()["number"]
+    refused = op.post(f"/api/v1/contacts/{number}/internet-account", json={"login": "sansmel@example.org"})
+    assert refused.status_code == 422
+    assert "obligatoire pour créer un compte internet" in refused.get_json()["error"]["fields"]["email"]
+    assert op.get(f"/api/v1/contacts/{number}").get_json()["internet_account"] is None

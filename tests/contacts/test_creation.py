@@ -172,3 +172,43 @@ def test_update_contact_reports_what_changed_and_refuses_unknown_fields(db, pers
         svc.update_contact(db, contact, {"last_name": "", "number": 3, "iban": "FR00"})
     assert set(exc.value.fields) == {"last_name", "number", "iban"}
     assert contact.last_name == "SHAPIRA"
+
+
+def test_french_department_and_region_come_from_the_iso_lists_and_stay_free_elsewhere(db):
+    """G3: France's 101 departments and 18 regions (ISO 3166-2:FR); a code or a near spelling is stored
+    as the name, an unknown one is refused beside its field; other countries keep free text."""
+    from plugins.contacts.data import fr_subdivisions as fr
+
+    assert len(fr.DEPARTMENTS) == 101 and len(fr.REGIONS) == 18
+    assert {code for code, _n, _r in fr.DEPARTMENTS} >= {"01", "2A", "2B", "95", "971", "976"}
+    assert fr.region_of_department("07") == "Auvergne-Rhône-Alpes"
+    base = {"civility": "M", "last_name": "Listes", "first_name": "Paul", "country": "FR",
+            "postal_code": "07000", "city": "Freyssenet"}
+    contact = svc.create_quick(db, {**base, "department": "7", "region": "ara"})
+    assert (contact.main_address.department, contact.main_address.region) == ("Ardèche", "Auvergne-Rhône-Alpes")
+    with pytest.raises(InvalidError) as refused:
+        svc.create_quick(db, {**base, "last_name": "Inconnu", "department": "Seine-et-Oise", "region": "Neustrie"})
+    assert refused.value.fields["department"] == "Département : inconnu en France (Seine-et-Oise)"
+    assert "region" in refused.value.fields
+    abroad = svc.create_quick(db, {**base, "last_name": "Ailleurs", "country": "BE", "postal_code": "1000",
+                                   "city": "Bruxelles", "department": "Bruxelles-Capitale", "region": "Bruxelles"})
+    assert abroad.main_address.department == "Bruxelles-Capitale"
+
+
+def test_import_stores_french_departments_and_regions_by_name(db):
+    """G3, the import: a French department or region given by code or spelling is stored by name, as the
+    forms store it; an unknown one is kept as read (an import is not refused for it); abroad, free text."""
+    import io
+
+    from plugins.contacts.services import importing
+
+    text = ("Nom;Prénom;Code postal;Ville;Pays;Département;Région\n"
+            "Importe;Ana;07000;Privas;FR;07;idf\n"
+            "Importe;Bob;75012;Paris;FR;Seine-et-Oise;Île de France\n"
+            "Importe;Cid;1000;Bruxelles;BE;Bruxelles-Capitale;Bruxelles\n")
+    report = importing.import_file(db, io.BytesIO(text.encode("utf-8")), filename="contacts.csv")
+    assert report.imported == 3, report
+    rows = {c.first_name: c.main_address for c in db.scalars(select(Contact).where(Contact.last_name == "IMPORTE"))}
+    assert (rows["Ana"].department, rows["Ana"].region) == ("Ardèche", "Île-de-France")
+    assert (rows["Bob"].department, rows["Bob"].region) == ("Seine-et-Oise", "Île-de-France")
+    assert (rows["Cid"].department, rows["Cid"].region) == ("Bruxelles-Capitale", "Bruxelles")

@@ -164,9 +164,10 @@ def test_quick_creation_error_keeps_every_typed_value(app, boss):
     assert response.status_code == 422
     html = text_of(response)
     for name, value in (("last_name", "Zyxwu"), ("first_name", "Élodie"), ("postal_code", "7501"),
-                        ("line1", "12 rue des Lilas"), ("mobile_phone", "06 12"), ("email", "pas-un-mail"),
-                        ("department", "Paris"), ("region", "Île-de-France")):
+                        ("line1", "12 rue des Lilas"), ("mobile_phone", "06 12"), ("email", "pas-un-mail")):
         assert f'name="{name}" value="{value}"' in html, name
+    assert '<option value="Paris" selected>75 — Paris</option>' in html  # France: the lists keep the choice
+    assert '<option value="Île-de-France" selected>Île-de-France</option>' in html
     for field in ("civility", "postal_code", "email", "mobile_phone"):
         assert f'data-error-for="{field}"' in html, field
     assert "Civilité : obligatoire" in html
@@ -490,3 +491,126 @@ def test_a_structure_sheet_shows_its_information_and_its_relays_history(make_app
     assert "Numéro administratif 73282932000074" in summary and "Rôle : Public" in summary
     purchases = visible(text_of(client.get(f"/admin/contacts/sheet/{number}/history/purchases")))
     assert f"Sortie scolaire Giselle par AKOKA, Viviane [{relay}] CMD-7" in purchases
+
+
+def test_quick_creation_ticks_internet_account_and_then_requires_the_email(app, boss):
+    """G5 + G7: ticked by default as in the seed; ticked without Mél is refused beside the Mél field and
+    keeps what was typed; unticked, a contact without e-mail is created (and has no account)."""
+    html = text_of(boss.get("/admin/contacts/new/"))
+    assert re.search(r'name="create_internet_account" value="1" checked', html)
+    data = _quick_form(boss, last_name="Sansmel", first_name="Léa", line1="3 rue Haute", create_internet_account="1")
+    response = boss.post("/admin/contacts/new/", data=data)
+    assert response.status_code == 422
+    html = text_of(response)
+    assert re.search(r'name="email".*?data-error-for="email">Mél : obligatoire pour créer un compte internet<', html, re.S)
+    for name, value in (("last_name", "Sansmel"), ("first_name", "Léa"), ("line1", "3 rue Haute"), ("postal_code", "75012")):
+        assert f'name="{name}" value="{value}"' in html, name
+    assert re.search(r'name="create_internet_account" value="1" checked', html)
+    with app_session(app) as s:
+        from plugins.contacts.services.search import quick_search
+
+        assert quick_search(s, "sansmel") == []
+    data.pop("create_internet_account")  # unticked: no e-mail needed
+    assert boss.post("/admin/contacts/new/", data=data).status_code == 302
+    with app_session(app) as s:
+        from plugins.contacts.services.accounts import account_of
+        from plugins.contacts.services.search import quick_search
+
+        (hit,) = quick_search(s, "sansmel")
+        from plugins.contacts.services.contacts import get_contact
+
+        assert account_of(s, get_contact(s, hit.number)) is None
+
+
+def test_sheet_refuses_an_internet_account_for_a_contact_without_email(app, boss):
+    """G7 on the sheet: no account without the e-mail that is its login; the e-mail of a contact who has
+    an account is required (Mél *) and cannot be removed."""
+    from plugins.contacts.services import accounts
+    from plugins.contacts.services import contacts as svc
+    from coulisses import InvalidError
+
+    with app_session(app) as s:
+        c = svc.create_contact(s, {"type_code": "individual", "civility": "MME", "last_name": "Nomail",
+                                   "first_name": "Ada"}, address={"country": "FR", "postal_code": "75012", "city": "Paris"})
+        s.commit()
+        number = c.number
+    sheet = text_of(boss.get(f"/admin/contacts/sheet/{number}/"))
+    assert 'data-testid="account-needs-email"' in sheet
+    response = boss.post(f"/admin/contacts/sheet/{number}/account",
+                         data={"csrf_token": csrf_token_of(sheet), "login": "ada@example.org"}, follow_redirects=True)
+    assert ("n'a pas de mél, l'identifiant de son compte internet : Mél : obligatoire pour créer un compte "
+            "internet — saisissez-le dans l'onglet Général") in visible(text_of(response))
+    with app_session(app) as s:
+        contact = svc.get_contact(s, number)
+        assert accounts.account_of(s, contact) is None
+        with pytest.raises(InvalidError) as refused:
+            accounts.create_internet_account(s, contact)
+        assert "Mél : obligatoire pour créer un compte internet" in refused.value.fields["email"]
+        svc.update_contact(s, contact, {"email": "ada@example.org"})
+        accounts.create_internet_account(s, contact)
+        with pytest.raises(InvalidError) as removed:
+            svc.update_contact(s, contact, {"email": ""})
+        assert "identifiant du compte internet" in removed.value.fields["email"]
+        s.commit()
+    general = text_of(boss.get(f"/admin/contacts/sheet/{number}/?tab=general"))
+    assert re.search(r'for="f-email"[^>]*>Mél <span class="text-danger">\*</span>', general)
+
+
+def test_sheet_summary_indicator_selector_shows_value_level_and_definition(app, boss):
+    """G6: "Valeur des indicateurs — Sélectionner…" above the pictograms lists the indicators; choosing
+    one (GET ?indicator=) shows its value, level, definition, when it is computed and its thresholds."""
+    number = shapira(app)
+    page = text_of(boss.get(f"/admin/contacts/sheet/{number}/"))
+    selector = re.search(r'data-testid="indicator-selector".*?</form>', page, re.S).group(0)
+    assert page.index('data-testid="indicator-selector"') < page.index('data-testid="indicators-strip"')
+    assert '<option value="">Sélectionner...</option>' in selector
+    for code, label in (("attendance", "Assiduité"), ("pmg", "PMG"), ("seniority", "Ancienneté"), ("member", "Adhérent")):
+        assert f'<option value="{code}">{label}</option>' in selector
+    assert 'data-testid="indicator-value"' not in page
+    chosen = text_of(boss.get(f"/admin/contacts/sheet/{number}/?tab=summary&indicator=attendance"))
+    assert '<option value="attendance" selected>Assiduité</option>' in chosen
+    panel = visible(re.search(r'data-testid="indicator-value".*?</table>', chosen, re.S).group(0))
+    assert "Assiduité : 0 — niveau Inactif" in panel
+    assert "séances distinctes" in panel and "chaque nuit" in panel
+    for band in ("0 Inactif", "1 Occasionnel", "2 à 5 Régulier", "6 et plus Constant"):
+        assert band in panel, band
+    pmg = visible(re.search(r'data-testid="indicator-value".*?</table>', text_of(
+        boss.get(f"/admin/contacts/sheet/{number}/?indicator=pmg")), re.S).group(0))
+    assert "moins de 150.00 € Petit" in pmg and "600.00 € et plus Gros" in pmg
+    unknown = text_of(boss.get(f"/admin/contacts/sheet/{number}/?indicator=nope"))
+    assert 'data-testid="indicator-value"' not in unknown
+
+
+def test_department_and_region_are_lists_for_france_and_free_text_elsewhere(app, boss):
+    """G3 on the screens: quick creation and the sheet's address forms show the ISO 3166-2:FR lists for
+    France (the other control disabled), free text for another country; the name is stored."""
+    html = text_of(boss.get("/admin/contacts/new/"))
+    dept = re.search(r'<select[^>]*name="department".*?</select>', html, re.S).group(0)
+    assert len(re.findall(r"<option value=", dept)) == 102  # "Sélectionner..." + 101 departments
+    assert '<option value="Corse-du-Sud">2A — Corse-du-Sud</option>' in dept and "disabled" not in dept.split(">")[0]
+    region = re.search(r'<select[^>]*name="region".*?</select>', html, re.S).group(0)
+    assert len(re.findall(r"<option value=", region)) == 19
+    assert re.search(r'<input type="text"[^>]*name="department" disabled', html)
+    assert boss.post("/admin/contacts/new/", data=_quick_form(boss, last_name="Listeux", first_name="Rémi",
+                                                              department="Paris", region="Île-de-France")).status_code == 302
+    abroad = _quick_form(boss, last_name="Etranger", first_name="Jan", country="BE", postal_code="1000",
+                         city="Bruxelles", department="Bruxelles-Capitale", region="")
+    refused = text_of(boss.post("/admin/contacts/new/", data={**abroad, "civility": ""}))
+    assert re.search(r'<input type="text"[^>]*name="department" value="Bruxelles-Capitale"', refused)
+    assert re.search(r'<select[^>]*name="department"[^>]*disabled', refused)
+    assert boss.post("/admin/contacts/new/", data=abroad).status_code == 302
+    with app_session(app) as s:
+        from plugins.contacts.services.contacts import get_contact
+        from plugins.contacts.services.search import quick_search
+
+        mine = get_contact(s, quick_search(s, "listeux")[0].number).main_address
+        assert (mine.department, mine.region) == ("Paris", "Île-de-France")
+        assert get_contact(s, quick_search(s, "etranger")[0].number).main_address.department == "Bruxelles-Capitale"
+    number = shapira(app)
+    book = text_of(boss.get(f"/admin/contacts/sheet/{number}/addresses"))
+    assert book.count('<option value="Ardèche">07 — Ardèche</option>') >= 1
+    token = csrf_token_of(book)
+    bad = boss.post(f"/admin/contacts/sheet/{number}/addresses",
+                    data={"csrf_token": token, "usage": "delivery", "country": "FR", "postal_code": "07000",
+                          "city": "Privas", "department": "Atlantide"})
+    assert "Département : inconnu en France (Atlantide)" in text_of(bad)

@@ -355,3 +355,141 @@ def test_the_sheet_management_tab_shows_the_credit_balance_with_local_dates(app,
     assert 'data-testid="sales-credit-balance"' in page
     assert "42,50" in page and "Avoir sur annulation" in page
     assert "01.01.2026" in page and "2025-12-31" not in page
+
+
+# --------------------------------------------------------------------------- buying for a structure, another payer
+
+
+@pytest.fixture
+def university(shop, buyer, db):
+    """UNIVERSITY PARIS, a structure; AKOKA Viviane is its relay."""
+    from plugins.contacts.services.contacts import create_contact
+    from plugins.contacts.services.links import add_link
+
+    structure = create_contact(db, {"type_code": "structure", "structure_name": "UNIVERSITY PARIS"})
+    add_link(db, buyer, "relay_of", structure)
+    db.commit()
+    return structure
+
+
+def test_a_relay_buys_for_the_structure_which_pays(app, seller, shop, buyer, university):
+    # the structure is offered once the buyer is known (the script asks; the server draws it too)
+    offer = seller.get(f"/admin/sales/sell/buyer-structure?buyer={buyer.number}").get_json()
+    assert offer == {"structure": {"number": university.number, "name": "UNIVERSITY PARIS"}}
+    html = seller.get(f"/admin/sales/sell/?buyer={buyer.number}").get_data(as_text=True)
+    box = html.split('data-testid="buyer-structure"')[1].split("</div>")[0]
+    assert "Acheter pour la structure" in box and "UNIVERSITY PARIS" in box and " hidden" not in box.split(">")[0]
+    assert 'id="payer-search"' in html
+    data = sell_form(seller, buyer=str(buyer.number), for_structure=str(university.number), action="pay",
+                     **basket(shop, 2), **{"pay-CARD": "220"})
+    response = seller.post("/admin/sales/sell/", data=data)
+    assert response.status_code == 302, response.get_data(as_text=True)[:2000]
+    page = seller.get(response.headers["Location"]).get_data(as_text=True)
+    assert f"AKOKA, Viviane | UNIVERSITY PARIS / Relais [{buyer.number}]" in page
+    assert re.search(r'data-testid="order-payer">Payeur : <a[^>]*>UNIVERSITY PARIS', page)
+    with app_session(app) as s:
+        from plugins.sales.models import Order
+
+        order = s.scalar(select(Order))
+        assert order.structure_id == university.id and order.payer_id == university.id
+        assert order.buyer_id == buyer.id
+    # someone who is no relay gets no such offer
+    other = seller.get("/admin/sales/sell/buyer-structure?buyer=999999").get_json()
+    assert other == {"structure": None}
+
+
+def test_another_payer_contact_is_chosen_on_the_sales_screen(app, seller, shop, buyer, person, university, db):
+    payer = person("Martin", "Paul")
+    db.commit()
+    data = sell_form(seller, buyer=str(buyer.number), for_structure=str(university.number), payer=str(payer.number),
+                     payer_label=f"MARTIN, Paul | FR-75006 [{payer.number}]", action="reserve", **basket(shop, 1))
+    response = seller.post("/admin/sales/sell/", data=data)
+    assert response.status_code == 302, response.get_data(as_text=True)[:2000]
+    with app_session(app) as s:
+        from plugins.sales.models import Order
+
+        order = s.scalar(select(Order))
+        assert order.structure_id == university.id and order.payer_id == payer.id
+
+
+def test_a_refused_sale_keeps_the_structure_and_the_payer(app, seller, shop, buyer, person, university, db):
+    payer = person("Martin", "Paul")
+    db.commit()
+    label = f"MARTIN, Paul | FR-75006 [{payer.number}]"
+    data = sell_form(seller, buyer=str(buyer.number), for_structure=str(university.number), payer=str(payer.number),
+                     payer_label=label, action="pay", **basket(shop, 11, category=shop.cat2), **{"pay-CASH": "660"})
+    response = seller.post("/admin/sales/sell/", data=data)
+    assert response.status_code == 409
+    html = response.get_data(as_text=True)
+    box = html.split('data-testid="buyer-structure"')[1].split("</label>")[0]
+    assert "UNIVERSITY PARIS" in box and re.search(r'id="for-structure"[^>]*checked', box)
+    assert re.search(rf'id="payer-search"[^>]*value="{re.escape(label)}"', html)
+    assert re.search(rf'name="payer" id="payer" value="{payer.number}"', html)
+    assert order_numbers(app) == []
+    # a payer typed but not chosen in the list, a structure the buyer does not stand for: explained
+    data = sell_form(seller, buyer=str(buyer.number), payer_label="Martin", action="reserve", **basket(shop, 1))
+    response = seller.post("/admin/sales/sell/", data=data)
+    assert response.status_code == 422 and "Payeur à choisir dans la liste" in response.get_data(as_text=True)
+    data = sell_form(seller, buyer=str(payer.number), for_structure=str(university.number), action="reserve",
+                     **basket(shop, 1))
+    response = seller.post("/admin/sales/sell/", data=data)
+    assert response.status_code == 422 and "relais ou membre" in response.get_data(as_text=True)
+    assert order_numbers(app) == []
+
+
+# --------------------------------------------------------------------------- attendees per ticket
+
+
+def test_attendees_are_assigned_to_ticked_tickets_and_reach_their_cultural_history(app, seller, order_959, person, db):
+    from plugins.sales.models import Order, Ticket
+
+    sold, _ = order_959
+    pupil = person("Eleve", "Jeanne")
+    db.commit()
+    with app_session(app) as s:
+        tickets = list(s.scalars(select(Ticket).join(Order).where(Order.number == sold).order_by(Ticket.barcode)))
+        first, second = tickets[0].id, tickets[1].id
+    page = seller.get(f"/admin/sales/orders/{sold}/").get_data(as_text=True)
+    assert "AFFECTER UN PARTICIPANT" in page and 'data-autocomplete="number"' in page
+    # nothing ticked: explained
+    response = seller.post(f"/admin/sales/orders/{sold}/attendee",
+                           data={"csrf_token": csrf_token_of(page), "attendee": str(pupil.number)})
+    assert response.status_code == 422 and "Cochez les billets" in response.get_data(as_text=True)
+    response = seller.post(f"/admin/sales/orders/{sold}/attendee", follow_redirects=True,
+                           data={"csrf_token": csrf_token_of(page), "attendee": str(pupil.number), "tickets": [str(first)]})
+    html = response.get_data(as_text=True)
+    assert "participant pour 1 billet(s)" in html
+    cells = re.findall(r'data-testid="ticket-attendee">(.*?)</td>', html)
+    assert len(cells) == 2 and "ELEVE, Jeanne" in cells[0] and "ELEVE" not in cells[1]
+    with app_session(app) as s:
+        from plugins.sales.models import Operation
+
+        assert s.get(Ticket, first).attendee_id == pupil.id and s.get(Ticket, second).attendee_id is None
+        op = s.scalars(select(Operation).where(Operation.kind == "update").order_by(Operation.number.desc())).first()
+        assert op.details["attendee"] == pupil.number
+    history = seller.get(f"/admin/contacts/sheet/{pupil.number}/history/cultural").get_data(as_text=True)
+    assert "Joyaux" in history
+
+
+def test_a_cancelled_ticket_gets_no_attendee(app, seller, order_959, person, db):
+    from plugins.sales.models import Order, Ticket
+    from plugins.sales.services import orders
+
+    _, reserved = order_959
+    pupil = person("Eleve", "Jeanne")
+    with acting_as(Actor(db.scalar(select_operator()), "STX_BDD")):
+        order = orders.get_order(db, reserved)
+        orders.cancel_reservation(db, order)
+        ticket = order.tickets[0]
+        with pytest.raises(orders.ConflictError):
+            orders.set_attendee(db, ticket, pupil)
+        db.commit()
+        ticket_id = ticket.id
+    page = seller.get(f"/admin/sales/orders/{reserved}/").get_data(as_text=True)
+    assert "AFFECTER UN PARTICIPANT" not in page  # nothing left to name
+    response = seller.post(f"/admin/sales/orders/{reserved}/attendee",
+                           data={"csrf_token": csrf_token_of(page), "attendee": str(pupil.number), "tickets": [str(ticket_id)]})
+    assert response.status_code == 409 and "annulé" in response.get_data(as_text=True)
+    with app_session(app) as s:
+        assert s.get(Ticket, ticket_id).attendee_id is None
+        assert s.scalar(select(Order.state).where(Order.number == reserved)) == "cancelled"

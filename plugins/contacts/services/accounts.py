@@ -30,13 +30,16 @@ def account_of(session: Session, contact: Contact) -> InternetAccount | None:
 
 def create_internet_account(session: Session, contact: Contact, login: str | None = None
                             ) -> tuple[InternetAccount, str]:
-    """Open the contact's internet account (login: the e-mail by default). Returns the account and
-    its generated password, shown once and stored hashed (scrypt)."""
+    """Open the contact's internet account (login: the e-mail by default; the contact must have a Mél,
+    whatever the login). Returns the account and its generated password, shown once and stored
+    hashed (scrypt)."""
     if account_of(session, contact) is not None:
         raise ConflictError(f"Le contact {contact.number} a déjà un compte internet")
     login = (login or contact.email or "").strip().lower()
-    if not login:
-        raise InvalidError("Il faut un identifiant de connexion", {"email": "Mél : obligatoire pour un compte internet"})
+    if not login or not (contact.email or "").strip():  # the account's mail goes to the contact's Mél
+        raise InvalidError(f"Le contact {contact.number} n'a pas de mél, l'identifiant de son compte internet",
+                           {"email": "Mél : obligatoire pour créer un compte internet — saisissez-le dans "
+                                     "l'onglet Général"})
     taken = session.scalar(select(InternetAccount.id).where(func.lower(InternetAccount.login) == login))
     if taken is not None:
         raise InvalidError("Identifiant déjà utilisé", {"email": f"Un compte internet utilise déjà {login}"})

@@ -158,6 +158,17 @@ def clean_address(data: dict[str, Any], errors: dict[str, str], *, prefix: str =
         out[key] = out.get(key) or ""
     for key in ("department", "region"):
         out[key] = out.get(key) or None
+    if out.get("country") == "FR":  # France: the ISO 3166-2:FR lists, stored by name; elsewhere free text
+        from plugins.contacts.data import fr_subdivisions as fr
+
+        for key, label, lookup in (("department", "Département", fr.department_name),
+                                   ("region", "Région", fr.region_name)):
+            if out[key]:
+                name = lookup(out[key])
+                if name is None:
+                    errors[prefix + key] = f"{label} : inconnu en France ({out[key]})"
+                else:
+                    out[key] = name
     return out
 
 
@@ -326,6 +337,11 @@ def update_contact(session: Session, contact: Contact, data: dict[str, Any], *,
     values = clean_contact_fields(data, contact.kind, region=region, errors=errors)
     merged = {"last_name": contact.last_name, "structure_name": contact.structure_name, **values}
     _check_required(merged, contact.kind, errors)
+    if "email" in values and not values["email"] and contact.email:
+        from plugins.contacts.services.accounts import account_of
+
+        if account_of(session, contact) is not None:  # the e-mail is the internet account's login
+            errors["email"] = "Mél : obligatoire, c'est l'identifiant du compte internet du contact"
     extra = contact.extra or {}
     if ctype is not None and ("extra" in data or ctype.code != contact.type_code):
         extra, extra_errors = clean_extra(ctype, data.get("extra") or {}, partial_base=contact.extra or {})

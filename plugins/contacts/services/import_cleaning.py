@@ -217,6 +217,12 @@ class RowValidator:
                     fail(fld, f"{size} caractères au plus")
                 address[fld] = value or (None if fld in ("department", "region") else "")
             address["city"] = address["city"].upper()
+            if country == "FR":  # "75", "paris" → "Paris"; "idf" → "Île-de-France" (names, as the forms store)
+                from plugins.contacts.data import fr_subdivisions as fr
+
+                for fld, lookup in (("department", fr.department_name), ("region", fr.region_name)):
+                    if address.get(fld):
+                        address[fld] = lookup(address[fld]) or address[fld]
             row["address"] = address
         if errors:
             raise ValueError("; ".join(errors))

@@ -265,3 +265,46 @@ def indicators_of(session: Session, contact: Contact, registry: Registry | None 
                                    level.label if level else row.level, level.icon if level else "",
                                    definition.description, row.computed_at))
     return views
+
+
+# --------------------------------------------------------------------------- explaining (the sheet's selector)
+
+COMPUTED_WHEN = ("Recalculé à chaque modification du contact (création, mise à jour, achat) et chaque nuit "
+                 "pour tous les contacts (tâche contacts.indicators).")
+
+
+def _int_bands(thresholds: list, first: str | None = None) -> list[str]:
+    """(1, 2, 6) → ["0", "1", "2 à 5", "6 et plus"] (integer values, band i from thresholds[i-1])."""
+    bounds = [0, *thresholds]
+    out = []
+    for i, low in enumerate(bounds):
+        if i == len(bounds) - 1:
+            out.append(f"{low} et plus")
+        else:
+            high = bounds[i + 1] - 1
+            out.append(str(low) if high <= low else f"{low} à {high}")
+    if first is not None:
+        out[0] = first
+    return out
+
+
+def indicator_scale(code: str, definition: IndicatorDefinition, config: dict[str, Any] | None = None
+                    ) -> list[tuple[str, str]]:
+    """(values, level label) for each level of an indicator, with the organisation's thresholds."""
+    cfg = indicator_config(config)
+    labels = [lvl.label for lvl in definition.levels]
+    if code == "attendance" and len(labels) == 4:
+        return list(zip(_int_bands(cfg["attendance"]), labels))
+    if code == "seniority" and len(labels) == 5:
+        bands = _int_bands(cfg["seniority"], first=f"moins de {cfg['seniority'][0]}") if cfg["seniority"] else []
+        return [("aucun achat", labels[0]), *zip(bands, labels[1:])]
+    if code == "pmg" and len(labels) == 4:
+        t = cfg["pmg"]
+        bands = ["rien dépensé"] + [f"moins de {t[0]} €"] + \
+            [f"de {a} € à moins de {b} €" for a, b in zip(t, t[1:])] + [f"{t[-1]} € et plus"]
+        return list(zip(bands, labels))
+    if definition.levels == YES_NO:
+        return [("0", "Non"), ("1", "Oui")]
+    if code == "channel" and len(labels) == 3:
+        return list(zip(["0", "1", "2 et plus"], labels))
+    return [("", label) for label in labels]  # a plugin's indicator: its levels, in order

@@ -455,8 +455,13 @@ def set_payer(session: Session, order: Order, payer: Any) -> None:
 
 
 def set_attendee(session: Session, ticket: Ticket, attendee: Any) -> None:
+    """The contact who attends with ``ticket`` (None: nobody named); a cancelled ticket is refused."""
     order = lock_order(session, ticket.order_id)
+    if ticket.state == "cancelled":
+        raise ConflictError(f"Le billet {ticket.barcode} est annulé : pas de participant à affecter")
     attendee = get_contact(session, attendee, "attendee")
+    if attendee is not None and not attendee.valid:
+        raise InvalidError("Participant invalide", {"attendee": "Contact invalide ou fusionné"})
     record_operation(session, "update", order=order,
                      details={"ticket": ticket.barcode, "attendee": attendee.number if attendee else None})
     ticket.attendee_id = attendee.id if attendee else None

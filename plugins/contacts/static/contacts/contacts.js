@@ -227,7 +227,24 @@
     }
   }
 
+  // Département / Région: the ISO 3166-2:FR lists for France, free text for other countries.
+  function subdivisions() {
+    document.querySelectorAll('select[name="country"]').forEach(function (country) {
+      var form = country.form;
+      if (!form || !form.querySelector("[data-subdivision]")) { return; }
+      country.addEventListener("change", function () {
+        var fr = country.value === "FR";
+        form.querySelectorAll("[data-subdivision]").forEach(function (el) {
+          var show = (el.getAttribute("data-subdivision") === "fr") === fr;
+          el.disabled = !show;
+          el.classList.toggle("d-none", !show);
+        });
+      });
+    });
+  }
+
   document.addEventListener("DOMContentLoaded", function () {
+    subdivisions();
     document.querySelectorAll("input[data-autocomplete]").forEach(function (input) { new Autocomplete(input); });
     toggleAdvanced();
     checkAll();

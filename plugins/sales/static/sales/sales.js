@@ -140,8 +140,52 @@
       .then(function (r) { return r.ok ? r.json() : null; })
       .then(function (d) { if (d && cents(d.balance) > 0) { credit.textContent = "Solde avoir : " + money(cents(d.balance)); } })
       .catch(function () {});
+    refreshStructure(number);
     var filter = $("#perf-filter");
     if (filter) { filter.focus(); }
+  }
+
+  // "Acheter pour la structure …": offered when the buyer is a relay (or member) of a structure
+  function refreshStructure(number) {
+    var box = $("#buyer-structure");
+    if (!box) { return; }
+    var check = $("#for-structure");
+    check.checked = false;
+    box.hidden = true;
+    if (!number) { return; }
+    fetch(box.getAttribute("data-url") + "?buyer=" + encodeURIComponent(number),
+          { credentials: "same-origin", headers: { Accept: "application/json" } })
+      .then(function (r) { return r.ok ? r.json() : null; })
+      .then(function (d) {
+        if (!d || !d.structure || String($("#buyer").value) !== String(number)) { return; }
+        check.value = d.structure.number;
+        $("#buyer-structure-name").textContent = d.structure.name;
+        box.hidden = false;
+      })
+      .catch(function () {});
+  }
+
+  // "Payeur": optional, another contact who pays (the contacts quick-search autocomplete)
+  function initPayer() {
+    var input = $("#payer-search");
+    if (!input || !window.CoulissesContacts) { return; }
+    var hidden = $("#payer");
+    var ac = new window.CoulissesContacts.Autocomplete(input);
+    ac.choose = function (i) {
+      var entry = this.items[i];
+      if (!entry || entry.kind !== "contact") { return; }
+      this.close();
+      hidden.value = entry.item.number;
+      input.value = entry.text;
+      input.classList.remove("is-invalid");
+    };
+    input.addEventListener("keydown", function (e) {
+      if (e.key !== "Enter" || e.defaultPrevented) { return; }
+      e.preventDefault();  // Enter never submits the sale from the payer box
+      var found = ac.items.filter(function (x) { return x.kind === "contact"; });
+      if (ac.isOpen() && found.length === 1) { ac.choose(0); }
+    });
+    input.addEventListener("input", function () { hidden.value = ""; });
   }
 
   function initBuyer() {
@@ -169,6 +213,7 @@
       if (input.value !== $("#buyer-chosen-label").textContent) {
         $("#buyer").value = "";
         $("#buyer-chosen").hidden = true;
+        refreshStructure("");
       }
     });
     var btn = $("#new-contact-btn");
@@ -615,6 +660,7 @@
     data = blob ? JSON.parse(blob.textContent) : { performances: [], modes: [] };
     currency = data.currency || "EUR";
     initBuyer();
+    initPayer();
     initNewContact();
     initPerformances();
     initBasket();
