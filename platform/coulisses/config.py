@@ -39,13 +39,10 @@ def apply_plugin_defaults(config: dict[str, Any], pm, explicit: Mapping[str, Any
 
 
 def current_config() -> Mapping[str, Any]:
-    try:
-        from flask import current_app, has_app_context
+    from flask import current_app, has_app_context
 
-        if has_app_context():
-            return current_app.config
-    except ImportError:  # pragma: no cover - Flask is a dependency
-        pass
+    if has_app_context():
+        return current_app.config
     cfg = _config.get()
     return cfg if cfg is not None else {}
 
