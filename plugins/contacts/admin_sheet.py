@@ -97,9 +97,11 @@ class ContactSheetView(CoulissesBaseView):
         data = sheet.get_sheet(db.session, contact, can=current_user.has_permission, registry=registry)
         ctype = registry.types.get(values.get("type_code") if values else contact.type_code) \
             or registry.types.get(contact.type_code)
+        form_values = values if values is not None else general_values(contact)
         context = dict(
+            function_options=function_options(contact, form_values),
             contact=contact, sheet=data, menu=menu, tab=tab, tabs=TABS, side_menus=SIDE_MENUS,
-            history_menus=HISTORY_MENUS, values=values if values is not None else general_values(contact),
+            history_menus=HISTORY_MENUS, values=form_values,
             errors=errors or {}, ctype=ctype, same_kind_types=registry.types_of_kind(contact.kind),
             civilities=v.CIVILITIES, languages=v.LANGUAGES, phone_countries=phone_countries(),
             countries=countries(), usage_labels=USAGE_LABELS, usages=ADDRESS_USAGES,
@@ -437,6 +439,17 @@ def _date(raw, key, errors) -> date | None:
     except ValueError:
         errors[key] = "Date non valide"
         return None
+
+
+def function_options(contact: Contact, values: dict) -> list[tuple[str, str]]:
+    """The organisation's functions, plus the contact's current one (and the one typed back after an
+    error) when the list does not have it any more: nothing is lost by opening and saving the sheet."""
+    choices = v.function_choices()
+    options = [(f, f) for f in choices]
+    for extra in (contact.function, values.get("function")):
+        if extra and extra not in choices and (extra, f"{extra} (hors liste)") not in options:
+            options.append((extra, f"{extra} (hors liste)"))
+    return options
 
 
 def link_options(kind: str) -> list[tuple[str, str]]:

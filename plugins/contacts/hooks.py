@@ -74,7 +74,9 @@ def coulisses_permissions():
 def coulisses_config_defaults():
     from plugins.contacts.services.indicators import CONFIG_DEFAULTS
 
-    return {**CONFIG_DEFAULTS, "CONTACTS_QUICK_SEARCH_LIMIT": 20,
+    from plugins.contacts.services.validation import FUNCTIONS_DEFAULT
+
+    return {**CONFIG_DEFAULTS, "CONTACTS_QUICK_SEARCH_LIMIT": 20, "CONTACTS_FUNCTIONS": FUNCTIONS_DEFAULT,
             **BATCH_CONFIG_DEFAULTS}  # duplicates / personal data / import section
 
 

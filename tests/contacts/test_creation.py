@@ -165,7 +165,7 @@ def test_likely_duplicates_warn_before_creating(db, person):
 def test_update_contact_reports_what_changed_and_refuses_unknown_fields(db, person, operator_id):
     contact = person("Shapira", "Michel", postal_code="07000", city="Freyssenet")
     changed = svc.update_contact(db, contact, {"birth_date": "08.07.2000", "phone": "04 75 12 34 56",
-                                               "function": "Ingénieur", "language": "fr", "first_name": "Michel"})
+                                               "function": "Enseignant", "language": "fr", "first_name": "Michel"})
     assert changed == {"birth_date", "phone", "function"}
     assert contact.phone == "+33475123456"
     with pytest.raises(InvalidError) as exc:
@@ -212,3 +212,30 @@ def test_import_stores_french_departments_and_regions_by_name(db):
     assert (rows["Ana"].department, rows["Ana"].region) == ("Ardèche", "Île-de-France")
     assert (rows["Bob"].department, rows["Bob"].region) == ("Seine-et-Oise", "Île-de-France")
     assert (rows["Cid"].department, rows["Cid"].region) == ("Bruxelles-Capitale", "Bruxelles")
+
+
+def test_function_is_chosen_from_the_organisation_list_and_a_current_value_is_kept(db, person, operator_id):
+    """G4: the seed's "Fonction [dropdown]": CONTACTS_FUNCTIONS lists the values; another one is refused
+    beside the field, the contact's current value (dropped from the list since) is kept on save."""
+    from coulisses.config import use_config
+    from plugins.contacts.services.validation import FUNCTION_NOT_IN_LIST, function_choices
+
+    assert "Directrice" in function_choices() and "Responsable billetterie" in function_choices()
+    contact = svc.create_contact(db, {"type_code": "individual", "last_name": "Akoka", "first_name": "Viviane",
+                                      "function": "Directrice"})
+    assert contact.function == "Directrice"
+    with pytest.raises(InvalidError) as exc:
+        svc.create_contact(db, {"type_code": "individual", "last_name": "Akoka", "function": "Astronaute"})
+    assert exc.value.fields == {"function": FUNCTION_NOT_IN_LIST}
+    with pytest.raises(InvalidError) as exc:
+        svc.update_contact(db, contact, {"function": "Astronaute"})
+    assert exc.value.fields == {"function": "Fonction : choisissez une valeur de la liste"}
+    assert contact.function == "Directrice"
+    with use_config({"CONTACTS_FUNCTIONS": "Pilote, Copilote"}):  # the organisation changed its list
+        assert function_choices() == ["Pilote", "Copilote"]
+        assert svc.update_contact(db, contact, {"function": "Directrice", "first_name": "Viviane"}) == set()
+        assert svc.update_contact(db, contact, {"function": "Pilote"}) == {"function"}
+        with pytest.raises(InvalidError):
+            svc.update_contact(db, contact, {"function": "Directrice"})  # no longer current, no longer listed
+        assert svc.update_contact(db, contact, {"function": ""}) == {"function"}
+    assert contact.function is None

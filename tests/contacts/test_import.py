@@ -220,3 +220,11 @@ def test_cli_import_with_progress_bar_and_rejects_file(app, database_url, tmp_pa
     assert rejects.splitlines()[0].endswith("erreur") and len(rejects.splitlines()) == 4
     with app_session(app) as s:
         assert s.scalar(select(func.count()).select_from(Address)) == 3
+
+
+def test_an_imported_function_is_kept_as_read_even_off_the_list(db):
+    """G4: the function list applies to the screens and the API; an import keeps the file's value."""
+    report = _report(db, "Nom;Prénom;Fonction\nAKOKA;Viviane;Astronaute\n")
+    db.commit()
+    assert (report.imported, report.rejected) == (1, 0)
+    assert db.scalar(select(Contact.function).where(Contact.search_last == "akoka")) == "Astronaute"

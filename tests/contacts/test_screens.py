@@ -614,3 +614,31 @@ def test_department_and_region_are_lists_for_france_and_free_text_elsewhere(app,
                     data={"csrf_token": token, "usage": "delivery", "country": "FR", "postal_code": "07000",
                           "city": "Privas", "department": "Atlantide"})
     assert "Département : inconnu en France (Atlantide)" in text_of(bad)
+
+
+def test_general_tab_function_is_a_list_keeping_the_current_value(app, boss):
+    """G4: the seed's "Fonction [dropdown]" is a select of CONTACTS_FUNCTIONS; a value off the list is
+    kept (marked "hors liste") so opening and saving the sheet loses nothing; another one is refused."""
+    from plugins.contacts.models import Contact
+
+    number = shapira(app)
+    with app_session(app) as s:
+        s.query(Contact).filter_by(number=number).one().function = "Ingénieur"
+        s.commit()
+    page = text_of(boss.get(f"/admin/contacts/sheet/{number}/?tab=general"))
+    select_html = re.search(r'<select[^>]*name="function".*?</select>', page, re.S).group(0)
+    assert '<option value="Responsable billetterie">' in select_html
+    assert '<option value="Ingénieur" selected>Ingénieur (hors liste)</option>' in select_html
+    data = {"csrf_token": csrf_token_of(page), "civility": "M", "last_name": "Shapira", "first_name": "Michel",
+            "birth_date": "08.07.2000", "function": "Ingénieur", "language": "fr", "email": "michel.shapira@gmail.com",
+            "mobile_phone_country": "FR", "mobile_phone": "", "phone_country": "FR", "phone": "",
+            "fax_country": "FR", "fax": "", "type_code": "individual", "reference_code": "", "iban": ""}
+    response = boss.post(f"/admin/contacts/sheet/{number}/general", data=data, follow_redirects=True)
+    assert "Modification enregistrée" in visible(text_of(response))
+    response = boss.post(f"/admin/contacts/sheet/{number}/general", data={**data, "function": "Astronaute"})
+    html = text_of(response)
+    assert response.status_code == 422 and 'data-error-for="function"' in html
+    assert "Fonction : choisissez une valeur de la liste" in html
+    response = boss.post(f"/admin/contacts/sheet/{number}/general", data={**data, "function": "Enseignant"},
+                         follow_redirects=True)
+    assert "Fonction Enseignant" in visible(text_of(boss.get(f"/admin/contacts/sheet/{number}/")))

@@ -80,8 +80,12 @@ def _title(value: str) -> str:
 
 
 def clean_contact_fields(data: dict[str, Any], kind: str, *, region: str | None,
-                         errors: dict[str, str]) -> dict[str, Any]:
-    """Validate and normalise the plain contact fields present in ``data``; errors go to ``errors``."""
+                         errors: dict[str, str], current_function: str | None = None,
+                         accepted_functions=()) -> dict[str, Any]:
+    """Validate and normalise the plain contact fields present in ``data``; errors go to ``errors``.
+
+    ``function`` must be one of the organisation's list (``CONTACTS_FUNCTIONS``), the contact's
+    ``current_function`` or one of ``accepted_functions`` (a merge takes the other contact's)."""
     out: dict[str, Any] = {}
     for key in CONTACT_FIELDS:
         if key not in data or key == "type_code":
@@ -120,7 +124,9 @@ def clean_contact_fields(data: dict[str, Any], kind: str, *, region: str | None,
                     raise ValueError(f"Langue inconnue (attendu : {', '.join(v.LANGUAGES)})")
             elif key in ("ambassador", "valid"):
                 value = bool(value)
-            elif key in ("function", "reference_code", "invalid_reason"):
+            elif key == "function":
+                value = v.parse_function(value, current_function, accepted=accepted_functions)
+            elif key in ("reference_code", "invalid_reason"):
                 value = value or None
         except ValueError as exc:
             errors[key] = str(exc)
@@ -312,7 +318,7 @@ def create_quick(session: Session, data: dict[str, Any], *, registry: Registry |
 
 
 def update_contact(session: Session, contact: Contact, data: dict[str, Any], *,
-                   registry: Registry | None = None) -> set[str]:
+                   registry: Registry | None = None, accepted_functions=()) -> set[str]:
     """Change the fields present in ``data`` (PATCH semantics); returns the names that changed.
 
     ``type_code`` may change within the same kind (individual ↔ guide, structure ↔ supplier…).
@@ -334,7 +340,8 @@ def update_contact(session: Session, contact: Contact, data: dict[str, Any], *,
             ctype = new_type
     address = contact.main_address
     region = address.country if address else "FR"
-    values = clean_contact_fields(data, contact.kind, region=region, errors=errors)
+    values = clean_contact_fields(data, contact.kind, region=region, errors=errors,
+                                  current_function=contact.function, accepted_functions=accepted_functions)
     merged = {"last_name": contact.last_name, "structure_name": contact.structure_name, **values}
     _check_required(merged, contact.kind, errors)
     if "email" in values and not values["email"] and contact.email:

@@ -316,7 +316,8 @@ def merge(session: Session, pair: DuplicatePair | None, head: Contact, other: Co
     other.role = "public"
     session.flush()
     if updates:
-        update_contact(session, head, updates, registry=registry)
+        update_contact(session, head, updates, registry=registry,  # the other's function, even off the list
+                       accepted_functions=(updates.get("function"),) if updates.get("function") else ())
     refresh_role(session, head)
     session.flush()
     return log

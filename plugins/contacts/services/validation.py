@@ -24,6 +24,42 @@ from stdnum.exceptions import ValidationError as StdnumError
 
 from coulisses.db import utcnow
 
+# The contact's function ("Fonction"): a list the organisation sets, like the criteria, through the
+# CONTACTS_FUNCTIONS setting (comma-separated; COULISSES_CONTACTS_FUNCTIONS in the environment). No table:
+# a value removed from the list stays on the contacts that have it (kept on save), imports keep free values.
+FUNCTIONS_DEFAULT = ("Directeur, Directrice, Enseignant, Enseignante, Responsable billetterie, "
+                     "Chargé de relations publiques, Assistant, Étudiant, Retraité, Autre")
+FUNCTION_NOT_IN_LIST = "Fonction : choisissez une valeur de la liste"
+
+
+def function_choices() -> list[str]:
+    """The functions the organisation offers (setting ``CONTACTS_FUNCTIONS``), in their order."""
+    import os
+
+    from coulisses.config import current_config
+
+    value = current_config().get("CONTACTS_FUNCTIONS")
+    if value is None:
+        value = os.environ.get("COULISSES_CONTACTS_FUNCTIONS", FUNCTIONS_DEFAULT)
+    items = value if isinstance(value, (list, tuple)) else str(value).replace(";", ",").split(",")
+    out: list[str] = []
+    for item in items:
+        item = str(item).strip()
+        if item and item not in out:
+            out.append(item)
+    return out
+
+
+def parse_function(value, current: str | None = None, *, accepted=()) -> str | None:
+    """A function of the list, or the contact's ``current`` one (kept even if the list dropped it)."""
+    value = (value or "").strip() if isinstance(value, str) else value
+    if not value:
+        return None
+    if value == current or value in accepted or value in function_choices():
+        return value
+    raise ValueError(FUNCTION_NOT_IN_LIST)
+
+
 CIVILITIES: dict[str, str] = {
     "M": "Monsieur",
     "MME": "Madame",
