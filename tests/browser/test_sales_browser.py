@@ -162,6 +162,8 @@ def test_a_new_contact_is_created_without_leaving_the_screen_and_a_reservation_m
     label = page.input_value("#buyer-search")
     assert re.fullmatch(r"NOUVELLE, Claire \| FR-69003 \[\d+\]", label), label
     assert page.input_value("#buyer")
+    # the focus is back on the performances once the dialog is gone: the operator types on
+    page.wait_for_function("document.activeElement && document.activeElement.id === 'perf-filter'")
     # Carmina Burana, Cat 2, one ticket, reserved with Alt+R
     page.keyboard.type("carmina")
     page.keyboard.press("Enter")

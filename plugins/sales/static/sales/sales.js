@@ -277,13 +277,29 @@
     });
   }
 
+  // Bootstrap 4 ignores a "hide" asked while the dialog is still opening (its fade): ask again once it
+  // is shown, and forget that second request when the first one worked.
+  // Focus moves to the performances only once the dialog is hidden: while it is shown, Bootstrap's
+  // focus trap pulls the focus back into it.
+  function hideNewContact() {
+    var m = window.jQuery("#new-contact-modal");
+    var again = function () { m.modal("hide"); };
+    m.one("shown.bs.modal", again);
+    m.one("hidden.bs.modal", function () {
+      m.off("shown.bs.modal", again);
+      var filter = $("#perf-filter");
+      if (filter) { filter.focus(); }
+    });
+    m.modal("hide");
+  }
+
   function chooseCreated(number) {
     fetch("/api/v1/contacts?limit=1&q=" + encodeURIComponent(number), { credentials: "same-origin", headers: { Accept: "application/json" } })
       .then(function (r) { return r.json(); })
       .then(function (d) {
         var item = (d.items || []).filter(function (it) { return String(it.number) === String(number); })[0];
-        window.jQuery("#new-contact-modal").modal("hide");
         setBuyer(number, item ? item.label : String(number));
+        hideNewContact();
       });
   }
 
@@ -314,7 +330,7 @@
           b.type = "button";
           b.className = "list-group-item list-group-item-action py-1 text-monospace small";
           b.textContent = hit.label;
-          b.addEventListener("click", function () { window.jQuery("#new-contact-modal").modal("hide"); setBuyer(hit.number, hit.label); });
+          b.addEventListener("click", function () { setBuyer(hit.number, hit.label); hideNewContact(); });
           list.appendChild(b);
         });
         $("#nc-duplicates").classList.remove("d-none");
