@@ -7,7 +7,7 @@ import pytest
 
 from coulisses import ConflictError, InvalidError, NotFoundError
 from coulisses import plugins as cplugins
-from coulisses.db import utcnow
+from coulisses.db import clock, utcnow
 from plugins.contacts.registry import HistoryRow, Registry, SheetSection, use_registry
 from plugins.contacts.services import accounts, addresses, details
 from plugins.contacts.services.activity import record_purchase, record_send
@@ -199,10 +199,18 @@ def test_flags_and_channels_from_facts(db, person, register_plugin):
         ("yes", "yes", "no", "multi")
 
 
-def test_seniority_counts_seasons_since_the_first_purchase(db, person):
+@pytest.mark.parametrize("today", [datetime(2026, 6, 15, 10, tzinfo=timezone.utc),
+                                   datetime(2026, 12, 1, 0, 30, tzinfo=timezone.utc)])
+def test_seniority_counts_seasons_since_the_first_purchase(db, person, today):
+    # The host's clock is set, so that the rule is tested on a fixed day, a month's first day included.
+    with clock(lambda: today):
+        _check_seniority(db, person)
+
+
+def _check_seniority(db, person):
     contact = person("Shapira", "Michel")
     now = utcnow()
-    config = {"CONTACTS_SEASON_START_MONTH": now.month}  # seasons start this month: easy to count
+    config = {"CONTACTS_SEASON_START_MONTH": (now - timedelta(days=3)).month}  # the purchase opens a season
     record_purchase(db, contact, now - timedelta(days=3))
     assert recompute_indicators(db, contact, config)["seniority"].level == "new"
     contact.customer_since = now.replace(year=now.year - 2, day=min(now.day, 28))
