@@ -101,10 +101,13 @@ class Context:
         from coulisses.config import apply_plugin_defaults, install_config
         from coulisses.web.app import CoreHooks
 
+        from coulisses.registry import install_manager
+
         pm = cplugins.build_manager(self.infos, order, CoreHooks())
         config = dict(self.config)
         apply_plugin_defaults(config, pm)
         install_config(config)
+        install_manager(pm)  # the plugins' registries, in this command, are those of the enabled set
         return pm
 
 

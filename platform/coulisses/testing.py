@@ -87,6 +87,18 @@ def is_postgres():
     return bool(PG_URL)
 
 
+@pytest.fixture(autouse=True)
+def no_process_wide_state():
+    """What a command run in-process installs for the whole process (its plugin manager and its
+    configuration) must not leak into the next test."""
+    yield
+    from coulisses.config import install_config
+    from coulisses.registry import install_manager
+
+    install_manager(None)
+    install_config(None)
+
+
 @pytest.fixture
 def register_plugin():
     """Register throwaway plugins (objects with a MANIFEST); always unregistered after the test."""
@@ -238,5 +250,5 @@ def client_for(app):
 __all__ = [
     "PG_URL", "PASSWORD", "pytest_report_header", "database_url", "is_postgres", "register_plugin",
     "create_schema", "make_app", "app", "session", "make_operator", "csrf_token_of", "login",
-    "admin_client", "client_for", "token_for", "app_session",
+    "admin_client", "client_for", "token_for", "app_session", "no_process_wide_state",
 ]

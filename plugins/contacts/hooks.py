@@ -103,10 +103,10 @@ def coulisses_periodic_tasks():
 
 
 def _recompute_indicators(session):
-    from plugins.contacts.registry import registry_from_database
+    from plugins.contacts.registry import get_registry
     from plugins.contacts.services.indicators import recompute_all
 
-    return recompute_all(session, registry=registry_from_database(session), commit=True)
+    return recompute_all(session, registry=get_registry(), commit=True)
 
 
 def _refresh_roles(session):
@@ -117,11 +117,10 @@ def _refresh_roles(session):
 
 @hookimpl
 def coulisses_startup(app):
-    from plugins.contacts.registry import Registry, set_app_registry
+    from plugins.contacts.registry import registry_for
 
-    registry = Registry.from_manager(app.extensions["coulisses"].pm, app.config)
-    app.extensions["contacts"] = registry
-    set_app_registry(registry)
+    with app.app_context():  # built now, so that a clash between plugins refuses the start
+        app.extensions["contacts"] = registry_for(app.extensions["coulisses"].pm)
 
 
 # --------------------------------------------------------------------------- screens (admin.py)
@@ -175,8 +174,8 @@ def _batch_tasks():
 
 
 def _purge_personal_data(session):
-    from plugins.contacts.registry import registry_from_database
+    from plugins.contacts.registry import get_registry
     from plugins.contacts.services.personal_data import purge
 
-    report = purge(session, registry=registry_from_database(session))
+    report = purge(session, registry=get_registry())
     return report.as_dict()

@@ -14,7 +14,7 @@ from typing import Any, Callable
 
 from coulisses import PluginError
 from coulisses.config import current_config
-from coulisses.plugins import RegistrySlot
+from coulisses.registry import RegistrySlot, collect
 
 TABS = ("summary", "general", "marketing", "management", "notes", "administration", "side")
 HISTORY_KINDS = ("sends", "purchases", "cultural", "financial")
@@ -125,42 +125,24 @@ class Registry:
     def from_manager(cls, pm, config: dict[str, Any] | None = None) -> "Registry":
         from coulisses.plugins import call_each
 
-        types: dict[str, ContactType] = {}
-        indicators: dict[str, IndicatorDefinition] = {}
-        owners: dict[str, str] = {}
+        def check_type(plugin, item) -> None:
+            if item.kind not in ("individual", "structure"):
+                raise PluginError(plugin, f"contact type '{item.code}': kind must be individual or structure")
+            for f in item.fields:
+                if f.type not in FIELD_TYPES:
+                    raise PluginError(plugin, f"contact type '{item.code}': field '{f.name}' has unknown "
+                                              f"type '{f.type}'")
 
-        def merge(target: dict, kind: str, plugin: str, item) -> None:
-            key = f"{kind}:{item.code}"
-            if item.code in target:
-                if target[item.code] != item:
-                    raise PluginError(plugin, f"contact {kind} '{item.code}' is already defined differently "
-                                              f"by '{owners[key]}'")
-                return
-            target[item.code] = item
-            owners[key] = plugin
+        types = collect(pm, "contacts_types", what="contact type", validate=check_type)
+        indicators = collect(pm, "contacts_indicators", what="contact indicator")
+        owners = {**{f"type:{k}": v for k, v in types.owners.items()},
+                  **{f"indicator:{k}": v for k, v in indicators.owners.items()}}
+        def check_section(plugin, item) -> None:
+            if item.tab not in TABS:
+                raise PluginError(plugin, f"sheet section '{item.code}': tab must be one of {TABS}")
 
-        for plugin, items in call_each(pm, "contacts_types"):
-            for item in items:
-                if item.kind not in ("individual", "structure"):
-                    raise PluginError(plugin, f"contact type '{item.code}': kind must be individual or structure")
-                for f in item.fields:
-                    if f.type not in FIELD_TYPES:
-                        raise PluginError(plugin, f"contact type '{item.code}': field '{f.name}' has unknown "
-                                                  f"type '{f.type}'")
-                merge(types, "type", plugin, item)
-        for plugin, items in call_each(pm, "contacts_indicators"):
-            for item in items:
-                merge(indicators, "indicator", plugin, item)
-        sections: list[SheetSection] = []
-        seen: dict[str, str] = {}
-        for plugin, items in call_each(pm, "contacts_sheet_sections"):
-            for item in items:
-                if item.tab not in TABS:
-                    raise PluginError(plugin, f"sheet section '{item.code}': tab must be one of {TABS}")
-                if item.code in seen:
-                    raise PluginError(plugin, f"sheet section '{item.code}' is already defined by '{seen[item.code]}'")
-                seen[item.code] = plugin
-                sections.append(item)
+        sections = list(collect(pm, "contacts_sheet_sections", what="sheet section", validate=check_section,
+                                allow_same=False).values())
         references: list[ContactReference] = []
         for _plugin, items in call_each(pm, "contacts_references"):
             for item in items:
@@ -193,39 +175,16 @@ class Registry:
         return call_each(self.pm, hook_name, **kwargs)
 
 
-def _build_default() -> Registry:
-    """A registry from a plugin manager holding the contacts plugin alone."""
-    from coulisses import plugins as cplugins
-
-    infos = cplugins.discover()
-    return Registry.from_manager(cplugins.build_manager(infos, ["contacts"]))
+def _build(pm) -> Registry:
+    return Registry.from_manager(pm, dict(current_config()))
 
 
-_slot = RegistrySlot("contacts", _build_default)
-set_app_registry = _slot.set_app  # the running app's (coulisses_startup)
+_slot = RegistrySlot("contacts", _build, fallback=["contacts"])
 use_registry = _slot.use  # ``with use_registry(r):`` — tests, throwaway plugins
-default_registry = _slot.default
+registry_for = _slot.for_manager  # the registry of a plugin manager (another plugin's registry uses it)
+installed_registry = _slot.installed  # the test block's or the current manager's, else None
 
 
 def get_registry() -> Registry:
+    """The registry of the running app, of the command or task being run, else of contacts alone."""
     return _slot.get()
-
-
-def registry_from_database(session) -> Registry:
-    """A registry for work outside the web app (periodic tasks, CLI): the plugins enabled in the
-    database (or ``COULISSES_PLUGINS``), settings from the ``COULISSES_CONTACTS_*`` environment."""
-    import os
-
-    from coulisses import plugins as cplugins
-
-    installed = _slot.installed()
-    if installed is not None:
-        return installed
-    infos = cplugins.discover()
-    requested = cplugins.requested_plugins(session, infos, cplugins.parse_plugin_list(os.environ.get("COULISSES_PLUGINS")))
-    if "contacts" not in requested:
-        requested = [*requested, "contacts"]
-    pm = cplugins.build_manager(infos, cplugins.resolve(infos, requested))
-    config = {k[len("COULISSES_"):]: v for k, v in os.environ.items() if k.startswith("COULISSES_CONTACTS_")}
-    config.update({k: v for k, v in current_config().items() if k.startswith("CONTACTS_")})  # the CLI's
-    return Registry.from_manager(pm, config)

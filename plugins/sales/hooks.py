@@ -100,11 +100,9 @@ def coulisses_api_routes(api):
 
 @hookimpl
 def coulisses_startup(app):
-    from plugins.sales.registry import Registry, set_app_registry
+    from plugins.sales.registry import registry_for
 
-    registry = Registry.from_manager(app.extensions["coulisses"].pm)
-    app.extensions["sales"] = registry
-    set_app_registry(registry)
+    app.extensions["sales"] = registry_for(app.extensions["coulisses"].pm)  # a clash refuses the start
 
 
 # --------------------------------------------------------------------------- screens (admin.py)

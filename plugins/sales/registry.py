@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from coulisses import PluginError
-from coulisses.plugins import RegistrySlot
+from coulisses.registry import RegistrySlot, collect
 
 
 @dataclass(frozen=True)
@@ -82,26 +82,11 @@ class Registry:
 
     @classmethod
     def from_manager(cls, pm) -> "Registry":
-        from coulisses.plugins import call_each
-
-        owners: dict[str, str] = {}
-
-        def collect(hook: str, what: str) -> dict:
-            out: dict[str, Any] = {}
-            for plugin, items in call_each(pm, hook):
-                for item in items:
-                    key = f"{what}:{item.code}"
-                    if item.code in out:
-                        if out[item.code] != item:
-                            raise PluginError(plugin, f"{what} '{item.code}' is already defined differently by "
-                                                      f"'{owners[key]}'")
-                        continue
-                    out[item.code] = item
-                    owners[key] = plugin
-            return out
-
-        return cls(pm=pm, payment_mode_types=collect("sales_payment_mode_types", "payment mode type"),
-                   operation_kinds=collect("sales_operation_kinds", "operation kind"), owners=owners)
+        types = collect(pm, "sales_payment_mode_types", what="payment mode type")
+        kinds = collect(pm, "sales_operation_kinds", what="operation kind")
+        owners = {**{f"payment mode type:{k}": v for k, v in types.owners.items()},
+                  **{f"operation kind:{k}": v for k, v in kinds.owners.items()}}
+        return cls(pm=pm, payment_mode_types=dict(types), operation_kinds=dict(kinds), owners=owners)
 
     def payment_mode_type(self, code: str) -> PaymentModeType:
         try:
@@ -118,29 +103,16 @@ class Registry:
 
     def contacts(self):
         """The contacts registry matching this plugin set (indicators see the sales facts)."""
-        from plugins.contacts import registry as cr
+        from plugins.contacts.registry import installed_registry, registry_for
 
-        current = cr._slot.installed()
-        if current is not None:
-            return current
-        if getattr(self, "_contacts", None) is None:
-            self._contacts = cr.Registry.from_manager(self.pm)
-        return self._contacts
+        return installed_registry() or registry_for(self.pm)
 
 
-def _build_default() -> Registry:
-    """A registry from a plugin manager holding the sales plugin and its dependencies."""
-    from coulisses import plugins as cplugins
-
-    infos = cplugins.discover()
-    return Registry.from_manager(cplugins.build_manager(infos, cplugins.resolve(infos, ["sales"])))
-
-
-_slot = RegistrySlot("sales", _build_default)
-set_app_registry = _slot.set_app
-use_registry = _slot.use
-default_registry = _slot.default
+_slot = RegistrySlot("sales", Registry.from_manager, fallback=["sales"])
+use_registry = _slot.use  # ``with use_registry(r):`` — tests, throwaway plugins
+registry_for = _slot.for_manager
 
 
 def get_registry() -> Registry:
+    """The registry of the running app, of the command or task being run, else of sales alone."""
     return _slot.get()

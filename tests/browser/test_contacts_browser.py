@@ -20,10 +20,7 @@ SHOTS = "/tmp"
 
 @pytest.fixture
 def app(live_server):
-    from plugins.contacts import registry
-
-    yield live_server(["contacts"])
-    registry.set_app_registry(None)
+    return live_server(["contacts"])
 
 
 def _people(app):

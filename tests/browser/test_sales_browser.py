@@ -21,12 +21,7 @@ SHOTS = "/tmp"
 
 @pytest.fixture
 def app(live_server):
-    from plugins.contacts import registry as contacts_registry
-    from plugins.sales import registry as sales_registry
-
-    yield live_server(["sales"])
-    contacts_registry.set_app_registry(None)
-    sales_registry.set_app_registry(None)
+    return live_server(["sales"])
 
 
 def _shop(app) -> int:

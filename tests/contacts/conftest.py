@@ -5,15 +5,7 @@ from __future__ import annotations
 import pytest
 
 from coulisses.db import Actor, acting_as
-from plugins.contacts import registry as contacts_registry
 from tests.conftest import create_schema
-
-
-@pytest.fixture(autouse=True)
-def _forget_app_registry():
-    """The registry an app installs at startup must not leak into the next test."""
-    yield
-    contacts_registry.set_app_registry(None)
 
 
 @pytest.fixture

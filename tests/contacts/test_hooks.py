@@ -10,7 +10,7 @@ from coulisses import plugins as cplugins
 from coulisses import tasks as ctasks
 from plugins.contacts.models import IndicatorValue
 from plugins.contacts.registry import (
-    ContactReference, IndicatorDefinition, IndicatorLevel, Registry, default_registry, use_registry)
+    ContactReference, IndicatorDefinition, IndicatorLevel, Registry, get_registry, use_registry)
 from plugins.contacts.services import contacts as svc
 from plugins.contacts.services.indicators import BUILTIN_INDICATORS, indicators_of
 from tests.platform.conftest import make_plugin
@@ -37,12 +37,12 @@ def test_contacts_indicators_a_plugin_adds_one(db, person, register_plugin):
 
 def test_contacts_indicators_a_code_defined_twice_differently_is_refused(register_plugin):
     clash = IndicatorDefinition("pmg", "PMG maison", BUILTIN_INDICATORS[0].compute, BUILTIN_INDICATORS[0].level)
-    with pytest.raises(PluginError, match="contact indicator 'pmg' is already defined differently by 'contacts'"):
+    with pytest.raises(PluginError, match="contact indicator 'pmg' is already defined by 'contacts'"):
         registry_for(register_plugin, contacts_indicators=lambda: [clash])
 
 
 def test_contacts_references_list_every_table_holding_a_contact(register_plugin, db):
-    own = default_registry().references
+    own = get_registry().references
     tables = {ref.table for ref in own}
     from coulisses import db as cdb
 

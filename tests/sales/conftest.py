@@ -10,17 +10,7 @@ from decimal import Decimal
 import pytest
 
 from coulisses.db import Actor, acting_as, utcnow
-from plugins.contacts import registry as contacts_registry
-from plugins.sales import registry as sales_registry
 from tests.conftest import create_schema
-
-
-@pytest.fixture(autouse=True)
-def _forget_app_registries():
-    """The registries an app installs at startup must not leak into the next test."""
-    yield
-    contacts_registry.set_app_registry(None)
-    sales_registry.set_app_registry(None)
 
 
 @pytest.fixture

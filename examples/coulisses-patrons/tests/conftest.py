@@ -22,6 +22,3 @@ def app(make_app):
 def _forget_contacts_registry():
     """The contacts registry an app installs at startup must not leak into the next test."""
     yield
-    from plugins.contacts.registry import set_app_registry
-
-    set_app_registry(None)
