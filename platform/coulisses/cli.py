@@ -111,6 +111,11 @@ class Context:
         return pm
 
 
+def _as_cli():
+    """The security journal names the system user who ran the command (``cli:marie``)."""
+    return cdb.acting_as(cdb.Actor(None, _by()))
+
+
 def _fail(exc: Exception):
     raise click.ClickException(str(exc))
 
@@ -304,7 +309,7 @@ def _password_option(f):
 def operators_create(ctx: Context, login, full_name, roles, password):
     """Create the operator LOGIN."""
     try:
-        with ctx.session() as session:
+        with ctx.session() as session, _as_cli():
             op = security.create_operator(session, login, password, full_name, list(roles))
             session.commit()
             click.echo(f"Operator {op.login} created with role(s) {', '.join(roles)}.")
@@ -319,7 +324,7 @@ def operators_create(ctx: Context, login, full_name, roles, password):
 def operators_set_password(ctx: Context, login, password):
     """Set the password of LOGIN."""
     try:
-        with ctx.session() as session:
+        with ctx.session() as session, _as_cli():
             security.set_password(session, login, password)
             session.commit()
     except CoulissesError as exc:
@@ -333,13 +338,26 @@ def operators_set_password(ctx: Context, login, password):
 @pass_ctx
 def operators_token(ctx: Context, login, label):
     """Issue an API token for LOGIN (shown once)."""
-    with ctx.session() as session:
+    with ctx.session() as session, _as_cli():
         op = security.get_operator(session, login)
         if op is None:
             _fail(CoulissesError(f"no operator with login '{login}'"))
         token = security.issue_token(session, op, label)
         session.commit()
     click.echo(token)
+
+
+@operators.command("unlock")
+@click.argument("login")
+@pass_ctx
+def operators_unlock(ctx: Context, login):
+    """Lift the waits and the lock that failed logins put on LOGIN."""
+    from coulisses import throttle
+
+    with ctx.session() as session:
+        removed = throttle.unlock(session, login)
+        session.commit()
+    click.echo(f"{login}: unlocked." if removed else f"{login} was not locked.")
 
 
 @operators.command("list")

@@ -76,7 +76,8 @@ class Base(DeclarativeBase):
 
 
 # The host's models live in several modules; the host's schema is only whole once they are imported.
-CORE_MODEL_MODULES = ("coulisses.security", "coulisses.plugins", "coulisses.web.rest")
+CORE_MODEL_MODULES = ("coulisses.security", "coulisses.security_events", "coulisses.throttle", "coulisses.plugins",
+                      "coulisses.web.rest")
 
 
 def load_core_models() -> None:

@@ -25,7 +25,8 @@ from sqlalchemy.orm import Mapped, Session, mapped_column
 
 import coulisses
 from coulisses import Manifest, PluginError, hookspecs
-from coulisses.db import Base, UTCDateTime, utcnow
+from coulisses.db import Actor, Base, UTCDateTime, current_actor, utcnow
+from coulisses.security_events import record_event
 
 ENTRY_POINT_GROUP = "coulisses.plugins"
 BUILTIN_DISTRIBUTION = "coulisses"  # the distribution of the host and the built-in plugins
@@ -384,7 +385,15 @@ def record_enabled(session: Session, infos: dict[str, PluginInfo], names: Iterab
             if row.state != "enabled":
                 changed.append(name)
             row.state, row.version, row.changed_at, row.changed_by = "enabled", infos[name].version, utcnow(), by
+    for name in changed:
+        record_event(session, "plugin_enabled", login="", detail=f"{name} {infos[name].version}", actor=_actor(by))
     return changed
+
+
+def _actor(by: str) -> Actor:
+    """Who changes the plugin set: the operator acting (a screen), else ``by`` (``cli:user``)."""
+    actor = current_actor()
+    return actor if actor.login else Actor(None, by)
 
 
 def record_disabled(session: Session, infos: dict[str, PluginInfo], name: str, by: str) -> None:
@@ -398,3 +407,4 @@ def record_disabled(session: Session, infos: dict[str, PluginInfo], name: str, b
     if users:
         raise PluginError(name, "cannot be disabled: " + ", ".join(f"'{u}'" for u in users) + " depend(s) on it")
     row.state, row.changed_at, row.changed_by = "disabled", utcnow(), by
+    record_event(session, "plugin_disabled", login="", detail=f"{name} {row.version}", actor=_actor(by))

@@ -17,6 +17,7 @@ from werkzeug.security import check_password_hash, generate_password_hash
 
 from coulisses import CoulissesError, Permission
 from coulisses.db import Base, UTCDateTime, utcnow
+from coulisses.security_events import EVENT_KINDS, SecurityEvent, record_event  # noqa: F401 - the service others call
 
 ADMINISTRATOR = "administrator"
 DEFAULT_ROLES = {
@@ -188,6 +189,7 @@ def create_operator(
                   roles=roles_by_code(session, list(roles)))
     session.add(op)
     session.flush()
+    record_event(session, "operator_created", operator=op, detail=" ".join(sorted(r.code for r in op.roles)))
     return op
 
 
@@ -197,7 +199,44 @@ def set_password(session: Session, login: str, password: str) -> Operator:
         raise SecurityError(f"no operator with login '{login}'")
     check_password_strength(password)
     op.password_hash = hash_password(password)
+    record_event(session, "password_changed", operator=op)
     return op
+
+
+def set_active(session: Session, op: Operator, active: bool) -> bool:
+    """Activate or deactivate ``op`` (a deactivated operator's tokens are revoked); returns whether it changed."""
+    if bool(op.active) == bool(active):
+        return False
+    op.active = bool(active)
+    if not active:
+        revoke_tokens(session, op)
+    record_event(session, "operator_reactivated" if active else "operator_deactivated", operator=op)
+    return True
+
+
+def record_role_change(session: Session, op: Operator, before: set[str]) -> bool:
+    """Record the change of ``op``'s roles since ``before`` (role codes), if any."""
+    after = {r.code for r in op.roles}
+    if after == before:
+        return False
+    record_event(session, "operator_roles_changed", operator=op, detail=_diff(before, after))
+    return True
+
+
+def record_permission_change(session: Session, role: Role, before: set[str] | None) -> bool:
+    """Record a role created (``before`` is None) or its permissions changed since ``before``."""
+    after = role.permission_codes
+    if before is None:
+        record_event(session, "role_created", login="", detail=f"{role.code} " + " ".join(sorted(after)))
+        return True
+    if after == before:
+        return False
+    record_event(session, "role_changed", login="", detail=f"{role.code} {_diff(before, after)}")
+    return True
+
+
+def _diff(before: set[str], after: set[str]) -> str:
+    return " ".join([f"+{c}" for c in sorted(after - before)] + [f"-{c}" for c in sorted(before - after)])
 
 
 def authenticate(session: Session, login: str, password: str) -> Operator | None:
@@ -228,6 +267,7 @@ def issue_token(session: Session, operator: Operator, label: str = "") -> str:
     token = TOKEN_PREFIX + secrets.token_urlsafe(32)
     session.add(ApiToken(operator=operator, label=label, token_hash=_token_hash(token), hint=token[:10]))
     session.flush()
+    record_event(session, "token_created", operator=operator, detail=f"{token[:10]} {label}".strip())
     return token
 
 
@@ -249,13 +289,18 @@ def operator_for_token(session: Session, token: str) -> Operator | None:
     return row.operator
 
 
+def revoke_token(session: Session, row: ApiToken) -> bool:
+    """Revoke one token (recorded); returns False when it was revoked already."""
+    if row.revoked_at is not None:
+        return False
+    row.revoked_at = utcnow()
+    record_event(session, "token_revoked", operator=row.operator, detail=f"{row.hint} {row.label}".strip())
+    return True
+
+
 def revoke_tokens(session: Session, operator: Operator) -> int:
     rows = session.scalars(select(ApiToken).where(ApiToken.operator_id == operator.id, ApiToken.revoked_at.is_(None)))
-    n = 0
-    for row in rows:
-        row.revoked_at = utcnow()
-        n += 1
-    return n
+    return sum(1 for row in list(rows) if revoke_token(session, row))
 
 
 # --------------------------------------------------------------------------- permissions & roles
@@ -290,6 +335,7 @@ def sync_roles_and_permissions(session: Session, declared: dict[str, DeclaredPer
     afterwards stay removed.
     """
     roles = {r.code: r for r in session.scalars(select(Role))}
+    before: dict[str, set[str] | None] = {code: role.permission_codes for code, role in roles.items()}
     for code, name in DEFAULT_ROLES.items():
         if code not in roles:
             roles[code] = Role(code=code, name=name, builtin=True)
@@ -306,5 +352,7 @@ def sync_roles_and_permissions(session: Session, declared: dict[str, DeclaredPer
             role = roles[role_code]
             if code not in role.permission_codes:
                 role.permissions.append(RolePermission(permission=code))
+    for code, role in roles.items():  # the journal says which permissions a role received by itself
+        record_permission_change(session, role, before.get(code))
     session.flush()
     return new

@@ -164,7 +164,9 @@ def test_upgrade_runs_an_enabled_plugin_migrations_and_current_reports_every_bra
     assert "tp_mig" in result.output
     assert "tp_mig_thing" in inspect(engine).get_table_names()
     lines = {line.split()[0]: line for line in cli("db", "current").output.splitlines()}
-    assert lines["core"].split() == ["core", "core_0001", "up", "to", "date"]
+    core_head = ScriptDirectory.from_config(migrations.alembic_config(None, {})).get_current_head()
+    assert core_head.startswith("core_")
+    assert lines["core"].split() == ["core", core_head, "up", "to", "date"]
     assert lines["tp_mig"].split() == ["tp_mig", "tp_mig_0001", "up", "to", "date"]
 
 

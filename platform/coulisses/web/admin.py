@@ -277,6 +277,10 @@ class OperatorView(ModelView):
     column_export_exclude_list = ("password_hash",)
     can_delete = False
 
+    def update_model(self, form, model):
+        self._before = ({r.code for r in model.roles}, bool(model.active))  # for the journal
+        return super().update_model(form, model)
+
     def on_model_change(self, form, model, is_created):
         password = form.new_password.data
         if password:
@@ -284,6 +288,19 @@ class OperatorView(ModelView):
             model.password_hash = security.hash_password(password)
         elif is_created:
             raise ValueError(str(_l("A new operator needs a password.")))
+        db.session.flush()
+        if is_created:
+            security.record_event(db.session, "operator_created", operator=model,
+                                  detail=" ".join(sorted(r.code for r in model.roles)))
+            return
+        roles, active = getattr(self, "_before", (None, None))
+        if password:
+            security.record_event(db.session, "password_changed", operator=model)
+        if roles is not None:
+            security.record_role_change(db.session, model, roles)
+        if active is not None and active != bool(model.active):
+            model.active = active  # set_active records the change and revokes the tokens
+            security.set_active(db.session, model, not active)
 
     def handle_view_exception(self, exc):
         if isinstance(exc, security.SecurityError):
@@ -293,12 +310,11 @@ class OperatorView(ModelView):
 
     @action("deactivate", _l("Deactivate"), _l("Deactivate the selected operators and revoke their tokens?"))
     def action_deactivate(self, ids):
-        for op in db.session.scalars(select(security.Operator).where(security.Operator.id.in_([int(i) for i in ids]))):
+        for op in db.session.scalars(select(security.Operator).where(security.Operator.id.in_(self.coerce_ids(ids)))):
             if op.id == current_user.id:
                 flash(_l("You cannot deactivate yourself."), "error")
                 continue
-            op.active = False
-            security.revoke_tokens(db.session, op)
+            security.set_active(db.session, op, False)
         db.session.commit()
 
 
@@ -322,11 +338,20 @@ class RoleView(ModelView):
             form.permission_codes.data = sorted(obj.permission_codes)
         return form
 
+    def update_model(self, form, model):
+        self._before = set(model.permission_codes)  # for the journal
+        return super().update_model(form, model)
+
     def on_model_change(self, form, model, is_created):
         wanted = set(form.permission_codes.data or [])
         model.permissions = [p for p in model.permissions if p.permission in wanted]
         for code in sorted(wanted - model.permission_codes):
             model.permissions.append(security.RolePermission(permission=code))
+        security.record_permission_change(db.session, model, None if is_created else getattr(self, "_before", set()))
+
+    def on_model_delete(self, model):
+        security.record_event(db.session, "role_deleted", login="",
+                              detail=f"{model.code} " + " ".join(sorted(model.permission_codes)))
 
     def delete_model(self, model):
         if model.builtin:
@@ -345,14 +370,15 @@ class ApiTokenView(ModelView):
 
     @action("revoke", _l("Revoke"), _l("Revoke the selected tokens?"))
     def action_revoke(self, ids):
-        from coulisses.db import utcnow
-
-        for tok in db.session.scalars(select(security.ApiToken).where(security.ApiToken.id.in_([int(i) for i in ids]))):
-            tok.revoked_at = tok.revoked_at or utcnow()
+        for tok in db.session.scalars(select(security.ApiToken).where(security.ApiToken.id.in_(self.coerce_ids(ids)))):
+            security.revoke_token(db.session, tok)
         db.session.commit()
 
 
 def core_admin_views():
+    from coulisses.security_events import SecurityEvent
+    from coulisses.web.admin_security import SecurityEventView
+
     admin_menu = str(_l("Administration"))
     return [
         PluginsView(name=_l("Plugins"), endpoint="core_plugins", category=admin_menu),
@@ -362,4 +388,6 @@ def core_admin_views():
                  category=admin_menu),
         ApiTokenView(security.ApiToken, permission="core.operators.manage", name=_l("API tokens"),
                      endpoint="core_api_token", category=admin_menu),
+        SecurityEventView(SecurityEvent, permission="core.security.events", name=_l("Journal de sécurité"),
+                          endpoint="core_security_event", category=admin_menu),
     ]

@@ -24,7 +24,7 @@ from coulisses import db as cdb
 from coulisses.config import apply_plugin_defaults
 from coulisses import plugins as cplugins
 from coulisses import security
-from coulisses.web import auth
+from coulisses.web import auth, hardening
 from coulisses.web.extensions import babel, csrf, db, login_manager
 from coulisses.web.rest import API_PREFIX, Api
 
@@ -51,10 +51,16 @@ def load_config(overrides: dict[str, Any] | None = None) -> dict[str, Any]:
         "LOCALE": env.get("COULISSES_LOCALE", "fr"),
         "TIMEZONE": env.get("COULISSES_TIMEZONE", "Europe/Paris"),
         "CURRENCY": env.get("COULISSES_CURRENCY", "EUR"),
+        "HTTPS": env.get("COULISSES_HTTPS", ""),
     }
+    for key, default in SECURITY_SETTINGS.items():
+        cfg[key] = env.get(f"COULISSES_{key}", default)
     cfg.update(overrides or {})
     if cfg["ENV"] not in ENVIRONMENTS:
         raise ConfigError(f"COULISSES_ENV must be one of {', '.join(ENVIRONMENTS)}, not {cfg['ENV']!r}")
+    for key in SECURITY_SETTINGS:
+        cfg[key] = _whole_number(key, cfg[key])
+    cfg["HTTPS"] = str(cfg["HTTPS"]).strip().lower() in ("1", "true", "yes", "on")
     cfg["INSTANCE_PATH"] = str(Path(cfg["INSTANCE_PATH"]).resolve())
     if not cfg["DATABASE_URL"]:
         cfg["DATABASE_URL"] = "sqlite:///" + str(Path(cfg["INSTANCE_PATH"]) / "coulisses.db")
@@ -67,6 +73,28 @@ def load_config(overrides: dict[str, Any] | None = None) -> dict[str, Any]:
             )
         cfg["SECRET_KEY"] = _development_secret(cfg)
     return cfg
+
+
+# Idle timeout of operator sessions and login throttling (coulisses.throttle.Policy), in whole numbers
+SECURITY_SETTINGS = {
+    "SESSION_IDLE_MINUTES": 30,
+    "LOGIN_FREE_FAILURES": 3,
+    "LOGIN_LOCK_FAILURES": 10,
+    "LOGIN_ADDRESS_FREE_FAILURES": 10,
+    "LOGIN_ADDRESS_LOCK_FAILURES": 30,
+    "LOGIN_LOCK_MINUTES": 15,
+    "LOGIN_MAX_DELAY_SECONDS": 30,
+}
+
+
+def _whole_number(key: str, value: Any) -> int:
+    try:
+        number = int(str(value).strip())
+    except (TypeError, ValueError):
+        number = -1
+    if number < 0:
+        raise ConfigError(f"COULISSES_{key} must be a whole number (0 or more), not {value!r}")
+    return number
 
 
 def _development_secret(cfg: dict) -> str:
@@ -92,6 +120,7 @@ class CoreHooks:
             Permission("core.plugins.view", "Voir les plugins", ("supervisor",)),
             Permission("core.operators.manage", "Gérer les opérateurs, rôles et jetons d'API"),
             Permission("core.api.docs", "Lire la documentation de l'API", ("supervisor", "operator", "readonly")),
+            Permission("core.security.events", "Consulter le journal de sécurité"),
         ]
 
     @hookimpl
@@ -158,9 +187,9 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies, x_host=proxies)
     app.config["TESTING"] = cfg["ENV"] == "testing"
     app.config["DEBUG"] = cfg["ENV"] == "development" and app.config.get("DEBUG", False)
-    app.config.setdefault("SESSION_COOKIE_HTTPONLY", True)
-    app.config.setdefault("SESSION_COOKIE_SAMESITE", "Lax")
-    app.config["SESSION_COOKIE_SECURE"] = cfg.get("SESSION_COOKIE_SECURE", cfg["ENV"] == "production" and bool(os.environ.get("COULISSES_HTTPS")))
+    # Secure session cookie: always with COULISSES_HTTPS=1, else whenever a request came over HTTPS
+    app.config["SESSION_COOKIE_SECURE"] = bool(cfg.get("SESSION_COOKIE_SECURE", cfg["HTTPS"]))
+    hardening.init_hardening(app)
     app.config["WTF_CSRF_CHECK_DEFAULT"] = False  # checked in before_request, bearer requests excepted
     app.config["WTF_CSRF_TIME_LIMIT"] = None
     app.config["BABEL_DEFAULT_LOCALE"] = cfg["LOCALE"]
@@ -213,7 +242,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
 
     admin = Admin(app, name="Coulisses", url="/admin",
                   theme=Bootstrap4Theme(base_template="coulisses/master.html", fluid=True),
-                  index_view=_home_view())
+                  index_view=_home_view(), csp_nonce_generator=hardening.csp_nonce)
     st.admin = admin
     with app.app_context():
         for plugin, views in cplugins.call_each_safely(pm, "coulisses_admin_views", admin=admin):

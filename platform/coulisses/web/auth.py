@@ -2,21 +2,28 @@
 from __future__ import annotations
 
 import functools
+from dataclasses import dataclass
 from urllib.parse import urlsplit
 
-from flask import Blueprint, abort, flash, g, redirect, render_template, request, session, url_for
+from flask import Blueprint, abort, flash, g, jsonify, make_response, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from flask_babel import ngettext
 from flask_login import current_user, login_user, logout_user
 from flask_wtf import FlaskForm
+from flask_wtf.csrf import generate_csrf
 from wtforms import PasswordField, StringField
 from wtforms.validators import DataRequired
 
 from coulisses import db as cdb
-from coulisses import security
+from coulisses import security, throttle
+from coulisses.security_events import reset_client_address, set_client_address
 from coulisses.web.extensions import csrf, db, login_manager
+from coulisses.web.rest import error_response
 
 bp = Blueprint("auth", __name__)
+LAST_SEEN = "_coulisses_seen"  # the operator's last request (seconds since the epoch), in the signed session
+LAST_SEEN_PRECISION = 10       # seconds: the session cookie is rewritten at most this often
 
 
 class LoginForm(FlaskForm):
@@ -25,32 +32,114 @@ class LoginForm(FlaskForm):
 
 
 def _safe_next(target: str | None) -> str:
-    if target:
+    """``target`` if it is a path of this site, else the home page (no open redirect: browsers read
+    ``//host`` and ``/\\host`` as another site)."""
+    if target and target.startswith("/") and not target.startswith(("//", "/\\")) and "\\" not in target:
         parts = urlsplit(target)
-        if not parts.scheme and not parts.netloc and target.startswith("/"):
+        if not parts.scheme and not parts.netloc:
             return target
     return url_for("admin.index")
+
+
+def _client_address() -> str:
+    return request.remote_addr or ""
+
+
+def _refusal_message(refusal: throttle.Refusal) -> str:
+    if refusal.locked:
+        return ngettext("Trop d'échecs de connexion : la connexion est bloquée pendant %(num)d minute. "
+                        "Réessayez plus tard ou demandez à un administrateur de la débloquer.",
+                        "Trop d'échecs de connexion : la connexion est bloquée pendant %(num)d minutes. "
+                        "Réessayez plus tard ou demandez à un administrateur de la débloquer.", refusal.minutes)
+    return ngettext("Trop de tentatives de connexion : réessayez dans %(num)d seconde.",
+                    "Trop de tentatives de connexion : réessayez dans %(num)d secondes.", refusal.retry_after)
+
+
+@dataclass
+class Attempt:
+    """The outcome of a login attempt: the operator, or an error to show (and its HTTP status)."""
+
+    operator: security.Operator | None = None
+    error: str | None = None
+    status: int = 200
+    retry_after: int | None = None
+
+
+def attempt_login(login: str, password: str) -> Attempt:
+    """Check a login and password through the throttle (scope ``operator``); the caller commits."""
+    address = _client_address()
+    refusal = throttle.before_attempt(db.session, "operator", login=login, address=address)
+    if refusal is not None:
+        return Attempt(error=_refusal_message(refusal), status=429, retry_after=refusal.retry_after)
+    operator = security.authenticate(db.session, login, password)
+    if operator is None:
+        error = _("Unknown login or wrong password.")
+        refusal = throttle.failed(db.session, "operator", login=login, address=address)
+        if refusal is not None:
+            error = f"{error} {_refusal_message(refusal)}"
+        return Attempt(error=error, status=401)
+    throttle.succeeded(db.session, "operator", login=login)
+    return Attempt(operator=operator)
+
+
+def _open_session(operator: security.Operator) -> None:
+    session.clear()  # a new session at login: nothing from before survives (session fixation)
+    login_user(operator)
+    session[LAST_SEEN] = int(cdb.utcnow().timestamp())
 
 
 @bp.route("/login", methods=["GET", "POST"])
 def login():
     form = LoginForm()
-    error = None
+    result = Attempt()
     if form.validate_on_submit():
-        operator = security.authenticate(db.session, form.login.data, form.password.data)
-        if operator is None:
-            error = _("Unknown login or wrong password.")
-        else:
+        result = attempt_login(form.login.data, form.password.data)
+        if result.operator is not None:
+            operator = result.operator
+            security.record_event(db.session, "login_succeeded", operator=operator,
+                                  actor=cdb.Actor(operator.id, operator.login))
             db.session.commit()
-            session.clear()  # a new session at login: nothing from before survives (session fixation)
-            login_user(operator)
+            _open_session(operator)
             return redirect(_safe_next(request.args.get("next")))
-    return render_template("coulisses/login.html", form=form, error=error), (401 if error else 200)
+        db.session.commit()  # the failure is counted even though the attempt fails
+    response = make_response(render_template("coulisses/login.html", form=form, error=result.error), result.status)
+    if result.retry_after:
+        response.headers["Retry-After"] = str(result.retry_after)
+    return response
+
+
+@bp.route("/change-operator", methods=["POST"])
+def change_operator():
+    """"Change operator" at the till: another operator logs in without leaving the screen (a dialog
+    posts here); the page keeps what it shows, its basket included, and gets the new CSRF token."""
+    previous = current_user._get_current_object() if current_user.is_authenticated else None
+    result = attempt_login(request.form.get("login", ""), request.form.get("password", ""))
+    if result.operator is None:
+        db.session.commit()
+        response = jsonify({"error": {"code": "refused" if result.status == 429 else "unauthenticated",
+                                      "message": result.error}})
+        response.status_code = result.status
+        if result.retry_after:
+            response.headers["Retry-After"] = str(result.retry_after)
+        return response
+    operator = result.operator
+    actor = cdb.Actor(previous.id, previous.login) if previous is not None else cdb.Actor(operator.id, operator.login)
+    security.record_event(db.session, "operator_changed", operator=operator, actor=actor,
+                          detail=f"{previous.login if previous is not None else '-'} {operator.login}")
+    db.session.commit()
+    _open_session(operator)
+    return jsonify({"login": operator.login, "name": operator.full_name or operator.login,
+                    "csrf_token": generate_csrf(),
+                    "message": _("Opérateur : %(name)s", name=operator.full_name or operator.login)})
 
 
 @bp.route("/logout", methods=["POST"])
 def logout():
+    if current_user.is_authenticated:
+        security.record_event(db.session, "logout", operator=current_user._get_current_object())
+        db.session.commit()
     logout_user()
+    session.pop(LAST_SEEN, None)
     flash(_("You are logged out."))
     return redirect(url_for("auth.login"))
 
@@ -67,22 +156,79 @@ def _load_operator(operator_id: str):
 @login_manager.request_loader
 def _load_from_token(req):
     header = req.headers.get("Authorization", "")
-    if header.lower().startswith("bearer "):
-        op = security.operator_for_token(db.session, header[7:].strip())
-        if op is not None:
-            g.coulisses_bearer = True
-            if db.session.dirty:  # the token's last use was recorded (at most once a minute)
-                db.session.commit()
-        return op
+    if not header.lower().startswith("bearer "):
+        return None
+    address = req.remote_addr or ""
+    refusal = throttle.before_attempt(db.session, "api", address=address)
+    if refusal is not None:  # this address is waiting or locked out: the token is not even looked at
+        db.session.commit()
+        g.coulisses_throttled = refusal
+        return None
+    op = security.operator_for_token(db.session, header[7:].strip())
+    if op is None:
+        refusal = throttle.failed(db.session, "api", address=address)
+        db.session.commit()  # the failure is counted even though the request fails
+        if refusal is not None:  # this failure starts a wait (or the lock): 429 rather than 401
+            g.coulisses_throttled = refusal
+        return None
+    g.coulisses_bearer = True
+    if db.session.dirty:  # the token's last use was recorded (at most once a minute)
+        db.session.commit()
+    return op
+
+
+def _too_many_requests(refusal: throttle.Refusal):
+    response = error_response(429, "too_many_requests", _refusal_message(refusal))
+    response.headers["Retry-After"] = str(refusal.retry_after)
+    return response
+
+
+def _expire_idle_session():
+    """End the operator's session after ``SESSION_IDLE_MINUTES`` without a request (shared
+    workstations); the next page asks for the login and comes back where it was."""
+    from flask import current_app
+
+    minutes = current_app.config.get("SESSION_IDLE_MINUTES") or 0
+    if "_user_id" not in session or not minutes:
+        return None
+    now = int(cdb.utcnow().timestamp())
+    seen = session.get(LAST_SEEN)
+    if isinstance(seen, int) and now - seen <= minutes * 60:
+        if now - seen >= LAST_SEEN_PRECISION or now < seen:
+            session[LAST_SEEN] = now
+        return None
+    operator = _load_operator(session.get("_user_id"))
+    if operator is not None:
+        security.record_event(db.session, "session_expired", operator=operator,
+                              actor=cdb.Actor(operator.id, operator.login), detail=f"{minutes}min")
+        db.session.commit()
+    logout_user()
+    session.pop(LAST_SEEN, None)
+    flash(ngettext("Votre session a expiré après %(num)d minute sans activité : reconnectez-vous.",
+                   "Votre session a expiré après %(num)d minutes sans activité : reconnectez-vous.", minutes),
+          "warning")
+    if request.method not in ("GET", "HEAD") and not request.path.startswith("/api/"):
+        # A form sent after the expiry: back to the page it came from once logged in again
+        back = urlsplit(request.referrer or "")
+        target = back.path + (f"?{back.query}" if back.query else "") if back.path.startswith("/") else None
+        return redirect(url_for("auth.login", next=target))
     return None
 
 
 def init_request_security(app) -> None:
-    """CSRF for every unsafe request that does not carry a bearer token; the actor for audit."""
+    """Idle timeout, throttled tokens, CSRF for every unsafe request that does not carry a bearer
+    token; the client's address and the actor for the journal and the audit columns."""
 
     @app.before_request
     def _csrf_and_actor():
+        g.coulisses_address_token = set_client_address(request.remote_addr or "")
+        expired = _expire_idle_session()
+        if expired is not None:
+            return expired
         authenticated = current_user.is_authenticated  # loads the operator (session, else bearer token)
+        refusal = g.get("coulisses_throttled")
+        if refusal is not None:
+            return _too_many_requests(refusal)
         # Only a request authenticated by its bearer token is exempt: a session cookie with a stray
         # Authorization header is still a browser request. An anonymous API call gets its 401 from the API.
         by_token = g.get("coulisses_bearer", False)
@@ -94,6 +240,9 @@ def init_request_security(app) -> None:
 
     @app.teardown_request
     def _reset_actor(exc):
+        address = g.pop("coulisses_address_token", None)
+        if address is not None:
+            reset_client_address(address)
         token = g.pop("coulisses_actor_token", None)
         if token is not None:
             try:
