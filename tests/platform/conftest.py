@@ -1,10 +1,13 @@
 """Helpers for the host's tests: the `coulisses` command run in-process, throwaway plugins."""
 from __future__ import annotations
 
+from datetime import datetime, timedelta, timezone
+
 import pytest
 from click.testing import CliRunner
 
 import coulisses
+from coulisses import db as cdb
 
 
 @pytest.fixture
@@ -123,3 +126,25 @@ def keep_plugin(keep_package, register_plugin):
     register_plugin(make_plugin("tp_base"))
     register_plugin(keep_package)
     return keep_package
+
+
+T0 = datetime(2026, 3, 14, 9, 0, tzinfo=timezone.utc)
+
+
+class Clock:
+    def __init__(self, start=T0):
+        self.now = start
+
+    def __call__(self):
+        return self.now
+
+    def advance(self, **delta):
+        self.now += timedelta(**delta)
+
+
+@pytest.fixture
+def clock():
+    """The host clock, set (``clock.advance(minutes=15)``): time passes without sleeping."""
+    c = Clock()
+    with cdb.clock(c):
+        yield c

@@ -5,36 +5,13 @@ login's counter; the same for API bearer tokens (429 with Retry-After) and the c
 from __future__ import annotations
 
 import logging
-from datetime import datetime, timedelta, timezone
 
 import pytest
 from sqlalchemy import select
 
-from coulisses import db as cdb
 from coulisses import security, throttle
 from coulisses.security_events import SecurityEvent
 from tests.conftest import PASSWORD, app_session, create_schema, csrf_token_of
-
-T0 = datetime(2026, 3, 14, 9, 0, tzinfo=timezone.utc)
-
-
-class Clock:
-    def __init__(self, start=T0):
-        self.now = start
-
-    def __call__(self):
-        return self.now
-
-    def advance(self, **delta):
-        self.now += timedelta(**delta)
-
-
-@pytest.fixture
-def clock():
-    c = Clock()
-    with cdb.clock(c):
-        yield c
-
 
 def post_login(client, login, password, address="127.0.0.1"):
     environ = {"REMOTE_ADDR": address}

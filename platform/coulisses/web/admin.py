@@ -14,7 +14,7 @@ from __future__ import annotations
 from datetime import datetime, timezone
 from zoneinfo import ZoneInfo
 
-from flask import abort, flash, redirect, request, url_for
+from flask import abort, flash, g, redirect, request, url_for
 from flask_admin import AdminIndexView, BaseView, expose
 from flask_admin.actions import action
 from flask_admin.babel import lazy_gettext as _admin_l  # Flask-Admin's own catalogue
@@ -278,7 +278,7 @@ class OperatorView(ModelView):
     can_delete = False
 
     def update_model(self, form, model):
-        self._before = ({r.code for r in model.roles}, bool(model.active))  # for the journal
+        g.coulisses_before = ({r.code for r in model.roles}, bool(model.active))  # for the journal
         return super().update_model(form, model)
 
     def on_model_change(self, form, model, is_created):
@@ -293,7 +293,7 @@ class OperatorView(ModelView):
             security.record_event(db.session, "operator_created", operator=model,
                                   detail=" ".join(sorted(r.code for r in model.roles)))
             return
-        roles, active = getattr(self, "_before", (None, None))
+        roles, active = g.pop("coulisses_before", (None, None))
         if password:
             security.record_event(db.session, "password_changed", operator=model)
         if roles is not None:
@@ -339,7 +339,7 @@ class RoleView(ModelView):
         return form
 
     def update_model(self, form, model):
-        self._before = set(model.permission_codes)  # for the journal
+        g.coulisses_before = set(model.permission_codes)  # for the journal
         return super().update_model(form, model)
 
     def on_model_change(self, form, model, is_created):
@@ -347,7 +347,7 @@ class RoleView(ModelView):
         model.permissions = [p for p in model.permissions if p.permission in wanted]
         for code in sorted(wanted - model.permission_codes):
             model.permissions.append(security.RolePermission(permission=code))
-        security.record_permission_change(db.session, model, None if is_created else getattr(self, "_before", set()))
+        security.record_permission_change(db.session, model, None if is_created else g.pop("coulisses_before", set()))
 
     def on_model_delete(self, model):
         security.record_event(db.session, "role_deleted", login="",
