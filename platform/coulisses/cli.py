@@ -141,11 +141,13 @@ def db_upgrade(ctx: Context):
             pm = ctx.manager(order)
             declared = security.collect_permissions(cplugins.call_each_safely(pm, "coulisses_permissions"))
             new = security.sync_roles_and_permissions(session, declared)
+            installed = cplugins.install_defaults(session, pm)
             session.commit()
     except CoulissesError as exc:
         _fail(exc)
     click.echo(f"Database upgraded: core, {', '.join(order) or '(no plugin)'}"
-               + (f"; {len(new)} new permission(s)" if new else ""))
+               + (f"; {len(new)} new permission(s)" if new else "")
+               + (f"; default settings installed for {', '.join(installed)}" if installed else ""))
 
 
 @db.command("current")
@@ -254,6 +256,7 @@ def plugins_enable(ctx: Context, name, no_upgrade):
                 pm = ctx.manager(order)
                 security.sync_roles_and_permissions(
                     session, security.collect_permissions(cplugins.call_each_safely(pm, "coulisses_permissions")))
+                cplugins.install_defaults(session, pm)
                 session.commit()
     except CoulissesError as exc:
         _fail(exc)

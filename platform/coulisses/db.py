@@ -14,10 +14,10 @@ from __future__ import annotations
 import contextlib
 import contextvars
 import sys
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 from decimal import ROUND_HALF_EVEN, Decimal, InvalidOperation
-from typing import Any, Callable
+from typing import Any, Callable, Mapping
 
 from babel.numbers import get_currency_precision
 from sqlalchemy import (
@@ -205,11 +205,19 @@ class Money(TypeDecorator):
 
 @dataclass(frozen=True)
 class Actor:
-    """Who acts: the operator (id and login) and, for sales operations, the point of sale."""
+    """Who acts: the operator (id and login), and ``context``: what plugins add about where and how
+    they act (e.g. the place of work a plugin resolves its operations against)."""
 
     operator_id: int | None = None
     login: str | None = None
-    point_of_sale_id: int | None = None
+    context: Mapping[str, Any] = field(default_factory=dict, hash=False)
+
+    def get(self, key: str, default: Any = None) -> Any:
+        return self.context.get(key, default)
+
+    def with_context(self, **values: Any) -> "Actor":
+        """The same operator with ``values`` added to (or replacing) the context."""
+        return replace(self, context={**self.context, **values})
 
 
 _actor: contextvars.ContextVar[Actor] = contextvars.ContextVar("coulisses_actor", default=Actor())
