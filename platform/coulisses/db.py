@@ -178,6 +178,21 @@ def to_money(value: Any, currency: str | None = None) -> Decimal:
     return q
 
 
+def parse_money(text: str | None, currency: str | None = None) -> Decimal | None:
+    """An amount as people type it — ``"1 500,50"``, ``"1500.50"``, ``"1 500,50 €"`` — exactly;
+    empty → None. Raises ``ValueError`` (not an amount, or more decimals than the currency has)."""
+    raw = (text or "").strip()
+    for char in (" ", "\u00a0", "\u202f", "€", "$", "£"):
+        raw = raw.replace(char, "")
+    if not raw:
+        return None
+    if "," in raw and "." in raw:
+        raise ValueError(f"not an amount: {text!r} (write 1500,50 or 1500.50)")
+    if not all(c.isdigit() or c in ",.-+" for c in raw):
+        raise ValueError(f"not an amount: {text!r}")
+    return to_money(raw.replace(",", "."), currency)
+
+
 class Money(TypeDecorator):
     """A money amount: ``Decimal`` in Python, integer minor units (cents) in the database."""
 

@@ -30,7 +30,7 @@ from wtforms.validators import Optional
 from wtforms.widgets import TextInput
 
 from coulisses import security
-from coulisses.db import AuditMixin, currency_exponent, to_money
+from coulisses.db import AuditMixin, currency_exponent, parse_money
 from coulisses.web.extensions import db
 
 AUDIT_COLUMNS = ("created_at", "updated_at", "created_by_id", "updated_by_id", "created_by", "updated_by")
@@ -70,14 +70,8 @@ class MoneyField(DecimalField):
     def process_formdata(self, valuelist):
         if not valuelist:
             return
-        raw = valuelist[0].strip()
-        for space in (" ", "\u00a0", "\u202f"):
-            raw = raw.replace(space, "")
-        if not raw:
-            self.data = None
-            return
         try:
-            self.data = to_money(raw.replace(",", "."))
+            self.data = parse_money(valuelist[0])
         except (TypeError, ValueError) as exc:
             self.data = None
             raise ValueError(str(exc)) from None
