@@ -76,7 +76,8 @@ class Base(DeclarativeBase):
 
 
 # The host's models live in several modules; the host's schema is only whole once they are imported.
-CORE_MODEL_MODULES = ("coulisses.security", "coulisses.plugins", "coulisses.web.rest")
+CORE_MODEL_MODULES = ("coulisses.security", "coulisses.plugins", "coulisses.web.rest", "coulisses.outbox",
+                      "coulisses.tasks", "coulisses.files")
 
 
 def load_core_models() -> None:
@@ -374,6 +375,16 @@ class Sequence(Base):
     __tablename__ = "core_sequence"
     name: Mapped[str] = mapped_column(String(80), primary_key=True)
     next_value: Mapped[int] = mapped_column(BigInteger, nullable=False)
+
+
+def ensure_row(session: Session, model, values: dict) -> None:
+    """Insert the row ``values`` of ``model`` unless its primary key exists (concurrency-safe)."""
+    dialect = session.get_bind().dialect.name
+    if dialect == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert
+    session.execute(insert(model).values(**values).on_conflict_do_nothing())
 
 
 def ensure_sequence(session: Session, name: str, start: int = 1) -> None:

@@ -100,6 +100,17 @@ def coulisses_periodic_tasks():
 
 
 @hookspec
+def coulisses_job_types():
+    """Called when the outbox's registry is built (web app, worker, commands).
+
+    Return a list of ``coulisses.outbox.JobType(code, handler, label, max_attempts=5, …)``: the work
+    this plugin enqueues with ``coulisses.outbox.enqueue`` to run after commit (printing, e-mail,
+    bank files, long reports). Codes start with the plugin's name (``"reports.run"``); two plugins
+    defining one code refuse the start.
+    """
+
+
+@hookspec
 def coulisses_template_context():
     """Called for every rendered template. Return a dict of values to expose to Jinja templates
     (merged over the plugins; keys should be prefixed with the plugin name).
