@@ -14,11 +14,11 @@ import contextlib
 import contextvars
 from datetime import datetime
 
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import ForeignKey, Index, String
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from coulisses.db import Base, UTCDateTime, current_actor, utcnow
+from coulisses.i18n import _l
 
 # Who may log in: the back-office operators, the REST API's bearer tokens, the customers' portal.
 SCOPES = {"operator": _l("Opérateurs"), "api": _l("API"), "portal": _l("Portail clients")}

@@ -49,7 +49,7 @@ def test_headers_on_pages_json_static_and_errors(boom_app, make_operator, token_
     anonymous = {
         "login page": client.get("/login"),
         "health (JSON)": client.get("/health"),
-        "host static": client.get("/static/coulisses/coulisses.js"),
+        "host static": client.get("/static/coulisses/behaviours.js"),
         "Flask-Admin static": client.get("/admin/static/bootstrap/bootstrap4/css/bootstrap.min.css"),
         "404 page": client.get("/no/such/page"),
         "API 401": client.get("/api/v1/openapi.json"),
@@ -99,7 +99,7 @@ def test_inline_scripts_carry_the_nonce_of_the_request(app, admin_client):
 
 def test_no_template_has_inline_event_handlers_or_javascript_links():
     """The policy refuses onclick=, onchange=, onsubmit= and javascript: links: templates use the host's
-    data-confirm / data-autosubmit attributes (static/coulisses/coulisses.js). Covers every template of
+    data-confirm / data-autosubmit attributes (static/coulisses/behaviours.js). Covers every template of
     the host and of the built-in plugins, so a new one cannot bring them back."""
     folders = [ROOT / "platform" / "coulisses" / "templates"]
     folders += [ROOT / "plugins" / name / "templates" for name in builtin_plugin_names()]
@@ -132,7 +132,7 @@ def test_flask_admin_lists_and_forms_are_free_of_inline_handlers(make_app, make_
         assert response.status_code == 200, url
         html = response.get_data(as_text=True)
         assert not re.search(r"\son[a-z]+=\"", html), (url, re.search(r".{80}\son[a-z]+=\".{80}", html))
-        # (Flask-Admin's menus keep href="javascript:void(0)": coulisses.js stops those links from being
+        # (Flask-Admin's menus keep href="javascript:void(0)": behaviours.js stops those links from being
         # followed; the browser test clicks them)
     listing = client.get("/admin/core_operator/").get_data(as_text=True)
     assert 'data-model-action="deactivate"' in listing

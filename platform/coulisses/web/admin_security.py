@@ -5,10 +5,10 @@ from __future__ import annotations
 from datetime import date, datetime, time, timedelta, timezone
 
 from flask_admin.contrib.sqla import filters
-from flask_babel import lazy_gettext as _l
 
+from coulisses.i18n import _l, deployment_timezone
 from coulisses.security_events import EVENT_KINDS, SCOPES, SecurityEvent
-from coulisses.web.admin import ModelView, deployment_timezone
+from coulisses.web.admin import ModelView
 
 DATE_FORMATS = ("%Y-%m-%d", "%d.%m.%Y", "%d/%m/%Y")
 

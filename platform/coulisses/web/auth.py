@@ -6,9 +6,7 @@ from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 from flask import Blueprint, abort, flash, g, jsonify, make_response, redirect, render_template, request, session, url_for
-from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
-from flask_babel import ngettext
+from coulisses.i18n import _, _l, _n
 from flask_login import current_user, login_user, logout_user
 from flask_wtf import FlaskForm
 from flask_wtf.csrf import generate_csrf
@@ -27,8 +25,8 @@ LAST_SEEN_PRECISION = 10       # seconds: the session cookie is rewritten at mos
 
 
 class LoginForm(FlaskForm):
-    login = StringField(_l("Login"), validators=[DataRequired()])
-    password = PasswordField(_l("Password"), validators=[DataRequired()])
+    login = StringField(_l("Identifiant"), validators=[DataRequired()])
+    password = PasswordField(_l("Mot de passe"), validators=[DataRequired()])
 
 
 def _safe_next(target: str | None) -> str:
@@ -47,11 +45,11 @@ def _client_address() -> str:
 
 def _refusal_message(refusal: throttle.Refusal) -> str:
     if refusal.locked:
-        return ngettext("Trop d'échecs de connexion : la connexion est bloquée pendant %(num)d minute. "
+        return _n("Trop d'échecs de connexion : la connexion est bloquée pendant %(num)d minute. "
                         "Réessayez plus tard ou demandez à un administrateur de la débloquer.",
                         "Trop d'échecs de connexion : la connexion est bloquée pendant %(num)d minutes. "
                         "Réessayez plus tard ou demandez à un administrateur de la débloquer.", refusal.minutes)
-    return ngettext("Trop de tentatives de connexion : réessayez dans %(num)d seconde.",
+    return _n("Trop de tentatives de connexion : réessayez dans %(num)d seconde.",
                     "Trop de tentatives de connexion : réessayez dans %(num)d secondes.", refusal.retry_after)
 
 
@@ -73,7 +71,7 @@ def attempt_login(login: str, password: str) -> Attempt:
         return Attempt(error=_refusal_message(refusal), status=429, retry_after=refusal.retry_after)
     operator = security.authenticate(db.session, login, password)
     if operator is None:
-        error = _("Unknown login or wrong password.")
+        error = _("Identifiant inconnu ou mot de passe erroné.")
         refusal = throttle.failed(db.session, "operator", login=login, address=address)
         if refusal is not None:
             error = f"{error} {_refusal_message(refusal)}"
@@ -140,8 +138,24 @@ def logout():
         db.session.commit()
     logout_user()
     session.pop(LAST_SEEN, None)
-    flash(_("You are logged out."))
+    flash(_("Vous êtes déconnecté."))
     return redirect(url_for("auth.login"))
+
+
+@bp.route("/locale", methods=["POST"])
+def set_locale():
+    """The operator's language, chosen from the menu in one click and remembered (for an operator,
+    in the database; before login, in the session)."""
+    from coulisses.i18n import normalize_language
+
+    lang = normalize_language(request.form.get("locale"))
+    if lang is None:
+        abort(400)
+    session["locale"] = lang
+    if current_user.is_authenticated:
+        current_user.locale = lang
+        db.session.commit()
+    return redirect(_safe_next(request.form.get("next") or request.referrer and urlsplit(request.referrer).path))
 
 
 @login_manager.user_loader
@@ -204,7 +218,7 @@ def _expire_idle_session():
         db.session.commit()
     logout_user()
     session.pop(LAST_SEEN, None)
-    flash(ngettext("Votre session a expiré après %(num)d minute sans activité : reconnectez-vous.",
+    flash(_n("Votre session a expiré après %(num)d minute sans activité : reconnectez-vous.",
                    "Votre session a expiré après %(num)d minutes sans activité : reconnectez-vous.", minutes),
           "warning")
     if request.method not in ("GET", "HEAD") and not request.path.startswith("/api/"):
@@ -267,6 +281,12 @@ def permission_required(code: str | None):
         return wrapper
 
     return decorator
+
+
+def require(code: str | None) -> None:
+    """In a view: stop with 403 unless the logged-in operator holds the permission ``code``."""
+    if not has_permission(code):
+        abort(403)
 
 
 def has_permission(code: str | None) -> bool:

@@ -3,7 +3,7 @@
 - Content-Security-Policy: scripts only from Coulisses itself (``script-src 'self'``) plus the
   nonce of the request for the few ``<script>`` blocks Flask-Admin writes inline (its modal forms);
   no inline event handler (``onclick=`` …) works: templates use the host's ``data-confirm`` and
-  ``data-autosubmit`` attributes instead (``static/coulisses/coulisses.js``). Styles may be inline
+  ``data-autosubmit`` attributes instead (``static/coulisses/behaviours.js``). Styles may be inline
   (``style=""`` attributes are common in Flask-Admin's templates and carry no code).
 - No framing (``frame-ancestors 'none'`` and ``X-Frame-Options: DENY``), ``nosniff``, a same-origin
   referrer, a minimal ``Permissions-Policy``, ``Cross-Origin-Opener-Policy``; HSTS over HTTPS.

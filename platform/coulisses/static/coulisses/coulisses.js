@@ -1,151 +1,77 @@
-/* Coulisses — the host's page script. The content security policy allows no inline JavaScript
- * (no onclick=, onchange=, onsubmit=, no javascript: links), so templates declare behaviour with
- * attributes this script gives life to:
- *
- *   <form data-confirm="Supprimer ce lien ?">        asks before sending the form
- *   <button data-confirm="Annuler les billets ?">    asks before the click goes on
- *   <select data-autosubmit>                          sends its form when the choice changes
- *   <a data-model-action="delete">                    a Flask-Admin bulk action ("With selected")
- *   <a data-inline-add="areas">                       adds a Flask-Admin inline form
- *   <a href="#" data-prevent-default>                 a menu entry that only runs a script
- *
- * and runs the "change operator" dialog of the operator menu. Texts come from the page.
- */
+/* Coulisses: what every screen's JavaScript shares — the operator's language and formats, the
+ * translated strings a page gives (coulisses.i18n.js_messages), the localised date picker.
+ * Data comes from <script type="application/json"> blocks: no inline code (content security policy). */
 (function () {
   "use strict";
 
-  function closest(el, selector) {
-    return el && el.closest ? el.closest(selector) : null;
+  function readJSON(id) {
+    var el = document.getElementById(id);
+    if (!el) { return null; }
+    try { return JSON.parse(el.textContent); } catch (e) { return null; }
   }
 
-  // javascript: links (Flask-Admin's tabs and filter menus) must not be followed: the policy refuses them
-  document.addEventListener("click", function (e) {
-    if (closest(e.target, "a[href^='javascript:']")) { e.preventDefault(); }
-  }, true);
+  var locale = readJSON("coulisses-locale") || {language: document.documentElement.lang || "fr", currency: "EUR",
+                                                datePattern: "dd.MM.yyyy", firstDay: 1, months: [], days: []};
+  var messages = null;
 
-  // data-confirm on a button or link: asked before anything else handles the click
-  document.addEventListener("click", function (e) {
-    var el = closest(e.target, "[data-confirm]:not(form)");
-    if (el && !window.confirm(el.getAttribute("data-confirm"))) {
-      e.preventDefault();
-      e.stopImmediatePropagation();
+  function t(key, fallback) {
+    if (messages === null) {
+      messages = {};
+      document.querySelectorAll('script[type="application/json"][id$="-i18n"]').forEach(function (el) {
+        try { Object.assign(messages, JSON.parse(el.textContent)); } catch (e) { /* not ours */ }
+      });
     }
-  }, true);
+    var text = Object.prototype.hasOwnProperty.call(messages, key) ? messages[key] : (fallback || key);
+    return text;
+  }
 
-  // data-confirm on a form: asked when it is sent
-  document.addEventListener("submit", function (e) {
-    var form = e.target;
-    var message = form.getAttribute && form.getAttribute("data-confirm");
-    if (message && !window.confirm(message)) {
-      e.preventDefault();
-      e.stopImmediatePropagation();
+  function format(text, values) {
+    return String(text).replace(/%\((\w+)\)[sd]/g, function (m, name) {
+      return values && Object.prototype.hasOwnProperty.call(values, name) ? values[name] : m;
+    });
+  }
+
+  var moneyFormat = null;
+  function formatMoney(amount) {
+    if (amount === null || amount === undefined || amount === "") { return ""; }
+    if (moneyFormat === null) {
+      moneyFormat = new Intl.NumberFormat(locale.language, {style: "currency", currency: locale.currency});
     }
-  }, true);
-
-  // data-autosubmit: a select that sends its form when changed
-  document.addEventListener("change", function (e) {
-    var el = e.target;
-    if (!el.matches || !el.matches("[data-autosubmit]") || !el.form) { return; }
-    if (el.form.requestSubmit) { el.form.requestSubmit(); } else { el.form.submit(); }
-  });
-
-  // Flask-Admin's bulk actions: its actions.js defines window.modelActions
-  document.addEventListener("click", function (e) {
-    var el = closest(e.target, "[data-model-action]");
-    if (!el) { return; }
-    e.preventDefault();
-    if (window.modelActions) { window.modelActions.execute(el.getAttribute("data-model-action")); }
-  });
-
-  // Flask-Admin's inline forms (form.js defines window.faForm)
-  document.addEventListener("click", function (e) {
-    var el = closest(e.target, "[data-inline-add]");
-    if (!el) { return; }
-    e.preventDefault();
-    if (window.faForm) { window.faForm.addInlineField(el, el.getAttribute("data-inline-add")); }
-  });
-
-  document.addEventListener("click", function (e) {
-    if (closest(e.target, "[data-prevent-default]")) { e.preventDefault(); }
-  });
-
-  // ------------------------------------------------------------------ change operator
-
-  function announce(text) {
-    var live = document.getElementById("coulisses-announce");
-    if (live) { live.textContent = text; }
+    /* amounts travel as decimal strings ("2420.00"); Intl needs a number only for display */
+    return moneyFormat.format(Number(amount));
   }
 
-  // After the change the session is new: every form of the page gets the new CSRF token
-  function renewCsrf(token) {
-    Array.prototype.forEach.call(document.querySelectorAll("input[name=csrf_token]"), function (input) {
-      input.value = token;
-    });
-    Array.prototype.forEach.call(document.querySelectorAll("meta[name=csrf-token]"), function (meta) {
-      meta.setAttribute("content", token);
-    });
+  function formatNumber(value) {
+    return new Intl.NumberFormat(locale.language).format(Number(value));
   }
 
-  function showOperator(data) {
-    Array.prototype.forEach.call(document.querySelectorAll("[data-operator-name]"), function (el) {
-      el.textContent = data.name;
-    });
-    Array.prototype.forEach.call(document.querySelectorAll("[data-operator-login]"), function (el) {
-      el.textContent = data.login;
-      el.setAttribute("data-operator-login", data.login);
-    });
+  function pad(n) { return (n < 10 ? "0" : "") + n; }
+  function formatDate(d) {
+    return locale.datePattern.replace("dd", pad(d.getDate())).replace("MM", pad(d.getMonth() + 1))
+      .replace("yyyy", String(d.getFullYear()));
   }
 
-  function initChangeOperator() {
-    var form = document.getElementById("change-operator-form");
-    if (!form) { return; }
-    var dialog = document.getElementById("change-operator-dialog");
-    var error = document.getElementById("change-operator-error");
-    var submit = document.getElementById("change-operator-submit");
+  /* Flask-Admin's date pickers (bootstrap-daterangepicker): the operator's language, Monday first.
+   * Wrapped when the page is ready — before Flask-Admin's own ready handler, registered later, applies them. */
+  function localiseDatePicker() {
     var $ = window.jQuery;
-
-    function showError(message) {
-      error.textContent = message;
-      error.classList.remove("d-none");
-      form.login.setAttribute("aria-invalid", "true");
-      form.password.value = "";
-      form.password.focus();
-    }
-
-    if ($) {
-      $(dialog).on("shown.bs.modal", function () { form.login.focus(); });
-      $(dialog).on("hidden.bs.modal", function () {
-        form.reset();
-        error.classList.add("d-none");
-        form.login.removeAttribute("aria-invalid");
-      });
-    }
-
-    form.addEventListener("submit", function (e) {
-      e.preventDefault();
-      submit.disabled = true;
-      fetch(form.action, {
-        method: "POST", credentials: "same-origin", body: new FormData(form),
-        headers: { Accept: "application/json" }
-      }).then(function (r) {
-        return r.json().then(function (d) { return { status: r.status, data: d }; },
-                             function () { return { status: r.status, data: {} }; });
-      }).then(function (res) {
-        submit.disabled = false;
-        if (res.status !== 200) {
-          showError((res.data.error && res.data.error.message) || form.getAttribute("data-failed"));
-          return;
-        }
-        renewCsrf(res.data.csrf_token);
-        showOperator(res.data);
-        announce(res.data.message);
-        if ($) { $(dialog).modal("hide"); }
-      }, function () {
-        submit.disabled = false;
-        showError(form.getAttribute("data-failed"));
-      });
-    });
+    if (!$ || !$.fn || !$.fn.daterangepicker || $.fn.daterangepicker.coulisses) { return; }
+    var original = $.fn.daterangepicker;
+    $.fn.daterangepicker = function (options, callback) {
+      options = options || {};
+      options.locale = Object.assign({
+        applyLabel: t("apply", "OK"), cancelLabel: t("cancel", "Annuler"),
+        fromLabel: t("from", "Du"), toLabel: t("to", "au"),
+        daysOfWeek: locale.days, monthNames: locale.months, firstDay: locale.firstDay
+      }, options.locale || {});
+      return original.call(this, options, callback);
+    };
+    $.fn.daterangepicker.coulisses = true;
   }
+  if (window.jQuery) { window.jQuery(localiseDatePicker); }
 
-  document.addEventListener("DOMContentLoaded", initChangeOperator);
+  window.Coulisses = Object.assign(window.Coulisses || {}, {
+    locale: locale, t: t, format: format, formatMoney: formatMoney, formatNumber: formatNumber,
+    formatDate: formatDate, readJSON: readJSON
+  });
 })();

@@ -1,15 +1,15 @@
 """security: login throttling and the journal of security events
 
-Revision ID: core_0002
-Revises: core_0001
+Revision ID: core_0003
+Revises: core_0002
 """
 from alembic import op
 import sqlalchemy as sa
 import coulisses.db
 
 
-revision = 'core_0002'
-down_revision = 'core_0001'
+revision = 'core_0003'
+down_revision = 'core_0002'
 branch_labels = None
 depends_on = None
 
