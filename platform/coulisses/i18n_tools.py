@@ -114,13 +114,21 @@ def _mo_matches(package: Path, lang: str, catalogue: Catalog) -> bool:
     buf = BytesIO()
     write_mo(buf, catalogue)
     buf.seek(0)
-    expected = {m.id: m.string for m in read_mo(buf) if m.id}
+    expected = _messages(read_mo(buf))
     mo = _po_path(package, lang).with_suffix(".mo")
     if not mo.exists():
         return False
     with open(mo, "rb") as f:
-        shipped = {m.id: m.string for m in read_mo(f) if m.id}
+        shipped = _messages(read_mo(f))
     return shipped == expected
+
+
+def _messages(catalogue: Catalog) -> dict:
+    """id → string; a plural message's id and strings are lists in a read .mo: made hashable."""
+    def frozen(value):
+        return tuple(value) if isinstance(value, (list, tuple)) else value
+
+    return {frozen(m.id): frozen(m.string) for m in catalogue if m.id}
 
 
 def packages(infos: dict | None = None) -> dict[str, Path]:

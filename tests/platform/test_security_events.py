@@ -190,7 +190,7 @@ def test_the_journal_filters_by_type_operator_and_date(app, filled):
     assert set(kinds(filter_url(app, "Opérateur", "equals", "anne"), "login")) == {"anne"}
     assert "anne" in kinds(filter_url(app, "Opérateur", "contains", "ann"), "login")
     # 14 March 2026 (the clock's first day, local time) holds the failure; the 16th the logins
-    first_day = kinds(filter_url(app, "Date", "le", "2026-03-14"))
+    first_day = kinds(filter_url(app, "Date", "le jour", "2026-03-14"))
     assert "Échec de connexion" in first_day and "Connexion" not in first_day
     later = kinds(filter_url(app, "Date", "depuis le", "16.03.2026"))
     assert "Échec de connexion" not in later and "Connexion" in later
@@ -216,3 +216,19 @@ def test_the_journal_is_read_only_and_for_administrators(app, filled, make_opera
     with app_session(app) as s:  # nothing removed or added by the screen; the supervisor created and logged in
         assert s.scalar(select(func.count()).select_from(SecurityEvent)) == count + 2
         assert s.get(SecurityEvent, first) is not None
+
+
+@pytest.mark.parametrize("locale, failed, expired", [
+    ("en", "Failed login", "Your session expired after 30 minutes without activity: please log in again."),
+    ("es", "Inicio de sesión fallido", "Su sesión ha caducado tras 30 minutos sin actividad: vuelva a iniciar sesión."),
+])
+def test_the_journal_and_the_messages_speak_the_operators_language(app, filled, locale, failed, expired, clock):
+    with app_session(app) as s:
+        security.get_operator(s, "boss").locale = locale
+        s.commit()
+    html = filled.get("/admin/core_security_event/").get_data(as_text=True)
+    assert failed in column(html, "kind")
+    assert ("Security log" if locale == "en" else "Registro de seguridad") in html
+    clock.advance(hours=1)
+    page = filled.get(filled.get("/admin/").headers["Location"])  # the browser says nothing of its language
+    assert expired in page.get_data(as_text=True)

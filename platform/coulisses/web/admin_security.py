@@ -25,7 +25,7 @@ class LocalDateFilter(filters.BaseSQLAFilter):
     """A day typed as people type it (2026-12-01 from the date picker, or 01.12.2026), compared with a
     UTC moment: the day runs from local midnight to local midnight."""
 
-    OPERATIONS = {"on": _l("le"), "from": _l("depuis le"), "until": _l("jusqu'au")}
+    OPERATIONS = {"on": _l("le jour"), "from": _l("depuis le"), "until": _l("jusqu'au")}
 
     def __init__(self, column, name, op: str):
         super().__init__(column, name, data_type="datepicker")

@@ -216,11 +216,12 @@ def _expire_idle_session():
         security.record_event(db.session, "session_expired", operator=operator,
                               actor=cdb.Actor(operator.id, operator.login), detail=f"{minutes}min")
         db.session.commit()
+    # the message in the operator's language, chosen while the operator is still known
+    message = _n("Votre session a expiré après %(num)d minute sans activité : reconnectez-vous.",
+                 "Votre session a expiré après %(num)d minutes sans activité : reconnectez-vous.", minutes)
     logout_user()
     session.pop(LAST_SEEN, None)
-    flash(_n("Votre session a expiré après %(num)d minute sans activité : reconnectez-vous.",
-                   "Votre session a expiré après %(num)d minutes sans activité : reconnectez-vous.", minutes),
-          "warning")
+    flash(message, "warning")
     if request.method not in ("GET", "HEAD") and not request.path.startswith("/api/"):
         # A form sent after the expiry: back to the page it came from once logged in again
         back = urlsplit(request.referrer or "")
