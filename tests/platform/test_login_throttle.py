@@ -231,3 +231,13 @@ def test_an_administrator_unlocks_a_login_from_the_command_line(app, make_operat
     assert result.exit_code == 0 and "marie: unlocked." in result.output
     assert post_login(client, "marie", PASSWORD, address="192.0.2.51").status_code == 302
     assert "was not locked" in cli("operators", "unlock", "marie").output
+
+
+def test_the_api_description_lists_429_with_retry_after(make_app):
+    app = make_app(["contacts"])
+    with app.app_context():
+        spec = app.extensions["coulisses"].api.openapi()
+    operations = [op for path in spec["paths"].values() for op in path.values()]
+    assert operations
+    for op in operations:
+        assert "Retry-After" in op["responses"]["429"]["headers"], op["operationId"]

@@ -263,6 +263,9 @@ class Api:
                 "fields": {"type": "object", "additionalProperties": True}}}},
         })
         err = {"description": "Error", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}
+        # failed bearer tokens are throttled by client address (coulisses.throttle)
+        throttled = {**err, "description": "Too many failed attempts from this address: wait Retry-After seconds",
+                     "headers": {"Retry-After": {"schema": {"type": "integer", "minimum": 1}}}}
         paths: dict[str, dict] = {}
         for route in self.routes:
             path = re.sub(r"<(?:[a-z_]+:)?([a-z_]+)>", r"{\1}", route.rule)
@@ -272,7 +275,7 @@ class Api:
                     "summary": route.summary,
                     "tags": route.tags,
                     "security": [{"bearer": []}],
-                    "responses": {"401": err, "403": err},
+                    "responses": {"401": err, "403": err, "429": throttled},
                     "x-permission": route.permission,
                 }
                 if route.description:
