@@ -134,3 +134,13 @@ def test_change_operator_needs_the_page_csrf_token_and_is_throttled(app, make_op
     clock.advance(seconds=2)
     assert client.post("/change-operator", data={"login": "bruno", "password": PASSWORD, "csrf_token": token}
                        ).status_code == 200
+
+
+@pytest.mark.parametrize("target", ["//evil.example/", "/\\evil.example/", "/\\/evil.example/", "https://evil.example/"])
+def test_the_way_back_after_login_stays_on_the_site(app, make_operator, target):
+    make_operator("marie")
+    client = app.test_client()
+    token = csrf_token_of(client.get("/login").get_data(as_text=True))
+    response = client.post("/login", query_string={"next": target},
+                           data={"login": "marie", "password": PASSWORD, "csrf_token": token})
+    assert response.headers["Location"] == "/admin/"
