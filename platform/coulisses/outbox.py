@@ -35,6 +35,7 @@ is PostgreSQL-only), so this is the outbox pattern, small and documented.
 """
 from __future__ import annotations
 
+import contextvars
 import json
 import logging
 import os
@@ -199,8 +200,11 @@ def _run_after_commit(session: Session) -> None:
         for job_id in ids:
             run_job(engine, job_id)
         return
+    # The thread runs in a copy of this context: the app's plugin manager and configuration (the job
+    # types, the plugins' settings) are those of the request that enqueued the jobs.
+    context = contextvars.copy_context()
     for job_id in ids:
-        _executor().submit(_run_quietly, engine, job_id)
+        _executor().submit(context.copy().run, _run_quietly, engine, job_id)
 
 
 @event.listens_for(Session, "after_rollback")
