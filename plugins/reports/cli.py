@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import sys
 
 import click
 
@@ -77,7 +78,7 @@ def run_command(code, params, fmt, separator, output, login, locale):
         except CoulissesError as exc:
             raise click.ClickException(str(exc)) from None
         with open(output, "wb") as out, click.progressbar(length=max(total, 1), label=str(definition.title),
-                                                          file=click.get_text_stream("stderr")) as bar:
+                                                          file=sys.stderr) as bar:
             seen = [0]
 
             def progress(n):

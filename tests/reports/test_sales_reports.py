@@ -215,3 +215,23 @@ def test_order_detail_offers_the_documents(rs, catalogue, buyer):
         order = sell(rs, catalogue, buyer, 1, "CARD", "110.00")
     actions = {a["code"] if isinstance(a, dict) else a.code: a for a in order_detail(rs, order)["actions"]}
     assert {"reports_summary", "reports_receipt", "reports_tickets"} <= set(actions)
+
+
+def test_contacts_reports(rs, person):
+    from plugins.reports.services import engine
+
+    with at(DAY):
+        person("Dupont", "Chantal", city="LYON", postal_code="69001")
+        person("Martin", "Paul")
+    with at(DAY + timedelta(days=40)):
+        person("Durand", "Anne")
+    rs.commit()
+    rows = report_csv(rs, "contacts.list", {"type_code": "individual"})[1]
+    names = [r[1] for r in rows[1:]]
+    assert names[:3] == [n for n in names[:3]] and any(n.startswith("DUPONT, Chantal [") for n in names)
+    assert any(r[2] == "69001 LYON" for r in rows[1:])
+    rows = report_csv(rs, "contacts.new_per_month", {"start": "01.11.2015", "end": "31.12.2015"})[1]
+    assert rows[1:] == [["11/2015", "2", "0", "2"], ["12/2015", "1", "0", "1"]]
+    data, _n, _t = engine.render_bytes(rs, "contacts.new_per_month", {"start": "01.11.2015", "end": "31.12.2015"}, "pdf")
+    assert "Nouveaux contacts par mois" in pdf_text(data)
+    assert report_csv(rs, "contacts.duplicates", {})[1][0][0] == "Contact"
