@@ -20,16 +20,18 @@ class _Lines:
 def render_csv(definition, meta, lines, outcome, out, finish) -> None:
     separator = ";" if meta.options.get("separator") == ";" else ","
     decimal_comma = separator == ";"
-    from plugins.reports.render.values import plain
+    from plugins.reports.render.values import plain_converter
 
     out.write("\ufeff".encode("utf-8"))
     writer = csv.writer(_Lines(out), delimiter=separator, lineterminator="\r\n")
     columns = definition.columns
     writer.writerow([str(c.label) for c in columns])
+    converters = [(c.key, plain_converter(c, decimal_comma)) for c in columns]
     for line in lines:
         if line.kind != "row":
             continue
-        writer.writerow([plain(c, line.values.get(c.key), decimal_comma) for c in columns])
+        values = line.values
+        writer.writerow([convert(values.get(key)) for key, convert in converters])
     finish()
 
 

@@ -76,3 +76,36 @@ def typed(column: Column, value: Any) -> Any:
     if kind == "contact":
         return contact_text(value)
     return str(value)
+
+
+def plain_converter(column: Column, decimal_comma: bool = False):
+    """``plain`` for one column, chosen once (a CSV writes many rows)."""
+    kind = column.type
+    cents = Decimal("0.01")
+    if kind == "money":
+        if decimal_comma:
+            return lambda v: "" if v is None else str(Decimal(v).quantize(cents)).replace(".", ",")
+        return lambda v: "" if v is None else str(Decimal(v).quantize(cents))
+    if kind in ("number", "percent"):
+        if decimal_comma:
+            return lambda v: "" if v is None else str(v).replace(".", ",")
+        return lambda v: "" if v is None else str(v)
+    if kind == "date":
+        return lambda v: "" if v is None else (v.isoformat() if isinstance(v, date) else str(v))
+    if kind == "text":
+        return lambda v: "" if v is None else str(v)
+    return lambda v: plain(column, v, decimal_comma)
+
+
+def typed_converter(column: Column):
+    """``typed`` for one column, chosen once (an XLSX writes many rows)."""
+    kind = column.type
+    if kind == "money":
+        return lambda v: None if v is None else Decimal(v)
+    if kind == "date":
+        return lambda v: v
+    if kind == "text":
+        return lambda v: None if v is None else str(v)
+    if kind == "number":
+        return lambda v: v if v is None or isinstance(v, (int, Decimal)) else Decimal(str(v))
+    return lambda v: typed(column, v)

@@ -10,7 +10,7 @@ from openpyxl.styles import Font, PatternFill
 
 from coulisses.i18n import _
 
-from plugins.reports.render.values import display, typed
+from plugins.reports.render.values import display, typed, typed_converter
 
 DATE_FORMAT = "DD/MM/YYYY"
 DATETIME_FORMAT = "DD/MM/YYYY HH:MM"
@@ -61,9 +61,27 @@ def render_xlsx(definition, meta, lines, outcome, out, finish) -> None:
             row.append(cell)
         return row
 
+    # plain rows: raw values, and a styled cell only where a number format is needed
+    plan = []
+    for col in columns:
+        fmt = formats.get(col.type) if col.type != "number" else None
+        plan.append((col.key, typed_converter(col), fmt))
+
+    def fast(values: dict):
+        row = []
+        for key, convert, fmt in plan:
+            value = convert(values.get(key))
+            if fmt is not None and value is not None:
+                cell = WriteOnlyCell(ws, value=value)
+                cell.number_format = fmt
+                row.append(cell)
+            else:
+                row.append(value)
+        return row
+
     for line in lines:
         if line.kind == "row":
-            ws.append(cells(line.values))
+            ws.append(fast(line.values))
         else:
             group = display(definition.column(definition.group_by), line.group) if definition.group_by else ""
             ws.append(cells(line.values, True, _("Sous-total %(group)s", group=group)))

@@ -68,7 +68,9 @@ class ChartData:
         if value is None:
             return
         key = "" if label is None else label
-        self.points[key] = self.points.get(key, Decimal(0)) + Decimal(value)
+        if not isinstance(value, (int, Decimal)):
+            value = Decimal(value)
+        self.points[key] = self.points.get(key, 0) + value
 
     def series(self) -> list[tuple[Any, Decimal]]:
         items = list(self.points.items())
@@ -106,8 +108,10 @@ def walk(definition: ReportDefinition, rows, outcome: Outcome,
         for k in totals_cols:
             v = row.get(k)
             if v is not None:
-                outcome.totals[k] += Decimal(v)
-                sub[k] += Decimal(v)
+                if not isinstance(v, (int, Decimal)):
+                    v = Decimal(v)
+                outcome.totals[k] += v
+                sub[k] += v
         for data in outcome.charts:
             data.add(row.get(data.chart.label), row.get(data.chart.value))
         outcome.rows += 1
