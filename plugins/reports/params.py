@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import contextvars
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
 from marshmallow import Schema, ValidationError, fields
@@ -21,12 +21,38 @@ from coulisses.i18n import _, format_date, parse_date
 _loading_session: contextvars.ContextVar = contextvars.ContextVar("reports_params_session", default=None)
 
 
+RELATIVE_TODAY = ("aujourd'hui", "today", "hoy")
+RELATIVE_YESTERDAY = ("hier", "yesterday", "ayer")
+
+
+def relative_day(text: str) -> date | None:
+    """"aujourd'hui", "hier", "J-7" (also "today", "yesterday", "D-7", "hoy", "ayer"): a day counted
+    from today in the deployment's time zone — what a scheduled favourite needs ("yesterday's sales")."""
+    import re
+
+    from coulisses.db import utcnow
+    from coulisses.i18n import local_time
+
+    raw = text.strip().lower()
+    today = local_time(utcnow()).date()
+    if raw in RELATIVE_TODAY:
+        return today
+    if raw in RELATIVE_YESTERDAY:
+        return today - timedelta(days=1)
+    found = re.fullmatch(r"[jd]\s*-\s*(\d{1,4})", raw)
+    return today - timedelta(days=int(found.group(1))) if found else None
+
+
 class LocalDate(fields.Date):
-    """A calendar day typed as the operator's language writes it, or in ISO form."""
+    """A calendar day typed as the operator's language writes it, or in ISO form, or relative to
+    today ("hier", "J-7": see ``relative_day``)."""
 
     def _deserialize(self, value, attr, data, **kwargs):
         if isinstance(value, date):
             return value
+        relative = relative_day(str(value))
+        if relative is not None:
+            return relative
         try:
             return parse_date(str(value))
         except ValueError as exc:

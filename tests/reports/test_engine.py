@@ -95,7 +95,20 @@ def test_charts_svg_have_a_text_alternative():
     assert 'role="img"' in out and "<title id=\"c1-title\">Ventes par jour</title>" in out
     assert out.count("<rect") == 2 and "03.11: 25.5" in out
     pie = svg("pie", "Modes", [("Espèces", Decimal("30")), ("Carte", Decimal("70"))], str, "c2")
-    assert pie.count("<path") == 2 and "70.0 %" in pie
+    assert pie.count("<path") == 2 and "70,0" in pie
     line = svg("line", "Courbe", [("a", Decimal("1")), ("b", Decimal("2")), ("c", Decimal("0"))], str, "c3")
     assert "<polyline" in line and line.count("<circle") == 3
     assert "&lt;script&gt;" in svg("bar", "<script>", [("x", Decimal(1))], str, "c4")
+
+
+def test_days_relative_to_today_for_scheduled_favourites():
+    from datetime import date, datetime, timezone
+
+    from coulisses.db import clock
+    from plugins.reports.params import relative_day
+
+    with clock(lambda: datetime(2015, 11, 2, 23, 30, tzinfo=timezone.utc)):  # already the 3rd in Paris
+        assert relative_day("aujourd'hui") == date(2015, 11, 3)
+        assert relative_day("Hier") == date(2015, 11, 2) and relative_day("yesterday") == date(2015, 11, 2)
+        assert relative_day("J-7") == date(2015, 10, 27) and relative_day("d-1") == date(2015, 11, 2)
+        assert relative_day("02.11.2015") is None

@@ -26,6 +26,12 @@ def _nice_max(value: float) -> float:
     return 10 ** (exponent + 1)
 
 
+def _percent(share: float, decimals: int = 1) -> str:
+    from coulisses.i18n import format_percent
+
+    return format_percent(Decimal(str(round(share, 4))), decimals=decimals)
+
+
 def _short(text: str, size: int = 18) -> str:
     return text if len(text) <= size else text[: size - 1] + "…"
 
@@ -115,7 +121,7 @@ def _pie(series, fmt) -> list[str]:
         ly = 30 + i * 22
         out.append(f'<rect x="310" y="{ly - 11}" width="14" height="14" fill="{color}"/>'
                    f'<text x="330" y="{ly}" font-size="12" fill="#222">{escape(_short(str(label), 30))} — '
-                   f'{escape(fmt(v))} ({share * 100:.1f} %)</text>')
+                   f'{escape(fmt(v))} ({escape(_percent(share))})</text>')
     return out
 
 
@@ -137,7 +143,7 @@ def drawing(kind: str, title: str, series: list[tuple[str, Decimal]], width: flo
         positive = [(lab, v) for lab, v in zip(labels, values) if v > 0] or [("", 1.0)]
         pie.data = [v for _l, v in positive]
         total = sum(pie.data) or 1.0
-        pie.labels = [f"{lab} ({v / total * 100:.0f} %)" for lab, v in positive]
+        pie.labels = [f"{lab} ({_percent(v / total, 0)})".replace("\u202f", "\u00a0") for lab, v in positive]
         for i in range(len(positive)):
             pie.slices[i].fillColor = colors.HexColor(PALETTE[i % len(PALETTE)])
         pie.sideLabels = True

@@ -48,6 +48,8 @@ def styles() -> dict[str, ParagraphStyle]:
         "small": ParagraphStyle("small", parent=base["BodyText"], fontName=FONT, fontSize=7.5, leading=9.5,
                                 textColor=colors.HexColor("#333333")),
         "cell": ParagraphStyle("cell", parent=base["BodyText"], fontName=FONT, fontSize=7.5, leading=9),
+        "cell_right": ParagraphStyle("cell_right", parent=base["BodyText"], fontName=FONT, fontSize=7.5, leading=9,
+                                     alignment=2),
         "right": ParagraphStyle("right", parent=base["BodyText"], fontName=FONT, fontSize=9, leading=11.5,
                                 alignment=2),
     }

@@ -54,7 +54,8 @@ def _story(definition, meta, lines, finish, width):
                                    ("TOPPADDING", (0, 0), (-1, -1), 1)]))
         yield table
     yield Spacer(1, 6)
-    header = [Paragraph(f"<b>{escape(pdf_text(c.label))}</b>", st["cell"]) for c in columns]
+    header = [Paragraph(f"<b>{escape(pdf_text(c.label))}</b>", st["cell_right"] if c.numeric else st["cell"])
+              for c in columns]
     base_style = [
         ("FONT", (0, 0), (-1, -1), FONT, 7.5),
         ("BACKGROUND", (0, 0), (-1, 0), HEADER_BG),
