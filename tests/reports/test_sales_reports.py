@@ -166,7 +166,10 @@ def test_documents_are_stored_reprinted_identically_and_corrected_as_new(rs, cat
     text = pdf_text(documents.reprint(rs, summary))
     assert "Récapitulatif de commande" in text and "Solde restant dû : 0,00 €" in text and "Joyaux" in text
     tickets = documents.generate(rs, "sales.ticket", str(order.number))
-    reader = PdfReader(io.BytesIO(documents.reprint(rs, tickets)))
+    data = documents.reprint(rs, tickets)
+    with open("/tmp/reports_tickets.pdf", "wb") as shot:  # looked at: pdftoppm -png /tmp/reports_tickets.pdf
+        shot.write(data)
+    reader = PdfReader(io.BytesIO(data))
     assert len(reader.pages) == 2
     for page, ticket in zip(reader.pages, order.tickets):
         assert ticket.barcode in page.extract_text() and "Joyaux" in page.extract_text()
