@@ -1,0 +1,44 @@
+"""Hook implementations of the devices plugin."""
+from __future__ import annotations
+
+from coulisses import Permission, hookimpl
+from plugins.devices.i18n import _l
+
+# --------------------------------------------------------------------------- own registry
+
+
+@hookimpl
+def devices_drivers():
+    from plugins.devices.drivers import BUILTIN_DRIVERS
+
+    return BUILTIN_DRIVERS
+
+
+# --------------------------------------------------------------------------- host hooks
+
+
+@hookimpl
+def coulisses_permissions():
+    return [
+        Permission("devices.view", str(_l("Voir le matériel de caisse et ses travaux")),
+                   ("operator", "supervisor", "readonly")),
+        Permission("devices.use", str(_l("Relancer les impressions et tester le matériel")), ("operator", "supervisor")),
+        Permission("devices.manage", str(_l("Configurer le matériel de caisse et les postes")), ("supervisor",)),
+        Permission("devices.agent", str(_l("Agent de poste : recevoir les travaux du matériel")), ()),
+    ]
+
+
+@hookimpl
+def coulisses_config_defaults():
+    return {
+        "DEVICES_LEASE_SECONDS": 120,  # how long an agent holds a job before it is considered lost
+        "DEVICES_LONG_POLL_SECONDS": 25,  # how long a lease request waits for a job
+        "DEVICES_MAX_ATTEMPTS": 5,  # automatic retries of a job on a transient error
+    }
+
+
+@hookimpl
+def coulisses_startup(app):
+    from plugins.devices.registry import registry_for
+
+    app.extensions["devices"] = registry_for(app.extensions["coulisses"].pm)  # a clash refuses the start
