@@ -450,6 +450,70 @@ def tasks_run(ctx: Context, names, due):
             click.echo(f"{task.name}: {result if result is not None else 'done'}")
 
 
+# --------------------------------------------------------------------------- translations
+
+
+@main.group("i18n", cls=click.Group)
+def i18n_group():
+    """Message catalogues: French source strings, English and Spanish translations."""
+
+
+def _i18n_packages(names, everything):
+    from coulisses import i18n_tools
+
+    found = i18n_tools.packages()
+    if everything:
+        return found
+    if not names:
+        raise click.UsageError("name the plugins (core for the host), or give --all")
+    unknown = [n for n in names if n not in found]
+    if unknown:
+        raise click.UsageError(f"unknown plugin(s): {', '.join(unknown)} (installed: {', '.join(found)})")
+    return {n: found[n] for n in names}
+
+
+@i18n_group.command("update")
+@click.argument("names", nargs=-1)
+@click.option("--all", "everything", is_flag=True, help="The host and every installed plugin.")
+def i18n_update(names, everything):
+    """Extract the messages of NAMES (plugins, or core), update their en and es catalogues, compile them.
+
+    Then translate the empty msgstr lines of translations/<lang>/LC_MESSAGES/messages.po and run it again.
+    """
+    from coulisses import i18n_tools
+
+    for name, folder in _i18n_packages(names, everything).items():
+        report = i18n_tools.update(folder)
+        missing = {lang: len(ids) for lang, ids in report.missing.items() if ids}
+        state = ", ".join(f"{n} untranslated in {lang}" for lang, n in missing.items()) or "complete"
+        click.echo(f"{name}: {report.messages} message(s), {state} ({folder / 'translations'})")
+
+
+@i18n_group.command("check")
+@click.argument("names", nargs=-1)
+@click.option("--all", "everything", is_flag=True, help="The host and every installed plugin.")
+def i18n_check(names, everything):
+    """Fail when a message of NAMES has no English or Spanish translation or a .mo is stale."""
+    from coulisses import i18n_tools
+
+    folders = _i18n_packages(names, everything)
+    failed = False
+    for name, folder in folders.items():
+        report = i18n_tools.check(folder)
+        for lang, ids in report.missing.items():
+            for msgid in ids:
+                click.echo(f"{name}: untranslated in {lang}: {msgid!r}")
+        for lang in report.stale_mo:
+            click.echo(f"{name}: translations/{lang}/LC_MESSAGES/messages.mo is stale: run coulisses i18n update {name}")
+        failed = failed or not report.ok
+    for clash in i18n_tools.conflicts(folders.values()):
+        click.echo(f"conflict: {clash}")
+        failed = True
+    if failed:
+        raise SystemExit(1)
+    click.echo("Every message is translated.")
+
+
 def run() -> None:  # pragma: no cover - console entry point alias
     main(prog_name="coulisses")
 

@@ -22,7 +22,7 @@ from flask_admin.contrib.sqla import ModelView as _SqlaModelView
 from flask_admin.contrib.sqla.form import AdminModelConverter
 from flask_admin.model import typefmt
 from flask_admin.model.form import converts
-from flask_babel import lazy_gettext as _l
+from coulisses.i18n import LANGUAGE_NAMES, _l
 from flask_login import current_user
 from sqlalchemy import select
 from wtforms import DecimalField, Field, PasswordField, SelectMultipleField
@@ -268,11 +268,12 @@ class OperatorView(ModelView):
     column_list = ("login", "full_name", "active", "roles", "last_login_at")
     column_searchable_list = ("login", "full_name")
     column_filters = ("active",)
-    column_labels = {"login": _l("Login"), "full_name": _l("Full name"), "active": _l("Active"),
-                     "roles": _l("Roles"), "last_login_at": _l("Last login")}
+    column_labels = {"login": _l("Identifiant"), "full_name": _l("Nom complet"), "active": _l("Actif"),
+                     "roles": _l("Rôles"), "locale": _l("Langue"), "last_login_at": _l("Dernière connexion")}
     # Flask-Admin only adds form_extra_fields that form_columns lists
     form_columns = ("login", "full_name", "active", "locale", "roles", "new_password")
-    form_extra_fields = {"new_password": PasswordField(_l("New password"), validators=[Optional()])}
+    form_choices = {"locale": [("", _l("Langue de l'organisation")), *LANGUAGE_NAMES.items()]}
+    form_extra_fields = {"new_password": PasswordField(_l("Nouveau mot de passe"), validators=[Optional()])}
     column_details_exclude_list = ("password_hash",)
     column_export_exclude_list = ("password_hash",)
     can_delete = False
@@ -283,7 +284,7 @@ class OperatorView(ModelView):
             security.check_password_strength(password)
             model.password_hash = security.hash_password(password)
         elif is_created:
-            raise ValueError(str(_l("A new operator needs a password.")))
+            raise ValueError(str(_l("Un nouvel opérateur doit avoir un mot de passe.")))
 
     def handle_view_exception(self, exc):
         if isinstance(exc, security.SecurityError):
@@ -291,11 +292,11 @@ class OperatorView(ModelView):
             return True
         return super().handle_view_exception(exc)
 
-    @action("deactivate", _l("Deactivate"), _l("Deactivate the selected operators and revoke their tokens?"))
+    @action("deactivate", _l("Désactiver"), _l("Désactiver les opérateurs sélectionnés et révoquer leurs jetons ?"))
     def action_deactivate(self, ids):
         for op in db.session.scalars(select(security.Operator).where(security.Operator.id.in_([int(i) for i in ids]))):
             if op.id == current_user.id:
-                flash(_l("You cannot deactivate yourself."), "error")
+                flash(_l("Vous ne pouvez pas vous désactiver vous-même."), "error")
                 continue
             op.active = False
             security.revoke_tokens(db.session, op)
@@ -330,20 +331,20 @@ class RoleView(ModelView):
 
     def delete_model(self, model):
         if model.builtin:
-            flash(_l("A default role cannot be deleted."), "error")
+            flash(_l("Un rôle par défaut ne peut pas être supprimé."), "error")
             return False
         return super().delete_model(model)
 
 
 class ApiTokenView(ModelView):
     column_list = ("operator", "label", "hint", "created_at", "last_used_at", "revoked_at")
-    column_labels = {"hint": _l("Starts with")}
+    column_labels = {"hint": _l("Commence par")}
     can_create = False
     can_edit = False
     can_delete = False
     can_export = False
 
-    @action("revoke", _l("Revoke"), _l("Revoke the selected tokens?"))
+    @action("revoke", _l("Révoquer"), _l("Révoquer les jetons sélectionnés ?"))
     def action_revoke(self, ids):
         from coulisses.db import utcnow
 
@@ -356,10 +357,10 @@ def core_admin_views():
     admin_menu = str(_l("Administration"))
     return [
         PluginsView(name=_l("Plugins"), endpoint="core_plugins", category=admin_menu),
-        OperatorView(security.Operator, permission="core.operators.manage", name=_l("Operators"),
+        OperatorView(security.Operator, permission="core.operators.manage", name=_l("Opérateurs"),
                      endpoint="core_operator", category=admin_menu),
-        RoleView(security.Role, permission="core.operators.manage", name=_l("Roles"), endpoint="core_role",
+        RoleView(security.Role, permission="core.operators.manage", name=_l("Rôles"), endpoint="core_role",
                  category=admin_menu),
-        ApiTokenView(security.ApiToken, permission="core.operators.manage", name=_l("API tokens"),
+        ApiTokenView(security.ApiToken, permission="core.operators.manage", name=_l("Jetons d'API"),
                      endpoint="core_api_token", category=admin_menu),
     ]
