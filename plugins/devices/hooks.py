@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 from coulisses import Permission, hookimpl
-from plugins.devices.i18n import _l
 
 # --------------------------------------------------------------------------- own registry
 
@@ -20,11 +19,10 @@ def devices_drivers():
 @hookimpl
 def coulisses_permissions():
     return [
-        Permission("devices.view", str(_l("Voir le matériel de caisse et ses travaux")),
-                   ("operator", "supervisor", "readonly")),
-        Permission("devices.use", str(_l("Relancer les impressions et tester le matériel")), ("operator", "supervisor")),
-        Permission("devices.manage", str(_l("Configurer le matériel de caisse et les postes")), ("supervisor",)),
-        Permission("devices.agent", str(_l("Agent de poste : recevoir les travaux du matériel")), ()),
+        Permission("devices.view", "Voir le matériel de caisse et ses travaux", ("operator", "supervisor", "readonly")),
+        Permission("devices.use", "Relancer les impressions et tester le matériel", ("operator", "supervisor")),
+        Permission("devices.manage", "Configurer le matériel de caisse et les postes", ("supervisor",)),
+        Permission("devices.agent", "Agent de poste : recevoir les travaux du matériel et rendre compte", ()),
     ]
 
 
@@ -42,3 +40,17 @@ def coulisses_startup(app):
     from plugins.devices.registry import registry_for
 
     app.extensions["devices"] = registry_for(app.extensions["coulisses"].pm)  # a clash refuses the start
+
+
+@hookimpl
+def coulisses_api_routes(api):
+    from plugins.devices.api import register_routes
+
+    register_routes(api)
+
+
+@hookimpl
+def coulisses_cli_commands():
+    from plugins.devices.cli import commands
+
+    return commands()
