@@ -54,3 +54,17 @@ def coulisses_cli_commands():
     from plugins.devices.cli import commands
 
     return commands()
+
+
+@hookimpl
+def coulisses_admin_views(admin):
+    from plugins.devices.admin import admin_views
+
+    return admin_views()
+
+
+@hookimpl
+def coulisses_blueprints():
+    from plugins.devices.admin import ui_blueprint
+
+    return [ui_blueprint()]
