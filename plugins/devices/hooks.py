@@ -32,6 +32,7 @@ def coulisses_config_defaults():
         "DEVICES_LEASE_SECONDS": 120,  # how long an agent holds a job before it is considered lost
         "DEVICES_LONG_POLL_SECONDS": 25,  # how long a lease request waits for a job
         "DEVICES_MAX_ATTEMPTS": 5,  # automatic retries of a job on a transient error
+        "DEVICES_RETRY_DELAY_SECONDS": 5,  # first delay before a transient failure is retried (then doubled)
     }
 
 

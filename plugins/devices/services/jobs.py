@@ -46,7 +46,9 @@ def _config(key: str, default):
 
 
 def backoff(attempts: int) -> timedelta:
-    return timedelta(seconds=min(BACKOFF_MAX, BACKOFF_BASE * 2 ** max(0, attempts - 1)))
+    """5 s, 10 s, 20 s… (``DEVICES_RETRY_DELAY_SECONDS`` is the first delay) up to 5 minutes."""
+    base = float(_config("DEVICES_RETRY_DELAY_SECONDS", BACKOFF_BASE))
+    return timedelta(seconds=min(BACKOFF_MAX, base * 2 ** max(0, attempts - 1)))
 
 
 # --------------------------------------------------------------------------- waking long polls
