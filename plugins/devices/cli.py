@@ -1,5 +1,9 @@
 """``coulisses devices …``: the simulators, the workstation agent, agent tokens, the jobs of network
-devices (hosts without the outbox)."""
+devices (hosts without the outbox).
+
+The group is declared in the entry point group ``coulisses.commands``: ``agent`` and ``simulate`` run
+on a workstation with neither database nor secret key; ``token`` and ``work`` open the database the
+way the host's own commands do (``coulisses.cli.Context``) and need the plugin enabled."""
 from __future__ import annotations
 
 import logging
@@ -47,16 +51,26 @@ def simulate(transport, outcome):
 @click.option("--token", required=True, envvar="COULISSES_DEVICES_TOKEN",
               help="The workstation's device token (coulisses devices token LOCATION).")
 @click.option("--wait", type=float, default=25.0, show_default=True, help="Long-polling duration (seconds).")
+@click.option("--plugin", "extra_plugins", multiple=True,
+              help="An installed plugin whose drivers this workstation needs (repeat for several).")
 @click.option("-v", "--verbose", is_flag=True)
-def agent_command(server, token, wait, verbose):
+def agent_command(server, token, wait, extra_plugins, verbose):
     """Drive this workstation's devices for the server (no web server, no database here)."""
+    from coulisses import CoulissesError
+    from coulisses import plugins as cplugins
+    from coulisses.registry import install_manager
     from plugins.devices.agent import Agent
 
     logging.basicConfig(level=logging.INFO if verbose else logging.WARNING, format="%(asctime)s %(message)s")
+    try:
+        infos = cplugins.discover()
+        install_manager(cplugins.build_manager(infos, cplugins.resolve(infos, ["devices", *extra_plugins])))
+    except CoulissesError as exc:
+        raise click.ClickException(str(exc)) from None
     agent = Agent(server, token, wait=wait)
     signal.signal(signal.SIGINT, lambda *_: agent.stop_event.set())
     signal.signal(signal.SIGTERM, lambda *_: agent.stop_event.set())
-    click.echo(_("Agent de poste connecté à %(server)s ; Ctrl-C pour l'arrêter.", server=server))
+    click.echo(_("Agent de poste du serveur %(server)s ; Ctrl-C pour l'arrêter.", server=server))
     agent.run()
     if agent.fatal is not None:
         raise click.ClickException(_("Le serveur refuse cet agent : %(error)s", error=str(agent.fatal)))
@@ -67,39 +81,54 @@ def agent_command(server, token, wait, verbose):
 @click.option("--label", default="", help="The workstation's name.")
 def token_command(location_code, label):
     """Create a workstation agent for LOCATION_CODE and print its token (shown once)."""
-    from coulisses import InvalidError
-    from coulisses.web.extensions import db
+    from coulisses import CoulissesError
+    from coulisses.cli import Context
     from plugins.devices.services import agents
 
-    try:
-        agent, token = agents.create_agent(db.session, location_code, label)
-    except InvalidError as exc:
-        raise click.ClickException(str(exc)) from None
-    db.session.commit()
-    click.echo(_("Agent %(agent)s pour %(location)s. Jeton (affiché une seule fois) :", agent=str(agent),
-                 location=agent.location_code))
-    click.echo(token)
+    ctx = Context()
+    with ctx.session() as session:
+        try:
+            _require_enabled(ctx, session)
+            agent, token = agents.create_agent(session, location_code, label)
+        except CoulissesError as exc:
+            raise click.ClickException(str(exc)) from None
+        session.commit()
+        click.echo(_("Agent %(agent)s pour %(location)s. Jeton (affiché une seule fois) :", agent=str(agent),
+                     location=agent.location_code))
+        click.echo(token)
 
 
 @devices.command("work")
 @click.option("--once", is_flag=True, help="Run the due jobs once, then stop.")
 def work(once):
     """Run the jobs of network devices (only for a host without the outbox worker)."""
-    from coulisses.web.extensions import db
+    from coulisses import CoulissesError
+    from coulisses.cli import Context
     from plugins.devices.services import jobs, runner
 
-    engine = db.engine
+    ctx = Context()
+    with ctx.session() as session:
+        try:
+            _require_enabled(ctx, session)
+        except CoulissesError as exc:
+            raise click.ClickException(str(exc)) from None
     stop = threading.Event()
     if not once:
         signal.signal(signal.SIGINT, lambda *_: stop.set())
+        signal.signal(signal.SIGTERM, lambda *_: stop.set())
     while True:
-        seen = jobs.generation()
-        for job_id, state in runner.run_pending_server_jobs(engine):
+        for job_id, state in runner.run_pending_server_jobs(ctx.engine):
             click.echo(f"#{job_id} {state}")
         if once or stop.is_set():
             return
-        jobs.wait_for_new_jobs(seen, 2.0)
+        stop.wait(2.0)  # jobs are committed by other processes: look again shortly
 
 
-def commands():
-    return [devices]
+def _require_enabled(ctx, session) -> None:
+    """Install the enabled plugins' manager and configuration, or refuse when devices is not enabled."""
+    from coulisses import CoulissesError
+
+    order = ctx.enabled(session)
+    if "devices" not in order:
+        raise CoulissesError(_("Le plugin devices n'est pas activé : coulisses plugins enable devices"))
+    ctx.manager(order)

@@ -51,13 +51,6 @@ def coulisses_api_routes(api):
 
 
 @hookimpl
-def coulisses_cli_commands():
-    from plugins.devices.cli import commands
-
-    return commands()
-
-
-@hookimpl
 def coulisses_admin_views(admin):
     from plugins.devices.admin import admin_views
 
