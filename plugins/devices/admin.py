@@ -12,6 +12,7 @@ from flask_login import current_user
 from flask_wtf import FlaskForm
 from sqlalchemy import select
 from wtforms import SelectField, StringField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, Length
 
 from coulisses import ConflictError, InvalidError, NotFoundError
@@ -65,10 +66,10 @@ class DeviceView(ModelView):
 
     def _fill_choices(self, form):
         registry = get_registry()
-        form.kind.choices = [(k, str(v)) for k, v in KINDS.items()]
-        form.driver.choices = [(d.key, f"{d.label} ({d.key})") for d in
+        form.kind.choices = [SelectChoice(k, str(v)) for k, v in KINDS.items()]
+        form.driver.choices = [SelectChoice(d.key, f"{d.label} ({d.key})") for d in
                                sorted(registry.drivers.values(), key=lambda d: (d.kind, -d.priority, d.key))]
-        form.via.choices = [(k, str(v)) for k, v in VIA_LABELS.items()]
+        form.via.choices = [SelectChoice(k, str(v)) for k, v in VIA_LABELS.items()]
         return form
 
     def create_form(self, obj=None):

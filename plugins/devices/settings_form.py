@@ -6,13 +6,14 @@ from flask_wtf import FlaskForm
 from marshmallow import fields as mf
 from marshmallow import validate as mv
 from wtforms import BooleanField, FloatField, IntegerField, SelectField, StringField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, Length, NumberRange, Optional
 
 
 def _choices(field) -> list | None:
     for v in field.validators:
         if isinstance(v, mv.OneOf):
-            return [(c, str(c)) for c in v.choices]
+            return [SelectChoice(c, str(c)) for c in v.choices]
     return None
 
 

@@ -148,19 +148,22 @@ def test_a_report_lost_on_the_way_is_sent_again_and_the_job_is_not_run_twice(liv
     printer = station["printer"]
     agent = _agent(live, station["token"])
     job = _submit(live.app, station["ids"]["receipt_printer"], "print_receipt", {"lines": ["Une seule fois"]})
-    agent.load_config()
-    leased = agent.lease()
-    assert [j["id"] for j in leased] == [job]
-    live.stop()  # the server goes away while the job prints
-    from plugins.devices.agent import ServerUnavailable
+    try:
+        agent.load_config()
+        leased = agent.lease()
+        assert [j["id"] for j in leased] == [job]
+        live.stop()  # the server goes away while the job prints
+        from plugins.devices.agent import ServerUnavailable
 
-    with pytest.raises(ServerUnavailable):
-        agent.run_job(leased[0])
-    assert len(agent.pending_reports) == 1 and len(printer.receipts) == 1
-    live.start()
-    agent.deliver_reports()
-    assert agent.pending_reports == [] and agent.reported[-1]["state"] == "done"
-    assert agent.lease() == [] and len(printer.receipts) == 1
+        with pytest.raises(ServerUnavailable):
+            agent.run_job(leased[0])
+        assert len(agent.pending_reports) == 1 and len(printer.receipts) == 1
+        live.start()
+        agent.deliver_reports()
+        assert agent.pending_reports == [] and agent.reported[-1]["state"] == "done"
+        assert agent.lease() == [] and len(printer.receipts) == 1
+    finally:
+        agent.stop()  # its scanner thread
 
 
 def test_an_operator_token_is_not_an_agent_token(live, make_operator, token_for):

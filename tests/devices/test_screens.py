@@ -132,3 +132,20 @@ def test_a_supervisor_creates_a_workstation_agent_and_sees_its_token_once(app, m
         agent = s.scalar(select(DeviceAgent))
         assert (agent.location_code, agent.label) == ("Guichet", "Caisse 1")
     assert "Caisse 1" in client.get("/admin/devices_agent/").get_data(as_text=True)
+
+
+def test_the_screens_speak_the_operator_language(app, make_operator, client_for):
+    from coulisses import security
+
+    make_operator("chef", roles=["supervisor"])
+    with app_session(app) as s:
+        security.get_operator(s, "chef").locale = "es"
+        s.commit()
+    client = client_for("chef")
+    assert _create(client).status_code == 302
+    html = client.get("/admin/devices_device/").get_data(as_text=True)
+    assert "Periféricos" in html and "Impresora de entradas" in html and "Red (servidor)" in html
+    with app_session(app) as s:
+        device_id = s.scalar(select(Device.id))
+    settings = client.get(f"/admin/devices_device/settings/?id={device_id}").get_data(as_text=True)
+    assert "Página de códigos" in settings and "Ajustes de Imprimante billets" in settings
