@@ -141,11 +141,13 @@ def db_upgrade(ctx: Context):
             pm = ctx.manager(order)
             declared = security.collect_permissions(cplugins.call_each_safely(pm, "coulisses_permissions"))
             new = security.sync_roles_and_permissions(session, declared)
+            installed = cplugins.install_defaults(session, pm)
             session.commit()
     except CoulissesError as exc:
         _fail(exc)
     click.echo(f"Database upgraded: core, {', '.join(order) or '(no plugin)'}"
-               + (f"; {len(new)} new permission(s)" if new else ""))
+               + (f"; {len(new)} new permission(s)" if new else "")
+               + (f"; default settings installed for {', '.join(installed)}" if installed else ""))
 
 
 @db.command("current")
@@ -254,6 +256,7 @@ def plugins_enable(ctx: Context, name, no_upgrade):
                 pm = ctx.manager(order)
                 security.sync_roles_and_permissions(
                     session, security.collect_permissions(cplugins.call_each_safely(pm, "coulisses_permissions")))
+                cplugins.install_defaults(session, pm)
                 session.commit()
     except CoulissesError as exc:
         _fail(exc)
@@ -411,24 +414,23 @@ def tasks_group():
 def _tasks(ctx: Context, session):
     try:
         pm = ctx.manager(ctx.enabled(session))
-        declared = cplugins.call_each_safely(pm, "coulisses_periodic_tasks")
+        return ctasks.tasks_of(pm)
     except CoulissesError as exc:
         _fail(exc)
-    found = {}
-    for _plugin, items in declared:
-        for task in items:
-            found[task.name] = task
-    return found
 
 
 @tasks_group.command("list")
 @pass_ctx
 def tasks_list(ctx: Context):
-    """The periodic tasks, their schedule and last run."""
+    """The periodic tasks, their schedule, last run and how it ended."""
     with ctx.session() as session:
-        for name, task in sorted(_tasks(ctx, session).items()):
+        found = _tasks(ctx, session)
+        ends = ctasks.states(session) if found else {}
+        for name, task in sorted(found.items()):
             last = ctasks.last_run(session, task)
-            click.echo(f"{name:40} {task.schedule:8} {last.isoformat() if last else 'never'}")
+            state = ends.get(name)
+            status = state.last_status if state and state.last_status else ""
+            click.echo(f"{name:40} {task.schedule:8} {last.isoformat() if last else 'never':34} {status}".rstrip())
 
 
 @tasks_group.command("run")
@@ -436,7 +438,8 @@ def tasks_list(ctx: Context):
 @click.option("--due", is_flag=True, help="Run every task whose schedule says it is due.")
 @pass_ctx
 def tasks_run(ctx: Context, names, due):
-    """Run the named tasks (or the due ones)."""
+    """Run the named tasks (or the due ones). Exits with 1 when a task failed; the others still run."""
+    failed = False
     with ctx.session() as session:
         found = _tasks(ctx, session)
         unknown = set(names) - set(found)
@@ -446,8 +449,57 @@ def tasks_run(ctx: Context, names, due):
         if not selected:
             click.echo("Nothing to run.")
         for task in selected:
-            result = ctasks.run(session, task)
-            click.echo(f"{task.name}: {result if result is not None else 'done'}")
+            outcome = ctasks.run(session, task, runner=_by())
+            if outcome.status == "ok":
+                click.echo(f"{task.name}: {outcome.result if outcome.result is not None else 'done'}")
+            elif outcome.status == "skipped":
+                click.echo(f"{task.name}: skipped, {outcome.error}")
+            else:
+                failed = True
+                click.echo(f"{task.name}: FAILED, {outcome.error}", err=True)
+    if failed:
+        raise SystemExit(1)
+
+
+# --------------------------------------------------------------------------- the worker
+
+
+@main.command("worker")
+@click.option("--once", is_flag=True, help="Run the due jobs, then stop (cron, tests).")
+@click.option("--poll", default=2.0, show_default=True, help="Seconds between two looks at the queue.")
+@pass_ctx
+def worker(ctx: Context, once, poll):
+    """Run the jobs of the outbox (printing, e-mail, bank files, long reports) as they come due.
+
+    Run one or more in production (systemd: docs/operator-guide.md); stop with SIGTERM (a running job
+    finishes first).
+    """
+    import signal
+    import threading
+
+    from coulisses import outbox
+
+    try:
+        with ctx.session() as session:
+            ctx.manager(ctx.enabled(session))
+            outbox.job_types()  # a clash between plugins refuses the start
+    except CoulissesError as exc:
+        _fail(exc)
+    stop = threading.Event()
+    if not once:
+        signal.signal(signal.SIGTERM, lambda *_: stop.set())
+        signal.signal(signal.SIGINT, lambda *_: stop.set())
+        click.echo(f"Worker {outbox.worker_name()} started (Ctrl-C to stop).")
+    while True:
+        ran = outbox.run_pending(ctx.engine)
+        if ran:
+            click.echo(f"{ran} job(s) run.")
+        if once:
+            break
+        if stop.wait(poll):
+            break
+    if not once:
+        click.echo("Worker stopped.")
 
 
 # --------------------------------------------------------------------------- plugins' standalone commands

@@ -29,8 +29,8 @@ from wtforms import DecimalField, Field, PasswordField, SelectMultipleField
 from wtforms.validators import Optional
 from wtforms.widgets import TextInput
 
-from coulisses import security
-from coulisses.db import AuditMixin, currency_exponent, to_money
+from coulisses import outbox, security
+from coulisses.db import AuditMixin, currency_exponent, parse_money
 from coulisses.web.extensions import db
 
 AUDIT_COLUMNS = ("created_at", "updated_at", "created_by_id", "updated_by_id", "created_by", "updated_by")
@@ -70,14 +70,8 @@ class MoneyField(DecimalField):
     def process_formdata(self, valuelist):
         if not valuelist:
             return
-        raw = valuelist[0].strip()
-        for space in (" ", "\u00a0", "\u202f"):
-            raw = raw.replace(space, "")
-        if not raw:
-            self.data = None
-            return
         try:
-            self.data = to_money(raw.replace(",", "."))
+            self.data = parse_money(valuelist[0])
         except (TypeError, ValueError) as exc:
             self.data = None
             raise ValueError(str(exc)) from None
@@ -353,6 +347,63 @@ class ApiTokenView(ModelView):
         db.session.commit()
 
 
+JOB_STATE_LABELS = {"pending": _l("En attente"), "running": _l("En cours"), "done": _l("Terminée"),
+                    "parked": _l("En échec (arrêtée)"), "cancelled": _l("Annulée")}
+
+
+class JobView(ModelView):
+    """The outbox's jobs: what waits, what failed and why; retry or cancel by hand."""
+
+    column_list = ("id", "kind", "state", "attempts", "run_after", "created_at", "created_by_login", "last_error")
+    column_details_list = ("id", "kind", "state", "attempts", "max_attempts", "run_after", "started_at",
+                           "finished_at", "worker", "created_at", "created_by_login", "locale", "payload_json",
+                           "result_json", "progress_done", "progress_total", "last_error")
+    column_filters = ("state", "kind")
+    column_default_sort = ("id", True)
+    column_labels = {"id": _l("N°"), "kind": _l("Type"), "state": _l("État"), "attempts": _l("Essais"),
+                     "max_attempts": _l("Essais permis"), "run_after": _l("Prévue le"), "created_at": _l("Créée le"),
+                     "created_by_login": _l("Par"), "last_error": _l("Dernière erreur"), "started_at": _l("Commencée le"),
+                     "finished_at": _l("Finie le"), "worker": _l("Exécutant"), "locale": _l("Langue"),
+                     "payload_json": _l("Données"), "result_json": _l("Résultat"), "progress_done": _l("Fait"),
+                     "progress_total": _l("Sur")}
+    column_formatters = {
+        "state": lambda v, c, m, n: JOB_STATE_LABELS.get(m.state, m.state),
+        "kind": lambda v, c, m, n: _job_label(m.kind),
+        "last_error": lambda v, c, m, n: (m.last_error or "").strip().splitlines()[-1][:160] if m.last_error else "",
+    }
+    column_formatters_detail = {"state": column_formatters["state"], "kind": column_formatters["kind"]}
+    can_create = False
+    can_edit = False
+    can_delete = False
+    can_export = False
+
+    @action("retry", _l("Relancer"), _l("Relancer les tâches choisies ?"))
+    def action_retry(self, ids):
+        self._each(ids, outbox.retry, _l("%(n)s tâche(s) relancée(s)."))
+
+    @action("cancel", _l("Annuler"), _l("Annuler les tâches choisies ? Elles ne seront pas exécutées."))
+    def action_cancel(self, ids):
+        self._each(ids, outbox.cancel, _l("%(n)s tâche(s) annulée(s)."))
+
+    def _each(self, ids, operation, message):
+        from coulisses import CoulissesError
+
+        done = 0
+        for job in db.session.scalars(select(outbox.Job).where(outbox.Job.id.in_(self.coerce_ids(ids)))):
+            try:
+                operation(db.session, job)
+                done += 1
+            except CoulissesError as exc:
+                flash(str(exc), "error")
+        db.session.commit()
+        flash(str(message) % {"n": done}, "success")
+
+
+def _job_label(kind: str) -> str:
+    job_type = outbox.job_types().get(kind)
+    return f"{job_type.label} ({kind})" if job_type is not None and job_type.label else kind
+
+
 def core_admin_views():
     admin_menu = str(_l("Administration"))
     return [
@@ -361,6 +412,8 @@ def core_admin_views():
                      endpoint="core_operator", category=admin_menu),
         RoleView(security.Role, permission="core.operators.manage", name=_l("Rôles"), endpoint="core_role",
                  category=admin_menu),
+        JobView(outbox.Job, permission="core.jobs.view", permission_edit="core.jobs.manage", name=_l("Tâches de fond"),
+                endpoint="core_job", category=admin_menu),
         ApiTokenView(security.ApiToken, permission="core.operators.manage", name=_l("Jetons d'API"),
                      endpoint="core_api_token", category=admin_menu),
     ]

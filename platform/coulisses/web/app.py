@@ -90,9 +90,12 @@ class CoreHooks:
     @hookimpl
     def coulisses_permissions(self):
         return [
-            Permission("core.plugins.view", "Voir les plugins", ("supervisor",)),
-            Permission("core.operators.manage", "Gérer les opérateurs, rôles et jetons d'API"),
-            Permission("core.api.docs", "Lire la documentation de l'API", ("supervisor", "operator", "readonly")),
+            Permission("core.plugins.view", i18n.lazy_gettext("Voir les plugins"), ("supervisor",)),
+            Permission("core.operators.manage", i18n.lazy_gettext("Gérer les opérateurs, rôles et jetons d'API")),
+            Permission("core.api.docs", i18n.lazy_gettext("Lire la documentation de l'API"),
+                       ("supervisor", "operator", "readonly")),
+            Permission("core.jobs.view", i18n.lazy_gettext("Voir les tâches de fond"), ("supervisor",)),
+            Permission("core.jobs.manage", i18n.lazy_gettext("Relancer ou annuler les tâches de fond"), ("supervisor",)),
         ]
 
     @hookimpl
@@ -159,6 +162,9 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
 
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies, x_host=proxies)
     app.config["TESTING"] = cfg["ENV"] == "testing"
+    # Jobs enqueued by a request run right after its commit: in a thread, inline in tests.
+    app.config.setdefault("OUTBOX_RUN", os.environ.get("COULISSES_OUTBOX_RUN")
+                          or ("inline" if cfg["ENV"] == "testing" else "thread"))
     app.config["DEBUG"] = cfg["ENV"] == "development" and app.config.get("DEBUG", False)
     app.config.setdefault("SESSION_COOKIE_HTTPONLY", True)
     app.config.setdefault("SESSION_COOKIE_SAMESITE", "Lax")

@@ -135,5 +135,11 @@ def permission_required(code: str | None):
     return decorator
 
 
+def require(code: str | None) -> None:
+    """In a view: stop with 403 unless the logged-in operator holds the permission ``code``."""
+    if not has_permission(code):
+        abort(403)
+
+
 def has_permission(code: str | None) -> bool:
     return current_user.is_authenticated and current_user.has_permission(code)
