@@ -1,9 +1,9 @@
-"""``coulisses devices …``: the simulators, the workstation agent, agent tokens, the jobs of network
-devices (hosts without the outbox).
+"""``coulisses devices …``: the simulators, the workstation agent, agent tokens.
 
 The group is declared in the entry point group ``coulisses.commands``: ``agent`` and ``simulate`` run
-on a workstation with neither database nor secret key; ``token`` and ``work`` open the database the
-way the host's own commands do (``coulisses.cli.Context``) and need the plugin enabled."""
+on a workstation with neither database nor secret key; ``token`` opens the database the way the host's
+own commands do (``coulisses.cli.Context``) and needs the plugin enabled. The jobs of network devices
+are run by the host's worker (``coulisses worker``)."""
 from __future__ import annotations
 
 import logging
@@ -96,32 +96,6 @@ def token_command(location_code, label):
         click.echo(_("Agent %(agent)s pour %(location)s. Jeton (affiché une seule fois) :", agent=str(agent),
                      location=agent.location_code))
         click.echo(token)
-
-
-@devices.command("work")
-@click.option("--once", is_flag=True, help="Run the due jobs once, then stop.")
-def work(once):
-    """Run the jobs of network devices (only for a host without the outbox worker)."""
-    from coulisses import CoulissesError
-    from coulisses.cli import Context
-    from plugins.devices.services import jobs, runner
-
-    ctx = Context()
-    with ctx.session() as session:
-        try:
-            _require_enabled(ctx, session)
-        except CoulissesError as exc:
-            raise click.ClickException(str(exc)) from None
-    stop = threading.Event()
-    if not once:
-        signal.signal(signal.SIGINT, lambda *_: stop.set())
-        signal.signal(signal.SIGTERM, lambda *_: stop.set())
-    while True:
-        for job_id, state in runner.run_pending_server_jobs(ctx.engine):
-            click.echo(f"#{job_id} {state}")
-        if once or stop.is_set():
-            return
-        stop.wait(2.0)  # jobs are committed by other processes: look again shortly
 
 
 def _require_enabled(ctx, session) -> None:

@@ -37,6 +37,13 @@ def coulisses_config_defaults():
 
 
 @hookimpl
+def coulisses_job_types():
+    from plugins.devices.services.runner import job_types
+
+    return job_types()
+
+
+@hookimpl
 def coulisses_startup(app):
     from plugins.devices.registry import registry_for
 

@@ -15,9 +15,15 @@ def app(make_app):
 
 @pytest.fixture
 def db(database_url, session):
-    """A service-layer session on a database with the host's and the devices plugin's tables."""
+    """A service-layer session on a database with the host's and the devices plugin's tables, the
+    devices plugin's manager installed (its registry, the outbox's job types)."""
+    from coulisses import plugins as cplugins
+    from coulisses.registry import use_manager
+
     create_schema(database_url, ["devices"])
-    with acting_as(Actor(operator_id=None, login="test")):
+    infos = cplugins.discover()
+    pm = cplugins.build_manager(infos, cplugins.resolve(infos, ["devices"]))
+    with use_manager(pm), acting_as(Actor(operator_id=None, login="test")):
         yield session
 
 

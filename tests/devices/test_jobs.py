@@ -294,3 +294,47 @@ def test_payment_outcomes(db, sims, outcome, state, code):
     assert (job.state, job.error_code) == (state, code)
     assert terminal.requests and terminal.requests[0].amount == __import__("decimal").Decimal("42.50")
     assert job.max_attempts == 1 and job.retryable is (state == "done")
+
+
+def test_a_network_job_goes_through_the_host_outbox_after_commit(db, sims, monkeypatch):
+    from sqlalchemy import select
+
+    from coulisses.outbox import Job
+
+    monkeypatch.setenv("COULISSES_OUTBOX_RUN", "inline")
+    printer = sims(EscPosPrinterSimulator)
+    device = make_device(db, via="server", url=printer.url)
+    job = jobs.submit(db, device, "print_receipt", RECEIPT, reference="sales.order:959")
+    queued = db.scalar(select(Job).where(Job.kind == "devices.print"))
+    assert queued.payload == {"device_job_id": job.id} and printer.receipts == []
+    db.commit()  # the outbox runs it now (inline), after the commit
+    db.expire_all()
+    assert db.get(DeviceJob, job.id).state == "done" and len(printer.receipts) == 1
+    assert db.get(Job, queued.id).state == "done"
+
+    printer.stop()  # unplugged: the outbox retries later, the device job waits
+    second = jobs.submit(db, device, "print_receipt", RECEIPT)
+    db.commit()
+    db.expire_all()
+    retried = db.scalars(select(Job).where(Job.kind == "devices.print").order_by(Job.id.desc())).first()
+    assert (db.get(DeviceJob, second.id).state, retried.state) == ("pending", "pending")
+    assert "Port indisponible" in retried.last_error
+
+
+def test_an_unknown_payment_parks_its_outbox_job_at_once(db, sims, monkeypatch):
+    from sqlalchemy import select
+
+    from coulisses.outbox import Job
+
+    monkeypatch.setenv("COULISSES_OUTBOX_RUN", "inline")
+    terminal = sims(ConcertTerminalSimulator, outcome="timeout")
+    device = make_device(db, via="server", url=terminal.url, kind="payment_terminal", driver="concert", name="TPE")
+    device.settings = {**device.settings, "answer_timeout": 1, "timeout": 1}
+    db.commit()
+    job = jobs.submit(db, device, "pay", {"amount": "42.50"})
+    db.commit()
+    db.expire_all()
+    outbox_job = db.scalar(select(Job).where(Job.kind == "devices.print"))
+    assert db.get(DeviceJob, job.id).state == "unknown"
+    assert outbox_job.state == "parked" and "Issue du paiement inconnue" in outbox_job.last_error
+    assert len(terminal.requests) == 1

@@ -102,16 +102,14 @@ def submit(session: Session, device: Device, operation: str, payload: dict | Non
 
 
 def dispatch(session: Session, job: DeviceJob) -> None:
-    """Hand a network device's job to the server's worker, in the caller's transaction.
+    """Hand a network device's job to the server's worker: an outbox job (``devices.print``) in the
+    caller's transaction, run after commit (``services.runner.outbox_handler``)."""
+    from coulisses import outbox
 
-    The one place that knows how server-side jobs are run: through the host's outbox when it has
-    one (``coulisses.outbox``, job type ``devices.print``), else they wait for
-    ``coulisses devices work`` (``run_pending_server_jobs``)."""
-    try:
-        from coulisses import outbox  # type: ignore[attr-defined]
-    except ImportError:
-        return
-    outbox.enqueue(session, "devices.print", {"device_job_id": job.id}, dedupe_key=f"devices.job:{job.id}")
+    outbox.enqueue(session, OUTBOX_JOB_TYPE, {"device_job_id": job.id})
+
+
+OUTBOX_JOB_TYPE = "devices.print"
 
 
 # --------------------------------------------------------------------------- leasing

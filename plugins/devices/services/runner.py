@@ -1,15 +1,15 @@
-"""Running the jobs of network devices on the server (the worker), and the "Test" of any device.
+"""Running the jobs of network devices on the server: the host's outbox runs ``outbox_handler`` for
+each ``devices.print`` job after the business transaction committed.
 
 ``run_server_job(bind, job_id)`` takes the device's lock (shared by every worker process and host),
-leases the job, **commits**, drives the device outside any transaction, then records the outcome in a
-new transaction. It is what the host's outbox runs for the job type ``devices.print``
-(``outbox_handler``); ``coulisses devices work`` runs the same function for hosts without an outbox.
+leases the device job, **commits**, drives the device outside any transaction, then records the
+outcome in a new transaction. The outbox retries a transient failure with its backoff, and parks at
+once a payment whose outcome is unknown.
 """
 from __future__ import annotations
 
 import uuid
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from coulisses import InvalidError
@@ -67,22 +67,27 @@ def run_server_job(bind, job_id: int) -> tuple[str, DeviceError | None]:
     return state, error
 
 
-def outbox_handler(session, outbox_job) -> None:
-    """The host outbox's handler of ``devices.print``: raises to be retried (a transient failure),
-    parks at once a payment whose outcome is unknown, returns when the job is finished."""
-    from coulisses.outbox import Park  # type: ignore[attr-defined]
+def outbox_handler(session, outbox_job) -> dict:
+    """The host outbox's handler of ``devices.print``: raises to be retried (a transient failure: the
+    device job is pending again), parks at once a payment whose outcome is unknown, returns the
+    outcome when the device job is finished (done, or failed until an operator retries it)."""
+    from coulisses.outbox import Park
 
-    state, error = run_server_job(session.get_bind(), int(outbox_job.payload["device_job_id"]))
+    job_id = int(outbox_job.payload["device_job_id"])
+    state, error = run_server_job(session.get_bind(), job_id)
     if state == "unknown":
         raise Park(str(error or PaymentUnknown()))
     if state == "pending":
         raise error or DeviceBusy()
+    return {"device_job": job_id, "state": state, "error": error.message if error else ""}
 
 
-def run_pending_server_jobs(bind, *, limit: int = 20) -> list[tuple[int, str]]:
-    """Run the due jobs of network devices (hosts without the outbox: ``coulisses devices work``)."""
-    with Session(bind) as session:
-        ids = list(session.scalars(select(DeviceJob.id).where(
-            DeviceJob.via == "server", DeviceJob.state == "pending", DeviceJob.available_at <= utcnow())
-            .order_by(DeviceJob.id).limit(limit)))
-    return [(job_id, run_server_job(bind, job_id)[0]) for job_id in ids]
+def job_types() -> list:
+    from datetime import timedelta
+
+    from coulisses.outbox import JobType
+    from plugins.devices.i18n import _l
+    from plugins.devices.services.jobs import OUTBOX_JOB_TYPE
+
+    return [JobType(OUTBOX_JOB_TYPE, outbox_handler, _l("Travaux du matériel de caisse (réseau)"), max_attempts=5,
+                    retry_delay=timedelta(seconds=5), max_retry_delay=timedelta(minutes=5))]
