@@ -225,7 +225,10 @@ class AgentView(ModelView):
     can_create = False
     can_edit = False
     can_delete = False
-    column_list = ("location_code", "label", "hostname", "version", "last_seen_at", "created_at")
+    column_list = ("location_code", "label", "hostname", "version", "last_seen_at", "ports", "created_at")
+    column_formatters = {"ports": lambda view, context, model, name: ", ".join(
+        f"{p.get('device')} ({p.get('description')})" if p.get("description") else str(p.get("device"))
+        for p in (model.ports or []))}
     column_labels = {"location_code": _l("Lieu de travail"), "label": _l("Poste"), "hostname": _l("Machine"),
                      "version": _l("Version"), "last_seen_at": _l("Vu le"), "created_at": _l("Créé le"),
                      "ports": _l("Ports")}

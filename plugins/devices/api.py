@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import time
 
+from flask import current_app
 from flask_login import current_user
 from sqlalchemy import select
 
@@ -86,7 +87,7 @@ def register_routes(api):
         agent = _agent()
         agents.seen(db.session, agent, hostname=body["hostname"], version=body["version"], ports=body["ports"])
         location, holder = agent.location_code, f"agent:{agent.id}"
-        deadline = time.monotonic() + body["wait"]
+        deadline = time.monotonic() + min(body["wait"], float(current_app.config["DEVICES_LONG_POLL_SECONDS"]))
         while True:
             seen = jobs.generation()
             leased = jobs.lease_jobs(db.session, location, holder, limit=body["limit"])

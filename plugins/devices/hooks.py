@@ -37,6 +37,15 @@ def coulisses_config_defaults():
 
 
 @hookimpl
+def coulisses_periodic_tasks():
+    from coulisses.tasks import Task
+    from plugins.devices.services.jobs import expire_leases
+
+    return [Task("devices.expire_leases", "hourly", expire_leases,
+                 "Jobs a workstation took but never reported: failed (unknown for a payment), never run again")]
+
+
+@hookimpl
 def coulisses_job_types():
     from plugins.devices.services.runner import job_types
 

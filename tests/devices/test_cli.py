@@ -62,3 +62,33 @@ def test_the_agent_refused_by_the_server_says_so_in_one_line(cli, make_app, data
     assert result.exit_code == 1 and "Traceback" not in result.output
     assert result.output.strip().splitlines()[-1] == (
         "Error: Le serveur refuse cet agent : 401: Authentication required: send 'Authorization: Bearer <token>'")
+
+
+def test_the_hourly_task_fails_the_jobs_a_workstation_never_reported(cli, database_url):
+    from datetime import timedelta
+
+    from sqlalchemy.orm import Session
+
+    from coulisses import db as cdb
+    from coulisses import plugins as cplugins
+    from coulisses.registry import use_manager
+    from plugins.devices.models import DeviceJob
+    from plugins.devices.services import jobs
+    from tests.devices.conftest import make_device
+
+    create_schema(database_url, ["devices"])
+    engine = cdb.make_engine(database_url)
+    infos = cplugins.discover()
+    with Session(engine) as s, use_manager(cplugins.build_manager(infos, cplugins.resolve(infos, ["devices"]))):
+        job = jobs.submit(s, make_device(s), "print_receipt", {"lines": ["x"]})
+        s.commit()
+        jobs.lease_jobs(s, "Guichet", "agent")
+        job.lease_expires_at = cdb.utcnow() - timedelta(seconds=1)
+        s.commit()
+        job_id = job.id
+    result = cli("tasks", "run", "devices.expire_leases", env={"COULISSES_PLUGINS": "devices"})
+    assert result.exit_code == 0, result.output
+    assert "devices.expire_leases: 1" in result.output
+    with Session(engine) as s:
+        assert (s.get(DeviceJob, job_id).state, s.get(DeviceJob, job_id).error_code) == ("failed", "lease_expired")
+    engine.dispose()

@@ -36,21 +36,25 @@ def test_escpos_cp1252_has_oe_euro_and_apostrophe():
 
 
 def test_escpos_agrees_with_python_escpos():
+    """python-escpos (a well-kept ESC/POS library, tests only) emits the same bytes for each command."""
     from escpos.printer import Dummy
 
-    reference = Dummy()
-    reference.charcode("CP858")
-    reference._raw(b"")
-    expected_text = reference.output
-    assert expected_text == b"\x1bt\x13"  # python-escpos selects CP858 with the same ESC t 19
-    ours = escpos.encode_receipt(escpos.Receipt((escpos.Line("x"),), cut=True, open_drawer=True), "cp858")
-    dummy = Dummy()
-    dummy.cut()
-    dummy.cashdraw(2)
-    assert ours.endswith(dummy.output)  # ESC d 6, GS V 0, then ESC p 0 50 50: byte for byte
-    bold = Dummy()
-    bold.set(bold=True)
-    assert b"\x1bE\x01" in bold.output
+    def reference(build):
+        printer = Dummy()
+        build(printer)
+        return printer.output
+
+    ours = escpos.encode_receipt(escpos.Receipt((escpos.Line("Théâtre 12,50 €"),), cut=False), "cp858")
+    assert ours[2:] == reference(lambda p: (p.charcode("CP858"), p.text("Théâtre 12,50 €\n")))
+    styled = escpos.encode_receipt(escpos.Receipt((escpos.Line("x", bold=True, width=2, height=2, align="center"),),
+                                                  cut=False), "cp858")
+    commands = reference(lambda p: p.set(align="center", bold=True, custom_size=True, width=2, height=2))
+    for command in (b"\x1d!\x11", b"\x1bE\x01", b"\x1ba\x01"):  # the same three commands, any order
+        assert command in commands and command in styled
+    assert escpos.cut(6, partial=False) == reference(lambda p: p.cut())
+    assert escpos.cut(6, partial=True) == reference(lambda p: p.cut(mode="PART"))
+    assert escpos.drawer_kick(2) == reference(lambda p: p.cashdraw(2))
+    assert escpos.drawer_kick(5) == reference(lambda p: p.cashdraw(5))
     assert escpos.status_request(1) == b"\x10\x04\x01"
 
 
