@@ -19,6 +19,7 @@ import platform
 import queue
 import socket
 import threading
+import time
 import urllib.error
 import urllib.request
 import uuid
@@ -53,6 +54,7 @@ class Agent:
     token: str
     wait: float = 25.0  # long-poll duration asked of the server
     status_every: float = 60.0
+    config_every: float = 300.0  # devices configured on the server since are picked up this often
     max_backoff: float = 60.0
     first_backoff: float = 0.5
     registry: object = None
@@ -69,6 +71,7 @@ class Agent:
         self._scans: queue.Queue = queue.Queue()
         self._threads: list[threading.Thread] = []
         self._last_status = float("-inf")
+        self._last_config = float("-inf")
         self.fatal: Exception | None = None
 
     # ------------------------------------------------------------------ HTTP
@@ -122,7 +125,7 @@ class Agent:
         self._threads.append(forwarder)
         while not self.stop_event.is_set():
             try:
-                if not self.location_code:
+                if not self.location_code or time.monotonic() - self._last_config >= self.config_every:
                     self.load_config()
                 self.deliver_reports()
                 self.report_status_if_due()
@@ -157,6 +160,7 @@ class Agent:
 
     def load_config(self) -> None:
         config = self._call("GET", "/devices/agent/config")
+        self._last_config = time.monotonic()
         self.location_code = config["location_code"]
         self.devices = {d["id"]: d for d in config["devices"]}
         for device in self.devices.values():
@@ -216,8 +220,6 @@ class Agent:
                 self.changed.notify_all()
 
     def report_status_if_due(self) -> None:
-        import time
-
         if time.monotonic() - self._last_status < self.status_every:
             return
         statuses = []
