@@ -520,6 +520,50 @@ def worker(ctx: Context, once, poll):
         click.echo("Worker stopped.")
 
 
+# --------------------------------------------------------------------------- plugins' standalone commands
+
+
+class _EntryPointGroup(click.Group):
+    """A command group an installed plugin declares in the entry point group ``coulisses.commands``
+    (``devices = plugins.devices.cli:devices``): it runs without building the app, so without a
+    database or a secret key when it needs none (a workstation's device agent). Its module is
+    imported only when the group is called; its commands that need the database use ``Context``."""
+
+    def __init__(self, entry_point):
+        super().__init__(entry_point.name)
+        self._entry_point = entry_point
+        self._loaded = None
+
+    def _group(self) -> click.Group:
+        if self._loaded is None:
+            self._loaded = self._entry_point.load()
+            self.help = self._loaded.help
+        return self._loaded
+
+    def get_short_help_str(self, limit: int = 45) -> str:
+        return self._group().get_short_help_str(limit)
+
+    def format_help_text(self, ctx, formatter) -> None:
+        self._group().format_help_text(ctx, formatter)
+
+    def list_commands(self, ctx):
+        return self._group().list_commands(ctx)
+
+    def get_command(self, ctx, name):
+        return self._group().get_command(ctx, name)
+
+
+def _add_standalone_commands() -> None:
+    from importlib.metadata import entry_points
+
+    for entry_point in entry_points(group="coulisses.commands"):
+        if entry_point.name not in main.commands:
+            main.add_command(_EntryPointGroup(entry_point))
+
+
+_add_standalone_commands()
+
+
 # --------------------------------------------------------------------------- translations
 
 

@@ -110,25 +110,22 @@ def check(package: Path, languages=TARGET_LANGUAGES) -> Report:
     return report
 
 
+def _key(value):
+    """A message id or string; plural ones are lists (not hashable)."""
+    return tuple(value) if isinstance(value, list) else value
+
+
 def _mo_matches(package: Path, lang: str, catalogue: Catalog) -> bool:
     buf = BytesIO()
     write_mo(buf, catalogue)
     buf.seek(0)
-    expected = _messages(read_mo(buf))
+    expected = {_key(m.id): _key(m.string) for m in read_mo(buf) if m.id}
     mo = _po_path(package, lang).with_suffix(".mo")
     if not mo.exists():
         return False
     with open(mo, "rb") as f:
-        shipped = _messages(read_mo(f))
+        shipped = {_key(m.id): _key(m.string) for m in read_mo(f) if m.id}
     return shipped == expected
-
-
-def _messages(catalogue: Catalog) -> dict:
-    """id → string; a plural message's id and strings are lists in a read .mo: made hashable."""
-    def frozen(value):
-        return tuple(value) if isinstance(value, (list, tuple)) else value
-
-    return {frozen(m.id): frozen(m.string) for m in catalogue if m.id}
 
 
 def packages(infos: dict | None = None) -> dict[str, Path]:
