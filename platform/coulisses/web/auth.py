@@ -8,18 +8,18 @@ from flask import Blueprint, abort, flash, g, redirect, render_template, request
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_user, logout_user
-from flask_wtf import FlaskForm
 from wtforms import PasswordField, StringField
 from wtforms.validators import DataRequired
 
 from coulisses import db as cdb
 from coulisses import security
 from coulisses.web.extensions import csrf, db, login_manager
+from coulisses.web.forms import CoulissesForm
 
 bp = Blueprint("auth", __name__)
 
 
-class LoginForm(FlaskForm):
+class LoginForm(CoulissesForm):
     login = StringField(_l("Login"), validators=[DataRequired()])
     password = PasswordField(_l("Password"), validators=[DataRequired()])
 
