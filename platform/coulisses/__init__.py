@@ -86,6 +86,7 @@ class BusyError(CoulissesError):
     """
 
     retry_after = 2  # seconds
+    DEFAULT_MESSAGE = "Another operation is changing the same data: try again in a moment."
 
-    def __init__(self, message: str = "Another operation is changing the same data: try again in a moment."):
+    def __init__(self, message: str = DEFAULT_MESSAGE):
         super().__init__(message)

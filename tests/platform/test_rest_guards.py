@@ -313,12 +313,15 @@ def held_lock(guard_app, database_url):
 
 def test_a_stuck_transaction_answers_busy_try_again_with_retry_after(guard_app, seller, held_lock):
     client = guard_app.test_client()
-    response = client.post("/api/v1/tp_guard/items/1/sell", headers={**seller, "Idempotency-Key": "k1"},
-                           json={"item": 1})
+    response = client.post("/api/v1/tp_guard/items/1/sell", json={"item": 1},
+                           headers={**seller, "Idempotency-Key": "k1", "Accept-Language": "en"})
     assert response.status_code == 503
     assert response.headers["Retry-After"] == "2"
-    error = response.get_json()["error"]
-    assert error["code"] == "busy" and "try again" in error["message"]
+    assert response.get_json()["error"] == {
+        "code": "busy", "message": "Another operation is changing the same data: try again in a moment."}
+    response = client.post("/api/v1/tp_guard/items/1/sell", json={"item": 1},
+                           headers={**seller, "Idempotency-Key": "k1", "Accept-Language": "es"})
+    assert response.status_code == 503 and "vuelva a intentarlo" in response.get_json()["error"]["message"]
     held_lock.rollback()  # the other operator finishes
     response = client.post("/api/v1/tp_guard/items/1/sell", headers={**seller, "Idempotency-Key": "k1"},
                            json={"item": 1})

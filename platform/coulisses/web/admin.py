@@ -194,7 +194,10 @@ class ModelView(SecuredView, _SqlaModelView):
 
     def handle_view_exception(self, exc) -> bool:
         if isinstance(exc, BusyError):  # a lock not obtained in time: say so, keep the form
-            flash(str(exc), "error")
+            from coulisses.web.forms import busy_message
+
+            db.session.rollback()  # before reading anything else (the operator's language) in this session
+            flash(busy_message(exc), "error")
             return True
         return super().handle_view_exception(exc)
 

@@ -18,7 +18,7 @@ from flask_admin.form import BaseForm
 from flask_wtf import FlaskForm
 
 from coulisses import BusyError
-from coulisses.web.inputs import form_problems, text_problem, visible
+from coulisses.web.inputs import _, form_problems, text_problem, visible
 
 SAFE_METHODS = ("GET", "HEAD", "OPTIONS", "TRACE")
 FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
@@ -60,6 +60,13 @@ class CoulissesForm(SafeFormMixin, FlaskForm):
     """A FlaskForm with the host's text check: derive a screen's forms from it."""
 
 
+def busy_message(exc: BusyError) -> str:
+    """``exc``'s message in the request's language."""
+    if str(exc) == BusyError.DEFAULT_MESSAGE:
+        return _("Another operation is changing the same data: try again in a moment.")
+    return str(exc)
+
+
 def checked_by_form(app, endpoint: str) -> None:
     """Declare that ``endpoint`` validates its posts with a ``SafeFormMixin`` form (field errors)
     rather than being refused by the host before it runs."""
@@ -80,15 +87,16 @@ def init_input_guards(app) -> None:
         from coulisses.web.rest import API_PREFIX, error_response
 
         db.session.rollback()
+        message = busy_message(exc)
         if request.path == API_PREFIX or request.path.startswith(API_PREFIX + "/"):
-            response = error_response(503, "busy", str(exc))
+            response = error_response(503, "busy", message)
         else:
             back = request.referrer
             if back and back != request.url:
-                flash(str(exc), "error")
+                flash(message, "error")
                 response = redirect(back)
             else:
-                response = app.make_response((render_template("coulisses/error.html", code=503, message=str(exc),
+                response = app.make_response((render_template("coulisses/error.html", code=503, message=message,
                                                               back=None), 503))
         response.headers["Retry-After"] = str(exc.retry_after)
         return response

@@ -350,7 +350,9 @@ def _api_error(exc: Exception) -> ApiError:
     if isinstance(exc, InvalidError):
         return ApiError(422, "invalid", str(exc), exc.fields)
     if isinstance(exc, BusyError):
-        return ApiError(503, "busy", str(exc))
+        from coulisses.web.forms import busy_message
+
+        return ApiError(503, "busy", busy_message(exc))
     if isinstance(exc, ConflictError):
         return ApiError(409, "conflict", str(exc))
     if isinstance(exc, IntegrityError):

@@ -21,7 +21,7 @@ from coulisses import ConflictError, InvalidError, NotFoundError
 from coulisses.db import Money, begin_write, lock_rows, next_number, utcnow
 
 from plugins.sales.models import (
-    ACTIVE_TICKET_STATES, DELIVERY_MODES, Order, OrderLine, Payment, Price, Seat, SeatBooking, Ticket,
+    ACTIVE_TICKET_STATES, DELIVERY_MODES, Order, OrderLine, Payment, Performance, Price, Seat, SeatBooking, Ticket,
 )
 from plugins.sales.registry import Registry, get_registry
 from plugins.sales.services import barcodes, capacity
@@ -118,6 +118,10 @@ def _create(session: Session, kind: str, buyer: Any, lines: list[LineInput], *, 
     for line in lines:
         line.performance, line.category, line.tariff = _id(line.performance), _id(line.category), _id(line.tariff)
         wanted[(line.performance, line.category)] += line.quantity
+    known = set(session.scalars(select(Performance.id).where(Performance.id.in_({ln.performance for ln in lines}))))
+    for i, line in enumerate(lines):
+        if line.performance not in known:  # the input's fault (422), not a missing order (404)
+            raise InvalidError("Séance introuvable", {f"lines.{i}.performance": f"Séance introuvable : {line.performance}"})
     performances, quotas = capacity.lock_places(session, set(wanted))
     prices = _prices(session, lines)
     for i, line in enumerate(lines):
@@ -210,8 +214,6 @@ def _check_seats(session: Session, lines: list[LineInput]) -> dict[int, Seat]:
     if len(set(zip([p for p, _, _ in wanted], ids))) != len(wanted):
         raise InvalidError("La même place est demandée deux fois", {"seats": "Place en double"})
     seats = {s.id: s for s in session.scalars(select(Seat).where(Seat.id.in_(ids)))}
-    from plugins.sales.models import Performance
-
     for perf_id, seat_id, cat_id in wanted:
         seat = seats.get(seat_id)
         performance = session.get(Performance, perf_id)
