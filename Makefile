@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed-stamp
 HOST   ?= 127.0.0.1
 PORT   ?= 5000
 
-.PHONY: install run test test-browser-deps bench bench-quick clean
+.PHONY: install run test test-browser-deps bench bench-quick clean translations
 
 $(STAMP): setup.cfg pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -39,6 +39,11 @@ test-browser-deps:
 	    echo "The browser tests need Debian's chromium: sudo apt-get install chromium" >&2; exit 1; \
 	  fi; \
 	fi
+
+## make translations: extract the messages of the host and the built-in plugins, update and compile
+## their en and es catalogues (then translate the empty msgstr and run it again)
+translations: $(STAMP)
+	COULISSES_ENV=development $(BIN)/coulisses i18n update core $$(ls -d plugins/*/ | xargs -n1 basename | grep -v __pycache__)
 
 bench: $(STAMP)
 	$(BIN)/python -m bench --full

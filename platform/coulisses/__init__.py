@@ -86,7 +86,7 @@ class BusyError(CoulissesError):
     """
 
     retry_after = 2  # seconds
-    DEFAULT_MESSAGE = "Another operation is changing the same data: try again in a moment."
+    DEFAULT_MESSAGE = "Une autre opération modifie les mêmes données : réessayez dans un instant."
 
     def __init__(self, message: str = DEFAULT_MESSAGE):
         super().__init__(message)

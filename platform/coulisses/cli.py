@@ -141,11 +141,13 @@ def db_upgrade(ctx: Context):
             pm = ctx.manager(order)
             declared = security.collect_permissions(cplugins.call_each_safely(pm, "coulisses_permissions"))
             new = security.sync_roles_and_permissions(session, declared)
+            installed = cplugins.install_defaults(session, pm)
             session.commit()
     except CoulissesError as exc:
         _fail(exc)
     click.echo(f"Database upgraded: core, {', '.join(order) or '(no plugin)'}"
-               + (f"; {len(new)} new permission(s)" if new else ""))
+               + (f"; {len(new)} new permission(s)" if new else "")
+               + (f"; default settings installed for {', '.join(installed)}" if installed else ""))
 
 
 @db.command("current")
@@ -254,6 +256,7 @@ def plugins_enable(ctx: Context, name, no_upgrade):
                 pm = ctx.manager(order)
                 security.sync_roles_and_permissions(
                     session, security.collect_permissions(cplugins.call_each_safely(pm, "coulisses_permissions")))
+                cplugins.install_defaults(session, pm)
                 session.commit()
     except CoulissesError as exc:
         _fail(exc)
@@ -411,24 +414,23 @@ def tasks_group():
 def _tasks(ctx: Context, session):
     try:
         pm = ctx.manager(ctx.enabled(session))
-        declared = cplugins.call_each_safely(pm, "coulisses_periodic_tasks")
+        return ctasks.tasks_of(pm)
     except CoulissesError as exc:
         _fail(exc)
-    found = {}
-    for _plugin, items in declared:
-        for task in items:
-            found[task.name] = task
-    return found
 
 
 @tasks_group.command("list")
 @pass_ctx
 def tasks_list(ctx: Context):
-    """The periodic tasks, their schedule and last run."""
+    """The periodic tasks, their schedule, last run and how it ended."""
     with ctx.session() as session:
-        for name, task in sorted(_tasks(ctx, session).items()):
+        found = _tasks(ctx, session)
+        ends = ctasks.states(session) if found else {}
+        for name, task in sorted(found.items()):
             last = ctasks.last_run(session, task)
-            click.echo(f"{name:40} {task.schedule:8} {last.isoformat() if last else 'never'}")
+            state = ends.get(name)
+            status = state.last_status if state and state.last_status else ""
+            click.echo(f"{name:40} {task.schedule:8} {last.isoformat() if last else 'never':34} {status}".rstrip())
 
 
 @tasks_group.command("run")
@@ -436,7 +438,8 @@ def tasks_list(ctx: Context):
 @click.option("--due", is_flag=True, help="Run every task whose schedule says it is due.")
 @pass_ctx
 def tasks_run(ctx: Context, names, due):
-    """Run the named tasks (or the due ones)."""
+    """Run the named tasks (or the due ones). Exits with 1 when a task failed; the others still run."""
+    failed = False
     with ctx.session() as session:
         found = _tasks(ctx, session)
         unknown = set(names) - set(found)
@@ -446,8 +449,165 @@ def tasks_run(ctx: Context, names, due):
         if not selected:
             click.echo("Nothing to run.")
         for task in selected:
-            result = ctasks.run(session, task)
-            click.echo(f"{task.name}: {result if result is not None else 'done'}")
+            outcome = ctasks.run(session, task, runner=_by())
+            if outcome.status == "ok":
+                click.echo(f"{task.name}: {outcome.result if outcome.result is not None else 'done'}")
+            elif outcome.status == "skipped":
+                click.echo(f"{task.name}: skipped, {outcome.error}")
+            else:
+                failed = True
+                click.echo(f"{task.name}: FAILED, {outcome.error}", err=True)
+    if failed:
+        raise SystemExit(1)
+
+
+# --------------------------------------------------------------------------- the worker
+
+
+@main.command("worker")
+@click.option("--once", is_flag=True, help="Run the due jobs, then stop (cron, tests).")
+@click.option("--poll", default=2.0, show_default=True, help="Seconds between two looks at the queue.")
+@pass_ctx
+def worker(ctx: Context, once, poll):
+    """Run the jobs of the outbox (printing, e-mail, bank files, long reports) as they come due.
+
+    Run one or more in production (systemd: docs/operator-guide.md); stop with SIGTERM (a running job
+    finishes first).
+    """
+    import signal
+    import threading
+
+    from coulisses import outbox
+
+    try:
+        with ctx.session() as session:
+            ctx.manager(ctx.enabled(session))
+            outbox.job_types()  # a clash between plugins refuses the start
+    except CoulissesError as exc:
+        _fail(exc)
+    stop = threading.Event()
+    if not once:
+        signal.signal(signal.SIGTERM, lambda *_: stop.set())
+        signal.signal(signal.SIGINT, lambda *_: stop.set())
+        click.echo(f"Worker {outbox.worker_name()} started (Ctrl-C to stop).")
+    while True:
+        ran = outbox.run_pending(ctx.engine)
+        if ran:
+            click.echo(f"{ran} job(s) run.")
+        if once:
+            break
+        if stop.wait(poll):
+            break
+    if not once:
+        click.echo("Worker stopped.")
+
+
+# --------------------------------------------------------------------------- plugins' standalone commands
+
+
+class _EntryPointGroup(click.Group):
+    """A command group an installed plugin declares in the entry point group ``coulisses.commands``
+    (``devices = plugins.devices.cli:devices``): it runs without building the app, so without a
+    database or a secret key when it needs none (a workstation's device agent). Its module is
+    imported only when the group is called; its commands that need the database use ``Context``."""
+
+    def __init__(self, entry_point):
+        super().__init__(entry_point.name)
+        self._entry_point = entry_point
+        self._loaded = None
+
+    def _group(self) -> click.Group:
+        if self._loaded is None:
+            self._loaded = self._entry_point.load()
+            self.help = self._loaded.help
+        return self._loaded
+
+    def get_short_help_str(self, limit: int = 45) -> str:
+        return self._group().get_short_help_str(limit)
+
+    def format_help_text(self, ctx, formatter) -> None:
+        self._group().format_help_text(ctx, formatter)
+
+    def list_commands(self, ctx):
+        return self._group().list_commands(ctx)
+
+    def get_command(self, ctx, name):
+        return self._group().get_command(ctx, name)
+
+
+def _add_standalone_commands() -> None:
+    from importlib.metadata import entry_points
+
+    for entry_point in entry_points(group="coulisses.commands"):
+        if entry_point.name not in main.commands:
+            main.add_command(_EntryPointGroup(entry_point))
+
+
+_add_standalone_commands()
+
+
+# --------------------------------------------------------------------------- translations
+
+
+@main.group("i18n", cls=click.Group)
+def i18n_group():
+    """Message catalogues: French source strings, English and Spanish translations."""
+
+
+def _i18n_packages(names, everything):
+    from coulisses import i18n_tools
+
+    found = i18n_tools.packages()
+    if everything:
+        return found
+    if not names:
+        raise click.UsageError("name the plugins (core for the host), or give --all")
+    unknown = [n for n in names if n not in found]
+    if unknown:
+        raise click.UsageError(f"unknown plugin(s): {', '.join(unknown)} (installed: {', '.join(found)})")
+    return {n: found[n] for n in names}
+
+
+@i18n_group.command("update")
+@click.argument("names", nargs=-1)
+@click.option("--all", "everything", is_flag=True, help="The host and every installed plugin.")
+def i18n_update(names, everything):
+    """Extract the messages of NAMES (plugins, or core), update their en and es catalogues, compile them.
+
+    Then translate the empty msgstr lines of translations/<lang>/LC_MESSAGES/messages.po and run it again.
+    """
+    from coulisses import i18n_tools
+
+    for name, folder in _i18n_packages(names, everything).items():
+        report = i18n_tools.update(folder)
+        missing = {lang: len(ids) for lang, ids in report.missing.items() if ids}
+        state = ", ".join(f"{n} untranslated in {lang}" for lang, n in missing.items()) or "complete"
+        click.echo(f"{name}: {report.messages} message(s), {state} ({folder / 'translations'})")
+
+
+@i18n_group.command("check")
+@click.argument("names", nargs=-1)
+@click.option("--all", "everything", is_flag=True, help="The host and every installed plugin.")
+def i18n_check(names, everything):
+    """Fail when a message of NAMES has no English or Spanish translation or a .mo is stale."""
+    from coulisses import i18n_tools
+
+    folders = _i18n_packages(names, everything)
+    failed = False
+    for name, folder in folders.items():
+        report = i18n_tools.check(folder)
+        for lang, ids in report.missing.items():
+            for msgid in ids:
+                click.echo(f"{name}: untranslated in {lang}: {msgid!r}")
+        for lang in report.stale_mo:
+            click.echo(f"{name}: translations/{lang}/LC_MESSAGES/messages.mo is stale: run coulisses i18n update {name}")
+        failed = failed or not report.ok
+    for clash in i18n_tools.conflicts(folders.values()):
+        click.echo(f"conflict: {clash}")
+        failed = True
+    if failed:
+        raise SystemExit(1)
+    click.echo("Every message is translated.")
 
 
 def run() -> None:  # pragma: no cover - console entry point alias

@@ -15,10 +15,10 @@ from __future__ import annotations
 import contextlib
 import contextvars
 import sys
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 from decimal import ROUND_HALF_EVEN, Decimal, InvalidOperation
-from typing import Any, Callable
+from typing import Any, Callable, Mapping
 
 from babel.numbers import get_currency_precision
 from sqlalchemy import (
@@ -77,7 +77,8 @@ class Base(DeclarativeBase):
 
 
 # The host's models live in several modules; the host's schema is only whole once they are imported.
-CORE_MODEL_MODULES = ("coulisses.security", "coulisses.plugins", "coulisses.web.rest")
+CORE_MODEL_MODULES = ("coulisses.security", "coulisses.plugins", "coulisses.web.rest", "coulisses.outbox",
+                      "coulisses.tasks", "coulisses.files")
 
 
 def load_core_models() -> None:
@@ -179,6 +180,21 @@ def to_money(value: Any, currency: str | None = None) -> Decimal:
     return q
 
 
+def parse_money(text: str | None, currency: str | None = None) -> Decimal | None:
+    """An amount as people type it — ``"1 500,50"``, ``"1500.50"``, ``"1 500,50 €"`` — exactly;
+    empty → None. Raises ``ValueError`` (not an amount, or more decimals than the currency has)."""
+    raw = (text or "").strip()
+    for char in (" ", "\u00a0", "\u202f", "€", "$", "£"):
+        raw = raw.replace(char, "")
+    if not raw:
+        return None
+    if "," in raw and "." in raw:
+        raise ValueError(f"not an amount: {text!r} (write 1500,50 or 1500.50)")
+    if not all(c.isdigit() or c in ",.-+" for c in raw):
+        raise ValueError(f"not an amount: {text!r}")
+    return to_money(raw.replace(",", "."), currency)
+
+
 class Money(TypeDecorator):
     """A money amount: ``Decimal`` in Python, integer minor units (cents) in the database."""
 
@@ -206,11 +222,19 @@ class Money(TypeDecorator):
 
 @dataclass(frozen=True)
 class Actor:
-    """Who acts: the operator (id and login) and, for sales operations, the point of sale."""
+    """Who acts: the operator (id and login), and ``context``: what plugins add about where and how
+    they act (e.g. the place of work a plugin resolves its operations against)."""
 
     operator_id: int | None = None
     login: str | None = None
-    point_of_sale_id: int | None = None
+    context: Mapping[str, Any] = field(default_factory=dict, hash=False)
+
+    def get(self, key: str, default: Any = None) -> Any:
+        return self.context.get(key, default)
+
+    def with_context(self, **values: Any) -> "Actor":
+        """The same operator with ``values`` added to (or replacing) the context."""
+        return replace(self, context={**self.context, **values})
 
 
 _actor: contextvars.ContextVar[Actor] = contextvars.ContextVar("coulisses_actor", default=Actor())
@@ -406,6 +430,16 @@ class Sequence(Base):
     __tablename__ = "core_sequence"
     name: Mapped[str] = mapped_column(String(80), primary_key=True)
     next_value: Mapped[int] = mapped_column(BigInteger, nullable=False)
+
+
+def ensure_row(session: Session, model, values: dict) -> None:
+    """Insert the row ``values`` of ``model`` unless its primary key exists (concurrency-safe)."""
+    dialect = session.get_bind().dialect.name
+    if dialect == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert
+    session.execute(insert(model).values(**values).on_conflict_do_nothing())
 
 
 def ensure_sequence(session: Session, name: str, start: int = 1) -> None:

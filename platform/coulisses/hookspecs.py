@@ -66,6 +66,20 @@ def coulisses_cli_commands():
 
 
 @hookspec
+def coulisses_install_defaults(session):
+    """Called by ``coulisses db upgrade`` and ``coulisses plugins enable``, after the schema was
+    migrated, once per plugin: a plugin's implementation runs the first time the plugin is enabled on
+    a database, and never again (the host records it), so that what the organisation changed or
+    deleted afterwards stays so.
+
+    Create the settings the plugin needs to work on a new database without demo data (the sales
+    plugin: its channels, the "Guichet" point of sale, one payment mode per built-in type), named in
+    the organisation's language (``coulisses.i18n``: the block runs under ``use_locale`` of
+    ``COULISSES_LOCALE``). Write in ``session``; the host commits. Return nothing.
+    """
+
+
+@hookspec
 def coulisses_demo_data(session, size):
     """Called by ``coulisses demo load`` (and ``make run`` on a new database), plugins in load order
     (dependencies first), each in its own transaction, which the host commits.
@@ -82,6 +96,17 @@ def coulisses_periodic_tasks():
 
     Return a list of ``coulisses.tasks.Task`` (name, schedule ``"hourly"`` / ``"nightly"``, a function
     taking a ``Session``).
+    """
+
+
+@hookspec
+def coulisses_job_types():
+    """Called when the outbox's registry is built (web app, worker, commands).
+
+    Return a list of ``coulisses.outbox.JobType(code, handler, label, max_attempts=5, …)``: the work
+    this plugin enqueues with ``coulisses.outbox.enqueue`` to run after commit (printing, e-mail,
+    bank files, long reports). Codes start with the plugin's name (``"reports.run"``); two plugins
+    defining one code refuse the start.
     """
 
 

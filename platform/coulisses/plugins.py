@@ -398,3 +398,27 @@ def record_disabled(session: Session, infos: dict[str, PluginInfo], name: str, b
     if users:
         raise PluginError(name, "cannot be disabled: " + ", ".join(f"'{u}'" for u in users) + " depend(s) on it")
     row.state, row.changed_at, row.changed_by = "disabled", utcnow(), by
+
+
+def install_defaults(session: Session, pm: pluggy.PluginManager) -> list[str]:
+    """Run ``coulisses_install_defaults`` for the enabled plugins that never ran it on this database
+    (recorded in ``core_setting`` as ``defaults.<plugin>``); returns their names. The caller commits."""
+    from coulisses.db import get_setting, set_setting
+    from coulisses.i18n import default_language, use_locale
+
+    done = []
+    with use_locale(default_language()):
+        for impl in ordered_impls(pm, "coulisses_install_defaults"):
+            key = f"defaults.{impl.plugin_name}"
+            if get_setting(session, key):
+                continue
+            try:
+                impl.function(session=session)
+            except PluginError:
+                raise
+            except Exception as exc:  # noqa: BLE001 - named, like every hook the host calls
+                raise PluginError(impl.plugin_name, f"coulisses_install_defaults failed: {type(exc).__name__}: {exc}") from exc
+            set_setting(session, key, utcnow().isoformat())
+            done.append(impl.plugin_name)
+    session.flush()
+    return done

@@ -47,7 +47,7 @@ def require(permission: str) -> None:
 @contextmanager
 def at_point_of_sale(pos_id: int | None):
     """The services record the logged-in operator *and* the point of sale chosen on the screen."""
-    with acting_as(Actor(current_user.id, current_user.login, point_of_sale_id=pos_id)):
+    with acting_as(Actor(current_user.id, current_user.login, {"point_of_sale_id": pos_id})):
         yield
 
 

@@ -99,6 +99,13 @@ def coulisses_api_routes(api):
 
 
 @hookimpl
+def coulisses_install_defaults(session):
+    from plugins.sales.services.settings import install_defaults
+
+    install_defaults(session)
+
+
+@hookimpl
 def coulisses_startup(app):
     from plugins.sales.registry import registry_for
 

@@ -92,7 +92,7 @@ def test_periodic_tasks_recompute_indicators_nightly(make_app, db, person):
     contact_id = person("Shapira", "Michel").id
     db.execute(IndicatorValue.__table__.delete())
     db.commit()
-    assert ctasks.run(db, tasks["contacts.indicators"]) == 1
+    assert ctasks.run(db, tasks["contacts.indicators"]).result == 1
     assert len(db.scalars(select(IndicatorValue).where(IndicatorValue.contact_id == contact_id)).all()) == 7
     assert ctasks.last_run(db, tasks["contacts.indicators"]) is not None
 

@@ -42,7 +42,7 @@ def test_db_upgrade_then_current_is_up_to_date(cli):
     assert result.output.startswith("Database upgraded: core")
     current = cli("db", "current")
     assert current.exit_code == 0
-    assert re.match(r"core\s+core_0001\s+up to date$", core_line(current.output))
+    assert re.match(r"core\s+core_\d{4}\s+up to date$", core_line(current.output))
     # upgrading again is harmless
     again = cli("db", "upgrade")
     assert again.exit_code == 0, again.output
@@ -331,3 +331,57 @@ def test_a_failing_hook_is_reported_with_the_plugin_name(cli, register_plugin, u
     assert result.exit_code == 1
     assert result.output.strip() == ("Error: plugin 'tp_bad_tasks': coulisses_periodic_tasks failed: "
                                      "RuntimeError: the configuration is incomplete")
+
+
+def test_install_defaults_runs_once_per_plugin_in_the_organisation_language(cli, register_plugin, upgraded, engine):
+    from coulisses.i18n import current_locale
+
+    calls = []
+    register_plugin(make_plugin("tp_defaults", hooks={
+        "coulisses_install_defaults": lambda session: calls.append(current_locale())}))
+    result = cli("plugins", "enable", "tp_defaults", env={"COULISSES_LOCALE": "es"})
+    assert result.exit_code == 0, result.output
+    assert calls == ["es"]
+    result = cli("db", "upgrade")
+    assert result.exit_code == 0 and calls == ["es"]  # never again: what the organisation changed stays
+    with Session(engine) as s:
+        assert cdb.get_setting(s, "defaults.tp_defaults")
+
+
+def test_a_new_organisation_sells_through_the_api_without_demo_data(cli, database_url, tmp_path):
+    """`db upgrade` on an empty database installs what selling needs: no `demo load` required."""
+    from datetime import datetime, timedelta, timezone
+
+    from coulisses.web.app import create_app
+    from coulisses.web.extensions import db
+    from plugins.sales.services import catalogue
+
+    result = cli("db", "upgrade", env={"COULISSES_PLUGINS": "contacts,sales"})
+    assert result.exit_code == 0, result.output
+    assert "default settings installed for sales" in result.output
+    assert cli("operators", "create", "chef", "--role", "administrator", "--password", PASSWORD).exit_code == 0
+    app = create_app({"ENV": "testing", "DATABASE_URL": database_url, "INSTANCE_PATH": str(tmp_path / "i")})
+    with app.app_context():
+        s = db.session
+        venue = catalogue.create_venue(s, "SALLE", "Grande salle")
+        cat = catalogue.create_category(s, "C1", "Cat 1")
+        event = catalogue.create_event(s, "JOY", "Joyaux")
+        perf = catalogue.create_performance(s, event, venue, datetime.now(timezone.utc) + timedelta(days=30),
+                                            quotas={cat: 10})
+        tariff = catalogue.create_tariff(s, "PT", "Plein tarif")
+        catalogue.set_price(s, perf, cat, tariff, "25.00")
+        s.commit()
+        ids = perf.id, cat.id, tariff.id
+    token = cli("operators", "token", "chef").output.strip().split()[-1]
+    api = app.test_client()
+    auth = {"Authorization": f"Bearer {token}"}
+    buyer = api.post("/api/v1/contacts", headers=auth, json={
+        "civility": "MME", "last_name": "Akoka", "first_name": "Viviane", "postal_code": "75006", "city": "Paris",
+        "country": "FR"})
+    assert buyer.status_code == 201, buyer.get_json()
+    sold = api.post("/api/v1/orders", headers=auth, json={
+        "action": "sell", "buyer": buyer.get_json()["number"],
+        "lines": [{"performance": ids[0], "category": ids[1], "tariff": ids[2], "quantity": 2}],
+        "payments": [{"mode": "CASH", "amount": "50.00"}]})
+    assert sold.status_code == 201, sold.get_json()
+    assert sold.get_json()["balance"] == "0.00"

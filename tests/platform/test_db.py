@@ -328,3 +328,19 @@ def test_begin_write_takes_the_sqlite_lock_once_per_transaction(session, is_post
     finally:
         sa_event.remove(engine, "before_cursor_execute", seen)
     assert len(statements) == (0 if is_postgres else 2)
+
+
+@pytest.mark.parametrize("text, amount", [("1 500,50", "1500.50"), ("1500.50", "1500.50"), ("1\u202f500,50 €", "1500.50"),
+                                          ("12", "12.00"), ("", None), ("  ", None), ("-3,5", "-3.50")])
+def test_parse_money_reads_amounts_as_people_type_them(text, amount):
+    from coulisses.db import parse_money
+
+    assert parse_money(text) == (Decimal(amount) if amount else None)
+
+
+@pytest.mark.parametrize("text", ["1,500.50", "12,345", "abc", "1e3", "NaN", "Infinity", "--1"])
+def test_parse_money_refuses_what_is_not_an_exact_amount(text):
+    from coulisses.db import parse_money
+
+    with pytest.raises(ValueError):
+        parse_money(text)

@@ -241,7 +241,7 @@ def test_the_point_of_sale_comes_from_the_actor_or_the_operator(db, catalogue, b
     kiosk = settings.create_point_of_sale(db, "KIOSK", "Kiosque", "box_office")
     settings.set_operator_point_of_sale(db, operator_id, kiosk)
     assert orders.sell(db, buyer, [line(c.performance, c.cat1, c.full)]).point_of_sale_id == kiosk.id
-    with acting_as(Actor(operator_id, "STX_BDD", point_of_sale_id=web.id)):
+    with acting_as(Actor(operator_id, "STX_BDD", {"point_of_sale_id": web.id})):
         order = orders.sell(db, buyer, [line(c.performance, c.cat1, c.full)])
     assert order.point_of_sale_id == web.id and order.channel.code == "internet"
     assert orders.sell(db, buyer, [line(c.performance, c.cat1, c.full)], point_of_sale="GUICHET").point_of_sale.label == "Guichet"

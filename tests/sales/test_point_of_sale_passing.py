@@ -60,7 +60,7 @@ def test_an_unknown_point_of_sale_is_invalid_input_not_a_missing_order(db, opera
 
 
 def test_an_operator_whose_own_point_of_sale_is_closed_is_told_so(db, catalogue, buyer, closed, operator_id):
-    with acting_as(Actor(operator_id, "STX_BDD", point_of_sale_id=closed.id)):
+    with acting_as(Actor(operator_id, "STX_BDD", {"point_of_sale_id": closed.id})):
         with pytest.raises(InvalidError, match="fermé"):
             orders.sell(db, buyer, [line(catalogue.performance, catalogue.cat1, catalogue.full)])
 

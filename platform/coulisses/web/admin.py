@@ -22,15 +22,15 @@ from flask_admin.contrib.sqla import ModelView as _SqlaModelView
 from flask_admin.contrib.sqla.form import AdminModelConverter
 from flask_admin.model import typefmt
 from flask_admin.model.form import converts
-from flask_babel import lazy_gettext as _l
+from coulisses.i18n import LANGUAGE_NAMES, _l
 from flask_login import current_user
 from sqlalchemy import select
 from wtforms import DecimalField, Field, PasswordField, SelectMultipleField
 from wtforms.validators import Optional
 from wtforms.widgets import TextInput
 
-from coulisses import BusyError, security
-from coulisses.db import AuditMixin, currency_exponent, to_money
+from coulisses import BusyError, outbox, security
+from coulisses.db import AuditMixin, currency_exponent, parse_money
 from coulisses.web.extensions import db
 from coulisses.web.forms import SafeBaseForm
 
@@ -71,14 +71,8 @@ class MoneyField(DecimalField):
     def process_formdata(self, valuelist):
         if not valuelist:
             return
-        raw = valuelist[0].strip()
-        for space in (" ", "\u00a0", "\u202f"):
-            raw = raw.replace(space, "")
-        if not raw:
-            self.data = None
-            return
         try:
-            self.data = to_money(raw.replace(",", "."))
+            self.data = parse_money(valuelist[0])
         except (TypeError, ValueError) as exc:
             self.data = None
             raise ValueError(str(exc)) from None
@@ -279,11 +273,12 @@ class OperatorView(ModelView):
     column_list = ("login", "full_name", "active", "roles", "last_login_at")
     column_searchable_list = ("login", "full_name")
     column_filters = ("active",)
-    column_labels = {"login": _l("Login"), "full_name": _l("Full name"), "active": _l("Active"),
-                     "roles": _l("Roles"), "last_login_at": _l("Last login")}
+    column_labels = {"login": _l("Identifiant"), "full_name": _l("Nom complet"), "active": _l("Actif"),
+                     "roles": _l("Rôles"), "locale": _l("Langue"), "last_login_at": _l("Dernière connexion")}
     # Flask-Admin only adds form_extra_fields that form_columns lists
     form_columns = ("login", "full_name", "active", "locale", "roles", "new_password")
-    form_extra_fields = {"new_password": PasswordField(_l("New password"), validators=[Optional()])}
+    form_choices = {"locale": [("", _l("Langue de l'organisation")), *LANGUAGE_NAMES.items()]}
+    form_extra_fields = {"new_password": PasswordField(_l("Nouveau mot de passe"), validators=[Optional()])}
     column_details_exclude_list = ("password_hash",)
     column_export_exclude_list = ("password_hash",)
     can_delete = False
@@ -294,7 +289,7 @@ class OperatorView(ModelView):
             security.check_password_strength(password)
             model.password_hash = security.hash_password(password)
         elif is_created:
-            raise ValueError(str(_l("A new operator needs a password.")))
+            raise ValueError(str(_l("Un nouvel opérateur doit avoir un mot de passe.")))
 
     def handle_view_exception(self, exc):
         if isinstance(exc, security.SecurityError):
@@ -302,11 +297,11 @@ class OperatorView(ModelView):
             return True
         return super().handle_view_exception(exc)
 
-    @action("deactivate", _l("Deactivate"), _l("Deactivate the selected operators and revoke their tokens?"))
+    @action("deactivate", _l("Désactiver"), _l("Désactiver les opérateurs sélectionnés et révoquer leurs jetons ?"))
     def action_deactivate(self, ids):
         for op in db.session.scalars(select(security.Operator).where(security.Operator.id.in_([int(i) for i in ids]))):
             if op.id == current_user.id:
-                flash(_l("You cannot deactivate yourself."), "error")
+                flash(_l("Vous ne pouvez pas vous désactiver vous-même."), "error")
                 continue
             op.active = False
             security.revoke_tokens(db.session, op)
@@ -341,20 +336,20 @@ class RoleView(ModelView):
 
     def delete_model(self, model):
         if model.builtin:
-            flash(_l("A default role cannot be deleted."), "error")
+            flash(_l("Un rôle par défaut ne peut pas être supprimé."), "error")
             return False
         return super().delete_model(model)
 
 
 class ApiTokenView(ModelView):
     column_list = ("operator", "label", "hint", "created_at", "last_used_at", "revoked_at")
-    column_labels = {"hint": _l("Starts with")}
+    column_labels = {"hint": _l("Commence par")}
     can_create = False
     can_edit = False
     can_delete = False
     can_export = False
 
-    @action("revoke", _l("Revoke"), _l("Revoke the selected tokens?"))
+    @action("revoke", _l("Révoquer"), _l("Révoquer les jetons sélectionnés ?"))
     def action_revoke(self, ids):
         from coulisses.db import utcnow
 
@@ -363,14 +358,73 @@ class ApiTokenView(ModelView):
         db.session.commit()
 
 
+JOB_STATE_LABELS = {"pending": _l("En attente"), "running": _l("En cours"), "done": _l("Terminée"),
+                    "parked": _l("En échec (arrêtée)"), "cancelled": _l("Annulée")}
+
+
+class JobView(ModelView):
+    """The outbox's jobs: what waits, what failed and why; retry or cancel by hand."""
+
+    column_list = ("id", "kind", "state", "attempts", "run_after", "created_at", "created_by_login", "last_error")
+    column_details_list = ("id", "kind", "state", "attempts", "max_attempts", "run_after", "started_at",
+                           "finished_at", "worker", "created_at", "created_by_login", "locale", "payload_json",
+                           "result_json", "progress_done", "progress_total", "last_error")
+    column_filters = ("state", "kind")
+    column_default_sort = ("id", True)
+    column_labels = {"id": _l("N°"), "kind": _l("Type"), "state": _l("État"), "attempts": _l("Essais"),
+                     "max_attempts": _l("Essais permis"), "run_after": _l("Prévue le"), "created_at": _l("Créée le"),
+                     "created_by_login": _l("Par"), "last_error": _l("Dernière erreur"), "started_at": _l("Commencée le"),
+                     "finished_at": _l("Finie le"), "worker": _l("Exécutant"), "locale": _l("Langue"),
+                     "payload_json": _l("Données"), "result_json": _l("Résultat"), "progress_done": _l("Fait"),
+                     "progress_total": _l("Sur")}
+    column_formatters = {
+        "state": lambda v, c, m, n: JOB_STATE_LABELS.get(m.state, m.state),
+        "kind": lambda v, c, m, n: _job_label(m.kind),
+        "last_error": lambda v, c, m, n: (m.last_error or "").strip().splitlines()[-1][:160] if m.last_error else "",
+    }
+    column_formatters_detail = {"state": column_formatters["state"], "kind": column_formatters["kind"]}
+    can_create = False
+    can_edit = False
+    can_delete = False
+    can_export = False
+
+    @action("retry", _l("Relancer"), _l("Relancer les tâches choisies ?"))
+    def action_retry(self, ids):
+        self._each(ids, outbox.retry, _l("%(n)s tâche(s) relancée(s)."))
+
+    @action("cancel", _l("Annuler"), _l("Annuler les tâches choisies ? Elles ne seront pas exécutées."))
+    def action_cancel(self, ids):
+        self._each(ids, outbox.cancel, _l("%(n)s tâche(s) annulée(s)."))
+
+    def _each(self, ids, operation, message):
+        from coulisses import CoulissesError
+
+        done = 0
+        for job in db.session.scalars(select(outbox.Job).where(outbox.Job.id.in_(self.coerce_ids(ids)))):
+            try:
+                operation(db.session, job)
+                done += 1
+            except CoulissesError as exc:
+                flash(str(exc), "error")
+        db.session.commit()
+        flash(str(message) % {"n": done}, "success")
+
+
+def _job_label(kind: str) -> str:
+    job_type = outbox.job_types().get(kind)
+    return f"{job_type.label} ({kind})" if job_type is not None and job_type.label else kind
+
+
 def core_admin_views():
     admin_menu = str(_l("Administration"))
     return [
         PluginsView(name=_l("Plugins"), endpoint="core_plugins", category=admin_menu),
-        OperatorView(security.Operator, permission="core.operators.manage", name=_l("Operators"),
+        OperatorView(security.Operator, permission="core.operators.manage", name=_l("Opérateurs"),
                      endpoint="core_operator", category=admin_menu),
-        RoleView(security.Role, permission="core.operators.manage", name=_l("Roles"), endpoint="core_role",
+        RoleView(security.Role, permission="core.operators.manage", name=_l("Rôles"), endpoint="core_role",
                  category=admin_menu),
-        ApiTokenView(security.ApiToken, permission="core.operators.manage", name=_l("API tokens"),
+        JobView(outbox.Job, permission="core.jobs.view", permission_edit="core.jobs.manage", name=_l("Tâches de fond"),
+                endpoint="core_job", category=admin_menu),
+        ApiTokenView(security.ApiToken, permission="core.operators.manage", name=_l("Jetons d'API"),
                      endpoint="core_api_token", category=admin_menu),
     ]

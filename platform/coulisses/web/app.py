@@ -8,9 +8,9 @@ from pathlib import Path
 from typing import Any
 
 import pluggy
-from babel.dates import format_datetime
-from babel.numbers import format_currency
+from babel.support import LazyProxy
 from flask import Flask, jsonify, redirect, request, url_for
+from flask.json.provider import DefaultJSONProvider
 from flask_admin import Admin
 from flask_admin.theme import Bootstrap4Theme
 from flask_login import current_user
@@ -29,7 +29,8 @@ from coulisses.web.admin import ModelView
 from coulisses.web.extensions import babel, csrf, db, login_manager
 from coulisses.web.rest import API_PREFIX, Api
 
-LANGUAGES = ("fr", "en", "es")
+from coulisses import i18n
+from coulisses.i18n import LANGUAGES, format_money  # noqa: F401 - format_money re-exported for plugins
 ENVIRONMENTS = ("production", "development", "testing")
 
 
@@ -106,9 +107,12 @@ class CoreHooks:
     @hookimpl
     def coulisses_permissions(self):
         return [
-            Permission("core.plugins.view", "Voir les plugins", ("supervisor",)),
-            Permission("core.operators.manage", "Gérer les opérateurs, rôles et jetons d'API"),
-            Permission("core.api.docs", "Lire la documentation de l'API", ("supervisor", "operator", "readonly")),
+            Permission("core.plugins.view", i18n.lazy_gettext("Voir les plugins"), ("supervisor",)),
+            Permission("core.operators.manage", i18n.lazy_gettext("Gérer les opérateurs, rôles et jetons d'API")),
+            Permission("core.api.docs", i18n.lazy_gettext("Lire la documentation de l'API"),
+                       ("supervisor", "operator", "readonly")),
+            Permission("core.jobs.view", i18n.lazy_gettext("Voir les tâches de fond"), ("supervisor",)),
+            Permission("core.jobs.manage", i18n.lazy_gettext("Relancer ou annuler les tâches de fond"), ("supervisor",)),
         ]
 
     @hookimpl
@@ -168,12 +172,16 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app = Flask("coulisses", instance_path=cfg["INSTANCE_PATH"], template_folder=str(here / "templates"),
                 static_folder=str(here / "static"), static_url_path="/static")
     app.config.update(cfg)
+    app.json = JSONProvider(app)
     proxies = int(cfg.get("PROXY_COUNT") or os.environ.get("COULISSES_PROXY_COUNT") or 0)
     if proxies:  # behind a reverse proxy: trust its X-Forwarded-For/Proto/Host headers
         from werkzeug.middleware.proxy_fix import ProxyFix
 
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies, x_host=proxies)
     app.config["TESTING"] = cfg["ENV"] == "testing"
+    # Jobs enqueued by a request run right after its commit: in a thread, inline in tests.
+    app.config.setdefault("OUTBOX_RUN", os.environ.get("COULISSES_OUTBOX_RUN")
+                          or ("inline" if cfg["ENV"] == "testing" else "thread"))
     app.config["DEBUG"] = cfg["ENV"] == "development" and app.config.get("DEBUG", False)
     app.config.setdefault("SESSION_COOKIE_HTTPONLY", True)
     app.config.setdefault("SESSION_COOKIE_SAMESITE", "Lax")
@@ -225,6 +233,9 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     login_manager.login_message = None
     csrf.init_app(app)
     babel.init_app(app, locale_selector=_select_locale, timezone_selector=lambda: app.config["TIMEZONE"])
+    # Templates translate through coulisses.i18n, like the Python code: one set of catalogues.
+    app.jinja_env.install_gettext_callables(gettext=i18n.gettext, ngettext=i18n.ngettext, newstyle=True,
+                                            pgettext=i18n.pgettext)
     forms.init_input_guards(app)  # body limits first: the CSRF check below reads the form
     auth.init_request_security(app)
     forms.init_form_guard(app)
@@ -281,23 +292,25 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         if request.path == API_PREFIX or request.path.startswith(API_PREFIX + "/"):
             return Api._http_error(exc)
         from flask import render_template
-        from flask_babel import gettext
         from flask_wtf.csrf import CSRFError
 
         if isinstance(exc, CSRFError):
             # An expired session or a form not sent by Coulisses: say so, and how to get out of it.
             return render_template("coulisses/error.html", code=400, back=request.referrer,
-                                   message=gettext("This form has expired or did not come from Coulisses. "
-                                                   "Go back, reload the page and send it again.")), 400
+                                   message=i18n.gettext("Ce formulaire a expiré ou ne vient pas de Coulisses. "
+                                                        "Revenez en arrière, rechargez la page et envoyez-le à nouveau.")), 400
         if exc.code == 403:
             return render_template("coulisses/error.html", code=403,
-                                   message=gettext("You do not have the permission to see this page.")), 403
+                                   message=i18n.gettext("Vous n'avez pas la permission d'accéder à cette page.")), 403
         return exc
 
     @app.context_processor
     def _template_context():
         ctx: dict[str, Any] = {"coulisses_state": st, "money": format_money, "local_dt": format_local_datetime,
-                               "has_permission": auth.has_permission, "coulisses_version": coulisses.__version__}
+                               "has_permission": auth.has_permission, "coulisses_version": coulisses.__version__,
+                               "current_language": i18n.current_locale(), "language_names": i18n.LANGUAGE_NAMES,
+                               "js_messages": i18n.js_messages, "json_script": i18n.json_script,
+                               "locale_settings": i18n.locale_settings}
         for _plugin, values in cplugins.call_each(pm, "coulisses_template_context"):
             ctx.update(values)
         return ctx
@@ -305,18 +318,29 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.jinja_env.globals["get_locale"] = _current_locale  # <html lang="…">
     app.jinja_env.filters["money"] = format_money
     app.jinja_env.filters["local_dt"] = format_local_datetime
+    app.jinja_env.filters["local_date"] = i18n.format_date
+    app.jinja_env.filters["number"] = i18n.format_number
+    app.jinja_env.filters["percent"] = i18n.format_percent
 
     for plugin, _ in cplugins.call_each_safely(pm, "coulisses_startup", app=app):
         pass
     return app
 
 
+class JSONProvider(DefaultJSONProvider):
+    """Flask's JSON, knowing lazy translated strings (``coulisses.i18n._l``)."""
+
+    @staticmethod
+    def default(o):
+        if isinstance(o, LazyProxy):
+            return str(o)
+        return DefaultJSONProvider.default(o)
+
+
 def _home_view():
     from coulisses.web.admin import HomeView
 
-    from flask_babel import lazy_gettext
-
-    return HomeView(name=lazy_gettext("Home"), url="/admin")
+    return HomeView(name=i18n.lazy_gettext("Accueil"), url="/admin")
 
 
 def _sync_permissions(permissions) -> None:
@@ -330,42 +354,30 @@ def _sync_permissions(permissions) -> None:
 
 
 def _select_locale():
-    from flask import has_request_context
+    """The language of a request: an API call's ``Accept-Language`` header first; a screen's the
+    operator's choice (remembered), else the session's, else the browser's; else the deployment's."""
+    from flask import has_request_context, session
 
     if not has_request_context():
         return None  # the default locale (COULISSES_LOCALE)
+    header = request.accept_languages.best_match(LANGUAGES) if request.headers.get("Accept-Language") else None
+    if request.path.startswith(API_PREFIX + "/") and header:
+        return header
     if current_user and current_user.is_authenticated and current_user.locale in LANGUAGES:
         return current_user.locale
-    return request.accept_languages.best_match(LANGUAGES) or None
+    if session.get("locale") in LANGUAGES:
+        return session["locale"]
+    return header or None
 
 
 def _current_locale() -> str:
-    from flask import current_app
-    from flask_babel import get_locale
-
-    return str(get_locale() or current_app.config["LOCALE"])
+    return i18n.current_locale()
 
 
-def format_money(amount, currency: str | None = None) -> str:
-    """``Decimal("2420")`` → ``"2 420,00 €"`` in the current locale."""
-    if amount is None:
-        return ""
-    from flask_babel import get_locale
-
-    return format_currency(amount, currency or cdb.CURRENCY, locale=str(get_locale() or "fr"))
-
-
-def format_local_datetime(value, fmt: str = "dd.MM.yyyy HH:mm") -> str:
-    """A UTC datetime (or its ISO string, as service data carries it) shown in the deployment's time
-    zone, as the seeds write it (28.09.2015 17:03)."""
-    if value is None or value == "":
-        return ""
-    if isinstance(value, str):
-        from datetime import datetime, timezone
-
-        value = datetime.fromisoformat(value)
-        if value.tzinfo is None:
-            value = value.replace(tzinfo=timezone.utc)
-    from flask_babel import get_locale, get_timezone
-
-    return format_datetime(value, fmt, tzinfo=get_timezone(), locale=str(get_locale() or "fr"))
+def format_local_datetime(value, fmt: str | None = None) -> str:
+    """A UTC datetime (or its ISO string) in the deployment's time zone and the operator's language:
+    ``02.11.2015 20:15`` (fr), ``02/11/2015 20:15`` (en, es). ``fmt`` naming a day only
+    (``"dd.MM.yyyy"``) gives the day."""
+    if fmt is not None and "H" not in fmt:
+        return i18n.format_date(value)
+    return i18n.format_datetime(value)

@@ -5,8 +5,7 @@ import functools
 from urllib.parse import urlsplit
 
 from flask import Blueprint, abort, flash, g, redirect, render_template, request, session, url_for
-from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
+from coulisses.i18n import _, _l
 from flask_login import current_user, login_user, logout_user
 from wtforms import PasswordField, StringField
 from wtforms.validators import DataRequired
@@ -21,8 +20,8 @@ bp = Blueprint("auth", __name__)
 
 
 class LoginForm(CoulissesForm):
-    login = StringField(_l("Login"), validators=[DataRequired()])
-    password = PasswordField(_l("Password"), validators=[DataRequired()])
+    login = StringField(_l("Identifiant"), validators=[DataRequired()])
+    password = PasswordField(_l("Mot de passe"), validators=[DataRequired()])
 
 
 def _safe_next(target: str | None) -> str:
@@ -40,7 +39,7 @@ def login():
     if form.validate_on_submit():
         operator = security.authenticate(db.session, form.login.data, form.password.data)
         if operator is None:
-            error = _("Unknown login or wrong password.")
+            error = _("Identifiant inconnu ou mot de passe erroné.")
         else:
             db.session.commit()
             session.clear()  # a new session at login: nothing from before survives (session fixation)
@@ -52,8 +51,24 @@ def login():
 @bp.route("/logout", methods=["POST"])
 def logout():
     logout_user()
-    flash(_("You are logged out."))
+    flash(_("Vous êtes déconnecté."))
     return redirect(url_for("auth.login"))
+
+
+@bp.route("/locale", methods=["POST"])
+def set_locale():
+    """The operator's language, chosen from the menu in one click and remembered (for an operator,
+    in the database; before login, in the session)."""
+    from coulisses.i18n import normalize_language
+
+    lang = normalize_language(request.form.get("locale"))
+    if lang is None:
+        abort(400)
+    session["locale"] = lang
+    if current_user.is_authenticated:
+        current_user.locale = lang
+        db.session.commit()
+    return redirect(_safe_next(request.form.get("next") or request.referrer and urlsplit(request.referrer).path))
 
 
 @login_manager.user_loader
@@ -122,6 +137,12 @@ def permission_required(code: str | None):
         return wrapper
 
     return decorator
+
+
+def require(code: str | None) -> None:
+    """In a view: stop with 403 unless the logged-in operator holds the permission ``code``."""
+    if not has_permission(code):
+        abort(403)
 
 
 def has_permission(code: str | None) -> bool:

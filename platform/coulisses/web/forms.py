@@ -18,7 +18,8 @@ from flask_admin.form import BaseForm
 from flask_wtf import FlaskForm
 
 from coulisses import BusyError
-from coulisses.web.inputs import _, form_problems, text_problem, visible
+from coulisses.i18n import _
+from coulisses.web.inputs import form_problems, text_problem, visible
 
 SAFE_METHODS = ("GET", "HEAD", "OPTIONS", "TRACE")
 FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
@@ -63,7 +64,7 @@ class CoulissesForm(SafeFormMixin, FlaskForm):
 def busy_message(exc: BusyError) -> str:
     """``exc``'s message in the request's language."""
     if str(exc) == BusyError.DEFAULT_MESSAGE:
-        return _("Another operation is changing the same data: try again in a moment.")
+        return _("Une autre opération modifie les mêmes données : réessayez dans un instant.")
     return str(exc)
 
 

@@ -16,6 +16,8 @@ import math
 import re
 from typing import Any, Iterator
 
+from coulisses.i18n import _
+
 MAX_JSON_DEPTH = 32
 MAX_BODY_BYTES = 1024 * 1024  # COULISSES_MAX_BODY_BYTES
 MAX_UPLOAD_BYTES = 32 * 1024 * 1024  # COULISSES_MAX_UPLOAD_BYTES (multipart/form-data: file imports)
@@ -30,31 +32,21 @@ SINGLE_LINE_PATTERN = r"^[^\u0000-\u001f\u007f-\u009f]*$"
 MULTILINE_PATTERN = r"^[^\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f]*$"
 
 
-def _(message: str, **values) -> str:
-    """The message in the request's language (screens and API alike), as is outside a request."""
-    from flask import has_request_context
-
-    if has_request_context():
-        from flask_babel import gettext
-
-        return gettext(message, **values)
-    return message % values
-
-
 def text_problem(value: str, *, multiline: bool = True) -> str | None:
     """Why ``value`` cannot be stored as text, or None when it can."""
     match = _SURROGATE.search(value)
     if match:
-        return _("Contains an invalid character (lone surrogate U+%(code)s) at position %(position)s",
-                 code=f"{ord(match.group()):04X}", position=match.start() + 1)
+        return _("Contient un caractère invalide (demi-codet isolé U+%(code)s) en position %(position)s",
+                 code="%04X" % ord(match.group()), position=match.start() + 1)
     match = _CONTROL.search(value)
     if match:
-        return _("Contains an invisible control character (U+%(code)s) at position %(position)s",
-                 code=f"{ord(match.group()):04X}", position=match.start() + 1)
+        return _("Contient un caractère de contrôle invisible (U+%(code)s) en position %(position)s",
+                 code="%04X" % ord(match.group()), position=match.start() + 1)
     if not multiline:
         match = _LINE_BREAK.search(value)
         if match:
-            return _("Must hold on one line (tab or line break at position %(position)s)", position=match.start() + 1)
+            return _("Doit tenir sur une ligne (tabulation ou saut de ligne en position %(position)s)",
+                     position=match.start() + 1)
     return None
 
 
@@ -147,5 +139,5 @@ def form_problems(form, files=None) -> dict[str, str]:
     for name, upload in (files.items(multi=True) if files is not None else ()):
         problem = text_problem(upload.filename or "", multiline=False)
         if problem:
-            problems[visible(name)] = _("File name: %(problem)s", problem=problem)
+            problems[visible(name)] = _("Nom du fichier : %(problem)s", problem=problem)
     return dict(list(problems.items())[:MAX_PROBLEMS])

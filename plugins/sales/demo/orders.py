@@ -210,7 +210,7 @@ def make_order(session: Session, c: Catalogue, plan: Plan, rnd: random.Random, c
     delivery = "eticket" if plan.pos == "WEB" else ("post" if plan.pos == "PARTENAIRE" and rnd.random() < 0.5
                                                    else "handed")
     payer = plan.structure
-    with acting_as(Actor(operator_id=op.id, login=op.login, point_of_sale_id=pos.id)):
+    with acting_as(Actor(operator_id=op.id, login=op.login, context={"point_of_sale_id": pos.id})):
         if plan.kind in ("reserved", "deposit", "cancelled"):
             order = orders.reserve(session, plan.buyer, lines, structure=plan.structure, payer=payer,
                                    point_of_sale=pos, delivery_mode=delivery)
@@ -252,7 +252,7 @@ def make_seed_order(session: Session, c: Catalogue, people_akoka: tuple[int, int
     set_sequence_floor(session, "sales.order", SEED_ORDER_NUMBER)
     clock.now = SEED_ORDER_AT.astimezone(timezone.utc)
     barcode_source.forced.append(SEED_BARCODE_PAYLOAD)
-    with acting_as(Actor(operator_id=op.id, login=op.login, point_of_sale_id=pos.id)):
+    with acting_as(Actor(operator_id=op.id, login=op.login, context={"point_of_sale_id": pos.id})):
         order = orders.sell(session, akoka, [LineInput(perf.id, cat1.id, full.id, len(seats), seats=seats)],
                             structure=university, payer=university, point_of_sale=pos, delivery_mode="handed")
         assert order.number == SEED_ORDER_NUMBER, order.number
@@ -269,7 +269,7 @@ def give_credits(session: Session, c: Catalogue, buyers: list[int], rnd: random.
 
     op, pos = c.operators["STX_BDD"], c.pos["GUICHET"]
     reasons = ("Geste commercial : spectacle annulé", "Report de séance", "Avoir sur réclamation")
-    with acting_as(Actor(operator_id=op.id, login=op.login, point_of_sale_id=pos.id)):
+    with acting_as(Actor(operator_id=op.id, login=op.login, context={"point_of_sale_id": pos.id})):
         for contact_id in rnd.sample(buyers, min(count, len(buyers))):
             adjust_credit(session, contact_id, Decimal(rnd.choice((20, 30, 45, 60, 80))), rnd.choice(reasons),
                           point_of_sale=pos)

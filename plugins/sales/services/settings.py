@@ -85,8 +85,8 @@ def resolve_point_of_sale(session: Session, point_of_sale: Any = None) -> PointO
     else:
         actor = current_actor()
         pos = None
-        if actor.point_of_sale_id is not None:
-            pos = session.get(PointOfSale, actor.point_of_sale_id)
+        if actor.get("point_of_sale_id") is not None:
+            pos = session.get(PointOfSale, actor.get("point_of_sale_id"))
         if pos is None and actor.operator_id is not None:
             row = session.get(OperatorPointOfSale, actor.operator_id)
             pos = session.get(PointOfSale, row.point_of_sale_id) if row else None

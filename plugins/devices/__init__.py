@@ -1,0 +1,22 @@
+"""The devices plugin: box-office hardware — ticket printers (BOCA FGL), receipt printers and cash
+drawers (ESC/POS), barcode scanners, customer displays (CD5220), payment terminals (Concert E+,
+Caisse-AP) — configured per place of work, driven by the server's worker (network devices) or by the
+workstation agent (``coulisses devices agent``), with simulators for everything.
+
+Layers: ``codecs/`` (pure), ``transport.py`` (pyserial), ``errors.py``, ``drivers/`` (registered
+through ``devices_drivers``), ``simulators/``; the product: ``models.py``, ``services/``, ``api.py``,
+``admin.py``, ``agent.py``, ``cli.py``. See ``SERVICES.md``.
+"""
+from coulisses import Manifest
+
+MANIFEST = Manifest(
+    name="devices",
+    version="0.1.0",
+    label="Matériel de caisse",
+    depends=[],
+    optional_depends=["sales", "refunds", "reports"],
+    description="Box-office hardware: ticket and receipt printers, cash drawer, barcode scanner, customer "
+    "display, payment terminal; the workstation agent; simulators.",
+)
+
+from plugins.devices.hooks import *  # noqa: E402,F401,F403 - the hook implementations

@@ -1,0 +1,1 @@
+"""Pure codecs (bytes in, bytes out, no I/O) for the protocols of box-office hardware."""

@@ -1,0 +1,80 @@
+"""Hook implementations of the devices plugin."""
+from __future__ import annotations
+
+from coulisses import Permission, hookimpl
+
+# --------------------------------------------------------------------------- own registry
+
+
+@hookimpl
+def devices_drivers():
+    from plugins.devices.drivers import BUILTIN_DRIVERS
+
+    return BUILTIN_DRIVERS
+
+
+# --------------------------------------------------------------------------- host hooks
+
+
+@hookimpl
+def coulisses_permissions():
+    return [
+        Permission("devices.view", "Voir le matériel de caisse et ses travaux", ("operator", "supervisor", "readonly")),
+        Permission("devices.use", "Relancer les impressions et tester le matériel", ("operator", "supervisor")),
+        Permission("devices.manage", "Configurer le matériel de caisse et les postes", ("supervisor",)),
+        Permission("devices.agent", "Agent de poste : recevoir les travaux du matériel et rendre compte", ()),
+    ]
+
+
+@hookimpl
+def coulisses_config_defaults():
+    return {
+        "DEVICES_LEASE_SECONDS": 120,  # how long an agent holds a job before it is considered lost
+        "DEVICES_LONG_POLL_SECONDS": 25,  # how long a lease request waits for a job
+        "DEVICES_MAX_ATTEMPTS": 5,  # automatic retries of a job on a transient error
+        "DEVICES_RETRY_DELAY_SECONDS": 5,  # first delay before a transient failure is retried (then doubled)
+    }
+
+
+@hookimpl
+def coulisses_periodic_tasks():
+    from coulisses.tasks import Task
+    from plugins.devices.services.jobs import expire_leases
+
+    return [Task("devices.expire_leases", "hourly", expire_leases,
+                 "Jobs a workstation took but never reported: failed (unknown for a payment), never run again")]
+
+
+@hookimpl
+def coulisses_job_types():
+    from plugins.devices.services.runner import job_types
+
+    return job_types()
+
+
+@hookimpl
+def coulisses_startup(app):
+    from plugins.devices.registry import registry_for
+
+    app.extensions["devices"] = registry_for(app.extensions["coulisses"].pm)  # a clash refuses the start
+
+
+@hookimpl
+def coulisses_api_routes(api):
+    from plugins.devices.api import register_routes
+
+    register_routes(api)
+
+
+@hookimpl
+def coulisses_admin_views(admin):
+    from plugins.devices.admin import admin_views
+
+    return admin_views()
+
+
+@hookimpl
+def coulisses_blueprints():
+    from plugins.devices.admin import ui_blueprint
+
+    return [ui_blueprint()]

@@ -1,0 +1,1 @@
+"""The devices plugin's domain logic (plain functions taking a Session; no Flask). See SERVICES.md."""
