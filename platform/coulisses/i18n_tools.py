@@ -110,16 +110,21 @@ def check(package: Path, languages=TARGET_LANGUAGES) -> Report:
     return report
 
 
+def _key(value):
+    """A message id or string; plural ones are lists (not hashable)."""
+    return tuple(value) if isinstance(value, list) else value
+
+
 def _mo_matches(package: Path, lang: str, catalogue: Catalog) -> bool:
     buf = BytesIO()
     write_mo(buf, catalogue)
     buf.seek(0)
-    expected = {m.id: m.string for m in read_mo(buf) if m.id}
+    expected = {_key(m.id): _key(m.string) for m in read_mo(buf) if m.id}
     mo = _po_path(package, lang).with_suffix(".mo")
     if not mo.exists():
         return False
     with open(mo, "rb") as f:
-        shipped = {m.id: m.string for m in read_mo(f) if m.id}
+        shipped = {_key(m.id): _key(m.string) for m in read_mo(f) if m.id}
     return shipped == expected
 
 

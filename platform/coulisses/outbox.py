@@ -200,8 +200,14 @@ def _run_after_commit(session: Session) -> None:
         for job_id in ids:
             run_job(engine, job_id)
         return
+    # The thread runs with the plugin manager and configuration of the app that enqueued the jobs (its
+    # job types, its plugins' settings), not with the request's objects.
+    from coulisses.config import current_config
+    from coulisses.registry import current_manager
+
+    pm, config = current_manager(), dict(current_config())
     for job_id in ids:
-        _executor().submit(_run_quietly, engine, job_id)
+        _executor().submit(_run_in_thread, pm, config, engine, job_id)
 
 
 @event.listens_for(Session, "after_rollback")
@@ -227,6 +233,14 @@ def _executor() -> ThreadPoolExecutor:
         if _pool[0] is None:
             _pool[0] = ThreadPoolExecutor(max_workers=2, thread_name_prefix="coulisses-outbox")
         return _pool[0]
+
+
+def _run_in_thread(pm, config, engine: Engine, job_id: int) -> None:
+    from coulisses.config import use_config
+    from coulisses.registry import use_manager
+
+    with use_manager(pm), use_config(config):
+        _run_quietly(engine, job_id)
 
 
 def _run_quietly(engine: Engine, job_id: int) -> None:

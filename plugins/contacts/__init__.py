@@ -6,7 +6,7 @@ MANIFEST = Manifest(
     version="0.1.0",
     label="Contacts",
     depends=[],
-    optional_depends=[],
+    optional_depends=["reports"],
     description="The single contact repository: types, roles and links, the contact sheet, search, "
     "creation, duplicates, personal data, import and export.",
 )

@@ -57,6 +57,20 @@ def contacts_references():
 # --------------------------------------------------------------------------- domain: host hooks
 
 
+@hookimpl(optionalhook=True)
+def reports_definitions():
+    from plugins.contacts.reports import definitions
+
+    return definitions()
+
+
+@hookimpl(optionalhook=True)
+def reports_document_sent(session, document, recipient, contact_id):
+    from plugins.contacts.reports import record_document_send
+
+    record_document_send(session, document, recipient, contact_id)
+
+
 @hookimpl
 def coulisses_permissions():
     return [

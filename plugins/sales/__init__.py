@@ -12,7 +12,7 @@ MANIFEST = Manifest(
     version="0.1.0",
     label="Billetterie",
     depends=["contacts"],
-    optional_depends=[],
+    optional_depends=["reports"],
     description="Catalogue, orders (dossiers), tickets and barcodes, operations, payments, payment modes, "
     "credit balances, points of sale and sales channels.",
 )

@@ -112,6 +112,30 @@ def coulisses_startup(app):
     app.extensions["sales"] = registry_for(app.extensions["coulisses"].pm)  # a clash refuses the start
 
 
+# --------------------------------------------------------------------------- reports (reports.py)
+
+
+@hookimpl(optionalhook=True)
+def reports_definitions():
+    from plugins.sales.reports import definitions
+
+    return definitions()
+
+
+@hookimpl(optionalhook=True)
+def reports_documents():
+    from plugins.sales.report_documents import document_types
+
+    return document_types()
+
+
+@hookimpl
+def sales_order_actions(session, order):
+    from plugins.sales.report_documents import order_actions
+
+    return order_actions(order)
+
+
 # --------------------------------------------------------------------------- screens (admin.py)
 # The screens' hooks: Flask-Admin views and the blueprint of templates, static files and the stable
 # order link. Flask-Admin is imported late (only the web app needs it).

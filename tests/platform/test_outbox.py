@@ -296,3 +296,34 @@ def test_stored_files_come_back_byte_for_byte_and_are_checked(engine):
         s.flush()
         with pytest.raises(files.FileIntegrityError):
             files.read(s, stored.id)
+
+
+def test_in_the_web_app_a_job_runs_in_a_thread_with_the_app_plugins_and_settings(register_plugin, make_app):
+    done = threading.Event()
+    seen = {}
+
+    def handler(session, job):
+        from coulisses.config import current_config
+
+        seen["setting"] = current_config().get("TP_THREAD_SETTING")
+        seen["thread"] = threading.current_thread().name
+        done.set()
+
+    register_plugin(make_plugin("tp_thread", hooks={"coulisses_job_types": lambda: [JobType("tp_thread.go", handler)]}))
+    app = make_app(["tp_thread"], OUTBOX_RUN="thread", TP_THREAD_SETTING="from the app")
+    from coulisses.web.extensions import db
+
+    with app.test_request_context("/"):
+        job_id = enqueue(db.session, "tp_thread.go", {}).id
+        db.session.commit()
+    assert done.wait(20), "the job did not run after commit"
+    assert seen["setting"] == "from the app" and seen["thread"].startswith("coulisses-outbox")
+    engine = cdb.make_engine(app.config["DATABASE_URL"])
+    for _ in range(200):  # the thread commits the job's state right after the handler returns
+        with Session(engine) as s:
+            if s.get(Job, job_id).state == "done":
+                break
+        done.wait(0.05)
+    with Session(engine) as s:
+        assert s.get(Job, job_id).state == "done"
+    engine.dispose()

@@ -16,7 +16,7 @@ MANIFEST = Manifest(
     version="0.2.0",
     label="Mécénat",
     depends=["contacts"],
-    optional_depends=[],
+    optional_depends=["reports"],
     description="Sponsorship pledges: who promised how much, and when; the contact type patron.",
     requires_host=">=0.1",
 )
@@ -31,6 +31,13 @@ def coulisses_permissions():
         Permission(VIEW, "Voir les promesses de mécénat", ("supervisor", "operator", "readonly")),
         Permission(MANAGE, "Enregistrer et corriger les promesses de mécénat", ("supervisor",)),
     ]
+
+
+@hookimpl(optionalhook=True)
+def reports_definitions():
+    from coulisses_patrons.reports import PLEDGES    # only imported when the reports plugin is enabled
+
+    return [PLEDGES]
 
 
 @hookimpl

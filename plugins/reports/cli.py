@@ -1,0 +1,95 @@
+"""``coulisses reports list`` and ``coulisses reports run CODE --param k=v --format pdf -o FILE``
+(with a progress bar). They run inside the app context, as an operator when ``--as LOGIN`` is given."""
+from __future__ import annotations
+
+import contextlib
+import sys
+
+import click
+
+from coulisses import CoulissesError
+
+
+def _session():
+    from coulisses.web.extensions import db
+
+    return db.session
+
+
+@click.group("reports")
+def reports_group():
+    """Reports: list them, run one to a file."""
+
+
+@reports_group.command("list")
+def list_command():
+    """The reports of the enabled plugins: code, plugin, title, parameters."""
+    from plugins.reports.registry import get_registry
+
+    registry = get_registry()
+    for plugin, defs in registry.reports_by_plugin().items():
+        for d in defs:
+            params = ", ".join(f"{name}{'*' if field.required else ''}" for name, field in d.params().fields.items())
+            click.echo(f"{d.code:32} {plugin:10} {d.title}  [{params}]")
+
+
+def _parse_params(values) -> dict:
+    params = {}
+    for item in values:
+        key, sep, value = item.partition("=")
+        if not sep or not key.strip():
+            raise click.BadParameter(f"expected k=v, got {item!r}", param_hint="--param")
+        params[key.strip()] = value
+    return params
+
+
+@reports_group.command("run")
+@click.argument("code")
+@click.option("--param", "-p", "params", multiple=True, help="A parameter, k=v (repeat it).")
+@click.option("--format", "fmt", type=click.Choice(["pdf", "csv", "xlsx"]), default="pdf", show_default=True)
+@click.option("--separator", type=click.Choice([",", ";"]), default=",", help="CSV separator.")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, writable=True), required=True, help="The file to write.")
+@click.option("--as", "login", default=None, help="Run as this operator (their name on the report).")
+@click.option("--locale", default=None, help="fr, en or es (default: the deployment's).")
+def run_command(code, params, fmt, separator, output, login, locale):
+    """Run report CODE into a file, with a progress bar."""
+    from coulisses.db import Actor, acting_as
+    from coulisses.i18n import use_locale
+    from coulisses.security import Operator
+    from sqlalchemy import select
+
+    from plugins.reports.params import ParamsError
+    from plugins.reports.services import engine
+
+    session = _session()
+    actor = Actor()
+    if login:
+        operator = session.scalar(select(Operator).where(Operator.login == login))
+        if operator is None:
+            raise click.ClickException(f"unknown operator: {login}")
+        actor = Actor(operator.id, operator.login)
+    with acting_as(actor), use_locale(locale) if locale else contextlib.nullcontext():
+        try:
+            definition, loaded = engine.check(session, code, _parse_params(params))
+            total = engine.count_rows(session, definition, loaded)
+        except ParamsError as exc:
+            details = "; ".join(f"{k}: {v}" for k, v in exc.fields.items())
+            raise click.ClickException(f"{exc} — {details}") from None
+        except CoulissesError as exc:
+            raise click.ClickException(str(exc)) from None
+        with open(output, "wb") as out, click.progressbar(length=max(total, 1), label=str(definition.title),
+                                                          file=sys.stderr) as bar:
+            seen = [0]
+
+            def progress(n):
+                bar.update(n - seen[0])
+                seen[0] = n
+
+            try:
+                outcome = engine.render(session, definition, loaded, fmt, out, options={"separator": separator},
+                                        progress=progress)
+            except CoulissesError as exc:
+                raise click.ClickException(str(exc)) from None
+            bar.update(max(total, 1) - seen[0])
+        session.rollback()
+    click.echo(f"{outcome.rows} rows → {output}")
