@@ -327,6 +327,9 @@ class Api:
                         schema = {"type": "array", "items": route.response}
                     ok["content"] = {"application/json": {"schema": schema}}
                 op["responses"] = {str(route.status): ok, **_error_responses(route, method, bool(params))}
+                for status, description in route.extra_responses.items():
+                    if 200 <= status < 300:  # another success (an existing resource returned): the same body
+                        op["responses"][str(status)] = {**ok, "description": description}
                 paths.setdefault(path, {})[method.lower()] = op
         for path, operations in paths.items():
             spec.path(path=path, operations=operations)
@@ -434,7 +437,7 @@ _ERROR_STATUSES = {
 
 def _error_responses(route: Route, method: str, has_parameters: bool) -> dict:
     """Every error status the host or the view can answer for this operation."""
-    statuses = {401, 403, *route.extra_responses}
+    statuses = {401, 403, *(status for status in route.extra_responses if status >= 400)}
     if "<" in route.rule:
         statuses.add(404)
     if has_parameters or route.body is not None:
