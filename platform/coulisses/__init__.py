@@ -75,3 +75,18 @@ class InvalidError(CoulissesError):
     def __init__(self, message: str, fields: dict[str, str | list[str]] | None = None):
         self.fields = fields or {}
         super().__init__(message)
+
+
+class BusyError(CoulissesError):
+    """What the operation needs is held by another one that has not finished (a lock not obtained within
+    the lock timeout, a deadlock): nothing was changed, try again in a moment (HTTP 503, Retry-After).
+
+    Raised by the database layer (``coulisses.db``) in place of the driver's error, so that views and
+    commands catch one host exception on SQLite and PostgreSQL alike.
+    """
+
+    retry_after = 2  # seconds
+    DEFAULT_MESSAGE = "Une autre opération modifie les mêmes données : réessayez dans un instant."
+
+    def __init__(self, message: str = DEFAULT_MESSAGE):
+        super().__init__(message)

@@ -80,7 +80,7 @@ class Context:
         url = self.config["DATABASE_URL"]
         if url.startswith("sqlite:///"):
             Path(url[len("sqlite:///"):]).parent.mkdir(parents=True, exist_ok=True)
-        self.engine = cdb.make_engine(url)
+        self.engine = cdb.make_engine(url, lock_timeout=self.config["LOCK_TIMEOUT"])
         cdb.CURRENCY = self.config["CURRENCY"]
         self.infos = cplugins.discover()
 

@@ -6,7 +6,8 @@
 - ``UTCDateTime``: aware UTC datetimes on both SQLite and PostgreSQL;
 - ``AuditMixin``: created/updated at and by, filled from the current actor;
 - ``lock_rows`` / ``begin_write``: row locking that really locks on PostgreSQL (``FOR UPDATE``) and
-  SQLite (the database write lock, taken before the first read of the transaction);
+  SQLite (the database write lock, taken before the first read of the transaction), waiting at most
+  the lock timeout (``LOCK_TIMEOUT``, 5 s) before ``coulisses.BusyError``;
 - ``next_number``: gapless sequences for the numbers people read.
 """
 from __future__ import annotations
@@ -293,29 +294,81 @@ def _fill_audit(session: Session, flush_context, instances) -> None:
 # --------------------------------------------------------------------------- engines
 
 
-def make_engine(url: str, **kwargs: Any) -> Engine:
-    """An engine configured the Coulisses way (SQLite: WAL, foreign keys, busy timeout)."""
+DEFAULT_LOCK_TIMEOUT = 5.0  # seconds; COULISSES_LOCK_TIMEOUT
+
+
+def lock_timeout_setting(value: Any = None) -> float:
+    """How long (seconds) a statement waits for a lock held by another transaction before giving up
+    with ``BusyError``: ``value``, else the configuration's ``LOCK_TIMEOUT``, else
+    ``COULISSES_LOCK_TIMEOUT``, else 5."""
+    import os
+
+    if value is None:
+        from coulisses.config import current_config
+
+        value = current_config().get("LOCK_TIMEOUT") or os.environ.get("COULISSES_LOCK_TIMEOUT") or DEFAULT_LOCK_TIMEOUT
+    try:
+        seconds = float(value)
+    except (TypeError, ValueError):
+        raise ValueError(f"LOCK_TIMEOUT must be a number of seconds, not {value!r}") from None
+    if not 0 < seconds <= 600:
+        raise ValueError(f"LOCK_TIMEOUT must be between 0 and 600 seconds, not {value!r}")
+    return seconds
+
+
+def make_engine(url: str, *, lock_timeout: float | None = None, **kwargs: Any) -> Engine:
+    """An engine configured the Coulisses way (SQLite: WAL, foreign keys; both: a bounded lock wait)."""
     engine = create_engine(url, **kwargs)
-    configure_engine(engine)
+    configure_engine(engine, lock_timeout=lock_timeout)
     return engine
 
 
-def configure_engine(engine: Engine) -> None:
-    if engine.dialect.name != "sqlite":
-        return
+def configure_engine(engine: Engine, *, lock_timeout: float | None = None) -> None:
+    """SQLite: foreign keys, WAL, a busy timeout; PostgreSQL: a ``lock_timeout``. Both: a lock not
+    obtained in ``lock_timeout`` seconds (or a deadlock) raises ``coulisses.BusyError`` ("try again"),
+    never an endless wait."""
     if getattr(engine, "_coulisses_configured", False):
         return
     engine._coulisses_configured = True
+    milliseconds = int(lock_timeout_setting(lock_timeout) * 1000)
+    event.listen(engine, "handle_error", _busy_error)
+    if engine.dialect.name == "postgresql":
+
+        @event.listens_for(engine, "connect")
+        def _postgresql_settings(dbapi_conn, record):
+            with dbapi_conn.cursor() as cur:
+                cur.execute(f"SET lock_timeout = {milliseconds}")
+            dbapi_conn.commit()  # a session setting, kept for the connection's life
+
+        return
+    if engine.dialect.name != "sqlite":
+        return
 
     @event.listens_for(engine, "connect")
     def _sqlite_pragmas(dbapi_conn, record):
         cur = dbapi_conn.cursor()
         cur.execute("PRAGMA foreign_keys=ON")
-        cur.execute("PRAGMA busy_timeout=30000")
+        cur.execute(f"PRAGMA busy_timeout={milliseconds}")
         if engine.url.database not in (None, "", ":memory:"):
             cur.execute("PRAGMA journal_mode=WAL")
             cur.execute("PRAGMA synchronous=NORMAL")
         cur.close()
+
+
+# PostgreSQL: lock_not_available (lock_timeout), deadlock_detected; SQLite: the busy timeout ran out.
+_BUSY_SQLSTATES = {"55P03", "40P01"}
+_BUSY_SQLITE = ("database is locked", "database table is locked")
+
+
+def _busy_error(context) -> None:
+    """``handle_error`` listener: a lock that was not obtained becomes ``coulisses.BusyError``."""
+    from coulisses import BusyError
+
+    original = context.original_exception
+    sqlstate = getattr(original, "sqlstate", None) or getattr(original, "pgcode", None)
+    if sqlstate in _BUSY_SQLSTATES or (type(original).__name__ == "OperationalError"
+                                       and str(original).startswith(_BUSY_SQLITE)):
+        raise BusyError() from original
 
 
 # --------------------------------------------------------------------------- locking
@@ -331,8 +384,9 @@ class _WriteLock(Base):
 def begin_write(session: Session) -> None:
     """Make the session's transaction a write transaction now, before it reads anything.
 
-    On SQLite this takes the database write lock (waiting for it, up to the busy timeout), so the
-    reads that follow see the latest committed data and nobody else can write until commit. On
+    On SQLite this takes the database write lock (waiting for it at most the lock timeout, then
+    ``coulisses.BusyError``), so the reads that follow see the latest committed data and nobody
+    else can write until commit. On
     PostgreSQL it does nothing: use ``lock_rows`` to lock the rows the operation depends on.
     Call it first thing in a money operation.
     """
@@ -358,7 +412,8 @@ def lock_rows(session: Session, stmt):
     """Execute ``stmt`` (a ``select``) with the rows it reads locked until the transaction ends.
 
     PostgreSQL: ``SELECT … FOR UPDATE``. SQLite: the database write lock (``begin_write``) is taken
-    first. Returns the ``Result``.
+    first. Either waits at most the lock timeout for another transaction's lock (``configure_engine``),
+    then raises ``coulisses.BusyError``. Returns the ``Result``.
     """
     if session.get_bind().dialect.name == "sqlite":
         begin_write(session)

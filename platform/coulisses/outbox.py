@@ -51,7 +51,8 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
-from coulisses import CoulissesError, PluginError
+from coulisses import BusyError, CoulissesError, PluginError
+from coulisses import db as cdb
 from coulisses.db import Actor, Base, UTCDateTime, acting_as, begin_write, current_actor, utcnow
 from coulisses.registry import RegistrySlot, collect
 
@@ -407,13 +408,16 @@ def set_progress(job: Job, done: int, total: int | None = None) -> None:
         values["progress_total"] = total
     try:
         with engine.connect() as conn:
-            if conn.dialect.name == "sqlite":
+            sqlite = conn.dialect.name == "sqlite"
+            if sqlite:
                 conn.exec_driver_sql("PRAGMA busy_timeout=200")
-            conn.execute(update(Job).where(Job.id == job.id).values(**values))
-            conn.commit()
-            if conn.dialect.name == "sqlite":
-                conn.exec_driver_sql("PRAGMA busy_timeout=30000")
-    except OperationalError:  # the job's own transaction holds the lock: progress is not worth waiting for
+            try:
+                conn.execute(update(Job).where(Job.id == job.id).values(**values))
+                conn.commit()
+            finally:
+                if sqlite:  # the pooled connection gets the deployment's lock timeout back
+                    conn.exec_driver_sql(f"PRAGMA busy_timeout={int(cdb.lock_timeout_setting() * 1000)}")
+    except (OperationalError, BusyError):  # the job's own transaction holds the lock: not worth waiting for
         log.debug("outbox: progress of job %s not recorded (database busy)", job.id)
 
 

@@ -21,6 +21,7 @@ from marshmallow import INCLUDE, Schema, fields, validate
 
 from coulisses import InvalidError
 from coulisses.web.extensions import db
+from coulisses.web.schemas import Int, Limit, Number, Offset, SafeString
 
 from plugins.contacts.services import duplicates as dup
 from plugins.contacts.services import exporting, importing, personal_data
@@ -59,8 +60,8 @@ class PairListSchema(Schema):
 
 
 class PairListQuery(Schema):
-    limit = fields.Integer(load_default=50, validate=validate.Range(1, 500))
-    offset = fields.Integer(load_default=0, validate=validate.Range(0))
+    limit = Limit(50, 500)
+    offset = Offset()
 
 
 class DetectSchema(Schema):
@@ -72,9 +73,10 @@ class DetectSchema(Schema):
 
 
 class MergeBodySchema(Schema):
-    head = fields.Integer(required=True, metadata={"description": "number of the contact to keep"})
-    choices = fields.Dict(keys=fields.String(), values=fields.String(validate=validate.OneOf(["head", "other"])),
-                          load_default=dict, metadata={"description": "field → head | other"})
+    head = Number(required=True, metadata={"description": "number of the contact to keep"})
+    choices = fields.Dict(keys=SafeString(60), values=fields.String(validate=validate.OneOf(["head", "other"])),
+                          load_default=dict, validate=validate.Length(max=100),
+                          metadata={"description": "field → head | other"})
 
 
 class MergeLogSchema(Schema):
@@ -88,7 +90,7 @@ class MergeLogSchema(Schema):
 
 
 class PurgeBodySchema(Schema):
-    months = fields.Integer(load_default=None, validate=validate.Range(1, 1200))
+    months = Int(1, 1200, load_default=None)
     simulate = fields.Boolean(load_default=True)
 
 

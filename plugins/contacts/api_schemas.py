@@ -1,9 +1,20 @@
-"""Marshmallow schemas of the contacts REST API (``plugins/contacts/api.py``)."""
+"""Marshmallow schemas of the contacts REST API (``plugins/contacts/api.py``). Every number, offset and
+text of a request has the bounds the OpenAPI document states (the host's ``coulisses.web.schemas``
+fields; text lengths are the columns')."""
 from __future__ import annotations
 
 from marshmallow import INCLUDE, Schema, fields, validate
 
+from coulisses.web.schemas import DecimalString, Int, Number, Offset, SafeString
+
 from plugins.contacts.models import ADDRESS_USAGES, LINK_KINDS
+
+TEXT = 200  # the longest one-line text of a search criterion
+
+
+def Extra(**kwargs):  # noqa: N802 - a field factory
+    """The values of an integrator's type's extra fields (``{"level": "gold"}``), checked by the service."""
+    return fields.Dict(keys=SafeString(60), validate=validate.Length(max=100), **kwargs)
 
 class SearchQuerySchema(Schema):
     """Quick search (``q``) and, when any other criterion is given, the advanced search."""
@@ -11,29 +22,29 @@ class SearchQuerySchema(Schema):
     class Meta:
         unknown = INCLUDE  # extra.<field> criteria of integrators' types; checked by the service
 
-    q = fields.String(load_default=None, metadata={"description": "Name, first name, number or e-mail; "
+    q = SafeString(TEXT, load_default=None, metadata={"description": "Name, first name, number or e-mail; "
                                                    "'*' wildcard; 'Name, First name'"})
-    limit = fields.Integer(load_default=None, validate=validate.Range(1, 1000))
-    offset = fields.Integer(load_default=0, validate=validate.Range(0))
-    name = fields.String()
-    number = fields.String()
-    relay = fields.String()
-    nature = fields.String(validate=validate.OneOf(["individual", "structure"]))
-    type_code = fields.String()
-    phone = fields.String()
-    email = fields.String()
-    country = fields.String()
-    postal_code = fields.String()
-    city = fields.String()
+    limit = Int(1, 1000, load_default=None)
+    offset = Offset()
+    name = SafeString(TEXT)
+    number = SafeString(TEXT)
+    relay = SafeString(TEXT)
+    nature = SafeString(TEXT, validate=validate.OneOf(["individual", "structure"]))
+    type_code = SafeString(TEXT)
+    phone = SafeString(TEXT)
+    email = SafeString(TEXT)
+    country = SafeString(TEXT)
+    postal_code = SafeString(TEXT)
+    city = SafeString(TEXT)
     with_invalid = fields.Boolean()
     with_prospects = fields.Boolean()
     with_relays = fields.Boolean()
-    administrative_number = fields.String()
-    criterion = fields.String()
-    iban = fields.String(metadata={"description": "yes / no / an IBAN"})
-    reference_code = fields.String()
-    connection_type = fields.String(validate=validate.OneOf(list(LINK_KINDS)))
-    connection_with = fields.String(metadata={"description": "number of the contact linked by connection_type"})
+    administrative_number = SafeString(TEXT)
+    criterion = SafeString(TEXT)
+    iban = SafeString(TEXT, metadata={"description": "yes / no / an IBAN"})
+    reference_code = SafeString(TEXT)
+    connection_type = SafeString(TEXT, validate=validate.OneOf(list(LINK_KINDS)))
+    connection_with = SafeString(TEXT, metadata={"description": "number of the contact linked by connection_type"})
     ambassadors_only = fields.Boolean()
 
 
@@ -65,15 +76,15 @@ class SearchResultSchema(Schema):
 class AddressSchema(Schema):
     id = fields.Integer(dump_only=True)
     usage = fields.String(validate=validate.OneOf(ADDRESS_USAGES))
-    line1 = fields.String()
-    line2 = fields.String()
-    line3 = fields.String()
-    postal_code = fields.String()
-    city = fields.String()
-    country = fields.String()
+    line1 = SafeString(200)
+    line2 = SafeString(200)
+    line3 = SafeString(200)
+    postal_code = SafeString(16)
+    city = SafeString(120)
+    country = SafeString(2, metadata={"description": "ISO 3166-1 alpha-2 (FR)"})
     country_name = fields.String(dump_only=True)
-    department = fields.String(allow_none=True)
-    region = fields.String(allow_none=True)
+    department = SafeString(80, allow_none=True)
+    region = SafeString(80, allow_none=True)
 
 
 class ExtraValueSchema(Schema):
@@ -120,11 +131,11 @@ class InternetAccountSchema(Schema):
 
 class MarketingAlertSchema(Schema):
     id = fields.Integer(dump_only=True)
-    type = fields.String()
-    offer = fields.String(required=True)
-    internal_info = fields.String()
-    recipients = fields.String()
-    availability = fields.Integer(allow_none=True)
+    type = SafeString(80)
+    offer = SafeString(200, required=True)
+    internal_info = SafeString(5000, multiline=True)
+    recipients = SafeString(200)
+    availability = Int(0, 1_000_000, allow_none=True)
     valid_from = fields.Date(allow_none=True)
     valid_until = fields.Date(allow_none=True)
 
@@ -138,7 +149,7 @@ class ConsentSchema(Schema):
 class IndicatorSchema(Schema):
     code = fields.String()
     label = fields.String()
-    value = fields.Decimal(as_string=True, allow_none=True)
+    value = DecimalString(allow_none=True, metadata={"description": "A decimal as a string (\"12.5\")"})
     level = fields.String()
     level_label = fields.String()
     icon = fields.String()
@@ -148,25 +159,25 @@ class IndicatorSchema(Schema):
 
 class NoteSchema(Schema):
     id = fields.Integer(dump_only=True)
-    text = fields.String(required=True)
+    text = SafeString(10_000, multiline=True, min_length=1, required=True)
     created_at = fields.DateTime(dump_only=True)
     created_by = fields.String(dump_only=True)
 
 
 class CriterionSchema(Schema):
-    code = fields.String(required=True)
-    label = fields.String(required=True)
-    group = fields.String()
+    code = SafeString(60, min_length=1, required=True)
+    label = SafeString(200, min_length=1, required=True)
+    group = SafeString(120)
     applies_to = fields.String(validate=validate.OneOf(["individual", "structure", "both"]))
 
 
 class PreferredSeatSchema(Schema):
     id = fields.Integer(dump_only=True)
-    venue = fields.String()
-    area = fields.String()
-    row = fields.String()
-    seat = fields.String()
-    comment = fields.String()
+    venue = SafeString(120)
+    area = SafeString(80)
+    row = SafeString(20)
+    seat = SafeString(20)
+    comment = SafeString(200)
 
 
 class LinkSchema(Schema):
@@ -239,69 +250,69 @@ class CreateSchema(Schema):
     """Quick creation of an individual (the seeds' form), or of a structure when ``type_code`` is a
     structure type (then ``structure_name`` replaces civility / names)."""
 
-    type_code = fields.String(load_default="individual")
-    civility = fields.String()
-    last_name = fields.String()
-    first_name = fields.String()
-    structure_name = fields.String(allow_none=True)
-    mobile_phone = fields.String(allow_none=True)
-    email = fields.String(allow_none=True)
+    type_code = SafeString(40, load_default="individual")
+    civility = SafeString(12)
+    last_name = SafeString(120)
+    first_name = SafeString(120)
+    structure_name = SafeString(200, allow_none=True)
+    mobile_phone = SafeString(40, allow_none=True)
+    email = SafeString(254, allow_none=True)
     create_internet_account = fields.Boolean(load_default=False)
-    structure_number = fields.Integer(allow_none=True)
-    new_structure_name = fields.String(allow_none=True)
+    structure_number = Number(allow_none=True)
+    new_structure_name = SafeString(200, allow_none=True)
     link_kind = fields.String(validate=validate.OneOf(["relay_of", "member_of"]))
     use_structure_address = fields.Boolean(load_default=False)
-    country = fields.String()
-    postal_code = fields.String()
-    city = fields.String()
-    line1 = fields.String(allow_none=True)
-    line2 = fields.String(allow_none=True)
-    line3 = fields.String(allow_none=True)
-    department = fields.String(allow_none=True)
-    region = fields.String(allow_none=True)
-    extra = fields.Dict()
+    country = SafeString(2)
+    postal_code = SafeString(16)
+    city = SafeString(120)
+    line1 = SafeString(200, allow_none=True)
+    line2 = SafeString(200, allow_none=True)
+    line3 = SafeString(200, allow_none=True)
+    department = SafeString(80, allow_none=True)
+    region = SafeString(80, allow_none=True)
+    extra = Extra()
 
 
 class UpdateSchema(Schema):
-    type_code = fields.String()
-    civility = fields.String(allow_none=True)
-    last_name = fields.String()
-    first_name = fields.String()
-    structure_name = fields.String()
-    birth_date = fields.String(allow_none=True, metadata={"description": "YYYY-MM-DD or DD.MM.YYYY"})
-    function = fields.String(allow_none=True)
-    language = fields.String()
-    email = fields.String(allow_none=True)
-    mobile_phone = fields.String(allow_none=True)
-    phone = fields.String(allow_none=True)
-    fax = fields.String(allow_none=True)
-    administrative_number = fields.String(allow_none=True)
-    reference_code = fields.String(allow_none=True)
-    iban = fields.String(allow_none=True)
+    type_code = SafeString(40)
+    civility = SafeString(12, allow_none=True)
+    last_name = SafeString(120)
+    first_name = SafeString(120)
+    structure_name = SafeString(200)
+    birth_date = SafeString(10, allow_none=True, metadata={"description": "YYYY-MM-DD or DD.MM.YYYY"})
+    function = SafeString(120, allow_none=True)
+    language = SafeString(5)
+    email = SafeString(254, allow_none=True)
+    mobile_phone = SafeString(40, allow_none=True)
+    phone = SafeString(40, allow_none=True)
+    fax = SafeString(40, allow_none=True)
+    administrative_number = SafeString(40, allow_none=True)
+    reference_code = SafeString(60, allow_none=True)
+    iban = SafeString(50, allow_none=True)
     ambassador = fields.Boolean()
     valid = fields.Boolean()
-    invalid_reason = fields.String(allow_none=True)
-    extra = fields.Dict()
+    invalid_reason = SafeString(200, allow_none=True)
+    extra = Extra()
 
 
 class LinkCreateSchema(Schema):
     kind = fields.String(required=True, validate=validate.OneOf(list(LINK_KINDS)))
-    other_number = fields.Integer(required=True)
+    other_number = Number(required=True)
     direction = fields.String(load_default="out", validate=validate.OneOf(["out", "in"]),
                               metadata={"description": "out: this contact <kind> other; in: other <kind> this contact"})
     start_date = fields.Date(allow_none=True, load_default=None)
     end_date = fields.Date(allow_none=True, load_default=None)
-    comment = fields.String(allow_none=True, load_default=None)
+    comment = SafeString(200, allow_none=True, load_default=None)
 
 
 class LinkUpdateSchema(Schema):
     start_date = fields.Date(allow_none=True)
     end_date = fields.Date(allow_none=True)
-    comment = fields.String(allow_none=True)
+    comment = SafeString(200, allow_none=True)
 
 
 class CriteriaSetSchema(Schema):
-    codes = fields.List(fields.String(), required=True)
+    codes = fields.List(SafeString(60), required=True, validate=validate.Length(max=500))
 
 
 class CriteriaListQuery(Schema):
@@ -312,7 +323,7 @@ class ConsentsSetSchema(Schema):
     class Meta:
         unknown = INCLUDE
 
-    source = fields.String(load_default="")
+    source = SafeString(60, load_default="")
 
 
 class HistoryRowSchema(Schema):
@@ -320,7 +331,7 @@ class HistoryRowSchema(Schema):
     date = fields.Raw()
     label = fields.String()
     reference = fields.String()
-    amount = fields.Decimal(as_string=True, allow_none=True)
+    amount = DecimalString(allow_none=True)
     status = fields.String()
     url = fields.String(allow_none=True)
     source = fields.String()

@@ -75,7 +75,8 @@ def register_routes(api):
     # ------------------------------------------------------------------ workstation agents
 
     @api.route("/devices/agent/config", permission="devices.agent", response=s.AgentConfigSchema,
-               summary="Agent: the devices of its place of work")
+               summary="Agent: the devices of its place of work",
+               responses={409: "The token is not a workstation agent's"})
     def agent_config():
         agent = _agent()
         return {"location_code": agent.location_code, "agent": str(agent),

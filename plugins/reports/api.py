@@ -19,6 +19,7 @@ from flask_login import current_user
 from marshmallow import Schema, fields, validate
 
 from coulisses.web.extensions import db
+from coulisses.web.schemas import SafeString
 
 
 class RunBody(Schema):
@@ -52,8 +53,8 @@ class ReportSchema(Schema):
 
 
 class DocumentBody(Schema):
-    type = fields.String(required=True)
-    object = fields.String(required=True)
+    type = SafeString(80, min_length=1, required=True)
+    object = SafeString(80, min_length=1, required=True)
     correct = fields.Boolean(load_default=False)
 
 
@@ -157,14 +158,23 @@ def register_routes(api):
                          as_attachment=True, download_name=run.file.name)
 
     @api.route("/documents", ("POST",), permission="reports.documents", body=DocumentBody, response=DocumentSchema,
-               status=201, summary="Generate a document (or get the stored one)")
+               status=201, summary="Generate a document (or get the stored one)",
+               responses={200: "The document generated before for this object (stored, unchanged)"})
     def create_document(body):
+        from coulisses import InvalidError, NotFoundError
+
+        try:  # a type or an object that names nothing is wrong input (422), not a missing address (404)
+            get_registry().document(body["type"])
+        except NotFoundError as exc:
+            raise InvalidError(str(exc), {"type": str(exc)}) from None
         try:
             before = documents.latest(db.session, body["type"], body["object"])
             document = documents.generate(db.session, body["type"], body["object"], correct=body["correct"],
                                           can=current_user.has_permission)
         except PermissionError as exc:
             raise ApiError(403, "forbidden", f"Permission '{exc}' is required") from None
+        except NotFoundError as exc:
+            raise InvalidError(str(exc), {"object": str(exc)}) from None
         return document, (200 if before is not None and before.id == document.id else 201)
 
     def document_or_404(document_id):

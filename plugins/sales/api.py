@@ -89,6 +89,9 @@ def register_routes(api) -> None:  # noqa: C901 - one declaration per endpoint
     def list_performances(args):
         """Upcoming performances on sale (from now unless ``starts_from``), by date, with the places
         left per seat category."""
+        for name, model, label in (("event", Event, "Événement"), ("season", Season, "Saison")):
+            if args[name] is not None and db.session.get(model, args[name]) is None:
+                raise InvalidError(f"{label} introuvable", {name: f"{label} introuvable : {args[name]}"})
         return catalogue.performances_on_sale(db.session, event=args["event"], season=args["season"],
                                               starts_from=args["starts_from"], starts_until=args["starts_until"],
                                               q=args["q"], limit=args["limit"])
@@ -170,7 +173,8 @@ def register_routes(api) -> None:  # noqa: C901 - one declaration per endpoint
         """Reserved tickets only (all of them by default); paid tickets are refunded through the refunds
         plugin (409 here)."""
         order = orders.get_order(db.session, number)
-        orders.cancel_reservation(db.session, order, _tickets_by_barcode(order, body["tickets"]))
+        orders.cancel_reservation(db.session, order, _tickets_by_barcode(order, body["tickets"]),
+                                  point_of_sale=body["point_of_sale"])
         return _detail(order)
 
     @api.route("/orders/<int:number>/confirm", methods=["POST"], permission="sales.sell", response=OrderSchema,
@@ -187,7 +191,7 @@ def register_routes(api) -> None:  # noqa: C901 - one declaration per endpoint
         if tickets is None:
             tickets = [t for t in order.tickets if t.state in ("paid", "printed")
                        and (body["reprint"] or t.print_state != "printed")]
-        orders.mark_printed(db.session, tickets, reprint=body["reprint"])
+        orders.mark_printed(db.session, tickets, reprint=body["reprint"], point_of_sale=body["point_of_sale"])
         return _detail(order)
 
     # ---------------------------------------------------------------- tickets
@@ -225,5 +229,5 @@ def register_routes(api) -> None:  # noqa: C901 - one declaration per endpoint
         from plugins.contacts.services.contacts import get_contact
 
         contact = get_contact(db.session, number)
-        credit.adjust_credit(db.session, contact, body["amount"], body["reason"])
+        credit.adjust_credit(db.session, contact, body["amount"], body["reason"], point_of_sale=body["point_of_sale"])
         return _credit(contact)

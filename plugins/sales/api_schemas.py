@@ -1,18 +1,19 @@
 """Marshmallow schemas of the sales REST API (``plugins/sales/api.py``). Amounts are strings
-("2420.00") both ways: a JSON number is refused for money (floats are never money)."""
+("2420.00") both ways: a JSON number is refused for money (floats are never money). Every id, number,
+quantity, amount, list and text of a request has the bounds the OpenAPI document states (the host's
+``coulisses.web.schemas`` fields)."""
 from __future__ import annotations
 
 from marshmallow import Schema, fields, validate
 
+from coulisses.web.schemas import Amount, Id, Int, Limit, Money, Number, SafeString
+
 from plugins.sales.models import DELIVERY_MODES
 
-AMOUNT = {"description": "An amount as a decimal string, e.g. \"2420.00\"", "type": "string",
-          "pattern": r"^-?\d+(\.\d+)?$", "example": "2420.00"}
-
-
-def Money(**kw):  # noqa: N802 - a field factory
-    kw["metadata"] = {**AMOUNT, **kw.get("metadata", {})}
-    return fields.Decimal(as_string=True, **kw)
+MAX_LINES = 200  # lines of one basket
+MAX_TICKETS = 5000  # tickets of one line, barcodes of one request
+MAX_PAYMENTS = 50
+BARCODE = {"description": "A ticket's barcode (11 digits)", "example": "10000000009"}
 
 
 # --------------------------------------------------------------------------- catalogue
@@ -27,7 +28,7 @@ class SeasonSchema(Schema):
 
 
 class EventQuerySchema(Schema):
-    season = fields.Integer(load_default=None)
+    season = Id(load_default=None)
 
 
 class EventSchema(Schema):
@@ -40,12 +41,12 @@ class EventSchema(Schema):
 
 
 class PerformanceQuerySchema(Schema):
-    event = fields.Integer(load_default=None)
-    season = fields.Integer(load_default=None)
+    event = Id(load_default=None)
+    season = Id(load_default=None)
     starts_from = fields.AwareDateTime(load_default=None)
     starts_until = fields.AwareDateTime(load_default=None)
-    q = fields.String(load_default=None, metadata={"description": "Part of the event's title"})
-    limit = fields.Integer(load_default=100, validate=validate.Range(1, 1000))
+    q = SafeString(200, load_default=None, metadata={"description": "Part of the event's title"})
+    limit = Limit(100, 1000)
 
 
 class CategoryAvailabilitySchema(Schema):
@@ -120,50 +121,61 @@ class PaymentModeSchema(Schema):
 
 
 class LineInSchema(Schema):
-    performance = fields.Integer(required=True, metadata={"description": "Performance id"})
-    category = fields.Integer(required=True, metadata={"description": "Seat category id"})
-    tariff = fields.Integer(required=True, metadata={"description": "Tariff id"})
-    quantity = fields.Integer(load_default=None, validate=validate.Range(1, 5000),
-                              metadata={"description": "Default: the number of seats, else 1"})
-    seats = fields.List(fields.Integer(), load_default=list, metadata={"description": "Seat ids (seated venues)"})
-    attendees = fields.List(fields.Integer(allow_none=True), load_default=list,
+    performance = Id(required=True, metadata={"description": "Performance id"})
+    category = Id(required=True, metadata={"description": "Seat category id"})
+    tariff = Id(required=True, metadata={"description": "Tariff id"})
+    quantity = Int(1, MAX_TICKETS, load_default=None, metadata={"description": "Default: the number of seats, else 1"})
+    seats = fields.List(Id(), load_default=list, validate=validate.Length(max=MAX_TICKETS),
+                        metadata={"description": "Seat ids (seated venues)"})
+    attendees = fields.List(Number(allow_none=True), load_default=list, validate=validate.Length(max=MAX_TICKETS),
                             metadata={"description": "Contact numbers, one per ticket (optional)"})
-    area = fields.Integer(load_default=None)
+    area = Id(load_default=None)
 
 
 class PaymentInSchema(Schema):
-    mode = fields.String(required=True, metadata={"description": "Payment mode code (CASH, CARD…)"})
-    amount = fields.String(required=True, metadata=AMOUNT)
-    contact = fields.Integer(load_default=None, metadata={"description": "Contact number (credit balance…)"})
-    reference = fields.String(load_default="")
+    mode = SafeString(40, required=True, metadata={"description": "Payment mode code (CASH, CARD…)"})
+    amount = Amount(required=True, minimum="0.01")
+    contact = Number(load_default=None, metadata={"description": "Contact number (credit balance…)"})
+    reference = SafeString(120, load_default="")
+
+
+def _point_of_sale():
+    return SafeString(40, load_default=None, metadata={"description": "Point of sale code"})
+
+
+def _barcodes(description: str):
+    return fields.List(SafeString(20, metadata=BARCODE), load_default=None,
+                       validate=validate.Length(min=1, max=MAX_TICKETS), metadata={"description": description})
 
 
 class OrderCreateSchema(Schema):
     action = fields.String(load_default="sell", validate=validate.OneOf(["sell", "reserve"]))
-    buyer = fields.Integer(required=True, metadata={"description": "The buyer's contact number"})
-    payer = fields.Integer(load_default=None, metadata={"description": "The paying contact's number"})
-    structure = fields.Integer(load_default=None, metadata={"description": "The structure a relay buys for"})
-    lines = fields.List(fields.Nested(LineInSchema), required=True, validate=validate.Length(min=1))
-    payments = fields.List(fields.Nested(PaymentInSchema), load_default=list)
-    point_of_sale = fields.String(load_default=None, metadata={"description": "Point of sale code"})
+    buyer = Number(required=True, metadata={"description": "The buyer's contact number"})
+    payer = Number(load_default=None, metadata={"description": "The paying contact's number"})
+    structure = Number(load_default=None, metadata={"description": "The structure a relay buys for"})
+    lines = fields.List(fields.Nested(LineInSchema), required=True, validate=validate.Length(min=1, max=MAX_LINES))
+    payments = fields.List(fields.Nested(PaymentInSchema), load_default=list,
+                           validate=validate.Length(max=MAX_PAYMENTS))
+    point_of_sale = _point_of_sale()
     delivery_mode = fields.String(load_default="handed", validate=validate.OneOf(DELIVERY_MODES))
-    note = fields.String(load_default="")
+    note = SafeString(2000, multiline=True, load_default="")
 
 
 class PaySchema(Schema):
-    payments = fields.List(fields.Nested(PaymentInSchema), required=True, validate=validate.Length(min=1))
-    point_of_sale = fields.String(load_default=None)
+    payments = fields.List(fields.Nested(PaymentInSchema), required=True,
+                           validate=validate.Length(min=1, max=MAX_PAYMENTS))
+    point_of_sale = _point_of_sale()
 
 
 class CancelSchema(Schema):
-    tickets = fields.List(fields.String(), load_default=None,
-                          metadata={"description": "Barcodes to cancel; default: every reserved ticket"})
+    tickets = _barcodes("Barcodes to cancel; default: every reserved ticket")
+    point_of_sale = _point_of_sale()
 
 
 class PrintSchema(Schema):
-    tickets = fields.List(fields.String(), load_default=None,
-                          metadata={"description": "Barcodes to mark printed; default: every sold ticket"})
+    tickets = _barcodes("Barcodes to mark printed; default: every sold ticket")
     reprint = fields.Boolean(load_default=False)
+    point_of_sale = _point_of_sale()
 
 
 class TicketRowSchema(Schema):
@@ -275,8 +287,8 @@ class TicketSchema(Schema):
 
 
 class TicketRangeQuerySchema(Schema):
-    first = fields.String(required=True)
-    last = fields.String(required=True)
+    first = SafeString(20, required=True, metadata=BARCODE)
+    last = SafeString(20, required=True, metadata=BARCODE)
 
 
 class CreditMovementSchema(Schema):
@@ -295,5 +307,6 @@ class CreditSchema(Schema):
 
 
 class CreditAdjustSchema(Schema):
-    amount = fields.String(required=True, metadata=AMOUNT)
-    reason = fields.String(required=True, validate=validate.Length(min=1, max=200))
+    amount = Amount(required=True, metadata={"description": "Positive: credit; negative: debit (never below zero)"})
+    reason = SafeString(200, min_length=1, required=True)
+    point_of_sale = _point_of_sale()

@@ -113,11 +113,15 @@ def test_openapi_document(rest_app, seller):
             assert {"401", "403"} <= set(op["responses"])
     # every path parameter is declared; every $ref resolves
     op = paths["/tp_rest/widgets/{widget_id}"]["get"]
-    assert op["parameters"] == [{"in": "path", "name": "widget_id", "required": True, "schema": {"type": "integer"}}]
-    assert "404" in op["responses"]
+    assert op["parameters"] == [{"in": "path", "name": "widget_id", "required": True,
+                                 "schema": {"type": "integer", "minimum": 0, "maximum": 2**31 - 1}}]
+    assert set(op["responses"]) == {"200", "401", "403", "404", "422"}
     post = paths["/tp_rest/widgets"]["post"]
-    assert "201" in post["responses"] and "422" in post["responses"]
-    assert any(p["in"] == "header" and p["name"] == "Idempotency-Key" for p in post["parameters"])
+    # every status a write can answer, 409 (conflict, concurrent change) and 503 (busy) included
+    assert set(post["responses"]) == {"201", "400", "401", "403", "409", "413", "422", "503"}
+    assert post["responses"]["503"]["headers"]["Retry-After"]["schema"] == {"type": "integer"}
+    key = next(p for p in post["parameters"] if p["in"] == "header" and p["name"] == "Idempotency-Key")
+    assert key["schema"]["maxLength"] == 200 and key["schema"]["minLength"] == 1
     search = paths["/tp_rest/widgets"]["get"]
     assert {"in": "query", "name": "q", "required": False, "schema": {"type": "string", "default": ""}} in search["parameters"]
     text = json.dumps(doc)

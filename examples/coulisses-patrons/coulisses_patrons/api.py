@@ -4,30 +4,42 @@ from __future__ import annotations
 from marshmallow import Schema, fields
 
 from coulisses.web.extensions import db
+from coulisses.web.schemas import Amount, Int, Money, Number, SafeString
 
 from coulisses_patrons import MANAGE, VIEW
 from coulisses_patrons import services
 
 
-class PledgeSchema(Schema):
-    id = fields.Integer(dump_only=True)
-    donor_name = fields.String(required=True)
-    # No ``places``: marshmallow would round "1.005" silently; the service refuses it instead. Amounts
-    # read from a Money column already have the currency's decimals, so they dump as "2420.00".
-    amount = fields.Decimal(required=True, as_string=True,
-                            metadata={"description": "In the deployment's currency, as a string: \"2420.00\""})
+class PledgeInSchema(Schema):
+    """A pledge as a client sends it: every field bounded (the host's ``coulisses.web.schemas``)."""
+
+    donor_name = SafeString(200, required=True)
+    # A decimal string ("2420.00"): "1e3", a JSON number or more decimals than the currency has are
+    # refused (422), never rounded.
+    amount = Amount(required=True, minimum="0.01")
     pledged_on = fields.Date(load_default=None)
-    note = fields.String(load_default="")
-    contact_number = fields.Integer(load_default=None, allow_none=True,
-                                    metadata={"description": "The donor's contact (of type patron), if any"})
+    note = SafeString(2000, multiline=True, load_default="")
+    contact_number = Number(load_default=None, allow_none=True,
+                            metadata={"description": "The donor's contact (of type patron), if any"})
+
+
+class PledgeSchema(Schema):
+    """A pledge as the API answers it."""
+
+    id = fields.Integer()
+    donor_name = fields.String()
+    amount = Money(metadata={"description": "In the deployment's currency, as a string: \"2420.00\""})
+    pledged_on = fields.Date(allow_none=True)
+    note = fields.String()
+    contact_number = fields.Integer(allow_none=True)
 
 
 class TotalQuerySchema(Schema):
-    year = fields.Integer(load_default=None)
+    year = Int(1900, 9999, load_default=None)
 
 
 class TotalSchema(Schema):
-    total = fields.Decimal(as_string=True)
+    total = Money()
     year = fields.Integer(allow_none=True)
 
 
@@ -37,7 +49,7 @@ def declare_routes(api):
     def list_pledges():
         return services.list_pledges(db.session)
 
-    @api.route("/patrons/pledges", methods=["POST"], permission=MANAGE, body=PledgeSchema,
+    @api.route("/patrons/pledges", methods=["POST"], permission=MANAGE, body=PledgeInSchema,
                response=PledgeSchema, status=201, idempotent=True, summary="Record a pledge")
     def create_pledge(body):
         return services.add_pledge(db.session, body["donor_name"], body["amount"], body["pledged_on"],

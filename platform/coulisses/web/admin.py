@@ -29,9 +29,10 @@ from wtforms import DecimalField, Field, PasswordField, SelectMultipleField
 from wtforms.validators import Optional
 from wtforms.widgets import TextInput
 
-from coulisses import outbox, security
+from coulisses import BusyError, outbox, security
 from coulisses.db import AuditMixin, currency_exponent, parse_money
 from coulisses.web.extensions import db
+from coulisses.web.forms import SafeBaseForm
 
 AUDIT_COLUMNS = ("created_at", "updated_at", "created_by_id", "updated_by_id", "created_by", "updated_by")
 EDIT_ENDPOINTS = {"create_view", "edit_view", "delete_view", "action_view", "ajax_update", "import_view"}
@@ -161,6 +162,7 @@ class ModelView(SecuredView, _SqlaModelView):
 
     permission_edit: str | None = None
     model_form_converter = CoulissesModelConverter
+    form_base_class = SafeBaseForm  # a field holding a control character is refused, what was typed kept
     column_type_formatters = {**typefmt.BASE_FORMATTERS, datetime: local_datetime_formatter}
     column_type_formatters_detail = {**typefmt.DETAIL_FORMATTERS, datetime: local_datetime_formatter}
     page_size = 50
@@ -183,6 +185,15 @@ class ModelView(SecuredView, _SqlaModelView):
 
     def can_write(self) -> bool:
         return current_user.is_authenticated and current_user.has_permission(self.permission_edit or self.permission)
+
+    def handle_view_exception(self, exc) -> bool:
+        if isinstance(exc, BusyError):  # a lock not obtained in time: say so, keep the form
+            from coulisses.web.forms import busy_message
+
+            db.session.rollback()  # before reading anything else (the operator's language) in this session
+            flash(busy_message(exc), "error")
+            return True
+        return super().handle_view_exception(exc)
 
     def _handle_view(self, name, **kwargs):
         response = super()._handle_view(name, **kwargs)

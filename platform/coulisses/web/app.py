@@ -24,7 +24,8 @@ from coulisses import db as cdb
 from coulisses.config import apply_plugin_defaults
 from coulisses import plugins as cplugins
 from coulisses import security
-from coulisses.web import auth, hardening
+from coulisses.web import auth, forms, hardening, inputs
+from coulisses.web.admin import ModelView
 from coulisses.web.extensions import babel, csrf, db, login_manager
 from coulisses.web.rest import API_PREFIX, Api
 
@@ -53,6 +54,11 @@ def load_config(overrides: dict[str, Any] | None = None) -> dict[str, Any]:
         "TIMEZONE": env.get("COULISSES_TIMEZONE", "Europe/Paris"),
         "CURRENCY": env.get("COULISSES_CURRENCY", "EUR"),
         "HTTPS": env.get("COULISSES_HTTPS", ""),
+        # a lock held by another transaction is waited for at most this long (s), then "busy, try again"
+        "LOCK_TIMEOUT": env.get("COULISSES_LOCK_TIMEOUT", cdb.DEFAULT_LOCK_TIMEOUT),
+        # request bodies: JSON and forms (413 beyond), and multipart uploads (file imports)
+        "MAX_BODY_BYTES": env.get("COULISSES_MAX_BODY_BYTES", inputs.MAX_BODY_BYTES),
+        "MAX_UPLOAD_BYTES": env.get("COULISSES_MAX_UPLOAD_BYTES", inputs.MAX_UPLOAD_BYTES),
     }
     for key, default in SECURITY_SETTINGS.items():
         cfg[key] = env.get(f"COULISSES_{key}", default)
@@ -63,6 +69,17 @@ def load_config(overrides: dict[str, Any] | None = None) -> dict[str, Any]:
         cfg[key] = _whole_number(key, cfg[key])
     cfg["HTTPS"] = str(cfg["HTTPS"]).strip().lower() in ("1", "true", "yes", "on")
     cfg["INSTANCE_PATH"] = str(Path(cfg["INSTANCE_PATH"]).resolve())
+    try:
+        cfg["LOCK_TIMEOUT"] = cdb.lock_timeout_setting(cfg["LOCK_TIMEOUT"])
+    except ValueError as exc:
+        raise ConfigError(f"COULISSES_{exc}") from None
+    for key in ("MAX_BODY_BYTES", "MAX_UPLOAD_BYTES"):
+        try:
+            cfg[key] = int(cfg[key])
+        except (TypeError, ValueError):
+            cfg[key] = 0
+        if cfg[key] <= 0:
+            raise ConfigError(f"COULISSES_{key} must be a positive number of bytes")
     if not cfg["DATABASE_URL"]:
         cfg["DATABASE_URL"] = "sqlite:///" + str(Path(cfg["INSTANCE_PATH"]) / "coulisses.db")
     if not cfg.get("SECRET_KEY"):
@@ -218,7 +235,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     ]
 
     with app.app_context():
-        cdb.configure_engine(db.engine)
+        cdb.configure_engine(db.engine, lock_timeout=cfg["LOCK_TIMEOUT"])
         infos = cplugins.discover()
         requested = cplugins.requested_plugins(db.session, infos, cplugins.parse_plugin_list(cfg["PLUGINS"]))
         order = cplugins.resolve(infos, requested)
@@ -248,8 +265,11 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     # Templates translate through coulisses.i18n, like the Python code: one set of catalogues.
     app.jinja_env.install_gettext_callables(gettext=i18n.gettext, ngettext=i18n.ngettext, newstyle=True,
                                             pgettext=i18n.pgettext)
+    forms.init_input_guards(app)  # body limits first: the CSRF check below reads the form
     auth.init_request_security(app)
+    forms.init_form_guard(app)
     app.register_blueprint(auth.bp)
+    forms.checked_by_form(app, "auth.login")
 
     admin = Admin(app, name="Coulisses", url="/admin",
                   theme=Bootstrap4Theme(base_template="coulisses/master.html", fluid=True),
@@ -264,6 +284,9 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
                 if not view.category:
                     view.category = label
                 admin.add_view(view)
+                if isinstance(view, ModelView):  # its create and edit forms check their own fields
+                    for name in ("create_view", "edit_view"):
+                        forms.checked_by_form(app, f"{view.endpoint}.{name}")
 
     for plugin, blueprints in cplugins.call_each_safely(pm, "coulisses_blueprints"):
         for bp in blueprints:

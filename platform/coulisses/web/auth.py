@@ -8,15 +8,16 @@ from urllib.parse import urlsplit
 from flask import Blueprint, abort, flash, g, jsonify, make_response, redirect, render_template, request, session, url_for
 from coulisses.i18n import _, _l, _n
 from flask_login import current_user, login_user, logout_user
-from flask_wtf import FlaskForm
 from flask_wtf.csrf import generate_csrf
 from wtforms import PasswordField, StringField
 from wtforms.validators import DataRequired
 
+from coulisses import BusyError
 from coulisses import db as cdb
 from coulisses import security, throttle
 from coulisses.security_events import reset_client_address, set_client_address
 from coulisses.web.extensions import csrf, db, login_manager
+from coulisses.web.forms import CoulissesForm
 from coulisses.web.rest import error_response
 
 bp = Blueprint("auth", __name__)
@@ -24,7 +25,7 @@ LAST_SEEN = "_coulisses_seen"  # the operator's last request (seconds since the 
 LAST_SEEN_PRECISION = 10       # seconds: the session cookie is rewritten at most this often
 
 
-class LoginForm(FlaskForm):
+class LoginForm(CoulissesForm):
     login = StringField(_l("Identifiant"), validators=[DataRequired()])
     password = PasswordField(_l("Mot de passe"), validators=[DataRequired()])
 
@@ -187,7 +188,10 @@ def _load_from_token(req):
         return None
     g.coulisses_bearer = True
     if db.session.dirty:  # the token's last use was recorded (at most once a minute)
-        db.session.commit()
+        try:
+            db.session.commit()
+        except BusyError:  # a statistic: never worth making the request wait or fail
+            db.session.rollback()
     return op
 
 

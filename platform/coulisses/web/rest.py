@@ -12,7 +12,18 @@ when those are declared, returns an object that the ``response`` schema dumps (o
 response), and raises ``coulisses.NotFoundError`` / ``ConflictError`` / ``InvalidError`` for the
 404 / 409 / 422 errors. The session is committed after a successful POST/PUT/PATCH/DELETE and
 rolled back otherwise. ``idempotent=True`` (required for endpoints that move money) honours the
-``Idempotency-Key`` header: a repeated request with the same key replays the first response.
+``Idempotency-Key`` header (1 to ``IDEMPOTENCY_KEY_MAX`` printable characters; 422 otherwise): a
+repeated request with the same key replays the first response, also when it ran at the same time as
+the first and met the conflict the first one caused.
+
+Before a view runs, every input is checked (``coulisses.web.inputs``; 422 naming the field, never a
+500): integer path parameters are within 0…2^31−1 for ids (``<int:…_id>``), 0…2^53−1 for numbers
+(``<int:number>``), and text parameters hold no control character; a
+JSON body is at most ``MAX_BODY_BYTES`` (413), nested at most ``MAX_JSON_DEPTH`` levels, holds no
+control character, lone surrogate, NaN or integer beyond 64 bits; then the ``query`` and ``body``
+schemas apply their own bounds (``coulisses.web.schemas``). A lock not obtained within the lock
+timeout answers 503 with ``Retry-After`` ("busy, try again"). The OpenAPI document lists every status
+an operation can answer.
 """
 from __future__ import annotations
 
@@ -30,17 +41,22 @@ from flask import Blueprint, Response, current_app, jsonify, request
 from flask_login import current_user
 from marshmallow import Schema, ValidationError
 from sqlalchemy import ForeignKey, Integer, String, Text, UniqueConstraint, select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DataError, IntegrityError
 from sqlalchemy.orm import Mapped, mapped_column
 from werkzeug.exceptions import HTTPException
 
 import coulisses
-from coulisses import ConflictError, InvalidError, NotFoundError
+from coulisses import BusyError, ConflictError, CoulissesError, InvalidError, NotFoundError
 from coulisses.db import Base, UTCDateTime, utcnow
+from coulisses.web import inputs
 from coulisses.web.extensions import db
+from coulisses.web.schemas import ID_MAX, NUMBER_MAX, text_input
 
 API_PREFIX = "/api/v1"
 OPENAPI_PERMISSION = "core.api.docs"  # declared by the host (CoreHooks.coulisses_permissions)
+IDEMPOTENCY_KEY_MAX = 200  # characters: the stored column's length
+PATH_TEXT_MAX = 200  # characters of a text path parameter
+WRITE_METHODS = ("POST", "PUT", "PATCH", "DELETE")
 
 
 class ApiError(Exception):
@@ -49,7 +65,8 @@ class ApiError(Exception):
         self.status, self.code, self.message, self.fields = status, code, message, fields or {}
 
 
-def error_response(status: int, code: str, message: str, fields: dict | None = None) -> Response:
+def error_response(status: int, code: str, message: str, fields: dict | None = None,
+                   headers: dict | None = None) -> Response:
     payload: dict[str, Any] = {"error": {"code": code, "message": message}}
     if fields:
         payload["error"]["fields"] = fields
@@ -57,6 +74,10 @@ def error_response(status: int, code: str, message: str, fields: dict | None = N
     response.status_code = status
     if status == 401:
         response.headers["WWW-Authenticate"] = 'Bearer realm="coulisses"'
+    if status == 503:
+        response.headers["Retry-After"] = str(BusyError.retry_after)
+    for name, value in (headers or {}).items():
+        response.headers[name] = value
     return response
 
 
@@ -112,7 +133,9 @@ class Api:
     @staticmethod
     def _http_error(exc: HTTPException):
         code = (exc.name or "error").lower().replace(" ", "_")
-        return error_response(exc.code or 500, code, exc.description or exc.name)
+        # keep the exception's own headers (405: Allow) but not its HTML content type
+        headers = {k: v for k, v in exc.get_headers() if k.lower() != "content-type"}
+        return error_response(exc.code or 500, code, exc.description or exc.name, headers=headers)
 
     def route(
         self,
@@ -130,14 +153,18 @@ class Api:
         status: int = 200,
         idempotent: bool = False,
         endpoint: str | None = None,
+        responses: dict[int, str] | None = None,
     ) -> Callable:
+        """Declare an endpoint. ``responses`` documents statuses the host cannot infer (``{409: "why"}``
+        on a GET); the host lists 401, 403, 404 (path parameters), 422 (input), and for writes 400, 409,
+        413 and 503 by itself."""
         methods = tuple(m.upper() for m in methods)
 
         def decorator(view: Callable) -> Callable:
             name = endpoint or (f"{self.current_plugin}_{view.__name__}" if self.current_plugin else view.__name__)
             route = Route(rule, methods, name, permission, summary, description or (view.__doc__ or "").strip(),
                           tags or ([self.current_plugin] if self.current_plugin else []), query, body, response,
-                          many, status, idempotent, self.current_plugin)
+                          many, status, idempotent, self.current_plugin, dict(responses or {}))
             self.routes.append(route)
 
             @functools.wraps(view)
@@ -157,16 +184,16 @@ class Api:
             raise ApiError(401, "unauthenticated", "Authentication required: send 'Authorization: Bearer <token>'")
         if not current_user.has_permission(route.permission):
             raise ApiError(403, "forbidden", f"Permission '{route.permission}' is required")
-        writes = request.method in ("POST", "PUT", "PATCH", "DELETE")
+        writes = request.method in WRITE_METHODS
+        key = self._idempotency_key(route)
         try:
+            _check_path(kwargs)
             if route.query is not None:
-                kwargs["args"] = self._load(route.query, request.args.to_dict(flat=True))
+                _check_query()
+                with text_input():
+                    kwargs["args"] = self._load(route.query, request.args.to_dict(flat=True))
             if route.body is not None:
-                data = request.get_json(silent=True)
-                if data is None:
-                    raise ApiError(400, "bad_request", "The request body must be a JSON document")
-                kwargs["body"] = self._load(route.body, data)
-            key = request.headers.get("Idempotency-Key") if route.idempotent else None
+                kwargs["body"] = self._load(route.body, _json_body())
             if key:
                 replay = self._replay(route, key)
                 if replay is not None:
@@ -181,25 +208,28 @@ class Api:
         except ApiError:
             db.session.rollback()
             raise
-        except NotFoundError as exc:
+        except (CoulissesError, IntegrityError) as exc:
             db.session.rollback()
-            raise ApiError(404, "not_found", str(exc)) from None
-        except ConflictError as exc:
-            db.session.rollback()
-            raise ApiError(409, "conflict", str(exc)) from None
-        except InvalidError as exc:
-            db.session.rollback()
-            raise ApiError(422, "invalid", str(exc), exc.fields) from None
-        except IntegrityError:
-            db.session.rollback()
-            if route.idempotent and request.headers.get("Idempotency-Key"):
-                replay = self._replay(route, request.headers["Idempotency-Key"])
-                if replay is not None:
-                    return replay
-            raise ApiError(409, "conflict", "The operation conflicts with a concurrent change; try again") from None
+            # A duplicate sent while the first was running met the conflict the first one caused (a
+            # seat now taken, a key now stored): once the first is committed, its answer is the answer.
+            replay = self._replay(route, key) if key else None
+            if replay is not None:
+                return replay
+            raise _api_error(exc) from None
+        except (DataError, OverflowError):
+            db.session.rollback()  # the database refused a value no schema bounded: the input's fault
+            raise ApiError(422, "invalid", "A value is out of range or too long for its field") from None
         except Exception:
             db.session.rollback()
             raise
+
+    @staticmethod
+    def _idempotency_key(route: Route) -> str | None:
+        key = request.headers.get("Idempotency-Key") if route.idempotent else None
+        if key is not None and not _IDEMPOTENCY_KEY.fullmatch(key):
+            raise ApiError(422, "invalid", "Invalid Idempotency-Key header", {"Idempotency-Key": [
+                f"1 to {IDEMPOTENCY_KEY_MAX} printable ASCII characters (got {len(key)} characters)"]})
+        return key
 
     @staticmethod
     def _load(schema, data):
@@ -238,7 +268,7 @@ class Api:
         return response
 
     def _store(self, route: Route, key: str, response: Response) -> None:
-        db.session.add(IdempotencyKey(operator_id=current_user.id, key=key[:200], endpoint=route.endpoint,
+        db.session.add(IdempotencyKey(operator_id=current_user.id, key=key, endpoint=route.endpoint,
                                       request_hash=self._request_hash(), status=response.status_code,
                                       body=response.get_data(as_text=True)))
         db.session.flush()
@@ -258,14 +288,12 @@ class Api:
         spec.components.security_scheme("bearer", {"type": "http", "scheme": "bearer"})
         spec.components.schema("Error", {
             "type": "object",
-            "properties": {"error": {"type": "object", "properties": {
+            "required": ["error"],
+            "properties": {"error": {"type": "object", "required": ["code", "message"], "properties": {
                 "code": {"type": "string"}, "message": {"type": "string"},
-                "fields": {"type": "object", "additionalProperties": True}}}},
+                "fields": {"type": "object", "additionalProperties": True,
+                           "description": "Each wrong field (or parameter, or header) and what is wrong"}}}},
         })
-        err = {"description": "Error", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}
-        # failed bearer tokens are throttled by client address (coulisses.throttle)
-        throttled = {**err, "description": "Too many failed attempts from this address: wait Retry-After seconds",
-                     "headers": {"Retry-After": {"schema": {"type": "integer", "minimum": 1}}}}
         paths: dict[str, dict] = {}
         for route in self.routes:
             path = re.sub(r"<(?:[a-z_]+:)?([a-z_]+)>", r"{\1}", route.rule)
@@ -275,33 +303,33 @@ class Api:
                     "summary": route.summary,
                     "tags": route.tags,
                     "security": [{"bearer": []}],
-                    "responses": {"401": err, "403": err, "429": throttled},
                     "x-permission": route.permission,
                 }
                 if route.description:
                     op["description"] = route.description
-                params = [{"in": "path", "name": p, "required": True, "schema": {"type": "integer" if f"int:{p}" in route.rule else "string"}}
-                          for p in re.findall(r"<(?:[a-z_]+:)?([a-z_]+)>", route.rule)]
+                params = [_path_parameter(route.rule, p) for p in re.findall(r"<(?:[a-z_]+:)?([a-z_]+)>", route.rule)]
                 if route.query is not None:
                     params.append({"in": "query", "schema": route.query})
                 if route.idempotent:
                     params.append({"in": "header", "name": "Idempotency-Key", "required": False,
-                                   "schema": {"type": "string"},
-                                   "description": "Repeat a request safely: the first response is replayed."})
+                                   "schema": {"type": "string", "minLength": 1, "maxLength": IDEMPOTENCY_KEY_MAX,
+                                              "pattern": "^[\\x20-\\x7e]+$"},
+                                   "description": "Repeat a request safely: the first response is replayed "
+                                                  f"(1 to {IDEMPOTENCY_KEY_MAX} printable ASCII characters)."})
                 if params:
                     op["parameters"] = params
                 if route.body is not None:
                     op["requestBody"] = {"required": True, "content": {"application/json": {"schema": route.body}}}
-                    op["responses"]["422"] = err
                 ok: dict[str, Any] = {"description": "Success"}
                 if route.response is not None:
                     schema: Any = route.response
                     if route.many:
                         schema = {"type": "array", "items": route.response}
                     ok["content"] = {"application/json": {"schema": schema}}
-                op["responses"][str(route.status)] = ok
-                if "{" in path:
-                    op["responses"]["404"] = err
+                op["responses"] = {str(route.status): ok, **_error_responses(route, method, bool(params))}
+                for status, description in route.extra_responses.items():
+                    if 200 <= status < 300:  # another success (an existing resource returned): the same body
+                        op["responses"][str(status)] = {**ok, "description": description}
                 paths.setdefault(path, {})[method.lower()] = op
         for path, operations in paths.items():
             spec.path(path=path, operations=operations)
@@ -313,6 +341,121 @@ class Api:
         if not current_user.has_permission(OPENAPI_PERMISSION):
             raise ApiError(403, "forbidden", f"Permission '{OPENAPI_PERMISSION}' is required")
         return jsonify(self.openapi())
+
+
+_IDEMPOTENCY_KEY = re.compile(r"[\x20-\x7e]{1,%d}" % IDEMPOTENCY_KEY_MAX)
+
+
+def _api_error(exc: Exception) -> ApiError:
+    """The host's exceptions (and a unique constraint met by a concurrent change) as API errors."""
+    if isinstance(exc, NotFoundError):
+        return ApiError(404, "not_found", str(exc))
+    if isinstance(exc, InvalidError):
+        return ApiError(422, "invalid", str(exc), exc.fields)
+    if isinstance(exc, BusyError):
+        from coulisses.web.forms import busy_message
+
+        return ApiError(503, "busy", busy_message(exc))
+    if isinstance(exc, ConflictError):
+        return ApiError(409, "conflict", str(exc))
+    if isinstance(exc, IntegrityError):
+        return ApiError(409, "conflict", "The operation conflicts with a concurrent change; try again")
+    return ApiError(422, "invalid", str(exc))
+
+
+def path_int_max(name: str) -> int:
+    """The largest value of an integer path parameter: a row id (``id``, ``…_id``) fits 32 bits; any
+    other integer (a number people read: ``number``) is at most 2^53−1."""
+    return ID_MAX if name == "id" or name.endswith("_id") else NUMBER_MAX
+
+
+def _check_path(kwargs: dict) -> None:
+    """Path parameters: integers within 0…``path_int_max``, text on one line, at most ``PATH_TEXT_MAX`` long."""
+    problems = {}
+    for name, value in kwargs.items():
+        if isinstance(value, int) and not 0 <= value <= path_int_max(name):
+            problems[name] = [f"Must be between 0 and {path_int_max(name)}."]
+        elif isinstance(value, str):
+            problem = inputs.text_problem(value, multiline=False)
+            if problem is None and len(value) > PATH_TEXT_MAX:
+                problem = f"At most {PATH_TEXT_MAX} characters."
+            if problem:
+                problems[name] = [problem]
+    if problems:
+        raise ApiError(422, "invalid", "The request has invalid parameters", problems)
+
+
+def _check_query() -> None:
+    problems = {}
+    for name, values in request.args.lists():
+        for value in [name, *values]:
+            problem = inputs.text_problem(value)
+            if problem:
+                problems[inputs.visible(name)] = [problem]
+                break
+    if problems:
+        raise ApiError(422, "invalid", "The request has invalid parameters", problems)
+
+
+def _json_body():
+    """The request's JSON document, checked by ``coulisses.web.inputs`` before any schema sees it."""
+    if not request.is_json:
+        raise ApiError(400, "bad_request", "The request body must be a JSON document (Content-Type: application/json)")
+    raw = request.get_data(cache=True)  # 413 beyond MAX_BODY_BYTES
+    if inputs.json_too_deep(raw):
+        raise ApiError(422, "invalid", "The request body is nested too deeply",
+                       {"_body": [f"At most {inputs.MAX_JSON_DEPTH} levels of arrays and objects."]})
+    try:
+        data = inputs.parse_json(raw)
+    except ValueError:
+        raise ApiError(400, "bad_request", "The request body must be a JSON document") from None
+    problems = inputs.data_problems(data)
+    if problems:
+        raise ApiError(422, "invalid", "The request has invalid fields", {k: [v] for k, v in problems.items()})
+    return data
+
+
+def _path_parameter(rule: str, name: str) -> dict:
+    if f"int:{name}" in rule:
+        schema = {"type": "integer", "minimum": 0, "maximum": path_int_max(name)}
+    else:
+        schema = {"type": "string", "minLength": 1, "maxLength": PATH_TEXT_MAX}
+    return {"in": "path", "name": name, "required": True, "schema": schema}
+
+
+_ERROR_STATUSES = {
+    400: "The body is not a JSON document (or a browser session's CSRF token is missing)",
+    401: "No valid bearer token",
+    403: "The operator lacks the permission (x-permission)",
+    404: "Nothing at this address (a path parameter names nothing)",
+    409: "The operation contradicts the current state (no place left, already paid…), or met a concurrent change",
+    413: "The body is larger than the limit (MAX_BODY_BYTES, 1 MiB by default)",
+    422: "Invalid input: error.fields names each wrong field, parameter or header",
+    429: "Too many failed attempts from this address: wait Retry-After seconds",
+    503: "Busy: another operation holds what this one needs; nothing was changed, try again (Retry-After)",
+}
+
+
+def _error_responses(route: Route, method: str, has_parameters: bool) -> dict:
+    """Every error status the host or the view can answer for this operation."""
+    # 429: failed bearer tokens are throttled by client address (coulisses.throttle)
+    statuses = {401, 403, 429, *(status for status in route.extra_responses if status >= 400)}
+    if "<" in route.rule:
+        statuses.add(404)
+    if has_parameters or route.body is not None:
+        statuses.add(422)
+    if method in WRITE_METHODS:
+        statuses.update({400, 409, 413, 422, 503})
+    out = {}
+    for status in sorted(statuses):
+        description = route.extra_responses.get(status) or _ERROR_STATUSES.get(status, "Error")
+        response: dict[str, Any] = {"description": description,
+                                    "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}
+        if status in (429, 503):
+            response["headers"] = {"Retry-After": {"description": "Seconds to wait before trying again",
+                                                   "schema": {"type": "integer", "minimum": 1}}}
+        out[str(status)] = response
+    return out
 
 
 def _flatten(messages) -> dict:

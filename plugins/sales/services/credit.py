@@ -53,13 +53,16 @@ def move_credit(session: Session, contact: Any, amount: Any, reason: str, *, ord
 
 
 def adjust_credit(session: Session, contact: Any, amount: Any, reason: str, *, point_of_sale: Any = None) -> CreditMovement:
-    """A credit movement by hand (a gesture, a correction), with its own ``credit`` operation."""
+    """A credit movement by hand (a gesture, a correction), with its own ``credit`` operation, at
+    ``point_of_sale`` (instance, id or code; refused when closed)."""
     from plugins.sales.services.journal import record_operation
+    from plugins.sales.services.settings import resolve_point_of_sale
 
     amount = money(amount)
     if not (reason or "").strip():
         raise InvalidError("Motif requis", {"reason": "Indiquez le motif"})
+    pos = resolve_point_of_sale(session, point_of_sale)
     contact = get_contact(session, contact)
-    operation = record_operation(session, "credit", point_of_sale=point_of_sale, amount=amount,
+    operation = record_operation(session, "credit", point_of_sale=pos, amount=amount,
                                  details={"contact": contact.number, "reason": reason})
     return move_credit(session, contact, amount, reason, operation=operation)

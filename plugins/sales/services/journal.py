@@ -20,20 +20,23 @@ from coulisses.db import current_actor, next_number, utcnow
 from plugins.sales.models import ImmutableRecordError, Operation, Order, PointOfSale  # noqa: F401
 
 OPERATION_SEQUENCE = "sales.operation"
-def record_operation(session: Session, kind: str, *, order: Order | None = None, point_of_sale: PointOfSale | None = None,
+
+
+def record_operation(session: Session, kind: str, *, order: Order | None = None, point_of_sale: Any = None,
                      amount: Decimal | None = None, details: dict[str, Any] | None = None,
                      registry=None) -> Operation:
-    """Write one operation of ``kind`` (a registered ``sales_operation_kinds`` code) and return it."""
+    """Write one operation of ``kind`` (a registered ``sales_operation_kinds`` code) and return it.
+
+    ``point_of_sale``: a ``PointOfSale``, its id or its code (default: ``resolve_point_of_sale``'s
+    rule); an unknown or closed one is refused (InvalidError naming ``point_of_sale``)."""
     from plugins.sales.registry import get_registry
+    from plugins.sales.services.settings import resolve_point_of_sale
 
     registry = registry or get_registry()
     if kind not in registry.operation_kinds:
         raise InvalidError(f"Type d'opération inconnu : {kind}", {"kind": kind})
     actor = current_actor()
-    if point_of_sale is None:
-        from plugins.sales.services.settings import resolve_point_of_sale
-
-        point_of_sale = resolve_point_of_sale(session)
+    point_of_sale = resolve_point_of_sale(session, point_of_sale)
     operation = Operation(
         number=next_number(session, OPERATION_SEQUENCE), kind=kind, order_id=order.id if order else None,
         operator_id=actor.operator_id, operator_login=actor.login or "", point_of_sale_id=point_of_sale.id,

@@ -11,7 +11,6 @@ from __future__ import annotations
 import dataclasses
 from collections import Counter
 from dataclasses import dataclass, field
-from datetime import datetime
 from decimal import Decimal
 from typing import Any, Iterable, Sequence
 
@@ -22,11 +21,14 @@ from coulisses import ConflictError, InvalidError, NotFoundError
 from coulisses.db import Money, begin_write, lock_rows, next_number, utcnow
 
 from plugins.sales.models import (
-    ACTIVE_TICKET_STATES, DELIVERY_MODES, Order, OrderLine, Payment, Price, Seat, SeatBooking, Ticket,
+    ACTIVE_TICKET_STATES, DELIVERY_MODES, Order, OrderLine, Payment, Performance, Price, Seat, SeatBooking, Ticket,
 )
 from plugins.sales.registry import Registry, get_registry
 from plugins.sales.services import barcodes, capacity
 from plugins.sales.services.common import ZERO, contact as get_contact, get
+from plugins.sales.services.finding import (  # noqa: F401 - part of this module's interface (SERVICES.md)
+    _valid_barcode, find_ticket, find_tickets_range, get_order, orders_of, when_label,
+)
 from plugins.sales.services.journal import record_operation
 
 ORDER_SEQUENCE = "sales.order"
@@ -49,6 +51,14 @@ class LineInput:
 
 def _id(ref: Any) -> int:
     return ref if isinstance(ref, int) else int(ref.id)
+
+
+def _point_of_sale(session: Session, ref: Any):
+    """The operation's point of sale (instance, id or code), refused when unknown or closed — before
+    anything is locked or written."""
+    from plugins.sales.services.settings import resolve_point_of_sale
+
+    return resolve_point_of_sale(session, ref)
 
 
 # --------------------------------------------------------------------------- creating orders
@@ -108,6 +118,10 @@ def _create(session: Session, kind: str, buyer: Any, lines: list[LineInput], *, 
     for line in lines:
         line.performance, line.category, line.tariff = _id(line.performance), _id(line.category), _id(line.tariff)
         wanted[(line.performance, line.category)] += line.quantity
+    known = set(session.scalars(select(Performance.id).where(Performance.id.in_({ln.performance for ln in lines}))))
+    for i, line in enumerate(lines):
+        if line.performance not in known:  # the input's fault (422), not a missing order (404)
+            raise InvalidError("Séance introuvable", {f"lines.{i}.performance": f"Séance introuvable : {line.performance}"})
     performances, quotas = capacity.lock_places(session, set(wanted))
     prices = _prices(session, lines)
     for i, line in enumerate(lines):
@@ -200,8 +214,6 @@ def _check_seats(session: Session, lines: list[LineInput]) -> dict[int, Seat]:
     if len(set(zip([p for p, _, _ in wanted], ids))) != len(wanted):
         raise InvalidError("La même place est demandée deux fois", {"seats": "Place en double"})
     seats = {s.id: s for s in session.scalars(select(Seat).where(Seat.id.in_(ids)))}
-    from plugins.sales.models import Performance
-
     for perf_id, seat_id, cat_id in wanted:
         seat = seats.get(seat_id)
         performance = session.get(Performance, perf_id)
@@ -297,6 +309,7 @@ def check_order(session: Session, order: Order) -> list[str]:
 
 def confirm(session: Session, order: Order, *, point_of_sale: Any = None, _locked: bool = False) -> Order:
     """A reservation becomes a sale: its reserved tickets are sold (money may still be due)."""
+    pos = _point_of_sale(session, point_of_sale)
     if not _locked:
         begin_write(session)
         order = lock_order(session, order)
@@ -304,7 +317,7 @@ def confirm(session: Session, order: Order, *, point_of_sale: Any = None, _locke
     if not reserved:
         raise ConflictError(f"Le dossier {order.number} n'a pas de billet réservé à confirmer")
     registry = get_registry()
-    record_operation(session, "confirm", order=order, point_of_sale=point_of_sale, registry=registry,
+    record_operation(session, "confirm", order=order, point_of_sale=pos, registry=registry,
                      details={"tickets": [t.barcode for t in reserved]})
     now = utcnow()
     for t in reserved:
@@ -339,6 +352,7 @@ def _tickets_of(session: Session, order: Order, tickets: Iterable[Any] | None, s
 def cancel_reservation(session: Session, order: Order, tickets: Iterable[Any] | None = None, *,
                        point_of_sale: Any = None) -> list[Ticket]:
     """Cancel reserved tickets (all the order's reserved ones by default); paid ones are refused."""
+    pos = _point_of_sale(session, point_of_sale)
     begin_write(session)
     order = lock_order(session, order)
     chosen = _tickets_of(session, order, tickets, ("reserved",))
@@ -351,7 +365,7 @@ def cancel_reservation(session: Session, order: Order, tickets: Iterable[Any] | 
             raise ConflictError(f"Le billet {t.barcode} est payé : il s'annule par un remboursement")
     registry = get_registry()
     capacity.lock_places(session, {(t.performance_id, t.category_id) for t in chosen})  # before the counter
-    operation = record_operation(session, "cancel_reservation", order=order, point_of_sale=point_of_sale,
+    operation = record_operation(session, "cancel_reservation", order=order, point_of_sale=pos,
                                  registry=registry, details={"tickets": [t.barcode for t in chosen]})
     _cancel(session, chosen, operation)
     refresh(session, order)
@@ -376,6 +390,7 @@ def release_tickets(session: Session, order: Order, tickets: Iterable[Any], *, k
     and fees). Money is not moved here: record the refund with ``payments.refund``."""
     from plugins.sales.services.common import money
 
+    pos = _point_of_sale(session, point_of_sale)
     begin_write(session)
     order = lock_order(session, order)
     chosen = _tickets_of(session, order, list(tickets), ())
@@ -391,7 +406,7 @@ def release_tickets(session: Session, order: Order, tickets: Iterable[Any], *, k
         kept[t.id] = value
     registry = get_registry()
     capacity.lock_places(session, {(t.performance_id, t.category_id) for t in chosen})  # before the counter
-    operation = record_operation(session, kind, order=order, point_of_sale=point_of_sale, registry=registry,
+    operation = record_operation(session, kind, order=order, point_of_sale=pos, registry=registry,
                                  details={"tickets": [t.barcode for t in chosen], **(details or {})})
     _cancel(session, chosen, operation, kept)
     refresh(session, order)
@@ -403,11 +418,15 @@ def release_tickets(session: Session, order: Order, tickets: Iterable[Any], *, k
 
 
 def mark_printed(session: Session, tickets: Iterable[Any], *, reprint: bool = False, point_of_sale: Any = None) -> list[Ticket]:
-    """Mark sold tickets printed (one ``print`` operation per order); reserved ones are refused."""
+    """Mark sold tickets printed (one ``print`` operation per order); reserved ones are refused. Their
+    orders are locked before the tickets' state is read: two prints of the same tickets print once."""
     ids = [_id(t) for t in tickets]
     if not ids:
         raise InvalidError("Aucun billet à imprimer", {"tickets": "Aucun billet"})
+    pos = _point_of_sale(session, point_of_sale)
     begin_write(session)
+    orders = {oid: lock_order(session, oid) for oid in sorted(set(  # a ticket never changes order
+        session.scalars(select(Ticket.order_id).where(Ticket.id.in_(ids)))))}
     found = list(session.scalars(select(Ticket).where(Ticket.id.in_(ids)).order_by(Ticket.id)
                                  .execution_options(populate_existing=True)))
     if len(found) != len(set(ids)):
@@ -423,8 +442,8 @@ def mark_printed(session: Session, tickets: Iterable[Any], *, reprint: bool = Fa
     registry = get_registry()
     now = utcnow()
     for order_id, group in sorted(by_order.items()):
-        order = lock_order(session, order_id)
-        record_operation(session, "print", order=order, point_of_sale=point_of_sale, registry=registry,
+        order = orders[order_id]
+        record_operation(session, "print", order=order, point_of_sale=pos, registry=registry,
                          details={"tickets": [t.barcode for t in group], "reprint": reprint})
         for t in group:
             t.state, t.print_state, t.printed_at, t.print_count = "printed", "printed", now, t.print_count + 1
@@ -466,52 +485,3 @@ def set_attendee(session: Session, ticket: Ticket, attendee: Any) -> None:
                      details={"ticket": ticket.barcode, "attendee": attendee.number if attendee else None})
     ticket.attendee_id = attendee.id if attendee else None
     session.flush()
-
-
-# --------------------------------------------------------------------------- finding
-
-
-def get_order(session: Session, number: int) -> Order:
-    order = session.scalar(select(Order).where(Order.number == int(number)))
-    if order is None:
-        raise NotFoundError(f"Dossier introuvable : {number}")
-    return order
-
-
-def orders_of(session: Session, contact: Any, limit: int = 100) -> list[Order]:
-    cid = _id(contact)
-    stmt = (select(Order).where((Order.buyer_id == cid) | (Order.payer_id == cid) | (Order.structure_id == cid))
-            .order_by(Order.created_at.desc(), Order.id.desc()).limit(limit))
-    return list(session.scalars(stmt))
-
-
-def _valid_barcode(value: str, field: str) -> str:
-    value = (value or "").strip()
-    if not barcodes.is_valid(value):
-        raise InvalidError("Code-barres invalide (11 chiffres, clé de contrôle)", {field: f"Code-barres invalide : {value}"})
-    return value
-
-
-def find_ticket(session: Session, barcode: str) -> Ticket:
-    barcode = _valid_barcode(barcode, "barcode")
-    ticket = session.scalar(select(Ticket).where(Ticket.barcode == barcode))
-    if ticket is None:
-        raise NotFoundError(f"Billet introuvable : {barcode}")
-    return ticket
-
-
-def find_tickets_range(session: Session, first: str, last: str, *, limit: int = 1000) -> list[Ticket]:
-    first, last = _valid_barcode(first, "first"), _valid_barcode(last, "last")
-    if first > last:
-        first, last = last, first
-    tickets = list(session.scalars(select(Ticket).where(Ticket.barcode >= first, Ticket.barcode <= last)
-                                   .order_by(Ticket.barcode).limit(limit + 1)))
-    if len(tickets) > limit:
-        raise InvalidError("Plage trop grande", {"last": f"Plus de {limit} billets dans la plage"})
-    return tickets
-
-
-def when_label(dt: datetime) -> str:
-    from plugins.sales.services.common import plain_datetime
-
-    return plain_datetime(dt)

@@ -6,7 +6,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from coulisses import ConflictError, InvalidError
+from coulisses import ConflictError, InvalidError, NotFoundError
 from coulisses.db import current_actor
 
 from plugins.sales.models import OperatorPointOfSale, PaymentMode, PointOfSale, SalesChannel
@@ -73,10 +73,15 @@ def set_operator_point_of_sale(session: Session, operator_id: int, point_of_sale
 
 
 def resolve_point_of_sale(session: Session, point_of_sale: Any = None) -> PointOfSale:
-    """The point of sale of an operation: the argument, else the actor's, else the operator's own,
-    else the default one."""
+    """The point of sale of an operation: the argument (a ``PointOfSale``, its id or its code), else the
+    actor's, else the operator's own, else the default one. An unknown or closed (inactive) point of
+    sale is refused (InvalidError naming ``point_of_sale``)."""
     if point_of_sale is not None:
-        pos = get_point_of_sale(session, point_of_sale)
+        try:
+            pos = get_point_of_sale(session, point_of_sale)
+        except NotFoundError:
+            raise InvalidError(f"Point de vente introuvable : {point_of_sale}",
+                               {"point_of_sale": "Point de vente inconnu"}) from None
     else:
         actor = current_actor()
         pos = None
@@ -92,7 +97,8 @@ def resolve_point_of_sale(session: Session, point_of_sale: Any = None) -> PointO
             raise InvalidError("Aucun point de vente : choisissez-en un (ou définissez le point de vente par défaut)",
                                {"point_of_sale": "Point de vente requis"})
     if not pos.active:
-        raise ConflictError(f"Le point de vente {pos.label} est fermé")
+        raise InvalidError(f"Le point de vente {pos.label} est fermé : choisissez-en un autre",
+                           {"point_of_sale": "Point de vente fermé"})
     return pos
 
 

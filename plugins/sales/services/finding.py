@@ -1,0 +1,61 @@
+"""Finding orders and tickets: by number, by contact, by barcode, by barcode range.
+
+Part of ``plugins.sales.services.orders`` (which re-exports every name here): import them from there.
+"""
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from coulisses import InvalidError, NotFoundError
+
+from plugins.sales.models import Order, Ticket
+from plugins.sales.services import barcodes
+from plugins.sales.services.common import plain_datetime
+
+
+def get_order(session: Session, number: int) -> Order:
+    order = session.scalar(select(Order).where(Order.number == int(number)))
+    if order is None:
+        raise NotFoundError(f"Dossier introuvable : {number}")
+    return order
+
+
+def orders_of(session: Session, contact: Any, limit: int = 100) -> list[Order]:
+    cid = contact if isinstance(contact, int) else int(contact.id)
+    stmt = (select(Order).where((Order.buyer_id == cid) | (Order.payer_id == cid) | (Order.structure_id == cid))
+            .order_by(Order.created_at.desc(), Order.id.desc()).limit(limit))
+    return list(session.scalars(stmt))
+
+
+def _valid_barcode(value: str, field: str) -> str:
+    value = (value or "").strip()
+    if not barcodes.is_valid(value):
+        raise InvalidError("Code-barres invalide (11 chiffres, clé de contrôle)", {field: f"Code-barres invalide : {value}"})
+    return value
+
+
+def find_ticket(session: Session, barcode: str) -> Ticket:
+    barcode = _valid_barcode(barcode, "barcode")
+    ticket = session.scalar(select(Ticket).where(Ticket.barcode == barcode))
+    if ticket is None:
+        raise NotFoundError(f"Billet introuvable : {barcode}")
+    return ticket
+
+
+def find_tickets_range(session: Session, first: str, last: str, *, limit: int = 1000) -> list[Ticket]:
+    first, last = _valid_barcode(first, "first"), _valid_barcode(last, "last")
+    if first > last:
+        first, last = last, first
+    tickets = list(session.scalars(select(Ticket).where(Ticket.barcode >= first, Ticket.barcode <= last)
+                                   .order_by(Ticket.barcode).limit(limit + 1)))
+    if len(tickets) > limit:
+        raise InvalidError("Plage trop grande", {"last": f"Plus de {limit} billets dans la plage"})
+    return tickets
+
+
+def when_label(dt: datetime) -> str:
+    return plain_datetime(dt)
