@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 
 import pytest
+from playwright.sync_api import expect
 
 from coulisses.db import Actor, acting_as
 from tests.browser.conftest import browser_login
@@ -158,7 +159,7 @@ def test_a_new_contact_is_created_without_leaving_the_screen_and_a_reservation_m
     assert re.fullmatch(r"NOUVELLE, Claire \| FR-69003 \[\d+\]", label), label
     assert page.input_value("#buyer")
     # the focus is back on the performances once the dialog is gone: the operator types on
-    page.wait_for_function("document.activeElement && document.activeElement.id === 'perf-filter'")
+    expect(page.locator("#perf-filter")).to_be_focused()
     # Carmina Burana, Cat 2, one ticket, reserved with Alt+R
     page.keyboard.type("carmina")
     page.keyboard.press("Enter")

@@ -115,11 +115,11 @@ def test_openapi_document(rest_app, seller):
     op = paths["/tp_rest/widgets/{widget_id}"]["get"]
     assert op["parameters"] == [{"in": "path", "name": "widget_id", "required": True,
                                  "schema": {"type": "integer", "minimum": 0, "maximum": 2**31 - 1}}]
-    assert set(op["responses"]) == {"200", "401", "403", "404", "422"}
+    assert set(op["responses"]) == {"200", "401", "403", "404", "422", "429"}
     post = paths["/tp_rest/widgets"]["post"]
     # every status a write can answer, 409 (conflict, concurrent change) and 503 (busy) included
-    assert set(post["responses"]) == {"201", "400", "401", "403", "409", "413", "422", "503"}
-    assert post["responses"]["503"]["headers"]["Retry-After"]["schema"] == {"type": "integer"}
+    assert set(post["responses"]) == {"201", "400", "401", "403", "409", "413", "422", "429", "503"}
+    assert post["responses"]["503"]["headers"]["Retry-After"]["schema"] == {"type": "integer", "minimum": 1}
     key = next(p for p in post["parameters"] if p["in"] == "header" and p["name"] == "Idempotency-Key")
     assert key["schema"]["maxLength"] == 200 and key["schema"]["minLength"] == 1
     search = paths["/tp_rest/widgets"]["get"]

@@ -13,5 +13,5 @@ def test_an_unknown_document_type_is_a_422_naming_it_and_the_200_is_documented(m
     response = client.post("/api/v1/documents", json={"type": "", "object": "1"}, headers=headers)
     assert response.status_code == 422
     operation = client.get("/api/v1/openapi.json", headers=headers).get_json()["paths"]["/documents"]["post"]
-    assert set(operation["responses"]) == {"200", "201", "400", "401", "403", "409", "413", "422", "503"}
+    assert set(operation["responses"]) == {"200", "201", "400", "401", "403", "409", "413", "422", "429", "503"}
     assert operation["responses"]["200"]["content"] == operation["responses"]["201"]["content"]
