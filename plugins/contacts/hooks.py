@@ -162,7 +162,9 @@ def coulisses_blueprints():
 # coulisses_api_routes, _batch_tasks in coulisses_periodic_tasks, the views of admin_batch.py in
 # coulisses_admin_views)
 
-BATCH_CONFIG_DEFAULTS = {"CONTACTS_INACTIVITY_MONTHS": 36}
+# The purge deletes and anonymises for good: it is off until an administrator turns it on
+# (COULISSES_CONTACTS_PURGE_ENABLED=true); until then the weekly task only simulates and reports.
+BATCH_CONFIG_DEFAULTS = {"CONTACTS_INACTIVITY_MONTHS": 36, "CONTACTS_PURGE_ENABLED": False}
 
 
 @hookimpl
@@ -189,7 +191,6 @@ def _batch_tasks():
 
 def _purge_personal_data(session):
     from plugins.contacts.registry import get_registry
-    from plugins.contacts.services.personal_data import purge
+    from plugins.contacts.services.personal_data import purge_task
 
-    report = purge(session, registry=get_registry())
-    return report.as_dict()
+    return purge_task(session, registry=get_registry())

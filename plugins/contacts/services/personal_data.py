@@ -18,6 +18,11 @@ plugin's rows reference them (``contacts_references`` outside the contacts plugi
 plugin vetoes the deletion (``contacts_contact_deleting``): then they are anonymised. Inactive
 **customers** are anonymised (their sales must stay whole). Already anonymised contacts are left
 alone. ``simulate=True`` only reports what would be done.
+
+Nothing is lost by a default: the weekly task (``purge_task``) only *simulates* and reports what it
+would do until an administrator turns the purge on (``CONTACTS_PURGE_ENABLED``, environment
+``COULISSES_CONTACTS_PURGE_ENABLED=true``; off by default). The CLI command and the REST endpoint are
+explicit actions of an administrator and are not affected by the setting.
 """
 from __future__ import annotations
 
@@ -29,6 +34,7 @@ from sqlalchemy.orm import Session
 
 from coulisses import ConflictError
 from coulisses.db import current_actor, metadata, utcnow
+from coulisses.i18n import _
 
 from plugins.contacts.models import (
     Address,
@@ -109,6 +115,28 @@ def inactivity_months(config: dict | None = None) -> int:
         return int(registry_config.get("CONTACTS_INACTIVITY_MONTHS", DEFAULT_MONTHS))
     except (TypeError, ValueError):
         return DEFAULT_MONTHS
+
+
+def purge_enabled(config: dict | None = None) -> bool:
+    """Whether the weekly task really purges (``CONTACTS_PURGE_ENABLED``, off by default)."""
+    value = ((config if config is not None else get_registry().config) or {}).get("CONTACTS_PURGE_ENABLED", False)
+    if isinstance(value, str):
+        return value.strip().lower() in ("1", "true", "yes", "on")
+    return bool(value)
+
+
+def purge_task(session: Session, *, registry: Registry | None = None, now: datetime | None = None) -> dict:
+    """The weekly task ``contacts.personal_data``: purges when ``CONTACTS_PURGE_ENABLED`` is on, else
+    only simulates (nothing changed) and says so in its report."""
+    registry = registry or get_registry()
+    enabled = purge_enabled(registry.config)
+    report = purge(session, registry=registry, simulate=not enabled, now=now)  # the runner commits
+    result = report.as_dict()
+    result["enabled"] = enabled
+    if not enabled:
+        result["message"] = str(_("Purge désactivée (CONTACTS_PURGE_ENABLED) : simulation, rien n'a été "
+                                  "modifié."))
+    return result
 
 
 def cutoff_for(months: int, now: datetime | None = None) -> datetime:
