@@ -68,7 +68,7 @@ def header(contact: Contact, role_label: str | None = None) -> str:
 # --------------------------------------------------------------------------- cleaning
 
 
-def _title(value: str) -> str:
+def title_case(value: str) -> str:
     """``jean-pierre`` → ``Jean-Pierre``, but ``McDonald`` or ``Marie-josé`` typed with care are kept."""
     if value and (value.islower() or value.isupper()):
         out, cap = [], True
@@ -101,7 +101,7 @@ def clean_contact_fields(data: dict[str, Any], kind: str, *, region: str | None,
                 if len(value) > 120:
                     raise ValueError("120 caractères au plus")
             elif key == "first_name":
-                value = _title(value or "")
+                value = title_case(value or "")
                 if len(value) > 120:
                     raise ValueError("120 caractères au plus")
             elif key == "structure_name":

@@ -192,7 +192,7 @@ def snapshot(session: Session, contact: Contact) -> dict[str, Any]:
     return data
 
 
-def _table(session: Session, name: str) -> Table:
+def table_named(session: Session, name: str) -> Table:
     """The declared table: from the shared metadata, else reflected from the database (a plugin whose
     models are not imported in this process)."""
     table = metadata.tables.get(name)
@@ -213,7 +213,7 @@ def move_references(session: Session, merged_id: int, head_id: int, registry: Re
     registry = registry or get_registry()
     moved: dict[str, int] = {}
     for ref in registry.references:
-        table = _table(session, ref.table)
+        table = table_named(session, ref.table)
         col = table.c[ref.column]
         key = f"{ref.table}.{ref.column}"
         dropped = 0

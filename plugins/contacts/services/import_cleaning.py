@@ -118,7 +118,7 @@ class RowValidator:
     def clean(self, values: dict[str, str]) -> dict[str, Any]:
         """A row for ``bulk.insert_contacts`` (without its number), or ``ValueError`` with every
         reason ("Mél : …; Code postal : …")."""
-        from plugins.contacts.services.contacts import _title
+        from plugins.contacts.services.contacts import title_case
 
         errors: list[str] = []
 
@@ -157,7 +157,7 @@ class RowValidator:
             elif len(last) > 120:
                 fail("last_name", "120 caractères au plus")
             row["last_name"] = last
-            first = _title(values.get("first_name", ""))
+            first = title_case(values.get("first_name", ""))
             if len(first) > 120:
                 fail("first_name", "120 caractères au plus")
             row["first_name"] = first

@@ -152,10 +152,10 @@ def _foreign_reference_condition(session: Session, registry: Registry):
     for ref in registry.references:
         if ref.table.startswith("contacts_"):
             continue
-        from plugins.contacts.services.duplicates import _table
+        from plugins.contacts.services.duplicates import table_named
 
         try:
-            table = _table(session, ref.table)
+            table = table_named(session, ref.table)
         except ConflictError:
             continue
         conds.append(exists().where(table.c[ref.column] == Contact.id))
