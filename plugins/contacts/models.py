@@ -52,6 +52,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
 from coulisses.db import AuditMixin, Base, UTCDateTime, utcnow
+from coulisses.i18n import local_time
 
 KINDS = ("individual", "structure")
 
@@ -179,7 +180,7 @@ class Contact(AuditMixin, Base):
     def age(self, today: date | None = None) -> int | None:
         if self.birth_date is None:
             return None
-        today = today or utcnow().date()
+        today = today or local_time(utcnow()).date()
         b = self.birth_date
         return today.year - b.year - ((today.month, today.day) < (b.month, b.day))
 
@@ -214,7 +215,7 @@ class ContactLink(AuditMixin, Base):
     to_contact: Mapped[Contact] = relationship(foreign_keys=[to_contact_id])
 
     def is_active(self, on: date | None = None) -> bool:
-        on = on or utcnow().date()
+        on = on or local_time(utcnow()).date()
         return (self.start_date is None or self.start_date <= on) and (self.end_date is None or on <= self.end_date)
 
 

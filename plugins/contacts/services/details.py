@@ -9,6 +9,7 @@ from sqlalchemy.orm import Session
 
 from coulisses import ConflictError, InvalidError, NotFoundError
 from coulisses.db import current_actor, utcnow
+from coulisses.i18n import local_time
 
 from plugins.contacts.models import (
     CONSENT_CHANNELS,
@@ -231,7 +232,7 @@ def add_marketing_alert(session: Session, contact: Contact, data: dict[str, Any]
 
 def marketing_alerts_of(session: Session, contact: Contact, active_only: bool = True,
                         on: date | None = None) -> list[MarketingAlert]:
-    on = on or utcnow().date()
+    on = on or local_time(utcnow()).date()
     alerts = session.scalars(select(MarketingAlert).where(MarketingAlert.contact_id == contact.id)
                              .order_by(MarketingAlert.id)).all()
     if not active_only:

@@ -42,6 +42,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from coulisses.db import utcnow
+from coulisses.i18n import local_time
 
 from plugins.contacts.models import Contact, IndicatorValue
 from plugins.contacts.registry import IndicatorDefinition, IndicatorLevel, Registry, get_registry
@@ -84,7 +85,10 @@ def _band(value, thresholds: list, codes: list[str]) -> str:
 
 
 def season_index(when: datetime, start_month: int) -> int:
-    """Seasons counted as years starting in ``start_month`` (September: 2024-09-01 → 2024)."""
+    """Seasons counted as years starting in ``start_month`` (September: 2024-09-01 → 2024), on the
+    deployment's calendar (Europe/Paris): 31 August 23:30 UTC is already 1 September in Paris."""
+    if isinstance(when, datetime):
+        when = local_time(when)
     return when.year if when.month >= start_month else when.year - 1
 
 

@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 
 from coulisses import ConflictError, InvalidError, NotFoundError
 from coulisses.db import utcnow
+from coulisses.i18n import local_time
 
 from plugins.contacts.models import LINK_KINDS, Contact, ContactLink
 
@@ -152,7 +153,7 @@ def _links(session: Session, contact: Contact) -> list[ContactLink]:
 def links_of(session: Session, contact: Contact, active_only: bool = False,
              on: date | None = None) -> list[LinkView]:
     """Every link of ``contact``, each read from its side."""
-    on = on or utcnow().date()
+    on = on or local_time(utcnow()).date()
     views = []
     for link in _links(session, contact):
         active = link.is_active(on)
@@ -165,7 +166,7 @@ def links_of(session: Session, contact: Contact, active_only: bool = False,
 
 
 def compute_role(session: Session, contact: Contact, on: date | None = None) -> str:
-    on = on or utcnow().date()
+    on = on or local_time(utcnow()).date()
     kinds = {link.kind for link in session.scalars(select(ContactLink).where(
         ContactLink.from_contact_id == contact.id)) if link.is_active(on)}
     for kind in _PRIORITY:
@@ -183,7 +184,7 @@ def refresh_role(session: Session, contact: Contact) -> str:
 
 def relay_contact(session: Session, contact: Contact) -> Contact | None:
     """For a relay (or member), the structure it stands for; for a structure, its (first) relay."""
-    on = utcnow().date()
+    on = local_time(utcnow()).date()
     if contact.kind == "individual":
         for kind in ("relay_of", "member_of"):
             for link in session.scalars(select(ContactLink).where(
@@ -202,7 +203,7 @@ def relay_map(session: Session, contact_ids: list[int]) -> dict[int, tuple[Conta
     """For many contacts at once (result lists): ``{contact_id: (relay contact, link kind)}``."""
     if not contact_ids:
         return {}
-    on = utcnow().date()
+    on = local_time(utcnow()).date()
     out: dict[int, tuple[Contact, str]] = {}
     links = session.scalars(select(ContactLink).where(
         ContactLink.kind.in_(("relay_of", "member_of")),

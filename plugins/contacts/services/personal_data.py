@@ -27,14 +27,15 @@ explicit actions of an administrator and are not affected by the setting.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+import calendar
+from datetime import datetime, timedelta, timezone
 
 from sqlalchemy import and_, delete, exists, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from coulisses import ConflictError
 from coulisses.db import current_actor, metadata, utcnow
-from coulisses.i18n import _
+from coulisses.i18n import _, local_time
 
 from plugins.contacts.models import (
     Address,
@@ -140,10 +141,15 @@ def purge_task(session: Session, *, registry: Registry | None = None, now: datet
 
 
 def cutoff_for(months: int, now: datetime | None = None) -> datetime:
-    now = now or utcnow()
-    year, month = divmod(now.month - 1 - months, 12)
-    day = min(now.day, 28)
-    return now.replace(year=now.year + year, month=month + 1, day=day)
+    """``months`` calendar months before ``now``, on the deployment's calendar (Europe/Paris), same
+    wall-clock time: 31 March → 28 (29) February; the result is in UTC (a DST change in between moves
+    the UTC hour, not the Paris one)."""
+    local = local_time(now or utcnow())
+    year, month = divmod(local.month - 1 - months, 12)
+    year, month = local.year + year, month + 1
+    day = min(local.day, calendar.monthrange(year, month)[1])
+    naive = local.replace(tzinfo=None, year=year, month=month, day=day)
+    return naive.replace(tzinfo=local.tzinfo).astimezone(timezone.utc)
 
 
 def _foreign_reference_condition(session: Session, registry: Registry):

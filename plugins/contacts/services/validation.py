@@ -23,6 +23,7 @@ from stdnum import iban as stdnum_iban
 from stdnum.exceptions import ValidationError as StdnumError
 
 from coulisses.db import utcnow
+from coulisses.i18n import local_time
 
 # The contact's function ("Fonction"): a list the organisation sets, like the criteria, through the
 # CONTACTS_FUNCTIONS setting (comma-separated; COULISSES_CONTACTS_FUNCTIONS in the environment). No table:
@@ -273,7 +274,7 @@ def country_name(code: str | None, locale: str = "fr") -> str:
 def age(birth_date: date | None, today: date | None = None) -> int | None:
     if birth_date is None:
         return None
-    today = today or utcnow().date()
+    today = today or local_time(utcnow()).date()
     return today.year - birth_date.year - ((today.month, today.day) < (birth_date.month, birth_date.day))
 
 
@@ -295,7 +296,7 @@ def parse_birth_date(value) -> date | None:
             raise ValueError(f"Date de naissance illisible : {value} (JJ.MM.AAAA)")
     if not isinstance(value, date):
         raise ValueError("Date de naissance non valide")
-    today = utcnow().date()
+    today = local_time(utcnow()).date()
     if value > today:
         raise ValueError("La date de naissance est dans le futur")
     if value.year < today.year - 130:
