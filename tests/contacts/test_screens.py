@@ -576,7 +576,7 @@ def test_sheet_summary_indicator_selector_shows_value_level_and_definition(app, 
         assert band in panel, band
     pmg = visible(re.search(r'data-testid="indicator-value".*?</table>', text_of(
         boss.get(f"/admin/contacts/sheet/{number}/?indicator=pmg")), re.S).group(0))
-    assert "moins de 150.00 € Petit" in pmg and "600.00 € et plus Gros" in pmg
+    assert "moins de 150,00\u00a0€ Petit" in pmg and "600,00\u00a0€ et plus Gros" in pmg
     unknown = text_of(boss.get(f"/admin/contacts/sheet/{number}/?indicator=nope"))
     assert 'data-testid="indicator-value"' not in unknown
 

@@ -35,7 +35,7 @@ from sqlalchemy.orm import Session
 
 from coulisses import ConflictError
 from coulisses.db import current_actor, metadata, utcnow
-from coulisses.i18n import _, local_time
+from coulisses.i18n import _, format_date, local_time
 
 from plugins.contacts.models import (
     Address,
@@ -56,8 +56,8 @@ DEFAULT_MONTHS = 36
 def anonymise(session: Session, contact: Contact) -> Contact:
     """Anonymise ``contact`` (see the module docstring). Returns it."""
     if contact.anonymised_at is not None:
-        raise ConflictError(f"Le contact {contact.number} est déjà anonymisé "
-                            f"(le {contact.anonymised_at:%d.%m.%Y})")
+        raise ConflictError(_("Le contact %(number)s est déjà anonymisé (le %(date)s)", number=contact.number,
+                              date=format_date(contact.anonymised_at)))
     _anonymise_ids(session, [contact.id])
     session.expire(contact)
     return contact
@@ -65,6 +65,8 @@ def anonymise(session: Session, contact: Contact) -> Contact:
 
 def _anonymise_ids(session: Session, ids: list[int]) -> None:
     now = utcnow()
+    # the note is written in the language of whoever anonymises (the operator, the task's deployment)
+    note = _("Contact anonymisé le %(date)s (données personnelles)", date=format_date(now))
     operator = current_actor().operator_id
     for i in range(0, len(ids), 500):
         chunk = ids[i:i + 500]
@@ -82,12 +84,12 @@ def _anonymise_ids(session: Session, ids: list[int]) -> None:
             line1="", line2="", line3="", department=None, region=None, updated_at=now, updated_by_id=operator,
         ).execution_options(synchronize_session=False))
         session.execute(update(Note).where(Note.contact_id.in_(chunk)).values(
-            text="(anonymisé)", updated_at=now, updated_by_id=operator).execution_options(synchronize_session=False))
+            text=_("(anonymisé)"), updated_at=now, updated_by_id=operator).execution_options(synchronize_session=False))
         for model in (InternetAccount, PreferredSeat, MarketingAlert, Consent, TicketingSend):
             session.execute(delete(model).where(model.contact_id.in_(chunk)).execution_options(
                 synchronize_session=False))
         session.execute(Note.__table__.insert(), [
-            {"contact_id": cid, "text": f"Contact anonymisé le {now:%d.%m.%Y} (données personnelles)",
+            {"contact_id": cid, "text": note,
              "created_at": now, "updated_at": now, "created_by_id": operator, "updated_by_id": operator}
             for cid in chunk])
     session.flush()
