@@ -158,8 +158,10 @@ class Registry:
             return self.types[code]
         except KeyError:
             from coulisses import InvalidError
+            from coulisses.i18n import _
 
-            raise InvalidError(f"unknown contact type '{code}'", {"type_code": f"Type inconnu : {code}"}) from None
+            raise InvalidError(_("Type de contact inconnu : %(code)s", code=code),
+                               {"type_code": _("Type inconnu : %(code)s", code=code)}) from None
 
     def types_of_kind(self, kind: str) -> list[ContactType]:
         return [t for t in self.types.values() if t.kind == kind]

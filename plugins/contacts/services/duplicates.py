@@ -40,7 +40,7 @@ from sqlalchemy.orm import Session
 
 from coulisses import ConflictError, InvalidError, NotFoundError
 from coulisses.db import current_actor, metadata, utcnow
-from coulisses.i18n import _, _l
+from coulisses.i18n import _, _l, lazy_pgettext
 
 from plugins.contacts.models import DUPLICATE_STATUS_LABELS, Address, Contact, DuplicatePair, MergeLog
 from plugins.contacts.registry import Registry, get_registry
@@ -48,7 +48,7 @@ from plugins.contacts.services.normalize import normalize
 
 # The fields the operator chooses between, with their labels (the merge screen's radio rows).
 MERGE_FIELDS: dict[str, str] = {
-    "civility": _l("Civilité"), "last_name": _l("Nom"), "first_name": _l("Prénom"),
+    "civility": _l("Civilité"), "last_name": lazy_pgettext("contact", "Nom"), "first_name": _l("Prénom"),
     "structure_name": _l("Nom de la structure"), "birth_date": _l("Date de naissance"), "function": _l("Fonction"),
     "language": _l("Langue"), "email": _l("Mél"), "mobile_phone": _l("Téléphone portable"),
     "phone": _l("Téléphone"), "fax": _l("Fax"), "administrative_number": _l("Numéro administratif"),

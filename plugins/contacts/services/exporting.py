@@ -15,14 +15,14 @@ from typing import Any, Iterator
 from sqlalchemy import and_, select
 from sqlalchemy.orm import Session, aliased
 
-from coulisses.i18n import _, _l, current_locale, use_locale
+from coulisses.i18n import _, _l, current_locale, lazy_pgettext, use_locale
 
 from plugins.contacts.models import Address, Contact
 from plugins.contacts.services.validation import CIVILITIES
 
 EXPORT_COLUMNS = (
     ("number", _l("Numéro")), ("type_code", _l("Type")), ("role", _l("Rôle")), ("civility", _l("Civilité")),
-    ("last_name", _l("Nom")), ("first_name", _l("Prénom")), ("structure_name", _l("Structure")),
+    ("last_name", lazy_pgettext("contact", "Nom")), ("first_name", _l("Prénom")), ("structure_name", _l("Structure")),
     ("birth_date", _l("Date de naissance")), ("email", _l("Mél")), ("mobile_phone", _l("Téléphone portable")),
     ("phone", _l("Téléphone")), ("line1", _l("Adresse")), ("line2", _l("Adresse 2")), ("line3", _l("Adresse 3")),
     ("postal_code", _l("Code postal")), ("city", _l("Ville")), ("country", _l("Pays")), ("status", _l("Statut")),

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import IO, Any, Iterable, Iterator
 
 from coulisses import InvalidError
-from coulisses.i18n import _, _l
+from coulisses.i18n import _, _l, lazy_pgettext
 
 from plugins.contacts.services.normalize import normalize
 
@@ -23,7 +23,7 @@ ADDRESS_IMPORT_FIELDS = ("line1", "line2", "line3", "postal_code", "city", "coun
 IMPORT_FIELDS = CONTACT_IMPORT_FIELDS + ADDRESS_IMPORT_FIELDS
 
 FIELD_LABELS = {
-    "civility": _l("Civilité"), "last_name": _l("Nom"), "first_name": _l("Prénom"), "structure_name": _l("Structure"),
+    "civility": _l("Civilité"), "last_name": lazy_pgettext("contact", "Nom"), "first_name": _l("Prénom"), "structure_name": _l("Structure"),
     "type_code": _l("Type"), "birth_date": _l("Date de naissance"), "function": _l("Fonction"),
     "language": _l("Langue"), "email": _l("Mél"), "mobile_phone": _l("Téléphone portable"),
     "phone": _l("Téléphone"), "fax": _l("Fax"), "administrative_number": _l("Numéro administratif"),
