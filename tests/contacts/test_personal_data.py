@@ -10,6 +10,7 @@ from click.testing import CliRunner
 from sqlalchemy import func, select, text, update
 
 from coulisses import ConflictError
+from coulisses.db import clock
 from coulisses import plugins as cplugins
 from plugins.contacts.models import Address, Contact, InternetAccount, Note
 from plugins.contacts.registry import ContactReference, Registry, use_registry
@@ -127,16 +128,18 @@ def test_cli_purge_simulate_reports_without_changing(app, database_url):
         c = create_quick(s, {"civility": "M", "last_name": "VIEUX", "first_name": "Paul", "country": "FR",
                              "postal_code": "75012", "city": "PARIS"})
         s.execute(update(Contact).where(Contact.id == c.id).values(
-            updated_at=datetime.now(timezone.utc) - timedelta(days=5 * 365)))
+            updated_at=NOW - timedelta(days=5 * 365)))
         s.commit()
     env = {"COULISSES_DATABASE_URL": database_url, "COULISSES_PLUGINS": "contacts", "COULISSES_ENV": "development",
            "COULISSES_INSTANCE_PATH": str(app.instance_path)}
-    result = CliRunner().invoke(main, ["contacts", "purge", "--months", "36", "--simulate"], env=env)
+    with clock(lambda: NOW):  # the command reads the host's clock
+        result = CliRunner().invoke(main, ["contacts", "purge", "--months", "36", "--simulate"], env=env)
     assert result.exit_code == 0, result.output
     assert "Prospects qui seraient supprimés : 1" in result.output and "Simulation" in result.output
     with app_session(app) as s:
         assert s.scalar(select(func.count()).select_from(Contact)) == 1
-    result = CliRunner().invoke(main, ["contacts", "purge", "--months", "36"], env=env)
+    with clock(lambda: NOW):
+        result = CliRunner().invoke(main, ["contacts", "purge", "--months", "36"], env=env)
     assert "Prospects qui ont été supprimés : 1" in result.output
     with app_session(app) as s:
         assert s.scalar(select(func.count()).select_from(Contact)) == 0
