@@ -23,6 +23,7 @@ from coulisses import CoulissesError, migrations
 from coulisses import db as cdb
 from coulisses import plugins as cplugins
 from coulisses import security, tasks as ctasks
+from coulisses.i18n import _
 
 DEMO_ADMIN = "admin"
 
@@ -169,12 +170,57 @@ def db_current(ctx: Context):
 
 @db.command("revision")
 @click.argument("plugin")
-@click.option("-m", "--message", required=True)
+@click.option("-m", "--message", required=True, help="What the revision does (its file is named after it).")
+@click.option("--empty", is_flag=True, help="An empty revision to fill by hand (a data migration).")
 @pass_ctx
-def db_revision(ctx: Context, plugin, message):
-    """(Plugin authors) autogenerate a migration for PLUGIN from its models."""
-    with ctx.engine.begin() as conn:
-        migrations.revision(conn, ctx.infos, plugin, message)
+def db_revision(ctx: Context, plugin, message, empty):
+    """(Plugin authors) autogenerate a migration for PLUGIN (core: the host) from its models.
+
+    The models are compared with a scratch database migrated to the heads of the host, of PLUGIN's
+    dependencies and of PLUGIN: neither the state of your database nor the other installed plugins
+    matter.
+    """
+    import tempfile
+
+    from alembic.util import CommandError
+
+    if plugin != "core" and plugin not in ctx.infos:
+        _fail(CoulissesError(_("aucun plugin installé ne s'appelle « %(name)s » (installés : %(names)s)",
+                               name=plugin, names=", ".join(ctx.infos) or "-")))
+    with tempfile.TemporaryDirectory(prefix="coulisses-revision-") as scratch:
+        try:
+            script = migrations.revision(ctx.infos, plugin, message, scratch_url=f"sqlite:///{scratch}/scratch.db",
+                                         empty=empty)
+        except CoulissesError as exc:
+            _fail(exc)
+        except CommandError as exc:
+            _fail(CoulissesError(_("Alembic refuse de créer la révision de %(plugin)s : %(error)s",
+                                   plugin=plugin, error=exc)))
+    if script is None:
+        click.echo(_("Rien à migrer : le schéma des migrations de %(plugin)s est déjà celui de ses modèles "
+                     "(--empty pour une révision vide).", plugin=plugin))
+        return
+    click.echo(_("Révision %(revision)s créée : %(path)s. Relisez-la, puis lancez `coulisses db upgrade`.",
+                 revision=script.revision, path=script.path))
+
+
+@db.command("check")
+@pass_ctx
+def db_check(ctx: Context):
+    """Compare each enabled plugin's models with the migrated schema; exit 1 naming what is missing."""
+    try:
+        with ctx.session() as session:
+            order = ctx.enabled(session)
+    except CoulissesError as exc:
+        _fail(exc)
+    with ctx.engine.connect() as conn:
+        problems = migrations.schema_report(conn, ctx.infos, order)
+    for plugin, items in problems.items():
+        for item in items:
+            click.echo(f"{plugin}: {item}", err=True)
+    if problems:
+        raise SystemExit(1)
+    click.echo(_("Le schéma de la base est celui des modèles : %(plugins)s.", plugins=", ".join(["core", *order])))
 
 
 # --------------------------------------------------------------------------- plugins

@@ -121,24 +121,171 @@ def branch_heads(connection: Connection, infos: dict) -> dict[str, str]:
     return {next(iter(rev.branch_labels)): rev.revision for rev in heads if rev.branch_labels}
 
 
-def revision(connection: Connection, infos: dict, plugin: str, message: str) -> None:
-    """Autogenerate a new revision for ``plugin`` (``core`` for the host) into its migrations folder."""
-    cfg = alembic_config(connection, infos, [plugin])
-    script = ScriptDirectory.from_config(cfg)
-    has_branch = any(plugin in (rev.branch_labels or ()) for rev in script.walk_revisions())
-    if plugin == "core":
-        path = HERE / "versions"
+def schema_differences(connection: Connection, plugins: list[str]) -> list:
+    """What differs between the models of ``plugins`` (``core`` for the host) and the database behind
+    ``connection``: Alembic's ``compare_metadata`` list (``[]`` when they are equal)."""
+    from alembic.autogenerate import compare_metadata
+
+    from coulisses.db import load_core_models, metadata
+
+    load_core_models()
+    context = MigrationContext.configure(connection, opts={
+        "compare_type": True,
+        "include_object": include_object_for(list(plugins)),
+        "version_table": VERSION_TABLE,
+    })
+    return compare_metadata(context, metadata)
+
+
+def describe_difference(diff) -> str:
+    """One of ``schema_differences``' items as a sentence (French msgid) for a person."""
+    from coulisses.i18n import _
+
+    if isinstance(diff, list):  # Alembic groups a column's modifications in a list
+        return "; ".join(describe_difference(d) for d in diff)
+    kind = diff[0]
+    if kind == "add_table":
+        return _("table %(table)s : dans les modèles, absente de la base", table=diff[1].name)
+    if kind == "remove_table":
+        return _("table %(table)s : dans la base, plus dans les modèles", table=diff[1].name)
+    if kind == "add_column":
+        return _("colonne %(table)s.%(column)s : dans les modèles, absente de la base",
+                 table=diff[2], column=diff[3].name)
+    if kind == "remove_column":
+        return _("colonne %(table)s.%(column)s : dans la base, plus dans les modèles",
+                 table=diff[2], column=diff[3].name)
+    if kind.startswith("modify_"):
+        what = kind[len("modify_"):]
+        return _("colonne %(table)s.%(column)s : %(what)s différent dans la base (%(old)s) et dans les modèles "
+                 "(%(new)s)", table=diff[2], column=diff[3], what=what, old=diff[5], new=diff[6])
+    if kind in ("add_index", "remove_index", "add_constraint", "remove_constraint", "add_fk", "remove_fk"):
+        obj = diff[1]
+        table = getattr(getattr(obj, "table", None), "name", None) or getattr(obj, "parent", None)
+        where = _("dans les modèles, absent de la base") if kind.startswith("add_") else \
+            _("dans la base, plus dans les modèles")
+        return f"{kind.split('_', 1)[1]} {obj.name or ''} ({table}) : {where}"
+    return repr(diff)
+
+
+def plugin_of_difference(diff, plugins: list[str]) -> str:
+    """The plugin whose table a difference concerns (by the table's tag, else its name's prefix)."""
+    from coulisses.db import metadata
+
+    if isinstance(diff, list):
+        diff = diff[0]
+    name = None
+    if diff[0] in ("add_table", "remove_table"):
+        name = diff[1].name
+    elif diff[0] in ("add_column", "remove_column") or diff[0].startswith("modify_"):
+        name = diff[2]
     else:
-        path = infos[plugin].migrations_dir or (infos[plugin].root / "migrations")
-        path.mkdir(exist_ok=True)
-    kwargs = {"version_path": str(path)}
-    if has_branch:
-        kwargs["head"] = f"{plugin}@head"
-    else:
-        kwargs["head"] = "base"
-        kwargs["branch_label"] = plugin
-        if plugin != "core":
-            deps = ["core"] + [d for d, _ in infos[plugin].depends]
-            bases = {next(iter(r.branch_labels)): r.revision for r in script.walk_revisions() if r.branch_labels and r.down_revision is None}
-            kwargs["depends_on"] = [bases[d] for d in deps if d in bases]
-    command.revision(cfg, message=message, autogenerate=True, **kwargs)
+        table = getattr(diff[1], "table", None)
+        name = getattr(table, "name", None)
+    table = metadata.tables.get(name) if name else None
+    if table is not None and table.info.get("plugin"):
+        return table.info["plugin"]
+    for plugin in sorted(plugins, key=len, reverse=True):
+        if name and name.startswith(f"{plugin}_"):
+            return plugin
+    return "core"
+
+
+def pending_branches(connection: Connection, infos: dict, plugins: list[str]) -> list[str]:
+    """Those of ``plugins`` (and ``core``) whose newest revision the database has not reached."""
+    heads = branch_heads(connection, infos)
+    applied = applied_revisions(connection, infos)
+    return [name for name in ["core", *plugins] if name in heads and heads[name] not in applied]
+
+
+def schema_report(connection: Connection, infos: dict, plugins: list[str]) -> dict[str, list[str]]:
+    """``{plugin: [problem, ...]}`` for the host and ``plugins`` (enabled, in load order): a branch the
+    database is behind on, or a model the migrated schema does not match (a column added to a model
+    without its migration). Empty when everything is in order. Messages are French msgids."""
+    from coulisses.i18n import _
+
+    names = ["core", *plugins]
+    problems: dict[str, list[str]] = {}
+    behind = pending_branches(connection, infos, list(plugins))
+    for name in behind:
+        problems.setdefault(name, []).append(
+            _("la base n'est pas à jour : lancez `coulisses db upgrade`"))
+    for diff in schema_differences(connection, names):
+        owner = plugin_of_difference(diff, names)
+        if owner in behind:
+            continue
+        problems.setdefault(owner, []).append(describe_difference(diff))
+    for name in names:
+        if name in problems and name not in behind:
+            problems[name].append(_("créez la migration qui manque : `coulisses db revision %(plugin)s -m "
+                                    "\"…\"`, puis `coulisses db upgrade`", plugin=name))
+    return problems
+
+
+def _next_revision_id(script: ScriptDirectory, plugin: str) -> str:
+    ids = {rev.revision for rev in script.walk_revisions()}
+    n = sum(1 for rev in script.walk_revisions() if plugin in (rev.branch_labels or ())) + 1
+    while f"{plugin}_{n:04d}" in ids:
+        n += 1
+    return f"{plugin}_{n:04d}"
+
+
+def revision(infos: dict, plugin: str, message: str, *, scratch_url: str, empty: bool = False):
+    """Autogenerate a new revision for ``plugin`` (``core`` for the host) into its migrations folder.
+
+    The models are compared with a scratch database (``scratch_url``, empty, thrown away by the
+    caller) migrated to the heads of the host, of the plugins ``plugin`` depends on and of ``plugin``
+    itself: the revision does not depend on the state of the development database, nor on the other
+    installed plugins. Its id is ``<plugin>_<NNNN>`` and its file ``<plugin>_<NNNN>_<message>.py``.
+    Returns Alembic's ``Script`` (``.path``), or None when there is nothing to migrate (and not ``empty``).
+    """
+    from coulisses import plugins as cplugins
+    from coulisses.db import make_engine
+
+    order = [] if plugin == "core" else cplugins.resolve(infos, [plugin])
+    optional = [d for name in order for d, _ in infos[name].optional_depends if d in infos and not infos[d].error]
+    if optional:  # their revisions may be depended on: known too, when they can be loaded
+        try:
+            order = cplugins.resolve(infos, [*order, *optional])
+        except PluginError:
+            pass
+    # Only the revisions of these branches: the other installed plugins' heads are not the database's.
+    infos = {name: infos[name] for name in order}
+    engine = make_engine(scratch_url)
+    try:
+        with engine.begin() as conn:
+            cfg = alembic_config(conn, infos, ["core", *order])
+            script = ScriptDirectory.from_config(cfg)
+            labels = {label for rev in script.walk_revisions() for label in rev.branch_labels or ()}
+            command.upgrade(cfg, "core@head")
+            for name in order:
+                if name in labels:
+                    command.upgrade(cfg, f"{name}@head")
+        with engine.connect() as conn:
+            if not empty and not schema_differences(conn, [plugin]):
+                return None
+        if plugin == "core":
+            path = HERE / "versions"
+        else:
+            path = infos[plugin].migrations_dir or (infos[plugin].root / "migrations")
+            path.mkdir(exist_ok=True)
+            if not (path / "__init__.py").exists():  # shipped with the package (Alembic ignores it)
+                (path / "__init__.py").write_text("")
+        with engine.begin() as conn:
+            cfg = alembic_config(conn, infos, [plugin])
+            cfg.set_main_option("file_template", "%%(rev)s_%%(slug)s")
+            script = ScriptDirectory.from_config(cfg)
+            has_branch = plugin in labels
+            kwargs = {"version_path": str(path), "rev_id": _next_revision_id(script, plugin)}
+            if has_branch:
+                kwargs["head"] = f"{plugin}@head"
+            else:
+                kwargs["head"] = "base"
+                kwargs["branch_label"] = plugin
+                if plugin != "core":
+                    deps = ["core"] + [d for d, _ in infos[plugin].depends]
+                    bases = {next(iter(r.branch_labels)): r.revision for r in script.walk_revisions()
+                             if r.branch_labels and r.down_revision is None}
+                    kwargs["depends_on"] = [bases[d] for d in deps if d in bases]
+            return command.revision(cfg, message=message, autogenerate=not empty, **kwargs)
+    finally:
+        engine.dispose()
