@@ -35,9 +35,20 @@ def _by() -> str:
         return "cli"
 
 
-def _create_app():
+def _app_refused(message: str):
+    """Flask's ``NoAppException`` (shown as one line, also under --help), ending the command with 1."""
     from flask.cli import NoAppException
 
+    class AppRefused(NoAppException):
+        exit_code = 1
+
+        def show(self, file=None):
+            click.echo(f"Error: {self.format_message()}", err=True)
+
+    return AppRefused(message)
+
+
+def _create_app():
     from coulisses.web.app import create_app
 
     # Flask shows a NoAppException as one line (and a traceback for anything else), also under --help.
@@ -46,10 +57,10 @@ def _create_app():
         plugin_commands = cplugins.call_each_safely(app.extensions["coulisses"].pm, "coulisses_cli_commands")
     except CoulissesError as exc:
         _print_traceback(exc)
-        raise NoAppException(str(exc)) from None
+        raise _app_refused(str(exc)) from None
     except Exception as exc:  # noqa: BLE001 - the database unreachable, a plugin's bug…
         _print_traceback(exc)
-        raise NoAppException(_("l'application ne démarre pas : %(error)s (--traceback pour le détail)",
+        raise _app_refused(_("l'application ne démarre pas : %(error)s (--traceback pour le détail)",
                                error=f"{type(exc).__name__}: {exc}")) from None
     for _plugin, commands in plugin_commands:
         for command in commands:
@@ -88,6 +99,14 @@ class _Main(FlaskGroup):
         return _quietly(lambda: super(_Main, self).list_commands(ctx), default=sorted(self.commands))
 
     def get_command(self, ctx, name):
+        from flask.cli import NoAppException, ScriptInfo
+
+        if click.Group.get_command(self, ctx, name) is None and not ctx.resilient_parsing:
+            # a command of the app (routes, shell, a plugin's): the app must start; if not, one line, exit 1
+            try:
+                ctx.ensure_object(ScriptInfo).load_app()
+            except NoAppException as exc:
+                raise click.ClickException(exc.format_message()) from None
         return _quietly(lambda: super(_Main, self).get_command(ctx, name), default=self.commands.get(name))
 
 
