@@ -19,7 +19,7 @@ from flask.cli import FlaskGroup, with_appcontext
 from sqlalchemy.orm import Session
 
 import coulisses
-from coulisses import CoulissesError, migrations
+from coulisses import CoulissesError, migrations, schema_check
 from coulisses import db as cdb
 from coulisses import plugins as cplugins
 from coulisses import security, tasks as ctasks
@@ -60,8 +60,9 @@ def _create_app():
         raise _app_refused(str(exc)) from None
     except Exception as exc:  # noqa: BLE001 - the database unreachable, a plugin's bug…
         _print_traceback(exc)
+        error = "{}: {}".format(type(exc).__name__, exc)
         raise _app_refused(_("l'application ne démarre pas : %(error)s (--traceback pour le détail)",
-                               error=f"{type(exc).__name__}: {exc}")) from None
+                             error=error)) from None
     for _plugin, commands in plugin_commands:
         for command in commands:
             app.cli.add_command(_in_app_context(command))
@@ -304,7 +305,7 @@ def db_check(ctx: Context):
     except CoulissesError as exc:
         _fail(exc)
     with ctx.engine.connect() as conn:
-        problems = migrations.schema_report(conn, ctx.infos, order)
+        problems = schema_check.schema_report(conn, ctx.infos, order)
     for plugin, items in problems.items():
         for item in items:
             click.echo(f"{plugin}: {item}", err=True)
@@ -764,9 +765,9 @@ class _EntryPointGroup(click.Group):
                 from coulisses.plugins import where
 
                 _print_traceback(exc)
-                message = _("la commande « %(name)s » (%(target)s) ne se charge pas : %(error)s%(where)s",
-                            name=self._entry_point.name, target=self._entry_point.value,
-                            error=f"{type(exc).__name__}: {exc}", where=where(exc))
+                error = "{}: {}{}".format(type(exc).__name__, exc, where(exc))
+                message = _("la commande « %(name)s » (%(target)s) ne se charge pas : %(error)s",
+                            name=self._entry_point.name, target=self._entry_point.value, error=error)
                 self._error = message
                 self._loaded = click.Group(self.name, help=message)
             self.help = self._loaded.help

@@ -341,11 +341,11 @@ def unmarked_hooks(info: PluginInfo, known: Iterable[str]) -> list[str]:
         for attr in dir(place):
             value = getattr(place, attr, None)
             if attr in known and callable(value) and not hasattr(value, marker) and attr not in found:
-                source = getattr(getattr(value, "__code__", None), "co_filename", None)
+                code = getattr(value, "__code__", None)
+                at = " ({}:{})".format(code.co_filename, code.co_firstlineno) if code is not None else ""
                 found[attr] = _("plugin '%(plugin)s' : la fonction '%(function)s'%(where)s porte le nom d'un hook "
                                 "mais n'est pas décorée par @hookimpl : Coulisses ne l'appelle pas",
-                                plugin=info.name, function=attr,
-                                where=f" ({source}:{value.__code__.co_firstlineno})" if source else "")
+                                plugin=info.name, function=attr, where=at)
     return [found[k] for k in sorted(found)]
 
 

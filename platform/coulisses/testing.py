@@ -237,7 +237,7 @@ def assert_migrations_match_models(url: str, plugin: str) -> None:
         def test_my_migrations_match_my_models(database_url):
             assert_migrations_match_models(database_url, "patrons")
     """
-    from coulisses import PluginError, migrations
+    from coulisses import PluginError, migrations, schema_check
 
     infos = cplugins.discover()
     order = cplugins.resolve(infos, [] if plugin == "core" else [plugin])
@@ -253,7 +253,7 @@ def assert_migrations_match_models(url: str, plugin: str) -> None:
     finally:
         engine.dispose()
     assert not differences, f"{plugin}: the migrated schema differs from the models:\n" + "\n".join(
-        f"- {migrations.describe_difference(d)}" for d in differences)
+        f"- {schema_check.describe_difference(d)}" for d in differences)
 
 
 @contextmanager

@@ -137,88 +137,11 @@ def schema_differences(connection: Connection, plugins: list[str]) -> list:
     return compare_metadata(context, metadata)
 
 
-def describe_difference(diff) -> str:
-    """One of ``schema_differences``' items as a sentence (French msgid) for a person."""
-    from coulisses.i18n import _
-
-    if isinstance(diff, list):  # Alembic groups a column's modifications in a list
-        return "; ".join(describe_difference(d) for d in diff)
-    kind = diff[0]
-    if kind == "add_table":
-        return _("table %(table)s : dans les modèles, absente de la base", table=diff[1].name)
-    if kind == "remove_table":
-        return _("table %(table)s : dans la base, plus dans les modèles", table=diff[1].name)
-    if kind == "add_column":
-        return _("colonne %(table)s.%(column)s : dans les modèles, absente de la base",
-                 table=diff[2], column=diff[3].name)
-    if kind == "remove_column":
-        return _("colonne %(table)s.%(column)s : dans la base, plus dans les modèles",
-                 table=diff[2], column=diff[3].name)
-    if kind.startswith("modify_"):
-        what = kind[len("modify_"):]
-        return _("colonne %(table)s.%(column)s : %(what)s différent dans la base (%(old)s) et dans les modèles "
-                 "(%(new)s)", table=diff[2], column=diff[3], what=what, old=diff[5], new=diff[6])
-    if kind in ("add_index", "remove_index", "add_constraint", "remove_constraint", "add_fk", "remove_fk"):
-        obj = diff[1]
-        table = getattr(getattr(obj, "table", None), "name", None) or getattr(obj, "parent", None)
-        where = _("dans les modèles, absent de la base") if kind.startswith("add_") else \
-            _("dans la base, plus dans les modèles")
-        return f"{kind.split('_', 1)[1]} {obj.name or ''} ({table}) : {where}"
-    return repr(diff)
-
-
-def plugin_of_difference(diff, plugins: list[str]) -> str:
-    """The plugin whose table a difference concerns (by the table's tag, else its name's prefix)."""
-    from coulisses.db import metadata
-
-    if isinstance(diff, list):
-        diff = diff[0]
-    name = None
-    if diff[0] in ("add_table", "remove_table"):
-        name = diff[1].name
-    elif diff[0] in ("add_column", "remove_column") or diff[0].startswith("modify_"):
-        name = diff[2]
-    else:
-        table = getattr(diff[1], "table", None)
-        name = getattr(table, "name", None)
-    table = metadata.tables.get(name) if name else None
-    if table is not None and table.info.get("plugin"):
-        return table.info["plugin"]
-    for plugin in sorted(plugins, key=len, reverse=True):
-        if name and name.startswith(f"{plugin}_"):
-            return plugin
-    return "core"
-
-
 def pending_branches(connection: Connection, infos: dict, plugins: list[str]) -> list[str]:
     """Those of ``plugins`` (and ``core``) whose newest revision the database has not reached."""
     heads = branch_heads(connection, infos)
     applied = applied_revisions(connection, infos)
     return [name for name in ["core", *plugins] if name in heads and heads[name] not in applied]
-
-
-def schema_report(connection: Connection, infos: dict, plugins: list[str]) -> dict[str, list[str]]:
-    """``{plugin: [problem, ...]}`` for the host and ``plugins`` (enabled, in load order): a branch the
-    database is behind on, or a model the migrated schema does not match (a column added to a model
-    without its migration). Empty when everything is in order. Messages are French msgids."""
-    from coulisses.i18n import _
-
-    names = ["core", *plugins]
-    problems: dict[str, list[str]] = {}
-    behind = pending_branches(connection, infos, list(plugins))
-    for name in behind:
-        problems.setdefault(name, []).append(
-            _("la base n'est pas à jour : lancez `coulisses db upgrade`"))
-    for diff in schema_differences(connection, names):
-        owner = plugin_of_difference(diff, names)
-        if owner in behind:
-            continue
-        problems.setdefault(owner, []).append(describe_difference(diff))
-    for name in names:
-        if name in problems and name not in behind:
-            problems[name].append(_("créez la migration qui manque : `coulisses db revision %(plugin)s -m "
-                                    "\"…\"`, puis `coulisses db upgrade`", plugin=name))
-    return problems
 
 
 def _next_revision_id(script: ScriptDirectory, plugin: str) -> str:
