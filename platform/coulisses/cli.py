@@ -505,6 +505,25 @@ def plugins_check(ctx: Context):
     click.echo(_("Les plugins activés se chargent : %(plugins)s.", plugins=", ".join(order) or "-"))
 
 
+@plugins.command("new")
+@click.argument("name")
+@click.option("--directory", "-d", type=click.Path(file_okay=False), default=".", show_default=True,
+              help="Where to write the distribution coulisses-NAME.")
+@click.option("--label", default=None, help="The plugin's label, shown to operators (French).")
+def plugins_new(name, directory, label):
+    """(Plugin authors) write a plugin distribution, coulisses-NAME, that installs, enables, migrates
+    and passes its own tests as generated: package, MANIFEST, entry point, hooks, a model and its first
+    migration, an admin view, permissions, REST routes, translations, tests."""
+    from coulisses import scaffold
+
+    try:
+        root = scaffold.create(name, Path(directory).resolve(), label)
+    except CoulissesError as exc:
+        _fail(exc)
+    click.echo(_("Plugin %(name)s créé dans %(path)s. Ensuite : `pip install -e %(path)s`, "
+                 "`coulisses plugins enable %(name)s`, puis `pytest` dans ce dossier.", name=name, path=str(root)))
+
+
 # --------------------------------------------------------------------------- operators
 
 
