@@ -271,7 +271,7 @@ from pathlib import Path
 import pytest
 
 from coulisses import InvalidError, i18n_tools
-from coulisses.testing import app_session, assert_migrations_match_models, csrf_token_of
+from coulisses.testing import app_session, assert_migrations_match_models, assert_plugin_conforms, csrf_token_of
 
 import $package
 from $package import services
@@ -279,6 +279,12 @@ from $package import services
 
 def test_the_migrations_create_the_models_schema(database_url):
     assert_migrations_match_models(database_url, "$name")
+
+
+def test_the_plugin_keeps_the_host_s_rules(app):
+    """Permissions declared and checked, nothing open to anonymous visitors, routes under /api/v1/$name,
+    hooks matching their specifications, every message translated."""
+    assert_plugin_conforms(app, "$name")
 
 
 def test_an_item_needs_a_name(app):

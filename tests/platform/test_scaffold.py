@@ -93,7 +93,7 @@ def test_the_scaffold_passes_its_own_tests(generated):
                  env=environment(target), timeout=600)
     assert result.returncode == 0, result.stdout[-5000:] + result.stderr[-2000:]
     summary = result.stdout.strip().splitlines()[-1]
-    assert re.search(r"\b5 passed", summary) and "skipped" not in summary and "error" not in summary, summary
+    assert re.search(r"\b6 passed", summary) and "skipped" not in summary and "error" not in summary, summary
 
 
 @pytest.mark.parametrize("name, message", [
