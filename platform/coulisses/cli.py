@@ -178,7 +178,7 @@ class Context:
 
         from coulisses.registry import install_manager
 
-        pm = cplugins.build_manager(self.infos, order, CoreHooks())
+        pm = cplugins.build_manager(self.infos, order, CoreHooks(), warn=False)  # `plugins check` shows them
         config = dict(self.config)
         apply_plugin_defaults(config, pm)
         install_config(config)

@@ -246,10 +246,13 @@ def all_hook_names(pm: pluggy.PluginManager) -> list[str]:
     return sorted(n for n in pm.hook.__dict__ if not n.startswith("_") and getattr(pm.hook, n).has_spec())
 
 
-def build_manager(infos: dict[str, PluginInfo], order: list[str], core: Any = None) -> pluggy.PluginManager:
+def build_manager(infos: dict[str, PluginInfo], order: list[str], core: Any = None, *,
+                  warn: bool = True) -> pluggy.PluginManager:
     """A pluggy manager with the host's hooks, the loaded plugins' hooks and their implementations.
 
-    ``core`` is the host's own hook implementations, registered first under the name ``core``.
+    ``core`` is the host's own hook implementations, registered first under the name ``core``. With
+    ``warn``, a function named like a hook without ``@hookimpl`` is logged (``unmarked_hooks``);
+    commands that show the warnings themselves pass ``warn=False``.
     """
     pm = pluggy.PluginManager(coulisses.PROJECT)
     pm.add_hookspecs(hookspecs)
@@ -284,7 +287,7 @@ def build_manager(infos: dict[str, PluginInfo], order: list[str], core: Any = No
                 impl.plugin_name, f"hook implementation '{hook_name}' matches no hook specification{hint}"
             )
     pm.check_pending()
-    for name in order:
+    for name in order if warn else ():
         for message in unmarked_hooks(infos[name], known):
             log.warning("%s", message)
     return pm
@@ -356,7 +359,7 @@ def check_set(infos: dict[str, PluginInfo], order: list[str], core: Any = None) 
     from coulisses import security
     from coulisses.registry import build_registries, use_manager
 
-    pm = build_manager(infos, order, core)
+    pm = build_manager(infos, order, core, warn=False)
     security.collect_permissions(call_each_safely(pm, "coulisses_permissions"))
     with use_manager(pm):
         build_registries(pm, infos, order)

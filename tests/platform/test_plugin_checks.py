@@ -127,6 +127,7 @@ def test_a_function_named_like_a_hook_without_hookimpl_is_warned_about(cli, regi
     check = cli("plugins", "check", env={"COULISSES_PLUGINS": "tp_unmarked"})
     assert check.exit_code == 0
     assert check.stderr.startswith("Attention : " + expected)
+    assert check.stderr.count("la fonction 'coulisses_permissions'") == 1
     # and the start logs it
     from coulisses import plugins as cplugins
 
