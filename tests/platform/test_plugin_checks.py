@@ -203,3 +203,28 @@ def test_help_never_prints_a_traceback_with_a_broken_plugin_enabled(broken_distr
     assert "plugins" in result.stdout and "--traceback" in result.stdout
     assert "Error: plugin 'tp_broken': failed to import (ZeroDivisionError: division by zero) at " in result.stderr
     assert len(result.stderr.strip().splitlines()) == 1
+
+
+def test_a_standalone_command_that_fails_to_import_gives_one_line(tmp_path):
+    """A plugin's command group of entry point group coulisses.commands (loaded without the app)."""
+    site = tmp_path / "cmd-site"
+    site.mkdir()
+    (site / "tp_cmd_mod.py").write_text("import click\nraise ImportError('No module named serial_missing')\n")
+    dist = site / "tp_cmd-1.0.dist-info"
+    dist.mkdir()
+    (dist / "METADATA").write_text("Metadata-Version: 2.1\nName: tp-cmd\nVersion: 1.0\n")
+    (dist / "entry_points.txt").write_text("[coulisses.commands]\ntp_cmd = tp_cmd_mod:group\n")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("COULISSES_")}
+    env.update(PYTHONPATH=str(site), COULISSES_ENV="development", COULISSES_PLUGINS="",
+               COULISSES_INSTANCE_PATH=str(tmp_path / "instance"),
+               COULISSES_DATABASE_URL=f"sqlite:///{tmp_path}/c.db")
+    helped = subprocess.run([str(BIN / "coulisses"), "--help"], env=env, cwd=tmp_path, capture_output=True,
+                            text=True, timeout=120)
+    assert helped.returncode == 0 and "Traceback" not in helped.stdout + helped.stderr
+    assert "tp_cmd" in helped.stdout
+    run = subprocess.run([str(BIN / "coulisses"), "tp_cmd", "anything"], env=env, cwd=tmp_path,
+                         capture_output=True, text=True, timeout=120)
+    assert run.returncode == 1 and "Traceback" not in run.stderr
+    assert run.stderr.strip() == (
+        "Error: la commande « tp_cmd » (tp_cmd_mod:group) ne se charge pas : ImportError: No module named "
+        f"serial_missing at {site / 'tp_cmd_mod.py'}:2")
