@@ -15,7 +15,7 @@ from coulisses import InvalidError, migrations
 from coulisses import db as cdb
 from coulisses import plugins as cplugins
 from coulisses.demo import load_demo
-from coulisses.testing import app_session, csrf_token_of
+from coulisses.testing import app_session, assert_plugin_conforms, csrf_token_of
 
 from coulisses_patrons import services
 from coulisses_patrons.cli import patrons
@@ -222,3 +222,9 @@ def test_the_migration_from_0001_keeps_the_pledges(database_url):
         assert conn.execute(text("SELECT donor_name, amount, contact_id FROM patrons_patronage")).all() == [
             ("Fondation Lumière", 150000, None)]
     engine.dispose()
+
+
+def test_the_plugin_keeps_the_host_s_rules(app):
+    """Migrations equal models, permissions declared and checked, nothing open to anonymous visitors,
+    routes under /api/v1/patrons, hooks matching their specifications, every message translated."""
+    assert_plugin_conforms(app, "patrons")
