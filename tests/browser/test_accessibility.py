@@ -32,6 +32,16 @@ WORK_SCREENS = (
     "/admin/no-such-page (404)",
 )
 
+# Violations still there, in markup being rewritten elsewhere: (screen, axe rule) → why. Listed in
+# docs/accessibility.md ("Known exceptions"); the audit fails when one of them no longer occurs, so
+# that the list and the statement are shortened as soon as it is fixed.
+KNOWN_EXCEPTIONS = {
+    ("/admin/contacts/sheet/{number}/", "aria-required-children"):
+        "the contact sheet's tabs: a role=tablist whose items are list items, not role=tab",
+    ("/admin/contacts/sheet/{number}/", "listitem"):
+        "the contact sheet's tabs: list items inside the role=tablist list",
+}
+
 RUN_AXE = """async (tags) => {
   const result = await axe.run(document, {runOnly: {type: "tag", values: tags}, resultTypes: ["violations"]});
   return result.violations.map(v => ({id: v.id, impact: v.impact, help: v.help,
@@ -113,8 +123,16 @@ def test_every_screen_passes_the_wcag_21_aa_audit(live_server, make_operator, au
     problems: dict[str, list] = {}
     audited_screens: list[str] = []
 
+    expected = set()
+
     def check(label: str):
-        found = audit(page)
+        language, screen = label.split(" ", 1)
+        found = []
+        for violation in audit(page):
+            if (screen, violation["id"]) in KNOWN_EXCEPTIONS:
+                expected.add((screen, violation["id"]))
+            else:
+                found.append(violation)
         audited_screens.append(label)
         if found:
             problems[label] = found
@@ -150,3 +168,87 @@ def test_every_screen_passes_the_wcag_21_aa_audit(live_server, make_operator, au
     report = "\n".join(f"{screen}: {v['id']} ({v['impact']}) {v['help']}\n    " + "\n    ".join(v["nodes"])
                        for screen, found in problems.items() for v in found)
     assert not problems, f"{len(problems)} of {len(audited_screens)} screens fail the audit:\n{report}"
+    fixed = set(KNOWN_EXCEPTIONS) - expected
+    assert not fixed, f"fixed: remove {sorted(fixed)} from KNOWN_EXCEPTIONS and docs/accessibility.md"
+
+
+# --------------------------------------------------------------------------- the host's keyboard features
+
+
+def _focused(page) -> str:
+    return page.evaluate("document.activeElement ? (document.activeElement.getAttribute('data-testid') || "
+                         "document.activeElement.id || document.activeElement.tagName) : ''")
+
+
+def test_the_shortcuts_panel_lists_the_page_shortcuts_and_gives_the_focus_back(live_server, make_operator, page):
+    app = live_server([])
+    make_operator("boss", roles=["administrator"])
+    base = app.config["LIVE_URL"]
+    browser_login(page, base, "boss", PASSWORD)
+    page.goto(base + "/admin/core_operator/")
+    # a screen's own shortcut, declared as plugins declare theirs: the standard aria-keyshortcuts
+    page.evaluate("""() => {
+      const b = document.createElement("button");
+      b.type = "button"; b.id = "reserve"; b.textContent = "RÉSERVER"; b.setAttribute("aria-keyshortcuts", "Alt+R");
+      document.querySelector("main").appendChild(b);
+      const l = document.createElement("a");
+      l.href = "#"; l.setAttribute("aria-label", "Chercher un contact"); l.setAttribute("aria-keyshortcuts", "Alt+C Alt+F");
+      document.querySelector("main").appendChild(l);
+    }""")
+    page.focus("#reserve")
+    dialog = page.get_by_test_id("shortcuts-dialog")
+    assert not dialog.is_visible()
+
+    page.keyboard.press("Alt+Shift+Slash")  # Alt+? on a US layout
+    assert dialog.is_visible()
+    assert dialog.get_attribute("role") == "dialog" and dialog.get_attribute("aria-modal") == "true"
+    assert page.get_by_role("dialog", name="Raccourcis clavier").is_visible()
+    rows = [" ".join(r.split()) for r in page.get_by_test_id("shortcuts-page").locator("tr").all_inner_texts()]
+    assert rows == ["Alt + R RÉSERVER", "Alt + C / Alt + F Chercher un contact"]
+    assert "Alt + ?" in page.get_by_test_id("shortcuts-host").inner_text()
+    # the focus is in the dialog and stays there
+    assert page.evaluate("document.getElementById('coulisses-shortcuts').contains(document.activeElement)")
+    for _ in range(4):
+        page.keyboard.press("Tab")
+        assert page.evaluate("document.getElementById('coulisses-shortcuts').contains(document.activeElement)")
+    page.keyboard.press("Shift+Tab")
+    assert page.evaluate("document.getElementById('coulisses-shortcuts').contains(document.activeElement)")
+    page.keyboard.press("Escape")
+    assert not dialog.is_visible()
+    assert _focused(page) == "reserve"  # back where it was
+
+    # also from the menu's visible button, by the keyboard; closed by its button; the focus goes back
+    page.get_by_test_id("shortcuts-open").focus()
+    page.keyboard.press("Enter")
+    assert dialog.is_visible()
+    page.get_by_role("dialog").get_by_role("button", name="Fermer").last.click()
+    assert not dialog.is_visible()
+    assert _focused(page) == "shortcuts-open"
+
+    # in the operator's language; a screen without shortcuts of its own says so
+    page.click("[data-testid=language-switch] button[value=en]")
+    page.wait_for_selector("html[lang=en]")
+    page.keyboard.press("Alt+?")
+    assert page.get_by_role("dialog", name="Keyboard shortcuts").is_visible()
+    assert page.get_by_test_id("shortcuts-page").locator("tr").count() == 0
+    assert page.get_by_role("dialog").get_by_text("This screen has no shortcuts of its own.").is_visible()
+
+
+def test_a_skip_link_leads_to_the_main_content(live_server, make_operator, page):
+    app = live_server([])
+    make_operator("boss", roles=["administrator"])
+    base = app.config["LIVE_URL"]
+    browser_login(page, base, "boss", PASSWORD)
+    page.goto(base + "/admin/core_operator/")
+    assert page.title() == "Opérateurs — Administration — Coulisses"
+    page.keyboard.press("Tab")
+    skip = page.get_by_role("link", name="Aller au contenu")
+    assert skip.is_visible()  # shown when it has the focus
+    page.keyboard.press("Enter")
+    assert _focused(page) == "main-content"
+    assert page.locator("header nav").count() == 1 and page.locator("main").count() == 1
+    # the focus ring: 3px, in a colour at 3:1 or more against the page
+    page.keyboard.press("Tab")
+    outline = page.evaluate("(() => { const s = getComputedStyle(document.activeElement); "
+                            "return [s.outlineStyle, s.outlineWidth, s.outlineColor]; })()")
+    assert outline == ["solid", "3px", "rgb(0, 86, 179)"]
