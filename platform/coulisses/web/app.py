@@ -277,7 +277,8 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     st.admin = admin
     with app.app_context():
         for plugin, views in cplugins.call_each_safely(pm, "coulisses_admin_views", admin=admin):
-            label = "Administration" if plugin == "core" else infos[plugin].label
+            # a lazy string: the menu category is shown in the operator's language
+            label = i18n.lazy_gettext("Administration") if plugin == "core" else infos[plugin].label
             for view in views:
                 if plugin != "core" and not view.endpoint.startswith(f"{plugin}_"):
                     raise PluginError(plugin, f"admin view endpoint '{view.endpoint}' must start with '{plugin}_'")

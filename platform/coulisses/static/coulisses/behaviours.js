@@ -75,13 +75,15 @@
   // its field's label) and the column help icons (Bootstrap's tooltip moves their title away).
   function nameWidgets() {
     Array.prototype.forEach.call(document.querySelectorAll(".select2-container"), function (box) {
-      var choice = box.querySelector("a.select2-choice, .select2-choices");
+      var choice = box.querySelector("a.select2-choice");
+      var chosen = choice && choice.querySelector(".select2-chosen");
       var original = box.nextElementSibling;  // select2 puts its box just before the field it replaces
       var fieldId = (box.id || "").replace(/^s2id_/, "") || (original && original.id) || "";
       var label = fieldId && document.querySelector("label[for='" + fieldId + "']");
-      if (choice && label && !choice.getAttribute("aria-label")) {
-        choice.setAttribute("aria-label", label.textContent.replace(/[*\s]+$/, "").replace(/\s+/g, " ").trim());
-      }
+      if (!choice || !label || choice.hasAttribute("aria-labelledby")) { return; }
+      if (!label.id) { label.id = fieldId + "-label"; }
+      // named by its label, then the choice shown (which changes as the operator chooses)
+      choice.setAttribute("aria-labelledby", label.id + (chosen && chosen.id ? " " + chosen.id : ""));
     });
     Array.prototype.forEach.call(document.querySelectorAll("[data-role=tooltip]"), function (el) {
       var text = el.getAttribute("data-original-title") || el.getAttribute("title");
