@@ -23,6 +23,8 @@ STATEMENT = Path(__file__).resolve().parents[2] / "docs" / "accessibility.md"
 # The rule set: axe-core's rules tagged with the WCAG 2.0 and 2.1 levels A and AA
 WCAG_TAGS = ("wcag2a", "wcag2aa", "wcag21a", "wcag21aa")
 LANGUAGES = ("fr", "en")
+# The lists' creation forms are audited in one language (the suite stays fast; their markup is the same)
+CREATION_FORMS_LANGUAGE = "fr"
 # The work screens and states not in the menu as such (relative to the live server; {number}: a contact)
 WORK_SCREENS = (
     "/admin/contacts/sheet/{number}/",
@@ -30,6 +32,8 @@ WORK_SCREENS = (
     "/admin/sales/sell/ (basket)",
     "/login",
     "/admin/no-such-page (404)",
+    "/admin/ (shortcuts panel)",
+    "/admin/ (change operator dialog)",
 )
 
 # Violations still there, in markup being rewritten elsewhere: (screen, axe rule) → why. Listed in
@@ -140,6 +144,15 @@ def test_every_screen_passes_the_wcag_21_aa_audit(live_server, make_operator, au
     page.goto(base + "/login")
     check("fr /login")
     browser_login(page, base, "boss", PASSWORD)
+    # the host's dialogs, open (in French)
+    page.keyboard.press("Alt+Shift+Slash")
+    page.wait_for_selector("#coulisses-shortcuts[open]")
+    check("fr /admin/ (shortcuts panel)")
+    page.keyboard.press("Escape")
+    page.get_by_test_id("change-operator").click()
+    page.wait_for_selector("#change-operator-dialog.show")
+    check("fr /admin/ (change operator dialog)")
+    page.keyboard.press("Escape")
     for language in LANGUAGES:
         page.goto(base + "/admin/")
         switch_language(page, language)
@@ -150,24 +163,25 @@ def test_every_screen_passes_the_wcag_21_aa_audit(live_server, make_operator, au
             assert response.status == 200, url
             check(f"{language} {url}")
             create = page.locator("ul.nav-tabs a[href*='/new/']")
-            if create.count():
+            if create.count() and language == CREATION_FORMS_LANGUAGE:
                 page.goto(base + create.first.get_attribute("href").replace(base, ""))
                 check(f"{language} {url} (new)")
-        page.goto(base + f"/admin/contacts/sheet/{number}/")
-        check(f"{language} /admin/contacts/sheet/{{number}}/")
-        page.goto(base + "/admin/contacts/?q=akoka")
-        check(f"{language} /admin/contacts/?q=akoka")
-        page.goto(base + "/admin/sales/sell/")
-        with page.expect_navigation():
-            page.evaluate(POST_BASKET, [base + "/admin/sales/sell/", basket])
-        assert page.locator("[data-testid=basket] tr.basket-line").count() == 1
-        check(f"{language} /admin/sales/sell/ (basket)")
+        for screen in WORK_SCREENS[:3]:
+            if screen.endswith("(basket)"):
+                page.goto(base + "/admin/sales/sell/")
+                with page.expect_navigation():
+                    page.evaluate(POST_BASKET, [base + "/admin/sales/sell/", basket])
+                assert page.locator("[data-testid=basket] tr.basket-line").count() == 1
+            else:
+                assert page.goto(base + screen.format(number=number)).status == 200, screen
+            check(f"{language} {screen}")
         assert page.goto(base + "/admin/no-such-page").status == 404
         check(f"{language} /admin/no-such-page (404)")
 
     report = "\n".join(f"{screen}: {v['id']} ({v['impact']}) {v['help']}\n    " + "\n    ".join(v["nodes"])
                        for screen, found in problems.items() for v in found)
     assert not problems, f"{len(problems)} of {len(audited_screens)} screens fail the audit:\n{report}"
+    assert {screen for screen in WORK_SCREENS} <= {label.split(" ", 1)[1] for label in audited_screens}
     fixed = set(KNOWN_EXCEPTIONS) - expected
     assert not fixed, f"fixed: remove {sorted(fixed)} from KNOWN_EXCEPTIONS and docs/accessibility.md"
 
