@@ -38,14 +38,15 @@ def test_the_page_follows_the_operators_language(app, make_operator):
 
 def test_messages_are_announced_errors_as_alerts(app, admin_client):
     html = admin_client.get("/admin/core_role/").get_data(as_text=True)
-    assert 'role="status" data-testid="flash-messages"' in html
+    assert 'data-testid="flash-messages"' not in html and 'data-testid="flash-errors"' not in html  # none without
     with admin_client.session_transaction() as session:
         session["_flashes"] = [("success", "Rôle enregistré."), ("error", "Impossible de supprimer ce rôle.")]
     html = admin_client.get("/admin/core_role/").get_data(as_text=True)
     status = html[html.index('data-testid="flash-messages"'):html.index('data-testid="flash-errors"')]
     alert = html[html.index('data-testid="flash-errors"'):html.index("<h1")]
+    assert 'role="status" data-testid="flash-messages"' in html
     assert "Rôle enregistré." in status and "Impossible" not in status
-    assert "Impossible de supprimer ce rôle." in alert and 'role="alert"' in html
+    assert "Impossible de supprimer ce rôle." in alert and 'role="alert" data-testid="flash-errors"' in html
 
 
 def test_a_field_in_error_names_its_message(app, admin_client):
