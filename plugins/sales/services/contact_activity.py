@@ -2,7 +2,7 @@
 section; and the refusal to delete a contact the sales reference."""
 from __future__ import annotations
 
-from datetime import date, datetime, time, timezone
+from datetime import date, datetime, time, timedelta, timezone
 from decimal import Decimal
 from typing import Any
 
@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from coulisses import ConflictError
 from coulisses.db import Money, utcnow
-from coulisses.i18n import _, _l, _n, format_datetime, format_money
+from coulisses.i18n import _, _l, _n, deployment_timezone, format_datetime, format_money, local_time
 
 from plugins.contacts.registry import HistoryRow
 from plugins.sales.models import (
@@ -89,22 +89,29 @@ def financial(session: Session, contact) -> list[HistoryRow]:
 
 
 def season_bounds(session: Session, when: datetime, offset: int = 0) -> tuple[datetime, datetime]:
-    """The [start, end) of the season containing ``when`` (``offset=-1``: the previous one): the
-    ``Season`` rows when one covers that date, else seasons starting in CONTACTS_SEASON_START_MONTH."""
+    """The [start, end) of the season containing ``when`` (``offset=-1``: the previous one), in UTC:
+    the ``Season`` rows when one covers that day, else seasons starting on the 1st of
+    CONTACTS_SEASON_START_MONTH (September by default). Days are the deployment's (Europe/Paris): a
+    season starts at local midnight of its first day and ends at local midnight after its last day,
+    whatever the daylight-saving time of either."""
     from coulisses.config import current_config
 
-    day = when.date()
+    day = local_time(when).date()
     seasons = session.scalars(select(Season).order_by(Season.start_date)).all()
     current = next((s for s in seasons if s.start_date <= day <= s.end_date), None)
     if current is not None:
         index = seasons.index(current) + offset
         if 0 <= index < len(seasons):
             s = seasons[index]
-            return (datetime.combine(s.start_date, time(), timezone.utc),
-                    datetime.combine(s.end_date, time(), timezone.utc).replace(hour=23, minute=59, second=59))
+            return _local_midnight(s.start_date), _local_midnight(s.end_date + timedelta(days=1))
     month = int(current_config().get("CONTACTS_SEASON_START_MONTH") or 9)
     year = (day.year if day.month >= month else day.year - 1) + offset
-    return (datetime(year, month, 1, tzinfo=timezone.utc), datetime(year + 1, month, 1, tzinfo=timezone.utc))
+    return _local_midnight(date(year, month, 1)), _local_midnight(date(year + 1, month, 1))
+
+
+def _local_midnight(day: date) -> datetime:
+    """00:00 of ``day`` in the deployment's time zone, in UTC."""
+    return datetime.combine(day, time(0), tzinfo=deployment_timezone()).astimezone(timezone.utc)
 
 
 def facts(session: Session, contact) -> dict[str, Any]:
