@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from coulisses import PluginError
+from coulisses import InvalidError
 from coulisses.i18n import _, _l
 from coulisses.registry import RegistrySlot, collect
 
@@ -93,8 +93,6 @@ class Registry:
         try:
             return self.payment_mode_types[code]
         except KeyError:
-            from coulisses import InvalidError
-
             raise InvalidError(_("Type de mode de règlement inconnu : %(code)s", code=code),
                                {"type_code": _("Types : %(codes)s", codes=", ".join(self.payment_mode_types))}) from None
 

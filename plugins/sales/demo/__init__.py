@@ -46,7 +46,7 @@ from sqlalchemy.orm import Session
 
 from coulisses import db as cdb
 from coulisses.db import set_sequence_floor
-from coulisses.i18n import _
+from coulisses.i18n import _, local_time
 
 from plugins.sales.demo.catalogue import Catalogue, build_catalogue, season_start
 from plugins.sales.demo.data import (
@@ -102,7 +102,7 @@ def load_demo(session: Session, size: str = "normal", *, today: date | None = No
 
     count = SIZES.get(size, SIZES["normal"])
     now = cdb.utcnow()
-    today = today or now.astimezone(PARIS).date()
+    today = today or local_time(now).date()  # the deployment's day
     rnd = random.Random(seed)
     c = build_catalogue(session, today, repeat=6 if size == "large" else 1)
     people = load_people(session)

@@ -3,7 +3,6 @@ section; and the refusal to delete a contact the sales reference."""
 from __future__ import annotations
 
 from datetime import date, datetime, time, timedelta, timezone
-from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import and_, exists, func, or_, select
@@ -15,8 +14,7 @@ from coulisses.i18n import _, _l, _n, deployment_timezone, format_datetime, form
 
 from plugins.contacts.registry import HistoryRow
 from plugins.sales.models import (
-    CreditMovement, Event, Order, OrderLine, Payment, PaymentMode, Performance, SalesChannel, Season, Ticket,
-    ORDER_STATE_LABELS, TICKET_STATE_LABELS,
+    ORDER_STATE_LABELS, CreditMovement, Event, Order, Payment, PaymentMode, Performance, SalesChannel, Season, Ticket,
 )
 from plugins.sales.services.common import ZERO
 

@@ -17,7 +17,7 @@ from coulisses.i18n import _, format_money
 
 from plugins.contacts.models import Contact
 from plugins.sales.models import CreditMovement, Operation, Order
-from plugins.sales.services.common import ZERO, contact as get_contact, money
+from plugins.sales.services.common import contact as get_contact, money
 from plugins.sales.services.journal import record_operation
 from plugins.sales.services.settings import resolve_point_of_sale
 

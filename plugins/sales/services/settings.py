@@ -6,7 +6,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from coulisses import ConflictError, InvalidError, NotFoundError
+from coulisses import InvalidError, NotFoundError
 from coulisses.db import current_actor
 from coulisses.i18n import _, _l
 
