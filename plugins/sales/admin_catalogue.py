@@ -19,7 +19,7 @@ from wtforms.validators import NumberRange, Optional
 
 from coulisses import CoulissesError
 from coulisses.db import lock_rows
-from coulisses.i18n import _, _l, _n
+from coulisses.i18n import _, _l, _n, lazy_pgettext
 from coulisses.web.admin import ModelView
 from coulisses.web.extensions import db
 
@@ -36,7 +36,7 @@ MANAGE_CATALOGUE = "sales.catalogue.manage"
 MANAGE_SETTINGS = "sales.settings.manage"
 
 COMMON_LABELS = {
-    "code": _l("Code"), "label": _l("Libellé"), "name": _l("Nom"), "title": _l("Titre"), "position": _l("Ordre"), "active": _l("Actif"),
+    "code": _l("Code"), "label": _l("Libellé"), "name": _l("Nom"), "title": _l("Titre"), "position": lazy_pgettext("position", "Ordre"), "active": _l("Actif"),
     "season": _l("Saison"), "venue": _l("Lieu"), "area": _l("Zone"), "category": _l("Catégorie"), "tariff": _l("Tarif"),
     "audience": _l("Public"), "event": _l("Événement"), "performance": _l("Séance"), "channel": _l("Filière de vente"),
     "amount": _l("Montant"), "capacity": _l("Jauge"), "taken": _l("Places prises"), "description": _l("Description"),
@@ -123,7 +123,7 @@ class VenueView(SalesModelView):
     column_searchable_list = ("code", "name")
     column_default_sort = "name"
     inline_models = [(Area, {"form_columns": ("id", "code", "name", "position"),
-                             "column_labels": {"code": _l("Code"), "name": _l("Nom de la zone"), "position": _l("Ordre")}})]
+                             "column_labels": {"code": _l("Code"), "name": _l("Nom de la zone"), "position": lazy_pgettext("position", "Ordre")}})]
 
 
 class AreaView(SalesModelView):
