@@ -577,7 +577,7 @@
         cb.value = s.seat_id;
         cb.disabled = !free;
         cb.tabIndex = -1;
-        cb.setAttribute("aria-label", key + ", " + s.label + " (" + state + ")");
+        cb.setAttribute("aria-label", seatName(s) + " (" + state + ")");
         cb.setAttribute("data-label", s.area_name + " - " + s.label);
         cb.addEventListener("change", function () {
           label.classList.toggle("active", cb.checked);
