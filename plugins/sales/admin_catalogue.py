@@ -11,6 +11,7 @@ import re
 
 from flask import flash, redirect, request, url_for
 from flask_admin import expose
+from flask_admin.model import typefmt
 from markupsafe import Markup, escape
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -66,14 +67,29 @@ def _performances():
     return db.session.scalars(select(Performance).order_by(Performance.starts_at.desc(), Performance.id)).all()
 
 
+def yes_no(view, value, name=None):
+    """A boolean as a person reads it: "Oui" with a tick, "Non" (never ``True``, ``false``)."""
+    if value:
+        return Markup('<span class="fa fa-check-circle" aria-hidden="true"></span> ') + escape(_("Oui"))
+    return Markup('<span class="sales-muted">%s</span>') % _("Non")
+
+
+def yes_no_text(view, value, name=None) -> str:
+    return _("Oui") if value else _("Non")
+
+
 class SalesModelView(ModelView):
-    """The plugin's CRUD base: French labels, readable refusals (a code already taken, a row still
-    used by tickets or prices, a service rule) instead of the database's message."""
+    """The plugin's CRUD base: labels as French source strings (translated), booleans as "Oui" /
+    "Non", readable refusals (a code already taken, a row still used by tickets or prices, a service
+    rule) instead of the database's message."""
 
     permission = VIEW
     permission_edit = MANAGE_CATALOGUE
     labels: dict = {}
     list_template = "admin/model/list.html"
+    column_type_formatters = {**ModelView.column_type_formatters, bool: yes_no}
+    column_type_formatters_detail = {**ModelView.column_type_formatters_detail, bool: yes_no}
+    column_type_formatters_export = {**typefmt.EXPORT_FORMATTERS, bool: yes_no_text}
 
     def __init__(self, model, **kwargs):
         self.column_labels = {**COMMON_LABELS, **self.labels}
@@ -122,7 +138,7 @@ class VenueView(SalesModelView):
     form_columns = ("code", "name", "seated", "address", "areas")
     column_searchable_list = ("code", "name")
     column_default_sort = "name"
-    inline_models = [(Area, {"form_columns": ("id", "code", "name", "position"),
+    inline_models = [(Area, {"form_columns": ("id", "code", "name", "position"), "form_label": _l("Zones"),
                              "column_labels": {"code": _l("Code"), "name": _l("Nom de la zone"), "position": lazy_pgettext("position", "Ordre")}})]
 
 
@@ -247,6 +263,7 @@ class PerformanceView(SalesModelView):
         "starts_at": {"description": _l("Heure locale (Europe/Paris), ex. 02.11.2015 20:15")},
     }
     inline_models = [(PerformanceQuota, {"form_columns": ("id", "category", "capacity"),
+                                         "form_label": _l("Contingents par catégorie"),
                                          "column_labels": {"category": _l("Catégorie"), "capacity": _l("Jauge")},
                                          "form_args": {"category": {"query_factory": _by(SeatCategory, SeatCategory.position)}}})]
 
