@@ -201,3 +201,42 @@ def test_a_whole_sale_with_the_keyboard_only_the_focus_followed_at_each_step(app
     tickets = page.inner_text("[data-testid=order-tickets]")
     assert "A3" in tickets and "B53S" in tickets
     assert page.locator("[data-testid=order-tickets] tbody tr").count() == 2
+
+
+@pytest.mark.parametrize("lang, total, label, typed", [("en", "€220.00", "Balance due", "100.00"),
+                                                       ("es", "220,00\xa0€", "Pendiente de pago", "100,00")])
+def test_the_sell_screen_counts_in_the_operator_language(app, make_operator, page, lang, total, label, typed):
+    """Money is written one way on the whole screen (the server's rows and the script's): never
+    "€0.00" beside "0,00 €"; the script's words are the operator's language."""
+    from coulisses import security
+
+    make_operator("STX_BDD", roles=["operator"])
+    _shop(app)
+    with app_session(app) as s:
+        security.get_operator(s, "STX_BDD").locale = lang
+        s.commit()
+    base = app.config["LIVE_URL"]
+    browser_login(page, base, "STX_BDD", PASSWORD)
+    page.goto(base + "/admin/sales/sell/")
+    expect(page.locator("#due-label")).to_have_text(label)
+    page.keyboard.press("Alt+l")
+    page.keyboard.type("joy")
+    page.keyboard.press("Enter")
+    page.keyboard.press("Enter")
+    assert total.replace("220", "110") in page.locator("#tariff option:checked").inner_text()
+    page.keyboard.press("Tab")
+    page.keyboard.press("Tab")
+    page.keyboard.type("2")
+    page.keyboard.press("Enter")
+    expect(page.locator("[data-testid=basket-total]")).to_have_text(total)
+    expect(page.locator("#basket [data-col=amount]").first).to_have_text(total)
+    expect(page.locator("#due-total")).to_have_text(total)
+    expect(page.locator("#pay-CASH")).to_be_focused()
+    page.keyboard.type(typed)
+    expect(page.locator("[data-testid=rest-due]")).to_have_text(total.replace("220", "120"))
+    page.keyboard.press("Tab")
+    page.keyboard.press("Tab")
+    expect(page.locator("#pay-CARD")).to_be_focused()
+    page.keyboard.press("Alt+s")
+    expect(page.locator("#pay-CARD")).to_have_value(typed.replace("100", "120"))
+    page.screenshot(path=f"{SHOTS}/sales_keyboard_{lang}.png", full_page=True)

@@ -827,7 +827,7 @@
     initForm();
     initSelectAll();
     document.addEventListener("keydown", shortcuts);
-    var invalid = $(".sell-screen [aria-invalid=true]");
+    var invalid = $(".sales-screen [aria-invalid=true]");
     var landing = $("[data-focus-on-load]");
     var buyer = $("#buyer-search");
     if (invalid) { invalid.focus(); } else if (landing) { landing.focus(); } else if (buyer && !$("#buyer").value) { buyer.focus(); }
