@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 
-from flask import flash, redirect, request, url_for
+from flask import abort, flash, redirect, request, url_for
 from flask_admin import expose
 from flask_admin.model import typefmt
 from markupsafe import Markup, escape
@@ -20,7 +20,7 @@ from wtforms.validators import NumberRange, Optional
 
 from coulisses import CoulissesError
 from coulisses.db import lock_rows
-from coulisses.i18n import _, _l, _n, lazy_pgettext
+from coulisses.i18n import _, _l, _n, format_money, lazy_pgettext
 from coulisses.web.admin import ModelView
 from coulisses.web.extensions import db
 
@@ -28,7 +28,8 @@ from plugins.sales.models import (
     Area, Audience, Event, Fee, PaymentMode, Performance, PerformanceQuota, PointOfSale, Price, SalesChannel,
     Season, Seat, SeatCategory, Tariff, Venue,
 )
-from plugins.sales.services.catalogue import performance_label
+from plugins.sales.registry import get_registry
+from plugins.sales.services.catalogue import add_seats, performance_label
 
 CATALOGUE = _l("Catalogue")
 SETTINGS = _l("Paramètres de vente")
@@ -199,11 +200,7 @@ class SeatView(SalesModelView):
     @expose("/rows/", methods=["GET", "POST"])
     def rows(self):
         """"Ajouter une rangée": many seats at once (numbers "1-20", "1-39 impairs", "51S, 53S")."""
-        from plugins.sales.services.catalogue import add_seats
-
         if not self.can_write():
-            from flask import abort
-
             abort(403)
         areas = db.session.scalars(select(Area).order_by(Area.venue_id, Area.position)).all()
         categories = db.session.scalars(select(SeatCategory).order_by(SeatCategory.position)).all()
@@ -353,8 +350,6 @@ class PriceView(SalesModelView):
 
 
 def _money(amount) -> str:
-    from coulisses.web.app import format_money
-
     return format_money(amount)
 
 
@@ -384,8 +379,6 @@ class PaymentModeView(SalesModelView):
 
     @staticmethod
     def _types():
-        from plugins.sales.registry import get_registry
-
         return get_registry().payment_mode_types
 
     def __init__(self, *args, **kwargs):

@@ -19,6 +19,8 @@ from coulisses.i18n import _, _l
 from coulisses.web.auth import require  # noqa: F401 - the host's permission check, for the screens
 from coulisses.web.extensions import db
 
+from plugins.sales.services.settings import resolve_point_of_sale
+
 SALES = _l("Ventes")
 
 
@@ -31,8 +33,6 @@ def at_point_of_sale(pos_id: int | None):
 
 def current_point_of_sale():
     """The operator's point of sale (theirs, else the default one), or None with the reason."""
-    from plugins.sales.services.settings import resolve_point_of_sale
-
     try:
         with acting_as(Actor(current_user.id, current_user.login)):
             return resolve_point_of_sale(db.session), None
