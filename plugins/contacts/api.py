@@ -8,6 +8,7 @@ from flask_login import current_user
 
 from coulisses import InvalidError
 from coulisses.web.extensions import db
+from coulisses.i18n import _
 
 from plugins.contacts.api_schemas import (
     AddressSchema, CreateSchema, CriteriaListQuery, CriteriaSetSchema, CriterionSchema, ConsentSchema,
@@ -30,7 +31,7 @@ TAG = ["contacts"]
 def _item_from_hit(hit: search.SearchHit) -> dict:
     from plugins.contacts.services.links import ROLE_LABELS
 
-    return {**vars(hit), "role_label": ROLE_LABELS.get(hit.role, hit.role), "relay_contact": hit.relay_name,
+    return {**vars(hit), "role_label": str(ROLE_LABELS.get(hit.role, hit.role)), "relay_contact": hit.relay_name,
             "address": ""}
 
 
@@ -242,11 +243,11 @@ def register_routes(api) -> None:  # noqa: C901 - one declaration per endpoint
         contact = _contact(number)
         body = dict(body)
         source = body.pop("source", "")
-        errors = {k: "Canal inconnu" for k in body if k not in CONSENT_CHANNELS}
-        errors.update({k: "true ou false attendu" for k, val in body.items()
+        errors = {k: _("Canal inconnu") for k in body if k not in CONSENT_CHANNELS}
+        errors.update({k: _("true ou false attendu") for k, val in body.items()
                        if k in CONSENT_CHANNELS and not isinstance(val, bool)})
         if errors:
-            raise InvalidError("Consentements non valides", errors)
+            raise InvalidError(_("Consentements non valides"), errors)
         for channel, opt_in in body.items():
             details.set_consent(db.session, contact, channel, opt_in, source)
         return _sheet(contact)["consents"]
@@ -307,7 +308,8 @@ def register_routes(api) -> None:  # noqa: C901 - one declaration per endpoint
                many=True, summary="One of the four histories: sends, purchases, cultural, financial", tags=TAG)
     def get_history(number, kind):
         if kind not in HISTORY_KINDS:
-            raise InvalidError("Historique inconnu", {"kind": f"Attendu : {', '.join(HISTORY_KINDS)}"})
+            raise InvalidError(_("Historique inconnu"),
+                               {"kind": _("Attendu : %(choices)s", choices=", ".join(HISTORY_KINDS))})
         rows = sheet.history(db.session, _contact(number), kind)
         return [{**vars(r), "date": r.date.isoformat()} for r in rows]
 
@@ -321,7 +323,7 @@ def register_routes(api) -> None:  # noqa: C901 - one declaration per endpoint
 
 
 def _links(contact) -> list[dict]:
-    return [{"id": lv.link.id, "kind": lv.kind, "direction": lv.direction, "label": lv.label,
+    return [{"id": lv.link.id, "kind": lv.kind, "direction": lv.direction, "label": str(lv.label),
              "other_number": lv.other.number, "other_name": lv.other.display_name,
              "start_date": lv.link.start_date, "end_date": lv.link.end_date, "active": lv.active,
              "comment": lv.link.comment} for lv in links.links_of(db.session, contact)]
@@ -333,5 +335,5 @@ def _link(number: int, link_id: int):
     contact = _contact(number)
     link = links.get_link(db.session, link_id)
     if contact.id not in (link.from_contact_id, link.to_contact_id):
-        raise NotFoundError(f"Le contact {number} n'a pas de lien {link_id}")
+        raise NotFoundError(_("Le contact %(number)s n'a pas de lien %(id)s", number=number, id=link_id))
     return link

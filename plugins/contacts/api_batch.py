@@ -22,6 +22,7 @@ from marshmallow import INCLUDE, Schema, fields, validate
 from coulisses import InvalidError
 from coulisses.web.extensions import db
 from coulisses.web.schemas import Int, Limit, Number, Offset, SafeString
+from coulisses.i18n import _
 
 from plugins.contacts.services import duplicates as dup
 from plugins.contacts.services import exporting, importing, personal_data
@@ -132,7 +133,8 @@ def pair_dict(session, pair) -> dict:
             "detected_at": pair.detected_at,
             "a": {"number": pair.contact_a.number, "label": contact_label(pair.contact_a)},
             "b": {"number": pair.contact_b.number, "label": contact_label(pair.contact_b)},
-            "fields_": [{**row, "a": _plain(row["a"]), "b": _plain(row["b"])} for row in dup.comparison(pair)]}
+            "fields_": [{**row, "label": str(row["label"]), "a": _plain(row["a"]), "b": _plain(row["b"])}
+                        for row in dup.comparison(pair)]}
 
 
 def _plain(value):
@@ -181,13 +183,13 @@ def register_routes(api) -> None:
     def import_contacts():
         upload = request.files.get("file")
         if upload is None or not upload.filename:
-            raise InvalidError("Aucun fichier", {"file": "Envoyez le fichier dans le champ « file »"})
+            raise InvalidError(_("Aucun fichier"), {"file": _("Envoyez le fichier dans le champ « file »")})
         form = request.form
         dry_run = str(form.get("dry_run", request.args.get("dry_run", ""))).lower() in ("1", "true", "yes", "oui", "on")
         try:
             mapping = json.loads(form["mapping"]) if form.get("mapping") else None
         except ValueError:
-            raise InvalidError("Correspondance illisible", {"mapping": "Objet JSON attendu"}) from None
+            raise InvalidError(_("Correspondance illisible"), {"mapping": _("Objet JSON attendu")}) from None
         report = importing.import_file(db.session, upload.stream, filename=upload.filename, mapping=mapping,
                                        dry_run=dry_run, delimiter=form.get("delimiter") or None,
                                        encoding=form.get("encoding") or "utf-8-sig")

@@ -5,10 +5,12 @@ They run inside the app context (the host wraps them), on ``coulisses.web.extens
 from __future__ import annotations
 
 import sys
+from decimal import Decimal
 
 import click
 
 from coulisses import CoulissesError, InvalidError
+from coulisses.i18n import _, _n, format_date, format_number
 
 
 def _session():
@@ -42,11 +44,11 @@ def duplicates_detect():
     session = _session()
     result = detect(session)
     session.commit()
-    click.echo(f"Contacts examinés : {result.examined}")
-    click.echo(f"Groupes de doublons probables : {result.groups}")
-    click.echo(f"Nouvelles paires : {result.new_pairs}")
-    click.echo(f"Paires déjà connues (non reproposées) : {result.known_pairs}")
-    click.echo(f"Paires ouvertes à traiter : {result.open_pairs}")
+    click.echo(_("Contacts examinés : %(count)s", count=result.examined))
+    click.echo(_("Groupes de doublons probables : %(count)s", count=result.groups))
+    click.echo(_("Nouvelles paires : %(count)s", count=result.new_pairs))
+    click.echo(_("Paires déjà connues (non reproposées) : %(count)s", count=result.known_pairs))
+    click.echo(_("Paires ouvertes à traiter : %(count)s", count=result.open_pairs))
 
 
 @contacts_group.command("purge")
@@ -67,13 +69,17 @@ def purge_command(months, simulate):
         session.rollback()
     else:
         session.commit()
-    verb = "seraient" if simulate else "ont été"
-    click.echo(f"Inactifs depuis {report.months} mois (avant le {report.cutoff:%d.%m.%Y}) : {report.examined}")
-    click.echo(f"Prospects qui {verb} supprimés : {len(report.deleted)}")
-    click.echo(f"Contacts qui {verb} anonymisés : {len(report.anonymised)}"
-               f" (dont {len(report.kept_referenced)} prospects référencés par d'autres modules)")
+    click.echo(_("Inactifs depuis %(months)s mois (avant le %(date)s) : %(count)s", months=report.months,
+                 date=format_date(report.cutoff), count=report.examined))
     if simulate:
-        click.echo("Simulation : rien n'a été modifié.")
+        click.echo(_("Prospects qui seraient supprimés : %(count)s", count=len(report.deleted)))
+        click.echo(_("Contacts qui seraient anonymisés : %(count)s (dont %(referenced)s prospects référencés par "
+                     "d'autres modules)", count=len(report.anonymised), referenced=len(report.kept_referenced)))
+        click.echo(_("Simulation : rien n'a été modifié."))
+    else:
+        click.echo(_("Prospects qui ont été supprimés : %(count)s", count=len(report.deleted)))
+        click.echo(_("Contacts qui ont été anonymisés : %(count)s (dont %(referenced)s prospects référencés par "
+                     "d'autres modules)", count=len(report.anonymised), referenced=len(report.kept_referenced)))
 
 
 @contacts_group.command("import")
@@ -99,7 +105,7 @@ def import_command(file, mapping, dry_run, delimiter, encoding, rejects_path):
     rejects_path = rejects_path or f"{os.path.splitext(file)[0]}.rejets.csv"
     total = _count_lines(file)
     with open(rejects_path, "w", encoding="utf-8", newline="") as rejects_out, \
-            click.progressbar(length=total, label="Import" if not dry_run else "Vérification",
+            click.progressbar(length=total, label=_("Import") if not dry_run else _("Vérification"),
                               file=sys.stderr) as bar:
         try:
             report = import_file(session, file, mapping=parsed, dry_run=dry_run, delimiter=delimiter,
@@ -112,22 +118,28 @@ def import_command(file, mapping, dry_run, delimiter, encoding, rejects_path):
         session.rollback()
     else:
         session.commit()
-    click.echo(f"Colonnes : " + ", ".join(f"{h} → {f}" for h, f in report.mapping.items() if f))
+    click.echo(_("Colonnes : %(columns)s", columns=", ".join(f"{h} → {f}" for h, f in report.mapping.items() if f)))
     if report.unmapped:
-        click.echo("Colonnes ignorées : " + ", ".join(report.unmapped))
-    click.echo(f"Lignes lues : {report.total}")
-    click.echo(f"{'Lignes valides (rien importé : essai)' if dry_run else 'Contacts importés'} : {report.imported}"
-               + (f" (numéros {report.first_number} à {report.last_number})" if report.first_number else ""))
-    click.echo(f"Lignes rejetées : {report.rejected}")
+        click.echo(_("Colonnes ignorées : %(columns)s", columns=", ".join(report.unmapped)))
+    click.echo(_("Lignes lues : %(count)s", count=report.total))
+    if dry_run:
+        click.echo(_("Lignes valides (rien importé : essai) : %(count)s", count=report.imported))
+    elif report.first_number:
+        click.echo(_("Contacts importés : %(count)s (numéros %(first)s à %(last)s)", count=report.imported,
+                     first=report.first_number, last=report.last_number))
+    else:
+        click.echo(_("Contacts importés : %(count)s", count=report.imported))
+    click.echo(_("Lignes rejetées : %(count)s", count=report.rejected))
     for r in report.rejects[:20]:
-        click.echo(f"  ligne {r.line} : {r.reason}")
+        click.echo("  " + _("ligne %(line)s : %(reason)s", line=r.line, reason=r.reason))
     if report.rejected > 20:
-        click.echo(f"  … et {report.rejected - 20} autres")
+        click.echo("  " + _n("… et %(num)d autre", "… et %(num)d autres", report.rejected - 20))
     if report.rejected:
-        click.echo(f"Lignes rejetées écrites dans {rejects_path}")
+        click.echo(_("Lignes rejetées écrites dans %(path)s", path=rejects_path))
     else:
         os.unlink(rejects_path)
-    click.echo(f"Durée : {report.seconds:.1f} s ({report.rows_per_s:.0f} lignes/s)")
+    click.echo(_("Durée : %(seconds)s s (%(rate)s lignes/s)", seconds=format_number(Decimal(f"{report.seconds:.1f}")),
+                 rate=format_number(int(report.rows_per_s))))
 
 
 def _count_lines(path: str) -> int:
@@ -152,7 +164,7 @@ def export_command(output, criteria):
 
     values = {}
     for item in criteria:
-        key, _, value = item.partition("=")
+        key, _sep, value = item.partition("=")
         values[key.strip()] = value.strip()
     try:
         for line in export_csv(_session(), values):

@@ -8,6 +8,7 @@ Sections, each marked with its owner; add your implementations in your section:
 from __future__ import annotations
 
 from coulisses import Permission, hookimpl
+from coulisses.i18n import _l
 
 # --------------------------------------------------------------------------- domain: registries
 
@@ -40,17 +41,17 @@ def contacts_references():
     from plugins.contacts.registry import ContactReference as Ref
 
     return [
-        Ref("contacts_link", "from_contact_id", "Liens (origine)"),
-        Ref("contacts_link", "to_contact_id", "Liens (cible)"),
-        Ref("contacts_address", "contact_id", "Adresses"),
-        Ref("contacts_internet_account", "contact_id", "Compte internet", unique_with=("contact_id",)),
-        Ref("contacts_contact_criterion", "contact_id", "Critères", unique_with=("criterion_id",)),
-        Ref("contacts_note", "contact_id", "Notes"),
-        Ref("contacts_preferred_seat", "contact_id", "Places préférées"),
-        Ref("contacts_consent", "contact_id", "Consentements", unique_with=("channel",)),
-        Ref("contacts_marketing_alert", "contact_id", "Alertes marketing"),
-        Ref("contacts_indicator_value", "contact_id", "Indicateurs", unique_with=("code",)),
-        Ref("contacts_ticketing_send", "contact_id", "Envois billetterie"),
+        Ref("contacts_link", "from_contact_id", _l("Liens (origine)")),
+        Ref("contacts_link", "to_contact_id", _l("Liens (cible)")),
+        Ref("contacts_address", "contact_id", _l("Adresses")),
+        Ref("contacts_internet_account", "contact_id", _l("Compte internet"), unique_with=("contact_id",)),
+        Ref("contacts_contact_criterion", "contact_id", _l("Critères"), unique_with=("criterion_id",)),
+        Ref("contacts_note", "contact_id", _l("Notes")),
+        Ref("contacts_preferred_seat", "contact_id", _l("Places préférées")),
+        Ref("contacts_consent", "contact_id", _l("Consentements"), unique_with=("channel",)),
+        Ref("contacts_marketing_alert", "contact_id", _l("Alertes marketing")),
+        Ref("contacts_indicator_value", "contact_id", _l("Indicateurs"), unique_with=("code",)),
+        Ref("contacts_ticketing_send", "contact_id", _l("Envois billetterie")),
     ]
 
 
@@ -74,13 +75,13 @@ def reports_document_sent(session, document, recipient, contact_id):
 @hookimpl
 def coulisses_permissions():
     return [
-        Permission("contacts.view", "Consulter les contacts", ("operator", "supervisor", "readonly")),
-        Permission("contacts.edit", "Créer et modifier les contacts", ("operator", "supervisor")),
-        Permission("contacts.delete", "Supprimer des contacts", ("supervisor",)),
-        Permission("contacts.merge", "Traiter les doublons (fusion)", ("supervisor",)),
-        Permission("contacts.import", "Importer des contacts", ("supervisor",)),
-        Permission("contacts.export", "Exporter des contacts", ("supervisor",)),
-        Permission("contacts.personal_data", "Anonymiser et purger les données personnelles"),
+        Permission("contacts.view", _l("Consulter les contacts"), ("operator", "supervisor", "readonly")),
+        Permission("contacts.edit", _l("Créer et modifier les contacts"), ("operator", "supervisor")),
+        Permission("contacts.delete", _l("Supprimer des contacts"), ("supervisor",)),
+        Permission("contacts.merge", _l("Traiter les doublons (fusion)"), ("supervisor",)),
+        Permission("contacts.import", _l("Importer des contacts"), ("supervisor",)),
+        Permission("contacts.export", _l("Exporter des contacts"), ("supervisor",)),
+        Permission("contacts.personal_data", _l("Anonymiser et purger les données personnelles")),
     ]
 
 
@@ -109,9 +110,9 @@ def coulisses_periodic_tasks():
 
     return [
         Task("contacts.indicators", "nightly", _recompute_indicators,
-             "Recalcule les indicateurs de tous les contacts (assiduité, PMG, ancienneté…)."),
+             _l("Recalcule les indicateurs de tous les contacts (assiduité, PMG, ancienneté…).")),
         Task("contacts.roles", "nightly", _refresh_roles,
-             "Met à jour le rôle des contacts dont un lien commence ou se termine."),
+             _l("Met à jour le rôle des contacts dont un lien commence ou se termine.")),
         *_batch_tasks(),  # personal data (duplicates / personal data / import section)
     ]
 
@@ -162,7 +163,9 @@ def coulisses_blueprints():
 # coulisses_api_routes, _batch_tasks in coulisses_periodic_tasks, the views of admin_batch.py in
 # coulisses_admin_views)
 
-BATCH_CONFIG_DEFAULTS = {"CONTACTS_INACTIVITY_MONTHS": 36}
+# The purge deletes and anonymises for good: it is off until an administrator turns it on
+# (COULISSES_CONTACTS_PURGE_ENABLED=true); until then the weekly task only simulates and reports.
+BATCH_CONFIG_DEFAULTS = {"CONTACTS_INACTIVITY_MONTHS": 36, "CONTACTS_PURGE_ENABLED": False}
 
 
 @hookimpl
@@ -183,13 +186,12 @@ def _batch_tasks():
     from coulisses.tasks import Task
 
     return [Task("contacts.personal_data", "weekly", _purge_personal_data,
-                 "Supprime les prospects et anonymise les clients inactifs depuis CONTACTS_INACTIVITY_MONTHS "
-                 "mois (36 par défaut).")]
+                 _l("Supprime les prospects et anonymise les clients inactifs depuis CONTACTS_INACTIVITY_MONTHS "
+                    "mois (36 par défaut) ; simule seulement tant que CONTACTS_PURGE_ENABLED est désactivé."))]
 
 
 def _purge_personal_data(session):
     from plugins.contacts.registry import get_registry
-    from plugins.contacts.services.personal_data import purge
+    from plugins.contacts.services.personal_data import purge_task
 
-    report = purge(session, registry=get_registry())
-    return report.as_dict()
+    return purge_task(session, registry=get_registry())

@@ -52,6 +52,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
 from coulisses.db import AuditMixin, Base, UTCDateTime, utcnow
+from coulisses.i18n import _l, local_time
 
 KINDS = ("individual", "structure")
 
@@ -67,6 +68,15 @@ ROLES = ("public", "child", "relay", "member", "subsidiary")
 ADDRESS_USAGES = ("main", "delivery", "billing")
 CONSENT_CHANNELS = ("email", "sms", "post", "phone")
 DUPLICATE_STATUSES = ("open", "merged", "false_positive")
+
+# What a person reads for each code (lazy: translated when shown, in the reader's language).
+KIND_LABELS = {"individual": _l("Individuel"), "structure": _l("Structure")}
+ROLE_LABELS = {"public": _l("Public"), "child": _l("Enfant"), "relay": _l("Relais"), "member": _l("Membre"),
+               "subsidiary": _l("Filiale")}
+STATUS_LABELS = {"customer": _l("Client"), "prospect": _l("Prospect")}
+ADDRESS_USAGE_LABELS = {"main": _l("Principale"), "delivery": _l("Livraison"), "billing": _l("Facturation")}
+CONSENT_CHANNEL_LABELS = {"email": _l("E-mail"), "sms": _l("SMS"), "post": _l("Courrier"), "phone": _l("Téléphone")}
+DUPLICATE_STATUS_LABELS = {"open": _l("À traiter"), "merged": _l("Fusionnée"), "false_positive": _l("Faux doublon")}
 
 
 TRIGRAM_INDEX = "ix_contacts_contact_search_last_trgm"
@@ -179,7 +189,7 @@ class Contact(AuditMixin, Base):
     def age(self, today: date | None = None) -> int | None:
         if self.birth_date is None:
             return None
-        today = today or utcnow().date()
+        today = today or local_time(utcnow()).date()
         b = self.birth_date
         return today.year - b.year - ((today.month, today.day) < (b.month, b.day))
 
@@ -214,7 +224,7 @@ class ContactLink(AuditMixin, Base):
     to_contact: Mapped[Contact] = relationship(foreign_keys=[to_contact_id])
 
     def is_active(self, on: date | None = None) -> bool:
-        on = on or utcnow().date()
+        on = on or local_time(utcnow()).date()
         return (self.start_date is None or self.start_date <= on) and (self.end_date is None or on <= self.end_date)
 
 

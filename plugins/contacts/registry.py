@@ -123,8 +123,6 @@ class Registry:
 
     @classmethod
     def from_manager(cls, pm, config: dict[str, Any] | None = None) -> "Registry":
-        from coulisses.plugins import call_each
-
         def check_type(plugin, item) -> None:
             if item.kind not in ("individual", "structure"):
                 raise PluginError(plugin, f"contact type '{item.code}': kind must be individual or structure")
@@ -143,11 +141,8 @@ class Registry:
 
         sections = list(collect(pm, "contacts_sheet_sections", what="sheet section", validate=check_section,
                                 allow_same=False).values())
-        references: list[ContactReference] = []
-        for _plugin, items in call_each(pm, "contacts_references"):
-            for item in items:
-                if item not in references:
-                    references.append(item)
+        references = list(collect(pm, "contacts_references", what="contact reference",
+                                  key=lambda r: (r.table, r.column)).values())
         return cls(
             pm=pm,
             types=dict(sorted(types.items(), key=lambda kv: (kv[1].position, kv[0]))),
@@ -163,8 +158,10 @@ class Registry:
             return self.types[code]
         except KeyError:
             from coulisses import InvalidError
+            from coulisses.i18n import _
 
-            raise InvalidError(f"unknown contact type '{code}'", {"type_code": f"Type inconnu : {code}"}) from None
+            raise InvalidError(_("Type de contact inconnu : %(code)s", code=code),
+                               {"type_code": _("Type inconnu : %(code)s", code=code)}) from None
 
     def types_of_kind(self, kind: str) -> list[ContactType]:
         return [t for t in self.types.values() if t.kind == kind]

@@ -1,10 +1,11 @@
 """Roles and links: typed, reversible, dated, validated; the role follows from the links."""
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta, timezone
 
 import pytest
 
 from coulisses import ConflictError, InvalidError
-from coulisses.db import utcnow
+from coulisses.db import clock, utcnow
+from coulisses.i18n import local_time
 from plugins.contacts.services.links import add_link, links_of, refresh_all_roles, relay_contact, remove_link, update_link
 from plugins.contacts.services.search import advanced_search
 
@@ -83,8 +84,16 @@ def test_duplicate_links_and_two_parent_structures_at_once_are_refused(db, cast)
     add_link(db, cast["sorbonne"], "subsidiary_of", cast["group"], start_date=date(2021, 1, 1))
 
 
-def test_links_are_dated_and_an_ended_link_gives_no_role(db, cast):
-    today = utcnow().date()
+@pytest.fixture
+def new_years_eve():
+    """23:30 UTC on 31 December: already 1 January in Paris, the day links are read on."""
+    with clock(lambda: datetime(2026, 12, 31, 23, 30, tzinfo=timezone.utc)):
+        yield local_time(utcnow()).date()
+
+
+def test_links_are_dated_and_an_ended_link_gives_no_role(db, cast, new_years_eve):
+    today = new_years_eve
+    assert today == date(2027, 1, 1)
     link = add_link(db, cast["akoka"], "relay_of", cast["univ"], start_date=today - timedelta(days=400),
                     end_date=today + timedelta(days=1))
     assert cast["akoka"].role == "relay"
@@ -98,8 +107,8 @@ def test_links_are_dated_and_an_ended_link_gives_no_role(db, cast):
     assert links_of(db, cast["akoka"], active_only=True) == []
 
 
-def test_the_nightly_role_refresh_catches_links_that_ended(db, cast):
-    today = utcnow().date()
+def test_the_nightly_role_refresh_catches_links_that_ended(db, cast, new_years_eve):
+    today = new_years_eve
     link = add_link(db, cast["akoka"], "relay_of", cast["univ"], end_date=today + timedelta(days=2))
     assert cast["akoka"].role == "relay"
     link.end_date = today - timedelta(days=1)  # time passed

@@ -2,6 +2,7 @@
 periodic task)."""
 from __future__ import annotations
 
+import dataclasses
 from datetime import datetime, timedelta, timezone
 
 import pytest
@@ -9,6 +10,7 @@ from click.testing import CliRunner
 from sqlalchemy import func, select, text, update
 
 from coulisses import ConflictError
+from coulisses.db import clock
 from coulisses import plugins as cplugins
 from plugins.contacts.models import Address, Contact, InternetAccount, Note
 from plugins.contacts.registry import ContactReference, Registry, use_registry
@@ -126,16 +128,18 @@ def test_cli_purge_simulate_reports_without_changing(app, database_url):
         c = create_quick(s, {"civility": "M", "last_name": "VIEUX", "first_name": "Paul", "country": "FR",
                              "postal_code": "75012", "city": "PARIS"})
         s.execute(update(Contact).where(Contact.id == c.id).values(
-            updated_at=datetime.now(timezone.utc) - timedelta(days=5 * 365)))
+            updated_at=NOW - timedelta(days=5 * 365)))
         s.commit()
     env = {"COULISSES_DATABASE_URL": database_url, "COULISSES_PLUGINS": "contacts", "COULISSES_ENV": "development",
            "COULISSES_INSTANCE_PATH": str(app.instance_path)}
-    result = CliRunner().invoke(main, ["contacts", "purge", "--months", "36", "--simulate"], env=env)
+    with clock(lambda: NOW):  # the command reads the host's clock
+        result = CliRunner().invoke(main, ["contacts", "purge", "--months", "36", "--simulate"], env=env)
     assert result.exit_code == 0, result.output
     assert "Prospects qui seraient supprimés : 1" in result.output and "Simulation" in result.output
     with app_session(app) as s:
         assert s.scalar(select(func.count()).select_from(Contact)) == 1
-    result = CliRunner().invoke(main, ["contacts", "purge", "--months", "36"], env=env)
+    with clock(lambda: NOW):
+        result = CliRunner().invoke(main, ["contacts", "purge", "--months", "36"], env=env)
     assert "Prospects qui ont été supprimés : 1" in result.output
     with app_session(app) as s:
         assert s.scalar(select(func.count()).select_from(Contact)) == 0
@@ -145,3 +149,55 @@ def test_the_weekly_task_is_declared(app):
     tasks = {t.name: t for _p, items in cplugins.call_each(app.extensions["coulisses"].pm, "coulisses_periodic_tasks")
              for t in items}
     assert tasks["contacts.personal_data"].schedule == "weekly"
+
+
+def test_the_first_tasks_run_on_a_demo_database_anonymises_nothing_until_the_purge_is_enabled(app, database_url):
+    """Nothing is lost by a default (issue 7 §4): ``tasks run --due`` only simulates the purge and says
+    so; with ``CONTACTS_PURGE_ENABLED`` the same run anonymises and deletes."""
+    from coulisses.cli import main
+    from coulisses.db import clock
+
+    env = {"COULISSES_DATABASE_URL": database_url, "COULISSES_PLUGINS": "contacts", "COULISSES_ENV": "development",
+           "COULISSES_INSTANCE_PATH": str(app.instance_path)}
+    with clock(lambda: datetime(2026, 1, 5, 9, tzinfo=timezone.utc)):
+        loaded = CliRunner().invoke(main, ["demo", "load", "--size", "small"], env=env)
+    assert loaded.exit_code == 0, loaded.output
+
+    def counts():
+        with app_session(app) as s:
+            return (s.scalar(select(func.count()).select_from(Contact)),
+                    s.scalar(select(func.count()).select_from(Contact).where(Contact.anonymised_at.is_not(None))))
+
+    before = counts()
+    assert before[0] > 100 and before[1] == 0
+    later = datetime(2030, 3, 31, 0, 30, tzinfo=timezone.utc)  # four years on: every demo contact inactive
+    with clock(lambda: later):
+        result = CliRunner().invoke(main, ["tasks", "run", "--due"], env=env)
+    assert result.exit_code == 0, result.output
+    line = next(x for x in result.output.splitlines() if x.startswith("contacts.personal_data:"))
+    assert "'enabled': False" in line and "'simulate': True" in line and "CONTACTS_PURGE_ENABLED" in line
+    assert counts() == before  # nothing deleted, nothing anonymised
+
+    with clock(lambda: later):
+        result = CliRunner().invoke(main, ["tasks", "run", "contacts.personal_data"],
+                                    env={**env, "COULISSES_CONTACTS_PURGE_ENABLED": "true"})
+    assert result.exit_code == 0, result.output
+    assert "'enabled': True" in result.output and "'simulate': False" in result.output
+    total, anonymised = counts()
+    assert anonymised > 0 and total < before[0]  # customers anonymised, prospects deleted
+
+
+def test_the_task_simulates_unless_enabled(db, person):
+    p = person("OUBLIE", "Paul")
+    _age(db, p, days=5 * 365)
+    off = pd.purge_task(db, now=NOW)
+    db.commit()
+    assert off["enabled"] is False and off["simulate"] is True and off["deleted"] == 1
+    assert db.get(Contact, p.id) is not None
+    assert "CONTACTS_PURGE_ENABLED" in off["message"]
+    assert pd.purge_enabled({"CONTACTS_PURGE_ENABLED": "true"}) and not pd.purge_enabled({})
+    enabled = dataclasses.replace(pd.get_registry(), config={"CONTACTS_PURGE_ENABLED": True})
+    on = pd.purge_task(db, now=NOW, registry=enabled)
+    db.commit()
+    assert on["enabled"] is True and on["simulate"] is False and on["deleted"] == 1 and "message" not in on
+    assert db.get(Contact, p.id) is None

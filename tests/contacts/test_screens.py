@@ -250,7 +250,7 @@ def test_export_csv_of_the_current_result(app, boss):
     assert body.startswith("\ufeff")
     lines = body.lstrip("\ufeff").splitlines()
     assert lines[0].startswith("Numéro;Type;Rôle;Civilité;Nom;Prénom") and len(lines) == 2
-    assert lines[1].startswith("17;individual;") and ";SHAPIRA;Michel;" in lines[1] and "FREYSSENET" in lines[1]
+    assert lines[1].startswith("17;Individuel;Public;Monsieur;") and ";SHAPIRA;Michel;" in lines[1] and "FREYSSENET" in lines[1]
     wrong = boss.get("/admin/contacts/export.csv?searched=1&number=abc", follow_redirects=True)
     assert wrong.mimetype == "text/html" and "La recherche n&#39;est pas valide" in wrong.get_data(as_text=True)
 
@@ -576,7 +576,7 @@ def test_sheet_summary_indicator_selector_shows_value_level_and_definition(app, 
         assert band in panel, band
     pmg = visible(re.search(r'data-testid="indicator-value".*?</table>', text_of(
         boss.get(f"/admin/contacts/sheet/{number}/?indicator=pmg")), re.S).group(0))
-    assert "moins de 150.00 € Petit" in pmg and "600.00 € et plus Gros" in pmg
+    assert "moins de 150,00 € Petit" in pmg and "600,00 € et plus Gros" in pmg
     unknown = text_of(boss.get(f"/admin/contacts/sheet/{number}/?indicator=nope"))
     assert 'data-testid="indicator-value"' not in unknown
 

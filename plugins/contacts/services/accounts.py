@@ -10,6 +10,7 @@ from werkzeug.security import check_password_hash, generate_password_hash
 
 from coulisses import ConflictError, InvalidError
 from coulisses.db import utcnow
+from coulisses.i18n import _
 
 from plugins.contacts.models import Contact, InternetAccount
 
@@ -34,15 +35,17 @@ def create_internet_account(session: Session, contact: Contact, login: str | Non
     whatever the login). Returns the account and its generated password, shown once and stored
     hashed (scrypt)."""
     if account_of(session, contact) is not None:
-        raise ConflictError(f"Le contact {contact.number} a déjà un compte internet")
+        raise ConflictError(_("Le contact %(number)s a déjà un compte internet", number=contact.number))
     login = (login or contact.email or "").strip().lower()
     if not login or not (contact.email or "").strip():  # the account's mail goes to the contact's Mél
-        raise InvalidError(f"Le contact {contact.number} n'a pas de mél, l'identifiant de son compte internet",
-                           {"email": "Mél : obligatoire pour créer un compte internet — saisissez-le dans "
-                                     "l'onglet Général"})
+        raise InvalidError(_("Le contact %(number)s n'a pas de mél, l'identifiant de son compte internet",
+                             number=contact.number),
+                           {"email": _("Mél : obligatoire pour créer un compte internet — saisissez-le dans "
+                                       "l'onglet Général")})
     taken = session.scalar(select(InternetAccount.id).where(func.lower(InternetAccount.login) == login))
     if taken is not None:
-        raise InvalidError("Identifiant déjà utilisé", {"email": f"Un compte internet utilise déjà {login}"})
+        raise InvalidError(_("Identifiant déjà utilisé"),
+                           {"email": _("Un compte internet utilise déjà %(login)s", login=login)})
     password = _new_password()
     account = InternetAccount(contact_id=contact.id, login=login, active=True,
                               password_hash=generate_password_hash(password, method="scrypt"),
@@ -57,7 +60,7 @@ def generate_password(session: Session, contact: Contact) -> str:
     the operator of the update are recorded (the account's ``updated_at`` / ``updated_by_id``)."""
     account = account_of(session, contact)
     if account is None:
-        raise ConflictError(f"Le contact {contact.number} n'a pas de compte internet")
+        raise ConflictError(_("Le contact %(number)s n'a pas de compte internet", number=contact.number))
     password = _new_password()
     account.password_hash = generate_password_hash(password, method="scrypt")
     account.password_set_at = utcnow()

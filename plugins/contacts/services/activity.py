@@ -7,6 +7,7 @@ from sqlalchemy.orm import Session
 
 from coulisses import InvalidError
 from coulisses.db import current_actor, utcnow
+from coulisses.i18n import _
 
 from plugins.contacts.models import CONSENT_CHANNELS, Contact, TicketingSend
 from plugins.contacts.registry import Registry, get_registry
@@ -58,7 +59,8 @@ def record_send(session: Session, contact: Contact, channel: str, subject: str, 
                 campaign: str = "", reference: str = "", source: str = "", status: str = "sent") -> TicketingSend:
     """Add a line to the contact's ticketing sends (an e-mail, an SMS, a campaign…)."""
     if channel not in SEND_CHANNELS:
-        raise InvalidError("Canal inconnu", {"channel": f"Canal : {', '.join(SEND_CHANNELS)}"})
+        raise InvalidError(_("Canal inconnu"),
+                           {"channel": _("Canal : %(choices)s", choices=", ".join(SEND_CHANNELS))})
     send = TicketingSend(contact_id=contact.id, channel=channel, subject=(subject or "")[:200],
                          campaign=campaign[:120], reference=reference[:120], source=source[:40],
                          status=status[:20], sent_at=sent_at or utcnow(),

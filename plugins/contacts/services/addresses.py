@@ -7,6 +7,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from coulisses import InvalidError, NotFoundError
+from coulisses.i18n import _
 
 from plugins.contacts.models import ADDRESS_USAGES, Address, Contact
 from plugins.contacts.services.contacts import ADDRESS_FIELDS, clean_address
@@ -15,7 +16,8 @@ from plugins.contacts.services.contacts import ADDRESS_FIELDS, clean_address
 def get_address(session: Session, contact: Contact, address_id: int) -> Address:
     address = session.get(Address, address_id)
     if address is None or address.contact_id != contact.id:
-        raise NotFoundError(f"Aucune adresse {address_id} pour le contact {contact.number}")
+        raise NotFoundError(_("Aucune adresse %(address)s pour le contact %(number)s", address=address_id,
+                              number=contact.number))
     return address
 
 
@@ -28,7 +30,7 @@ def addresses_of(session: Session, contact: Contact) -> list[Address]:
 def _usage(data: dict[str, Any], default: str, errors: dict[str, str]) -> str:
     usage = data.get("usage") or default
     if usage not in ADDRESS_USAGES:
-        errors["usage"] = f"Usage : {', '.join(ADDRESS_USAGES)}"
+        errors["usage"] = _("Usage : %(choices)s", choices=", ".join(ADDRESS_USAGES))
     return usage
 
 
@@ -40,7 +42,7 @@ def add_address(session: Session, contact: Contact, data: dict[str, Any]) -> Add
     usage = _usage(data, "main" if current_main is None else "delivery", errors)
     values = clean_address(data, errors)
     if errors:
-        raise InvalidError("L'adresse n'est pas valide", errors)
+        raise InvalidError(_("L'adresse n'est pas valide"), errors)
     if current_main is None:
         usage = "main"
     elif usage == "main":
@@ -57,13 +59,13 @@ def update_address(session: Session, address: Address, data: dict[str, Any]) -> 
     merged = {k: getattr(address, k) for k in ADDRESS_FIELDS}
     merged.update({k: val for k, val in data.items() if k in ADDRESS_FIELDS})
     for key in set(data) - set(ADDRESS_FIELDS) - {"usage"}:
-        errors[key] = "Champ inconnu"
+        errors[key] = _("Champ inconnu")
     usage = _usage(data, address.usage, errors)
     values = clean_address(merged, errors)
     if address.usage == "main" and usage != "main":
-        errors["usage"] = "Choisissez d'abord une autre adresse principale"
+        errors["usage"] = _("Choisissez d'abord une autre adresse principale")
     if errors:
-        raise InvalidError("L'adresse n'est pas valide", errors)
+        raise InvalidError(_("L'adresse n'est pas valide"), errors)
     for key, value in values.items():
         setattr(address, key, value)
     if usage == "main" and address.usage != "main":
@@ -88,7 +90,7 @@ def remove_address(session: Session, address: Address) -> None:
         others = session.scalars(select(Address.id).where(Address.contact_id == address.contact_id,
                                                           Address.id != address.id)).all()
         if others:
-            raise InvalidError("Choisissez d'abord une autre adresse principale",
-                               {"usage": "L'adresse principale ne peut pas être supprimée"})
+            raise InvalidError(_("Choisissez d'abord une autre adresse principale"),
+                               {"usage": _("L'adresse principale ne peut pas être supprimée")})
     session.delete(address)
     session.flush()

@@ -8,6 +8,7 @@ from sqlalchemy.orm import Session
 
 from coulisses import ConflictError, InvalidError, NotFoundError
 from coulisses.db import next_number, set_sequence_floor
+from coulisses.i18n import _
 
 from plugins.contacts.models import Address, Contact, RetiredNumber
 from plugins.contacts.registry import Registry, get_registry
@@ -32,14 +33,14 @@ def get_contact(session: Session, number: int) -> Contact:
     """The contact with this number; ``NotFoundError`` otherwise."""
     contact = session.scalar(select(Contact).where(Contact.number == number))
     if contact is None:
-        raise NotFoundError(f"Aucun contact numéro {number}")
+        raise NotFoundError(_("Aucun contact numéro %(number)s", number=number))
     return contact
 
 
 def get_contact_by_id(session: Session, contact_id: int) -> Contact:
     contact = session.get(Contact, contact_id)
     if contact is None:
-        raise NotFoundError(f"Aucun contact d'identifiant {contact_id}")
+        raise NotFoundError(_("Aucun contact d'identifiant %(id)s", id=contact_id))
     return contact
 
 
@@ -47,7 +48,7 @@ def contact_label(contact: Contact, relay_of: Contact | None = None, role_label:
     """The one-line label of the seeds: ``DUPONT, Chantal | FR-75012 [7611]``;
     a relay: ``AKOKA, Viviane | UNIVERSITY PARIS / Relais [15]``."""
     if relay_of is not None:
-        return f"{contact.display_name} | {relay_of.display_name} / {role_label or 'Relais'} [{contact.number}]"
+        return f"{contact.display_name} | {relay_of.display_name} / {role_label or _('Relais')} [{contact.number}]"
     address = contact.main_address
     country = address.country if address else ""
     postal = address.postal_code if address and address.postal_code else "-"
@@ -59,16 +60,16 @@ def header(contact: Contact, role_label: str | None = None) -> str:
     if contact.kind == "structure":
         name = contact.structure_name
     else:
-        civility = v.CIVILITIES.get(contact.civility or "", "")
+        civility = str(v.CIVILITIES.get(contact.civility or "", ""))
         name = " ".join(p for p in (civility, contact.first_name, contact.last_name) if p)
-    status = "Client" if contact.is_customer else "Prospect"
+    status = _("Client") if contact.is_customer else _("Prospect")
     return f"{contact.number} {name} ({status})"
 
 
 # --------------------------------------------------------------------------- cleaning
 
 
-def _title(value: str) -> str:
+def title_case(value: str) -> str:
     """``jean-pierre`` → ``Jean-Pierre``, but ``McDonald`` or ``Marie-josé`` typed with care are kept."""
     if value and (value.islower() or value.isupper()):
         out, cap = [], True
@@ -99,15 +100,15 @@ def clean_contact_fields(data: dict[str, Any], kind: str, *, region: str | None,
             elif key == "last_name":
                 value = (value or "").upper()
                 if len(value) > 120:
-                    raise ValueError("120 caractères au plus")
+                    raise ValueError(_("120 caractères au plus"))
             elif key == "first_name":
-                value = _title(value or "")
+                value = title_case(value or "")
                 if len(value) > 120:
-                    raise ValueError("120 caractères au plus")
+                    raise ValueError(_("120 caractères au plus"))
             elif key == "structure_name":
                 value = value or ""
                 if len(value) > 200:
-                    raise ValueError("200 caractères au plus")
+                    raise ValueError(_("200 caractères au plus"))
             elif key == "birth_date":
                 value = v.parse_birth_date(value)
             elif key in ("mobile_phone", "phone", "fax"):
@@ -121,7 +122,7 @@ def clean_contact_fields(data: dict[str, Any], kind: str, *, region: str | None,
             elif key == "language":
                 value = (value or "fr").lower()
                 if value not in v.LANGUAGES:
-                    raise ValueError(f"Langue inconnue (attendu : {', '.join(v.LANGUAGES)})")
+                    raise ValueError(_("Langue inconnue (attendu : %(choices)s)", choices=", ".join(v.LANGUAGES)))
             elif key in ("ambassador", "valid"):
                 value = bool(value)
             elif key == "function":
@@ -135,7 +136,7 @@ def clean_contact_fields(data: dict[str, Any], kind: str, *, region: str | None,
     if kind == "structure":
         for key in ("civility", "first_name", "birth_date"):
             if out.get(key):
-                errors[key] = "Sans objet pour une structure"
+                errors[key] = _("Sans objet pour une structure")
     return out
 
 
@@ -151,9 +152,9 @@ def clean_address(data: dict[str, Any], errors: dict[str, str], *, prefix: str =
     except ValueError as exc:
         errors[prefix + "country"] = str(exc)
     if required:
-        for key, label in (("postal_code", "Code postal"), ("city", "Ville")):
+        for key, message in (("postal_code", _("Code postal : obligatoire")), ("city", _("Ville : obligatoire"))):
             if not out.get(key):
-                errors[prefix + key] = f"{label} : obligatoire"
+                errors[prefix + key] = message
     if out.get("postal_code") and prefix + "country" not in errors:
         try:
             out["postal_code"] = v.check_postal_code(out["country"], out["postal_code"])
@@ -167,12 +168,13 @@ def clean_address(data: dict[str, Any], errors: dict[str, str], *, prefix: str =
     if out.get("country") == "FR":  # France: the ISO 3166-2:FR lists, stored by name; elsewhere free text
         from plugins.contacts.data import fr_subdivisions as fr
 
-        for key, label, lookup in (("department", "Département", fr.department_name),
-                                   ("region", "Région", fr.region_name)):
+        for key, message, lookup in (
+                ("department", _("Département : inconnu en France (%(value)s)", value=out["department"]), fr.department_name),
+                ("region", _("Région : inconnue en France (%(value)s)", value=out["region"]), fr.region_name)):
             if out[key]:
                 name = lookup(out[key])
                 if name is None:
-                    errors[prefix + key] = f"{label} : inconnu en France ({out[key]})"
+                    errors[prefix + key] = message
                 else:
                     out[key] = name
     return out
@@ -181,9 +183,9 @@ def clean_address(data: dict[str, Any], errors: dict[str, str], *, prefix: str =
 def _check_required(contact_values: dict[str, Any], kind: str, errors: dict[str, str]) -> None:
     if kind == "structure":
         if not contact_values.get("structure_name"):
-            errors.setdefault("structure_name", "Nom de la structure : obligatoire")
+            errors.setdefault("structure_name", _("Nom de la structure : obligatoire"))
     elif not contact_values.get("last_name"):
-        errors.setdefault("last_name", "Nom : obligatoire")
+        errors.setdefault("last_name", _("Nom : obligatoire"))
 
 
 # --------------------------------------------------------------------------- creation
@@ -202,7 +204,7 @@ def create_contact(session: Session, data: dict[str, Any], *, registry: Registry
     try:
         ctype = registry.type(type_code)
     except InvalidError as exc:
-        raise InvalidError("Le contact n'est pas valide", exc.fields) from None
+        raise InvalidError(_("Le contact n'est pas valide"), exc.fields) from None
     region = (address or {}).get("country") or data.get("country") or "FR"
     region = region.upper() if isinstance(region, str) else "FR"
     values = clean_contact_fields(data, ctype.kind, region=region, errors=errors)
@@ -217,16 +219,17 @@ def create_contact(session: Session, data: dict[str, Any], *, registry: Registry
             if number < 1:
                 raise ValueError
         except (TypeError, ValueError):
-            errors["number"] = "Numéro de contact : entier positif attendu"
+            errors["number"] = _("Numéro de contact : entier positif attendu")
     if errors:
-        raise InvalidError("Le contact n'est pas valide", errors)
+        raise InvalidError(_("Le contact n'est pas valide"), errors)
     if number is not None:
         if session.scalar(select(Contact.id).where(Contact.number == number)) is not None:
-            raise InvalidError("Le contact n'est pas valide", {"number": f"Le numéro {number} est déjà pris"})
+            raise InvalidError(_("Le contact n'est pas valide"),
+                               {"number": _("Le numéro %(number)s est déjà pris", number=number)})
         if session.get(RetiredNumber, number) is not None:
-            raise InvalidError("Le contact n'est pas valide", {
-                "number": f"Le numéro {number} était celui d'un contact supprimé : un numéro de contact n'est "
-                          f"jamais réutilisé"})
+            raise InvalidError(_("Le contact n'est pas valide"), {
+                "number": _("Le numéro %(number)s était celui d'un contact supprimé : un numéro de contact "
+                            "n'est jamais réutilisé", number=number)})
         set_sequence_floor(session, SEQUENCE, number + 1)
     else:
         number = next_number(session, SEQUENCE)
@@ -257,13 +260,14 @@ def create_quick(session: Session, data: dict[str, Any], *, registry: Registry |
 
     registry = registry or get_registry()
     errors: dict[str, str] = {}
-    for key, label in (("civility", "Civilité"), ("last_name", "Nom"), ("first_name", "Prénom")):
+    for key, message in (("civility", _("Civilité : obligatoire")), ("last_name", _("Nom : obligatoire")),
+                         ("first_name", _("Prénom : obligatoire"))):
         if not str(data.get(key) or "").strip():
-            errors[key] = f"{label} : obligatoire"
+            errors[key] = message
     type_code = data.get("type_code") or "individual"
     ctype = registry.types.get(type_code)
     if ctype is None or ctype.kind != "individual":
-        errors["type_code"] = "La création rapide crée un contact individuel"
+        errors["type_code"] = _("La création rapide crée un contact individuel")
     structure = None
     structure_number = data.get("structure_number")
     new_structure_name = str(data.get("new_structure_name") or "").strip()
@@ -271,32 +275,33 @@ def create_quick(session: Session, data: dict[str, Any], *, registry: Registry |
         try:
             structure = get_contact(session, int(structure_number))
             if structure.kind != "structure":
-                errors["structure_number"] = f"Le contact {structure_number} n'est pas une structure"
+                errors["structure_number"] = _("Le contact %(number)s n'est pas une structure",
+                                                   number=structure_number)
                 structure = None
         except (NotFoundError, ValueError, TypeError):
-            errors["structure_number"] = f"Aucune structure numéro {structure_number}"
+            errors["structure_number"] = _("Aucune structure numéro %(number)s", number=structure_number)
     link_kind = data.get("link_kind") or "relay_of"
     if link_kind not in ("relay_of", "member_of"):
-        errors["link_kind"] = "Lien avec la structure : relay_of ou member_of"
+        errors["link_kind"] = _("Lien avec la structure : relais (relay_of) ou membre (member_of)")
     use_structure_address = bool(data.get("use_structure_address"))
     if use_structure_address and structure is not None and structure.main_address is not None:
         src = structure.main_address
         address_data = {k: getattr(src, k) for k in ADDRESS_FIELDS}
     else:
         if use_structure_address and structure is None and not new_structure_name:
-            errors.setdefault("use_structure_address", "Choisissez d'abord une structure qui a une adresse")
+            errors.setdefault("use_structure_address", _("Choisissez d'abord une structure qui a une adresse"))
         address_data = {k: data.get(k) for k in ADDRESS_FIELDS}
     address = clean_address(address_data, errors)
     wants_account = bool(data.get("create_internet_account"))
     if wants_account and not str(data.get("email") or "").strip():
-        errors["email"] = "Mél : obligatoire pour créer un compte internet"
+        errors["email"] = _("Mél : obligatoire pour créer un compte internet")
     fields = {k: data.get(k) for k in ("civility", "last_name", "first_name", "mobile_phone", "email")}
     region = address.get("country") or "FR"
     clean_contact_fields(fields, "individual", region=region, errors=errors)
     if ctype is not None and ctype.kind == "individual":  # the type's extra fields (a plugin's type)
         errors.update(clean_extra(ctype, data.get("extra"))[1])
     if errors:
-        raise InvalidError("La fiche n'est pas valide", errors)
+        raise InvalidError(_("La fiche n'est pas valide"), errors)
     try:
         contact = create_contact(session, {**fields, "type_code": type_code, "extra": data.get("extra")},
                                  registry=registry, address=address)
@@ -328,14 +333,14 @@ def update_contact(session: Session, contact: Contact, data: dict[str, Any], *,
     errors: dict[str, str] = {}
     unknown = set(data) - set(CONTACT_FIELDS) - {"extra"}
     for key in unknown:
-        errors[key] = "Champ inconnu ou non modifiable"
+        errors[key] = _("Champ inconnu ou non modifiable")
     ctype = registry.types.get(contact.type_code)
     if "type_code" in data and data["type_code"] != contact.type_code:
         new_type = registry.types.get(data["type_code"])
         if new_type is None:
-            errors["type_code"] = f"Type inconnu : {data['type_code']}"
+            errors["type_code"] = _("Type inconnu : %(code)s", code=data["type_code"])
         elif new_type.kind != contact.kind:
-            errors["type_code"] = "Le type doit rester de la même nature (individuel ou structure)"
+            errors["type_code"] = _("Le type doit rester de la même nature (individuel ou structure)")
         else:
             ctype = new_type
     address = contact.main_address
@@ -348,13 +353,13 @@ def update_contact(session: Session, contact: Contact, data: dict[str, Any], *,
         from plugins.contacts.services.accounts import account_of
 
         if account_of(session, contact) is not None:  # the e-mail is the internet account's login
-            errors["email"] = "Mél : obligatoire, c'est l'identifiant du compte internet du contact"
+            errors["email"] = _("Mél : obligatoire, c'est l'identifiant du compte internet du contact")
     extra = contact.extra or {}
     if ctype is not None and ("extra" in data or ctype.code != contact.type_code):
         extra, extra_errors = clean_extra(ctype, data.get("extra") or {}, partial_base=contact.extra or {})
         errors.update(extra_errors)
     if errors:
-        raise InvalidError("Le contact n'est pas valide", errors)
+        raise InvalidError(_("Le contact n'est pas valide"), errors)
     changed: set[str] = set()
     if ctype is not None and ctype.code != contact.type_code:
         contact.type_code = ctype.code
@@ -382,7 +387,8 @@ def set_validity(session: Session, contact: Contact, valid: bool, reason: str | 
     """Mark a contact valid again, or invalid (duplicate, erroneous record): an invalid contact is
     hidden from searches unless they ask for invalid contacts."""
     if not valid and not (reason or "").strip():
-        raise InvalidError("Indiquez pourquoi le contact n'est pas valide", {"invalid_reason": "Motif : obligatoire"})
+        raise InvalidError(_("Indiquez pourquoi le contact n'est pas valide"),
+                           {"invalid_reason": _("Motif : obligatoire")})
     contact.valid = bool(valid)
     contact.invalid_reason = None if valid else reason.strip()[:200]
     session.flush()
@@ -393,8 +399,8 @@ def delete_contact(session: Session, contact: Contact, *, registry: Registry | N
     raising ``ConflictError``); a contact who is a customer is kept (mark it invalid or anonymise it)."""
     registry = registry or get_registry()
     if contact.is_customer:
-        raise ConflictError(f"Le contact {contact.number} est client : il ne peut pas être supprimé "
-                            "(marquez-le non valide ou anonymisez-le)")
+        raise ConflictError(_("Le contact %(number)s est client : il ne peut pas être supprimé "
+                              "(marquez-le non valide ou anonymisez-le)", number=contact.number))
     registry.call("contacts_contact_deleting", session=session, contact=contact)
     session.delete(contact)
     session.flush()

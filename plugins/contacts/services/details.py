@@ -9,6 +9,7 @@ from sqlalchemy.orm import Session
 
 from coulisses import ConflictError, InvalidError, NotFoundError
 from coulisses.db import current_actor, utcnow
+from coulisses.i18n import _, local_time
 
 from plugins.contacts.models import (
     CONSENT_CHANNELS,
@@ -28,9 +29,9 @@ def add_note(session: Session, contact: Contact, text: str) -> Note:
     """A free note, dated and signed by the current operator."""
     text = (text or "").strip()
     if not text:
-        raise InvalidError("La note est vide", {"text": "Texte : obligatoire"})
+        raise InvalidError(_("La note est vide"), {"text": _("Texte : obligatoire")})
     if len(text) > 10000:
-        raise InvalidError("La note est trop longue", {"text": "10 000 caractères au plus"})
+        raise InvalidError(_("La note est trop longue"), {"text": _("10 000 caractères au plus")})
     note = Note(contact_id=contact.id, text=text)
     session.add(note)
     session.flush()
@@ -45,7 +46,7 @@ def notes_of(session: Session, contact: Contact) -> list[Note]:
 def delete_note(session: Session, contact: Contact, note_id: int) -> None:
     note = session.get(Note, note_id)
     if note is None or note.contact_id != contact.id:
-        raise NotFoundError(f"Aucune note {note_id} pour le contact {contact.number}")
+        raise NotFoundError(_("Aucune note %(id)s pour le contact %(number)s", id=note_id, number=contact.number))
     session.delete(note)
     session.flush()
 
@@ -58,11 +59,12 @@ def create_criterion(session: Session, code: str, label: str, applies_to: str = 
     """A criterion of the organisation's lists; ``applies_to`` individual, structure or both."""
     code = (code or "").strip()
     if not code or not (label or "").strip():
-        raise InvalidError("Critère incomplet", {"code" if not code else "label": "obligatoire"})
+        raise InvalidError(_("Critère incomplet"), {"code" if not code else "label": _("obligatoire")})
     if applies_to not in ("individual", "structure", "both"):
-        raise InvalidError("Critère non valide", {"applies_to": "individual, structure ou both"})
+        raise InvalidError(_("Critère non valide"),
+                           {"applies_to": _("individuels (individual), structures (structure) ou les deux (both)")})
     if session.scalar(select(Criterion.id).where(Criterion.code == code)) is not None:
-        raise ConflictError(f"Le critère {code} existe déjà")
+        raise ConflictError(_("Le critère %(code)s existe déjà", code=code))
     criterion = Criterion(code=code, label=label.strip(), applies_to=applies_to, group=group, position=position)
     session.add(criterion)
     session.flush()
@@ -84,12 +86,15 @@ def criteria_of(session: Session, contact: Contact) -> list[Criterion]:
 def _criterion_for(session: Session, contact: Contact, code: str) -> Criterion:
     criterion = session.scalar(select(Criterion).where(Criterion.code == code))
     if criterion is None:
-        raise InvalidError("Critère inconnu", {"criteria": f"Critère inconnu : {code}"})
+        raise InvalidError(_("Critère inconnu"), {"criteria": _("Critère inconnu : %(code)s", code=code)})
     if criterion.applies_to not in ("both", contact.kind):
-        what = "aux individuels" if criterion.applies_to == "individual" else "aux structures"
-        raise InvalidError("Critère non applicable", {"criteria": f"« {criterion.label} » s'applique {what}"})
+        message = (_("« %(label)s » s'applique aux individuels", label=criterion.label)
+                   if criterion.applies_to == "individual"
+                   else _("« %(label)s » s'applique aux structures", label=criterion.label))
+        raise InvalidError(_("Critère non applicable"), {"criteria": message})
     if not criterion.active:
-        raise InvalidError("Critère désactivé", {"criteria": f"« {criterion.label} » n'est plus utilisé"})
+        raise InvalidError(_("Critère désactivé"),
+                           {"criteria": _("« %(label)s » n'est plus utilisé", label=criterion.label)})
     return criterion
 
 
@@ -106,7 +111,7 @@ def remove_criterion(session: Session, contact: Contact, code: str) -> None:
     criterion = session.scalar(select(Criterion).where(Criterion.code == code))
     row = session.get(ContactCriterion, (contact.id, criterion.id)) if criterion else None
     if row is None:
-        raise NotFoundError(f"Le contact {contact.number} n'a pas le critère {code}")
+        raise NotFoundError(_("Le contact %(number)s n'a pas le critère %(code)s", number=contact.number, code=code))
     session.delete(row)
     session.flush()
 
@@ -130,7 +135,8 @@ def set_criteria(session: Session, contact: Contact, codes: list[str]) -> list[C
 def set_consent(session: Session, contact: Contact, channel: str, opt_in: bool, source: str = "") -> Consent:
     """Record the contact's opt-in (True) or opt-out (False) for a channel: email, sms, post, phone."""
     if channel not in CONSENT_CHANNELS:
-        raise InvalidError("Canal inconnu", {"channel": f"Canal : {', '.join(CONSENT_CHANNELS)}"})
+        raise InvalidError(_("Canal inconnu"),
+                           {"channel": _("Canal : %(choices)s", choices=", ".join(CONSENT_CHANNELS))})
     consent = session.scalar(select(Consent).where(Consent.contact_id == contact.id, Consent.channel == channel))
     if consent is None:
         consent = Consent(contact_id=contact.id, channel=channel)
@@ -160,9 +166,10 @@ def add_preferred_seat(session: Session, contact: Contact, data: dict[str, Any])
     values = {k: data.get(k) for k in SEAT_FIELDS if data.get(k) not in (None, "")}
     unknown = set(data) - set(SEAT_FIELDS)
     if unknown:
-        raise InvalidError("Champ inconnu", {k: "Champ inconnu" for k in unknown})
+        raise InvalidError(_("Champ inconnu"), {k: _("Champ inconnu") for k in unknown})
     if not (values.get("venue") or values.get("seat") or values.get("area")):
-        raise InvalidError("Place préférée vide", {"venue": "Indiquez au moins le lieu, la zone ou la place"})
+        raise InvalidError(_("Place préférée vide"),
+                           {"venue": _("Indiquez au moins le lieu, la zone ou la place")})
     for key in ("venue", "area", "row", "seat", "comment"):
         if key in values:
             values[key] = str(values[key]).strip()
@@ -180,7 +187,8 @@ def preferred_seats_of(session: Session, contact: Contact) -> list[PreferredSeat
 def remove_preferred_seat(session: Session, contact: Contact, seat_id: int) -> None:
     seat = session.get(PreferredSeat, seat_id)
     if seat is None or seat.contact_id != contact.id:
-        raise NotFoundError(f"Aucune place préférée {seat_id} pour le contact {contact.number}")
+        raise NotFoundError(_("Aucune place préférée %(id)s pour le contact %(number)s", id=seat_id,
+                              number=contact.number))
     session.delete(seat)
     session.flush()
 
@@ -194,9 +202,9 @@ def add_marketing_alert(session: Session, contact: Contact, data: dict[str, Any]
     """An advantage reserved for the contact (the sheet's "Alertes marketing")."""
     errors: dict[str, str] = {}
     for key in set(data) - set(ALERT_FIELDS):
-        errors[key] = "Champ inconnu"
+        errors[key] = _("Champ inconnu")
     if not str(data.get("offer") or "").strip():
-        errors["offer"] = "Offre : obligatoire"
+        errors["offer"] = _("Offre : obligatoire")
     availability = data.get("availability")
     if availability not in (None, ""):
         try:
@@ -204,7 +212,7 @@ def add_marketing_alert(session: Session, contact: Contact, data: dict[str, Any]
             if availability < 0:
                 raise ValueError
         except (TypeError, ValueError):
-            errors["availability"] = "Disponibilité : entier positif attendu"
+            errors["availability"] = _("Disponibilité : entier positif attendu")
     else:
         availability = None
     dates = {}
@@ -214,12 +222,12 @@ def add_marketing_alert(session: Session, contact: Contact, data: dict[str, Any]
             try:
                 value = date.fromisoformat(value)
             except ValueError:
-                errors[key] = "Date AAAA-MM-JJ attendue"
+                errors[key] = _("Date AAAA-MM-JJ attendue")
         dates[key] = value or None
     if dates.get("valid_from") and dates.get("valid_until") and dates["valid_until"] < dates["valid_from"]:
-        errors["valid_until"] = "La fin précède le début"
+        errors["valid_until"] = _("La fin précède le début")
     if errors:
-        raise InvalidError("L'alerte n'est pas valide", errors)
+        raise InvalidError(_("L'alerte n'est pas valide"), errors)
     alert = MarketingAlert(contact_id=contact.id, type=str(data.get("type") or "").strip(),
                            offer=str(data["offer"]).strip(), internal_info=str(data.get("internal_info") or ""),
                            recipients=str(data.get("recipients") or ""), availability=availability,
@@ -231,7 +239,7 @@ def add_marketing_alert(session: Session, contact: Contact, data: dict[str, Any]
 
 def marketing_alerts_of(session: Session, contact: Contact, active_only: bool = True,
                         on: date | None = None) -> list[MarketingAlert]:
-    on = on or utcnow().date()
+    on = on or local_time(utcnow()).date()
     alerts = session.scalars(select(MarketingAlert).where(MarketingAlert.contact_id == contact.id)
                              .order_by(MarketingAlert.id)).all()
     if not active_only:
@@ -243,6 +251,6 @@ def marketing_alerts_of(session: Session, contact: Contact, active_only: bool = 
 def remove_marketing_alert(session: Session, contact: Contact, alert_id: int) -> None:
     alert = session.get(MarketingAlert, alert_id)
     if alert is None or alert.contact_id != contact.id:
-        raise NotFoundError(f"Aucune alerte {alert_id} pour le contact {contact.number}")
+        raise NotFoundError(_("Aucune alerte %(id)s pour le contact %(number)s", id=alert_id, number=contact.number))
     session.delete(alert)
     session.flush()

@@ -40,18 +40,20 @@ from sqlalchemy.orm import Session
 
 from coulisses import ConflictError, InvalidError, NotFoundError
 from coulisses.db import current_actor, metadata, utcnow
+from coulisses.i18n import _, _l, lazy_pgettext
 
-from plugins.contacts.models import Address, Contact, DuplicatePair, MergeLog
+from plugins.contacts.models import DUPLICATE_STATUS_LABELS, Address, Contact, DuplicatePair, MergeLog
 from plugins.contacts.registry import Registry, get_registry
 from plugins.contacts.services.normalize import normalize
 
 # The fields the operator chooses between, with their labels (the merge screen's radio rows).
 MERGE_FIELDS: dict[str, str] = {
-    "civility": "Civilité", "last_name": "Nom", "first_name": "Prénom", "structure_name": "Nom de la structure",
-    "birth_date": "Date de naissance", "function": "Fonction", "language": "Langue", "email": "Mél",
-    "mobile_phone": "Téléphone portable", "phone": "Téléphone", "fax": "Fax",
-    "administrative_number": "Numéro administratif", "reference_code": "Code référence", "iban": "IBAN",
-    "ambassador": "Ambassadeur", "main_address": "Adresse principale",
+    "civility": _l("Civilité"), "last_name": lazy_pgettext("contact", "Nom"), "first_name": _l("Prénom"),
+    "structure_name": _l("Nom de la structure"), "birth_date": _l("Date de naissance"), "function": _l("Fonction"),
+    "language": _l("Langue"), "email": _l("Mél"), "mobile_phone": _l("Téléphone portable"),
+    "phone": _l("Téléphone"), "fax": _l("Fax"), "administrative_number": _l("Numéro administratif"),
+    "reference_code": _l("Code référence"), "iban": _l("IBAN"), "ambassador": _l("Ambassadeur"),
+    "main_address": _l("Adresse principale"),
 }
 
 
@@ -134,7 +136,7 @@ def open_pairs(session: Session, *, limit: int = 50, offset: int = 0) -> tuple[l
 def get_pair(session: Session, pair_id: int) -> DuplicatePair:
     pair = session.get(DuplicatePair, pair_id)
     if pair is None:
-        raise NotFoundError(f"Aucune paire de doublons {pair_id}")
+        raise NotFoundError(_("Aucune paire de doublons %(id)s", id=pair_id))
     return pair
 
 
@@ -160,7 +162,8 @@ def comparison(pair: DuplicatePair) -> list[dict[str, Any]]:
 def mark_false_positive(session: Session, pair: DuplicatePair) -> DuplicatePair:
     """Not the same person: the pair is closed and never proposed again."""
     if pair.status != "open":
-        raise ConflictError(f"La paire {pair.id} est déjà traitée ({pair.status})")
+        raise ConflictError(_("La paire %(id)s est déjà traitée (%(status)s)", id=pair.id,
+                                      status=DUPLICATE_STATUS_LABELS.get(pair.status, pair.status)))
     pair.status = "false_positive"
     pair.decided_at = utcnow()
     pair.decided_by_id = current_actor().operator_id
@@ -192,7 +195,7 @@ def snapshot(session: Session, contact: Contact) -> dict[str, Any]:
     return data
 
 
-def _table(session: Session, name: str) -> Table:
+def table_named(session: Session, name: str) -> Table:
     """The declared table: from the shared metadata, else reflected from the database (a plugin whose
     models are not imported in this process)."""
     table = metadata.tables.get(name)
@@ -204,7 +207,7 @@ def _table(session: Session, name: str) -> Table:
     try:
         return Table(name, MetaData(), autoload_with=session.connection())
     except NoSuchTableError:
-        raise ConflictError(f"Table déclarée par contacts_references introuvable : {name}") from None
+        raise ConflictError(_("Table déclarée par contacts_references introuvable : %(name)s", name=name)) from None
 
 
 def move_references(session: Session, merged_id: int, head_id: int, registry: Registry | None = None) -> dict[str, int]:
@@ -213,7 +216,7 @@ def move_references(session: Session, merged_id: int, head_id: int, registry: Re
     registry = registry or get_registry()
     moved: dict[str, int] = {}
     for ref in registry.references:
-        table = _table(session, ref.table)
+        table = table_named(session, ref.table)
         col = table.c[ref.column]
         key = f"{ref.table}.{ref.column}"
         dropped = 0
@@ -251,19 +254,21 @@ def merge(session: Session, pair: DuplicatePair | None, head: Contact, other: Co
     choices = dict(choices or {})
     errors = {}
     if head.id == other.id:
-        raise InvalidError("Un contact ne peut pas être fusionné avec lui-même", {"head": "Choisissez l'autre contact"})
+        raise InvalidError(_("Un contact ne peut pas être fusionné avec lui-même"),
+                           {"head": _("Choisissez l'autre contact")})
     if head.kind != other.kind:
-        raise InvalidError("Un individuel et une structure ne se fusionnent pas",
-                           {"head": "Les deux contacts doivent être de même nature"})
+        raise InvalidError(_("Un individuel et une structure ne se fusionnent pas"),
+                           {"head": _("Les deux contacts doivent être de même nature")})
     if pair is not None and pair.status != "open":
-        raise ConflictError(f"La paire {pair.id} est déjà traitée ({pair.status})")
+        raise ConflictError(_("La paire %(id)s est déjà traitée (%(status)s)", id=pair.id,
+                                      status=DUPLICATE_STATUS_LABELS.get(pair.status, pair.status)))
     for name, side in choices.items():
         if name not in MERGE_FIELDS:
-            errors[name] = "Champ inconnu"
+            errors[name] = _("Champ inconnu")
         elif side not in ("head", "other"):
-            errors[name] = "Attendu : head ou other"
+            errors[name] = _("Attendu : head (contact conservé) ou other (l'autre)")
     if errors:
-        raise InvalidError("Les choix de fusion ne sont pas valides", errors)
+        raise InvalidError(_("Les choix de fusion ne sont pas valides"), errors)
     # field values taken from the other contact
     updates: dict[str, Any] = {}
     take_other_address = False
@@ -312,7 +317,7 @@ def merge(session: Session, pair: DuplicatePair | None, head: Contact, other: Co
         pair.decided_by_id = current_actor().operator_id
     session.execute(update(MergeLog).where(MergeLog.head_contact_id == other.id).values(head_contact_id=head.id))
     other.valid = False
-    other.invalid_reason = f"Fusionné dans le contact {head.number}"[:200]
+    other.invalid_reason = _("Fusionné dans le contact %(number)s", number=head.number)[:200]
     other.role = "public"
     session.flush()
     if updates:
@@ -332,8 +337,8 @@ def merge_pair(session: Session, pair: DuplicatePair, head_number: int, choices:
     elif head_number == b.number:
         head, other = b, a
     else:
-        raise InvalidError("Le contact conservé doit être l'un des deux",
-                           {"head": f"Attendu : {a.number} ou {b.number}"})
+        raise InvalidError(_("Le contact conservé doit être l'un des deux"),
+                           {"head": _("Attendu : %(a)s ou %(b)s", a=a.number, b=b.number)})
     return merge(session, pair, head, other, choices, registry=registry)
 
 

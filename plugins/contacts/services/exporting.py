@@ -15,15 +15,18 @@ from typing import Any, Iterator
 from sqlalchemy import and_, select
 from sqlalchemy.orm import Session, aliased
 
+from coulisses.i18n import _, _l, current_locale, lazy_pgettext, use_locale
+
 from plugins.contacts.models import Address, Contact
+from plugins.contacts.services.validation import CIVILITIES
 
 EXPORT_COLUMNS = (
-    ("number", "Numéro"), ("type_code", "Type"), ("role", "Rôle"), ("civility", "Civilité"),
-    ("last_name", "Nom"), ("first_name", "Prénom"), ("structure_name", "Structure"),
-    ("birth_date", "Date de naissance"), ("email", "Mél"), ("mobile_phone", "Téléphone portable"),
-    ("phone", "Téléphone"), ("line1", "Adresse"), ("line2", "Adresse 2"), ("line3", "Adresse 3"),
-    ("postal_code", "Code postal"), ("city", "Ville"), ("country", "Pays"), ("status", "Statut"),
-    ("valid", "Valide"),
+    ("number", _l("Numéro")), ("type_code", _l("Type")), ("role", _l("Rôle")), ("civility", _l("Civilité")),
+    ("last_name", lazy_pgettext("contact", "Nom")), ("first_name", _l("Prénom")), ("structure_name", _l("Structure")),
+    ("birth_date", _l("Date de naissance")), ("email", _l("Mél")), ("mobile_phone", _l("Téléphone portable")),
+    ("phone", _l("Téléphone")), ("line1", _l("Adresse")), ("line2", _l("Adresse 2")), ("line3", _l("Adresse 3")),
+    ("postal_code", _l("Code postal")), ("city", _l("Ville")), ("country", _l("Pays")), ("status", _l("Statut")),
+    ("valid", _l("Valide")),
 )
 
 ADDRESS_KEYS = ("line1", "line2", "line3", "postal_code", "city", "country")
@@ -35,14 +38,31 @@ def _line(values: list[Any]) -> str:
     return out.getvalue()
 
 
-def export_csv(session: Session, criteria: dict[str, Any] | None = None, *, page: int = 2000) -> Iterator[str]:
-    """CSV lines of the contacts the advanced search ``criteria`` finds (see the module docstring).
-    Invalid criteria raise ``InvalidError`` before the first line."""
+def _words(locale: str | None) -> dict[str, Any]:
+    """The translated words of the export, taken once (the lines are produced outside the request)."""
+    from plugins.contacts.models import ROLE_LABELS, STATUS_LABELS
+    from plugins.contacts.registry import get_registry
+
+    with use_locale(locale or current_locale()):
+        return {"header": [str(label) for _key, label in EXPORT_COLUMNS],
+                "yes": _("oui"), "no": _("non"),
+                "customer": str(STATUS_LABELS["customer"]), "prospect": str(STATUS_LABELS["prospect"]),
+                "role": {code: str(label) for code, label in ROLE_LABELS.items()},
+                "type": {code: str(t.label) for code, t in get_registry().types.items()},
+                "civility": {code: str(label) for code, label in CIVILITIES.items()}}
+
+
+def export_csv(session: Session, criteria: dict[str, Any] | None = None, *, page: int = 2000,
+               locale: str | None = None) -> Iterator[str]:
+    """CSV lines of the contacts the advanced search ``criteria`` finds (see the module docstring),
+    headers and words in ``locale`` (default: the current one). Invalid criteria raise
+    ``InvalidError`` before the first line."""
     from plugins.contacts.services.search import advanced_condition
 
     addr = aliased(Address)
     conds, addr = advanced_condition(dict(criteria or {}), main_address=addr)
-    yield _line([label for _key, label in EXPORT_COLUMNS])
+    words = _words(locale)
+    yield _line(words["header"])
     contact_cols = [getattr(Contact, k) for k, _l in EXPORT_COLUMNS
                     if k not in ADDRESS_KEYS and k not in ("status",)]
     stmt = (select(*contact_cols, Contact.customer_since, Contact.search_last, Contact.search_first, Contact.id,
@@ -65,9 +85,11 @@ def export_csv(session: Session, criteria: dict[str, Any] | None = None, *, page
             for key, _label in EXPORT_COLUMNS:
                 value = getattr(row, key, None) if key != "status" else None
                 if key == "status":
-                    value = "Client" if row.customer_since is not None else "Prospect"
+                    value = words["customer"] if row.customer_since is not None else words["prospect"]
                 elif key == "valid":
-                    value = "oui" if row.valid else "non"
+                    value = words["yes"] if row.valid else words["no"]
+                elif key in ("type_code", "role", "civility") and value:
+                    value = words["type" if key == "type_code" else key].get(value, value)
                 elif key == "birth_date":
                     value = row.birth_date.strftime("%d.%m.%Y") if row.birth_date else ""
                 values.append("" if value is None else value)
@@ -77,11 +99,16 @@ def export_csv(session: Session, criteria: dict[str, Any] | None = None, *, page
             return
 
 
-def stream_csv(bind, criteria: dict[str, Any] | None = None) -> Iterator[str]:
+def stream_csv(bind, criteria: dict[str, Any] | None = None, locale: str | None = None) -> Iterator[str]:
+    """See ``_stream_csv``; the language is the caller's (taken now, the body is produced later)."""
+    return _stream_csv(bind, criteria, locale or current_locale())
+
+
+def _stream_csv(bind, criteria: dict[str, Any] | None, locale: str) -> Iterator[str]:
     """The export as a download body: a BOM (spreadsheets then read the accents) and the CSV lines,
     read through a session of its own on ``bind`` — the body is produced after the request that
     started it has ended — closed when the stream ends or is abandoned. Check the criteria first
     (``search.advanced_condition``): errors must be raised before the download starts."""
     with Session(bind) as session:
         yield "\ufeff"
-        yield from export_csv(session, criteria)
+        yield from export_csv(session, criteria, locale=locale)

@@ -7,6 +7,8 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from coulisses.i18n import _
+
 from plugins.contacts.services import validation as v
 from plugins.contacts.services.import_reading import ADDRESS_IMPORT_FIELDS, FIELD_LABELS
 from plugins.contacts.services.normalize import normalize
@@ -39,6 +41,19 @@ class RowValidator:
         self._country_cache: dict[str, tuple[str | None, str | None]] = {}
         self._phone_prefix: dict[str, bool] = {}
 
+    def _type_by_label(self) -> dict[str, Any]:
+        """Normalised type label, in every language → type (a file exported in any language)."""
+        if getattr(self, "_types_by_label", None) is None:
+            from coulisses.i18n import LANGUAGES, use_locale
+
+            found: dict[str, Any] = {}
+            for lang in LANGUAGES:
+                with use_locale(lang):
+                    for t in self.registry.types.values():
+                        found.setdefault(normalize(str(t.label)), t)
+            self._types_by_label = found
+        return self._types_by_label
+
     def country(self, value: str) -> str:
         if not value:
             return "FR"
@@ -48,7 +63,8 @@ class RowValidator:
                 hit = (v.parse_country(value), None)
             except ValueError as exc:
                 code = self._countries.get(normalize(value))
-                hit = (code, None) if code else (None, f"Pays inconnu : {value}" if len(value) != 2 else str(exc))
+                hit = (code, None) if code else (None, _("Pays inconnu : %(value)s", value=value) if len(value) != 2
+                                                 else str(exc))
             self._country_cache[value] = hit
         if hit[1]:
             raise ValueError(hit[1])
@@ -118,19 +134,18 @@ class RowValidator:
     def clean(self, values: dict[str, str]) -> dict[str, Any]:
         """A row for ``bulk.insert_contacts`` (without its number), or ``ValueError`` with every
         reason ("Mél : …; Code postal : …")."""
-        from plugins.contacts.services.contacts import _title
+        from plugins.contacts.services.contacts import title_case
 
         errors: list[str] = []
 
         def fail(fld: str, message: str) -> None:
-            errors.append(f"{FIELD_LABELS.get(fld, fld)} : {message}")
+            errors.append(_("%(field)s : %(reason)s", field=FIELD_LABELS.get(fld, fld), reason=message))
 
         type_code = values.get("type_code", "")
         if type_code:
-            ctype = self.registry.types.get(type_code) or next(
-                (t for t in self.registry.types.values() if normalize(t.label) == normalize(type_code)), None)
+            ctype = self.registry.types.get(type_code) or self._type_by_label().get(normalize(type_code))
             if ctype is None:
-                fail("type_code", f"type inconnu : {type_code}")
+                fail("type_code", _("type inconnu : %(value)s", value=type_code))
                 kind = "individual"
             else:
                 type_code, kind = ctype.code, ctype.kind
@@ -146,20 +161,20 @@ class RowValidator:
         if kind == "structure":
             name = values.get("structure_name") or values.get("last_name", "")
             if not name:
-                fail("structure_name", "obligatoire")
+                fail("structure_name", _("obligatoire"))
             elif len(name) > 200:
-                fail("structure_name", "200 caractères au plus")
+                fail("structure_name", _("200 caractères au plus"))
             row["structure_name"] = name
         else:
             last = values.get("last_name", "").upper()
             if not last:
-                fail("last_name", "obligatoire")
+                fail("last_name", _("obligatoire"))
             elif len(last) > 120:
-                fail("last_name", "120 caractères au plus")
+                fail("last_name", _("120 caractères au plus"))
             row["last_name"] = last
-            first = _title(values.get("first_name", ""))
+            first = title_case(values.get("first_name", ""))
             if len(first) > 120:
-                fail("first_name", "120 caractères au plus")
+                fail("first_name", _("120 caractères au plus"))
             row["first_name"] = first
             if values.get("civility"):
                 try:
@@ -195,12 +210,12 @@ class RowValidator:
         if values.get("language"):
             lang = values["language"].lower()[:2]
             if lang not in v.LANGUAGES:
-                fail("language", f"langue inconnue : {values['language']}")
+                fail("language", _("langue inconnue : %(value)s", value=values["language"]))
             row["language"] = lang
         for fld, size in (("function", 120), ("reference_code", 60)):
             if values.get(fld):
                 if len(values[fld]) > size:
-                    fail(fld, f"{size} caractères au plus")
+                    fail(fld, _("%(num)s caractères au plus", num=size))
                 row[fld] = values[fld]
         if any(values.get(f) for f in ADDRESS_IMPORT_FIELDS if f != "country"):
             address = {"country": country}
@@ -214,7 +229,7 @@ class RowValidator:
                               ("department", 80), ("region", 80)):
                 value = values.get(fld, "")
                 if len(value) > size:
-                    fail(fld, f"{size} caractères au plus")
+                    fail(fld, _("%(num)s caractères au plus", num=size))
                 address[fld] = value or (None if fld in ("department", "region") else "")
             address["city"] = address["city"].upper()
             if country == "FR":  # "75", "paris" → "Paris"; "idf" → "Île-de-France" (names, as the forms store)

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import IO, Any, Iterable, Iterator
 
 from coulisses import InvalidError
+from coulisses.i18n import _, _l, lazy_pgettext
 
 from plugins.contacts.services.normalize import normalize
 
@@ -22,12 +23,13 @@ ADDRESS_IMPORT_FIELDS = ("line1", "line2", "line3", "postal_code", "city", "coun
 IMPORT_FIELDS = CONTACT_IMPORT_FIELDS + ADDRESS_IMPORT_FIELDS
 
 FIELD_LABELS = {
-    "civility": "Civilité", "last_name": "Nom", "first_name": "Prénom", "structure_name": "Structure",
-    "type_code": "Type", "birth_date": "Date de naissance", "function": "Fonction", "language": "Langue",
-    "email": "Mél", "mobile_phone": "Téléphone portable", "phone": "Téléphone", "fax": "Fax",
-    "administrative_number": "Numéro administratif", "reference_code": "Code référence", "iban": "IBAN",
-    "line1": "Adresse", "line2": "Adresse (2)", "line3": "Adresse (3)", "postal_code": "Code postal",
-    "city": "Ville", "country": "Pays", "department": "Département", "region": "Région",
+    "civility": _l("Civilité"), "last_name": lazy_pgettext("contact", "Nom"), "first_name": _l("Prénom"), "structure_name": _l("Structure"),
+    "type_code": _l("Type"), "birth_date": _l("Date de naissance"), "function": _l("Fonction"),
+    "language": _l("Langue"), "email": _l("Mél"), "mobile_phone": _l("Téléphone portable"),
+    "phone": _l("Téléphone"), "fax": _l("Fax"), "administrative_number": _l("Numéro administratif"),
+    "reference_code": _l("Code référence"), "iban": _l("IBAN"), "line1": _l("Adresse"), "line2": _l("Adresse (2)"),
+    "line3": _l("Adresse (3)"), "postal_code": _l("Code postal"), "city": _l("Ville"), "country": _l("Pays"),
+    "department": _l("Département"), "region": _l("Région"),
 }
 
 # Normalised header → field. French and English, with the usual variants.
@@ -65,6 +67,27 @@ for _field, _aliases in {
         HEADER_ALIASES[_alias] = _field
 
 
+_LABEL_ALIASES: dict[str, str] = {}
+
+
+def label_aliases() -> dict[str, str]:
+    """Normalised header → field for the field labels and the export's headers in every language (a
+    file exported in English or Spanish imports again)."""
+    if not _LABEL_ALIASES:
+        from coulisses.i18n import LANGUAGES, use_locale
+
+        from plugins.contacts.services.exporting import EXPORT_COLUMNS
+
+        found: dict[str, str] = {}
+        for lang in LANGUAGES:
+            with use_locale(lang):
+                for fld, label in (*FIELD_LABELS.items(), *EXPORT_COLUMNS):
+                    if fld in IMPORT_FIELDS:
+                        found.setdefault(normalize(str(label)), fld)
+        _LABEL_ALIASES.update(found)
+    return _LABEL_ALIASES
+
+
 class ImportError_(InvalidError):
     """The file itself cannot be read (not a row: the whole file)."""
 
@@ -78,7 +101,7 @@ def default_mapping(headers: Iterable[str]) -> dict[str, str]:
     used: set[str] = set()
     for header in headers:
         key = normalize(header)
-        fld = key if key in IMPORT_FIELDS else HEADER_ALIASES.get(key, "")
+        fld = key if key in IMPORT_FIELDS else HEADER_ALIASES.get(key) or label_aliases().get(key, "")
         if fld in used:
             fld = ""
         out[header] = fld
@@ -94,11 +117,11 @@ def resolve_mapping(headers: list[str], mapping: dict[str, str] | None) -> dict[
     errors: dict[str, str] = {}
     for header, fld in (mapping or {}).items():
         if header not in headers:
-            errors[header] = "Colonne absente du fichier"
+            errors[header] = _("Colonne absente du fichier")
             continue
         fld = (fld or "").strip()
         if fld and fld not in IMPORT_FIELDS:
-            errors[header] = f"Champ inconnu : {fld}"
+            errors[header] = _("Champ inconnu : %(field)s", field=fld)
             continue
         result[header] = fld
     seen: dict[str, str] = {}
@@ -106,14 +129,16 @@ def resolve_mapping(headers: list[str], mapping: dict[str, str] | None) -> dict[
         if fld and fld in seen and header not in (mapping or {}) and seen[fld] in (mapping or {}):
             result[header] = ""  # the explicit mapping wins over a guess
         elif fld and fld in seen:
-            errors[header] = f"{FIELD_LABELS[fld]} est déjà lu dans la colonne « {seen[fld]} »"
+            errors[header] = _("%(field)s est déjà lu dans la colonne « %(column)s »", field=FIELD_LABELS[fld],
+                               column=seen[fld])
         elif fld:
             seen[fld] = header
     if errors:
-        raise InvalidError("Le plan de correspondance des colonnes n'est pas valide", errors)
+        raise InvalidError(_("Le plan de correspondance des colonnes n'est pas valide"), errors)
     if not any(f in ("last_name", "structure_name") for f in result.values()):
-        raise InvalidError("Aucune colonne Nom ni Structure : indiquez la correspondance des colonnes",
-                           {"mapping": "Associez une colonne au champ last_name (Nom) ou structure_name"})
+        raise InvalidError(_("Aucune colonne Nom ni Structure : indiquez la correspondance des colonnes"),
+                           {"mapping": _("Associez une colonne au champ Nom (last_name) ou Structure "
+                                         "(structure_name)")})
     return result
 
 
@@ -131,7 +156,8 @@ def parse_mapping_option(text: str | None) -> dict[str, str]:
         if not part.strip():
             continue
         if "=" not in part:
-            raise InvalidError("Correspondance illisible", {"mapping": f"« {part} » : attendu Colonne=champ"})
+            raise InvalidError(_("Correspondance illisible"),
+                                   {"mapping": _("« %(part)s » : attendu Colonne=champ", part=part)})
         header, fld = part.split("=", 1)
         out[header.strip()] = fld.strip()
     return out
@@ -182,13 +208,13 @@ def _read_xlsx(stream) -> tuple[list[str], Iterator[tuple[int, list[str]]]]:
     try:
         workbook = load_workbook(stream, read_only=True, data_only=True)
     except Exception as exc:  # noqa: BLE001 - any unreadable workbook
-        raise ImportError_("Classeur illisible", {"file": f"Fichier XLSX illisible : {exc}"}) from None
+        raise ImportError_(_("Classeur illisible"), {"file": _("Fichier XLSX illisible : %(error)s", error=exc)}) from None
     sheet = workbook.worksheets[0]
     rows = sheet.iter_rows(values_only=True)
     try:
         headers = [_cell(c) for c in next(rows)]
     except StopIteration:
-        raise ImportError_("Fichier vide", {"file": "Le classeur est vide"}) from None
+        raise ImportError_(_("Fichier vide"), {"file": _("Le classeur est vide")}) from None
     while headers and not headers[-1]:
         headers.pop()
 
@@ -206,10 +232,11 @@ def _read_csv(stream, delimiter: str | None, encoding: str) -> tuple[list[str], 
     try:
         text = io.TextIOWrapper(stream, encoding=encoding or "utf-8-sig", errors="surrogateescape", newline="")
     except LookupError:
-        raise ImportError_("Encodage inconnu", {"encoding": f"Encodage inconnu : {encoding}"}) from None
+        raise ImportError_(_("Encodage inconnu"),
+                           {"encoding": _("Encodage inconnu : %(encoding)s", encoding=encoding)}) from None
     first = text.readline()
     if not first.strip():
-        raise ImportError_("Fichier vide", {"file": "Le fichier est vide (pas de ligne d'en-tête)"})
+        raise ImportError_(_("Fichier vide"), {"file": _("Le fichier est vide (pas de ligne d'en-tête)")})
     if not delimiter:
         counts = {d: first.count(d) for d in (";", ",", "\t", "|")}
         delimiter = max(counts, key=counts.get) if max(counts.values()) else ","
@@ -223,7 +250,7 @@ def _read_csv(stream, delimiter: str | None, encoding: str) -> tuple[list[str], 
                     continue
                 yield reader.line_num + 1, values
         except csv.Error as exc:
-            raise ImportError_("Fichier CSV illisible",
-                               {"file": f"ligne {reader.line_num + 1} : {exc}"}) from None
+            raise ImportError_(_("Fichier CSV illisible"),
+                               {"file": _("ligne %(line)s : %(error)s", line=reader.line_num + 1, error=exc)}) from None
 
     return headers, iterate()

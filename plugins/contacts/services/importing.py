@@ -40,6 +40,8 @@ from typing import IO, Any, Callable, Iterable
 
 from sqlalchemy.orm import Session
 
+from coulisses.i18n import _
+
 from plugins.contacts.services.bulk import insert_contacts, take_numbers
 from plugins.contacts.services.import_cleaning import EMAIL_FAST, RowValidator
 from plugins.contacts.services.import_reading import (
@@ -121,7 +123,7 @@ def import_rows(session: Session, headers: list[str], rows: Iterable[tuple[int, 
     writer = None
     if rejects_out is not None:
         writer = csv.writer(rejects_out, delimiter=";")
-        writer.writerow([*headers, "erreur"])
+        writer.writerow([*headers, _("erreur")])
     good: list[dict[str, Any]] = []
 
     def reject(line: int, reason: str, values: list[str]) -> None:
@@ -129,7 +131,7 @@ def import_rows(session: Session, headers: list[str], rows: Iterable[tuple[int, 
         if len(report.rejects) < keep_rejects:
             report.rejects.append(Rejected(line, reason, values))
         if writer is not None:
-            writer.writerow([*values, f"ligne {line} : {reason}"])
+            writer.writerow([*values, _("ligne %(line)s : %(reason)s", line=line, reason=reason)])
 
     def flush() -> None:
         if not good:
@@ -159,9 +161,10 @@ def import_rows(session: Session, headers: list[str], rows: Iterable[tuple[int, 
                 values[fld] = value
         try:
             if _UNREADABLE.search("".join(values.values())):
-                raise ValueError("caractères illisibles : le fichier n'est pas dans l'encodage indiqué")
+                raise ValueError(_("caractères illisibles : le fichier n'est pas dans l'encodage indiqué"))
             if len(raw) > len(headers) and any(x.strip() for x in raw[len(headers):]):
-                raise ValueError(f"{len(raw)} colonnes pour {len(headers)} en-têtes")
+                raise ValueError(_("%(columns)s colonnes pour %(headers)s en-têtes", columns=len(raw),
+                                   headers=len(headers)))
             good.append(validator.clean(values))
         except ValueError as exc:
             reject(line, str(exc), raw)
@@ -205,7 +208,7 @@ def rejects_csv(report: ImportReport) -> str:
     """The rejected rows the report kept, as CSV (original columns + ``erreur``)."""
     out = io.StringIO()
     writer = csv.writer(out, delimiter=";")
-    writer.writerow([*report.headers, "erreur"])
+    writer.writerow([*report.headers, _("erreur")])
     for r in report.rejects:
-        writer.writerow([*r.values, f"ligne {r.line} : {r.reason}"])
+        writer.writerow([*r.values, _("ligne %(line)s : %(reason)s", line=r.line, reason=r.reason)])
     return out.getvalue()

@@ -42,6 +42,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from coulisses.db import utcnow
+from coulisses.i18n import _, _l, format_money, local_time
 
 from plugins.contacts.models import Contact, IndicatorValue
 from plugins.contacts.registry import IndicatorDefinition, IndicatorLevel, Registry, get_registry
@@ -84,7 +85,10 @@ def _band(value, thresholds: list, codes: list[str]) -> str:
 
 
 def season_index(when: datetime, start_month: int) -> int:
-    """Seasons counted as years starting in ``start_month`` (September: 2024-09-01 → 2024)."""
+    """Seasons counted as years starting in ``start_month`` (September: 2024-09-01 → 2024), on the
+    deployment's calendar (Europe/Paris): 31 August 23:30 UTC is already 1 September in Paris."""
+    if isinstance(when, datetime):
+        when = local_time(when)
     return when.year if when.month >= start_month else when.year - 1
 
 
@@ -101,7 +105,7 @@ def _yes_no(value, config) -> str:
     return "yes" if value else "no"
 
 
-YES_NO = (IndicatorLevel("no", "Non", "none"), IndicatorLevel("yes", "Oui", "check"))
+YES_NO = (IndicatorLevel("no", _l("Non"), "none"), IndicatorLevel("yes", _l("Oui"), "check"))
 
 
 def _attendance(session, contact, facts, config):
@@ -152,33 +156,33 @@ def _channel_level(value, config) -> str:
 
 BUILTIN_INDICATORS = [
     IndicatorDefinition(
-        "attendance", "Assiduité", _attendance, _attendance_level,
-        (IndicatorLevel("inactive", "Inactif", "none"), IndicatorLevel("occasional", "Occasionnel", "person"),
-         IndicatorLevel("regular", "Régulier", "person-plus"), IndicatorLevel("constant", "Constant", "people")),
-        "Nombre de séances distinctes assistées ou réservées cette saison, retours exclus.", 10),
-    IndicatorDefinition("member", "Adhérent", _flag("membership_valid"), _yes_no, YES_NO,
-                        "Détient un produit d'adhésion valide et non remboursé.", 20),
-    IndicatorDefinition("season_ticket", "Abonné", _flag("season_ticket"), _yes_no, YES_NO,
-                        "Détient un abonnement de la saison en cours.", 30),
-    IndicatorDefinition("children_product", "Produit enfant", _flag("children_product"), _yes_no, YES_NO,
-                        "A acheté un produit pour enfants cette saison.", 40),
+        "attendance", _l("Assiduité"), _attendance, _attendance_level,
+        (IndicatorLevel("inactive", _l("Inactif"), "none"), IndicatorLevel("occasional", _l("Occasionnel"), "person"),
+         IndicatorLevel("regular", _l("Régulier"), "person-plus"), IndicatorLevel("constant", _l("Constant"), "people")),
+        _l("Nombre de séances distinctes assistées ou réservées cette saison, retours exclus."), 10),
+    IndicatorDefinition("member", _l("Adhérent"), _flag("membership_valid"), _yes_no, YES_NO,
+                        _l("Détient un produit d'adhésion valide et non remboursé."), 20),
+    IndicatorDefinition("season_ticket", _l("Abonné"), _flag("season_ticket"), _yes_no, YES_NO,
+                        _l("Détient un abonnement de la saison en cours."), 30),
+    IndicatorDefinition("children_product", _l("Produit enfant"), _flag("children_product"), _yes_no, YES_NO,
+                        _l("A acheté un produit pour enfants cette saison."), 40),
     IndicatorDefinition(
-        "pmg", "PMG", _pmg, _pmg_level,
-        (IndicatorLevel("none", "Aucun achat", "none"), IndicatorLevel("S", "Petit", "trophy-bronze"),
-         IndicatorLevel("M", "Moyen", "trophy-silver"), IndicatorLevel("L", "Gros", "trophy-gold")),
-        "Montant dépensé la saison précédente (remboursements déduits), en tranches petit / moyen / gros "
-        "définies par l'organisme (CONTACTS_PMG_THRESHOLDS).", 50),
+        "pmg", _l("PMG"), _pmg, _pmg_level,
+        (IndicatorLevel("none", _l("Aucun achat"), "none"), IndicatorLevel("S", _l("Petit"), "trophy-bronze"),
+         IndicatorLevel("M", _l("Moyen"), "trophy-silver"), IndicatorLevel("L", _l("Gros"), "trophy-gold")),
+        _l("Montant dépensé la saison précédente (remboursements déduits), en tranches petit / moyen / gros "
+           "définies par l'organisme (CONTACTS_PMG_THRESHOLDS)."), 50),
     IndicatorDefinition(
-        "seniority", "Ancienneté", _seniority, _seniority_level,
-        (IndicatorLevel("none", "Prospect", "none"), IndicatorLevel("new", "Nouveau", "document"),
-         IndicatorLevel("confirmed", "Confirmé", "document"), IndicatorLevel("loyal", "Fidèle", "documents"),
-         IndicatorLevel("historic", "Historique", "archive")),
-        "Saisons écoulées depuis le premier achat (seuils CONTACTS_SENIORITY_THRESHOLDS).", 60),
+        "seniority", _l("Ancienneté"), _seniority, _seniority_level,
+        (IndicatorLevel("none", _l("Prospect"), "none"), IndicatorLevel("new", _l("Nouveau"), "document"),
+         IndicatorLevel("confirmed", _l("Confirmé"), "document"), IndicatorLevel("loyal", _l("Fidèle"), "documents"),
+         IndicatorLevel("historic", _l("Historique"), "archive")),
+        _l("Saisons écoulées depuis le premier achat (seuils CONTACTS_SENIORITY_THRESHOLDS)."), 60),
     IndicatorDefinition(
-        "channel", "Filière utilisée", _channel, _channel_level,
-        (IndicatorLevel("none", "Aucune", "none"), IndicatorLevel("single", "Une filière", "bicycle"),
-         IndicatorLevel("multi", "Plusieurs filières", "bicycles")),
-        "Nombre de filières de vente par lesquelles le contact a acheté.", 70),
+        "channel", _l("Filière utilisée"), _channel, _channel_level,
+        (IndicatorLevel("none", _l("Aucune"), "none"), IndicatorLevel("single", _l("Une filière"), "bicycle"),
+         IndicatorLevel("multi", _l("Plusieurs filières"), "bicycles")),
+        _l("Nombre de filières de vente par lesquelles le contact a acheté."), 70),
 ]
 
 
@@ -261,16 +265,16 @@ def indicators_of(session: Session, contact: Contact, registry: Registry | None 
     for code, definition in registry.indicators.items():
         row = stored[code]
         level = next((lvl for lvl in definition.levels if lvl.code == row.level), None)
-        views.append(IndicatorView(code, definition.label, row.value, row.level,
-                                   level.label if level else row.level, level.icon if level else "",
-                                   definition.description, row.computed_at))
+        views.append(IndicatorView(code, str(definition.label), row.value, row.level,
+                                   str(level.label) if level else row.level, level.icon if level else "",
+                                   str(definition.description), row.computed_at))
     return views
 
 
 # --------------------------------------------------------------------------- explaining (the sheet's selector)
 
-COMPUTED_WHEN = ("Recalculé à chaque modification du contact (création, mise à jour, achat) et chaque nuit "
-                 "pour tous les contacts (tâche contacts.indicators).")
+COMPUTED_WHEN = _l("Recalculé à chaque modification du contact (création, mise à jour, achat) et chaque nuit "
+                   "pour tous les contacts (tâche contacts.indicators).")
 
 
 def _int_bands(thresholds: list, first: str | None = None) -> list[str]:
@@ -279,10 +283,10 @@ def _int_bands(thresholds: list, first: str | None = None) -> list[str]:
     out = []
     for i, low in enumerate(bounds):
         if i == len(bounds) - 1:
-            out.append(f"{low} et plus")
+            out.append(_("%(low)s et plus", low=low))
         else:
             high = bounds[i + 1] - 1
-            out.append(str(low) if high <= low else f"{low} à {high}")
+            out.append(str(low) if high <= low else _("%(low)s à %(high)s", low=low, high=high))
     if first is not None:
         out[0] = first
     return out
@@ -292,19 +296,21 @@ def indicator_scale(code: str, definition: IndicatorDefinition, config: dict[str
                     ) -> list[tuple[str, str]]:
     """(values, level label) for each level of an indicator, with the organisation's thresholds."""
     cfg = indicator_config(config)
-    labels = [lvl.label for lvl in definition.levels]
+    labels = [str(lvl.label) for lvl in definition.levels]
     if code == "attendance" and len(labels) == 4:
         return list(zip(_int_bands(cfg["attendance"]), labels))
     if code == "seniority" and len(labels) == 5:
-        bands = _int_bands(cfg["seniority"], first=f"moins de {cfg['seniority'][0]}") if cfg["seniority"] else []
-        return [("aucun achat", labels[0]), *zip(bands, labels[1:])]
+        bands = _int_bands(cfg["seniority"], first=_("moins de %(num)s", num=cfg["seniority"][0])) if cfg["seniority"] else []
+        return [(_("aucun achat"), labels[0]), *zip(bands, labels[1:])]
     if code == "pmg" and len(labels) == 4:
         t = cfg["pmg"]
-        bands = ["rien dépensé"] + [f"moins de {t[0]} €"] + \
-            [f"de {a} € à moins de {b} €" for a, b in zip(t, t[1:])] + [f"{t[-1]} € et plus"]
+        money = [format_money(Decimal(x)) for x in t]
+        bands = [_("rien dépensé"), _("moins de %(amount)s", amount=money[0])] + \
+            [_("de %(low)s à moins de %(high)s", low=a, high=b) for a, b in zip(money, money[1:])] + \
+            [_("%(low)s et plus", low=money[-1])]
         return list(zip(bands, labels))
     if definition.levels == YES_NO:
-        return [("0", "Non"), ("1", "Oui")]
+        return [("0", _("Non")), ("1", _("Oui"))]
     if code == "channel" and len(labels) == 3:
-        return list(zip(["0", "1", "2 et plus"], labels))
+        return list(zip(["0", "1", _("%(low)s et plus", low=2)], labels))
     return [("", label) for label in labels]  # a plugin's indicator: its levels, in order

@@ -15,19 +15,19 @@ from sqlalchemy.orm import Session
 
 from coulisses import ConflictError, InvalidError, NotFoundError
 from coulisses.db import utcnow
+from coulisses.i18n import _, _l, local_time
 
-from plugins.contacts.models import LINK_KINDS, Contact, ContactLink
+from plugins.contacts.models import KIND_LABELS, LINK_KINDS, ROLE_LABELS, Contact, ContactLink
 
 LINK_LABELS = {
     # kind: (seen from the "from" side, seen from the "to" side)
-    "child_of": ("Enfant de", "Parent de"),
-    "relay_of": ("Relais de", "A pour relais"),
-    "member_of": ("Membre de", "A pour membre"),
-    "subsidiary_of": ("Filiale de", "Structure mère de"),
+    "child_of": (_l("Enfant de"), _l("Parent de")),
+    "relay_of": (_l("Relais de"), _l("A pour relais")),
+    "member_of": (_l("Membre de"), _l("A pour membre")),
+    "subsidiary_of": (_l("Filiale de"), _l("Structure mère de")),
 }
-ROLE_LABELS = {"public": "Public", "child": "Enfant", "relay": "Relais", "member": "Membre",
-               "subsidiary": "Filiale"}
-KIND_LABELS = {"individual": "Individuel", "structure": "Structure"}
+# ROLE_LABELS, KIND_LABELS: from models (imported here for the modules that read them from links).
+_KIND_WITH_ARTICLE = {"individual": _l("un individuel"), "structure": _l("une structure")}
 # Role priority when an individual has several links.
 _ROLE_OF_LINK = {"relay_of": "relay", "member_of": "member", "child_of": "child", "subsidiary_of": "subsidiary"}
 _PRIORITY = ("relay_of", "member_of", "child_of", "subsidiary_of")
@@ -48,7 +48,7 @@ class LinkView:
 def get_link(session: Session, link_id: int) -> ContactLink:
     link = session.get(ContactLink, link_id)
     if link is None:
-        raise NotFoundError(f"Aucun lien {link_id}")
+        raise NotFoundError(_("Aucun lien %(id)s", id=link_id))
     return link
 
 
@@ -80,32 +80,36 @@ def _would_cycle(session: Session, child_id: int, parent_id: int, kind: str) -> 
 def _validate(session: Session, from_contact: Contact, kind: str, to_contact: Contact,
               start_date: date | None, end_date: date | None, ignore_id: int | None = None) -> None:
     if kind not in LINK_KINDS:
-        raise InvalidError("Type de lien inconnu", {"kind": f"Attendu : {', '.join(LINK_KINDS)}"})
+        raise InvalidError(_("Type de lien inconnu"),
+                           {"kind": _("Attendu : %(choices)s", choices=", ".join(LINK_KINDS))})
     if from_contact.id == to_contact.id:
-        raise InvalidError("Un contact ne peut pas être lié à lui-même", {"to": "Choisissez un autre contact"})
+        raise InvalidError(_("Un contact ne peut pas être lié à lui-même"),
+                           {"to": _("Choisissez un autre contact")})
     want_from, want_to = LINK_KINDS[kind]
     if from_contact.kind != want_from or to_contact.kind != want_to:
-        f_label, t_label = KIND_LABELS[want_from].lower(), KIND_LABELS[want_to].lower()
+        f_label, t_label = str(KIND_LABELS[want_from]).lower(), str(KIND_LABELS[want_to]).lower()
         raise InvalidError(
-            f"Lien « {LINK_LABELS[kind][0]} » : de {f_label} vers {t_label} seulement",
+            _("Lien « %(link)s » : de %(source)s vers %(target)s seulement", link=LINK_LABELS[kind][0],
+              source=f_label, target=t_label),
             {"to" if from_contact.kind == want_from else "from":
-             f"« {LINK_LABELS[kind][0]} » relie un {f_label} à une {t_label}" if want_to == "structure"
-             else f"« {LINK_LABELS[kind][0]} » relie un {f_label} à un {t_label}"})
+             _("« %(link)s » relie %(source)s à %(target)s", link=LINK_LABELS[kind][0],
+               source=_KIND_WITH_ARTICLE[want_from], target=_KIND_WITH_ARTICLE[want_to])})
     if start_date and end_date and end_date < start_date:
-        raise InvalidError("Dates du lien incohérentes", {"end_date": "La fin précède le début"})
+        raise InvalidError(_("Dates du lien incohérentes"), {"end_date": _("La fin précède le début")})
     existing = session.scalars(select(ContactLink).where(
         ContactLink.from_contact_id == from_contact.id, ContactLink.kind == kind)).all()
     for link in existing:
         if link.id == ignore_id:
             continue
         if link.to_contact_id == to_contact.id and _overlaps(link.start_date, link.end_date, start_date, end_date):
-            raise ConflictError(f"Ce lien existe déjà ({LINK_LABELS[kind][0]} {to_contact.display_name})")
+            raise ConflictError(_("Ce lien existe déjà (%(link)s %(name)s)", link=LINK_LABELS[kind][0],
+                                  name=to_contact.display_name))
         if kind in _SINGLE_PARENT and _overlaps(link.start_date, link.end_date, start_date, end_date):
-            raise ConflictError(f"{from_contact.display_name} est déjà filiale de "
-                                f"{link.to_contact.display_name} sur cette période")
+            raise ConflictError(_("%(name)s est déjà filiale de %(parent)s sur cette période",
+                                  name=from_contact.display_name, parent=link.to_contact.display_name))
     if kind in _ACYCLIC and _would_cycle(session, from_contact.id, to_contact.id, kind):
-        raise ConflictError(f"Ce lien créerait un cycle : {to_contact.display_name} dépend déjà de "
-                            f"{from_contact.display_name}")
+        raise ConflictError(_("Ce lien créerait un cycle : %(name)s dépend déjà de %(other)s",
+                              name=to_contact.display_name, other=from_contact.display_name))
 
 
 def add_link(session: Session, from_contact: Contact, kind: str, to_contact: Contact,
@@ -152,20 +156,20 @@ def _links(session: Session, contact: Contact) -> list[ContactLink]:
 def links_of(session: Session, contact: Contact, active_only: bool = False,
              on: date | None = None) -> list[LinkView]:
     """Every link of ``contact``, each read from its side."""
-    on = on or utcnow().date()
+    on = on or local_time(utcnow()).date()
     views = []
     for link in _links(session, contact):
         active = link.is_active(on)
         if active_only and not active:
             continue
         out = link.from_contact_id == contact.id
-        views.append(LinkView(link, "out" if out else "in", link.kind, LINK_LABELS[link.kind][0 if out else 1],
+        views.append(LinkView(link, "out" if out else "in", link.kind, str(LINK_LABELS[link.kind][0 if out else 1]),
                               link.to_contact if out else link.from_contact, active))
     return views
 
 
 def compute_role(session: Session, contact: Contact, on: date | None = None) -> str:
-    on = on or utcnow().date()
+    on = on or local_time(utcnow()).date()
     kinds = {link.kind for link in session.scalars(select(ContactLink).where(
         ContactLink.from_contact_id == contact.id)) if link.is_active(on)}
     for kind in _PRIORITY:
@@ -183,7 +187,7 @@ def refresh_role(session: Session, contact: Contact) -> str:
 
 def relay_contact(session: Session, contact: Contact) -> Contact | None:
     """For a relay (or member), the structure it stands for; for a structure, its (first) relay."""
-    on = utcnow().date()
+    on = local_time(utcnow()).date()
     if contact.kind == "individual":
         for kind in ("relay_of", "member_of"):
             for link in session.scalars(select(ContactLink).where(
@@ -202,7 +206,7 @@ def relay_map(session: Session, contact_ids: list[int]) -> dict[int, tuple[Conta
     """For many contacts at once (result lists): ``{contact_id: (relay contact, link kind)}``."""
     if not contact_ids:
         return {}
-    on = utcnow().date()
+    on = local_time(utcnow()).date()
     out: dict[int, tuple[Contact, str]] = {}
     links = session.scalars(select(ContactLink).where(
         ContactLink.kind.in_(("relay_of", "member_of")),

@@ -18,17 +18,24 @@ plugin's rows reference them (``contacts_references`` outside the contacts plugi
 plugin vetoes the deletion (``contacts_contact_deleting``): then they are anonymised. Inactive
 **customers** are anonymised (their sales must stay whole). Already anonymised contacts are left
 alone. ``simulate=True`` only reports what would be done.
+
+Nothing is lost by a default: the weekly task (``purge_task``) only *simulates* and reports what it
+would do until an administrator turns the purge on (``CONTACTS_PURGE_ENABLED``, environment
+``COULISSES_CONTACTS_PURGE_ENABLED=true``; off by default). The CLI command and the REST endpoint are
+explicit actions of an administrator and are not affected by the setting.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+import calendar
+from datetime import datetime, timedelta, timezone
 
 from sqlalchemy import and_, delete, exists, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from coulisses import ConflictError
 from coulisses.db import current_actor, metadata, utcnow
+from coulisses.i18n import _, format_date, local_time
 
 from plugins.contacts.models import (
     Address,
@@ -49,8 +56,8 @@ DEFAULT_MONTHS = 36
 def anonymise(session: Session, contact: Contact) -> Contact:
     """Anonymise ``contact`` (see the module docstring). Returns it."""
     if contact.anonymised_at is not None:
-        raise ConflictError(f"Le contact {contact.number} est déjà anonymisé "
-                            f"(le {contact.anonymised_at:%d.%m.%Y})")
+        raise ConflictError(_("Le contact %(number)s est déjà anonymisé (le %(date)s)", number=contact.number,
+                              date=format_date(contact.anonymised_at)))
     _anonymise_ids(session, [contact.id])
     session.expire(contact)
     return contact
@@ -58,6 +65,8 @@ def anonymise(session: Session, contact: Contact) -> Contact:
 
 def _anonymise_ids(session: Session, ids: list[int]) -> None:
     now = utcnow()
+    # the note is written in the language of whoever anonymises (the operator, the task's deployment)
+    note = _("Contact anonymisé le %(date)s (données personnelles)", date=format_date(now))
     operator = current_actor().operator_id
     for i in range(0, len(ids), 500):
         chunk = ids[i:i + 500]
@@ -75,12 +84,12 @@ def _anonymise_ids(session: Session, ids: list[int]) -> None:
             line1="", line2="", line3="", department=None, region=None, updated_at=now, updated_by_id=operator,
         ).execution_options(synchronize_session=False))
         session.execute(update(Note).where(Note.contact_id.in_(chunk)).values(
-            text="(anonymisé)", updated_at=now, updated_by_id=operator).execution_options(synchronize_session=False))
+            text=_("(anonymisé)"), updated_at=now, updated_by_id=operator).execution_options(synchronize_session=False))
         for model in (InternetAccount, PreferredSeat, MarketingAlert, Consent, TicketingSend):
             session.execute(delete(model).where(model.contact_id.in_(chunk)).execution_options(
                 synchronize_session=False))
         session.execute(Note.__table__.insert(), [
-            {"contact_id": cid, "text": f"Contact anonymisé le {now:%d.%m.%Y} (données personnelles)",
+            {"contact_id": cid, "text": note,
              "created_at": now, "updated_at": now, "created_by_id": operator, "updated_by_id": operator}
             for cid in chunk])
     session.flush()
@@ -111,11 +120,38 @@ def inactivity_months(config: dict | None = None) -> int:
         return DEFAULT_MONTHS
 
 
+def purge_enabled(config: dict | None = None) -> bool:
+    """Whether the weekly task really purges (``CONTACTS_PURGE_ENABLED``, off by default)."""
+    value = ((config if config is not None else get_registry().config) or {}).get("CONTACTS_PURGE_ENABLED", False)
+    if isinstance(value, str):
+        return value.strip().lower() in ("1", "true", "yes", "on")
+    return bool(value)
+
+
+def purge_task(session: Session, *, registry: Registry | None = None, now: datetime | None = None) -> dict:
+    """The weekly task ``contacts.personal_data``: purges when ``CONTACTS_PURGE_ENABLED`` is on, else
+    only simulates (nothing changed) and says so in its report."""
+    registry = registry or get_registry()
+    enabled = purge_enabled(registry.config)
+    report = purge(session, registry=registry, simulate=not enabled, now=now)  # the runner commits
+    result = report.as_dict()
+    result["enabled"] = enabled
+    if not enabled:
+        result["message"] = str(_("Purge désactivée (CONTACTS_PURGE_ENABLED) : simulation, rien n'a été "
+                                  "modifié."))
+    return result
+
+
 def cutoff_for(months: int, now: datetime | None = None) -> datetime:
-    now = now or utcnow()
-    year, month = divmod(now.month - 1 - months, 12)
-    day = min(now.day, 28)
-    return now.replace(year=now.year + year, month=month + 1, day=day)
+    """``months`` calendar months before ``now``, on the deployment's calendar (Europe/Paris), same
+    wall-clock time: 31 March → 28 (29) February; the result is in UTC (a DST change in between moves
+    the UTC hour, not the Paris one)."""
+    local = local_time(now or utcnow())
+    year, month = divmod(local.month - 1 - months, 12)
+    year, month = local.year + year, month + 1
+    day = min(local.day, calendar.monthrange(year, month)[1])
+    naive = local.replace(tzinfo=None, year=year, month=month, day=day)
+    return naive.replace(tzinfo=local.tzinfo).astimezone(timezone.utc)
 
 
 def _foreign_reference_condition(session: Session, registry: Registry):
@@ -124,10 +160,10 @@ def _foreign_reference_condition(session: Session, registry: Registry):
     for ref in registry.references:
         if ref.table.startswith("contacts_"):
             continue
-        from plugins.contacts.services.duplicates import _table
+        from plugins.contacts.services.duplicates import table_named
 
         try:
-            table = _table(session, ref.table)
+            table = table_named(session, ref.table)
         except ConflictError:
             continue
         conds.append(exists().where(table.c[ref.column] == Contact.id))

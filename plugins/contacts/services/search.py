@@ -27,6 +27,7 @@ from sqlalchemy import and_, exists, func, or_, select
 from sqlalchemy.orm import Session, aliased, selectinload
 
 from coulisses import InvalidError
+from coulisses.i18n import _
 
 from plugins.contacts.models import Address, Contact, ContactCriterion, ContactLink, Criterion
 from plugins.contacts.services import validation as v
@@ -200,7 +201,7 @@ def hits_for(session: Session, ids: list[int]) -> list[SearchHit]:
         address = c.main_address
         relay = relays.get(contact_id)
         label = contact_label(c, relay[0] if relay else None,
-                              ROLE_LABELS["relay" if relay and relay[1] == "relay_of" else "member"] if relay else None)
+                              str(ROLE_LABELS["relay" if relay and relay[1] == "relay_of" else "member"]) if relay else None)
         hits.append(SearchHit(
             contact_id=c.id, number=c.number, label=label,
             name=c.structure_name if c.kind == "structure" else c.last_name,
@@ -261,10 +262,10 @@ def advanced_condition(criteria: dict[str, Any], *, main_address=None) -> tuple[
         try:
             conds.append(Contact.number == int(text("number")))
         except ValueError:
-            errors["number"] = "Numéro de contact : nombre attendu"
+            errors["number"] = _("Numéro de contact : nombre attendu")
     if text("nature"):
         if text("nature") not in ("individual", "structure"):
-            errors["nature"] = "Nature : individual ou structure"
+            errors["nature"] = _("Nature : individuel (individual) ou structure (structure)")
         conds.append(Contact.kind == text("nature"))
     if text("type_code"):
         conds.append(Contact.type_code == text("type_code"))
@@ -327,13 +328,13 @@ def advanced_condition(criteria: dict[str, Any], *, main_address=None) -> tuple[
             from plugins.contacts.models import LINK_KINDS
 
             if kind not in LINK_KINDS:
-                errors["connection_type"] = f"Type de connexion : {', '.join(LINK_KINDS)}"
+                errors["connection_type"] = _("Type de connexion : %(choices)s", choices=", ".join(LINK_KINDS))
             link_conds.append(ContactLink.kind == kind)
         if text("connection_with"):
             try:
                 link_conds.append(other.number == int(text("connection_with")))
             except ValueError:
-                errors["connection_with"] = "Numéro de contact attendu"
+                errors["connection_with"] = _("Numéro de contact attendu")
         conds.append(exists().where(*link_conds))
     registry = get_registry()
     searchable = {f.name: f for t in registry.types.values() for f in t.fields if f.searchable}
@@ -341,13 +342,13 @@ def advanced_condition(criteria: dict[str, Any], *, main_address=None) -> tuple[
         if key.startswith("extra.") or key.startswith("extra_"):
             name = key[6:]
             if name not in searchable:
-                errors[key] = "Champ de type non cherchable"
+                errors[key] = _("Champ de type non cherchable")
             elif value not in (None, ""):
                 conds.append(func.lower(Contact.extra[name].as_string()) == str(value).strip().lower())
         elif key not in ADVANCED_KEYS:
-            errors[key] = "Critère inconnu"
+            errors[key] = _("Critère inconnu")
     if errors:
-        raise InvalidError("La recherche n'est pas valide", errors)
+        raise InvalidError(_("La recherche n'est pas valide"), errors)
     return conds, addr
 
 
@@ -376,7 +377,7 @@ def advanced_search(session: Session, criteria: dict[str, Any], *, limit: int = 
         relay = relays.get(contact.id)
         page.rows.append(ResultRow(
             contact_id=contact.id, number=contact.number, role=contact.role,
-            role_label=ROLE_LABELS.get(contact.role, contact.role), name=contact.display_name,
+            role_label=str(ROLE_LABELS.get(contact.role, contact.role)), name=contact.display_name,
             relay_contact=relay[0].display_name if relay else "",
             relay_number=relay[0].number if relay else None,
             city=address.city if address else "",

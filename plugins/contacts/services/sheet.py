@@ -8,9 +8,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from coulisses import InvalidError
+from coulisses.i18n import _, _l
 from coulisses.security import Operator
 
-from plugins.contacts.models import Address, Contact, TicketingSend
+from plugins.contacts.models import CONSENT_CHANNEL_LABELS, STATUS_LABELS, Address, Contact, TicketingSend
 from plugins.contacts.registry import HISTORY_KINDS, HistoryRow, Registry, get_registry
 from plugins.contacts.services import details, validation as v
 from plugins.contacts.services.accounts import account_of
@@ -20,16 +21,16 @@ from plugins.contacts.services.indicators import indicators_of
 from plugins.contacts.services.links import KIND_LABELS, ROLE_LABELS, links_of
 
 HISTORY_LABELS = {
-    "sends": "Liste des envois billetterie",
-    "purchases": "Historique d'achat",
-    "cultural": "Historique culturel",
-    "financial": "Historique financier",
+    "sends": _l("Liste des envois billetterie"),
+    "purchases": _l("Historique d'achat"),
+    "cultural": _l("Historique culturel"),
+    "financial": _l("Historique financier"),
 }
 TAB_LABELS = {
-    "summary": "Résumé", "general": "Général", "marketing": "Marketing", "management": "Gestion",
-    "notes": "Notes", "administration": "Administration",
+    "summary": _l("Résumé"), "general": _l("Général"), "marketing": _l("Marketing"), "management": _l("Gestion"),
+    "notes": _l("Notes"), "administration": _l("Administration"),
 }
-CONSENT_LABELS = {"email": "E-mail", "sms": "SMS", "post": "Courrier", "phone": "Téléphone"}
+CONSENT_LABELS = CONSENT_CHANNEL_LABELS
 
 
 def _operators(session: Session, ids: set[int | None]) -> dict[int, str]:
@@ -59,7 +60,7 @@ def _extra_fields(contact: Contact, registry: Registry) -> list[dict[str, Any]]:
     for f in ctype.fields:
         value = extra.get(f.name)
         display = dict(f.choices).get(value, value) if f.type == "choice" else value
-        out.append({"name": f.name, "label": f.label, "type": f.type, "value": value,
+        out.append({"name": f.name, "label": str(f.label), "type": f.type, "value": value,
                     "display": "" if display is None else str(display)})
     return out
 
@@ -77,7 +78,7 @@ def get_sheet(session: Session, contact: Contact, *, can: Callable[[str], bool] 
     ops = _operators(session, {contact.created_by_id, contact.updated_by_id,
                                account.updated_by_id if account else None, *(n.created_by_id for n in notes)})
     general = {
-        "civility": contact.civility, "civility_label": v.CIVILITIES.get(contact.civility or "", ""),
+        "civility": contact.civility, "civility_label": str(v.CIVILITIES.get(contact.civility or "", "")),
         "last_name": contact.last_name, "first_name": contact.first_name,
         "structure_name": contact.structure_name, "birth_date": contact.birth_date,
         "age": v.age(contact.birth_date), "function": contact.function, "language": contact.language,
@@ -96,9 +97,9 @@ def get_sheet(session: Session, contact: Contact, *, can: Callable[[str], bool] 
         data = section.data(session, contact)
         if data is None:  # the section does not apply to this contact
             continue
-        sections.append({"code": section.code, "label": section.label, "tab": section.tab,
+        sections.append({"code": section.code, "label": str(section.label), "tab": section.tab,
                          "template": section.template, "data": data})
-    links = [{"id": lv.link.id, "kind": lv.kind, "direction": lv.direction, "label": lv.label,
+    links = [{"id": lv.link.id, "kind": lv.kind, "direction": lv.direction, "label": str(lv.label),
               "other_number": lv.other.number, "other_name": lv.other.display_name,
               "start_date": lv.link.start_date, "end_date": lv.link.end_date, "active": lv.active,
               "comment": lv.link.comment}
@@ -109,13 +110,13 @@ def get_sheet(session: Session, contact: Contact, *, can: Callable[[str], bool] 
         "number": contact.number,
         "header": header(contact),
         "type_code": contact.type_code,
-        "type_label": ctype.label if ctype else contact.type_code,
+        "type_label": str(ctype.label) if ctype else contact.type_code,
         "kind": contact.kind,
-        "kind_label": KIND_LABELS[contact.kind],
+        "kind_label": str(KIND_LABELS[contact.kind]),
         "role": contact.role,
-        "role_label": ROLE_LABELS.get(contact.role, contact.role),
+        "role_label": str(ROLE_LABELS.get(contact.role, contact.role)),
         "status": contact.status,
-        "status_label": "Client" if contact.is_customer else "Prospect",
+        "status_label": str(STATUS_LABELS[contact.status]),
         "valid": contact.valid,
         "invalid_reason": contact.invalid_reason,
         "general": general,
@@ -130,7 +131,7 @@ def get_sheet(session: Session, contact: Contact, *, can: Callable[[str], bool] 
                               "recipients": a.recipients, "availability": a.availability,
                               "valid_from": a.valid_from, "valid_until": a.valid_until}
                              for a in details.marketing_alerts_of(session, contact)],
-        "consents": [{"channel": ch, "label": CONSENT_LABELS[ch], "opt_in": val} for ch, val in consents.items()],
+        "consents": [{"channel": ch, "label": str(CONSENT_LABELS[ch]), "opt_in": val} for ch, val in consents.items()],
         "indicators": [vars(iv) for iv in indicators_of(session, contact, registry)],
         "notes": [{"id": n.id, "text": n.text, "created_at": n.created_at,
                    "created_by": ops.get(n.created_by_id, "")} for n in notes],
@@ -140,7 +141,7 @@ def get_sheet(session: Session, contact: Contact, *, can: Callable[[str], bool] 
                              "comment": s.comment} for s in details.preferred_seats_of(session, contact)],
         "links": links,
         "sections": sections,
-        "histories": [{"kind": k, "label": HISTORY_LABELS[k]} for k in HISTORY_KINDS],
+        "histories": [{"kind": k, "label": str(HISTORY_LABELS[k])} for k in HISTORY_KINDS],
         "administration": {
             "created_at": contact.created_at, "created_by": ops.get(contact.created_by_id, ""),
             "updated_at": contact.updated_at, "updated_by": ops.get(contact.updated_by_id, ""),
@@ -182,7 +183,8 @@ def history(session: Session, contact: Contact, kind: str, limit: int = 100,
     ``details["via_number"]`` / ``details["via_name"]``, the individual they come from.
     """
     if kind not in HISTORY_KINDS:
-        raise InvalidError("Historique inconnu", {"kind": f"Attendu : {', '.join(HISTORY_KINDS)}"})
+        raise InvalidError(_("Historique inconnu"),
+                           {"kind": _("Attendu : %(choices)s", choices=", ".join(HISTORY_KINDS))})
     registry = registry or get_registry()
     rows = _rows_of(session, contact, kind, registry)
     if contact.kind == "structure":

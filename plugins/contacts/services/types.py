@@ -6,25 +6,29 @@ from datetime import date
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from coulisses.i18n import _, _l
+
 from plugins.contacts.registry import ContactType, ExtraField
 
 BUILTIN_TYPES = [
-    ContactType("individual", "Individuel", "individual", position=10,
-                description="Personne physique."),
-    ContactType("structure", "Structure", "structure", position=20,
-                description="Personne morale : entreprise, association, école, collectivité…"),
-    ContactType("guide", "Guide", "individual", position=30,
-                description="Contact disponible dans les écrans d'attribution des guides du module Ressource."),
-    ContactType("supplier", "Fournisseur", "structure", position=40,
-                description="Contact disponible dans les écrans de sélection d'un fournisseur du module Boutique."),
-    ContactType("partner", "Partenaire", "structure", position=50,
-                description="Contact ayant passé contrat avec l'organisme dans le cadre d'un partenariat de vente."),
-    ContactType("producer", "Producteur", "structure", position=60,
-                description="Contact pouvant être associé à un événement en tant que producteur et ayant accès "
-                            "aux informations de vente sur ses événements."),
-    ContactType("support", "Support", "individual", position=70,
-                description="Contact pouvant accéder aux comptes internet des clients afin de leur apporter le "
-                            "support nécessaire sur leur espace personnel."),
+    ContactType("individual", _l("Individuel"), "individual", position=10,
+                description=_l("Personne physique.")),
+    ContactType("structure", _l("Structure"), "structure", position=20,
+                description=_l("Personne morale : entreprise, association, école, collectivité…")),
+    ContactType("guide", _l("Guide"), "individual", position=30,
+                description=_l("Contact disponible dans les écrans d'attribution des guides du module Ressource.")),
+    ContactType("supplier", _l("Fournisseur"), "structure", position=40,
+                description=_l("Contact disponible dans les écrans de sélection d'un fournisseur du module "
+                                    "Boutique.")),
+    ContactType("partner", _l("Partenaire"), "structure", position=50,
+                description=_l("Contact ayant passé contrat avec l'organisme dans le cadre d'un partenariat de "
+                                    "vente.")),
+    ContactType("producer", _l("Producteur"), "structure", position=60,
+                description=_l("Contact pouvant être associé à un événement en tant que producteur et ayant "
+                               "accès aux informations de vente sur ses événements.")),
+    ContactType("support", _l("Support"), "individual", position=70,
+                description=_l("Contact pouvant accéder aux comptes internet des clients afin de leur apporter "
+                               "le support nécessaire sur leur espace personnel.")),
 ]
 
 
@@ -32,22 +36,22 @@ def _convert(f: ExtraField, value: Any) -> Any:
     if f.type == "str":
         value = str(value).strip()
         if f.max_length and len(value) > f.max_length:
-            raise ValueError(f"{f.max_length} caractères au plus")
+            raise ValueError(_("%(num)s caractères au plus", num=f.max_length))
         return value
     if f.type == "int":
         if isinstance(value, bool):
-            raise ValueError("nombre entier attendu")
+            raise ValueError(_("nombre entier attendu"))
         try:
             return int(str(value).strip())
         except ValueError:
-            raise ValueError("nombre entier attendu") from None
+            raise ValueError(_("nombre entier attendu")) from None
     if f.type == "decimal":
         if isinstance(value, float):
-            raise ValueError("nombre décimal attendu sous forme de texte")
+            raise ValueError(_("nombre décimal attendu sous forme de texte"))
         try:
             return str(Decimal(str(value).strip().replace(",", ".")))
         except InvalidOperation:
-            raise ValueError("nombre décimal attendu") from None
+            raise ValueError(_("nombre décimal attendu")) from None
     if f.type == "bool":
         if isinstance(value, bool):
             return value
@@ -56,20 +60,20 @@ def _convert(f: ExtraField, value: Any) -> Any:
             return True
         if text in ("0", "false", "no", "non", "off"):
             return False
-        raise ValueError("oui ou non attendu")
+        raise ValueError(_("oui ou non attendu"))
     if f.type == "date":
         if isinstance(value, date):
             return value.isoformat()
         try:
             return date.fromisoformat(str(value).strip()).isoformat()
         except ValueError:
-            raise ValueError("date AAAA-MM-JJ attendue") from None
+            raise ValueError(_("date AAAA-MM-JJ attendue")) from None
     if f.type == "choice":
-        codes = [c for c, _ in f.choices]
+        codes = [code for code, _label in f.choices]
         if str(value) not in codes:
-            raise ValueError(f"valeur attendue parmi : {', '.join(codes)}")
+            raise ValueError(_("valeur attendue parmi : %(choices)s", choices=", ".join(codes)))
         return str(value)
-    raise ValueError(f"type de champ inconnu {f.type}")
+    raise ValueError(_("type de champ inconnu %(type)s", type=f.type))
 
 
 def clean_extra(ctype: ContactType, data: dict[str, Any] | None, *, partial_base: dict | None = None
@@ -87,7 +91,7 @@ def clean_extra(ctype: ContactType, data: dict[str, Any] | None, *, partial_base
     for key, value in data.items():
         f = fields.get(key)
         if f is None:
-            errors[f"extra.{key}"] = f"Champ inconnu pour le type {ctype.label}"
+            errors[f"extra.{key}"] = _("Champ inconnu pour le type %(type)s", type=ctype.label)
             continue
         if value is None or value == "":
             clean.pop(key, None)
@@ -95,10 +99,10 @@ def clean_extra(ctype: ContactType, data: dict[str, Any] | None, *, partial_base
         try:
             clean[key] = _convert(f, value)
         except ValueError as exc:
-            errors[f"extra.{key}"] = f"{f.label} : {exc}"
+            errors[f"extra.{key}"] = _("%(field)s : %(reason)s", field=f.label, reason=exc)
     for f in ctype.fields:
         if f.required and f"extra.{f.name}" not in errors and clean.get(f.name) in (None, ""):
-            errors[f"extra.{f.name}"] = f"{f.label} : obligatoire"
+            errors[f"extra.{f.name}"] = _("%(field)s : obligatoire", field=f.label)
     if not errors and ctype.validate is not None:
         for key, message in (ctype.validate(dict(clean)) or {}).items():
             errors[key if key.startswith("extra.") or key in ("last_name", "first_name", "structure_name")

@@ -23,13 +23,14 @@ from stdnum import iban as stdnum_iban
 from stdnum.exceptions import ValidationError as StdnumError
 
 from coulisses.db import utcnow
+from coulisses.i18n import LANGUAGES as UI_LANGUAGES, _, _l, local_time, use_locale
 
 # The contact's function ("Fonction"): a list the organisation sets, like the criteria, through the
 # CONTACTS_FUNCTIONS setting (comma-separated; COULISSES_CONTACTS_FUNCTIONS in the environment). No table:
 # a value removed from the list stays on the contacts that have it (kept on save), imports keep free values.
 FUNCTIONS_DEFAULT = ("Directeur, Directrice, Enseignant, Enseignante, Responsable billetterie, "
                      "Chargé de relations publiques, Assistant, Étudiant, Retraité, Autre")
-FUNCTION_NOT_IN_LIST = "Fonction : choisissez une valeur de la liste"
+FUNCTION_NOT_IN_LIST = _l("Fonction : choisissez une valeur de la liste")
 
 
 def function_choices() -> list[str]:
@@ -57,19 +58,19 @@ def parse_function(value, current: str | None = None, *, accepted=()) -> str | N
         return None
     if value == current or value in accepted or value in function_choices():
         return value
-    raise ValueError(FUNCTION_NOT_IN_LIST)
+    raise ValueError(str(FUNCTION_NOT_IN_LIST))
 
 
-CIVILITIES: dict[str, str] = {
-    "M": "Monsieur",
-    "MME": "Madame",
-    "MLLE": "Mademoiselle",
-    "M_MME": "Monsieur et Madame",
-    "MM": "Messieurs",
-    "MMES": "Mesdames",
-    "DR": "Docteur",
-    "ME": "Maître",
-    "PR": "Professeur",
+CIVILITIES: dict[str, str] = {  # code → label (lazy: in the reader's language)
+    "M": _l("Monsieur"),
+    "MME": _l("Madame"),
+    "MLLE": _l("Mademoiselle"),
+    "M_MME": _l("Monsieur et Madame"),
+    "MM": _l("Messieurs"),
+    "MMES": _l("Mesdames"),
+    "DR": _l("Docteur"),
+    "ME": _l("Maître"),
+    "PR": _l("Professeur"),
 }
 
 LANGUAGES: dict[str, str] = {"fr": "Français", "en": "English", "es": "Español", "de": "Deutsch",
@@ -83,10 +84,14 @@ def parse_civility(value: str | None) -> str | None:
     upper = value.upper().replace(".", "").replace(" ", "_")
     if upper in CIVILITIES:
         return upper
-    for code, label in CIVILITIES.items():
-        if label.lower() == value.lower():
-            return code
-    raise ValueError(f"Civilité inconnue : {value} (attendu : {', '.join(CIVILITIES)})")
+    wanted = value.lower()
+    for lang in UI_LANGUAGES:  # "Madame", "Mrs", "Señora": a label in any of the product's languages
+        with use_locale(lang):
+            for code, label in CIVILITIES.items():
+                if str(label).lower() == wanted:
+                    return code
+    raise ValueError(_("Civilité inconnue : %(value)s (attendu : %(choices)s)", value=value,
+                       choices=", ".join(str(label) for label in CIVILITIES.values())))
 
 
 # --------------------------------------------------------------------------- phones
@@ -99,10 +104,10 @@ def parse_phone(value: str | None, region: str | None = "FR") -> str | None:
     try:
         number = phonenumbers.parse(str(value), (region or "FR").upper())
     except phonenumbers.NumberParseException:
-        raise ValueError(f"Numéro de téléphone illisible : {value}") from None
+        raise ValueError(_("Numéro de téléphone illisible : %(value)s", value=value)) from None
     if not phonenumbers.is_valid_number(number):
-        raise ValueError(f"Numéro de téléphone non valide pour le pays "
-                         f"{phonenumbers.region_code_for_number(number) or region} : {value}")
+        raise ValueError(_("Numéro de téléphone non valide pour le pays %(country)s : %(value)s",
+                           country=phonenumbers.region_code_for_number(number) or region, value=value))
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
 
@@ -137,7 +142,7 @@ def parse_email(value: str | None) -> str | None:
     try:
         return validate_email(str(value).strip(), check_deliverability=False).normalized
     except EmailNotValidError as exc:
-        raise ValueError(f"Adresse e-mail non valide : {exc}") from None
+        raise ValueError(_("Adresse e-mail non valide : %(error)s", error=exc)) from None
 
 
 def parse_iban(value: str | None) -> str | None:
@@ -146,7 +151,7 @@ def parse_iban(value: str | None) -> str | None:
     try:
         return stdnum_iban.validate(str(value))
     except StdnumError:
-        raise ValueError(f"IBAN non valide : {value}") from None
+        raise ValueError(_("IBAN non valide : %(value)s", value=value)) from None
 
 
 def format_iban(value: str | None) -> str:
@@ -165,7 +170,8 @@ def parse_administrative_number(value: str | None, country: str | None = "FR") -
         if compact.isdigit() and len(compact) in (9, 14):
             module = siret if len(compact) == 14 else siren
             if not module.is_valid(compact):
-                raise ValueError(f"Numéro {'SIRET' if len(compact) == 14 else 'SIREN'} non valide : {value}")
+                raise ValueError(_("Numéro %(kind)s non valide : %(value)s",
+                                   kind="SIRET" if len(compact) == 14 else "SIREN", value=value))
             return compact
     return value[:40]
 
@@ -240,31 +246,35 @@ def check_postal_code(country: str | None, code: str | None) -> str:
     rule = POSTAL_CODE_RULES.get((country or "").upper())
     if rule is None:
         if len(code) > 16:
-            raise ValueError("Code postal trop long (16 caractères au plus)")
+            raise ValueError(_("Code postal trop long (16 caractères au plus)"))
         return code
     try:
         return rule(code)
     except ValueError:
-        raise ValueError(f"Code postal non valide pour le pays {country.upper()} : {code}") from None
+        raise ValueError(_("Code postal non valide pour le pays %(country)s : %(code)s", country=country.upper(),
+                           code=code)) from None
 
 
 def parse_country(value: str | None) -> str:
     value = (value or "").strip().upper()
     if len(value) != 2 or not value.isalpha():
-        raise ValueError("Pays : code ISO à deux lettres attendu (FR, BE, CH…)")
+        raise ValueError(_("Pays : code ISO à deux lettres attendu (FR, BE, CH…)"))
     from babel import Locale
 
     if value not in Locale("fr").territories:
-        raise ValueError(f"Pays inconnu : {value}")
+        raise ValueError(_("Pays inconnu : %(value)s", value=value))
     return value
 
 
-def country_name(code: str | None, locale: str = "fr") -> str:
+def country_name(code: str | None, locale: str | None = None) -> str:
+    """The country's name in ``locale`` (default: the current language)."""
     if not code:
         return ""
     from babel import Locale
 
-    return Locale(locale).territories.get(code.upper(), code)
+    from coulisses.i18n import current_locale
+
+    return Locale(locale or current_locale()).territories.get(code.upper(), code)
 
 
 # --------------------------------------------------------------------------- dates
@@ -273,7 +283,7 @@ def country_name(code: str | None, locale: str = "fr") -> str:
 def age(birth_date: date | None, today: date | None = None) -> int | None:
     if birth_date is None:
         return None
-    today = today or utcnow().date()
+    today = today or local_time(utcnow()).date()
     return today.year - birth_date.year - ((today.month, today.day) < (birth_date.month, birth_date.day))
 
 
@@ -289,15 +299,15 @@ def parse_birth_date(value) -> date | None:
                 try:
                     value = date(parts["y"], parts["m"], parts["d"])
                 except ValueError:
-                    raise ValueError(f"Date de naissance non valide : {value}") from None
+                    raise ValueError(_("Date de naissance non valide : %(value)s", value=value)) from None
                 break
         else:
-            raise ValueError(f"Date de naissance illisible : {value} (JJ.MM.AAAA)")
+            raise ValueError(_("Date de naissance illisible : %(value)s (JJ.MM.AAAA)", value=value))
     if not isinstance(value, date):
-        raise ValueError("Date de naissance non valide")
-    today = utcnow().date()
+        raise ValueError(_("Date de naissance non valide"))
+    today = local_time(utcnow()).date()
     if value > today:
-        raise ValueError("La date de naissance est dans le futur")
+        raise ValueError(_("La date de naissance est dans le futur"))
     if value.year < today.year - 130:
-        raise ValueError("Date de naissance trop ancienne")
+        raise ValueError(_("Date de naissance trop ancienne"))
     return value
