@@ -40,10 +40,10 @@ MANAGE_SETTINGS = "sales.settings.manage"
 COMMON_LABELS = {
     "code": _l("Code"), "label": _l("Libellé"), "name": _l("Nom"), "title": _l("Titre"), "position": lazy_pgettext("position", "Ordre"), "active": _l("Actif"),
     "season": _l("Saison"), "venue": _l("Lieu"), "area": _l("Zone"), "category": _l("Catégorie"), "tariff": _l("Tarif"),
-    "audience": _l("Public"), "event": _l("Événement"), "performance": _l("Séance"), "channel": _l("Filière de vente"),
+    "audience": lazy_pgettext("audience", "Public"), "event": _l("Événement"), "performance": _l("Séance"), "channel": _l("Filière de vente"),
     "amount": _l("Montant"), "capacity": _l("Jauge"), "taken": _l("Places prises"), "description": _l("Description"),
     "event.title": _l("Événement"), "venue.name": _l("Lieu"), "area.name": _l("Zone"), "category.label": _l("Catégorie"),
-    "tariff.label": _l("Tarif"), "audience.label": _l("Public"), "season.label": _l("Saison"),
+    "tariff.label": _l("Tarif"), "audience.label": lazy_pgettext("audience", "Public"), "season.label": _l("Saison"),
     "performance.event.title": _l("Événement"), "id": _l("N°"), "x": _l("Position X"), "y": _l("Position Y"),
     "start_date": _l("Début"), "end_date": _l("Fin"), "starts_at": _l("Date et heure"), "on_sale": _l("En vente"),
     "seated": _l("Placé (places numérotées)"), "address": _l("Adresse"), "row": _l("Rang"), "number": _l("Numéro"),
