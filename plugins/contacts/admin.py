@@ -12,7 +12,7 @@ URLs (all under ``/admin``):
 """
 from __future__ import annotations
 
-from flask import Blueprint, Response, flash, redirect, request, url_for
+from flask import Blueprint, Response, current_app, flash, redirect, request, url_for
 from flask_admin import expose
 from sqlalchemy import select
 
@@ -39,7 +39,6 @@ from plugins.contacts.registry import get_registry
 from plugins.contacts.services import accounts, search
 from plugins.contacts.services import contacts as svc
 from plugins.contacts.services.exporting import stream_csv
-from plugins.contacts.services.links import KIND_LABELS
 from plugins.contacts.services.search import advanced_condition
 
 PAGE_SIZE = 50
@@ -328,8 +327,9 @@ class ContactTypesView(CoulissesBaseView):
     @expose("/")
     def index(self):
         registry = get_registry()
+        infos = current_app.extensions["coulisses"].infos
         return self.render("contacts/types.html", types=list(registry.types.values()), owners=registry.owners,
-                           kind_labels=KIND_LABELS)
+                           kind_labels=NATURE_LABELS, plugin_labels={name: info.label for name, info in infos.items()})
 
 
 def admin_views() -> list:

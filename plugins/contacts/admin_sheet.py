@@ -434,7 +434,7 @@ class ContactSheetView(CoulissesBaseView):
 def _message(exc: InvalidError) -> str:
     fields = getattr(exc, "fields", None) or {}
     if fields:
-        return _("%(message)s : %(details)s", message=exc, details=" ; ".join(str(m) for m in fields.values()))
+        return _("%(reason)s : %(details)s", reason=exc, details=" ; ".join(str(m) for m in fields.values()))
     return str(exc)
 
 
