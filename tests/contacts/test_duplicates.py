@@ -2,6 +2,8 @@
 REST, screen, CLI)."""
 from __future__ import annotations
 
+import re
+
 import pytest
 from click.testing import CliRunner
 from sqlalchemy import Column, Integer, MetaData, String, Table, func, select
