@@ -329,7 +329,7 @@ class ContactTypesView(CoulissesBaseView):
         registry = get_registry()
         infos = current_app.extensions["coulisses"].infos
         return self.render("contacts/types.html", types=list(registry.types.values()), owners=registry.owners,
-                           kind_labels=NATURE_LABELS, plugin_labels={name: info.label for name, info in infos.items()})
+                           kind_labels=NATURE_LABELS, plugin_labels={name: _(info.label) for name, info in infos.items()})
 
 
 def admin_views() -> list:
