@@ -328,8 +328,9 @@ class ContactTypesView(CoulissesBaseView):
     def index(self):
         registry = get_registry()
         infos = current_app.extensions["coulisses"].infos
+        plugin_labels = {name: _(info.label) for name, info in infos.items()}  # the owner's label, not its code
         return self.render("contacts/types.html", types=list(registry.types.values()), owners=registry.owners,
-                           kind_labels=NATURE_LABELS, plugin_labels={name: _(info.label) for name, info in infos.items()})
+                           kind_labels=NATURE_LABELS, plugin_labels=plugin_labels)
 
 
 def admin_views() -> list:
