@@ -99,7 +99,7 @@ def register_routes(api):
     def definition_for(code):
         definition = get_registry().report(code)
         if not current_user.has_permission(definition.permission):
-            raise ApiError(403, "forbidden", f"Permission '{definition.permission}' is required")
+            raise ApiError(403, "forbidden", _("La permission « %(permission)s » est requise", permission=definition.permission))
         return definition
 
     @api.route("/reports", permission="reports.view", response=ReportSchema, many=True, summary="The reports you may run")
@@ -172,7 +172,7 @@ def register_routes(api):
             document = documents.generate(db.session, body["type"], body["object"], correct=body["correct"],
                                           can=current_user.has_permission)
         except PermissionError as exc:
-            raise ApiError(403, "forbidden", f"Permission '{exc}' is required") from None
+            raise ApiError(403, "forbidden", _("La permission « %(permission)s » est requise", permission=str(exc))) from None
         except NotFoundError as exc:
             raise InvalidError(str(exc), {"object": str(exc)}) from None
         return document, (200 if before is not None and before.id == document.id else 201)
@@ -181,7 +181,7 @@ def register_routes(api):
         document = documents.get_document(db.session, document_id)
         doc_type = get_registry().document(document.type_code)
         if not current_user.has_permission(doc_type.permission):
-            raise ApiError(403, "forbidden", f"Permission '{doc_type.permission}' is required")
+            raise ApiError(403, "forbidden", _("La permission « %(permission)s » est requise", permission=doc_type.permission))
         return document
 
     @api.route("/documents/<int:document_id>", permission="reports.documents", response=DocumentSchema,

@@ -158,6 +158,27 @@ def test_an_unknown_api_url_is_a_json_404(rest_app, seller):
     assert response.get_json()["error"]["code"] == "not_found"
 
 
+@pytest.mark.parametrize("language, message, required, too_long, missing", [
+    ("fr", "La requête contient des champs invalides", "Champ obligatoire.",
+     "La longueur doit être comprise entre 1 et 80.", "Cette adresse n'existe pas."),
+    ("en", "The request has invalid fields", "Required field.",
+     "The length must be between 1 and 80.", "This address does not exist."),
+    ("es-ES,es;q=0.9", "La solicitud contiene campos no válidos", "Campo obligatorio.",
+     "La longitud debe estar entre 1 y 80.", "Esta dirección no existe."),
+])
+def test_the_api_answers_in_the_language_the_client_asks(rest_app, seller, language, message, required,
+                                                         too_long, missing):
+    """The host's messages and marshmallow's own (fields, validators) follow Accept-Language."""
+    client = rest_app.test_client()
+    headers = {**seller, "Accept-Language": language}
+    error = client.post("/api/v1/tp_rest/widgets", json={"price": "1.00"}, headers=headers).get_json()["error"]
+    assert (error["message"], error["fields"]) == (message, {"label": [required]})
+    error = client.post("/api/v1/tp_rest/widgets", json={"label": "x" * 81, "price": "1.00"},
+                        headers=headers).get_json()["error"]
+    assert error["fields"] == {"label": [too_long]}
+    assert client.get("/api/v1/nothing/here", headers=headers).get_json()["error"]["message"] == missing
+
+
 def test_a_wrong_method_is_a_json_405(rest_app, seller):
     response = rest_app.test_client().delete("/api/v1/tp_rest/widgets", headers=seller)
     assert response.status_code == 405
@@ -172,7 +193,7 @@ def test_invalid_fields_are_a_422_naming_them(rest_app, seller):
     assert error["code"] == "invalid"
     assert error["message"]
     assert set(error["fields"]) == {"label", "price"}
-    assert error["fields"]["label"] == ["Missing data for required field."]
+    assert error["fields"]["label"] == ["Champ obligatoire."]  # marshmallow's message, in French
     # the service's own validation: same shape
     response = client.post("/api/v1/tp_rest/widgets", json={"label": "Free", "price": "0.00"}, headers=seller)
     assert response.status_code == 422
@@ -200,7 +221,7 @@ def test_a_permission_is_checked_per_route(rest_app, token_for):
     assert client.get("/api/v1/tp_rest/widgets", headers=reader).status_code == 200
     response = client.post("/api/v1/tp_rest/widgets", json={"label": "A", "price": "1.00"}, headers=reader)
     assert response.status_code == 403
-    assert response.get_json()["error"] == {"code": "forbidden", "message": "Permission 'tp_rest.sell' is required"}
+    assert response.get_json()["error"] == {"code": "forbidden", "message": "La permission « tp_rest.sell » est requise"}
     assert widget_count(rest_app) == 0
 
 

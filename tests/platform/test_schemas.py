@@ -66,9 +66,9 @@ def test_a_query_string_gives_integers_as_digits_but_never_a_fraction():
 
 
 @pytest.mark.parametrize("value, problem", [
-    ("1e3", "Not an amount"), ("92233720368547758.08", "Not an amount"), ("1000000000.00", "Not an amount"),
-    ("12.345", "decimal places"), (12.5, "decimal string"), (12, "decimal string"), (" 12.00", "Not an amount"),
-    ("NaN", "Not an amount"), ("-999999999.999", "decimal places"),
+    ("1e3", "Ce n'est pas un montant"), ("92233720368547758.08", "Ce n'est pas un montant"), ("1000000000.00", "Ce n'est pas un montant"),
+    ("12.345", "decimal places"), (12.5, "texte décimal"), (12, "texte décimal"), (" 12.00", "Ce n'est pas un montant"),
+    ("NaN", "Ce n'est pas un montant"), ("-999999999.999", "decimal places"),
 ])
 def test_amounts_are_decimal_strings_with_a_documented_maximum(value, problem):
     assert problem in " ".join(errors_of({"amount": value})["amount"])

@@ -26,7 +26,7 @@ def test_a_payment_amount_outside_its_pattern_or_range_is_refused(client, shop, 
 
 def test_a_json_number_is_never_money(client, shop):
     response = client().post("/api/v1/orders", json=sale(shop, payments=[{"mode": "CASH", "amount": 220}]))
-    assert fields_of(response)["payments"]["0"]["amount"] == ['An amount is a decimal string such as "20.00" (not a JSON number).']
+    assert fields_of(response)["payments"]["0"]["amount"] == ['Un montant s\'écrit comme un texte décimal, par exemple "20.00" (pas un nombre JSON).']
 
 
 @pytest.mark.parametrize("quantity", [1.5, 2.0, "2", 0, 5001, True])

@@ -48,7 +48,8 @@ from werkzeug.exceptions import HTTPException
 import coulisses
 from coulisses import BusyError, ConflictError, CoulissesError, InvalidError, NotFoundError
 from coulisses.db import Base, UTCDateTime, utcnow
-from coulisses.web import inputs
+from coulisses.i18n import _, _l
+from coulisses.web import inputs, validation_messages
 from coulisses.web.extensions import db
 from coulisses.web.schemas import ID_MAX, NUMBER_MAX, text_input
 
@@ -135,7 +136,10 @@ class Api:
         code = (exc.name or "error").lower().replace(" ", "_")
         # keep the exception's own headers (405: Allow) but not its HTML content type
         headers = {k: v for k, v in exc.get_headers() if k.lower() != "content-type"}
-        return error_response(exc.code or 500, code, exc.description or exc.name, headers=headers)
+        message = exc.description or exc.name
+        if exc.description == type(exc).description:  # werkzeug's English text: say it in the reader's language
+            message = _http_message(exc.code or 500) or message
+        return error_response(exc.code or 500, code, message, headers=headers)
 
     def route(
         self,
@@ -181,9 +185,9 @@ class Api:
 
     def _dispatch(self, route: Route, view: Callable, kwargs: dict) -> Response:
         if not current_user.is_authenticated:
-            raise ApiError(401, "unauthenticated", "Authentication required: send 'Authorization: Bearer <token>'")
+            raise ApiError(401, "unauthenticated", _("Authentification requise : envoyez « Authorization: Bearer <jeton> »"))
         if not current_user.has_permission(route.permission):
-            raise ApiError(403, "forbidden", f"Permission '{route.permission}' is required")
+            raise ApiError(403, "forbidden", _("La permission « %(permission)s » est requise", permission=route.permission))
         writes = request.method in WRITE_METHODS
         key = self._idempotency_key(route)
         try:
@@ -218,7 +222,7 @@ class Api:
             raise _api_error(exc) from None
         except (DataError, OverflowError):
             db.session.rollback()  # the database refused a value no schema bounded: the input's fault
-            raise ApiError(422, "invalid", "A value is out of range or too long for its field") from None
+            raise ApiError(422, "invalid", _("Une valeur est hors limites ou trop longue pour son champ")) from None
         except Exception:
             db.session.rollback()
             raise
@@ -227,8 +231,8 @@ class Api:
     def _idempotency_key(route: Route) -> str | None:
         key = request.headers.get("Idempotency-Key") if route.idempotent else None
         if key is not None and not _IDEMPOTENCY_KEY.fullmatch(key):
-            raise ApiError(422, "invalid", "Invalid Idempotency-Key header", {"Idempotency-Key": [
-                f"1 to {IDEMPOTENCY_KEY_MAX} printable ASCII characters (got {len(key)} characters)"]})
+            raise ApiError(422, "invalid", _("En-tête Idempotency-Key invalide"), {"Idempotency-Key": [
+                _("De 1 à %(max)s caractères ASCII imprimables (%(count)s reçus)", max=IDEMPOTENCY_KEY_MAX, count=len(key))]})
         return key
 
     @staticmethod
@@ -236,7 +240,7 @@ class Api:
         try:
             return _schema_instance(schema).load(data)
         except ValidationError as exc:
-            raise ApiError(422, "invalid", "The request has invalid fields", _flatten(exc.messages)) from None
+            raise ApiError(422, "invalid", _("La requête contient des champs invalides"), _flatten(exc.messages)) from None
 
     @staticmethod
     def _respond(route: Route, result) -> Response:
@@ -337,9 +341,9 @@ class Api:
 
     def _openapi_view(self):
         if not current_user.is_authenticated:
-            raise ApiError(401, "unauthenticated", "Authentication required: send 'Authorization: Bearer <token>'")
+            raise ApiError(401, "unauthenticated", _("Authentification requise : envoyez « Authorization: Bearer <jeton> »"))
         if not current_user.has_permission(OPENAPI_PERMISSION):
-            raise ApiError(403, "forbidden", f"Permission '{OPENAPI_PERMISSION}' is required")
+            raise ApiError(403, "forbidden", _("La permission « %(permission)s » est requise", permission=OPENAPI_PERMISSION))
         return jsonify(self.openapi())
 
 
@@ -359,8 +363,26 @@ def _api_error(exc: Exception) -> ApiError:
     if isinstance(exc, ConflictError):
         return ApiError(409, "conflict", str(exc))
     if isinstance(exc, IntegrityError):
-        return ApiError(409, "conflict", "The operation conflicts with a concurrent change; try again")
+        return ApiError(409, "conflict", _("L'opération est en conflit avec une modification simultanée ; réessayez"))
     return ApiError(422, "invalid", str(exc))
+
+
+def _http_message(status: int) -> str | None:
+    messages = {
+        400: _l("Requête invalide."),
+        401: _l("Authentification requise."),
+        403: _l("Accès refusé."),
+        404: _l("Cette adresse n'existe pas."),
+        405: _l("Méthode non autorisée pour cette adresse (voir l'en-tête Allow)."),
+        409: _l("Conflit avec l'état actuel."),
+        413: _l("Requête trop volumineuse."),
+        415: _l("Type de contenu non pris en charge."),
+        429: _l("Trop de tentatives : patientez avant de réessayer."),
+        500: _l("Erreur interne du serveur."),
+        503: _l("Service momentanément indisponible : réessayez."),
+    }
+    message = messages.get(status)
+    return str(message) if message is not None else None
 
 
 def path_int_max(name: str) -> int:
@@ -374,15 +396,15 @@ def _check_path(kwargs: dict) -> None:
     problems = {}
     for name, value in kwargs.items():
         if isinstance(value, int) and not 0 <= value <= path_int_max(name):
-            problems[name] = [f"Must be between 0 and {path_int_max(name)}."]
+            problems[name] = [_("Doit être compris entre %(min)s et %(max)s.", min=0, max=path_int_max(name))]
         elif isinstance(value, str):
             problem = inputs.text_problem(value, multiline=False)
             if problem is None and len(value) > PATH_TEXT_MAX:
-                problem = f"At most {PATH_TEXT_MAX} characters."
+                problem = _("Au plus %(max)s caractères.", max=PATH_TEXT_MAX)
             if problem:
                 problems[name] = [problem]
     if problems:
-        raise ApiError(422, "invalid", "The request has invalid parameters", problems)
+        raise ApiError(422, "invalid", _("La requête contient des paramètres invalides"), problems)
 
 
 def _check_query() -> None:
@@ -394,24 +416,24 @@ def _check_query() -> None:
                 problems[inputs.visible(name)] = [problem]
                 break
     if problems:
-        raise ApiError(422, "invalid", "The request has invalid parameters", problems)
+        raise ApiError(422, "invalid", _("La requête contient des paramètres invalides"), problems)
 
 
 def _json_body():
     """The request's JSON document, checked by ``coulisses.web.inputs`` before any schema sees it."""
     if not request.is_json:
-        raise ApiError(400, "bad_request", "The request body must be a JSON document (Content-Type: application/json)")
+        raise ApiError(400, "bad_request", _("Le corps de la requête doit être un document JSON (Content-Type: application/json)"))
     raw = request.get_data(cache=True)  # 413 beyond MAX_BODY_BYTES
     if inputs.json_too_deep(raw):
-        raise ApiError(422, "invalid", "The request body is nested too deeply",
-                       {"_body": [f"At most {inputs.MAX_JSON_DEPTH} levels of arrays and objects."]})
+        raise ApiError(422, "invalid", _("Le corps de la requête est imbriqué trop profondément"),
+                       {"_body": [_("Au plus %(depth)s niveaux de tableaux et d'objets imbriqués.", depth=inputs.MAX_JSON_DEPTH)]})
     try:
         data = inputs.parse_json(raw)
     except ValueError:
-        raise ApiError(400, "bad_request", "The request body must be a JSON document") from None
+        raise ApiError(400, "bad_request", _("Le corps de la requête doit être un document JSON")) from None
     problems = inputs.data_problems(data)
     if problems:
-        raise ApiError(422, "invalid", "The request has invalid fields", {k: [v] for k, v in problems.items()})
+        raise ApiError(422, "invalid", _("La requête contient des champs invalides"), {k: [v] for k, v in problems.items()})
     return data
 
 
@@ -459,6 +481,7 @@ def _error_responses(route: Route, method: str, has_parameters: bool) -> dict:
 
 
 def _flatten(messages) -> dict:
+    messages = validation_messages.translate(messages)
     if isinstance(messages, dict):
         return {str(k): (v if isinstance(v, (list, str)) else _flatten(v)) for k, v in messages.items()}
     return {"_schema": messages}

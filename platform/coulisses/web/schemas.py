@@ -34,6 +34,7 @@ from typing import Any
 from marshmallow import ValidationError, fields, validate
 
 from coulisses.db import to_money
+from coulisses.i18n import _
 from coulisses.web.inputs import MULTILINE_PATTERN, SINGLE_LINE_PATTERN, text_problem
 
 INT32_MAX = 2**31 - 1
@@ -138,15 +139,15 @@ class Amount(fields.String):
 
     def _deserialize(self, value, attr, data, **kwargs) -> Decimal:
         if not isinstance(value, str):
-            raise ValidationError('An amount is a decimal string such as "20.00" (not a JSON number).')
+            raise ValidationError(_("Un montant s'écrit comme un texte décimal, par exemple \"20.00\" (pas un nombre JSON)."))
         if not re.fullmatch(AMOUNT_PATTERN, value):
-            raise ValidationError('Not an amount: write it as "2420.00".')
+            raise ValidationError(_("Ce n'est pas un montant : écrivez-le comme \"2420.00\"."))
         try:
             amount = to_money(value)
         except (TypeError, ValueError) as exc:
             raise ValidationError(str(exc)) from None
         if not self.minimum <= amount <= self.maximum:
-            raise ValidationError(f"Must be between {self.minimum} and {self.maximum}.")
+            raise ValidationError(_("Doit être compris entre %(min)s et %(max)s.", min=self.minimum, max=self.maximum))
         return amount
 
     def _serialize(self, value, attr, obj, **kwargs):
