@@ -38,20 +38,23 @@ MANAGE_CATALOGUE = "sales.catalogue.manage"
 MANAGE_SETTINGS = "sales.settings.manage"
 
 COMMON_LABELS = {
-    "code": _l("Code"), "label": _l("Libellé"), "name": _l("Nom"), "title": _l("Titre"), "position": lazy_pgettext("position", "Ordre"), "active": _l("Actif"),
-    "season": _l("Saison"), "venue": _l("Lieu"), "area": _l("Zone"), "category": _l("Catégorie"), "tariff": _l("Tarif"),
-    "audience": lazy_pgettext("audience", "Public"), "event": _l("Événement"), "performance": _l("Séance"), "channel": _l("Filière de vente"),
-    "amount": _l("Montant"), "capacity": _l("Jauge"), "taken": _l("Places prises"), "description": _l("Description"),
-    "event.title": _l("Événement"), "venue.name": _l("Lieu"), "area.name": _l("Zone"), "category.label": _l("Catégorie"),
-    "tariff.label": _l("Tarif"), "audience.label": lazy_pgettext("audience", "Public"), "season.label": _l("Saison"),
-    "performance.event.title": _l("Événement"), "id": _l("N°"), "x": _l("Position X"), "y": _l("Position Y"),
-    "start_date": _l("Début"), "end_date": _l("Fin"), "starts_at": _l("Date et heure"), "on_sale": _l("En vente"),
-    "seated": _l("Placé (places numérotées)"), "address": _l("Adresse"), "row": _l("Rang"), "number": _l("Numéro"),
-    "refundable": _l("Remboursable"), "is_default": _l("Par défaut"), "type_code": _l("Type"),
-    "for_children": _l("Produit enfant"), "areas": _l("Zones"), "quotas": _l("Contingents par catégorie"),
-    "seats": _l("Places"), "prices": _l("Prix"), "performances": _l("Séances"), "events": _l("Événements"),
-    "tariffs": _l("Tarifs"), "points_of_sale": _l("Points de vente"), "fees": _l("Frais"),
-    "created_at": _l("Créé le"), "updated_at": _l("Modifié le"), "created_by": _l("Créé par"), "updated_by": _l("Modifié par"),
+    "code": _l("Code"), "label": _l("Libellé"), "name": _l("Nom"), "title": _l("Titre"),
+    "position": lazy_pgettext("position", "Ordre"), "active": _l("Actif"), "season": _l("Saison"),
+    "venue": _l("Lieu"), "area": _l("Zone"), "category": _l("Catégorie"), "tariff": _l("Tarif"),
+    "audience": lazy_pgettext("audience", "Public"), "event": _l("Événement"), "performance": _l("Séance"),
+    "channel": _l("Filière de vente"), "amount": _l("Montant"), "capacity": _l("Jauge"),
+    "taken": _l("Places prises"), "description": _l("Description"), "event.title": _l("Événement"),
+    "venue.name": _l("Lieu"), "area.name": _l("Zone"), "category.label": _l("Catégorie"),
+    "tariff.label": _l("Tarif"), "audience.label": lazy_pgettext("audience", "Public"),
+    "season.label": _l("Saison"), "performance.event.title": _l("Événement"), "id": _l("N°"),
+    "x": _l("Position X"), "y": _l("Position Y"), "start_date": _l("Début"), "end_date": _l("Fin"),
+    "starts_at": _l("Date et heure"), "on_sale": _l("En vente"), "seated": _l("Placé (places numérotées)"),
+    "address": _l("Adresse"), "row": _l("Rang"), "number": _l("Numéro"), "refundable": _l("Remboursable"),
+    "is_default": _l("Par défaut"), "type_code": _l("Type"), "for_children": _l("Produit enfant"),
+    "areas": _l("Zones"), "quotas": _l("Contingents par catégorie"), "seats": _l("Places"),
+    "prices": _l("Prix"), "performances": _l("Séances"), "events": _l("Événements"), "tariffs": _l("Tarifs"),
+    "points_of_sale": _l("Points de vente"), "fees": _l("Frais"), "created_at": _l("Créé le"),
+    "updated_at": _l("Modifié le"), "created_by": _l("Créé par"), "updated_by": _l("Modifié par"),
 }
 
 

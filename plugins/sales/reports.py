@@ -18,7 +18,7 @@ from marshmallow import Schema, ValidationError, validates_schema
 from sqlalchemy import case, func, select, type_coerce
 
 from coulisses.db import Money
-from coulisses.i18n import _, _l, deployment_timezone, format_datetime, local_time
+from coulisses.i18n import _, _l, deployment_timezone, format_datetime, lazy_pgettext, local_time
 
 from plugins.reports.params import Choice, LocalDate
 from plugins.reports.registry import Chart, Column, ReportDefinition, SummaryLine
@@ -306,7 +306,7 @@ CASH_JOURNAL = ReportDefinition(
     description=_l("Les opérations d'un jour à un point de vente (et d'un opérateur), leurs règlements et "
                    "remboursements par mode, les espèces attendues dans le tiroir."),
     params=JournalParams, rows=journal_rows, summary=journal_summary,
-    columns=(Column("number", _l("Ordre"), width=0.7), Column("at", _l("Heure"), "datetime", width=1.2),
+    columns=(Column("number", lazy_pgettext("operation", "Ordre"), width=0.7), Column("at", _l("Heure"), "datetime", width=1.2),
              Column("kind", _l("Opération"), width=1.3), Column("order", _l("Dossier"), width=0.7),
              Column("operator", _l("Opérateur")), Column("mode", _l("Mode de règlement"), width=1.3),
              Column("amount", _l("Montant"), "money", total=True)))

@@ -134,7 +134,7 @@ def test_an_operator_sells_two_tickets_with_the_keyboard_and_pays_in_two_payment
     page.wait_for_url(re.compile(rf".*/admin/contacts/sheet/{number}/.*"))
     page.goto(f"{base}/admin/contacts/sheet/{number}/history/purchases")
     row = page.locator(f"a:has-text('Dossier {order_number}')")
-    assert row.count() == 1 and "2 billet(s)" in row.inner_text()
+    assert row.count() == 1 and "2 billets" in row.inner_text()
     page.screenshot(path=f"{SHOTS}/sales_contact_purchases.png", full_page=True)
     row.click()
     page.wait_for_url(re.compile(rf".*/admin/sales/orders/{order_number}/$"))
