@@ -74,7 +74,8 @@ class Context:
 
         try:
             # The CLI signs nothing: it does not need the secret key the web app needs.
-            self.config = load_config({"SECRET_KEY": os.environ.get("COULISSES_SECRET_KEY") or "unused-by-the-cli"})
+            self.config = load_config({"SECRET_KEY": os.environ.get("COULISSES_SECRET_KEY") or "unused-by-the-cli"},
+                                      check_secret=False)
         except CoulissesError as exc:
             raise click.ClickException(str(exc)) from None
         url = self.config["DATABASE_URL"]
@@ -385,12 +386,23 @@ def demo():
 
 @demo.command("load")
 @click.option("--size", type=click.Choice(["small", "normal", "large"]), default="normal", show_default=True)
+@click.option("--force", is_flag=True, help="Load it even on a production instance (never over real data).")
 @pass_ctx
-def demo_load(ctx: Context, size):
+def demo_load(ctx: Context, size, force):
     """Load the demo data of the enabled plugins that have not loaded theirs yet."""
-    from coulisses.demo import load_demo
+    from coulisses.demo import load_demo, real_data_tables
+    from coulisses.i18n import gettext as _
 
+    if ctx.config["ENV"] == "production" and not force:
+        raise click.ClickException(_(
+            "Instance de production (COULISSES_ENV=production) : les données de démonstration ne sont pas "
+            "chargées. Ajoutez --force si c'est bien voulu."))
     with ctx.session() as session:
+        real = real_data_tables(session)
+        if real:
+            raise click.ClickException(_(
+                "Cette base contient des données réelles (%(tables)s) : les données de démonstration n'y sont "
+                "jamais chargées. Utilisez une base vide.", tables=", ".join(real)))
         try:
             pm = ctx.manager(ctx.enabled(session))
         except CoulissesError as exc:

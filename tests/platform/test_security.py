@@ -214,8 +214,8 @@ def test_production_refuses_to_start_without_a_secret_key(make_app, monkeypatch)
     with pytest.raises(ConfigError) as excinfo:
         make_app(ENV="production", SECRET_KEY=None)
     assert "COULISSES_SECRET_KEY" in str(excinfo.value)
-    app = make_app(ENV="production", SECRET_KEY="a" * 64)
-    assert app.secret_key == "a" * 64
+    app = make_app(ENV="production", SECRET_KEY="a1b2c3d4e5f6" * 4)
+    assert app.secret_key == "a1b2c3d4e5f6" * 4
     assert not app.testing and not app.debug
 
 

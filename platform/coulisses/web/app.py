@@ -41,8 +41,10 @@ class ConfigError(CoulissesError):
 # --------------------------------------------------------------------------- configuration
 
 
-def load_config(overrides: dict[str, Any] | None = None) -> dict[str, Any]:
-    """The host's configuration: defaults, then ``COULISSES_*`` environment variables, then overrides."""
+def load_config(overrides: dict[str, Any] | None = None, *, check_secret: bool = True) -> dict[str, Any]:
+    """The host's configuration: defaults, then ``COULISSES_*`` environment variables, then overrides.
+
+    ``check_secret=False`` (the database commands, which sign nothing) skips the secret key's checks."""
     env = os.environ
     cfg: dict[str, Any] = {
         "ENV": env.get("COULISSES_ENV", "production"),
@@ -82,6 +84,10 @@ def load_config(overrides: dict[str, Any] | None = None) -> dict[str, Any]:
             raise ConfigError(f"COULISSES_{key} must be a positive number of bytes")
     if not cfg["DATABASE_URL"]:
         cfg["DATABASE_URL"] = "sqlite:///" + str(Path(cfg["INSTANCE_PATH"]) / "coulisses.db")
+    if check_secret and cfg["ENV"] == "production" and cfg.get("SECRET_KEY"):
+        weakness = secret_key_weakness(cfg["SECRET_KEY"])
+        if weakness:
+            raise ConfigError(weakness)
     if not cfg.get("SECRET_KEY"):
         if cfg["ENV"] == "production":
             raise ConfigError(
@@ -91,6 +97,33 @@ def load_config(overrides: dict[str, Any] | None = None) -> dict[str, Any]:
             )
         cfg["SECRET_KEY"] = _development_secret(cfg)
     return cfg
+
+
+MIN_SECRET_KEY_LENGTH = 32
+# Values shown in documentation and examples: never a production key
+KNOWN_EXAMPLE_SECRETS = frozenset({
+    "...", "changeme", "change-me", "secret", "secret-key", "dev", "development", "testing-secret-key",
+    "unused-by-the-cli", "your-secret-key", "replace-me",
+})
+
+
+def secret_key_weakness(key: str) -> str | None:
+    """Why ``key`` is not fit for production (one line), or None."""
+    from coulisses.i18n import gettext
+
+    key = str(key)
+    how = "python3 -c 'import secrets; print(secrets.token_hex(32))'"
+    if key.strip().lower() in KNOWN_EXAMPLE_SECRETS:
+        return gettext("COULISSES_SECRET_KEY est une valeur d'exemple de la documentation : générez-en une "
+                       "avec %(command)s.", command=how)
+    if len(key) < MIN_SECRET_KEY_LENGTH:
+        return gettext("COULISSES_SECRET_KEY est trop courte (%(length)d caractères, %(minimum)d au moins) : "
+                       "générez-en une avec %(command)s.", length=len(key), minimum=MIN_SECRET_KEY_LENGTH,
+                       command=how)
+    if len(set(key)) < 8:
+        return gettext("COULISSES_SECRET_KEY est trop simple (trop peu de caractères différents) : générez-en "
+                       "une avec %(command)s.", command=how)
+    return None
 
 
 # Idle timeout of operator sessions and login throttling (coulisses.throttle.Policy), in whole numbers
