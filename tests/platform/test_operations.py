@@ -93,3 +93,109 @@ def test_a_weak_secret_key_stops_the_server_command_but_not_the_database_command
     assert result.exit_code == 1
     assert "COULISSES_SECRET_KEY est trop courte (5 caractères, 32 au moins)" in result.output
     assert "Traceback" not in result.output
+
+
+# --------------------------------------------------------------------------- behind a reverse proxy
+
+
+def _login_through(client, headers, *, referer=True, origin=None, base="https://billetterie.example:8443"):
+    """Log in as a browser behind the proxy: GET the page, POST the form with the proxy's headers."""
+    page = client.get("/login", headers=headers)
+    token = csrf_token_of(page.get_data(as_text=True))
+    sent = dict(headers)
+    if referer:
+        sent["Referer"] = f"{base}/login"
+    if origin:
+        sent["Origin"] = origin
+    return client.post("/login", data={"login": "marie", "password": PASSWORD, "csrf_token": token},
+                       headers=sent)
+
+
+# nginx listening on 8443 with ``proxy_set_header Host $host;`` (no port) and X-Forwarded-Proto https
+HOST_WITHOUT_PORT = {"Host": "billetterie.example", "X-Forwarded-Proto": "https", "X-Forwarded-For": "203.0.113.7"}
+
+
+@pytest.mark.parametrize("proxies", [0, 1])
+def test_a_proxy_passing_host_without_its_port_lets_operators_log_in(make_app, make_operator, proxies):
+    app = make_app([], PROXY_COUNT=proxies)
+    make_operator("marie", roles=["supervisor"])
+    client = app.test_client()
+    response = _login_through(client, HOST_WITHOUT_PORT, origin="https://billetterie.example:8443")
+    assert response.status_code == 302, response.get_data(as_text=True)
+    assert client.get("/admin/", headers=HOST_WITHOUT_PORT).status_code == 200
+
+
+def test_an_https_login_without_a_referer_works(make_app, make_operator):
+    app = make_app([], PROXY_COUNT=1)
+    make_operator("marie", roles=["supervisor"])
+    client = app.test_client()
+    response = _login_through(client, HOST_WITHOUT_PORT, referer=False)
+    assert response.status_code == 302, response.get_data(as_text=True)
+
+
+def test_a_proxy_passing_host_with_its_port_checks_the_port(make_app, make_operator):
+    app = make_app([], PROXY_COUNT=1)
+    make_operator("marie", roles=["supervisor"])
+    headers = {"Host": "billetterie.example:8443", "X-Forwarded-Proto": "https"}
+    assert _login_through(app.test_client(), headers).status_code == 302
+    other_port = _login_through(app.test_client(), headers, base="https://billetterie.example:9443")
+    assert other_port.status_code == 400
+
+
+def test_a_proxy_that_does_not_pass_the_host_gets_a_message_that_says_what_is_wrong(make_app, make_operator):
+    app = make_app([], PROXY_COUNT=1)
+    make_operator("marie", roles=["supervisor"])
+    # proxy_pass http://127.0.0.1:8000; without proxy_set_header Host: the app sees its own address
+    headers = {"Host": "127.0.0.1:8000", "X-Forwarded-Proto": "https"}
+    response = _login_through(app.test_client(), headers, origin="https://billetterie.example")
+    assert response.status_code == 400
+    page = response.get_data(as_text=True)
+    assert "https://billetterie.example" in page and "https://127.0.0.1:8000" in page
+    assert "docs/deploy/nginx.conf" in page
+
+
+def test_a_form_from_another_site_is_still_refused(make_app, make_operator):
+    app = make_app([])
+    make_operator("marie", roles=["supervisor"])
+    response = _login_through(app.test_client(), {}, origin="https://evil.example", base="https://evil.example")
+    assert response.status_code == 400
+    assert "https://evil.example" in response.get_data(as_text=True)
+    # and an HTTPS request never comes from an http:// page
+    https = {"Host": "billetterie.example", "X-Forwarded-Proto": "https"}
+    app2 = make_app([], PROXY_COUNT=1, schema=False)
+    downgraded = _login_through(app2.test_client(), https, origin="http://billetterie.example")
+    assert downgraded.status_code == 400
+
+
+def test_without_the_token_the_form_is_refused_whatever_the_headers(make_app, make_operator):
+    app = make_app([], PROXY_COUNT=1)
+    make_operator("marie", roles=["supervisor"])
+    client = app.test_client()
+    client.get("/login", headers=HOST_WITHOUT_PORT)
+    response = client.post("/login", data={"login": "marie", "password": PASSWORD},
+                           headers={**HOST_WITHOUT_PORT, "Origin": "https://billetterie.example"})
+    assert response.status_code == 400
+    assert "Ce formulaire a expiré" in response.get_data(as_text=True)
+
+
+def test_the_documented_nginx_configuration_lets_operators_log_in(make_app, make_operator):
+    """docs/deploy/nginx.conf: the headers it sets, as nginx fills them for a browser on port 8443."""
+    import re
+    from pathlib import Path
+
+    conf = (Path(__file__).resolve().parents[2] / "docs" / "deploy" / "nginx.conf").read_text()
+    variables = {"$http_host": "billetterie.example.org:8443", "$host": "billetterie.example.org",
+                 "$scheme": "https", "$proxy_add_x_forwarded_for": "203.0.113.7"}
+    headers = {}
+    for name, value in re.findall(r"^\s*proxy_set_header\s+(\S+)\s+(\S+?);", conf, re.M):
+        if value.startswith("$"):
+            headers[name] = variables[value]
+    assert {"Host", "X-Forwarded-Proto", "X-Forwarded-For"} <= set(headers)
+    app = make_app([], PROXY_COUNT=1)
+    make_operator("marie", roles=["supervisor"])
+    client = app.test_client()
+    response = _login_through(client, headers, base="https://billetterie.example.org:8443",
+                              origin="https://billetterie.example.org:8443")
+    assert response.status_code == 302, response.get_data(as_text=True)
+    assert response.headers["Location"].startswith("/") or "https://billetterie.example.org:8443" in response.headers["Location"]
+    assert "Secure" in response.headers.get("Set-Cookie", "")

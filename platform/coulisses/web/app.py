@@ -250,6 +250,9 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     hardening.init_hardening(app)
     app.config["WTF_CSRF_CHECK_DEFAULT"] = False  # checked in before_request, bearer requests excepted
     app.config["WTF_CSRF_TIME_LIMIT"] = None
+    # The referrer check is the host's (auth.check_same_origin): Flask-WTF's refuses a login without a
+    # Referer and one behind a proxy passing ``Host $host`` on a port other than 443.
+    app.config["WTF_CSRF_SSL_STRICT"] = False
     app.config["BABEL_DEFAULT_LOCALE"] = cfg["LOCALE"]
     app.config["BABEL_DEFAULT_TIMEZONE"] = cfg["TIMEZONE"]
     app.config["FLASK_ADMIN_SWATCH"] = "default"
@@ -356,6 +359,10 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         from flask import render_template
         from flask_wtf.csrf import CSRFError
 
+        if isinstance(exc, CSRFError) and getattr(exc, "coulisses_explained", False):
+            # Sent from another address than the server thinks it has: say which (a proxy's headers)
+            return render_template("coulisses/error.html", code=400, back=request.referrer,
+                                   message=exc.description), 400
         if isinstance(exc, CSRFError):
             # An expired session or a form not sent by Coulisses: say so, and how to get out of it.
             return render_template("coulisses/error.html", code=400, back=request.referrer,
