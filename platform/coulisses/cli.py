@@ -640,6 +640,38 @@ def i18n_check(names, everything):
     click.echo("Every message is translated.")
 
 
+# --------------------------------------------------------------------------- config
+
+
+@main.group(cls=click.Group)
+def config():
+    """The settings: configuration file (COULISSES_CONFIG) and environment."""
+
+
+@config.command("check")
+def config_check():
+    """Print the effective settings and their source (secrets masked); exit 1 with the reasons when
+    one is refused."""
+    from coulisses.config import check_configuration, config_file_path
+    from coulisses.i18n import gettext as _
+
+    rows, problems = check_configuration()
+    try:
+        path = config_file_path()
+    except CoulissesError:
+        path = None
+    click.echo(_("Fichier de configuration : %(path)s", path=str(path) if path else _("aucun")))
+    width = max((len(key) for key, _value, _source in rows), default=0)
+    for key, value, source in rows:
+        click.echo(f"{key:{width}} = {value}  [{source}]")
+    if problems:
+        click.echo(_("Configuration refusée :"), err=True)
+        for problem in problems:
+            click.echo(f"- {problem}", err=True)
+        raise SystemExit(1)
+    click.echo(_("Configuration correcte."))
+
+
 def run() -> None:  # pragma: no cover - console entry point alias
     main(prog_name="coulisses")
 

@@ -199,3 +199,91 @@ def test_the_documented_nginx_configuration_lets_operators_log_in(make_app, make
     assert response.status_code == 302, response.get_data(as_text=True)
     assert response.headers["Location"].startswith("/") or "https://billetterie.example.org:8443" in response.headers["Location"]
     assert "Secure" in response.headers.get("Set-Cookie", "")
+
+
+# --------------------------------------------------------------------------- configuration file
+
+
+def test_settings_come_from_the_file_and_the_environment_wins(tmp_path, monkeypatch):
+    from coulisses.web.app import load_config
+
+    conf = tmp_path / "coulisses.toml"
+    conf.write_text('env = "development"\nlocale = "es"\ncurrency = "CHF"\nproxy_count = 1\nhttps = true\n'
+                    'plugins = ["contacts", "sales"]\n')
+    monkeypatch.setenv("COULISSES_CONFIG", str(conf))
+    monkeypatch.setenv("COULISSES_CURRENCY", "EUR")
+    monkeypatch.setenv("COULISSES_INSTANCE_PATH", str(tmp_path / "instance"))
+    for name in ("COULISSES_ENV", "COULISSES_LOCALE", "COULISSES_PROXY_COUNT", "COULISSES_HTTPS", "COULISSES_PLUGINS"):
+        monkeypatch.delenv(name, raising=False)
+    cfg = load_config()
+    assert (cfg["ENV"], cfg["LOCALE"], cfg["CURRENCY"]) == ("development", "es", "EUR")
+    assert cfg["PROXY_COUNT"] == 1 and cfg["HTTPS"] is True and cfg["PLUGINS"] == "contacts,sales"
+
+
+def test_the_instance_file_is_read_without_coulisses_config(tmp_path, monkeypatch):
+    from coulisses.web.app import load_config
+
+    instance = tmp_path / "instance"
+    instance.mkdir()
+    (instance / "coulisses.toml").write_text('ENV = "development"\nCOULISSES_TIMEZONE = "Europe/Madrid"\n')
+    monkeypatch.delenv("COULISSES_CONFIG", raising=False)
+    monkeypatch.delenv("COULISSES_ENV", raising=False)
+    monkeypatch.delenv("COULISSES_TIMEZONE", raising=False)
+    monkeypatch.setenv("COULISSES_INSTANCE_PATH", str(instance))
+    cfg = load_config()
+    assert cfg["ENV"] == "development" and cfg["TIMEZONE"] == "Europe/Madrid"
+
+
+def test_a_plugin_setting_from_a_table_of_the_file(cli, register_plugin, upgraded, tmp_path):  # noqa: F811
+    from tests.platform.test_config_and_proxy import _plugin_reading_its_setting
+
+    seen = []
+    register_plugin(_plugin_reading_its_setting(seen))
+    conf = tmp_path / "c.toml"
+    conf.write_text("[tp_conf]\nmonths = 18\n")
+    cli("plugins", "enable", "tp_conf")
+    result = cli("tasks", "run", "tp_conf.purge", env={"COULISSES_CONFIG": str(conf)})
+    assert result.output.strip() == "tp_conf.purge: months=18"
+    result = cli("tasks", "run", "tp_conf.purge", env={"COULISSES_CONFIG": str(conf), "COULISSES_TP_CONF_MONTHS": "6"})
+    assert result.output.strip() == "tp_conf.purge: months=6"
+    assert seen == [18, 6]
+
+
+def test_config_check_prints_the_settings_their_source_and_masks_the_secrets(cli, tmp_path):
+    conf = tmp_path / "c.toml"
+    conf.write_text(f'secret_key = "{STRONG_KEY}"\nlocale = "en"\n'
+                    'database_url = "postgresql+psycopg://coulisses:S3cret-pw@db.example:5432/coulisses"\n'
+                    '[reports]\nsmtp_password = "mail-pw"\n')
+    result = cli("config", "check", env={"COULISSES_CONFIG": str(conf), "COULISSES_ENV": "production",
+                                         "COULISSES_LOCALE": "es", "COULISSES_DATABASE_URL": None})
+    assert result.exit_code == 0, result.output
+    out = result.output
+    assert STRONG_KEY not in out and "S3cret-pw" not in out and "mail-pw" not in out
+    lines = {line.split("=")[0].strip(): line for line in out.splitlines() if " = " in line}
+    assert "********" in lines["SECRET_KEY"] and str(conf) in lines["SECRET_KEY"]
+    assert "db.example" in lines["DATABASE_URL"] and "***" in lines["DATABASE_URL"]
+    assert lines["LOCALE"].split("=")[1].split()[0] == "es" and "COULISSES_LOCALE" in lines["LOCALE"]
+    assert "********" in lines["REPORTS_SMTP_PASSWORD"]
+    assert "[défaut]" in lines["CURRENCY"]
+    assert "Configuration correcte." in out
+
+
+def test_config_check_refuses_bad_settings_with_the_reasons(cli, tmp_path):
+    conf = tmp_path / "c.toml"
+    conf.write_text('secret_key = "changeme"\nsesion_idle_minutes = 10\n')
+    result = cli("config", "check", env={"COULISSES_CONFIG": str(conf), "COULISSES_ENV": "production"})
+    assert result.exit_code == 1
+    assert "Configuration refusée" in result.output
+    assert "valeur d'exemple" in result.output
+    assert "sesion_idle_minutes" in result.output
+    assert "Traceback" not in result.output
+    for env, reason in (({"COULISSES_CONFIG": str(tmp_path / "missing.toml")}, "n'existe pas"),
+                        ({"COULISSES_LOGIN_LOCK_MINUTES": "soon"}, "COULISSES_LOGIN_LOCK_MINUTES"),
+                        ({"COULISSES_ENV": "production"}, "COULISSES_SECRET_KEY manque")):
+        result = cli("config", "check", env=env)
+        assert result.exit_code == 1, result.output
+        assert reason in result.output
+    broken = tmp_path / "broken.toml"
+    broken.write_text("locale = \n")
+    result = cli("config", "check", env={"COULISSES_CONFIG": str(broken)})
+    assert result.exit_code == 1 and "illisible" in result.output

@@ -34,8 +34,7 @@ from coulisses.i18n import LANGUAGES, format_money  # noqa: F401 - format_money 
 ENVIRONMENTS = ("production", "development", "testing")
 
 
-class ConfigError(CoulissesError):
-    pass
+from coulisses.config import ConfigError, settings_environment  # noqa: E402 - ConfigError re-exported
 
 
 # --------------------------------------------------------------------------- configuration
@@ -45,7 +44,7 @@ def load_config(overrides: dict[str, Any] | None = None, *, check_secret: bool =
     """The host's configuration: defaults, then ``COULISSES_*`` environment variables, then overrides.
 
     ``check_secret=False`` (the database commands, which sign nothing) skips the secret key's checks."""
-    env = os.environ
+    env = settings_environment()  # the configuration file, overridden by the environment
     cfg: dict[str, Any] = {
         "ENV": env.get("COULISSES_ENV", "production"),
         "INSTANCE_PATH": env.get("COULISSES_INSTANCE_PATH", str(Path.cwd() / "instance")),
@@ -61,13 +60,17 @@ def load_config(overrides: dict[str, Any] | None = None, *, check_secret: bool =
         # request bodies: JSON and forms (413 beyond), and multipart uploads (file imports)
         "MAX_BODY_BYTES": env.get("COULISSES_MAX_BODY_BYTES", inputs.MAX_BODY_BYTES),
         "MAX_UPLOAD_BYTES": env.get("COULISSES_MAX_UPLOAD_BYTES", inputs.MAX_UPLOAD_BYTES),
+        # behind a reverse proxy: how many proxies' X-Forwarded-* headers are trusted
+        "PROXY_COUNT": env.get("COULISSES_PROXY_COUNT", 0),
     }
+    if env.get("COULISSES_OUTBOX_RUN"):
+        cfg["OUTBOX_RUN"] = env["COULISSES_OUTBOX_RUN"]
     for key, default in SECURITY_SETTINGS.items():
         cfg[key] = env.get(f"COULISSES_{key}", default)
     cfg.update(overrides or {})
     if cfg["ENV"] not in ENVIRONMENTS:
         raise ConfigError(f"COULISSES_ENV must be one of {', '.join(ENVIRONMENTS)}, not {cfg['ENV']!r}")
-    for key in SECURITY_SETTINGS:
+    for key in (*SECURITY_SETTINGS, "PROXY_COUNT"):
         cfg[key] = _whole_number(key, cfg[key])
     cfg["HTTPS"] = str(cfg["HTTPS"]).strip().lower() in ("1", "true", "yes", "on")
     cfg["INSTANCE_PATH"] = str(Path(cfg["INSTANCE_PATH"]).resolve())
@@ -235,15 +238,14 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
                 static_folder=str(here / "static"), static_url_path="/static")
     app.config.update(cfg)
     app.json = JSONProvider(app)
-    proxies = int(cfg.get("PROXY_COUNT") or os.environ.get("COULISSES_PROXY_COUNT") or 0)
+    proxies = cfg["PROXY_COUNT"]
     if proxies:  # behind a reverse proxy: trust its X-Forwarded-For/Proto/Host headers
         from werkzeug.middleware.proxy_fix import ProxyFix
 
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies, x_host=proxies)
     app.config["TESTING"] = cfg["ENV"] == "testing"
     # Jobs enqueued by a request run right after its commit: in a thread, inline in tests.
-    app.config.setdefault("OUTBOX_RUN", os.environ.get("COULISSES_OUTBOX_RUN")
-                          or ("inline" if cfg["ENV"] == "testing" else "thread"))
+    app.config.setdefault("OUTBOX_RUN", "inline" if cfg["ENV"] == "testing" else "thread")
     app.config["DEBUG"] = cfg["ENV"] == "development" and app.config.get("DEBUG", False)
     # Secure session cookie: always with COULISSES_HTTPS=1, else whenever a request came over HTTPS
     app.config["SESSION_COOKIE_SECURE"] = bool(cfg.get("SESSION_COOKIE_SECURE", cfg["HTTPS"]))
