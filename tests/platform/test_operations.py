@@ -287,3 +287,139 @@ def test_config_check_refuses_bad_settings_with_the_reasons(cli, tmp_path):
     broken.write_text("locale = \n")
     result = cli("config", "check", env={"COULISSES_CONFIG": str(broken)})
     assert result.exit_code == 1 and "illisible" in result.output
+
+
+# --------------------------------------------------------------------------- systemd and PostgreSQL
+
+import os  # noqa: E402
+import shlex  # noqa: E402
+import shutil  # noqa: E402
+import subprocess  # noqa: E402
+import sys  # noqa: E402
+from pathlib import Path  # noqa: E402
+
+DEPLOY = Path(__file__).resolve().parents[2] / "docs" / "deploy"
+VENV = Path(sys.executable).parent.parent
+
+
+def _unit(name: str) -> str:
+    return (DEPLOY / name).read_text().replace("/opt/coulisses/venv", str(VENV))
+
+
+def _exec_start(unit: str) -> list[str]:
+    text = unit.replace("\\\n", " ")
+    line = next(line for line in text.splitlines() if line.startswith("ExecStart="))
+    return shlex.split(line[len("ExecStart="):])
+
+
+def _clean_env(**values) -> dict:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("COULISSES_")}
+    env.update(values)
+    return env
+
+
+UNITS = ("coulisses-web.service", "coulisses-worker.service", "coulisses-tasks.service", "coulisses-tasks.timer")
+
+
+@pytest.mark.skipif(not shutil.which("systemd-analyze"), reason="systemd-analyze is not installed")
+def test_the_systemd_units_are_valid(tmp_path):
+    for name in UNITS:
+        (tmp_path / name).write_text(_unit(name))
+    result = subprocess.run(["systemd-analyze", "verify", "--man=no", *[str(tmp_path / n) for n in UNITS]],
+                            capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "coulisses-tasks.service" not in result.stderr  # the timer finds its service
+
+
+def test_the_commands_of_the_systemd_units_run_with_the_configuration_file(tmp_path, database_url):
+    conf = tmp_path / "coulisses.toml"
+    conf.write_text(f'env = "production"\nsecret_key = "{STRONG_KEY}"\ndatabase_url = "{database_url}"\n'
+                    f'instance_path = "{tmp_path / "instance"}"\nplugins = ""\n')
+    env = _clean_env(COULISSES_CONFIG=str(conf))
+
+    def run(args):
+        return subprocess.run(args, capture_output=True, text=True, timeout=120, env=env, cwd=tmp_path)
+
+    assert run([str(VENV / "bin" / "coulisses"), "db", "upgrade"]).returncode == 0
+    assert "coulisses.web.app:create_app()" in _exec_start(_unit("coulisses-web.service"))
+    tasks = run(_exec_start(_unit("coulisses-tasks.service")))
+    assert tasks.returncode == 0, tasks.stdout + tasks.stderr
+    worker = run(_exec_start(_unit("coulisses-worker.service")) + ["--once"])
+    assert worker.returncode == 0, worker.stdout + worker.stderr
+    check = run([str(VENV / "bin" / "coulisses"), "config", "check"])
+    assert check.returncode == 0, check.stdout + check.stderr
+    assert STRONG_KEY not in check.stdout
+
+
+PG_ADMIN = os.environ.get("COULISSES_TEST_DATABASE_URL", "")
+
+
+@pytest.mark.skipif(not PG_ADMIN.startswith("postgresql") or not shutil.which("psql"),
+                    reason="needs COULISSES_TEST_DATABASE_URL on PostgreSQL and psql")
+def test_the_documented_postgresql_roles_run_coulisses_with_least_privileges(tmp_path):
+    import uuid
+
+    from sqlalchemy import create_engine, text
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ProgrammingError
+
+    suffix = uuid.uuid4().hex[:8]
+    names = {"coulisses_owner": f"cq_owner_{suffix}", "coulisses_app": f"cq_app_{suffix}",
+             "coulisses": f"cq_db_{suffix}"}
+    sql = (DEPLOY / "postgresql.sql").read_text()
+    for old in ("coulisses_owner", "coulisses_app"):
+        sql = sql.replace(old, names[old])
+    sql = sql.replace("DATABASE coulisses ", f"DATABASE {names['coulisses']} ").replace(
+        "\\connect coulisses", f"\\connect {names['coulisses']}")
+    (tmp_path / "roles.sql").write_text(sql)
+    admin = make_url(PG_ADMIN)
+    psql = ["psql", "-h", admin.host or "127.0.0.1", "-p", str(admin.port or 5432), "-U", admin.username or "postgres",
+            "-d", admin.database or "postgres", "-v", "owner_password=owner-pw", "-v", "app_password=app-pw",
+            "-f", str(tmp_path / "roles.sql")]
+    result = subprocess.run(psql, capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stdout + result.stderr
+
+    def url(role, password):
+        return admin.set(username=role, password=password, database=names["coulisses"]).render_as_string(
+            hide_password=False)
+
+    owner_url, app_url = url(names["coulisses_owner"], "owner-pw"), url(names["coulisses_app"], "app-pw")
+    try:
+        env = _clean_env(COULISSES_ENV="production", COULISSES_SECRET_KEY=STRONG_KEY,
+                         COULISSES_INSTANCE_PATH=str(tmp_path / "instance"), COULISSES_PLUGINS="contacts,sales")
+        upgrade = subprocess.run([str(VENV / "bin" / "coulisses"), "db", "upgrade"], capture_output=True, text=True,
+                                 timeout=300, env={**env, "COULISSES_DATABASE_URL": owner_url})
+        assert upgrade.returncode == 0, upgrade.stdout + upgrade.stderr
+        created = subprocess.run([str(VENV / "bin" / "coulisses"), "operators", "create", "marie", "--role",
+                                  "supervisor", "--password", PASSWORD], capture_output=True, text=True,
+                                 timeout=120, env={**env, "COULISSES_DATABASE_URL": app_url})
+        assert created.returncode == 0, created.stdout + created.stderr
+        from coulisses.web.app import create_app
+
+        app = create_app({"ENV": "testing", "DATABASE_URL": app_url, "INSTANCE_PATH": str(tmp_path / "instance"),
+                          "WTF_CSRF_ENABLED": True})
+        client = app.test_client()
+        assert login(client, "marie").status_code == 302  # the web app runs as the application role
+        assert client.get("/admin/").status_code == 200
+        with app.app_context():
+            from coulisses.web.extensions import db
+
+            db.engine.dispose()
+        engine = create_engine(app_url)
+        try:
+            with engine.begin() as conn:
+                assert conn.execute(text("SELECT count(*) FROM core_operator")).scalar() == 1
+                conn.execute(text("SELECT * FROM contacts_contact FOR UPDATE"))
+            for ddl in ("CREATE TABLE intruder (id int)", "DROP TABLE core_setting",
+                        "ALTER TABLE core_operator ADD COLUMN x int"):
+                with pytest.raises(ProgrammingError), engine.begin() as conn:
+                    conn.execute(text(ddl))
+        finally:
+            engine.dispose()
+    finally:
+        cleanup = create_engine(PG_ADMIN, isolation_level="AUTOCOMMIT")
+        with cleanup.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS {names["coulisses"]} WITH (FORCE)'))
+            for role in (names["coulisses_app"], names["coulisses_owner"]):
+                conn.execute(text(f"DROP ROLE IF EXISTS {role}"))
+        cleanup.dispose()
