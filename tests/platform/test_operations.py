@@ -423,3 +423,96 @@ def test_the_documented_postgresql_roles_run_coulisses_with_least_privileges(tmp
             for role in (names["coulisses_app"], names["coulisses_owner"]):
                 conn.execute(text(f"DROP ROLE IF EXISTS {role}"))
         cleanup.dispose()
+
+
+# --------------------------------------------------------------------------- observing
+
+import io  # noqa: E402
+import json  # noqa: E402
+
+
+def test_one_text_log_line_per_request_with_its_id(make_app, make_operator):
+    stream = io.StringIO()
+    app = make_app([], LOG_STREAM=stream)
+    make_operator("marie", roles=["supervisor"])
+    client = app.test_client()
+    login(client, "marie")
+    response = client.get("/admin/", headers={"X-Request-Id": "abc-123"})
+    assert response.headers["X-Request-Id"] == "abc-123"
+    line = next(line for line in stream.getvalue().splitlines() if "[abc-123]" in line)
+    assert "INFO coulisses.request [abc-123] GET /admin/ 200" in line
+    assert "operator=marie" in line and "ms " in line
+    generated = client.get("/login", headers={"X-Request-Id": "bad id; rm -rf"}).headers["X-Request-Id"]
+    assert len(generated) == 32 and generated != "bad id; rm -rf"
+
+
+def test_json_logs_failed_logins_with_the_address_and_errors_with_their_traceback(make_app, make_operator):
+    stream = io.StringIO()
+    app = make_app([], LOG_STREAM=stream, LOG_FORMAT="json", PROXY_COUNT=1)
+    make_operator("marie", roles=["supervisor"])
+
+    @app.route("/boom")
+    def boom():
+        raise RuntimeError("kaboom")
+
+    app.config["PROPAGATE_EXCEPTIONS"] = False
+    client = app.test_client()
+    page = client.get("/login")
+    client.post("/login", data={"login": "marie", "password": "wrong", "csrf_token": csrf_token_of(
+        page.get_data(as_text=True))}, headers={"X-Forwarded-For": "198.51.100.9"})
+    assert client.get("/boom").status_code == 500
+    records = [json.loads(line) for line in stream.getvalue().splitlines()]
+    failed = next(r for r in records if r["logger"] == "coulisses.security")
+    assert failed["level"] == "WARNING" and failed["request_id"] != "-"
+    assert failed["message"] == "Coulisses login failure for 'marie' from 198.51.100.9 (scope operator)"
+    request_line = next(r for r in records if r["logger"] == "coulisses.request" and r["path"] == "/login"
+                        and r["method"] == "POST")
+    assert request_line["status"] == 401 and request_line["request_id"] != "-"
+    assert isinstance(request_line["duration_ms"], float)
+    error = next(r for r in records if r["level"] == "ERROR")
+    assert "RuntimeError: kaboom" in error["exc"] and error["request_id"] != "-"
+
+
+def test_log_settings_are_checked(make_app):
+    from coulisses.web.app import ConfigError
+
+    with pytest.raises(ConfigError, match="COULISSES_LOG_FORMAT"):
+        make_app([], LOG_FORMAT="xml")
+    with pytest.raises(ConfigError, match="COULISSES_LOG_LEVEL"):
+        make_app([], LOG_LEVEL="chatty", schema=False)
+
+
+def test_health_ready_checks_the_database_and_the_migrations(cli, make_app, database_url):
+    assert cli("db", "upgrade").exit_code == 0
+    app = make_app([], schema=False)
+    client = app.test_client()
+    response = client.get("/health/ready")
+    assert response.status_code == 200, response.get_json()
+    assert response.get_json() == {"status": "ok", "database": "ok", "migrations": "current"}
+    from sqlalchemy import text
+
+    from coulisses import db as cdb
+
+    engine = cdb.make_engine(database_url)
+    with engine.begin() as conn:
+        conn.execute(text("DELETE FROM core_alembic_version"))
+    engine.dispose()
+    response = client.get("/health/ready")
+    assert response.status_code == 503
+    assert response.get_json()["migrations"] == "behind" and "core" in response.get_json()["behind"]
+    assert client.get("/health").status_code == 200  # liveness stays cheap
+
+
+def test_a_login_typed_cannot_forge_a_log_line_for_fail2ban(make_app):
+    import re
+
+    stream = io.StringIO()
+    app = make_app([], LOG_STREAM=stream)
+    client = app.test_client()
+    page = client.get("/login")
+    forged = "x' from 192.0.2.77 (scope operator)\n2026 WARNING Coulisses login failure for 'y' from 192.0.2.66 (scope"
+    client.post("/login", data={"login": forged, "password": "wrong",
+                                "csrf_token": csrf_token_of(page.get_data(as_text=True))})
+    failregex = r"Coulisses login (failure|refused \(locked\)) for .* from (?P<host>\S+) \(scope"  # the guide's
+    hosts = [m.group("host") for line in stream.getvalue().splitlines() if (m := re.search(failregex, line))]
+    assert hosts == ["127.0.0.1"]

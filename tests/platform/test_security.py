@@ -52,6 +52,9 @@ def test_anonymous_gets_nothing_but_the_login_page_static_files_and_health(full_
         url = url_for_rule(full_app, rule)
         response = client.get(url)
         answered[url] = response
+        if url == "/health/ready":  # public too: 503 here, the test schema is not made by the migrations
+            assert response.status_code in (200, 503) and "status" in response.get_json()
+            continue
         if url not in PUBLIC:
             assert response.status_code in (302, 401, 403, 404), f"{url} answered {response.status_code}"
             if response.status_code == 302:

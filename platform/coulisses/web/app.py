@@ -24,7 +24,7 @@ from coulisses import db as cdb
 from coulisses.config import apply_plugin_defaults
 from coulisses import plugins as cplugins
 from coulisses import security
-from coulisses.web import auth, forms, hardening, inputs
+from coulisses.web import auth, forms, hardening, inputs, observe
 from coulisses.web.admin import ModelView
 from coulisses.web.extensions import babel, csrf, db, login_manager
 from coulisses.web.rest import API_PREFIX, Api
@@ -60,6 +60,9 @@ def load_config(overrides: dict[str, Any] | None = None, *, check_secret: bool =
         # request bodies: JSON and forms (413 beyond), and multipart uploads (file imports)
         "MAX_BODY_BYTES": env.get("COULISSES_MAX_BODY_BYTES", inputs.MAX_BODY_BYTES),
         "MAX_UPLOAD_BYTES": env.get("COULISSES_MAX_UPLOAD_BYTES", inputs.MAX_UPLOAD_BYTES),
+        # logs: "text" or "json" (one object per line), and the level (coulisses.web.observe)
+        "LOG_FORMAT": env.get("COULISSES_LOG_FORMAT", "text"),
+        "LOG_LEVEL": env.get("COULISSES_LOG_LEVEL", "INFO"),
         # behind a reverse proxy: how many proxies' X-Forwarded-* headers are trusted
         "PROXY_COUNT": env.get("COULISSES_PROXY_COUNT", 0),
     }
@@ -73,6 +76,13 @@ def load_config(overrides: dict[str, Any] | None = None, *, check_secret: bool =
     for key in (*SECURITY_SETTINGS, "PROXY_COUNT"):
         cfg[key] = _whole_number(key, cfg[key])
     cfg["HTTPS"] = str(cfg["HTTPS"]).strip().lower() in ("1", "true", "yes", "on")
+    from coulisses.web.observe import LOG_FORMATS, LOG_LEVELS
+
+    cfg["LOG_FORMAT"], cfg["LOG_LEVEL"] = str(cfg["LOG_FORMAT"]).lower(), str(cfg["LOG_LEVEL"]).upper()
+    if cfg["LOG_FORMAT"] not in LOG_FORMATS:
+        raise ConfigError(f"COULISSES_LOG_FORMAT must be one of {', '.join(LOG_FORMATS)}, not {cfg['LOG_FORMAT']!r}")
+    if cfg["LOG_LEVEL"] not in LOG_LEVELS:
+        raise ConfigError(f"COULISSES_LOG_LEVEL must be one of {', '.join(LOG_LEVELS)}, not {cfg['LOG_LEVEL']!r}")
     cfg["INSTANCE_PATH"] = str(Path(cfg["INSTANCE_PATH"]).resolve())
     try:
         cfg["LOCK_TIMEOUT"] = cdb.lock_timeout_setting(cfg["LOCK_TIMEOUT"])
@@ -250,6 +260,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     # Secure session cookie: always with COULISSES_HTTPS=1, else whenever a request came over HTTPS
     app.config["SESSION_COOKIE_SECURE"] = bool(cfg.get("SESSION_COOKIE_SECURE", cfg["HTTPS"]))
     hardening.init_hardening(app)
+    observe.init_observability(app)
     app.config["WTF_CSRF_CHECK_DEFAULT"] = False  # checked in before_request, bearer requests excepted
     app.config["WTF_CSRF_TIME_LIMIT"] = None
     # The referrer check is the host's (auth.check_same_origin): Flask-WTF's refuses a login without a
@@ -351,6 +362,8 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         except Exception:  # noqa: BLE001
             return jsonify({"status": "unavailable"}), 503
         return jsonify({"status": "ok"})
+
+    observe.register_health(app, db)
 
     @app.errorhandler(HTTPException)
     def http_error(exc):
