@@ -185,7 +185,8 @@ def test_the_documented_nginx_configuration_lets_operators_log_in(make_app, make
 
     conf = (Path(__file__).resolve().parents[2] / "docs" / "deploy" / "nginx.conf").read_text()
     variables = {"$http_host": "billetterie.example.org:8443", "$host": "billetterie.example.org",
-                 "$scheme": "https", "$proxy_add_x_forwarded_for": "203.0.113.7"}
+                 "$scheme": "https", "$proxy_add_x_forwarded_for": "203.0.113.7",
+                 "$request_id": "0123456789abcdef0123456789abcdef"}
     headers = {}
     for name, value in re.findall(r"^\s*proxy_set_header\s+(\S+)\s+(\S+?);", conf, re.M):
         if value.startswith("$"):
@@ -199,6 +200,7 @@ def test_the_documented_nginx_configuration_lets_operators_log_in(make_app, make
     assert response.status_code == 302, response.get_data(as_text=True)
     assert response.headers["Location"].startswith("/") or "https://billetterie.example.org:8443" in response.headers["Location"]
     assert "Secure" in response.headers.get("Set-Cookie", "")
+    assert response.headers["X-Request-Id"] == "0123456789abcdef0123456789abcdef"
 
 
 # --------------------------------------------------------------------------- configuration file
