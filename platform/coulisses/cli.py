@@ -19,10 +19,11 @@ from flask.cli import FlaskGroup, with_appcontext
 from sqlalchemy.orm import Session
 
 import coulisses
-from coulisses import CoulissesError, migrations
+from coulisses import CoulissesError, migrations, schema_check
 from coulisses import db as cdb
 from coulisses import plugins as cplugins
 from coulisses import security, tasks as ctasks
+from coulisses.i18n import _
 
 DEMO_ADMIN = "admin"
 
@@ -34,14 +35,34 @@ def _by() -> str:
         return "cli"
 
 
+def _app_refused(message: str):
+    """Flask's ``NoAppException`` (shown as one line, also under --help), ending the command with 1."""
+    from flask.cli import NoAppException
+
+    class AppRefused(NoAppException):
+        exit_code = 1
+
+        def show(self, file=None):
+            click.echo(f"Error: {self.format_message()}", err=True)
+
+    return AppRefused(message)
+
+
 def _create_app():
     from coulisses.web.app import create_app
 
+    # Flask shows a NoAppException as one line (and a traceback for anything else), also under --help.
     try:
         app = create_app()
         plugin_commands = cplugins.call_each_safely(app.extensions["coulisses"].pm, "coulisses_cli_commands")
     except CoulissesError as exc:
-        raise click.ClickException(str(exc)) from None
+        _print_traceback(exc)
+        raise _app_refused(str(exc)) from None
+    except Exception as exc:  # noqa: BLE001 - the database unreachable, a plugin's bug…
+        _print_traceback(exc)
+        error = "{}: {}".format(type(exc).__name__, exc)
+        raise _app_refused(_("l'application ne démarre pas : %(error)s (--traceback pour le détail)",
+                             error=error)) from None
     for _plugin, commands in plugin_commands:
         for command in commands:
             app.cli.add_command(_in_app_context(command))
@@ -58,9 +79,52 @@ def _in_app_context(command: click.Command) -> click.Command:
     return command
 
 
-@click.group(cls=FlaskGroup, create_app=_create_app, add_version_option=False, load_dotenv=False,
+def _debug() -> bool:
+    """``--traceback`` given, or ``COULISSES_DEBUG=1``: errors come with their full traceback."""
+    return _TRACEBACK[0] or os.environ.get("COULISSES_DEBUG", "").strip().lower() in ("1", "true", "yes", "on")
+
+
+_TRACEBACK = [False]
+
+
+def _set_traceback(ctx, param, value):
+    _TRACEBACK[0] = bool(value)
+    return value
+
+
+class _Main(FlaskGroup):
+    """The ``coulisses`` group: a plugin that cannot be loaded gives one line, never a traceback
+    (``--traceback`` or ``COULISSES_DEBUG=1`` add it), also under ``coulisses --help``."""
+
+    def list_commands(self, ctx):
+        return _quietly(lambda: super(_Main, self).list_commands(ctx), default=sorted(self.commands))
+
+    def get_command(self, ctx, name):
+        from flask.cli import NoAppException, ScriptInfo
+
+        if click.Group.get_command(self, ctx, name) is None and not ctx.resilient_parsing:
+            # a command of the app (routes, shell, a plugin's): the app must start; if not, one line, exit 1
+            try:
+                ctx.ensure_object(ScriptInfo).load_app()
+            except NoAppException as exc:
+                raise click.ClickException(exc.format_message()) from None
+        return _quietly(lambda: super(_Main, self).get_command(ctx, name), default=self.commands.get(name))
+
+
+def _quietly(call, default):
+    try:
+        return call()
+    except Exception as exc:  # noqa: BLE001 - shown as one line
+        _print_traceback(exc)
+        click.secho(f"Error: {exc}", err=True, fg="red")
+        return default
+
+
+@click.group(cls=_Main, create_app=_create_app, add_version_option=False, load_dotenv=False,
              set_debug_flag=False)
 @click.version_option(coulisses.__version__, prog_name="coulisses")
+@click.option("--traceback", is_flag=True, is_eager=True, expose_value=False, callback=_set_traceback,
+              help="Show the full traceback of an error (also COULISSES_DEBUG=1).")
 def main():
     """Coulisses: the back-office of the box office."""
 
@@ -97,6 +161,17 @@ class Context:
         requested = cplugins.requested_plugins(session, self.infos, self.seed())
         return cplugins.resolve(self.infos, requested)
 
+    def check(self, order) -> list[str]:
+        """Load ``order`` as the start would (hooks, permissions, every registry), without an app;
+        raises the start's ``PluginError``. Returns the warnings (functions named like a hook without
+        ``@hookimpl``)."""
+        from coulisses.web.app import CoreHooks
+
+        self.manager(order)  # the configuration defaults of the set become current, as at the start
+        pm = cplugins.check_set(self.infos, order, CoreHooks())
+        known = cplugins.all_hook_names(pm)
+        return [w for name in order for w in cplugins.unmarked_hooks(self.infos[name], known)]
+
     def manager(self, order):
         """The plugin manager of ``order``; the plugins' configuration defaults become current."""
         from coulisses.config import apply_plugin_defaults, install_config
@@ -104,7 +179,7 @@ class Context:
 
         from coulisses.registry import install_manager
 
-        pm = cplugins.build_manager(self.infos, order, CoreHooks())
+        pm = cplugins.build_manager(self.infos, order, CoreHooks(), warn=False)  # `plugins check` shows them
         config = dict(self.config)
         apply_plugin_defaults(config, pm)
         install_config(config)
@@ -117,8 +192,25 @@ def _as_cli():
     return cdb.acting_as(cdb.Actor(None, _by()))
 
 
+def _print_traceback(exc: BaseException) -> None:
+    """With ``--traceback`` / ``COULISSES_DEBUG=1``: the error's traceback, and the one of what caused
+    it (a plugin's import error), on stderr."""
+    if not _debug():
+        return
+    import traceback
+
+    shown = exc
+    while isinstance(shown, CoulissesError) and shown.__cause__ is not None:
+        shown = shown.__cause__
+    click.echo("".join(traceback.format_exception(type(shown), shown, shown.__traceback__)), err=True)
+
+
 def _fail(exc: Exception):
-    raise click.ClickException(str(exc))
+    _print_traceback(exc)
+    message = str(exc)
+    if isinstance(exc, CoulissesError) and "failed to import" in message and not _debug():
+        message += " " + _("(--traceback pour la trace complète)")
+    raise click.ClickException(message)
 
 
 pass_ctx = click.make_pass_decorator(Context, ensure=True)
@@ -170,12 +262,57 @@ def db_current(ctx: Context):
 
 @db.command("revision")
 @click.argument("plugin")
-@click.option("-m", "--message", required=True)
+@click.option("-m", "--message", required=True, help="What the revision does (its file is named after it).")
+@click.option("--empty", is_flag=True, help="An empty revision to fill by hand (a data migration).")
 @pass_ctx
-def db_revision(ctx: Context, plugin, message):
-    """(Plugin authors) autogenerate a migration for PLUGIN from its models."""
-    with ctx.engine.begin() as conn:
-        migrations.revision(conn, ctx.infos, plugin, message)
+def db_revision(ctx: Context, plugin, message, empty):
+    """(Plugin authors) autogenerate a migration for PLUGIN (core: the host) from its models.
+
+    The models are compared with a scratch database migrated to the heads of the host, of PLUGIN's
+    dependencies and of PLUGIN: neither the state of your database nor the other installed plugins
+    matter.
+    """
+    import tempfile
+
+    from alembic.util import CommandError
+
+    if plugin != "core" and plugin not in ctx.infos:
+        _fail(CoulissesError(_("aucun plugin installé ne s'appelle « %(name)s » (installés : %(names)s)",
+                               name=plugin, names=", ".join(ctx.infos) or "-")))
+    with tempfile.TemporaryDirectory(prefix="coulisses-revision-") as scratch:
+        try:
+            script = migrations.revision(ctx.infos, plugin, message, scratch_url=f"sqlite:///{scratch}/scratch.db",
+                                         empty=empty)
+        except CoulissesError as exc:
+            _fail(exc)
+        except CommandError as exc:
+            _fail(CoulissesError(_("Alembic refuse de créer la révision de %(plugin)s : %(error)s",
+                                   plugin=plugin, error=exc)))
+    if script is None:
+        click.echo(_("Rien à migrer : le schéma des migrations de %(plugin)s est déjà celui de ses modèles "
+                     "(--empty pour une révision vide).", plugin=plugin))
+        return
+    click.echo(_("Révision %(revision)s créée : %(path)s. Relisez-la, puis lancez `coulisses db upgrade`.",
+                 revision=script.revision, path=script.path))
+
+
+@db.command("check")
+@pass_ctx
+def db_check(ctx: Context):
+    """Compare each enabled plugin's models with the migrated schema; exit 1 naming what is missing."""
+    try:
+        with ctx.session() as session:
+            order = ctx.enabled(session)
+    except CoulissesError as exc:
+        _fail(exc)
+    with ctx.engine.connect() as conn:
+        problems = schema_check.schema_report(conn, ctx.infos, order)
+    for plugin, items in problems.items():
+        for item in items:
+            click.echo(f"{plugin}: {item}", err=True)
+    if problems:
+        raise SystemExit(1)
+    click.echo(_("Le schéma de la base est celui des modèles : %(plugins)s.", plugins=", ".join(["core", *order])))
 
 
 # --------------------------------------------------------------------------- plugins
@@ -186,43 +323,95 @@ def plugins():
     """List, enable and disable plugins."""
 
 
+def _problem(ctx: Context, order: list[str]) -> tuple[CoulissesError | None, list[str]]:
+    """What stops ``order`` from loading (None when it loads), and its warnings."""
+    from coulisses.web.app import CoreHooks
+
+    try:
+        pm = cplugins.check_set(ctx.infos, order, CoreHooks())
+    except CoulissesError as exc:
+        return exc, []
+    known = cplugins.all_hook_names(pm)
+    return None, [w for name in order for w in cplugins.unmarked_hooks(ctx.infos[name], known)]
+
+
 def _plugin_rows(ctx: Context):
     with ctx.session() as session:
         states = cplugins.stored_states(session) or {}
+        requested = ([n for n, r in states.items() if r.state == "enabled"] if states
+                     else cplugins.requested_plugins(session, ctx.infos, ctx.seed()))
+    try:
+        enabled = set(cplugins.resolve(ctx.infos, requested))
+    except CoulissesError:
+        enabled = set(requested)
+    # The real state of each plugin: does the enabled set load (as the start would), and does each
+    # other plugin load with it (what `plugins enable` would answer)?
+    causes: dict[str, str] = {}
+    warnings: dict[str, list[str]] = {}
+    installed_enabled = sorted(n for n in enabled if n in ctx.infos)
+    try:
+        set_error, set_warnings = _problem(ctx, cplugins.resolve(ctx.infos, installed_enabled))
+    except CoulissesError as exc:
+        set_error, set_warnings = exc, []
+    if set_error is not None:
+        causes[set_error.plugin if isinstance(set_error, cplugins.PluginError) else ""] = str(set_error)
+    for warning in set_warnings:
+        warnings.setdefault(_warned_plugin(warning), []).append(warning)
+    for name, info in ctx.infos.items():
+        if info.error or name in causes or (name in enabled and set_error is None):
+            continue
+        wanted = [name] if set_error is not None or name in enabled else [*installed_enabled, name]
         try:
-            enabled = set(ctx.enabled(session)) if not states else {n for n, r in states.items() if r.state == "enabled"}
-        except CoulissesError:
-            enabled = {n for n, r in states.items() if r.state == "enabled"}
+            error, found = _problem(ctx, cplugins.resolve(ctx.infos, wanted))
+        except CoulissesError as exc:
+            error, found = exc, []
+        if error is not None:
+            causes[name] = str(error)
+        for warning in found:
+            if _warned_plugin(warning) == name:
+                warnings.setdefault(name, []).append(warning)
+
     rows = []
     for name in sorted(set(states) - set(ctx.infos)):  # recorded, but its distribution is gone
         row = states[name]
         rows.append({
             "name": name, "version": row.version, "state": "missing" if row.state == "enabled" else row.state,
+            "enabled": row.state == "enabled",
             "depends": [], "optional_depends": [], "description": "",
             "error": "not installed any more" + (": disable it or install it again" if row.state == "enabled" else ""),
+            "hooks": [], "warnings": [],
             "changed_at": row.changed_at.isoformat(), "changed_by": row.changed_by,
         })
     for name, info in ctx.infos.items():
         row = states.get(name)
+        error = str(cplugins.PluginError(name, info.error)) if info.error else causes.get(name)
         rows.append({
             "name": name,
             "version": info.version,
-            "state": "error" if info.error else ("enabled" if name in enabled else "disabled"),
+            "state": "error" if error else ("enabled" if name in enabled else "disabled"),
+            "enabled": name in enabled,
             "depends": [d for d, _ in info.depends],
             "optional_depends": [d for d, _ in info.optional_depends],
             "description": (info.manifest.description if info.manifest else "") or "",
-            "error": info.error,
+            "error": error,
+            "hooks": cplugins.implemented_hooks(info.module) if info.module is not None else [],
+            "warnings": warnings.get(name, []),
             "changed_at": row.changed_at.isoformat() if row else None,
             "changed_by": row.changed_by if row else None,
         })
     return sorted(rows, key=lambda r: r["name"])
 
 
+def _warned_plugin(warning: str) -> str:
+    return warning.split("'")[1] if warning.count("'") >= 2 else ""
+
+
 @plugins.command("list")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
+@click.option("--hooks", "show_hooks", is_flag=True, help="Also list the hooks each plugin implements.")
 @pass_ctx
-def plugins_list(ctx: Context, as_json):
-    """The installed plugins: name, version, state, dependencies, description."""
+def plugins_list(ctx: Context, as_json, show_hooks):
+    """The installed plugins: name, version, state (and why one cannot load), dependencies, description."""
     rows = _plugin_rows(ctx)
     if as_json:
         click.echo(json.dumps(rows, indent=2))
@@ -232,8 +421,16 @@ def plugins_list(ctx: Context, as_json):
               r["error"] if r["error"] else r["description"]) for r in rows]
     widths = [max(len(str(x)) for x in col) for col in zip(headers, *table)]
     widths[-1] = min(widths[-1], 70)
-    for line in (headers, *table):
-        click.echo("  ".join(str(v)[:w].ljust(w) for v, w in zip(line, widths)).rstrip())
+    for line, row in zip((headers, *table), (None, *rows)):
+        cells = [str(v)[:w].ljust(w) for v, w in zip(line, widths)]
+        if row is not None and row["error"]:  # a cause is never cut
+            cells[-1] = row["error"] + (" " + _("(activé)") if row["enabled"] else "")
+        click.echo("  ".join(cells).rstrip())
+        if row is not None and show_hooks:
+            click.echo("    " + _("hooks : %(hooks)s", hooks=", ".join(row["hooks"]) or "-"))
+    for row in rows:
+        for warning in row["warnings"]:
+            click.echo(_("Attention : %(warning)s", warning=warning), err=True)
 
 
 @plugins.command("enable")
@@ -251,7 +448,7 @@ def plugins_enable(ctx: Context, name, no_upgrade):
                 cplugins.record_enabled(session, ctx.infos, ctx.enabled(session), _by())
             changed = cplugins.record_enabled(session, ctx.infos, [name], _by())
             order = ctx.enabled(session)
-            ctx.manager(order)  # refuse now rather than at the next start
+            warnings = ctx.check(order)  # refuse now, with the start's message, rather than at the next start
             if not no_upgrade:
                 migrations.check(ctx.infos, order)  # nor enable a plugin whose tables cannot be created
             session.commit()
@@ -266,6 +463,8 @@ def plugins_enable(ctx: Context, name, no_upgrade):
                 session.commit()
     except CoulissesError as exc:
         _fail(exc)
+    for warning in warnings:
+        click.echo(_("Attention : %(warning)s", warning=warning), err=True)
     if changed:
         click.echo(f"Enabled: {', '.join(changed)}. Restart the server to use it.")
     else:
@@ -288,6 +487,42 @@ def plugins_disable(ctx: Context, name):
     except CoulissesError as exc:
         _fail(exc)
     click.echo(f"Disabled: {name} (its data is kept; enable it again to find it back). Restart the server.")
+
+
+@plugins.command("check")
+@pass_ctx
+def plugins_check(ctx: Context):
+    """Load the enabled plugins as the start would (hooks, permissions, registries, migrations) and
+    change nothing; exit 1 with the start's message when they cannot be loaded."""
+    try:
+        with ctx.session() as session:
+            order = ctx.enabled(session)
+        warnings = ctx.check(order)
+        migrations.check(ctx.infos, order)
+    except CoulissesError as exc:
+        _fail(exc)
+    for warning in warnings:
+        click.echo(_("Attention : %(warning)s", warning=warning), err=True)
+    click.echo(_("Les plugins activés se chargent : %(plugins)s.", plugins=", ".join(order) or "-"))
+
+
+@plugins.command("new")
+@click.argument("name")
+@click.option("--directory", "-d", type=click.Path(file_okay=False), default=".", show_default=True,
+              help="Where to write the distribution coulisses-NAME.")
+@click.option("--label", default=None, help="The plugin's label, shown to operators (French).")
+def plugins_new(name, directory, label):
+    """(Plugin authors) write a plugin distribution, coulisses-NAME, that installs, enables, migrates
+    and passes its own tests as generated: package, MANIFEST, entry point, hooks, a model and its first
+    migration, an admin view, permissions, REST routes, translations, tests."""
+    from coulisses import scaffold
+
+    try:
+        root = scaffold.create(name, Path(directory).resolve(), label)
+    except CoulissesError as exc:
+        _fail(exc)
+    click.echo(_("Plugin %(name)s créé dans %(path)s. Ensuite : `pip install -e %(path)s`, "
+                 "`coulisses plugins enable %(name)s`, puis `pytest` dans ce dossier.", name=name, path=str(root)))
 
 
 # --------------------------------------------------------------------------- operators
@@ -545,10 +780,27 @@ class _EntryPointGroup(click.Group):
         super().__init__(entry_point.name)
         self._entry_point = entry_point
         self._loaded = None
+        self._error: str | None = None
+
+    def parse_args(self, ctx, args):
+        self._group()
+        if self._error:
+            _fail(CoulissesError(self._error))
+        return super().parse_args(ctx, args)
 
     def _group(self) -> click.Group:
         if self._loaded is None:
-            self._loaded = self._entry_point.load()
+            try:
+                self._loaded = self._entry_point.load()
+            except Exception as exc:  # noqa: BLE001 - one line, in --help too (traceback with --traceback)
+                from coulisses.plugins import where
+
+                _print_traceback(exc)
+                error = "{}: {}{}".format(type(exc).__name__, exc, where(exc))
+                message = _("la commande « %(name)s » (%(target)s) ne se charge pas : %(error)s",
+                            name=self._entry_point.name, target=self._entry_point.value, error=error)
+                self._error = message
+                self._loaded = click.Group(self.name, help=message)
             self.help = self._loaded.help
         return self._loaded
 

@@ -9,6 +9,9 @@ from __future__ import annotations
 
 import difflib
 import importlib
+import logging
+import sys
+import traceback
 import importlib.metadata
 import importlib.util
 import re
@@ -27,6 +30,8 @@ import coulisses
 from coulisses import Manifest, PluginError, hookspecs
 from coulisses.db import Actor, Base, UTCDateTime, current_actor, utcnow
 from coulisses.security_events import record_event
+
+log = logging.getLogger("coulisses.plugins")
 
 ENTRY_POINT_GROUP = "coulisses.plugins"
 BUILTIN_DISTRIBUTION = "coulisses"  # the distribution of the host and the built-in plugins
@@ -52,6 +57,7 @@ class PluginInfo:
     manifest: Manifest | None
     module: Any = None
     error: str | None = None
+    exception: BaseException | None = None  # what made ``error``: its traceback for ``--traceback``
     distribution: str | None = None
     source: str = "entry point"
     depends: list[tuple[str, SpecifierSet]] = field(default_factory=list)
@@ -118,8 +124,21 @@ def _inspect(name: str, module: Any, source: str, distribution: str | None = Non
             if importlib.util.find_spec(f"{module.__name__}.models") is not None:
                 importlib.import_module(f"{module.__name__}.models")
         except Exception as exc:  # noqa: BLE001
-            info.error = f"failed to import its models ({type(exc).__name__}: {exc})"
+            info.error = f"failed to import its models ({type(exc).__name__}: {exc}){where(exc)}"
+            info.exception = exc
     return info
+
+
+def where(exc: BaseException) -> str:
+    """`` at /path/to/file.py:12``: where an import failed (the innermost frame; a syntax error's own line)."""
+    if isinstance(exc, SyntaxError) and exc.filename:
+        return f" at {exc.filename}:{exc.lineno}"
+    frames = traceback.extract_tb(exc.__traceback__)
+    # the innermost frame outside the import machinery
+    frames = [f for f in frames if not f.filename.startswith("<frozen ")] or frames
+    if not frames:
+        return ""
+    return f" at {frames[-1].filename}:{frames[-1].lineno}"
 
 
 def discover() -> dict[str, PluginInfo]:
@@ -142,7 +161,8 @@ def discover() -> dict[str, PluginInfo]:
             module = ep.load()
         except Exception as exc:  # noqa: BLE001 - any import failure is reported, by name
             found[ep.name] = PluginInfo(
-                ep.name, None, error=f"failed to import ({type(exc).__name__}: {exc})", distribution=dist
+                ep.name, None, error=f"failed to import ({type(exc).__name__}: {exc}){where(exc)}",
+                distribution=dist, exception=exc,
             )
             continue
         found[ep.name] = _inspect(ep.name, module, "entry point", dist)
@@ -171,7 +191,7 @@ def resolve(infos: dict[str, PluginInfo], requested: Iterable[str]) -> list[str]
         if info is None:
             raise PluginError(name, "is not installed (no entry point in group coulisses.plugins)")
         if info.error:
-            raise PluginError(name, info.error)
+            raise PluginError(name, info.error) from info.exception
         spec = info.manifest.requires_host
         if spec and host_version not in SpecifierSet(spec):
             raise PluginError(name, f"needs the host {spec}, this host is {host_version}")
@@ -181,7 +201,7 @@ def resolve(infos: dict[str, PluginInfo], requested: Iterable[str]) -> list[str]
             if dep_info is None:
                 raise PluginError(name, f"depends on '{dep}', which is not installed")
             if dep_info.error:
-                raise PluginError(dep, dep_info.error)
+                raise PluginError(dep, dep_info.error) from dep_info.exception
             if spec and Version(dep_info.version) not in spec:
                 raise PluginError(name, f"needs {dep}{spec}, but {dep} {dep_info.version} is installed")
             stack.append(dep)
@@ -226,10 +246,13 @@ def all_hook_names(pm: pluggy.PluginManager) -> list[str]:
     return sorted(n for n in pm.hook.__dict__ if not n.startswith("_") and getattr(pm.hook, n).has_spec())
 
 
-def build_manager(infos: dict[str, PluginInfo], order: list[str], core: Any = None) -> pluggy.PluginManager:
+def build_manager(infos: dict[str, PluginInfo], order: list[str], core: Any = None, *,
+                  warn: bool = True) -> pluggy.PluginManager:
     """A pluggy manager with the host's hooks, the loaded plugins' hooks and their implementations.
 
-    ``core`` is the host's own hook implementations, registered first under the name ``core``.
+    ``core`` is the host's own hook implementations, registered first under the name ``core``. With
+    ``warn``, a function named like a hook without ``@hookimpl`` is logged (``unmarked_hooks``);
+    commands that show the warnings themselves pass ``warn=False``.
     """
     pm = pluggy.PluginManager(coulisses.PROJECT)
     pm.add_hookspecs(hookspecs)
@@ -264,10 +287,83 @@ def build_manager(infos: dict[str, PluginInfo], order: list[str], core: Any = No
                 impl.plugin_name, f"hook implementation '{hook_name}' matches no hook specification{hint}"
             )
     pm.check_pending()
+    for name in order if warn else ():
+        for message in unmarked_hooks(infos[name], known):
+            log.warning("%s", message)
     return pm
 
 
 build_manager_with_core = build_manager
+
+
+# --------------------------------------------------------------------------- what a plugin implements
+
+
+def implemented_hooks(module: Any) -> list[str]:
+    """The names of the ``@hookimpl`` functions a plugin object or module has (what pluggy registers)."""
+    marker = f"{coulisses.PROJECT}_impl"
+    return sorted(n for n in dir(module) if not n.startswith("_") and hasattr(getattr(module, n, None), marker))
+
+
+def spec_names(infos: dict[str, PluginInfo]) -> set[str]:
+    """Every hook name the host and the installed plugins specify (each plugin's ``hookspecs`` module)."""
+    marker = f"{coulisses.PROJECT}_spec"
+    modules = [hookspecs]
+    for info in infos.values():
+        module = info.module
+        if info.error or module is None:
+            continue
+        spec_module = getattr(module, "hookspecs", None)
+        if spec_module is None and hasattr(module, "__path__"):
+            try:
+                if importlib.util.find_spec(f"{module.__name__}.hookspecs") is not None:
+                    spec_module = importlib.import_module(f"{module.__name__}.hookspecs")
+            except Exception:  # noqa: BLE001 - a broken hookspecs module is reported when the plugin loads
+                spec_module = None
+        if spec_module is not None:
+            modules.append(spec_module)
+    return {n for m in modules for n in dir(m) if hasattr(getattr(m, n, None), marker)}
+
+
+def unmarked_hooks(info: PluginInfo, known: Iterable[str]) -> list[str]:
+    """Warnings for the functions of a plugin (its package and its ``hooks`` module) named like a hook
+    but without ``@hookimpl``: the host never calls them."""
+    from coulisses.i18n import _
+
+    module = info.module
+    if module is None:
+        return []
+    marker = f"{coulisses.PROJECT}_impl"
+    known = set(known)
+    places = [module]
+    hooks_module = sys.modules.get(f"{getattr(module, '__name__', '')}.hooks")
+    if hooks_module is not None:
+        places.append(hooks_module)
+    found: dict[str, str] = {}
+    for place in places:
+        for attr in dir(place):
+            value = getattr(place, attr, None)
+            if attr in known and callable(value) and not hasattr(value, marker) and attr not in found:
+                code = getattr(value, "__code__", None)
+                at = " ({}:{})".format(code.co_filename, code.co_firstlineno) if code is not None else ""
+                found[attr] = _("plugin '%(plugin)s' : la fonction '%(function)s'%(where)s porte le nom d'un hook "
+                                "mais n'est pas décorée par @hookimpl : Coulisses ne l'appelle pas",
+                                plugin=info.name, function=attr, where=at)
+    return [found[k] for k in sorted(found)]
+
+
+def check_set(infos: dict[str, PluginInfo], order: list[str], core: Any = None) -> pluggy.PluginManager:
+    """Load ``order`` as the start would, without an app: the plugin manager (hook names and
+    arguments), the permissions and every registry (``coulisses.registry.build_registries``: two
+    definitions of one code). Raises the ``PluginError`` the start would raise; returns the manager."""
+    from coulisses import security
+    from coulisses.registry import build_registries, use_manager
+
+    pm = build_manager(infos, order, core, warn=False)
+    security.collect_permissions(call_each_safely(pm, "coulisses_permissions"))
+    with use_manager(pm):
+        build_registries(pm, infos, order)
+    return pm
 
 
 def _validation_message(pm: pluggy.PluginManager, exc: pluggy.PluginValidationError) -> str:

@@ -23,6 +23,9 @@ from __future__ import annotations
 
 import contextlib
 import contextvars
+import importlib
+import importlib.util
+import sys
 import threading
 import weakref
 from operator import attrgetter
@@ -118,11 +121,17 @@ def install_manager(pm) -> None:
     _process_manager[0] = pm
 
 
+_slots: list["RegistrySlot"] = []  # every slot made, in the order their modules were imported
+
+
 class RegistrySlot(Generic[R]):
     """Where a plugin keeps the registry it builds from a plugin manager (see the module's doc)."""
 
     def __init__(self, name: str, build: Callable[[Any], R], fallback: Iterable[str]):
         self.name = name
+        # the module that made the slot: its plugin is the one whose registry this is
+        self.module = sys._getframe(1).f_globals.get("__name__", "")
+        _slots.append(self)
         self._build = build
         self._fallback = list(fallback)
         self._current: contextvars.ContextVar[R | None] = contextvars.ContextVar(f"{name}_registry", default=None)
@@ -174,3 +183,53 @@ class RegistrySlot(Generic[R]):
 
     def get(self) -> R:
         return self.installed() or self.default()
+
+
+def build_registries(pm, infos: dict, order: Iterable[str]) -> list[str]:
+    """Build, from ``pm``, every registry of the host and of the plugins in ``order`` (the one a plugin
+    keeps in its ``registry`` module, or wherever it makes a ``RegistrySlot``), as the start would:
+    a clash between two plugins (two definitions of one contact type code) raises the same
+    ``PluginError``. Nothing is kept. Returns the names of the slots built.
+
+    ``coulisses plugins enable`` and ``coulisses plugins check`` call it before anything changes.
+    """
+    from coulisses import outbox, tasks  # noqa: F401 - the host's own slots
+
+    order = list(order)
+    packages: dict[str, str] = {}
+    for name in order:
+        module = infos[name].module
+        package = getattr(module, "__name__", None)
+        if package is None:
+            continue
+        packages[name] = package
+        if hasattr(module, "__path__"):
+            try:
+                if importlib.util.find_spec(f"{package}.registry") is not None:
+                    importlib.import_module(f"{package}.registry")
+            except PluginError:
+                raise
+            except Exception as exc:  # noqa: BLE001 - named, like every startup error
+                raise PluginError(name, f"failed to import its registry ({type(exc).__name__}: {exc})") from exc
+
+    def owner(slot: RegistrySlot) -> str | None:
+        if slot.module == "coulisses" or slot.module.startswith("coulisses."):
+            return "core"
+        for name, package in packages.items():
+            if slot.module == package or slot.module.startswith(f"{package}."):
+                return name
+        return None
+
+    built = []
+    for slot in list(_slots):
+        plugin = owner(slot)
+        if plugin is None:
+            continue
+        try:
+            slot._build(pm)
+        except PluginError:
+            raise
+        except Exception as exc:  # noqa: BLE001
+            raise PluginError(plugin, f"its registry '{slot.name}' cannot be built: {type(exc).__name__}: {exc}") from exc
+        built.append(slot.name)
+    return built

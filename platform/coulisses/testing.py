@@ -17,7 +17,9 @@ Then a test asks for what it needs:
 - ``register_plugin(obj)``: a throwaway plugin (an object with a ``MANIFEST``), always unregistered.
 
 Helpers: ``login(client, login)``, ``csrf_token_of(html)``, ``create_schema(url, plugins)``,
-``app_session(app)`` (a context manager yielding ``db.session`` inside the app context).
+``app_session(app)`` (a context manager yielding ``db.session`` inside the app context),
+``assert_migrations_match_models(database_url, plugin)`` (the plugin's migrations create exactly its
+models' schema), ``assert_plugin_conforms(app, plugin)`` (every rule of the host a plugin must keep).
 
 ``make_app`` and ``app`` are bound to ``database_url``: in one test, ``make_operator``,
 ``admin_client`` and ``client_for`` work on the app built by the ``app`` fixture; a test that builds its
@@ -226,6 +228,49 @@ def token_for(app):
     return factory
 
 
+def assert_migrations_match_models(url: str, plugin: str) -> None:
+    """Migrate an empty database (``url``, e.g. the ``database_url`` fixture) to the heads of the host,
+    of ``plugin`` (``"core"`` for the host) and of what it depends on, then assert that ``plugin``'s
+    models equal the migrated schema, naming each difference (a column added to a model without its
+    migration)::
+
+        def test_my_migrations_match_my_models(database_url):
+            assert_migrations_match_models(database_url, "patrons")
+    """
+    from coulisses import PluginError, migrations, schema_check
+
+    infos = cplugins.discover()
+    order = cplugins.resolve(infos, [] if plugin == "core" else [plugin])
+    engine = cdb.make_engine(url)
+    try:
+        with engine.begin() as conn:
+            try:
+                migrations.upgrade(conn, infos, order)
+            except PluginError as exc:
+                raise AssertionError(str(exc)) from None
+        with engine.connect() as conn:
+            differences = migrations.schema_differences(conn, [plugin])
+    finally:
+        engine.dispose()
+    assert not differences, f"{plugin}: the migrated schema differs from the models:\n" + "\n".join(
+        f"- {schema_check.describe_difference(d)}" for d in differences)
+
+
+def assert_plugin_conforms(app, plugin: str, *, public=(), database_url: str | None = None,
+                           api_prefixes=None) -> None:
+    """Fail, listing every problem, when ``plugin`` (enabled in ``app``) breaks one of the host's rules:
+    migrations equal models, permissions declared and used, every screen and route permission-checked
+    and closed to anonymous visitors, endpoints under the plugin's prefix, hooks matching a
+    specification, every message translated (``coulisses.conformance``)::
+
+        def test_the_plugin_conforms(app):
+            assert_plugin_conforms(app, "patrons")
+    """
+    from coulisses.conformance import assert_plugin_conforms as check
+
+    check(app, plugin, public=public, database_url=database_url, api_prefixes=api_prefixes)
+
+
 @contextmanager
 def app_session(app):
     from coulisses.web.extensions import db
@@ -251,4 +296,5 @@ __all__ = [
     "PG_URL", "PASSWORD", "pytest_report_header", "database_url", "is_postgres", "register_plugin",
     "create_schema", "make_app", "app", "session", "make_operator", "csrf_token_of", "login",
     "admin_client", "client_for", "token_for", "app_session", "no_process_wide_state",
+    "assert_migrations_match_models", "assert_plugin_conforms",
 ]

@@ -326,11 +326,14 @@ def test_a_failing_hook_is_reported_with_the_plugin_name(cli, register_plugin, u
         raise RuntimeError("the configuration is incomplete")
 
     register_plugin(make_plugin("tp_bad_tasks", hooks={"coulisses_periodic_tasks": tasks}))
-    cli("plugins", "enable", "tp_bad_tasks")
-    result = cli("tasks", "list")
+    message = ("Error: plugin 'tp_bad_tasks': coulisses_periodic_tasks failed: "
+               "RuntimeError: the configuration is incomplete")
+    refused = cli("plugins", "enable", "tp_bad_tasks")  # enabling builds the registries: refused at once
+    assert refused.exit_code == 1
+    assert refused.output.strip() == message
+    result = cli("tasks", "list", env={"COULISSES_PLUGINS": "tp_bad_tasks"})
     assert result.exit_code == 1
-    assert result.output.strip() == ("Error: plugin 'tp_bad_tasks': coulisses_periodic_tasks failed: "
-                                     "RuntimeError: the configuration is incomplete")
+    assert result.output.strip() == message
 
 
 def test_install_defaults_runs_once_per_plugin_in_the_organisation_language(cli, register_plugin, upgraded, engine):

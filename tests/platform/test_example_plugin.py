@@ -43,7 +43,8 @@ def installed_example(tmp_path_factory) -> Installed:
         capture_output=True, text=True, timeout=300)
     assert result.returncode == 0, f"pip could not install the example:\n{result.stdout}\n{result.stderr}"
     for shipped in ("migrations/patrons_0001_patronage.py", "migrations/patrons_0002_patronage_contact.py",
-                    "templates/patrons/sheet_pledges.html"):
+                    "templates/patrons/sheet_pledges.html", "translations/en/LC_MESSAGES/messages.mo",
+                    "translations/es/LC_MESSAGES/messages.po"):
         assert (target / "coulisses_patrons" / shipped).is_file(), shipped
     shutil.rmtree(src / "coulisses_patrons")  # from here on, only the installed copy exists
     return Installed(target=target, tests=src / "tests")

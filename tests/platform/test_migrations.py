@@ -32,12 +32,7 @@ def engine(database_url):
 
 
 def schema_differences(conn, plugin: str) -> list:
-    context = MigrationContext.configure(conn, opts={
-        "compare_type": True,
-        "include_object": migrations.include_object_for([plugin]),
-        "version_table": migrations.VERSION_TABLE,
-    })
-    return compare_metadata(context, cdb.metadata)
+    return migrations.schema_differences(conn, [plugin])  # the host's helper (coulisses db check uses it)
 
 
 @pytest.mark.parametrize("plugin", ["core", *BUILTIN])

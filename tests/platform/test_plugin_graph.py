@@ -131,13 +131,14 @@ def broken_distribution(tmp_path, monkeypatch):
         raise ImportError("No module named 'reportlab_missing'")
     """))
     monkeypatch.syspath_prepend(str(site))
-    yield
+    yield site
 
 
 def test_plugin_that_fails_to_import(make_app, broken_distribution):
     assert cplugins.discover()["tp_broken"].distribution == "fake-coulisses-plugin"
     message = start_refused(make_app, ["tp_broken"])
-    assert message == "plugin 'tp_broken': failed to import (ImportError: No module named 'reportlab_missing')"
+    assert message == ("plugin 'tp_broken': failed to import (ImportError: No module named 'reportlab_missing') "
+                       f"at {broken_distribution / 'tp_broken_mod.py'}:2")  # where it failed
 
 
 def test_a_broken_plugin_that_is_not_enabled_does_not_stop_the_host(make_app, broken_distribution):

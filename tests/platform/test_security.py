@@ -25,6 +25,8 @@ STATIC_FILES = {
 }
 PUBLIC = {"/login", "/health", "/static/coulisses/coulisses.css",
           "/admin/static/bootstrap/bootstrap4/css/bootstrap.min.css"}
+# Public redirects: /favicon.ico → the host's icon (a static file)
+PUBLIC_REDIRECTS = {"/favicon.ico": "/static/coulisses/favicon.svg"}
 
 
 def url_for_rule(app, rule, method="GET") -> str:
@@ -55,7 +57,9 @@ def test_anonymous_gets_nothing_but_the_login_page_static_files_and_health(full_
         if url == "/health/ready":  # public too: 503 here, the test schema is not made by the migrations
             assert response.status_code in (200, 503) and "status" in response.get_json()
             continue
-        if url not in PUBLIC:
+        if url in PUBLIC_REDIRECTS:
+            assert response.status_code == 301 and response.headers["Location"] == PUBLIC_REDIRECTS[url]
+        elif url not in PUBLIC:
             assert response.status_code in (302, 401, 403, 404), f"{url} answered {response.status_code}"
             if response.status_code == 302:
                 location = response.headers["Location"]

@@ -49,6 +49,13 @@ def declare_routes(api):
     def list_pledges():
         return services.list_pledges(db.session)
 
+    # A path parameter is passed to the view by its name; the host checks it first (a path integer
+    # named ``id`` or ``…_id`` is a row id, 0…2^31−1, else 422) and documents it (and the 404).
+    @api.route("/patrons/pledges/<int:pledge_id>", permission=VIEW, response=PledgeSchema,
+               summary="One pledge")
+    def get_pledge(pledge_id):
+        return services.get_pledge(db.session, pledge_id)  # NotFoundError → 404
+
     @api.route("/patrons/pledges", methods=["POST"], permission=MANAGE, body=PledgeInSchema,
                response=PledgeSchema, status=201, idempotent=True, summary="Record a pledge")
     def create_pledge(body):

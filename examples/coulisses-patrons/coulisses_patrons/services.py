@@ -7,7 +7,7 @@ from decimal import Decimal
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from coulisses import InvalidError
+from coulisses import InvalidError, NotFoundError
 from coulisses.db import to_money
 from plugins.contacts.models import Contact
 
@@ -84,6 +84,14 @@ def total_pledged(session: Session, year: int | None = None) -> Decimal:
     if year is not None:
         stmt = stmt.where(Patronage.pledged_on >= date(year, 1, 1), Patronage.pledged_on < date(year + 1, 1, 1))
     return session.scalar(stmt)
+
+
+def get_pledge(session: Session, pledge_id: int) -> Patronage:
+    """The pledge ``pledge_id``; ``NotFoundError`` (404 in the API) when there is none."""
+    pledge = session.get(Patronage, pledge_id)
+    if pledge is None:
+        raise NotFoundError(f"No pledge {pledge_id}")
+    return pledge
 
 
 def list_pledges(session: Session) -> list[Patronage]:

@@ -15,7 +15,7 @@ from coulisses import InvalidError, migrations
 from coulisses import db as cdb
 from coulisses import plugins as cplugins
 from coulisses.demo import load_demo
-from coulisses.testing import app_session, csrf_token_of
+from coulisses.testing import app_session, assert_plugin_conforms, csrf_token_of
 
 from coulisses_patrons import services
 from coulisses_patrons.cli import patrons
@@ -136,6 +136,13 @@ def test_the_api_records_and_sums_pledges_with_amounts_as_strings(app, make_oper
     assert again.get_json() == first.get_json() and again.headers["Idempotent-Replayed"] == "true"
     total = client.get("/api/v1/patrons/total?year=2026", headers={"Authorization": headers["Authorization"]})
     assert total.get_json() == {"total": "15000.00", "year": 2026}
+    # a path parameter: the pledge by its id, 404 for none, 422 for an id out of range
+    auth = {"Authorization": headers["Authorization"]}
+    one = client.get(f"/api/v1/patrons/pledges/{first.get_json()['id']}", headers=auth)
+    assert one.status_code == 200 and one.get_json() == first.get_json()
+    assert client.get("/api/v1/patrons/pledges/999999", headers=auth).status_code == 404
+    too_big = client.get(f"/api/v1/patrons/pledges/{2**31}", headers=auth)
+    assert too_big.status_code == 422 and "pledge_id" in too_big.get_json()["error"]["fields"]
 
 
 def test_the_api_refuses_a_wrong_amount_and_a_reader_who_writes(app, make_operator, token_for):
@@ -215,3 +222,9 @@ def test_the_migration_from_0001_keeps_the_pledges(database_url):
         assert conn.execute(text("SELECT donor_name, amount, contact_id FROM patrons_patronage")).all() == [
             ("Fondation Lumière", 150000, None)]
     engine.dispose()
+
+
+def test_the_plugin_keeps_the_host_s_rules(app):
+    """Migrations equal models, permissions declared and checked, nothing open to anonymous visitors,
+    routes under /api/v1/patrons, hooks matching their specifications, every message translated."""
+    assert_plugin_conforms(app, "patrons")

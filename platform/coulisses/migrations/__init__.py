@@ -121,24 +121,94 @@ def branch_heads(connection: Connection, infos: dict) -> dict[str, str]:
     return {next(iter(rev.branch_labels)): rev.revision for rev in heads if rev.branch_labels}
 
 
-def revision(connection: Connection, infos: dict, plugin: str, message: str) -> None:
-    """Autogenerate a new revision for ``plugin`` (``core`` for the host) into its migrations folder."""
-    cfg = alembic_config(connection, infos, [plugin])
-    script = ScriptDirectory.from_config(cfg)
-    has_branch = any(plugin in (rev.branch_labels or ()) for rev in script.walk_revisions())
-    if plugin == "core":
-        path = HERE / "versions"
-    else:
-        path = infos[plugin].migrations_dir or (infos[plugin].root / "migrations")
-        path.mkdir(exist_ok=True)
-    kwargs = {"version_path": str(path)}
-    if has_branch:
-        kwargs["head"] = f"{plugin}@head"
-    else:
-        kwargs["head"] = "base"
-        kwargs["branch_label"] = plugin
-        if plugin != "core":
-            deps = ["core"] + [d for d, _ in infos[plugin].depends]
-            bases = {next(iter(r.branch_labels)): r.revision for r in script.walk_revisions() if r.branch_labels and r.down_revision is None}
-            kwargs["depends_on"] = [bases[d] for d in deps if d in bases]
-    command.revision(cfg, message=message, autogenerate=True, **kwargs)
+def schema_differences(connection: Connection, plugins: list[str]) -> list:
+    """What differs between the models of ``plugins`` (``core`` for the host) and the database behind
+    ``connection``: Alembic's ``compare_metadata`` list (``[]`` when they are equal)."""
+    from alembic.autogenerate import compare_metadata
+
+    from coulisses.db import load_core_models, metadata
+
+    load_core_models()
+    context = MigrationContext.configure(connection, opts={
+        "compare_type": True,
+        "include_object": include_object_for(list(plugins)),
+        "version_table": VERSION_TABLE,
+    })
+    return compare_metadata(context, metadata)
+
+
+def pending_branches(connection: Connection, infos: dict, plugins: list[str]) -> list[str]:
+    """Those of ``plugins`` (and ``core``) whose newest revision the database has not reached."""
+    heads = branch_heads(connection, infos)
+    applied = applied_revisions(connection, infos)
+    return [name for name in ["core", *plugins] if name in heads and heads[name] not in applied]
+
+
+def _next_revision_id(script: ScriptDirectory, plugin: str) -> str:
+    ids = {rev.revision for rev in script.walk_revisions()}
+    n = sum(1 for rev in script.walk_revisions() if plugin in (rev.branch_labels or ())) + 1
+    while f"{plugin}_{n:04d}" in ids:
+        n += 1
+    return f"{plugin}_{n:04d}"
+
+
+def revision(infos: dict, plugin: str, message: str, *, scratch_url: str, empty: bool = False):
+    """Autogenerate a new revision for ``plugin`` (``core`` for the host) into its migrations folder.
+
+    The models are compared with a scratch database (``scratch_url``, empty, thrown away by the
+    caller) migrated to the heads of the host, of the plugins ``plugin`` depends on and of ``plugin``
+    itself: the revision does not depend on the state of the development database, nor on the other
+    installed plugins. Its id is ``<plugin>_<NNNN>`` and its file ``<plugin>_<NNNN>_<message>.py``.
+    Returns Alembic's ``Script`` (``.path``), or None when there is nothing to migrate (and not ``empty``).
+    """
+    from coulisses import plugins as cplugins
+    from coulisses.db import make_engine
+
+    order = [] if plugin == "core" else cplugins.resolve(infos, [plugin])
+    optional = [d for name in order for d, _ in infos[name].optional_depends if d in infos and not infos[d].error]
+    if optional:  # their revisions may be depended on: known too, when they can be loaded
+        try:
+            order = cplugins.resolve(infos, [*order, *optional])
+        except PluginError:
+            pass
+    # Only the revisions of these branches: the other installed plugins' heads are not the database's.
+    infos = {name: infos[name] for name in order}
+    engine = make_engine(scratch_url)
+    try:
+        with engine.begin() as conn:
+            cfg = alembic_config(conn, infos, ["core", *order])
+            script = ScriptDirectory.from_config(cfg)
+            labels = {label for rev in script.walk_revisions() for label in rev.branch_labels or ()}
+            command.upgrade(cfg, "core@head")
+            for name in order:
+                if name in labels:
+                    command.upgrade(cfg, f"{name}@head")
+        with engine.connect() as conn:
+            if not empty and not schema_differences(conn, [plugin]):
+                return None
+        if plugin == "core":
+            path = HERE / "versions"
+        else:
+            path = infos[plugin].migrations_dir or (infos[plugin].root / "migrations")
+            path.mkdir(exist_ok=True)
+            if not (path / "__init__.py").exists():  # shipped with the package (Alembic ignores it)
+                (path / "__init__.py").write_text("")
+        with engine.begin() as conn:
+            cfg = alembic_config(conn, infos, [plugin])
+            cfg.set_main_option("file_template", "%%(rev)s_%%(slug)s")
+            script = ScriptDirectory.from_config(cfg)
+            has_branch = plugin in labels
+            kwargs = {"version_path": str(path), "rev_id": _next_revision_id(script, plugin)}
+            if has_branch:
+                kwargs["head"] = f"{plugin}@head"
+            else:
+                kwargs["head"] = "base"
+                kwargs["branch_label"] = plugin
+                if plugin != "core":
+                    deps = ["core"] + [d for d, _ in infos[plugin].depends]
+                    bases = {next(iter(r.branch_labels)): r.revision for r in script.walk_revisions()
+                             if r.branch_labels and r.down_revision is None}
+                    kwargs["depends_on"] = [bases[d] for d in deps if d in bases]
+            return command.revision(cfg, message=message, autogenerate=not empty, **kwargs)
+    finally:
+        engine.dispose()

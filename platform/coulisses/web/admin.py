@@ -442,7 +442,7 @@ def core_admin_views():
     from coulisses.security_events import SecurityEvent
     from coulisses.web.admin_security import SecurityEventView
 
-    admin_menu = str(_l("Administration"))
+    admin_menu = _l("Administration")  # lazy: the menu shows it in the operator's language
     return [
         PluginsView(name=_l("Plugins"), endpoint="core_plugins", category=admin_menu),
         OperatorView(security.Operator, permission="core.operators.manage", name=_l("Opérateurs"),

@@ -326,7 +326,8 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     st.admin = admin
     with app.app_context():
         for plugin, views in cplugins.call_each_safely(pm, "coulisses_admin_views", admin=admin):
-            label = "Administration" if plugin == "core" else infos[plugin].label
+            # a lazy string: the menu category is shown in the operator's language
+            label = i18n.lazy_gettext("Administration") if plugin == "core" else infos[plugin].label
             for view in views:
                 if plugin != "core" and not view.endpoint.startswith(f"{plugin}_"):
                     raise PluginError(plugin, f"admin view endpoint '{view.endpoint}' must start with '{plugin}_'")
@@ -354,6 +355,11 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     def root():
         return redirect(url_for("admin.index"))
 
+    @app.route("/favicon.ico")
+    def favicon():
+        """Browsers ask for /favicon.ico before reading the page's <link rel="icon">."""
+        return redirect(url_for("static", filename="coulisses/favicon.svg"), 301)
+
     @app.route("/health")
     def health():
         """Liveness and database check for load balancers; public, and tells nothing else."""
@@ -371,22 +377,10 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         # handler only sees requests that reached one of its routes).
         if request.path == API_PREFIX or request.path.startswith(API_PREFIX + "/"):
             return Api._http_error(exc)
-        from flask import render_template
-        from flask_wtf.csrf import CSRFError
+        return error_page(exc)
 
-        if isinstance(exc, CSRFError) and getattr(exc, "coulisses_explained", False):
-            # Sent from another address than the server thinks it has: say which (a proxy's headers)
-            return render_template("coulisses/error.html", code=400, back=request.referrer,
-                                   message=exc.description), 400
-        if isinstance(exc, CSRFError):
-            # An expired session or a form not sent by Coulisses: say so, and how to get out of it.
-            return render_template("coulisses/error.html", code=400, back=request.referrer,
-                                   message=i18n.gettext("Ce formulaire a expiré ou ne vient pas de Coulisses. "
-                                                        "Revenez en arrière, rechargez la page et envoyez-le à nouveau.")), 400
-        if exc.code == 403:
-            return render_template("coulisses/error.html", code=403,
-                                   message=i18n.gettext("Vous n'avez pas la permission d'accéder à cette page.")), 403
-        return exc
+    # An unexpected exception (outside the tests, which let it through) becomes Flask's
+    # InternalServerError, answered by the handler above: the product's 500 page, or JSON under /api/.
 
     @app.context_processor
     def _template_context():
@@ -395,9 +389,18 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
                                "current_language": i18n.current_locale(), "language_names": i18n.LANGUAGE_NAMES,
                                "js_messages": i18n.js_messages, "json_script": i18n.json_script,
                                "locale_settings": i18n.locale_settings}
+        ctx["plugin_js_messages"] = _plugin_js_messages
         for _plugin, values in cplugins.call_each(pm, "coulisses_template_context"):
             ctx.update(values)
         return ctx
+
+    def _plugin_js_messages() -> dict[str, str]:
+        """The strings the plugins' JavaScript shows on every page (hook ``coulisses_js_messages``),
+        in the operator's language."""
+        merged: dict[str, str] = {}
+        for _plugin, values in cplugins.call_each(pm, "coulisses_js_messages"):
+            merged.update({key: str(text) for key, text in (values or {}).items()})
+        return merged
 
     app.jinja_env.globals["get_locale"] = _current_locale  # <html lang="…">
     app.jinja_env.filters["money"] = format_money
@@ -409,6 +412,55 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     for plugin, _ in cplugins.call_each_safely(pm, "coulisses_startup", app=app):
         pass
     return app
+
+
+# The error pages' titles and messages, by status; other statuses get the generic ones
+ERROR_PAGES = {
+    400: (i18n.lazy_gettext("Demande incorrecte"),
+          i18n.lazy_gettext("La demande envoyée n'a pas pu être comprise. Revenez en arrière et réessayez.")),
+    403: (i18n.lazy_gettext("Accès refusé"),
+          i18n.lazy_gettext("Vous n'avez pas la permission d'accéder à cette page.")),
+    404: (i18n.lazy_gettext("Page introuvable"),
+          i18n.lazy_gettext("Cette page n'existe pas ou n'existe plus. Vérifiez l'adresse, ou repartez de l'accueil.")),
+    405: (i18n.lazy_gettext("Action impossible ici"),
+          i18n.lazy_gettext("Cette page ne permet pas cette action. Revenez en arrière et utilisez les boutons de l'écran.")),
+    413: (i18n.lazy_gettext("Envoi trop volumineux"),
+          i18n.lazy_gettext("Ce qui a été envoyé dépasse la taille permise.")),
+    500: (i18n.lazy_gettext("Erreur inattendue"),
+          i18n.lazy_gettext("Une erreur inattendue est survenue ; rien n'a été enregistré de cette demande. "
+                            "Elle est consignée dans le journal : réessayez, et prévenez votre administrateur "
+                            "si elle se reproduit.")),
+}
+GENERIC_ERROR = (i18n.lazy_gettext("La demande n'a pas abouti"),
+                 i18n.lazy_gettext("La demande n'a pas pu être traitée. Revenez en arrière et réessayez."))
+
+
+def error_page(exc: HTTPException):
+    """The product's own error page for ``exc``, in the operator's language, with the exception's
+    headers (405: ``Allow``; 429: ``Retry-After``)."""
+    from flask import render_template
+    from flask_wtf.csrf import CSRFError
+
+    code = exc.code or 500
+    title, message = ERROR_PAGES.get(code, GENERIC_ERROR)
+    back = None
+    if isinstance(exc, CSRFError):
+        # An expired session or a form not sent by Coulisses: say so, and how to get out of it.
+        title = i18n.gettext("Formulaire expiré")
+        message = i18n.gettext("Ce formulaire a expiré ou ne vient pas de Coulisses. "
+                               "Revenez en arrière, rechargez la page et envoyez-le à nouveau.")
+        if getattr(exc, "coulisses_explained", False):
+            # Sent from another address than the server thinks it has: say which (a proxy's headers)
+            message = exc.description
+        back = request.referrer
+    elif code in (400, 405, 413):
+        back = request.referrer
+    try:
+        body = render_template("coulisses/error.html", code=code, title=str(title), message=str(message), back=back)
+    except Exception:  # noqa: BLE001 - the error page must never fail in turn
+        body = f"<!DOCTYPE html><html><head><title>{code}</title></head><body><main><h1>{code}</h1></main></body></html>"
+    headers = [(k, v) for k, v in exc.get_headers() if k.lower() != "content-type"]
+    return body, code, headers
 
 
 class JSONProvider(DefaultJSONProvider):

@@ -97,8 +97,8 @@ def init_input_guards(app) -> None:
                 flash(message, "error")
                 response = redirect(back)
             else:
-                response = app.make_response((render_template("coulisses/error.html", code=503, message=message,
-                                                              back=None), 503))
+                response = app.make_response((render_template(
+                    "coulisses/error.html", code=503, title=_("Occupé, réessayez"), message=message, back=None), 503))
         response.headers["Retry-After"] = str(exc.retry_after)
         return response
 

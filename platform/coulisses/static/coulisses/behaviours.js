@@ -69,6 +69,42 @@
     if (closest(e.target, "[data-prevent-default]")) { e.preventDefault(); }
   });
 
+  // ------------------------------------------------------------------ names for Flask-Admin's widgets
+
+  // Widgets Flask-Admin builds in the browser get an accessible name: select2's choice link (named after
+  // its field's label) and the column help icons (Bootstrap's tooltip moves their title away).
+  function nameWidgets() {
+    Array.prototype.forEach.call(document.querySelectorAll(".select2-container"), function (box) {
+      var choice = box.querySelector("a.select2-choice");
+      var chosen = choice && choice.querySelector(".select2-chosen");
+      var original = box.nextElementSibling;  // select2 puts its box just before the field it replaces
+      var fieldId = (box.id || "").replace(/^s2id_/, "") || (original && original.id) || "";
+      var label = fieldId && document.querySelector("label[for='" + fieldId + "']");
+      if (!choice || !label || choice.hasAttribute("aria-labelledby")) { return; }
+      if (!label.id) { label.id = fieldId + "-label"; }
+      // named by its label, then the choice shown (which changes as the operator chooses)
+      choice.setAttribute("aria-labelledby", label.id + (chosen && chosen.id ? " " + chosen.id : ""));
+    });
+    Array.prototype.forEach.call(document.querySelectorAll("[data-role=tooltip]"), function (el) {
+      var text = el.getAttribute("data-original-title") || el.getAttribute("title");
+      if (text && !el.textContent.trim() && !el.getAttribute("aria-label")) {
+        el.setAttribute("aria-label", text);  // still focusable: the description shows on focus too
+      }
+    });
+  }
+  window.addEventListener("load", nameWidgets);
+  // Flask-Admin applies select2 from jQuery's ready handlers, which may run after "load": name the
+  // widgets as soon as they are added (a mutation observer runs before the next task)
+  if (window.MutationObserver) {
+    var pending = false;
+    new MutationObserver(function () {
+      if (pending) { return; }
+      pending = true;
+      Promise.resolve().then(function () { pending = false; nameWidgets(); });
+    }).observe(document.documentElement, {childList: true, subtree: true, attributes: true,
+                                          attributeFilter: ["data-original-title"]});
+  }
+
   // ------------------------------------------------------------------ change operator
 
   function announce(text) {

@@ -70,8 +70,129 @@
   }
   if (window.jQuery) { window.jQuery(localiseDatePicker); }
 
+
+  /* The keyboard shortcuts panel: Alt+? (Alt+Shift+/ on most layouts) or the menu's "?" button. It lists
+   * the host's shortcuts, then every element of the page declaring one with the standard
+   * aria-keyshortcuts attribute (what plugins do), labelled by its aria-label, text or title.
+   * A modal dialog: Tab stays inside, Escape closes it, the focus goes back where it was. */
+  function shortcutLabel(el) {
+    var label = el.getAttribute("aria-label");
+    var by = el.getAttribute("aria-labelledby");
+    if (!label && by) {
+      label = by.split(/\s+/).map(function (id) {
+        var ref = document.getElementById(id);
+        return ref ? ref.textContent : "";
+      }).join(" ");
+    }
+    if (!label || !label.trim()) { label = el.textContent; }
+    if ((!label || !label.trim()) && el.value && el.tagName === "INPUT") { label = el.value; }
+    if (!label || !label.trim()) { label = el.getAttribute("title") || ""; }
+    return label.replace(/\s+/g, " ").trim();
+  }
+
+  function keysCell(value) {
+    var td = document.createElement("td");
+    value.trim().split(/\s+/).forEach(function (combo, i) {
+      if (i) { td.appendChild(document.createTextNode(" / ")); }
+      combo.split("+").forEach(function (key, j) {
+        if (j) { td.appendChild(document.createTextNode(" + ")); }
+        var kbd = document.createElement("kbd");
+        kbd.textContent = key;
+        td.appendChild(kbd);
+      });
+    });
+    return td;
+  }
+
+  function pageShortcuts(dialog) {
+    var found = [];
+    document.querySelectorAll("[aria-keyshortcuts]").forEach(function (el) {
+      if (dialog.contains(el) || el.hasAttribute("data-shortcuts-open")) { return; }
+      var keys = (el.getAttribute("aria-keyshortcuts") || "").trim();
+      if (keys) { found.push({keys: keys, label: shortcutLabel(el)}); }
+    });
+    return found;
+  }
+
+  function initShortcuts() {
+    var dialog = document.getElementById("coulisses-shortcuts");
+    if (!dialog) { return; }
+    var body = dialog.querySelector("[data-shortcuts-page]");
+    var none = dialog.querySelector("[data-shortcuts-none]");
+    var returnTo = null;
+
+    function fill() {
+      body.textContent = "";
+      var found = pageShortcuts(dialog);
+      found.forEach(function (item) {
+        var tr = document.createElement("tr");
+        var label = document.createElement("td");
+        label.textContent = item.label;
+        tr.appendChild(keysCell(item.keys));
+        tr.appendChild(label);
+        body.appendChild(tr);
+      });
+      none.classList.toggle("d-none", found.length > 0);
+    }
+
+    function open() {
+      if (dialog.open) { return; }
+      returnTo = document.activeElement;
+      fill();
+      if (dialog.showModal) { dialog.showModal(); } else { dialog.setAttribute("open", ""); }
+      var first = dialog.querySelector("[data-shortcuts-close]");
+      if (first) { first.focus(); }
+    }
+
+    function close() {
+      if (!dialog.open) { return; }
+      if (dialog.close) { dialog.close(); } else { dialog.removeAttribute("open"); }
+    }
+
+    dialog.addEventListener("close", function () {
+      var target = returnTo;
+      returnTo = null;
+      if (target && target.focus && document.contains(target)) { target.focus(); }
+    });
+
+    function focusables() {
+      return Array.prototype.filter.call(dialog.querySelectorAll(
+        "button, [href], input, select, textarea, [tabindex]:not([tabindex='-1'])"), function (el) {
+        return !el.disabled && el.offsetParent !== null;
+      });
+    }
+
+    dialog.addEventListener("keydown", function (e) {
+      if (e.key === "Escape") { e.preventDefault(); close(); return; }
+      if (e.key !== "Tab") { return; }
+      var items = focusables();
+      if (!items.length) { e.preventDefault(); return; }
+      var first = items[0], last = items[items.length - 1];
+      if (e.shiftKey && document.activeElement === first) { e.preventDefault(); last.focus(); }
+      else if (!e.shiftKey && document.activeElement === last) { e.preventDefault(); first.focus(); }
+    });
+    dialog.addEventListener("cancel", function (e) { e.preventDefault(); close(); });
+    dialog.addEventListener("click", function (e) {
+      if (e.target.closest && e.target.closest("[data-shortcuts-close]")) { close(); }
+    });
+
+    document.addEventListener("click", function (e) {
+      if (e.target.closest && e.target.closest("[data-shortcuts-open]")) { e.preventDefault(); open(); }
+    });
+    document.addEventListener("keydown", function (e) {
+      var isHelp = e.altKey && !e.ctrlKey && !e.metaKey && (e.key === "?" || (e.shiftKey && e.code === "Slash"));
+      if (!isHelp) { return; }
+      e.preventDefault();
+      if (dialog.open) { close(); } else { open(); }
+    });
+    window.Coulisses.openShortcuts = open;
+  }
+
   window.Coulisses = Object.assign(window.Coulisses || {}, {
     locale: locale, t: t, format: format, formatMoney: formatMoney, formatNumber: formatNumber,
     formatDate: formatDate, readJSON: readJSON
   });
+
+  if (document.readyState === "loading") { document.addEventListener("DOMContentLoaded", initShortcuts); }
+  else { initShortcuts(); }
 })();
