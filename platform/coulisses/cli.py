@@ -138,7 +138,8 @@ class Context:
 
         try:
             # The CLI signs nothing: it does not need the secret key the web app needs.
-            self.config = load_config({"SECRET_KEY": os.environ.get("COULISSES_SECRET_KEY") or "unused-by-the-cli"})
+            self.config = load_config({"SECRET_KEY": os.environ.get("COULISSES_SECRET_KEY") or "unused-by-the-cli"},
+                                      check_secret=False)
         except CoulissesError as exc:
             raise click.ClickException(str(exc)) from None
         url = self.config["DATABASE_URL"]
@@ -620,12 +621,23 @@ def demo():
 
 @demo.command("load")
 @click.option("--size", type=click.Choice(["small", "normal", "large"]), default="normal", show_default=True)
+@click.option("--force", is_flag=True, help="Load it even on a production instance (never over real data).")
 @pass_ctx
-def demo_load(ctx: Context, size):
+def demo_load(ctx: Context, size, force):
     """Load the demo data of the enabled plugins that have not loaded theirs yet."""
-    from coulisses.demo import load_demo
+    from coulisses.demo import load_demo, real_data_tables
+    from coulisses.i18n import gettext as _
 
+    if ctx.config["ENV"] == "production" and not force:
+        raise click.ClickException(_(
+            "Instance de production (COULISSES_ENV=production) : les données de démonstration ne sont pas "
+            "chargées. Ajoutez --force si c'est bien voulu."))
     with ctx.session() as session:
+        real = real_data_tables(session)
+        if real:
+            raise click.ClickException(_(
+                "Cette base contient des données réelles (%(tables)s) : les données de démonstration n'y sont "
+                "jamais chargées. Utilisez une base vide.", tables=", ".join(real)))
         try:
             pm = ctx.manager(ctx.enabled(session))
         except CoulissesError as exc:
@@ -878,6 +890,38 @@ def i18n_check(names, everything):
     if failed:
         raise SystemExit(1)
     click.echo("Every message is translated.")
+
+
+# --------------------------------------------------------------------------- config
+
+
+@main.group(cls=click.Group)
+def config():
+    """The settings: configuration file (COULISSES_CONFIG) and environment."""
+
+
+@config.command("check")
+def config_check():
+    """Print the effective settings and their source (secrets masked); exit 1 with the reasons when
+    one is refused."""
+    from coulisses.config import check_configuration, config_file_path
+    from coulisses.i18n import gettext as _
+
+    rows, problems = check_configuration()
+    try:
+        path = config_file_path()
+    except CoulissesError:
+        path = None
+    click.echo(_("Fichier de configuration : %(path)s", path=str(path) if path else _("aucun")))
+    width = max((len(key) for key, _value, _source in rows), default=0)
+    for key, value, source in rows:
+        click.echo(f"{key:{width}} = {value}  [{source}]")
+    if problems:
+        click.echo(_("Configuration refusée :"), err=True)
+        for problem in problems:
+            click.echo(f"- {problem}", err=True)
+        raise SystemExit(1)
+    click.echo(_("Configuration correcte."))
 
 
 def run() -> None:  # pragma: no cover - console entry point alias

@@ -54,6 +54,9 @@ def test_anonymous_gets_nothing_but_the_login_page_static_files_and_health(full_
         url = url_for_rule(full_app, rule)
         response = client.get(url)
         answered[url] = response
+        if url == "/health/ready":  # public too: 503 here, the test schema is not made by the migrations
+            assert response.status_code in (200, 503) and "status" in response.get_json()
+            continue
         if url in PUBLIC_REDIRECTS:
             assert response.status_code == 301 and response.headers["Location"] == PUBLIC_REDIRECTS[url]
         elif url not in PUBLIC:
@@ -218,8 +221,8 @@ def test_production_refuses_to_start_without_a_secret_key(make_app, monkeypatch)
     with pytest.raises(ConfigError) as excinfo:
         make_app(ENV="production", SECRET_KEY=None)
     assert "COULISSES_SECRET_KEY" in str(excinfo.value)
-    app = make_app(ENV="production", SECRET_KEY="a" * 64)
-    assert app.secret_key == "a" * 64
+    app = make_app(ENV="production", SECRET_KEY="a1b2c3d4e5f6" * 4)
+    assert app.secret_key == "a1b2c3d4e5f6" * 4
     assert not app.testing and not app.debug
 
 

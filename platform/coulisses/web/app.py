@@ -24,7 +24,7 @@ from coulisses import db as cdb
 from coulisses.config import apply_plugin_defaults
 from coulisses import plugins as cplugins
 from coulisses import security
-from coulisses.web import auth, forms, hardening, inputs
+from coulisses.web import auth, forms, hardening, inputs, observe
 from coulisses.web.admin import ModelView
 from coulisses.web.extensions import babel, csrf, db, login_manager
 from coulisses.web.rest import API_PREFIX, Api
@@ -34,16 +34,17 @@ from coulisses.i18n import LANGUAGES, format_money  # noqa: F401 - format_money 
 ENVIRONMENTS = ("production", "development", "testing")
 
 
-class ConfigError(CoulissesError):
-    pass
+from coulisses.config import ConfigError, settings_environment  # noqa: E402 - ConfigError re-exported
 
 
 # --------------------------------------------------------------------------- configuration
 
 
-def load_config(overrides: dict[str, Any] | None = None) -> dict[str, Any]:
-    """The host's configuration: defaults, then ``COULISSES_*`` environment variables, then overrides."""
-    env = os.environ
+def load_config(overrides: dict[str, Any] | None = None, *, check_secret: bool = True) -> dict[str, Any]:
+    """The host's configuration: defaults, then ``COULISSES_*`` environment variables, then overrides.
+
+    ``check_secret=False`` (the database commands, which sign nothing) skips the secret key's checks."""
+    env = settings_environment()  # the configuration file, overridden by the environment
     cfg: dict[str, Any] = {
         "ENV": env.get("COULISSES_ENV", "production"),
         "INSTANCE_PATH": env.get("COULISSES_INSTANCE_PATH", str(Path.cwd() / "instance")),
@@ -59,15 +60,29 @@ def load_config(overrides: dict[str, Any] | None = None) -> dict[str, Any]:
         # request bodies: JSON and forms (413 beyond), and multipart uploads (file imports)
         "MAX_BODY_BYTES": env.get("COULISSES_MAX_BODY_BYTES", inputs.MAX_BODY_BYTES),
         "MAX_UPLOAD_BYTES": env.get("COULISSES_MAX_UPLOAD_BYTES", inputs.MAX_UPLOAD_BYTES),
+        # logs: "text" or "json" (one object per line), and the level (coulisses.web.observe)
+        "LOG_FORMAT": env.get("COULISSES_LOG_FORMAT", "text"),
+        "LOG_LEVEL": env.get("COULISSES_LOG_LEVEL", "INFO"),
+        # behind a reverse proxy: how many proxies' X-Forwarded-* headers are trusted
+        "PROXY_COUNT": env.get("COULISSES_PROXY_COUNT", 0),
     }
+    if env.get("COULISSES_OUTBOX_RUN"):
+        cfg["OUTBOX_RUN"] = env["COULISSES_OUTBOX_RUN"]
     for key, default in SECURITY_SETTINGS.items():
         cfg[key] = env.get(f"COULISSES_{key}", default)
     cfg.update(overrides or {})
     if cfg["ENV"] not in ENVIRONMENTS:
         raise ConfigError(f"COULISSES_ENV must be one of {', '.join(ENVIRONMENTS)}, not {cfg['ENV']!r}")
-    for key in SECURITY_SETTINGS:
+    for key in (*SECURITY_SETTINGS, "PROXY_COUNT"):
         cfg[key] = _whole_number(key, cfg[key])
     cfg["HTTPS"] = str(cfg["HTTPS"]).strip().lower() in ("1", "true", "yes", "on")
+    from coulisses.web.observe import LOG_FORMATS, LOG_LEVELS
+
+    cfg["LOG_FORMAT"], cfg["LOG_LEVEL"] = str(cfg["LOG_FORMAT"]).lower(), str(cfg["LOG_LEVEL"]).upper()
+    if cfg["LOG_FORMAT"] not in LOG_FORMATS:
+        raise ConfigError(f"COULISSES_LOG_FORMAT must be one of {', '.join(LOG_FORMATS)}, not {cfg['LOG_FORMAT']!r}")
+    if cfg["LOG_LEVEL"] not in LOG_LEVELS:
+        raise ConfigError(f"COULISSES_LOG_LEVEL must be one of {', '.join(LOG_LEVELS)}, not {cfg['LOG_LEVEL']!r}")
     cfg["INSTANCE_PATH"] = str(Path(cfg["INSTANCE_PATH"]).resolve())
     try:
         cfg["LOCK_TIMEOUT"] = cdb.lock_timeout_setting(cfg["LOCK_TIMEOUT"])
@@ -82,6 +97,10 @@ def load_config(overrides: dict[str, Any] | None = None) -> dict[str, Any]:
             raise ConfigError(f"COULISSES_{key} must be a positive number of bytes")
     if not cfg["DATABASE_URL"]:
         cfg["DATABASE_URL"] = "sqlite:///" + str(Path(cfg["INSTANCE_PATH"]) / "coulisses.db")
+    if check_secret and cfg["ENV"] == "production" and cfg.get("SECRET_KEY"):
+        weakness = secret_key_weakness(cfg["SECRET_KEY"])
+        if weakness:
+            raise ConfigError(weakness)
     if not cfg.get("SECRET_KEY"):
         if cfg["ENV"] == "production":
             raise ConfigError(
@@ -91,6 +110,33 @@ def load_config(overrides: dict[str, Any] | None = None) -> dict[str, Any]:
             )
         cfg["SECRET_KEY"] = _development_secret(cfg)
     return cfg
+
+
+MIN_SECRET_KEY_LENGTH = 32
+# Values shown in documentation and examples: never a production key
+KNOWN_EXAMPLE_SECRETS = frozenset({
+    "...", "changeme", "change-me", "secret", "secret-key", "dev", "development", "testing-secret-key",
+    "unused-by-the-cli", "your-secret-key", "replace-me",
+})
+
+
+def secret_key_weakness(key: str) -> str | None:
+    """Why ``key`` is not fit for production (one line), or None."""
+    from coulisses.i18n import gettext
+
+    key = str(key)
+    how = "python3 -c 'import secrets; print(secrets.token_hex(32))'"
+    if key.strip().lower() in KNOWN_EXAMPLE_SECRETS:
+        return gettext("COULISSES_SECRET_KEY est une valeur d'exemple de la documentation : générez-en une "
+                       "avec %(command)s.", command=how)
+    if len(key) < MIN_SECRET_KEY_LENGTH:
+        return gettext("COULISSES_SECRET_KEY est trop courte (%(length)d caractères, %(minimum)d au moins) : "
+                       "générez-en une avec %(command)s.", length=len(key), minimum=MIN_SECRET_KEY_LENGTH,
+                       command=how)
+    if len(set(key)) < 8:
+        return gettext("COULISSES_SECRET_KEY est trop simple (trop peu de caractères différents) : générez-en "
+                       "une avec %(command)s.", command=how)
+    return None
 
 
 # Idle timeout of operator sessions and login throttling (coulisses.throttle.Policy), in whole numbers
@@ -202,21 +248,24 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
                 static_folder=str(here / "static"), static_url_path="/static")
     app.config.update(cfg)
     app.json = JSONProvider(app)
-    proxies = int(cfg.get("PROXY_COUNT") or os.environ.get("COULISSES_PROXY_COUNT") or 0)
+    proxies = cfg["PROXY_COUNT"]
     if proxies:  # behind a reverse proxy: trust its X-Forwarded-For/Proto/Host headers
         from werkzeug.middleware.proxy_fix import ProxyFix
 
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies, x_host=proxies)
     app.config["TESTING"] = cfg["ENV"] == "testing"
     # Jobs enqueued by a request run right after its commit: in a thread, inline in tests.
-    app.config.setdefault("OUTBOX_RUN", os.environ.get("COULISSES_OUTBOX_RUN")
-                          or ("inline" if cfg["ENV"] == "testing" else "thread"))
+    app.config.setdefault("OUTBOX_RUN", "inline" if cfg["ENV"] == "testing" else "thread")
     app.config["DEBUG"] = cfg["ENV"] == "development" and app.config.get("DEBUG", False)
     # Secure session cookie: always with COULISSES_HTTPS=1, else whenever a request came over HTTPS
     app.config["SESSION_COOKIE_SECURE"] = bool(cfg.get("SESSION_COOKIE_SECURE", cfg["HTTPS"]))
     hardening.init_hardening(app)
+    observe.init_observability(app)
     app.config["WTF_CSRF_CHECK_DEFAULT"] = False  # checked in before_request, bearer requests excepted
     app.config["WTF_CSRF_TIME_LIMIT"] = None
+    # The referrer check is the host's (auth.check_same_origin): Flask-WTF's refuses a login without a
+    # Referer and one behind a proxy passing ``Host $host`` on a port other than 443.
+    app.config["WTF_CSRF_SSL_STRICT"] = False
     app.config["BABEL_DEFAULT_LOCALE"] = cfg["LOCALE"]
     app.config["BABEL_DEFAULT_TIMEZONE"] = cfg["TIMEZONE"]
     app.config["FLASK_ADMIN_SWATCH"] = "default"
@@ -320,6 +369,8 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
             return jsonify({"status": "unavailable"}), 503
         return jsonify({"status": "ok"})
 
+    observe.register_health(app, db)
+
     @app.errorhandler(HTTPException)
     def http_error(exc):
         # Under /api/ every error is JSON, also for URLs no route matches (the API blueprint's own
@@ -398,6 +449,9 @@ def error_page(exc: HTTPException):
         title = i18n.gettext("Formulaire expiré")
         message = i18n.gettext("Ce formulaire a expiré ou ne vient pas de Coulisses. "
                                "Revenez en arrière, rechargez la page et envoyez-le à nouveau.")
+        if getattr(exc, "coulisses_explained", False):
+            # Sent from another address than the server thinks it has: say which (a proxy's headers)
+            message = exc.description
         back = request.referrer
     elif code in (400, 405, 413):
         back = request.referrer

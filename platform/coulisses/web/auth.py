@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import functools
+import logging
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
@@ -234,6 +235,64 @@ def _expire_idle_session():
     return None
 
 
+class OriginMismatch(Exception):
+    """A form sent from another address than the one the server is reached at (CSRF or a proxy's Host)."""
+
+
+def _origin_of(url: str) -> tuple[str, str, int | None] | None:
+    try:
+        parts = urlsplit(url)
+        port = parts.port
+    except ValueError:
+        return None
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        return None
+    return parts.scheme, parts.hostname.lower(), port or (443 if parts.scheme == "https" else 80)
+
+
+def check_same_origin() -> None:
+    """A browser's unsafe request comes from this site: its ``Origin`` (else ``Referer``) names the host
+    the request was sent to. Flask-WTF's own HTTPS check (``WTF_CSRF_SSL_STRICT``) is off: it refuses a
+    request without a Referer, and a proxy passing ``Host $host`` (without the port) on a port other than
+    443. Here the session-bound CSRF token stays the protection; the origin, when the browser gives one,
+    must match the host (any port when the Host header carries none), and an HTTPS request never comes
+    from an ``http://`` page. A mismatch raises a ``CSRFError`` that says what was expected and received."""
+    from flask_wtf.csrf import CSRFError
+
+    sent = request.headers.get("Origin")
+    if not sent or sent == "null":
+        sent = request.referrer
+    if not sent:
+        return
+    origin = _origin_of(sent)
+    host = request.host
+    expected = _origin_of(f"{request.scheme}://{host}/")
+    if origin is None or expected is None:
+        return
+    scheme, hostname, port = origin
+    try:
+        host_has_port = urlsplit(f"http://{host}/").port is not None
+    except ValueError:
+        host_has_port = False
+    if (hostname == expected[1] and (not host_has_port or port == expected[2])
+            and not (request.is_secure and scheme == "http")):
+        return
+    parts = urlsplit(sent)
+    received = f"{parts.scheme}://{parts.netloc}"
+    wanted = f"{request.scheme}://{host}"
+    logging.getLogger("coulisses.security").warning(
+        "form refused: sent from %s, the server is reached as %s (Host: %r, X-Forwarded-Host: %r, "
+        "X-Forwarded-Proto: %r)", received, wanted, request.headers.get("Host"),
+        request.headers.get("X-Forwarded-Host"), request.headers.get("X-Forwarded-Proto"))
+    error = CSRFError(_("Ce formulaire a été envoyé depuis %(received)s, mais le serveur se croit joint à "
+                        "l'adresse %(expected)s. Derrière un proxy, celui-ci doit transmettre l'adresse "
+                        "demandée par le navigateur (en-tête Host avec le port, X-Forwarded-Proto et "
+                        "COULISSES_PROXY_COUNT) : voir docs/deploy/nginx.conf.",
+                        received=received, expected=wanted))
+    error.coulisses_explained = True
+    raise error
+
+
 def init_request_security(app) -> None:
     """Idle timeout, throttled tokens, CSRF for every unsafe request that does not carry a bearer
     token; the client's address and the actor for the journal and the audit columns."""
@@ -254,6 +313,7 @@ def init_request_security(app) -> None:
         anonymous_api = not authenticated and request.path.startswith("/api/")
         if request.method not in ("GET", "HEAD", "OPTIONS", "TRACE") and not by_token and not anonymous_api:
             csrf.protect()
+            check_same_origin()
         if authenticated:
             g.coulisses_actor_token = cdb.set_actor(cdb.Actor(current_user.id, current_user.login))
 
