@@ -11,6 +11,7 @@ import re
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import expect
 
 from tests.browser.conftest import browser_login
 from tests.browser.test_sales_browser import _shop
@@ -39,12 +40,7 @@ WORK_SCREENS = (
 # Violations still there, in markup being rewritten elsewhere: (screen, axe rule) → why. Listed in
 # docs/accessibility.md ("Known exceptions"); the audit fails when one of them no longer occurs, so
 # that the list and the statement are shortened as soon as it is fixed.
-KNOWN_EXCEPTIONS = {
-    ("/admin/contacts/sheet/{number}/", "aria-required-children"):
-        "the contact sheet's tabs: a role=tablist whose items are list items, not role=tab",
-    ("/admin/contacts/sheet/{number}/", "listitem"):
-        "the contact sheet's tabs: list items inside the role=tablist list",
-}
+KNOWN_EXCEPTIONS: dict[tuple[str, str], str] = {}
 
 RUN_AXE = """async (tags) => {
   const result = await axe.run(document, {runOnly: {type: "tag", values: tags}, resultTypes: ["violations"]});
@@ -212,10 +208,10 @@ def test_the_shortcuts_panel_lists_the_page_shortcuts_and_gives_the_focus_back(l
     }""")
     page.focus("#reserve")
     dialog = page.get_by_test_id("shortcuts-dialog")
-    assert not dialog.is_visible()
+    expect(dialog).to_be_hidden()
 
     page.keyboard.press("Alt+Shift+Slash")  # Alt+? on a US layout
-    assert dialog.is_visible()
+    expect(dialog).to_be_visible()
     assert dialog.get_attribute("role") == "dialog" and dialog.get_attribute("aria-modal") == "true"
     assert page.get_by_role("dialog", name="Raccourcis clavier").is_visible()
     rows = [" ".join(r.split()) for r in page.get_by_test_id("shortcuts-page").locator("tr").all_inner_texts()]
@@ -229,24 +225,24 @@ def test_the_shortcuts_panel_lists_the_page_shortcuts_and_gives_the_focus_back(l
     page.keyboard.press("Shift+Tab")
     assert page.evaluate("document.getElementById('coulisses-shortcuts').contains(document.activeElement)")
     page.keyboard.press("Escape")
-    assert not dialog.is_visible()
+    expect(dialog).to_be_hidden()
     assert _focused(page) == "reserve"  # back where it was
 
     # also from the menu's visible button, by the keyboard; closed by its button; the focus goes back
     page.get_by_test_id("shortcuts-open").focus()
     page.keyboard.press("Enter")
-    assert dialog.is_visible()
+    expect(dialog).to_be_visible()
     page.get_by_role("dialog").get_by_role("button", name="Fermer").last.click()
-    assert not dialog.is_visible()
+    expect(dialog).to_be_hidden()
     assert _focused(page) == "shortcuts-open"
 
     # in the operator's language; a screen without shortcuts of its own says so
     page.click("[data-testid=language-switch] button[value=en]")
     page.wait_for_selector("html[lang=en]")
     page.keyboard.press("Alt+?")
-    assert page.get_by_role("dialog", name="Keyboard shortcuts").is_visible()
-    assert page.get_by_test_id("shortcuts-page").locator("tr").count() == 0
-    assert page.get_by_role("dialog").get_by_text("This screen has no shortcuts of its own.").is_visible()
+    expect(page.get_by_role("dialog", name="Keyboard shortcuts")).to_be_visible()
+    expect(page.get_by_test_id("shortcuts-page").locator("tr")).to_have_count(0)
+    expect(page.get_by_role("dialog").get_by_text("This screen has no shortcuts of its own.")).to_be_visible()
 
 
 def test_a_skip_link_leads_to_the_main_content(live_server, make_operator, page):
