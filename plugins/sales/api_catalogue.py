@@ -18,7 +18,9 @@ from coulisses.web.extensions import db
 from coulisses.web.schemas import Amount, Id, Int, Limit, Money, Offset, SafeString
 
 from plugins.sales.api_schemas import EventSchema, PerformanceSchema, SeasonSchema, TariffSchema
-from plugins.sales.models import Area, Performance, PerformanceQuota, Seat, SeatCategory, Tariff, Venue
+from plugins.sales.models import (
+    Area, Audience, Event, Performance, PerformanceQuota, Season, Seat, SeatCategory, Tariff, Venue,
+)
 from plugins.sales.services import catalogue
 from plugins.sales.services.common import get
 
@@ -295,6 +297,23 @@ def _performance(performance_id: int) -> dict:
     return {**data, "prices": catalogue.prices_for(db.session, performance_id)}
 
 
+def _refs(body: dict, checks) -> None:
+    """A row named in the body that does not exist is the input's fault: 422 naming the field (a 404
+    is for the address)."""
+    for field, model, message in checks:
+        value = body
+        for part in field.split("."):
+            value = value[int(part)] if isinstance(value, list) else value.get(part)
+            if value is None:
+                break
+        if value is not None and db.session.get(model, value) is None:
+            raise InvalidError(str(message), {field: _("%(what)s : %(ref)s", what=str(message), ref=value)})
+
+
+def _row_refs(rows: list[dict], prefix: str) -> list:
+    return [(f"{prefix}{i}.category", SeatCategory, _l("Catégorie introuvable")) for i in range(len(rows))]
+
+
 def _page(stmt, args):
     return db.session.scalars(stmt.limit(args["limit"]).offset(args["offset"])).all()
 
@@ -332,6 +351,8 @@ def register_routes(api) -> None:  # noqa: C901 - one declaration per endpoint
     @api.route("/sales/venues", methods=["POST"], permission=MANAGE, body=VenueInSchema, response=VenueOutSchema,
                status=201, summary="Create a venue (with its areas and seats)", tags=TAG)
     def create_venue(body):
+        for i, area_in in enumerate(body["areas"]):
+            _refs(body, _row_refs(area_in["rows"], f"areas.{i}.rows."))
         venue = catalogue.create_venue(db.session, body["code"], body["name"], seated=body["seated"],
                                        address=body["address"])
         for area_in in body["areas"]:
@@ -348,6 +369,7 @@ def register_routes(api) -> None:  # noqa: C901 - one declaration per endpoint
                response=AreaOutSchema, status=201, summary="Add an area (with its seats) to a venue", tags=TAG)
     def create_area(venue_id, body):
         venue = get(db.session, Venue, venue_id, _l("Lieu introuvable"))
+        _refs(body, _row_refs(body["rows"], "rows."))
         area = catalogue.add_area(db.session, venue, body["code"], body["name"], body["position"])
         return _area(area, len(_add_rows(area, body["rows"])))
 
@@ -361,6 +383,7 @@ def register_routes(api) -> None:  # noqa: C901 - one declaration per endpoint
                response=SeatOutSchema, many=True, status=201, summary="Add rows of seats to an area", tags=TAG)
     def create_seats(area_id, body):
         area = get(db.session, Area, area_id, _l("Zone introuvable"))
+        _refs(body, _row_refs(body["rows"], "rows."))
         return _add_rows(area, body["rows"])
 
     # ---------------------------------------------------------------- events
@@ -368,12 +391,14 @@ def register_routes(api) -> None:  # noqa: C901 - one declaration per endpoint
     @api.route("/sales/events", methods=["POST"], permission=MANAGE, body=EventInSchema, response=EventSchema,
                status=201, summary="Create an event", tags=TAG)
     def create_event(body):
+        _refs(body, [("season", Season, _l("Saison introuvable"))])
         return catalogue.create_event(db.session, body["code"], body["title"], season=body["season"],
                                       description=body["description"], for_children=body["for_children"])
 
     @api.route("/sales/events/<int:event_id>", methods=["PATCH"], permission=MANAGE, body=EventPatchSchema,
                response=EventSchema, summary="Change an event", tags=TAG)
     def update_event(event_id, body):
+        _refs(body, [("season", Season, _l("Saison introuvable"))])
         return catalogue.update_event(db.session, event_id, **body)
 
     @api.route("/sales/events/<int:event_id>/deactivate", methods=["POST"], permission=MANAGE,
@@ -397,6 +422,9 @@ def register_routes(api) -> None:  # noqa: C901 - one declaration per endpoint
     @api.route("/sales/performances", methods=["POST"], permission=MANAGE, body=PerformanceInSchema,
                response=PerformanceSchema, status=201, summary="Create a performance with its quotas", tags=TAG)
     def create_performance(body):
+        _refs(body, [("event", Event, _l("Événement introuvable")), ("venue", Venue, _l("Lieu introuvable")),
+               ("season", Season, _l("Saison introuvable"))] + [(f"quotas.{i}.category", SeatCategory, _l("Catégorie introuvable"))
+                                for i in range(len(body["quotas"]))])
         quotas: dict[int, int] = {}
         for i, q in enumerate(body["quotas"]):
             if q["category"] in quotas:
@@ -411,6 +439,8 @@ def register_routes(api) -> None:  # noqa: C901 - one declaration per endpoint
     @api.route("/sales/performances/<int:performance_id>", methods=["PATCH"], permission=MANAGE,
                body=PerformancePatchSchema, response=PerformanceSchema, summary="Change a performance", tags=TAG)
     def update_performance(performance_id, body):
+        _refs(body, [("event", Event, _l("Événement introuvable")), ("venue", Venue, _l("Lieu introuvable")),
+               ("season", Season, _l("Saison introuvable"))])
         catalogue.update_performance(db.session, performance_id, **body)
         return _performance(performance_id)
 
@@ -469,11 +499,13 @@ def register_routes(api) -> None:  # noqa: C901 - one declaration per endpoint
     @api.route("/sales/tariffs", methods=["POST"], permission=MANAGE, body=TariffInSchema, response=TariffOutSchema,
                status=201, summary="Create a tariff", tags=TAG)
     def create_tariff(body):
+        _refs(body, [("audience", Audience, _l("Public introuvable"))])
         return catalogue.create_tariff(db.session, body["code"], body["label"], body["audience"], body["position"])
 
     @api.route("/sales/tariffs/<int:tariff_id>", methods=["PATCH"], permission=MANAGE, body=TariffPatchSchema,
                response=TariffOutSchema, summary="Change a tariff", tags=TAG)
     def update_tariff(tariff_id, body):
+        _refs(body, [("audience", Audience, _l("Public introuvable"))])
         return catalogue.update_tariff(db.session, tariff_id, **body)
 
     @api.route("/sales/tariffs/<int:tariff_id>/deactivate", methods=["POST"], permission=MANAGE,

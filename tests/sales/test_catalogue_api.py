@@ -135,6 +135,10 @@ def test_updates_apply_the_screens_rules(app, api):
     ("/api/v1/sales/events", {"code": "E", "title": "T", "season": 0}, "season"),
     ("/api/v1/sales/categories", {"code": "C", "label": "C", "position": -1}, "position"),
     ("/api/v1/sales/tariffs", {"code": "T"}, "label"),
+    ("/api/v1/sales/events", {"code": "E", "title": "T", "season": 999999}, "season"),
+    ("/api/v1/sales/tariffs", {"code": "T", "label": "T", "audience": 999999}, "audience"),
+    ("/api/v1/sales/venues", {"code": "V", "name": "V", "areas": [{"code": "A", "name": "A", "rows": [
+        {"row": "A", "numbers": ["1"], "category": 999999}]}]}, "areas.0.rows.0.category"),
 ])
 def test_bad_input_is_a_422_naming_the_field(api, url, body, field):
     response = api.post(url, json=body)
@@ -147,7 +151,8 @@ def test_bad_performance_and_price_input_names_the_field(api):
     base = {"event": c["event"]["id"], "venue": c["venue"]["id"], "starts_at": next_month().isoformat(),
             "quotas": [{"category": c["cat1"]["id"], "capacity": 3}]}
     for change, field in (({"starts_at": "2026-12-01T20:00:00"}, "starts_at"), ({"quotas": []}, "quotas"),
-                          ({"capacity": -1}, "capacity"),
+                          ({"capacity": -1}, "capacity"), ({"venue": 999999}, "venue"),
+                          ({"quotas": [{"category": 999999, "capacity": 1}]}, "quotas.0.category"),
                           ({"quotas": [{"category": c["cat1"]["id"], "capacity": 1}] * 2}, "quotas.1.category")):
         response = api.post("/api/v1/sales/performances", json={**base, **change})
         assert response.status_code == 422, (change, response.get_json())
