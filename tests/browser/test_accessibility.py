@@ -239,6 +239,7 @@ def test_the_shortcuts_panel_lists_the_page_shortcuts_and_gives_the_focus_back(l
     # in the operator's language; a screen without shortcuts of its own says so
     page.click("[data-testid=language-switch] button[value=en]")
     page.wait_for_selector("html[lang=en]")
+    page.wait_for_load_state()  # the page's scripts listen for the shortcut once it has loaded
     page.keyboard.press("Alt+?")
     expect(page.get_by_role("dialog", name="Keyboard shortcuts")).to_be_visible()
     expect(page.get_by_test_id("shortcuts-page").locator("tr")).to_have_count(0)
