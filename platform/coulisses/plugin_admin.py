@@ -233,16 +233,36 @@ def uninstall_plan(connection: Connection, infos: dict, name: str) -> dict:
                 raise PluginError(name, f"cannot drop its table {fk.column.table.name}: "
                                         f"table {other.name} refers to it")
     counts = {t: connection.execute(select(func.count()).select_from(table(t))).scalar_one() for t in mine}
-    revisions = set()
-    version_rows: list[str] = []
-    if name in infos:
-        revisions = branch_revisions(connection, infos, name)
+    versions: list[str] = []  # the plugin's revisions the database is at or past
+    heads_after: list[str] | None = None  # the version table once they are gone (None: just delete)
     if migrations.VERSION_TABLE in existing:
-        heads = migrations.current_heads(connection)
-        version_rows = sorted(h for h in heads if h in revisions or (not revisions and h.startswith(f"{name}_")))
+        if name in infos:
+            mine_revs = branch_revisions(connection, infos, name)
+            applied = migrations.applied_revisions(connection, infos)
+            versions = sorted(applied & mine_revs)
+            heads_after = _heads(connection, infos, applied - mine_revs)
+        else:  # its distribution is gone: its revisions by their names
+            versions = sorted(h for h in migrations.current_heads(connection) if h.startswith(f"{name}_"))
     ordered = [t.name for t in reversed(meta.sorted_tables) if t.name in mine]
-    return {"plugin": name, "tables": ordered, "rows": counts, "versions": version_rows,
-            "recorded": name in states}
+    return {"plugin": name, "tables": ordered, "rows": counts, "versions": versions,
+            "heads_after": heads_after, "recorded": name in states}
+
+
+def _heads(connection: Connection, infos: dict, applied: set[str]) -> list[str]:
+    """The revisions of ``applied`` that nothing else in it descends from or depends on: what the
+    version table holds for them (a revision another branch depended on becomes a head again)."""
+    from alembic.script import ScriptDirectory
+
+    from coulisses import migrations
+
+    script = ScriptDirectory.from_config(migrations.alembic_config(connection, infos))
+    below: set[str] = set()
+    for revision in applied:
+        rev = script.get_revision(revision)
+        below.update(migrations._as_tuple(rev.down_revision))
+        for dep in migrations._as_tuple(rev.dependencies):
+            below.update(r.revision for r in script.get_revisions(dep) if r is not None)
+    return sorted(applied - below)
 
 
 def uninstall(connection: Connection, infos: dict, name: str, plan: dict, by: str) -> None:
@@ -254,8 +274,13 @@ def uninstall(connection: Connection, infos: dict, name: str, plan: dict, by: st
     meta = MetaData()
     meta.reflect(connection, only=plan["tables"])
     meta.drop_all(connection, tables=[meta.tables[t] for t in plan["tables"]])
-    for version in plan["versions"]:
-        connection.execute(text(f"DELETE FROM {migrations.VERSION_TABLE} WHERE version_num = :v"), {"v": version})
+    if plan["heads_after"] is not None:
+        connection.execute(text(f"DELETE FROM {migrations.VERSION_TABLE}"))
+        for head in plan["heads_after"]:
+            connection.execute(text(f"INSERT INTO {migrations.VERSION_TABLE} (version_num) VALUES (:v)"), {"v": head})
+    else:
+        for version in plan["versions"]:
+            connection.execute(text(f"DELETE FROM {migrations.VERSION_TABLE} WHERE version_num = :v"), {"v": version})
     with Session(bind=connection) as session:
         states = cplugins.stored_states(session) or {}
         if name in states:

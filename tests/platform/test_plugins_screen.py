@@ -139,5 +139,5 @@ def test_the_cause_and_the_settings_are_shown(cli, make_app, register_plugin, da
     assert "hook implementation &#39;coulisses_permisions&#39; matches no hook specification" in page
     assert 'data-testid="plugin-settings"' in page
     assert "<code>COULISSES_TP_TUNED_DELAY</code></th><td><code>45</code></td><td>configuration</td>" in page
-    assert "<code>COULISSES_TP_TUNED_MODE</code></th><td><code>lenient</code></td><td>variable d&#39;environnement</td>" in page
+    assert "<code>COULISSES_TP_TUNED_MODE</code></th><td><code>lenient</code></td><td>variable d'environnement</td>" in page
     assert "<code>COULISSES_TP_TUNED_FLAG</code></th><td>non</td><td>valeur par défaut</td>" in page

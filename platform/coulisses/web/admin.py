@@ -287,8 +287,9 @@ class PluginsView(CoulissesBaseView):
         return self.render("coulisses/plugins.html", plugins=rows,
                            can_manage=security_has(self.manage_permission))
 
-    @expose("/<action>/<name>", methods=("GET", "POST"))
-    def change(self, action, name):
+    @expose("/<action>/<plugin>", methods=("GET", "POST"))
+    def change(self, action, plugin):
+        name = plugin
         from flask_login import current_user
 
         from coulisses import CoulissesError, plugin_admin
