@@ -362,28 +362,17 @@ def plugins_list(ctx: Context, as_json, show_hooks):
 @pass_ctx
 def plugins_enable(ctx: Context, name, no_upgrade):
     """Enable NAME and what it depends on, and create their tables."""
+    from coulisses import plugin_admin
+
     try:
         with ctx.session() as session:
-            states = cplugins.stored_states(session)
-            if states is None:
-                raise CoulissesError("the database is not initialised: run `coulisses db upgrade` first")
-            if not states:  # the seed becomes the recorded set
-                cplugins.record_enabled(session, ctx.infos, ctx.enabled(session), _by())
-            changed = cplugins.record_enabled(session, ctx.infos, [name], _by())
-            order = ctx.enabled(session)
-            warnings = ctx.check(order)  # refuse now, with the start's message, rather than at the next start
-            if not no_upgrade:
-                migrations.check(ctx.infos, order)  # nor enable a plugin whose tables cannot be created
+            # refused now, with the start's message, rather than at the next start (the plugins screen
+            # does the same checks)
+            changed, order, warnings = plugin_admin.enable(session, ctx.infos, name, ctx.seed(), _by(), ctx.config,
+                                                           check_migrations=not no_upgrade)
             session.commit()
         if not no_upgrade:
-            with ctx.engine.begin() as conn:
-                migrations.upgrade(conn, ctx.infos, order)
-            with ctx.session() as session:
-                pm = ctx.manager(order)
-                security.sync_roles_and_permissions(
-                    session, security.collect_permissions(cplugins.call_each_safely(pm, "coulisses_permissions")))
-                cplugins.install_defaults(session, pm)
-                session.commit()
+            plugin_admin.install_enabled(ctx.engine, ctx.infos, order, ctx.config)
     except CoulissesError as exc:
         _fail(exc)
     for warning in warnings:
@@ -399,13 +388,11 @@ def plugins_enable(ctx: Context, name, no_upgrade):
 @pass_ctx
 def plugins_disable(ctx: Context, name):
     """Disable NAME (refused while an enabled plugin depends on it). Its data is kept."""
+    from coulisses import plugin_admin
+
     try:
         with ctx.session() as session:
-            if cplugins.stored_states(session) is None:
-                raise CoulissesError("the database is not initialised: run `coulisses db upgrade` first")
-            if not cplugins.stored_states(session):
-                cplugins.record_enabled(session, ctx.infos, ctx.enabled(session), _by())
-            cplugins.record_disabled(session, ctx.infos, name, _by())
+            plugin_admin.disable(session, ctx.infos, name, ctx.seed(), _by())
             session.commit()
     except CoulissesError as exc:
         _fail(exc)

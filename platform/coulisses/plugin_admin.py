@@ -129,21 +129,21 @@ def _seeded(session: Session, infos: dict, seed: list[str] | None, by: str) -> N
 
 
 def enable(session: Session, infos: dict, name: str, seed: list[str] | None, by: str,
-           config: Mapping[str, Any] | None = None) -> tuple[list[str], list[str], list[str]]:
+           config: Mapping[str, Any] | None = None, *, check_migrations: bool = True
+           ) -> tuple[list[str], list[str], list[str]]:
     """Record ``name`` and what it depends on as enabled, refusing (``PluginError``, the start's
     message) a set that would not load or whose tables cannot be created. Returns the plugins whose
     state changed, the new load order and the warnings. The caller commits (or rolls back)."""
     from coulisses import migrations
 
-    if name not in infos:
-        raise CoulissesError(f"no installed plugin is called '{name}' (installed: {', '.join(infos) or '-'})")
     _seeded(session, infos, seed, by)
     changed = cplugins.record_enabled(session, infos, [name], by)
     order = cplugins.resolve(infos, cplugins.requested_plugins(session, infos, seed))
     error, warnings = problem(infos, order, config)
     if error is not None:
         raise error
-    migrations.check(infos, order)
+    if check_migrations:
+        migrations.check(infos, order)
     return changed, order, warnings
 
 
