@@ -285,7 +285,7 @@ def uninstall(connection: Connection, infos: dict, name: str, plan: dict, by: st
         states = cplugins.stored_states(session) or {}
         if name in states:
             session.delete(states[name])
-        record_event(session, "plugin_uninstalled", login="", detail=f"{name} " + " ".join(plan["tables"]),
+        record_event(session, "plugin_uninstalled", login="", detail=" ".join([name, *plan["tables"]]),
                      actor=cplugins._actor(by))
         session.flush()
 
