@@ -290,15 +290,26 @@ def uninstall(connection: Connection, infos: dict, name: str, plan: dict, by: st
         session.flush()
 
 
-def install_enabled(engine, infos: dict, order: list[str], config: Mapping[str, Any]) -> None:
-    """After enabling: create the tables of ``order`` (its migrations), declare its permissions and
-    run the install defaults of the plugins that never ran them — what ``plugins enable`` does."""
+def install_enabled(engine, infos: dict, order: list[str], config: Mapping[str, Any],
+                    only: list[str] | None = None) -> None:
+    """After enabling: create the tables of ``order`` (its migrations; with ``only``, just those
+    plugins' branches), declare its permissions and run the install defaults of the plugins that
+    never ran them — what ``plugins enable`` does."""
+    from alembic import command
+
     from coulisses import migrations, security
     from coulisses.config import apply_plugin_defaults, use_config
     from coulisses.registry import use_manager
 
     with engine.begin() as conn:
-        migrations.upgrade(conn, infos, order)
+        if only is None:
+            migrations.upgrade(conn, infos, order)
+        else:
+            cfg = migrations.alembic_config(conn, infos, ["core", *order])
+            labels = migrations.check(infos, order)
+            for name in order:
+                if name in only and name in labels:
+                    command.upgrade(cfg, f"{name}@head")
     pm = cplugins.build_manager(infos, order, core_hooks(), warn=False)
     settings = dict(config)
     apply_plugin_defaults(settings, pm)

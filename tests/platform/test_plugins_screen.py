@@ -141,3 +141,21 @@ def test_the_cause_and_the_settings_are_shown(cli, make_app, register_plugin, da
     assert "<code>COULISSES_TP_TUNED_DELAY</code></th><td><code>45</code></td><td>configuration</td>" in page
     assert "<code>COULISSES_TP_TUNED_MODE</code></th><td><code>lenient</code></td><td>variable d'environnement</td>" in page
     assert "<code>COULISSES_TP_TUNED_FLAG</code></th><td>non</td><td>valeur par défaut</td>" in page
+
+
+def test_a_failed_schema_upgrade_says_what_to_do_never_a_server_error(keep_plugin, cli, make_app, database_url,
+                                                                      monkeypatch):
+    from coulisses import plugin_admin
+
+    def fail(*args, **kwargs):
+        raise RuntimeError("disk full")
+
+    monkeypatch.setattr(plugin_admin, "install_enabled", fail)
+    assert cli("db", "upgrade").exit_code == 0
+    _operators(cli)
+    client = _client(make_app(plugins=[], schema=False), "boss")
+    confirm = client.get(URL + "enable/tp_keep").get_data(as_text=True)
+    answer = client.post(URL + "enable/tp_keep", data={"csrf_token": csrf_token_of(confirm)}, follow_redirects=True)
+    assert answer.status_code == 200
+    assert ("Plugin activé, mais sa base n&#39;a pas pu être mise à jour : disk full. "
+            "Lancez `coulisses db upgrade` avant de redémarrer.") in answer.get_data(as_text=True)

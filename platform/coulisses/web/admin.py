@@ -289,6 +289,8 @@ class PluginsView(CoulissesBaseView):
 
     @expose("/<action>/<plugin>", methods=("GET", "POST"))
     def change(self, action, plugin):
+        from flask import current_app
+
         name = plugin
         from flask_login import current_user
 
@@ -330,9 +332,10 @@ class PluginsView(CoulissesBaseView):
             flash(_("Refusé : %(error)s", error=str(exc)), "error")
             return redirect(url_for(".index"))
         if action == "enable" and changed:
-            try:
-                plugin_admin.install_enabled(db.engine, state.infos, order, config)
-            except CoulissesError as exc:
+            try:  # only the branches of what was just enabled: the running host's schema is up to date
+                plugin_admin.install_enabled(db.engine, state.infos, order, config, only=changed)
+            except Exception as exc:  # noqa: BLE001 - recorded as enabled: say what to do, never a 500
+                current_app.logger.exception("installing the plugins %s failed", changed)
                 flash(_("Plugin activé, mais sa base n'a pas pu être mise à jour : %(error)s. "
                          "Lancez `coulisses db upgrade` avant de redémarrer.", error=str(exc)), "error")
                 return redirect(url_for(".index"))
