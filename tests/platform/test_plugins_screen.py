@@ -69,6 +69,7 @@ def test_enable_pulls_in_dependencies_after_a_confirmation_and_is_journalled(kee
     assert "tp_keep_item" in inspect(engine).get_table_names()  # its tables created, as the CLI does
     engine.dispose()
     assert page.count('data-testid="restart-needed"') == 2  # this server still runs without them
+    assert "boss<br>" in page  # who changed it, and when
     assert sorted(_events(database_url, "plugin_enabled")) == [("tp_base 1.0", "boss"), ("tp_keep 1.0", "boss")]
 
     # after the restart, nothing more is needed

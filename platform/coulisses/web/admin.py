@@ -284,6 +284,7 @@ class PluginsView(CoulissesBaseView):
             row["restart"] = row["name"] in state.infos and row["enabled"] != (row["name"] in state.order)
             row["running"] = row["name"] in state.order
             row["settings"] = plugin_admin.plugin_settings(state.infos, row["name"], config)
+            row["changed_on"] = datetime.fromisoformat(row["changed_at"]) if row["changed_at"] else None
         return self.render("coulisses/plugins.html", plugins=rows,
                            can_manage=security_has(self.manage_permission))
 
