@@ -118,6 +118,14 @@ def coulisses_template_context():
 
 
 @hookspec
+def coulisses_js_messages():
+    """Called for every admin page. Return a dict ``{key: translated string}`` (``_l`` strings are
+    fine) that the plugin's JavaScript reads with ``Coulisses.t(key)`` on every page, including the
+    pages of other plugins that reuse its widgets; keys should be prefixed with the plugin's name.
+    """
+
+
+@hookspec
 def coulisses_startup(app):
     """Called once at the end of ``create_app``, plugins in load order, with the built Flask app.
 

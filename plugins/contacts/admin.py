@@ -12,26 +12,35 @@ URLs (all under ``/admin``):
 """
 from __future__ import annotations
 
-from functools import lru_cache
-
-from flask import Blueprint, Response, abort, flash, redirect, request, url_for
+from flask import Blueprint, Response, current_app, flash, redirect, request, url_for
 from flask_admin import expose
-from flask_login import current_user
 from sqlalchemy import select
 
 from coulisses import ConflictError, InvalidError, NotFoundError
+from coulisses.i18n import _, _l, _n
 from coulisses.web.admin import CoulissesBaseView, ModelView
 from coulisses.web.extensions import db
 
+from plugins.contacts.admin_common import (
+    CATEGORY,
+    NATURE_LABELS,
+    civility_choices,
+    contact_or_404,
+    countries,
+    link_kind_choices,
+    phone_countries,
+    phone_value,
+    require,
+)
+from plugins.contacts.admin_sheet import ContactSheetView
 from plugins.contacts.data import fr_subdivisions as fr
-from plugins.contacts.models import LINK_KINDS, Contact, Criterion
+from plugins.contacts.models import Contact, Criterion
 from plugins.contacts.registry import get_registry
 from plugins.contacts.services import accounts, search
 from plugins.contacts.services import contacts as svc
-from plugins.contacts.services import validation as v
-from plugins.contacts.services.links import LINK_LABELS
+from plugins.contacts.services.exporting import stream_csv
+from plugins.contacts.services.search import advanced_condition
 
-CATEGORY = "Contacts"
 PAGE_SIZE = 50
 
 # Advanced search fields: (name, label); the checkboxes are handled apart.
@@ -44,72 +53,13 @@ QUICK_FIELDS = ("civility", "last_name", "first_name", "mobile_phone", "email", 
                 "postal_code", "city", "line1", "line2", "line3", "department", "region")
 
 
-# --------------------------------------------------------------------------- shared helpers
+# --------------------------------------------------------------------------- blueprint
 
 
 def ui_blueprint() -> Blueprint:
-    """Templates (``contacts/*.html``) and static files (``/contacts-static/contacts/...``)."""
+    """Templates (``contacts/*.html``), static files (``/contacts-static/contacts/...``)."""
     return Blueprint("contacts_ui", __name__, template_folder="templates", static_folder="static",
                      static_url_path="/contacts-static")
-
-
-@lru_cache(maxsize=4)
-def countries(locale: str = "fr") -> tuple[tuple[str, str], ...]:
-    """(ISO code, name) of every country, by name; France first."""
-    from babel import Locale
-
-    names = {code: name for code, name in Locale(locale).territories.items() if len(code) == 2 and code.isalpha()
-             and code not in ("ZZ", "EU", "EZ", "UN", "QO", "XA", "XB", "XK")}
-    rest = sorted(((c, n) for c, n in names.items() if c != "FR"), key=lambda cn: _strip(cn[1]))
-    return (("FR", names.get("FR", "France")), *rest)
-
-
-@lru_cache(maxsize=1)
-def phone_countries() -> tuple[tuple[str, str], ...]:
-    """(region, "+33 (FR)") for the country selector of phone fields; France first."""
-    import phonenumbers
-
-    regions = sorted(r for r in phonenumbers.SUPPORTED_REGIONS if r != "FR")
-    return tuple((r, f"+{phonenumbers.country_code_for_region(r)} ({r})") for r in ("FR", *regions))
-
-
-def _strip(text: str) -> str:
-    from plugins.contacts.services.normalize import normalize
-
-    return normalize(text)
-
-
-def phone_value(raw: str | None, region: str | None) -> str | None:
-    """What the operator typed in a phone field with its country selector, as E.164 when it parses
-    (the service validates it again and words the error otherwise)."""
-    import phonenumbers
-
-    raw = (raw or "").strip()
-    if not raw:
-        return None
-    try:
-        parsed = phonenumbers.parse(raw, (region or "FR").upper())
-    except phonenumbers.NumberParseException:
-        return raw
-    if not phonenumbers.is_valid_number(parsed):
-        return raw
-    return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
-
-
-def require(permission: str) -> None:
-    if not (current_user.is_authenticated and current_user.has_permission(permission)):
-        abort(403)
-
-
-def link_kind_choices() -> list[tuple[str, str]]:
-    return [(kind, LINK_LABELS[kind][0]) for kind in LINK_KINDS]
-
-
-def contact_or_404(number: int) -> Contact:
-    try:
-        return svc.get_contact(db.session, number)
-    except NotFoundError:
-        abort(404)
 
 
 # --------------------------------------------------------------------------- search screen
@@ -207,7 +157,7 @@ class ContactSearchView(CoulissesBaseView):
         require("contacts.delete")
         numbers = self._selected()
         if not numbers:
-            flash("Cochez d'abord les contacts à supprimer.", "warning")
+            flash(_("Cochez d'abord les contacts à supprimer."), "warning")
             return self._back()
         selected = db.session.scalars(select(Contact).where(Contact.number.in_(numbers))
                                       .order_by(Contact.number)).all()
@@ -222,9 +172,10 @@ class ContactSearchView(CoulissesBaseView):
                 deleted.append(label)
             except (ConflictError, InvalidError) as exc:
                 db.session.rollback()
-                flash(f"Suppression refusée pour {label} : {exc}", "error")
+                flash(_("Suppression refusée pour %(contact)s : %(reason)s", contact=label, reason=exc), "error")
         if deleted:
-            flash("Contact(s) supprimé(s) : " + ", ".join(deleted), "success")
+            flash(_n("Contact supprimé : %(contacts)s", "Contacts supprimés : %(contacts)s", len(deleted),
+                     contacts=", ".join(deleted)), "success")
         return self._back()
 
     @expose("/new-relay", methods=["POST"])
@@ -236,7 +187,7 @@ class ContactSearchView(CoulissesBaseView):
         if len(numbers) == 1:
             contact = db.session.scalar(select(Contact).where(Contact.number == numbers[0]))
         if contact is None or contact.kind != "structure":
-            flash("Cochez une seule structure pour lui créer un relais.", "warning")
+            flash(_("Cochez une seule structure pour lui créer un relais."), "warning")
             return self._back()
         return redirect(url_for("contacts_new.index", structure_number=contact.number, link_kind="relay_of"))
 
@@ -246,7 +197,7 @@ class ContactSearchView(CoulissesBaseView):
         require("contacts.edit")
         numbers = self._selected()
         if len(numbers) != 1:
-            flash("Cochez un seul contact pour changer son mot de passe.", "warning")
+            flash(_("Cochez un seul contact pour changer son mot de passe."), "warning")
             return self._back()
         contact = contact_or_404(numbers[0])
         try:
@@ -254,7 +205,7 @@ class ContactSearchView(CoulissesBaseView):
             db.session.commit()
         except ConflictError as exc:
             db.session.rollback()
-            flash(f"{exc}. Ouvrez sa fiche pour lui créer un compte internet.", "error")
+            flash(_("%(reason)s. Ouvrez sa fiche pour lui créer un compte internet.", reason=exc), "error")
             return self._back()
         account = accounts.account_of(db.session, contact)
         return self.render("contacts/password.html", contact=contact, login=account.login if account else "",
@@ -264,9 +215,6 @@ class ContactSearchView(CoulissesBaseView):
 def export_rows(criteria: dict):
     """The CSV of a search result, streamed (``services.exporting.stream_csv``). A wrong search raises
     ``InvalidError`` here, before the download starts."""
-    from plugins.contacts.services.exporting import stream_csv
-    from plugins.contacts.services.search import advanced_condition
-
     advanced_condition(criteria)
     return stream_csv(db.session.get_bind(), criteria)
 
@@ -289,7 +237,7 @@ class QuickCreateView(CoulissesBaseView):
             except (NotFoundError, ValueError):
                 structure_label = str(number)
         return self.render("contacts/quick_create.html", values=values, errors=errors or {},
-                           duplicates=duplicates or [], civilities=v.CIVILITIES, countries=countries(),
+                           duplicates=duplicates or [], civilities=civility_choices(), countries=countries(),
                            phone_countries=phone_countries(), structure_label=structure_label,
                            department_choices=fr.department_choices(), region_choices=fr.region_choices()), status
 
@@ -346,7 +294,7 @@ class QuickCreateView(CoulissesBaseView):
         if password:
             return self.render("contacts/created.html", number=number, name=name, password=password,
                                sheet_url=sheet_url, list_url=url_for("contacts_search.index", q=str(number)))
-        flash(f"Contact {number} {name} créé.", "success")
+        flash(_("Contact %(number)s %(name)s créé.", number=number, name=name), "success")
         if exit_to == "sheet":
             return redirect(sheet_url)
         return redirect(url_for("contacts_search.index", q=str(number)))
@@ -359,14 +307,14 @@ class CriterionView(ModelView):
     """The criteria lists the organisation defines (different lists for individuals and structures)."""
 
     column_list = ("group", "code", "label", "applies_to", "active", "position")
-    column_labels = {"group": "Liste", "code": "Code", "label": "Libellé", "applies_to": "S'applique aux",
-                     "active": "Actif", "position": "Ordre"}
+    column_labels = {"group": _l("Liste"), "code": _l("Code"), "label": _l("Libellé"),
+                     "applies_to": _l("S'applique aux"), "active": _l("Actif"), "position": _l("Ordre")}
     column_searchable_list = ("code", "label", "group")
     column_filters = ("group", "applies_to", "active")
     column_default_sort = [("group", False), ("position", False), ("label", False)]
     form_columns = ("group", "code", "label", "applies_to", "active", "position")
-    form_choices = {"applies_to": [("both", "Individuels et structures"), ("individual", "Individuels"),
-                                   ("structure", "Structures")]}
+    form_choices = {"applies_to": [("both", _l("Individuels et structures")), ("individual", _l("Individuels")),
+                                   ("structure", _l("Structures"))]}
     column_choices = form_choices
     can_delete = True
 
@@ -379,24 +327,22 @@ class ContactTypesView(CoulissesBaseView):
     @expose("/")
     def index(self):
         registry = get_registry()
-        from plugins.contacts.services.links import KIND_LABELS
-
+        infos = current_app.extensions["coulisses"].infos
+        plugin_labels = {name: _(info.label) for name, info in infos.items()}  # the owner's label, not its code
         return self.render("contacts/types.html", types=list(registry.types.values()), owners=registry.owners,
-                           kind_labels=KIND_LABELS)
+                           kind_labels=NATURE_LABELS, plugin_labels=plugin_labels)
 
 
 def admin_views() -> list:
-    from plugins.contacts.admin_sheet import ContactSheetView
-
     return [
-        ContactSearchView(name="Rechercher un contact", endpoint="contacts_search", url="/admin/contacts",
+        ContactSearchView(name=_l("Rechercher un contact"), endpoint="contacts_search", url="/admin/contacts",
                           category=CATEGORY),
-        QuickCreateView(name="Création d'un contact", endpoint="contacts_new", url="/admin/contacts/new",
+        QuickCreateView(name=_l("Création d'un contact"), endpoint="contacts_new", url="/admin/contacts/new",
                         category=CATEGORY),
-        ContactSheetView(name="Fiche contact", endpoint="contacts_sheet", url="/admin/contacts/sheet",
+        ContactSheetView(name=_l("Fiche contact"), endpoint="contacts_sheet", url="/admin/contacts/sheet",
                          category=CATEGORY),
-        CriterionView(Criterion, permission="contacts.view", permission_edit="contacts.edit", name="Critères",
+        CriterionView(Criterion, permission="contacts.view", permission_edit="contacts.edit", name=_l("Critères"),
                       endpoint="contacts_criterion", category=CATEGORY),
-        ContactTypesView(name="Types de contact", endpoint="contacts_types", url="/admin/contacts/types",
+        ContactTypesView(name=_l("Types de contact"), endpoint="contacts_types", url="/admin/contacts/types",
                          category=CATEGORY),
     ]

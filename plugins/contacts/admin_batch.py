@@ -19,13 +19,14 @@ from flask import Response, abort, current_app, flash, redirect, request, url_fo
 from flask_admin import expose
 
 from coulisses import ConflictError, CoulissesError, InvalidError, NotFoundError
+from coulisses.i18n import _, _l, _n
 from coulisses.web.admin import CoulissesBaseView
 from coulisses.web.extensions import db
 
+from plugins.contacts.admin_common import CATEGORY
 from plugins.contacts.services import duplicates as dup
 from plugins.contacts.services import importing
-
-CATEGORY = "Contacts"
+from plugins.contacts.services.contacts import contact_label
 _TOKEN = re.compile(r"[0-9a-f]{32}")
 
 
@@ -38,8 +39,6 @@ class DuplicatesView(CoulissesBaseView):
     def index(self):
         page = max(0, request.args.get("page", 0, type=int))
         pairs, total = dup.open_pairs(db.session, limit=50, offset=page * 50)
-        from plugins.contacts.services.contacts import contact_label
-
         rows = [{"pair": p, "a": contact_label(p.contact_a), "b": contact_label(p.contact_b)} for p in pairs]
         return self.render("contacts/duplicates_list.html", rows=rows, total=total, page=page,
                            logs=dup.merge_logs(db.session, limit=10))
@@ -48,8 +47,10 @@ class DuplicatesView(CoulissesBaseView):
     def detect(self):
         result = dup.detect(db.session)
         db.session.commit()
-        flash(f"Détection : {result.examined} contacts examinés, {result.new_pairs} nouvelle(s) paire(s), "
-              f"{result.open_pairs} paire(s) à traiter.", "success")
+        flash(" ".join((
+            _n("Détection : %(num)d contact examiné,", "Détection : %(num)d contacts examinés,", result.examined),
+            _n("%(num)d nouvelle paire,", "%(num)d nouvelles paires,", result.new_pairs),
+            _n("%(num)d paire à traiter.", "%(num)d paires à traiter.", result.open_pairs))), "success")
         return redirect(url_for(".index"))
 
     def _pair(self, pair_id: int):
@@ -79,11 +80,12 @@ class DuplicatesView(CoulissesBaseView):
             db.session.commit()
         except (InvalidError, ConflictError) as exc:
             db.session.rollback()
-            flash(f"Fusion refusée : {exc}", "error")
+            flash(_("Fusion refusée : %(reason)s", reason=exc), "error")
             pair = self._pair(pair_id)
             return self.render("contacts/duplicates_pair.html", pair=pair, rows=dup.comparison(pair),
                                errors=getattr(exc, "fields", {}) or {}), 422
-        flash(f"Le contact {log.merged_number} a été fusionné dans le contact {log.head_number}.", "success")
+        flash(_("Le contact %(merged)s a été fusionné dans le contact %(head)s.", merged=log.merged_number,
+                head=log.head_number), "success")
         return redirect(url_for(".index"))
 
     @expose("/<int:pair_id>/false-positive", methods=["POST"])
@@ -92,7 +94,7 @@ class DuplicatesView(CoulissesBaseView):
         try:
             dup.mark_false_positive(db.session, pair)
             db.session.commit()
-            flash("Paire marquée « pas des doublons » : elle ne sera plus proposée.", "success")
+            flash(_("Paire marquée « pas des doublons » : elle ne sera plus proposée."), "success")
         except ConflictError as exc:
             db.session.rollback()
             flash(str(exc), "error")
@@ -125,7 +127,7 @@ class ImportView(CoulissesBaseView):
             return self.render("contacts/import_upload.html", errors={})
         upload = request.files.get("file")
         if upload is None or not upload.filename:
-            return self.render("contacts/import_upload.html", errors={"file": "Choisissez un fichier"}), 422
+            return self.render("contacts/import_upload.html", errors={"file": _("Choisissez un fichier")}), 422
         token = uuid.uuid4().hex
         path = self._folder() / f"{token}.upload"
         upload.save(path)
@@ -142,7 +144,8 @@ class ImportView(CoulissesBaseView):
                 prev = importing.preview(f, filename=meta["filename"], delimiter=meta["delimiter"],
                                          encoding=meta["encoding"], rows=5)
         except CoulissesError as exc:
-            flash(f"Fichier illisible : {exc} {getattr(exc, 'fields', '')}", "error")
+            details = " ; ".join(str(m) for m in (getattr(exc, "fields", None) or {}).values())
+            flash(_("Fichier illisible : %(reason)s %(details)s", reason=exc, details=details).strip(), "error")
             return redirect(url_for(".index"))
         return self.render("contacts/import_mapping.html", token=token, meta=meta, preview=prev,
                            fields=importing.IMPORT_FIELDS, labels=importing.FIELD_LABELS, errors={})
@@ -192,7 +195,7 @@ class ImportView(CoulissesBaseView):
 
 def batch_admin_views() -> list:
     return [
-        DuplicatesView(name="Doublons", endpoint="contacts_duplicates", url="/admin/contacts/duplicates",
+        DuplicatesView(name=_l("Doublons"), endpoint="contacts_duplicates", url="/admin/contacts/duplicates",
                        category=CATEGORY),
-        ImportView(name="Import", endpoint="contacts_import", url="/admin/contacts/import", category=CATEGORY),
+        ImportView(name=_l("Import"), endpoint="contacts_import", url="/admin/contacts/import", category=CATEGORY),
     ]

@@ -15,12 +15,17 @@ from flask_admin import expose
 from flask_login import current_user
 
 from coulisses import ConflictError, InvalidError, NotFoundError
+from coulisses.i18n import _, _l, format_date
 from coulisses.web.admin import CoulissesBaseView
 from coulisses.web.extensions import db
 
-from plugins.contacts.admin import (
+from plugins.contacts.admin_common import (
+    USAGE_LABELS,
+    civility_choices,
     contact_or_404,
     countries,
+    language_choices,
+    language_label,
     phone_countries,
     phone_value,
     require,
@@ -34,14 +39,15 @@ from plugins.contacts.services import validation as v
 from plugins.contacts.services.indicators import recompute_indicators
 from plugins.contacts.services.links import LINK_LABELS
 
-TABS = [("summary", "Résumé"), ("general", "Général"), ("marketing", "Marketing"), ("management", "Gestion"),
-        ("notes", "Notes"), ("administration", "Administration")]
-SIDE_MENUS = [("addresses", "Adresses", "fa-map-marker"), ("indicators", "Indicateurs", "fa-tachometer"),
-              ("seats", "Places préférées", "fa-ticket"), ("criteria", "Critères", "fa-tags"),
-              ("links", "Liens", "fa-link")]
-HISTORY_MENUS = [("sends", "Envois billetterie", "fa-envelope-o"), ("purchases", "Historique d'achat", "fa-shopping-cart"),
-                 ("cultural", "Historique culturel", "fa-music"), ("financial", "Historique financier", "fa-eur")]
-USAGE_LABELS = {"main": "Principale", "delivery": "Livraison", "billing": "Facturation"}
+TABS = [("summary", _l("Résumé")), ("general", _l("Général")), ("marketing", _l("Marketing")),
+        ("management", _l("Gestion")), ("notes", _l("Notes")), ("administration", _l("Administration"))]
+SIDE_MENUS = [("addresses", _l("Adresses"), "fa-map-marker"), ("indicators", _l("Indicateurs"), "fa-tachometer"),
+              ("seats", _l("Places préférées"), "fa-ticket"), ("criteria", _l("Critères"), "fa-tags"),
+              ("links", _l("Liens"), "fa-link")]
+HISTORY_MENUS = [("sends", _l("Envois billetterie"), "fa-envelope-o"),
+                 ("purchases", _l("Historique d'achat"), "fa-shopping-cart"),
+                 ("cultural", _l("Historique culturel"), "fa-music"),
+                 ("financial", _l("Historique financier"), "fa-eur")]
 INDICATOR_ICONS = {
     "none": "fa-circle-o text-muted", "person": "fa-user", "person-plus": "fa-user-plus", "people": "fa-users",
     "check": "fa-check-circle text-success", "trophy-bronze": "fa-trophy ind-bronze",
@@ -49,10 +55,10 @@ INDICATOR_ICONS = {
     "documents": "fa-files-o", "archive": "fa-archive", "bicycle": "fa-bicycle", "bicycles": "fa-bicycle",
 }
 HISTORY_EMPTY = {
-    "sends": "Aucun envoi billetterie (e-mail, SMS, campagne) pour ce contact.",
-    "purchases": "Aucune commande pour ce contact.",
-    "cultural": "Aucune séance assistée ou à venir pour ce contact.",
-    "financial": "Aucun règlement pour ce contact.",
+    "sends": _l("Aucun envoi billetterie (e-mail, SMS, campagne) pour ce contact."),
+    "purchases": _l("Aucune commande pour ce contact."),
+    "cultural": _l("Aucune séance assistée ou à venir pour ce contact."),
+    "financial": _l("Aucun règlement pour ce contact."),
 }
 GENERAL_INDIVIDUAL = ("civility", "last_name", "first_name", "birth_date", "function", "language", "email",
                       "mobile_phone", "phone", "fax", "type_code", "reference_code", "iban", "ambassador")
@@ -66,7 +72,7 @@ def general_values(contact: Contact) -> dict:
     values = {
         "civility": contact.civility or "", "last_name": contact.last_name, "first_name": contact.first_name,
         "structure_name": contact.structure_name,
-        "birth_date": contact.birth_date.strftime("%d.%m.%Y") if contact.birth_date else "",
+        "birth_date": format_date(contact.birth_date) if contact.birth_date else "",
         "function": contact.function or "", "language": contact.language or "fr", "email": contact.email or "",
         "type_code": contact.type_code, "reference_code": contact.reference_code or "",
         "iban": v.format_iban(contact.iban), "administrative_number": contact.administrative_number or "",
@@ -103,7 +109,8 @@ class ContactSheetView(CoulissesBaseView):
             contact=contact, sheet=data, menu=menu, tab=tab, tabs=TABS, side_menus=SIDE_MENUS,
             history_menus=HISTORY_MENUS, values=form_values,
             errors=errors or {}, ctype=ctype, same_kind_types=registry.types_of_kind(contact.kind),
-            civilities=v.CIVILITIES, languages=v.LANGUAGES, phone_countries=phone_countries(),
+            civilities=civility_choices(), languages=language_choices(), language_label=language_label,
+            phone_countries=phone_countries(),
             countries=countries(), usage_labels=USAGE_LABELS, usages=ADDRESS_USAGES,
             indicator_icons=INDICATOR_ICONS, consent_channels=CONSENT_CHANNELS,
             department_choices=fr.department_choices(), region_choices=fr.region_choices(),
@@ -175,7 +182,7 @@ class ContactSheetView(CoulissesBaseView):
 
     # ------------------------------------------------------------------ changes
 
-    def _change(self, number: int, action, *, menu="information", tab="summary", done="Modification enregistrée.",
+    def _change(self, number: int, action, *, menu="information", tab="summary", done=None,
                 on_error=None):
         """Run ``action(contact)`` in a transaction; back to the sheet, or the form with its errors."""
         require("contacts.edit")
@@ -195,6 +202,8 @@ class ContactSheetView(CoulissesBaseView):
         else:
             if isinstance(result, str):
                 done = result
+            if done is None:
+                done = _("Modification enregistrée.")
             if done:
                 flash(done, "success")
         if menu == "information":
@@ -224,7 +233,7 @@ class ContactSheetView(CoulissesBaseView):
                 if wanted in ("yes", "no") and current.get(channel) != (wanted == "yes"):
                     details.set_consent(db.session, contact, channel, wanted == "yes", source="guichet")
 
-        return self._change(number, action, tab="marketing", done="Consentements enregistrés.")
+        return self._change(number, action, tab="marketing", done=_("Consentements enregistrés."))
 
     @expose("/<int:number>/alerts", methods=["POST"])
     def add_alert(self, number: int):
@@ -239,12 +248,12 @@ class ContactSheetView(CoulissesBaseView):
             return self._render(contact, "information", "marketing", alert_values=form.to_dict(),
                                 alert_errors=exc.fields, status=422)
 
-        return self._change(number, action, tab="marketing", done="Avantage ajouté.", on_error=on_error)
+        return self._change(number, action, tab="marketing", done=_("Avantage ajouté."), on_error=on_error)
 
     @expose("/<int:number>/alerts/<int:alert_id>/delete", methods=["POST"])
     def delete_alert(self, number: int, alert_id: int):
         return self._change(number, lambda c: details.remove_marketing_alert(db.session, c, alert_id),
-                            tab="marketing", done="Avantage retiré.")
+                            tab="marketing", done=_("Avantage retiré."))
 
     @expose("/<int:number>/notes", methods=["POST"])
     def add_note(self, number: int):
@@ -253,19 +262,19 @@ class ContactSheetView(CoulissesBaseView):
                                 note_errors=exc.fields, status=422)
 
         return self._change(number, lambda c: details.add_note(db.session, c, request.form.get("text", "")),
-                            tab="notes", done="Note ajoutée.", on_error=on_error)
+                            tab="notes", done=_("Note ajoutée."), on_error=on_error)
 
     @expose("/<int:number>/notes/<int:note_id>/delete", methods=["POST"])
     def delete_note(self, number: int, note_id: int):
         return self._change(number, lambda c: details.delete_note(db.session, c, note_id), tab="notes",
-                            done="Note supprimée.")
+                            done=_("Note supprimée."))
 
     @expose("/<int:number>/validity", methods=["POST"])
     def validity(self, number: int):
         valid = request.form.get("valid") == "1"
         return self._change(number, lambda c: svc.set_validity(db.session, c, valid, request.form.get("reason")),
                             tab="administration",
-                            done="Contact de nouveau valide." if valid else "Contact marqué non valide.")
+                            done=_("Contact de nouveau valide.") if valid else _("Contact marqué non valide."))
 
     @expose("/<int:number>/account", methods=["POST"])
     def open_account(self, number: int):
@@ -313,7 +322,7 @@ class ContactSheetView(CoulissesBaseView):
                                 status=422)
 
         return self._change(number, lambda c: addresses.add_address(db.session, c, self._address_data(form)),
-                            menu="addresses", done="Adresse ajoutée.", on_error=on_error)
+                            menu="addresses", done=_("Adresse ajoutée."), on_error=on_error)
 
     @expose("/<int:number>/addresses/<int:address_id>", methods=["POST"])
     def edit_address(self, number: int, address_id: int):
@@ -327,26 +336,26 @@ class ContactSheetView(CoulissesBaseView):
             return self._render(contact, "addresses", edit_id=address_id, edit_values=form.to_dict(),
                                 edit_errors=exc.fields, status=422)
 
-        return self._change(number, action, menu="addresses", done="Adresse modifiée.", on_error=on_error)
+        return self._change(number, action, menu="addresses", done=_("Adresse modifiée."), on_error=on_error)
 
     @expose("/<int:number>/addresses/<int:address_id>/main", methods=["POST"])
     def main_address(self, number: int, address_id: int):
         return self._change(number, lambda c: addresses.set_main_address(
             db.session, addresses.get_address(db.session, c, address_id)), menu="addresses",
-            done="Adresse principale changée.")
+            done=_("Adresse principale changée."))
 
     @expose("/<int:number>/addresses/<int:address_id>/delete", methods=["POST"])
     def delete_address(self, number: int, address_id: int):
         return self._change(number, lambda c: addresses.remove_address(
             db.session, addresses.get_address(db.session, c, address_id)), menu="addresses",
-            done="Adresse supprimée.")
+            done=_("Adresse supprimée."))
 
     # indicators, seats, criteria
 
     @expose("/<int:number>/indicators/recompute", methods=["POST"])
     def recompute(self, number: int):
         return self._change(number, lambda c: recompute_indicators(db.session, c), menu="indicators",
-                            done="Indicateurs recalculés.")
+                            done=_("Indicateurs recalculés."))
 
     @expose("/<int:number>/seats", methods=["POST"])
     def add_seat(self, number: int):
@@ -357,22 +366,22 @@ class ContactSheetView(CoulissesBaseView):
 
         return self._change(number, lambda c: details.add_preferred_seat(db.session, c, {
             k: form.get(k, "") for k in ("venue", "area", "row", "seat", "comment")}), menu="seats",
-            done="Place préférée ajoutée.", on_error=on_error)
+            done=_("Place préférée ajoutée."), on_error=on_error)
 
     @expose("/<int:number>/seats/<int:seat_id>/delete", methods=["POST"])
     def delete_seat(self, number: int, seat_id: int):
         return self._change(number, lambda c: details.remove_preferred_seat(db.session, c, seat_id), menu="seats",
-                            done="Place préférée retirée.")
+                            done=_("Place préférée retirée."))
 
     @expose("/<int:number>/criteria", methods=["POST"])
     def add_criterion(self, number: int):
         return self._change(number, lambda c: details.add_criterion(db.session, c, request.form.get("code", "")),
-                            menu="criteria", done="Critère ajouté.")
+                            menu="criteria", done=_("Critère ajouté."))
 
     @expose("/<int:number>/criteria/<code>/delete", methods=["POST"])
     def delete_criterion(self, number: int, code: str):
         return self._change(number, lambda c: details.remove_criterion(db.session, c, code), menu="criteria",
-                            done="Critère retiré.")
+                            done=_("Critère retiré."))
 
     # links
 
@@ -384,16 +393,16 @@ class ContactSheetView(CoulissesBaseView):
             direction, _, kind = (form.get("kind") or "").partition(":")
             errors = {}
             if kind not in LINK_KINDS or direction not in ("out", "in"):
-                errors["kind"] = "Choisissez le type de lien"
+                errors["kind"] = _("Choisissez le type de lien")
             other = None
             try:
                 other = svc.get_contact(db.session, int(form.get("other_number") or 0))
             except (ValueError, NotFoundError):
-                errors["other_number"] = "Choisissez le contact lié"
+                errors["other_number"] = _("Choisissez le contact lié")
             start = _date(form.get("start_date"), "start_date", errors)
             end = _date(form.get("end_date"), "end_date", errors)
             if errors:
-                raise InvalidError("Le lien n'est pas valide", errors)
+                raise InvalidError(_("Le lien n'est pas valide"), errors)
             src, dst = (contact, other) if direction == "out" else (other, contact)
             links.add_link(db.session, src, kind, dst, start_date=start, end_date=end,
                            comment=(form.get("comment") or "").strip() or None)
@@ -404,20 +413,20 @@ class ContactSheetView(CoulissesBaseView):
             return self._render(contact, "links", link_options=link_options(contact.kind),
                                 link_values=form.to_dict(), link_errors=exc.fields, status=422)
 
-        return self._change(number, action, menu="links", done="Lien ajouté.", on_error=on_error)
+        return self._change(number, action, menu="links", done=_("Lien ajouté."), on_error=on_error)
 
     @expose("/<int:number>/links/<int:link_id>/delete", methods=["POST"])
     def delete_link(self, number: int, link_id: int):
         def action(contact):
             link = links.get_link(db.session, link_id)
             if contact.id not in (link.from_contact_id, link.to_contact_id):
-                raise NotFoundError(f"Aucun lien {link_id} pour le contact {number}")
+                raise NotFoundError(_("Aucun lien %(link)s pour le contact %(number)s", link=link_id, number=number))
             ends = [link.from_contact, link.to_contact]
             links.remove_link(db.session, link)
             for c in ends:
                 links.refresh_role(db.session, c)
 
-        return self._change(number, action, menu="links", done="Lien supprimé.")
+        return self._change(number, action, menu="links", done=_("Lien supprimé."))
 
 
 # --------------------------------------------------------------------------- helpers
@@ -426,7 +435,7 @@ class ContactSheetView(CoulissesBaseView):
 def _message(exc: InvalidError) -> str:
     fields = getattr(exc, "fields", None) or {}
     if fields:
-        return f"{exc} : " + " ; ".join(str(m) for m in fields.values())
+        return _("%(reason)s : %(details)s", reason=exc, details=" ; ".join(str(m) for m in fields.values()))
     return str(exc)
 
 
@@ -437,7 +446,7 @@ def _date(raw, key, errors) -> date | None:
     try:
         return date.fromisoformat(raw)
     except ValueError:
-        errors[key] = "Date non valide"
+        errors[key] = _("Date non valide")
         return None
 
 
@@ -447,8 +456,9 @@ def function_options(contact: Contact, values: dict) -> list[tuple[str, str]]:
     choices = v.function_choices()
     options = [(f, f) for f in choices]
     for extra in (contact.function, values.get("function")):
-        if extra and extra not in choices and (extra, f"{extra} (hors liste)") not in options:
-            options.append((extra, f"{extra} (hors liste)"))
+        label = _("%(value)s (hors liste)", value=extra) if extra else ""
+        if extra and extra not in choices and (extra, label) not in options:
+            options.append((extra, label))
     return options
 
 

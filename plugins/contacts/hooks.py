@@ -157,6 +157,20 @@ def coulisses_blueprints():
     return [ui_blueprint()]
 
 
+@hookimpl
+def coulisses_js_messages():
+    """The contact autocomplete's strings (``contacts.js``), on every page: the sell screen reuses it."""
+    from coulisses.i18n import _l
+
+    return {
+        "contacts_ac_create": _l("Créer un nouveau contact…"),
+        "contacts_ac_none": _l("Aucun contact trouvé"),
+        "contacts_ac_one": _l("1 contact proposé : flèches haut et bas pour choisir, Entrée pour valider."),
+        "contacts_ac_many": _l("%(num)s contacts proposés : flèches haut et bas pour choisir, Entrée pour valider."),
+        "contacts_ac_chosen": _l("Contact choisi : %(label)s"),
+    }
+
+
 # --------------------------------------------------------------------------- duplicates, personal data,
 # import / export, demo
 # (also: BATCH_CONFIG_DEFAULTS in coulisses_config_defaults, the routes of api_batch.py in

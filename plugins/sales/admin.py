@@ -1,4 +1,4 @@
-"""The sales screens (Flask-Admin). Labels in French, like the contacts screens.
+"""The sales screens (Flask-Admin). Labels are French source strings, translated (en, es).
 
 URLs (all under ``/admin``):
 - ``/admin/sales/sell/`` — "Vente - réservation", the box-office sales screen (``admin_sell.py``);
@@ -9,18 +9,22 @@ URLs (all under ``/admin``):
   settings ("Paramètres de vente" menu) (``admin_catalogue.py``).
 
 Menus: "Ventes" (work screens), "Catalogue", "Paramètres de vente".
+
+Imports go one way: this module imports the screens; the screens share ``admin_common.py``, which
+imports none of them.
 """
 from __future__ import annotations
 
-from contextlib import contextmanager
-
 from flask import Blueprint, abort, redirect, request, url_for
-from flask_login import current_user
 
-from coulisses.db import Actor, acting_as
-from coulisses.web.extensions import db
+from coulisses.i18n import _l
 
-SALES = "Ventes"
+from plugins.sales.admin_catalogue import catalogue_views
+from plugins.sales.admin_common import (  # noqa: F401 - re-exported for other plugins' screens
+    SALES, at_point_of_sale, current_point_of_sale, require,
+)
+from plugins.sales.admin_orders import OrderView, TicketSearchView
+from plugins.sales.admin_sell import SellView
 
 
 def ui_blueprint() -> Blueprint:
@@ -39,39 +43,11 @@ def ui_blueprint() -> Blueprint:
     return bp
 
 
-def require(permission: str) -> None:
-    if not (current_user.is_authenticated and current_user.has_permission(permission)):
-        abort(403)
-
-
-@contextmanager
-def at_point_of_sale(pos_id: int | None):
-    """The services record the logged-in operator *and* the point of sale chosen on the screen."""
-    with acting_as(Actor(current_user.id, current_user.login, {"point_of_sale_id": pos_id})):
-        yield
-
-
-def current_point_of_sale():
-    """The operator's point of sale (theirs, else the default one), or None with the reason."""
-    from coulisses import CoulissesError
-    from plugins.sales.services.settings import resolve_point_of_sale
-
-    try:
-        with acting_as(Actor(current_user.id, current_user.login)):
-            return resolve_point_of_sale(db.session), None
-    except CoulissesError as exc:
-        return None, str(exc)
-
-
 def admin_views() -> list:
-    from plugins.sales.admin_catalogue import catalogue_views
-    from plugins.sales.admin_orders import OrderView, TicketSearchView
-    from plugins.sales.admin_sell import SellView
-
     return [
-        SellView(name="Vente - réservation", endpoint="sales_sell", url="/admin/sales/sell", category=SALES),
-        OrderView(name="Dossiers", endpoint="sales_orders", url="/admin/sales/orders", category=SALES),
-        TicketSearchView(name="Billets (code-barres)", endpoint="sales_tickets", url="/admin/sales/tickets",
+        SellView(name=_l("Vente - réservation"), endpoint="sales_sell", url="/admin/sales/sell", category=SALES),
+        OrderView(name=_l("Dossiers"), endpoint="sales_orders", url="/admin/sales/orders", category=SALES),
+        TicketSearchView(name=_l("Billets (code-barres)"), endpoint="sales_tickets", url="/admin/sales/tickets",
                          category=SALES),
         *catalogue_views(),
     ]

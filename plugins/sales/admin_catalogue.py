@@ -1,5 +1,5 @@
 """The generated CRUD screens of the sales plugin: the catalogue ("Catalogue" menu) and the sales
-settings ("Paramètres de vente" menu). Labels in French, like the contacts screens.
+settings ("Paramètres de vente" menu). Labels are French source strings, translated (en, es).
 
 Reading needs ``sales.view``; writing the catalogue ``sales.catalogue.manage``, the settings
 ``sales.settings.manage``. Moments (performances) are typed and shown in the deployment's time zone
@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import re
 
-from flask import flash, redirect, request, url_for
+from flask import abort, flash, redirect, request, url_for
 from flask_admin import expose
+from flask_admin.model import typefmt
 from markupsafe import Markup, escape
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -19,6 +20,7 @@ from wtforms.validators import NumberRange, Optional
 
 from coulisses import CoulissesError
 from coulisses.db import lock_rows
+from coulisses.i18n import _, _l, _n, format_money, lazy_pgettext
 from coulisses.web.admin import ModelView
 from coulisses.web.extensions import db
 
@@ -26,23 +28,30 @@ from plugins.sales.models import (
     Area, Audience, Event, Fee, PaymentMode, Performance, PerformanceQuota, PointOfSale, Price, SalesChannel,
     Season, Seat, SeatCategory, Tariff, Venue,
 )
-from plugins.sales.services.catalogue import performance_label
+from plugins.sales.registry import get_registry
+from plugins.sales.services.catalogue import add_seats, performance_label
 
-CATALOGUE = "Catalogue"
-SETTINGS = "Paramètres de vente"
+CATALOGUE = _l("Catalogue")
+SETTINGS = _l("Paramètres de vente")
 VIEW = "sales.view"
 MANAGE_CATALOGUE = "sales.catalogue.manage"
 MANAGE_SETTINGS = "sales.settings.manage"
 
 COMMON_LABELS = {
-    "code": "Code", "label": "Libellé", "name": "Nom", "title": "Titre", "position": "Ordre", "active": "Actif",
-    "season": "Saison", "venue": "Lieu", "area": "Zone", "category": "Catégorie", "tariff": "Tarif",
-    "audience": "Public", "event": "Événement", "performance": "Séance", "channel": "Filière de vente",
-    "amount": "Montant", "capacity": "Jauge", "taken": "Places prises", "description": "Description",
-    "event.title": "Événement", "venue.name": "Lieu", "area.name": "Zone", "category.label": "Catégorie",
-    "tariff.label": "Tarif", "audience.label": "Public", "season.label": "Saison",
-    "performance.event.title": "Événement",
-    "created_at": "Créé le", "updated_at": "Modifié le", "created_by": "Créé par", "updated_by": "Modifié par",
+    "code": _l("Code"), "label": _l("Libellé"), "name": _l("Nom"), "title": _l("Titre"), "position": lazy_pgettext("position", "Ordre"), "active": _l("Actif"),
+    "season": _l("Saison"), "venue": _l("Lieu"), "area": _l("Zone"), "category": _l("Catégorie"), "tariff": _l("Tarif"),
+    "audience": lazy_pgettext("audience", "Public"), "event": _l("Événement"), "performance": _l("Séance"), "channel": _l("Filière de vente"),
+    "amount": _l("Montant"), "capacity": _l("Jauge"), "taken": _l("Places prises"), "description": _l("Description"),
+    "event.title": _l("Événement"), "venue.name": _l("Lieu"), "area.name": _l("Zone"), "category.label": _l("Catégorie"),
+    "tariff.label": _l("Tarif"), "audience.label": lazy_pgettext("audience", "Public"), "season.label": _l("Saison"),
+    "performance.event.title": _l("Événement"), "id": _l("N°"), "x": _l("Position X"), "y": _l("Position Y"),
+    "start_date": _l("Début"), "end_date": _l("Fin"), "starts_at": _l("Date et heure"), "on_sale": _l("En vente"),
+    "seated": _l("Placé (places numérotées)"), "address": _l("Adresse"), "row": _l("Rang"), "number": _l("Numéro"),
+    "refundable": _l("Remboursable"), "is_default": _l("Par défaut"), "type_code": _l("Type"),
+    "for_children": _l("Produit enfant"), "areas": _l("Zones"), "quotas": _l("Contingents par catégorie"),
+    "seats": _l("Places"), "prices": _l("Prix"), "performances": _l("Séances"), "events": _l("Événements"),
+    "tariffs": _l("Tarifs"), "points_of_sale": _l("Points de vente"), "fees": _l("Frais"),
+    "created_at": _l("Créé le"), "updated_at": _l("Modifié le"), "created_by": _l("Créé par"), "updated_by": _l("Modifié par"),
 }
 
 
@@ -59,31 +68,48 @@ def _performances():
     return db.session.scalars(select(Performance).order_by(Performance.starts_at.desc(), Performance.id)).all()
 
 
+def yes_no(view, value, name=None):
+    """A boolean as a person reads it: "Oui" with a tick, "Non" (never ``True``, ``false``)."""
+    if value:
+        return Markup('<span class="fa fa-check-circle" aria-hidden="true"></span> ') + escape(_("Oui"))
+    return Markup('<span class="sales-muted">%s</span>') % _("Non")
+
+
+def yes_no_text(view, value, name=None) -> str:
+    return _("Oui") if value else _("Non")
+
+
 class SalesModelView(ModelView):
-    """The plugin's CRUD base: French labels, readable refusals (a code already taken, a row still
-    used by tickets or prices, a service rule) instead of the database's message."""
+    """The plugin's CRUD base: labels as French source strings (translated), booleans as "Oui" /
+    "Non", readable refusals (a code already taken, a row still used by tickets or prices, a service
+    rule) instead of the database's message."""
 
     permission = VIEW
     permission_edit = MANAGE_CATALOGUE
     labels: dict = {}
     list_template = "admin/model/list.html"
+    column_type_formatters = {**ModelView.column_type_formatters, bool: yes_no}
+    column_type_formatters_detail = {**ModelView.column_type_formatters_detail, bool: yes_no}
+    column_type_formatters_export = {**typefmt.EXPORT_FORMATTERS, bool: yes_no_text}
 
     def __init__(self, model, **kwargs):
         self.column_labels = {**COMMON_LABELS, **self.labels}
         super().__init__(model, **kwargs)
 
     def handle_view_exception(self, exc: Exception) -> bool:
+        if isinstance(exc, (IntegrityError, CoulissesError, ValueError)):
+            db.session.rollback()  # before reading anything else (the operator's language) in this session
         if isinstance(exc, IntegrityError):
             text = str(exc.orig).lower()
             if "unique" in text or "duplicate" in text:
-                message = "Enregistrement refusé : ce code (ou cette combinaison) existe déjà."
+                message = _("Enregistrement refusé : ce code (ou cette combinaison) existe déjà.")
             elif "foreign key" in text:
-                message = ("Refusé : cet élément est utilisé ailleurs (billets, prix, séances, règlements…). "
-                           "Désactivez-le plutôt que de le supprimer.")
+                message = _("Refusé : cet élément est utilisé ailleurs (billets, prix, séances, règlements…). "
+                            "Désactivez-le plutôt que de le supprimer.")
             elif "check" in text:
-                message = "Refusé : une valeur est hors des limites (montant négatif, jauge inférieure aux places prises…)."
+                message = _("Refusé : une valeur est hors des limites (montant négatif, jauge inférieure aux places prises…).")
             else:
-                message = "Enregistrement refusé par la base de données."
+                message = _("Enregistrement refusé par la base de données.")
             flash(message, "error")
             return True
         if isinstance(exc, (CoulissesError, ValueError)):
@@ -97,24 +123,24 @@ class SalesModelView(ModelView):
 
 class SeasonView(SalesModelView):
     column_list = ("code", "label", "start_date", "end_date")
-    labels = {"start_date": "Début", "end_date": "Fin"}
+    labels = {"start_date": _l("Début"), "end_date": _l("Fin")}
     form_columns = ("code", "label", "start_date", "end_date")
     column_default_sort = ("start_date", True)
     column_searchable_list = ("code", "label")
 
     def on_model_change(self, form, model, is_created):
         if model.start_date and model.end_date and model.start_date > model.end_date:
-            raise ValueError("La fin de la saison précède son début.")
+            raise ValueError(_("La fin de la saison précède son début."))
 
 
 class VenueView(SalesModelView):
     column_list = ("code", "name", "seated", "address")
-    labels = {"seated": "Placé (places numérotées)", "address": "Adresse", "areas": "Zones"}
+    labels = {"seated": _l("Placé (places numérotées)"), "address": _l("Adresse"), "areas": _l("Zones")}
     form_columns = ("code", "name", "seated", "address", "areas")
     column_searchable_list = ("code", "name")
     column_default_sort = "name"
-    inline_models = [(Area, {"form_columns": ("id", "code", "name", "position"),
-                             "column_labels": {"code": "Code", "name": "Nom de la zone", "position": "Ordre"}})]
+    inline_models = [(Area, {"form_columns": ("id", "code", "name", "position"), "form_label": _l("Zones"),
+                             "column_labels": {"code": _l("Code"), "name": _l("Nom de la zone"), "position": lazy_pgettext("position", "Ordre")}})]
 
 
 class AreaView(SalesModelView):
@@ -125,14 +151,20 @@ class AreaView(SalesModelView):
     form_args = {"venue": {"query_factory": _by(Venue, Venue.name)}}
 
 
+ODD_WORDS = ("impairs", "odd", "impares")
+EVEN_WORDS = ("pairs", "even", "pares")
+
+
 def parse_numbers(text: str) -> list[str]:
     """"1-20", "1,3,5", "51S, 53S", "1-9 impairs"… → the seat numbers, in order."""
     out: list[str] = []
     odd = even = False
     text = (text or "").strip()
-    if text.endswith(("impairs", "pairs")):
-        odd, even = text.endswith("impairs"), not text.endswith("impairs")
-        text = text.rsplit(" ", 1)[0]
+    words = text.rsplit(" ", 1)
+    last = words[-1].lower() if len(words) == 2 else ""
+    if last in ODD_WORDS or last in EVEN_WORDS:  # "1-39 impairs" (en: "odd", es: "impares")
+        odd, even = last in ODD_WORDS, last in EVEN_WORDS
+        text = words[0]
     for part in re.split(r"[,;\s]+", text):
         if not part:
             continue
@@ -151,7 +183,7 @@ def parse_numbers(text: str) -> list[str]:
 
 class SeatView(SalesModelView):
     column_list = ("area", "row", "number", "category", "position")
-    labels = {"row": "Rang", "number": "Numéro", "area": "Lieu - zone"}
+    labels = {"row": _l("Rang"), "number": _l("Numéro"), "area": _l("Lieu - zone")}
     column_formatters = {"area": lambda v, c, m, n: f"{m.area.venue.name} - {m.area.name}"}
     form_columns = ("area", "row", "number", "category", "position", "x", "y")
     column_filters = ("area.name", "row", "category.label")
@@ -160,7 +192,7 @@ class SeatView(SalesModelView):
     list_template = "sales/seat_list.html"
     form_args = {"area": {"query_factory": _by(Area, Area.venue_id, Area.position),
                           "get_label": lambda a: f"{a.venue.name} - {a.name}"},
-                 "category": {"query_factory": _by(SeatCategory, SeatCategory.position), "blank_text": "(aucune)"}}
+                 "category": {"query_factory": _by(SeatCategory, SeatCategory.position), "blank_text": _l("(aucune)")}}
 
     def on_model_change(self, form, model, is_created):
         model.venue_id = model.area.venue_id
@@ -168,11 +200,7 @@ class SeatView(SalesModelView):
     @expose("/rows/", methods=["GET", "POST"])
     def rows(self):
         """"Ajouter une rangée": many seats at once (numbers "1-20", "1-39 impairs", "51S, 53S")."""
-        from plugins.sales.services.catalogue import add_seats
-
         if not self.can_write():
-            from flask import abort
-
             abort(403)
         areas = db.session.scalars(select(Area).order_by(Area.venue_id, Area.position)).all()
         categories = db.session.scalars(select(SeatCategory).order_by(SeatCategory.position)).all()
@@ -181,15 +209,15 @@ class SeatView(SalesModelView):
             numbers = parse_numbers(values.get("numbers", ""))
             area_id = int(values.get("area") or 0)
             if not numbers:
-                errors["numbers"] = "Numéros : par exemple 1-20, 1-39 impairs ou 51S, 53S"
+                errors["numbers"] = _("Numéros : par exemple 1-20, 1-39 impairs ou 51S, 53S")
             if not any(a.id == area_id for a in areas):
-                errors["area"] = "Choisissez une zone"
+                errors["area"] = _("Choisissez une zone")
             if not errors:
                 try:
                     seats = add_seats(db.session, area_id, [(values.get("row", "").strip(), n) for n in numbers],
                                       category=int(values["category"]) if values.get("category") else None)
                     db.session.commit()
-                    flash(f"{len(seats)} place(s) ajoutée(s).", "success")
+                    flash(_n("%(num)d place ajoutée.", "%(num)d places ajoutées.", len(seats)), "success")
                     return redirect(url_for(".index_view"))
                 except (IntegrityError, CoulissesError) as exc:
                     db.session.rollback()
@@ -205,12 +233,12 @@ class SeatCategoryView(SalesModelView):
 
 class EventView(SalesModelView):
     column_list = ("code", "title", "season", "for_children")
-    labels = {"for_children": "Produit enfant"}
+    labels = {"for_children": _l("Produit enfant")}
     form_columns = ("code", "title", "season", "description", "for_children")
     column_searchable_list = ("code", "title")
     column_filters = ("season.label", "for_children")
     column_default_sort = "title"
-    form_args = {"season": {"query_factory": _by(Season, Season.start_date.desc()), "blank_text": "(aucune)"}}
+    form_args = {"season": {"query_factory": _by(Season, Season.start_date.desc()), "blank_text": _l("(aucune)")}}
 
 
 class PerformanceView(SalesModelView):
@@ -218,7 +246,7 @@ class PerformanceView(SalesModelView):
     the sum of the quotas; ``taken`` is kept by the sales (read-only)."""
 
     column_list = ("event", "starts_at", "venue", "season", "capacity", "taken", "on_sale")
-    labels = {"starts_at": "Date et heure", "on_sale": "En vente", "quotas": "Contingents par catégorie"}
+    labels = {"starts_at": _l("Date et heure"), "on_sale": _l("En vente"), "quotas": _l("Contingents par catégorie")}
     form_columns = ("event", "venue", "starts_at", "season", "capacity", "on_sale", "quotas")
     column_filters = ("event.title", "venue.name", "on_sale")
     column_searchable_list = ("event.title",)
@@ -226,13 +254,14 @@ class PerformanceView(SalesModelView):
     form_args = {
         "event": {"query_factory": _by(Event, Event.title)},
         "venue": {"query_factory": _by(Venue, Venue.name)},
-        "season": {"query_factory": _by(Season, Season.start_date.desc()), "blank_text": "(la saison de l'événement)"},
+        "season": {"query_factory": _by(Season, Season.start_date.desc()), "blank_text": _l("(la saison de l'événement)")},
         "capacity": {"validators": [Optional(), NumberRange(min=0)],
-                     "description": "0 ou vide : la somme des contingents (une jauge plus basse est un plafond global)."},
-        "starts_at": {"description": "Heure locale (Europe/Paris), ex. 02.11.2015 20:15"},
+                     "description": _l("0 ou vide : la somme des contingents (une jauge plus basse est un plafond global).")},
+        "starts_at": {"description": _l("Heure locale (Europe/Paris), ex. 02.11.2015 20:15")},
     }
     inline_models = [(PerformanceQuota, {"form_columns": ("id", "category", "capacity"),
-                                         "column_labels": {"category": "Catégorie", "capacity": "Jauge"},
+                                         "form_label": _l("Contingents par catégorie"),
+                                         "column_labels": {"category": _l("Catégorie"), "capacity": _l("Jauge")},
                                          "form_args": {"category": {"query_factory": _by(SeatCategory, SeatCategory.position)}}})]
 
     def on_model_change(self, form, model, is_created):
@@ -241,19 +270,21 @@ class PerformanceView(SalesModelView):
         quotas = [q for q in model.quotas if q.capacity is not None]
         for q in quotas:
             if q.capacity < (q.taken or 0):
-                raise ValueError(f"{q.taken} places sont déjà prises en {q.category.label} : "
-                                 f"la jauge ne peut pas descendre à {q.capacity}.")
+                raise ValueError(_("%(taken)s places sont déjà prises en %(category)s : la jauge ne peut pas "
+                                   "descendre à %(capacity)s.", taken=q.taken, category=q.category.label,
+                                   capacity=q.capacity))
             q.taken = q.taken or 0
         if not model.capacity:
             model.capacity = sum(q.capacity for q in quotas)
         if model.capacity < (model.taken or 0):
-            raise ValueError(f"{model.taken} places sont déjà prises : la jauge ne peut pas descendre à {model.capacity}.")
+            raise ValueError(_("%(taken)s places sont déjà prises : la jauge ne peut pas descendre à %(capacity)s.",
+                               taken=model.taken, capacity=model.capacity))
         model.taken = model.taken or 0
 
     def on_model_delete(self, model):
         if model.taken:
-            raise ValueError(f"{model.taken} places sont prises pour cette séance : annulez les billets ou "
-                             "retirez-la de la vente (« En vente » décoché).")
+            raise ValueError(_("%(taken)s places sont prises pour cette séance : annulez les billets ou "
+                               "retirez-la de la vente (« En vente » décoché).", taken=model.taken))
 
 
 class QuotaView(SalesModelView):
@@ -275,11 +306,13 @@ class QuotaView(SalesModelView):
             model.taken = locked or 0
         model.taken = model.taken or 0
         if model.capacity < model.taken:
-            raise ValueError(f"{model.taken} places sont déjà prises : la jauge ne peut pas descendre à {model.capacity}.")
+            raise ValueError(_("%(taken)s places sont déjà prises : la jauge ne peut pas descendre à %(capacity)s.",
+                               taken=model.taken, capacity=model.capacity))
 
     def on_model_delete(self, model):
         if model.taken:
-            raise ValueError(f"{model.taken} places sont prises dans ce contingent : il ne peut pas être supprimé.")
+            raise ValueError(_("%(taken)s places sont prises dans ce contingent : il ne peut pas être supprimé.",
+                               taken=model.taken))
 
 
 class AudienceView(SalesModelView):
@@ -290,12 +323,12 @@ class AudienceView(SalesModelView):
 
 class TariffView(SalesModelView):
     column_list = ("code", "audience", "label", "position", "active")
-    labels = {"label": "Libellé du tarif"}
+    labels = {"label": _l("Libellé du tarif")}
     form_columns = ("code", "audience", "label", "position", "active")
     column_filters = ("audience.label", "active")
     column_searchable_list = ("code", "label")
     column_default_sort = "position"
-    form_args = {"audience": {"query_factory": _by(Audience, Audience.position), "blank_text": "(aucun)"}}
+    form_args = {"audience": {"query_factory": _by(Audience, Audience.position), "blank_text": _l("(aucun)")}}
 
 
 class PriceView(SalesModelView):
@@ -309,26 +342,24 @@ class PriceView(SalesModelView):
     form_args = {"performance": {"query_factory": _performances, "get_label": performance_label},
                  "category": {"query_factory": _by(SeatCategory, SeatCategory.position)},
                  "tariff": {"query_factory": _by(Tariff, Tariff.position), "get_label": lambda t: t.full_label},
-                 "amount": {"description": "Ex. 110,00"}}
+                 "amount": {"description": _l("Ex. 110,00")}}
 
     def on_model_change(self, form, model, is_created):
         if model.amount is not None and model.amount < 0:
-            raise ValueError("Le prix doit être positif ou nul.")
+            raise ValueError(_("Le prix doit être positif ou nul."))
 
 
 def _money(amount) -> str:
-    from coulisses.web.app import format_money
-
     return format_money(amount)
 
 
 class FeeView(SalesModelView):
     column_list = ("code", "label", "amount", "refundable", "event", "channel", "active")
-    labels = {"refundable": "Remboursable", "event": "Événement (vide : tous)", "channel": "Filière (vide : toutes)"}
+    labels = {"refundable": _l("Remboursable"), "event": _l("Événement (vide : tous)"), "channel": _l("Filière (vide : toutes)")}
     column_formatters = {"amount": lambda v, c, m, n: _money(m.amount)}
     form_columns = ("code", "label", "amount", "refundable", "event", "channel", "active")
-    form_args = {"event": {"query_factory": _by(Event, Event.title), "blank_text": "(tous les événements)"},
-                 "channel": {"query_factory": _by(SalesChannel, SalesChannel.label), "blank_text": "(toutes les filières)"}}
+    form_args = {"event": {"query_factory": _by(Event, Event.title), "blank_text": _l("(tous les événements)")},
+                 "channel": {"query_factory": _by(SalesChannel, SalesChannel.label), "blank_text": _l("(toutes les filières)")}}
 
 
 # --------------------------------------------------------------------------- settings
@@ -340,7 +371,7 @@ class PaymentModeView(SalesModelView):
 
     permission_edit = MANAGE_SETTINGS
     column_list = ("position", "code", "label", "type_code", "active")
-    labels = {"type_code": "Type"}
+    labels = {"type_code": _l("Type")}
     form_columns = ("code", "label", "type_code", "position", "active")
     form_overrides = {"type_code": SelectField}
     column_default_sort = "position"
@@ -348,8 +379,6 @@ class PaymentModeView(SalesModelView):
 
     @staticmethod
     def _types():
-        from plugins.sales.registry import get_registry
-
         return get_registry().payment_mode_types
 
     def __init__(self, *args, **kwargs):
@@ -371,7 +400,7 @@ class PaymentModeView(SalesModelView):
 class PointOfSaleView(SalesModelView):
     permission_edit = MANAGE_SETTINGS
     column_list = ("code", "label", "channel", "is_default", "active")
-    labels = {"is_default": "Par défaut"}
+    labels = {"is_default": _l("Par défaut")}
     form_columns = ("code", "label", "channel", "is_default", "active")
     form_args = {"channel": {"query_factory": _by(SalesChannel, SalesChannel.label)}}
     can_delete = False
@@ -395,19 +424,19 @@ def catalogue_views() -> list:
         return cls(model, endpoint=f"sales_{endpoint}", name=name, category=category)
 
     return [
-        v(SeasonView, Season, "season", "Saisons"),
-        v(VenueView, Venue, "venue", "Lieux"),
-        v(AreaView, Area, "area", "Zones"),
-        v(SeatView, Seat, "seat", "Places"),
-        v(SeatCategoryView, SeatCategory, "seat_category", "Catégories"),
-        v(EventView, Event, "event", "Événements"),
-        v(PerformanceView, Performance, "performance", "Séances"),
-        v(QuotaView, PerformanceQuota, "quota", "Contingents"),
-        v(AudienceView, Audience, "audience", "Publics"),
-        v(TariffView, Tariff, "tariff", "Tarifs"),
-        v(PriceView, Price, "price", "Prix"),
-        v(FeeView, Fee, "fee", "Frais"),
-        v(PaymentModeView, PaymentMode, "payment_mode", "Modes de règlement", SETTINGS),
-        v(PointOfSaleView, PointOfSale, "point_of_sale", "Points de vente", SETTINGS),
-        v(ChannelView, SalesChannel, "channel", "Filières de vente", SETTINGS),
+        v(SeasonView, Season, "season", _l("Saisons")),
+        v(VenueView, Venue, "venue", _l("Lieux")),
+        v(AreaView, Area, "area", _l("Zones")),
+        v(SeatView, Seat, "seat", _l("Places")),
+        v(SeatCategoryView, SeatCategory, "seat_category", _l("Catégories")),
+        v(EventView, Event, "event", _l("Événements")),
+        v(PerformanceView, Performance, "performance", _l("Séances")),
+        v(QuotaView, PerformanceQuota, "quota", _l("Contingents")),
+        v(AudienceView, Audience, "audience", _l("Publics")),
+        v(TariffView, Tariff, "tariff", _l("Tarifs")),
+        v(PriceView, Price, "price", _l("Prix")),
+        v(FeeView, Fee, "fee", _l("Frais")),
+        v(PaymentModeView, PaymentMode, "payment_mode", _l("Modes de règlement"), SETTINGS),
+        v(PointOfSaleView, PointOfSale, "point_of_sale", _l("Points de vente"), SETTINGS),
+        v(ChannelView, SalesChannel, "channel", _l("Filières de vente"), SETTINGS),
     ]

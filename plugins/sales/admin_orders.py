@@ -2,18 +2,26 @@
 or a range of barcodes). Reading needs ``sales.view``; each action its own permission."""
 from __future__ import annotations
 
-from flask import flash, redirect, request, url_for
+import logging
+
+from flask import abort, flash, redirect, request, url_for
 from flask_admin import expose
 from flask_login import current_user
 from sqlalchemy import select
 
 from coulisses import ConflictError, CoulissesError, InvalidError, NotFoundError
 from coulisses.web.admin import CoulissesBaseView
+from coulisses.i18n import _, _n, currency, format_money
 from coulisses.web.extensions import db
+from werkzeug.routing import BuildError
 
-from plugins.sales.admin import at_point_of_sale, current_point_of_sale, require
-from plugins.sales.admin_sell import parse_amount, script_json
-from plugins.sales.models import ORDER_STATE_LABELS, Ticket
+from plugins.contacts.models import Contact
+from plugins.contacts.services.contacts import get_contact
+from plugins.sales.admin_common import (
+    at_point_of_sale, current_point_of_sale, js_strings, parse_amount, require, script_json,
+)
+from plugins.sales.models import DELIVERY_MODE_LABELS, ORDER_STATE_LABELS, PRINT_STATE_LABELS, TICKET_STATE_LABELS, Ticket
+from plugins.sales.services.catalogue import performance_label
 from plugins.sales.services import orders, payments, settings
 from plugins.sales.services.detail import order_detail
 from plugins.sales.services.order_search import search_orders
@@ -36,7 +44,7 @@ class OrderView(CoulissesBaseView):
         if number:
             if number.isdigit() and db.session.scalar(select(orders.Order.id).where(orders.Order.number == int(number))):
                 return redirect(url_for(".detail", number=int(number)))
-            flash(f"Aucun dossier n° {number}.", "warning")
+            flash(_("Aucun dossier n° %(number)s.", number=number), "warning")
         rows = search_orders(db.session, q, state=state) if (q or state) else search_orders(db.session, limit=20)
         return self.render("sales/orders.html", rows=rows, q=q, number=number, state=state or "",
                            states=ORDER_STATE_LABELS, searched=bool(q or state))
@@ -47,8 +55,6 @@ class OrderView(CoulissesBaseView):
         try:
             return orders.get_order(db.session, number)
         except NotFoundError:
-            from flask import abort
-
             abort(404)
 
     def _render_detail(self, order, *, error=None, fields=None, values=None, status=200):
@@ -63,11 +69,11 @@ class OrderView(CoulissesBaseView):
             "print": can("sales.print") and any(t["state"] in ("paid", "printed") for t in detail["tickets"]),
             "attendee": can("sales.sell") and any(t["state"] != "cancelled" for t in detail["tickets"]),
         }
-        pos, _ = current_point_of_sale()
+        pos, _error = current_point_of_sale()
         return self.render("sales/order.html", d=detail, order=order, flags=flags, actions=plugin_actions(detail), error=error, fields=fields or {},
                            values=values or {}, modes=[{"code": m.code, "label": m.label, "gives_change":
                                                         settings.payment_mode_type(m).gives_change} for m in pay_modes],
-                           pos=pos, data_json=script_json({"currency": _currency()})), status
+                           pos=pos, data_json=script_json({"currency": currency()}), js=js_strings()), status
 
     @expose("/<int:number>/")
     def detail(self, number: int):
@@ -87,7 +93,7 @@ class OrderView(CoulissesBaseView):
         pos, pos_error = current_point_of_sale()
         try:
             if pos is None:
-                raise InvalidError(pos_error or "Aucun point de vente", {"point_of_sale": "Point de vente requis"})
+                raise InvalidError(pos_error or _("Aucun point de vente"), {"point_of_sale": _("Point de vente requis")})
             with at_point_of_sale(pos.id):
                 message = action(order, pos) or done
             db.session.commit()
@@ -102,19 +108,17 @@ class OrderView(CoulissesBaseView):
     @expose("/<int:number>/pay", methods=["POST"])
     def pay(self, number: int):
         def action(order, pos):
-            from coulisses.web.app import format_money
-
             inputs = []
             for mode in settings.payment_modes(db.session):
                 amount = parse_amount(request.form.get(f"pay-{mode.code}"), f"pay-{mode.code}")
                 if amount:
                     inputs.append(payments.PaymentInput(mode, amount))
             if not inputs:
-                raise InvalidError("Saisissez le montant d'au moins un règlement", {"payments": "Aucun règlement"})
+                raise InvalidError(_("Saisissez le montant d'au moins un règlement"), {"payments": _("Aucun règlement")})
             result = payments.pay(db.session, order, inputs, point_of_sale=pos)
-            message = f"Règlement enregistré. Dossier {order.number} : {order.state_label}."
+            message = _("Règlement enregistré. Dossier %(number)s : %(state)s.", number=order.number, state=order.state_label)
             if result.change > 0:
-                flash(f"Monnaie à rendre : {format_money(result.change)}", "warning")
+                flash(_("Monnaie à rendre : %(amount)s", amount=format_money(result.change)), "warning")
             return message
 
         return self._act(number, "sales.pay", action, "")
@@ -123,7 +127,7 @@ class OrderView(CoulissesBaseView):
     def cancel(self, number: int):
         def action(order, pos):
             cancelled = orders.cancel_reservation(db.session, order, self._selected(order))
-            return f"{len(cancelled)} billet(s) réservé(s) annulé(s)."
+            return _n("%(num)d billet réservé annulé.", "%(num)d billets réservés annulés.", len(cancelled))
 
         return self._act(number, "sales.cancel", action, "")
 
@@ -131,7 +135,7 @@ class OrderView(CoulissesBaseView):
     def confirm(self, number: int):
         def action(order, pos):
             orders.confirm(db.session, order, point_of_sale=pos)
-            return f"Réservation confirmée : dossier {order.number} vendu ({order.state_label})."
+            return _("Réservation confirmée : dossier %(number)s vendu (%(state)s).", number=order.number, state=order.state_label)
 
         return self._act(number, "sales.sell", action, "")
 
@@ -143,9 +147,9 @@ class OrderView(CoulissesBaseView):
             if selected is None:
                 selected = [t for t in order.tickets if t.state == "paid" and t.print_state != "printed"]
                 if not selected:
-                    raise ConflictError("Aucun billet payé à imprimer (les billets réservés s'impriment une fois payés)")
+                    raise ConflictError(_("Aucun billet payé à imprimer (les billets réservés s'impriment une fois payés)"))
             printed = orders.mark_printed(db.session, selected, reprint=reprint, point_of_sale=pos)
-            return f"{len(printed)} billet(s) marqué(s) imprimé(s)."
+            return _n("%(num)d billet marqué imprimé.", "%(num)d billets marqués imprimés.", len(printed))
 
         return self._act(number, "sales.print", action, "")
 
@@ -156,29 +160,29 @@ class OrderView(CoulissesBaseView):
         autocomplete or typed) attends with each ticked ticket (``orders.set_attendee``); empty
         ``attendee`` with ``clear_attendee=1`` removes the named attendee."""
         def action(order, pos):
-            from plugins.contacts.services.contacts import get_contact
-
             selected = self._selected(order)
             if not selected:
-                raise InvalidError("Cochez les billets du participant", {"tickets": "Aucun billet coché"})
+                raise InvalidError(_("Cochez les billets du participant"), {"tickets": _("Aucun billet coché")})
             raw = (request.form.get("attendee") or request.form.get("attendee_label") or "").strip()
             contact = None
             if raw:
                 if not raw.isdigit():
-                    raise InvalidError("Choisissez le participant dans la liste (ou son numéro)",
-                                       {"attendee": "Numéro de contact attendu"})
+                    raise InvalidError(_("Choisissez le participant dans la liste (ou son numéro)"),
+                                       {"attendee": _("Numéro de contact attendu")})
                 try:
                     contact = get_contact(db.session, int(raw))
                 except NotFoundError:
-                    raise InvalidError("Participant introuvable", {"attendee": f"Aucun contact n° {raw}"}) from None
+                    raise InvalidError(_("Participant introuvable"),
+                                       {"attendee": _("Aucun contact n° %(number)s", number=raw)}) from None
             elif request.form.get("clear_attendee") != "1":
-                raise InvalidError("Choisissez le participant (recherche rapide ou numéro)",
-                                   {"attendee": "Participant requis"})
+                raise InvalidError(_("Choisissez le participant (recherche rapide ou numéro)"),
+                                   {"attendee": _("Participant requis")})
             for ticket in sorted(selected, key=lambda t: t.barcode):
                 orders.set_attendee(db.session, ticket, contact)
             if contact is None:
-                return f"Participant retiré de {len(selected)} billet(s)."
-            return f"{contact.display_name} [{contact.number}] participant pour {len(selected)} billet(s)."
+                return _n("Participant retiré de %(num)d billet.", "Participant retiré de %(num)d billets.", len(selected))
+            return _n("%(name)s [%(number)s] participant pour %(num)d billet.", "%(name)s [%(number)s] participant pour %(num)d billets.",
+                      len(selected), name=contact.display_name, number=contact.number)
 
         return self._act(number, "sales.sell", action, "")
 
@@ -210,10 +214,6 @@ class TicketSearchView(CoulissesBaseView):
 
 
 def ticket_row(t: Ticket) -> dict:
-    from plugins.contacts.models import Contact
-    from plugins.sales.models import DELIVERY_MODE_LABELS, PRINT_STATE_LABELS, TICKET_STATE_LABELS
-    from plugins.sales.services.catalogue import performance_label
-
     buyer = db.session.get(Contact, t.order.buyer_id)
     return {"barcode": t.barcode, "order": t.order.number, "performance": performance_label(t.performance),
             "venue": t.performance.venue.name, "category": t.category.label, "tariff": t.tariff.full_label,
@@ -227,10 +227,6 @@ def ticket_row(t: Ticket) -> dict:
 def plugin_actions(detail: dict) -> list[dict]:
     """The actions other plugins offer (``sales_order_actions``), with their URL; an endpoint that
     does not exist is left out (and logged) rather than breaking the screen."""
-    import logging
-
-    from werkzeug.routing import BuildError
-
     out = []
     for action in detail["actions"]:
         url = action.get("url")
@@ -243,9 +239,3 @@ def plugin_actions(detail: dict) -> list[dict]:
         if url:
             out.append({**action, "href": url, "method": (action.get("method") or "GET").upper()})
     return out
-
-
-def _currency() -> str:
-    from coulisses import db as cdb
-
-    return cdb.CURRENCY

@@ -8,40 +8,32 @@ the reason. The services do the work (``orders.sell`` / ``orders.reserve`` then 
 """
 from __future__ import annotations
 
-import json
 import re
 from decimal import Decimal
 
-from flask import flash, redirect, request, url_for
+from flask import flash, jsonify, redirect, request, url_for
 from flask_admin import expose
 from flask_login import current_user
 
 from coulisses import ConflictError, CoulissesError, InvalidError, NotFoundError
-from coulisses.db import to_money
+from coulisses.i18n import _, currency, format_datetime, format_money
 from coulisses.web.admin import CoulissesBaseView
 from coulisses.web.extensions import db
+from sqlalchemy import select
 
-from plugins.sales.admin import at_point_of_sale, current_point_of_sale, require
-from plugins.sales.models import DELIVERY_MODE_LABELS, PointOfSale
+from plugins.contacts.services.contacts import get_contact
+from plugins.contacts.services.links import relay_contact
+from plugins.contacts.services.search import hits_for
+from plugins.sales.admin_common import (
+    at_point_of_sale, current_point_of_sale, js_strings, parse_amount, require, script_json,
+)
+from plugins.sales.models import DELIVERY_MODE_LABELS, PointOfSale, Seat
 from plugins.sales.registry import get_registry
 from plugins.sales.services import catalogue, orders, payments, settings
-from plugins.sales.services.common import ZERO, short_datetime
+from plugins.sales.services.common import ZERO
 
 LINE_FIELD = re.compile(r"^line-(\d+)-(performance|category|tariff|quantity|seats)$")
 PERFORMANCE_LIMIT = 200
-
-
-def parse_amount(raw: str | None, field: str) -> Decimal | None:
-    """"1 500,50" or "1500.50" → Decimal; empty → None; more decimals than the currency: error."""
-    raw = (raw or "").strip()
-    for space in (" ", "\u00a0", "\u202f"):
-        raw = raw.replace(space, "")
-    if not raw:
-        return None
-    try:
-        return to_money(raw.replace(",", "."))
-    except (TypeError, ValueError, ArithmeticError):
-        raise InvalidError("Montant invalide", {field: f"Montant invalide : {raw}"}) from None
 
 
 def posted_lines(form) -> list[dict]:
@@ -67,8 +59,6 @@ def posted_lines(form) -> list[dict]:
 
 def basket_rows(lines: list[dict], channel_id: int | None) -> list[dict]:
     """The basket as shown: labels, unit price and fees (as the channel sells them), amounts."""
-    from plugins.sales.models import Seat
-
     rows, cache = [], {}
     for line in lines:
         pid = line["performance"]
@@ -111,7 +101,7 @@ class SellView(CoulissesBaseView):
         for p in catalogue.performances_on_sale(db.session, limit=PERFORMANCE_LIMIT):
             prices = catalogue.prices_for(db.session, p.id, channel=channel_id)
             performances.append({
-                "id": p.id, "label": p.label, "event": p.event_title, "date": short_datetime(p.starts_at),
+                "id": p.id, "label": p.label, "event": p.event_title, "date": format_datetime(p.starts_at, weekday=True),
                 "venue": p.venue_name, "seated": p.seated, "available": p.available,
                 "categories": [{"id": c.category_id, "label": c.label, "available": c.available,
                                 "capacity": c.capacity} for c in p.categories],
@@ -123,7 +113,7 @@ class SellView(CoulissesBaseView):
                   "gives_change": registry.payment_mode_types[m.type_code].gives_change,
                   "needs_contact": registry.payment_mode_types[m.type_code].needs_contact}
                  for m in settings.payment_modes(db.session)]
-        return {"performances": performances, "modes": modes, "currency": db_currency()}
+        return {"performances": performances, "modes": modes, "currency": currency()}
 
     def _render(self, values: dict, basket: list[dict], *, error: str | None = None, fields=None, status=200):
         pos, pos_error = current_point_of_sale()
@@ -146,7 +136,7 @@ class SellView(CoulissesBaseView):
             buyer_structure=structure, payer_label=payer_label,
             fields=fields or {}, delivery_modes=DELIVERY_MODE_LABELS, modes=data["modes"],
             can_pay=current_user.has_permission("sales.pay"),
-            can_create_contact=current_user.has_permission("contacts.edit"),
+            can_create_contact=current_user.has_permission("contacts.edit"), js=js_strings(),
         ), status
 
     @expose("/", methods=["GET"])
@@ -160,8 +150,6 @@ class SellView(CoulissesBaseView):
     def buyer_structure(self):
         """The structure the chosen buyer is a relay (or member) of: ``{"structure": {"number", "name"}}``
         or ``{"structure": null}`` — the script offers "Acheter pour la structure …" with it."""
-        from flask import jsonify
-
         return jsonify({"structure": buyer_structure_of(request.args.get("buyer"))})
 
     @expose("/point-of-sale", methods=["POST"])
@@ -171,10 +159,10 @@ class SellView(CoulissesBaseView):
         try:
             pos = settings.get_point_of_sale(db.session, int(code) if code.isdigit() else code)
             if not pos.active:
-                raise ConflictError(f"Le point de vente {pos.label} est fermé")
+                raise ConflictError(_("Le point de vente %(label)s est fermé", label=pos.label))
             settings.set_operator_point_of_sale(db.session, current_user.id, pos)
             db.session.commit()
-            flash(f"Vous vendez désormais sur le point de vente {pos.label}.", "success")
+            flash(_("Vous vendez désormais sur le point de vente %(label)s.", label=pos.label), "success")
         except CoulissesError as exc:
             db.session.rollback()
             flash(str(exc), "error")
@@ -187,7 +175,7 @@ class SellView(CoulissesBaseView):
         form = request.form
         values = form.to_dict()
         action = form.get("action", "")
-        pos, _ = current_point_of_sale()
+        pos, _error = current_point_of_sale()
         chosen = form.get("point_of_sale", "")
         if chosen.isdigit():
             pos = db.session.get(PointOfSale, int(chosen)) or pos
@@ -195,21 +183,21 @@ class SellView(CoulissesBaseView):
         basket = basket_rows(lines, pos.channel_id if pos else None)
         try:
             if action not in ("reserve", "pay"):
-                raise InvalidError("Choisissez RÉSERVER ou PAYER", {"action": "Action inconnue"})
+                raise InvalidError(_("Choisissez RÉSERVER ou PAYER"), {"action": _("Action inconnue")})
             if pos is None:
-                raise InvalidError("Aucun point de vente : demandez à un superviseur d'en définir un",
-                                   {"point_of_sale": "Point de vente requis"})
+                raise InvalidError(_("Aucun point de vente : demandez à un superviseur d'en définir un"),
+                                   {"point_of_sale": _("Point de vente requis")})
             buyer = self._buyer(form.get("buyer", ""))
             structure, payer = self._structure_and_payer(form, buyer)
             if not basket:
-                raise InvalidError("Le panier est vide : ajoutez une séance, une catégorie et un tarif",
-                                   {"lines": "Panier vide"})
+                raise InvalidError(_("Le panier est vide : ajoutez une séance, une catégorie et un tarif"),
+                                   {"lines": _("Panier vide")})
             pays = self._payments(form)
             if action == "pay":
                 require("sales.pay")
                 if not pays:
-                    raise InvalidError("Saisissez le montant d'au moins un règlement (ou RÉSERVER)",
-                                       {"payments": "Aucun règlement"})
+                    raise InvalidError(_("Saisissez le montant d'au moins un règlement (ou RÉSERVER)"),
+                                       {"payments": _("Aucun règlement")})
             inputs = [orders.LineInput(r["performance"], r["category"], r["tariff"], r["quantity"], seats=r["seats"])
                       for r in basket]
             with at_point_of_sale(pos.id):
@@ -231,41 +219,35 @@ class SellView(CoulissesBaseView):
             fields = getattr(exc, "fields", None) or {}
             status = 409 if isinstance(exc, ConflictError) else 404 if isinstance(exc, NotFoundError) else 422
             return self._render(values, basket, error=str(exc), fields=fields, status=status)
-        from coulisses.web.app import format_money
-
-        message = f"Dossier {number} enregistré ({state_label})."
+        message = _("Dossier %(number)s enregistré (%(state)s).", number=number, state=state_label)
         if due > 0 and action == "pay":
-            message += f" Reste dû : {format_money(due)}."
+            message += " " + _("Reste dû : %(amount)s.", amount=format_money(due))
         flash(message, "success")
         if change > 0:
-            flash(f"Monnaie à rendre : {format_money(change)}", "warning")
+            flash(_("Monnaie à rendre : %(amount)s", amount=format_money(change)), "warning")
         return redirect(url_for("sales_orders.detail", number=number))
 
     def _buyer(self, number: str):
-        from plugins.contacts.services.contacts import get_contact
-
         if not number.strip().isdigit():
-            raise InvalidError("Choisissez le contact acheteur (recherche rapide, puis Entrée)",
-                               {"buyer": "Acheteur requis"})
+            raise InvalidError(_("Choisissez le contact acheteur (recherche rapide, puis Entrée)"),
+                               {"buyer": _("Acheteur requis")})
         try:
             return get_contact(db.session, int(number))
         except NotFoundError:
-            raise InvalidError("Contact introuvable", {"buyer": f"Aucun contact n° {number}"}) from None
+            raise InvalidError(_("Contact introuvable"),
+                               {"buyer": _("Aucun contact n° %(number)s", number=number)}) from None
 
     def _structure_and_payer(self, form, buyer):
         """"Acheter pour la structure …" (``for_structure``: the number of the structure the buyer is a
         relay or member of) makes the structure the order's structure and, unless another payer is
         chosen, its payer (as the seed's order 959); ``payer``: another contact who pays."""
-        from plugins.contacts.services.contacts import get_contact
-        from plugins.contacts.services.links import relay_contact
-
         structure = None
         wanted = (form.get("for_structure") or "").strip()
         if wanted:
             linked = relay_contact(db.session, buyer) if buyer.kind == "individual" else None
             if linked is None or str(linked.number) != wanted:
-                raise InvalidError("L'acheteur n'est pas relais ou membre de cette structure",
-                                   {"for_structure": "Structure de l'acheteur requise"})
+                raise InvalidError(_("L'acheteur n'est pas relais ou membre de cette structure"),
+                                   {"for_structure": _("Structure de l'acheteur requise")})
             structure = linked
         payer = None
         number = (form.get("payer") or "").strip()
@@ -274,16 +256,17 @@ class SellView(CoulissesBaseView):
             number = typed
         if number:
             if not number.isdigit():
-                raise InvalidError("Payeur invalide", {"payer": "Choisissez le payeur dans la liste"})
+                raise InvalidError(_("Payeur invalide"), {"payer": _("Choisissez le payeur dans la liste")})
             try:
                 payer = get_contact(db.session, int(number))
             except NotFoundError:
-                raise InvalidError("Payeur introuvable", {"payer": f"Aucun contact n° {number}"}) from None
+                raise InvalidError(_("Payeur introuvable"),
+                                   {"payer": _("Aucun contact n° %(number)s", number=number)}) from None
             if not payer.valid:
-                raise InvalidError("Payeur invalide", {"payer": "Contact invalide ou fusionné"})
+                raise InvalidError(_("Payeur invalide"), {"payer": _("Contact invalide ou fusionné")})
         elif typed:
-            raise InvalidError("Choisissez le payeur dans la liste (recherche rapide, puis Entrée)",
-                               {"payer": "Payeur à choisir dans la liste"})
+            raise InvalidError(_("Choisissez le payeur dans la liste (recherche rapide, puis Entrée)"),
+                               {"payer": _("Payeur à choisir dans la liste")})
         if payer is None and structure is not None:
             payer = structure
         return structure, payer
@@ -294,22 +277,17 @@ class SellView(CoulissesBaseView):
             amount = parse_amount(form.get(f"pay-{mode.code}"), f"pay-{mode.code}")
             if amount is not None and amount != 0:
                 if amount < 0:
-                    raise InvalidError("Un règlement est positif", {f"pay-{mode.code}": "Montant positif requis"})
+                    raise InvalidError(_("Un règlement est positif"), {f"pay-{mode.code}": _("Montant positif requis")})
                 out.append(payments.PaymentInput(mode, amount))
         return out
 
 
 def settings_points_of_sale() -> list[PointOfSale]:
-    from sqlalchemy import select
-
     return list(db.session.scalars(select(PointOfSale).where(PointOfSale.active.is_(True)).order_by(PointOfSale.label)))
 
 
 def buyer_label_of(number) -> str:
     """The seeds' one-line label of a contact by number ("DUPONT, Chantal | FR-75012 [7611]")."""
-    from plugins.contacts.services.contacts import get_contact
-    from plugins.contacts.services.search import hits_for
-
     try:
         contact = get_contact(db.session, int(number))
     except (NotFoundError, ValueError):
@@ -320,9 +298,6 @@ def buyer_label_of(number) -> str:
 
 def buyer_structure_of(number) -> dict | None:
     """The structure a buyer (by number) is a relay or member of, as ``{"number", "name"}``; else None."""
-    from plugins.contacts.services.contacts import get_contact
-    from plugins.contacts.services.links import relay_contact
-
     if not str(number or "").strip().isdigit():
         return None
     try:
@@ -335,14 +310,3 @@ def buyer_structure_of(number) -> dict | None:
     if structure is None:
         return None
     return {"number": structure.number, "name": structure.display_name}
-
-
-def script_json(data) -> str:
-    """JSON safe inside a <script> element."""
-    return json.dumps(data).replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
-
-
-def db_currency() -> str:
-    from coulisses import db as cdb
-
-    return cdb.CURRENCY

@@ -7,6 +7,7 @@ from flask_login import current_user
 from sqlalchemy import select
 
 from coulisses import InvalidError, NotFoundError
+from coulisses.i18n import _, _l
 from coulisses.web.extensions import db
 
 from plugins.sales.api_schemas import (
@@ -31,7 +32,7 @@ def _contact_id(number, field: str) -> int | None:
     try:
         return get_contact(db.session, number).id
     except NotFoundError:
-        raise InvalidError("Contact introuvable", {field: f"Aucun contact n° {number}"}) from None
+        raise InvalidError(_("Contact introuvable"), {field: _("Aucun contact n° %(number)s", number=number)}) from None
 
 
 def _detail(order) -> dict:
@@ -49,8 +50,8 @@ def _tickets_by_barcode(order, barcodes_: list[str] | None):
     found = {t.barcode: t for t in db.session.scalars(select(Ticket).where(Ticket.barcode.in_(barcodes_)))}
     missing = [b for b in barcodes_ if b not in found or found[b].order_id != order.id]
     if missing:
-        raise InvalidError("Billets étrangers au dossier", {"tickets": f"Pas dans le dossier {order.number} : "
-                                                                       + ", ".join(missing)})
+        raise InvalidError(_("Billets étrangers au dossier"), {"tickets": _(
+            "Pas dans le dossier %(number)s : %(barcodes)s", number=order.number, barcodes=", ".join(missing))})
     return [found[b] for b in barcodes_]
 
 
@@ -89,9 +90,10 @@ def register_routes(api) -> None:  # noqa: C901 - one declaration per endpoint
     def list_performances(args):
         """Upcoming performances on sale (from now unless ``starts_from``), by date, with the places
         left per seat category."""
-        for name, model, label in (("event", Event, "Événement"), ("season", Season, "Saison")):
+        for name, model, message in (("event", Event, _l("Événement introuvable")),
+                                     ("season", Season, _l("Saison introuvable"))):
             if args[name] is not None and db.session.get(model, args[name]) is None:
-                raise InvalidError(f"{label} introuvable", {name: f"{label} introuvable : {args[name]}"})
+                raise InvalidError(str(message), {name: _("%(what)s : %(ref)s", what=str(message), ref=args[name])})
         return catalogue.performances_on_sale(db.session, event=args["event"], season=args["season"],
                                               starts_from=args["starts_from"], starts_until=args["starts_until"],
                                               q=args["q"], limit=args["limit"])

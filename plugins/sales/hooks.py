@@ -8,6 +8,7 @@ Sections, each marked with its owner:
 from __future__ import annotations
 
 from coulisses import Permission, hookimpl
+from coulisses.i18n import _l
 
 # --------------------------------------------------------------------------- domain: own registries
 
@@ -48,12 +49,12 @@ def contacts_references():
     from plugins.contacts.registry import ContactReference as Ref
 
     return [
-        Ref("sales_order", "buyer_id", "Dossiers (acheteur)"),
-        Ref("sales_order", "payer_id", "Dossiers (payeur)"),
-        Ref("sales_order", "structure_id", "Dossiers (structure)"),
-        Ref("sales_ticket", "attendee_id", "Billets (bénéficiaire)"),
-        Ref("sales_payment", "contact_id", "Règlements"),
-        Ref("sales_credit_movement", "contact_id", "Mouvements d'avoir"),
+        Ref("sales_order", "buyer_id", _l("Dossiers (acheteur)")),
+        Ref("sales_order", "payer_id", _l("Dossiers (payeur)")),
+        Ref("sales_order", "structure_id", _l("Dossiers (structure)")),
+        Ref("sales_ticket", "attendee_id", _l("Billets (bénéficiaire)")),
+        Ref("sales_payment", "contact_id", _l("Règlements")),
+        Ref("sales_credit_movement", "contact_id", _l("Mouvements d'avoir")),
     ]
 
 
@@ -62,7 +63,7 @@ def contacts_sheet_sections():
     from plugins.contacts.registry import SheetSection
     from plugins.sales.services import contact_activity
 
-    return [SheetSection("sales_credit", "Solde avoir", "management", contact_activity.credit_section,
+    return [SheetSection("sales_credit", _l("Solde avoir"), "management", contact_activity.credit_section,
                          template="sales/_credit_section.html", permission="sales.view", position=20)]
 
 
@@ -79,14 +80,14 @@ def contacts_contact_deleting(session, contact):
 @hookimpl
 def coulisses_permissions():
     return [
-        Permission("sales.view", "Consulter les dossiers, billets et le catalogue", ("operator", "supervisor", "readonly")),
-        Permission("sales.sell", "Vendre et réserver", ("operator", "supervisor")),
-        Permission("sales.pay", "Encaisser les règlements", ("operator", "supervisor")),
-        Permission("sales.cancel", "Annuler des réservations", ("operator", "supervisor")),
-        Permission("sales.print", "Imprimer les billets", ("operator", "supervisor")),
-        Permission("sales.credit.manage", "Créditer ou débiter un avoir à la main", ("supervisor",)),
-        Permission("sales.catalogue.manage", "Gérer le catalogue (saisons, lieux, séances, tarifs, prix)", ("supervisor",)),
-        Permission("sales.settings.manage", "Paramétrer la vente (modes de règlement, points de vente, filières)",
+        Permission("sales.view", _l("Consulter les dossiers, billets et le catalogue"), ("operator", "supervisor", "readonly")),
+        Permission("sales.sell", _l("Vendre et réserver"), ("operator", "supervisor")),
+        Permission("sales.pay", _l("Encaisser les règlements"), ("operator", "supervisor")),
+        Permission("sales.cancel", _l("Annuler des réservations"), ("operator", "supervisor")),
+        Permission("sales.print", _l("Imprimer les billets"), ("operator", "supervisor")),
+        Permission("sales.credit.manage", _l("Créditer ou débiter un avoir à la main"), ("supervisor",)),
+        Permission("sales.catalogue.manage", _l("Gérer le catalogue (saisons, lieux, séances, tarifs, prix)"), ("supervisor",)),
+        Permission("sales.settings.manage", _l("Paramétrer la vente (modes de règlement, points de vente, filières)"),
                    ("supervisor",)),
     ]
 

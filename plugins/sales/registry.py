@@ -10,7 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from coulisses import PluginError
+from coulisses import InvalidError
+from coulisses.i18n import _, _l
 from coulisses.registry import RegistrySlot, collect
 
 
@@ -21,18 +22,18 @@ class PaymentModeType:
     balance, the excess is given back as change (cash)."""
 
     code: str
-    label: str
+    label: Any  # a lazy string (``_l``): shown in the operator's language
     can_pay: bool = True
     can_refund: bool = True
     needs_contact: bool = False
     gives_change: bool = False
-    description: str = ""
+    description: Any = ""
 
 
 @dataclass(frozen=True)
 class OperationKind:
     code: str
-    label: str
+    label: Any  # a lazy string (``_l``)
 
 
 @dataclass(frozen=True)
@@ -40,7 +41,7 @@ class OrderAction:
     """An action on the order detail screen (``sales_order_actions``)."""
 
     code: str
-    label: str
+    label: Any  # translated (``_`` when built, or ``_l``)
     endpoint: str | None = None  # a Flask endpoint, called with number=order.number
     url: str | None = None
     permission: str | None = None
@@ -49,27 +50,27 @@ class OrderAction:
 
 
 BUILTIN_PAYMENT_MODE_TYPES = [
-    PaymentModeType("cash", "Espèces", gives_change=True,
-                    description="Billets et pièces ; la monnaie est rendue quand le client donne plus."),
-    PaymentModeType("card", "Carte bancaire"),
-    PaymentModeType("cheque", "Chèque"),
-    PaymentModeType("bank_transfer", "Virement"),
-    PaymentModeType("credit_balance", "Solde avoir", needs_contact=True,
-                    description="Dépense l'avoir du contact (jamais en dessous de zéro) ; un remboursement "
-                                "par ce mode crédite son avoir."),
-    PaymentModeType("other", "Autre paiement"),
+    PaymentModeType("cash", _l("Espèces"), gives_change=True,
+                    description=_l("Billets et pièces ; la monnaie est rendue quand le client donne plus.")),
+    PaymentModeType("card", _l("Carte bancaire")),
+    PaymentModeType("cheque", _l("Chèque")),
+    PaymentModeType("bank_transfer", _l("Virement")),
+    PaymentModeType("credit_balance", _l("Solde avoir"), needs_contact=True,
+                    description=_l("Dépense l'avoir du contact (jamais en dessous de zéro) ; un remboursement "
+                                "par ce mode crédite son avoir.")),
+    PaymentModeType("other", _l("Autre paiement")),
 ]
 
 BUILTIN_OPERATION_KINDS = [
-    OperationKind("reserve", "Réservation"),
-    OperationKind("sell", "Vente"),
-    OperationKind("confirm", "Confirmation de réservation"),
-    OperationKind("pay", "Paiement"),
-    OperationKind("refund", "Remboursement"),
-    OperationKind("cancel_reservation", "Annulation de réservation"),
-    OperationKind("print", "Impression"),
-    OperationKind("credit", "Mouvement d'avoir"),
-    OperationKind("update", "Modification du dossier"),
+    OperationKind("reserve", _l("Réservation")),
+    OperationKind("sell", _l("Vente")),
+    OperationKind("confirm", _l("Confirmation de réservation")),
+    OperationKind("pay", _l("Paiement")),
+    OperationKind("refund", _l("Remboursement")),
+    OperationKind("cancel_reservation", _l("Annulation de réservation")),
+    OperationKind("print", _l("Impression")),
+    OperationKind("credit", _l("Mouvement d'avoir")),
+    OperationKind("update", _l("Modification du dossier")),
 ]
 
 
@@ -92,10 +93,8 @@ class Registry:
         try:
             return self.payment_mode_types[code]
         except KeyError:
-            from coulisses import InvalidError
-
-            raise InvalidError(f"Type de mode de règlement inconnu : {code}",
-                               {"type_code": f"Types : {', '.join(self.payment_mode_types)}"}) from None
+            raise InvalidError(_("Type de mode de règlement inconnu : %(code)s", code=code),
+                               {"type_code": _("Types : %(codes)s", codes=", ".join(self.payment_mode_types))}) from None
 
     def hook(self, name: str, **kwargs) -> list:
         """Call an event hook (every implementation; an exception propagates: the veto)."""

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from coulisses.i18n import _, _l
+from coulisses.i18n import _, _l, format_datetime
 
 from plugins.reports.registry import DocumentType, Recipient
 from plugins.sales.models import Order
@@ -93,8 +93,6 @@ def ticket_codes(barcode: str):
 def build_tickets(ctx, order: Order):
     from reportlab.platypus import PageBreak, Spacer
 
-    from plugins.sales.services.common import short_datetime
-
     story = []
     live = [t for t in order.tickets if t.state in ("paid", "printed")]
     if not live:
@@ -106,7 +104,7 @@ def build_tickets(ctx, order: Order):
         place = " - ".join(x for x in (ticket.area.name if ticket.area else "",
                                        ticket.seat.label if ticket.seat else _("Placement libre")) if x)
         holder = ticket.attendee or order.buyer
-        story += [ctx.text(perf.event.title, "title"), ctx.text(short_datetime(perf.starts_at), "h2"),
+        story += [ctx.text(perf.event.title, "title"), ctx.text(format_datetime(perf.starts_at, weekday=True), "h2"),
                   ctx.text(perf.venue.name),
                   Spacer(1, 6),
                   ctx.table([[_("Place"), _("Catégorie"), _("Tarif"), _("Prix")],

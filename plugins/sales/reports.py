@@ -18,7 +18,7 @@ from marshmallow import Schema, ValidationError, validates_schema
 from sqlalchemy import case, func, select, type_coerce
 
 from coulisses.db import Money
-from coulisses.i18n import _, _l, deployment_timezone, local_time
+from coulisses.i18n import _, _l, deployment_timezone, format_datetime, local_time
 
 from plugins.reports.params import Choice, LocalDate
 from plugins.reports.registry import Chart, Column, ReportDefinition, SummaryLine
@@ -95,11 +95,9 @@ def by_performance_rows(session, params):
     if params.get("start") or params.get("end"):
         first, last = day_bounds(params.get("start") or date(1900, 1, 1), params.get("end") or date(2999, 12, 30))
         stmt = stmt.where(Performance.starts_at >= first, Performance.starts_at < last)
-    from plugins.sales.services.common import short_datetime
-
     for _id, title, starts_at, venue, capacity, n_sold, n_reserved, amount in stream(session, stmt):
         n_sold, n_reserved = int(n_sold or 0), int(n_reserved or 0)
-        yield {"performance": f"{title} - {short_datetime(starts_at)}", "starts_at": starts_at, "venue": venue,
+        yield {"performance": f"{title} - {format_datetime(starts_at, weekday=True)}", "starts_at": starts_at, "venue": venue,
                "capacity": capacity, "sold": n_sold, "reserved": n_reserved, "revenue": amount or ZERO,
                "fill": (Decimal(n_sold + n_reserved) / capacity).quantize(Decimal("0.001")) if capacity else None}
 
@@ -229,7 +227,7 @@ def door_rows(session, params):
         yield {"category": category, "barcode": barcode, "place": " - ".join(x for x in (area, seat) if x),
                "tariff": tariff, "buyer": (b_num, _name(b_last, b_first, b_struct, b_kind)),
                "attendee": (a_num, _name(a_last, a_first)) if a_num else None, "order": str(order_number),
-               "state": TICKET_STATE_LABELS.get(state, state), "count": 1}
+               "state": str(TICKET_STATE_LABELS.get(state, state)), "count": 1}
 
 
 def door_count(session, params):

@@ -144,7 +144,7 @@ def test_quick_search_autocomplete_creation_and_sheet(app, make_operator, page):
                                  ("Notes", "notes", "Aucune note"),
                                  ("Administration", "administration", "par boss"),
                                  ("Résumé", "summary", "Compte internet")):
-        page.get_by_test_id("sheet-tabs").get_by_role("link", name=label, exact=True).click()
+        page.get_by_test_id("sheet-tabs").get_by_role("tab", name=label, exact=True).click()
         body = page.get_by_test_id(f"tab-{key}")
         body.wait_for()
         assert expected in body.inner_text(), (label, body.inner_text()[:300])
@@ -152,7 +152,7 @@ def test_quick_search_autocomplete_creation_and_sheet(app, make_operator, page):
             assert page.input_value("#f-mobile_phone") == "+33 6 12 34 56 78"
             page.screenshot(path=f"{SHOTS}/contacts_sheet_general.png", full_page=True)
     # a note, dated and signed
-    page.get_by_test_id("sheet-tabs").get_by_role("link", name="Notes").click()
+    page.get_by_test_id("sheet-tabs").get_by_role("tab", name="Notes").click()
     page.fill("#f-note", "Rappeler pour l'abonnement.")
     page.click("text=Ajouter la note")
     page.wait_for_selector("text=Note ajoutée.")

@@ -101,6 +101,8 @@ def test_an_operator_sells_two_tickets_with_the_keyboard_and_pays_in_two_payment
     # part cash, the rest by card with Alt+S ("Solde"); the rest due follows live
     page.keyboard.type("100")
     assert re.search(r"120,00\s€", page.inner_text("[data-testid=rest-due]"))
+    page.keyboard.press("Tab")  # the cash row's "Solde" button, then the card amount
+    expect(page.locator(".payment-rest[data-for=pay-CASH]")).to_be_focused()
     page.keyboard.press("Tab")
     assert _focused(page) == "pay-CARD"
     page.keyboard.press("Alt+s")
@@ -158,7 +160,9 @@ def test_a_new_contact_is_created_without_leaving_the_screen_and_a_reservation_m
     label = page.input_value("#buyer-search")
     assert re.fullmatch(r"NOUVELLE, Claire \| FR-69003 \[\d+\]", label), label
     assert page.input_value("#buyer")
-    # the focus is back on the performances once the dialog is gone: the operator types on
+    # the focus is back on the buyer box once the dialog is gone; Alt+L goes on to the performances
+    expect(page.locator("#buyer-search")).to_be_focused()
+    page.keyboard.press("Alt+l")
     expect(page.locator("#perf-filter")).to_be_focused()
     # Carmina Burana, Cat 2, one ticket, reserved with Alt+R
     page.keyboard.type("carmina")

@@ -2,6 +2,8 @@
 REST, screen, CLI)."""
 from __future__ import annotations
 
+import re
+
 import pytest
 from click.testing import CliRunner
 from sqlalchemy import Column, Integer, MetaData, String, Table, func, select
@@ -204,11 +206,11 @@ def test_screen_merge_with_a_radio_per_field(app, make_operator, client_for, two
     make_operator("chef", roles=["supervisor"])
     client = client_for("chef")
     page = client.get("/admin/contacts/duplicates/")
-    assert page.status_code == 200 and "0 paire(s) à traiter" in page.get_data(as_text=True)
+    assert page.status_code == 200 and re.search(r"\b0 paires? à traiter", page.get_data(as_text=True))
     token = csrf_token_of(page.get_data(as_text=True))
     client.post("/admin/contacts/duplicates/detect", data={"csrf_token": token})
     page = client.get("/admin/contacts/duplicates/").get_data(as_text=True)
-    assert "1 paire(s) à traiter" in page and f"[{a}]" in page and f"[{b}]" in page
+    assert "1 paire à traiter" in page and f"[{a}]" in page and f"[{b}]" in page
     with app_session(app) as s:
         pair_id = s.scalar(select(DuplicatePair.id))
     form = client.get(f"/admin/contacts/duplicates/{pair_id}/").get_data(as_text=True)

@@ -70,7 +70,9 @@ def catalogue(db, operator_id) -> Catalogue:
 
     today = utcnow().date()
     start = date(today.year if today.month >= 9 else today.year - 1, 9, 1)
-    season = cat.create_season(db, "S1", f"{start.year}/{start.year + 1}", start, date(start.year + 1, 8, 31))
+    # the season holds the performances (a month ahead) whatever today is: in August too
+    end = max(date(start.year + 1, 8, 31), next_month().date() + timedelta(days=1))
+    season = cat.create_season(db, "S1", f"{start.year}/{start.year + 1}", start, end)
     venue = cat.create_venue(db, "OPERA", "Opéra Garnier")
     seated_venue = cat.create_venue(db, "SALLE", "Grande salle", seated=True)
     balcon = cat.add_area(db, seated_venue, "BALC", "Balcon")

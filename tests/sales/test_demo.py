@@ -76,7 +76,7 @@ def test_akoka_sheet_shows_order_959(db, demo):
     university = db.scalar(select(Contact).where(Contact.number == 16))
     purchases = history(db, akoka, "purchases", registry=registry)
     row = next(r for r in purchases if r.reference == "959")
-    assert row.label == "Dossier 959 — 22 billet(s)" and row.amount == Decimal("2420.00") and row.status == "Soldé"
+    assert row.label == "Dossier 959 — 22 billets" and row.amount == Decimal("2420.00") and row.status == "Soldé"
     cultural = history(db, akoka, "cultural", registry=registry)
     assert any(r.label == "Joyaux - Lun 02.11.2015 20:15" and r.details["tickets"] == 22 for r in cultural)
     financial = history(db, university, "financial", registry=registry)

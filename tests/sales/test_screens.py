@@ -252,12 +252,12 @@ def test_cancel_a_reservation_and_mark_printed(app, seller, order_959):
     response = seller.post(f"/admin/sales/orders/{reserved}/cancel", data={"csrf_token": csrf_token_of(page)},
                            follow_redirects=True)
     html = response.get_data(as_text=True)
-    assert "1 billet(s) réservé(s) annulé(s)" in html and "Annulé" in html
+    assert "1 billet réservé annulé" in html and "Annulé" in html
     page = seller.get(f"/admin/sales/orders/{sold}/").get_data(as_text=True)
     response = seller.post(f"/admin/sales/orders/{sold}/print", data={"csrf_token": csrf_token_of(page)},
                            follow_redirects=True)
     html = response.get_data(as_text=True)
-    assert "2 billet(s) marqué(s) imprimé(s)" in html
+    assert "2 billets marqués imprimés" in html
     tickets = html.split('data-testid="order-tickets"')[1].split("</table>")[0]
     assert tickets.count("<td>imprimé</td>") == 2
     # printing again without choosing: nothing left to print, said so
@@ -458,7 +458,7 @@ def test_attendees_are_assigned_to_ticked_tickets_and_reach_their_cultural_histo
     response = seller.post(f"/admin/sales/orders/{sold}/attendee", follow_redirects=True,
                            data={"csrf_token": csrf_token_of(page), "attendee": str(pupil.number), "tickets": [str(first)]})
     html = response.get_data(as_text=True)
-    assert "participant pour 1 billet(s)" in html
+    assert "participant pour 1 billet" in html
     cells = re.findall(r'data-testid="ticket-attendee">(.*?)</td>', html)
     assert len(cells) == 2 and "ELEVE, Jeanne" in cells[0] and "ELEVE" not in cells[1]
     with app_session(app) as s:

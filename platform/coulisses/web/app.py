@@ -339,9 +339,18 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
                                "current_language": i18n.current_locale(), "language_names": i18n.LANGUAGE_NAMES,
                                "js_messages": i18n.js_messages, "json_script": i18n.json_script,
                                "locale_settings": i18n.locale_settings}
+        ctx["plugin_js_messages"] = _plugin_js_messages
         for _plugin, values in cplugins.call_each(pm, "coulisses_template_context"):
             ctx.update(values)
         return ctx
+
+    def _plugin_js_messages() -> dict[str, str]:
+        """The strings the plugins' JavaScript shows on every page (hook ``coulisses_js_messages``),
+        in the operator's language."""
+        merged: dict[str, str] = {}
+        for _plugin, values in cplugins.call_each(pm, "coulisses_js_messages"):
+            merged.update({key: str(text) for key, text in (values or {}).items()})
+        return merged
 
     app.jinja_env.globals["get_locale"] = _current_locale  # <html lang="…">
     app.jinja_env.filters["money"] = format_money

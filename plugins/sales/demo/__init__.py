@@ -46,6 +46,7 @@ from sqlalchemy.orm import Session
 
 from coulisses import db as cdb
 from coulisses.db import set_sequence_floor
+from coulisses.i18n import _, local_time
 
 from plugins.sales.demo.catalogue import Catalogue, build_catalogue, season_start
 from plugins.sales.demo.data import (
@@ -101,7 +102,7 @@ def load_demo(session: Session, size: str = "normal", *, today: date | None = No
 
     count = SIZES.get(size, SIZES["normal"])
     now = cdb.utcnow()
-    today = today or now.astimezone(PARIS).date()
+    today = today or local_time(now).date()  # the deployment's day
     rnd = random.Random(seed)
     c = build_catalogue(session, today, repeat=6 if size == "large" else 1)
     people = load_people(session)
@@ -144,7 +145,7 @@ def load_demo(session: Session, size: str = "normal", *, today: date | None = No
             buyers.add(plan.buyer)
             made += 1
             if echo and made % 500 == 0:
-                echo(f"  sales: {made} / {len(before) + len(after)} orders")
+                echo(_("  ventes : %(made)s / %(total)s dossiers", made=made, total=len(before) + len(after)))
             if made % 100 == 0:
                 session.expunge_all()  # keep the identity map (and each flush) small
         clock.now = None

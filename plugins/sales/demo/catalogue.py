@@ -52,7 +52,10 @@ def _round(amount: Decimal) -> Decimal:
 
 
 def _local(y, m, d, hh, mm) -> datetime:
-    return datetime(y, m, d, hh, mm, tzinfo=PARIS).astimezone(timezone.utc)
+    """A performance's local time (the deployment's time zone) in UTC."""
+    from coulisses.i18n import deployment_timezone
+
+    return datetime(y, m, d, hh, mm, tzinfo=deployment_timezone()).astimezone(timezone.utc)
 
 
 def _operators(session: Session) -> dict[str, Any]:

@@ -175,12 +175,9 @@ class Performance(AuditMixin, Base):
         return self.capacity - self.taken
 
     def __str__(self) -> str:
-        from zoneinfo import ZoneInfo
+        from coulisses.i18n import format_datetime
 
-        from coulisses.config import current_config
-
-        local = self.starts_at.astimezone(ZoneInfo(current_config().get("TIMEZONE", "Europe/Paris")))
-        return f"{self.event.title if self.event else ''} - {local:%d.%m.%Y %H:%M}"
+        return f"{self.event.title if self.event else ''} - {format_datetime(self.starts_at)}"
 
 
 class PerformanceQuota(Base):

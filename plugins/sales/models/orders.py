@@ -24,21 +24,23 @@ from sqlalchemy import event
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
 from coulisses.db import AuditMixin, Base, Money, UTCDateTime, utcnow
+from coulisses.i18n import _, _l
 
 from plugins.sales.models.catalogue import Area, Performance, Seat, SeatCategory, Tariff
 from plugins.sales.models.settings import PaymentMode, PointOfSale, SalesChannel
 
 ORDER_STATES = ("reserved", "not_settled", "settled", "cancelled")
-ORDER_STATE_LABELS = {"reserved": "Réservé", "not_settled": "Non soldé", "settled": "Soldé", "cancelled": "Annulé"}
+ORDER_STATE_LABELS = {"reserved": _l("Réservé"), "not_settled": _l("Non soldé"), "settled": _l("Soldé"),
+                      "cancelled": _l("Annulé")}
 TICKET_STATES = ("reserved", "paid", "printed", "cancelled")
-TICKET_STATE_LABELS = {"reserved": "réservé", "paid": "payé", "printed": "imprimé", "cancelled": "annulé"}
+TICKET_STATE_LABELS = {"reserved": _l("réservé"), "paid": _l("payé"), "printed": _l("imprimé"), "cancelled": _l("annulé")}
 ACTIVE_TICKET_STATES = ("reserved", "paid", "printed")  # they hold capacity (and their seat)
 DELIVERY_MODES = ("handed", "eticket", "post")
-DELIVERY_MODE_LABELS = {"handed": "Remis au contact", "eticket": "E-billet", "post": "Envoi postal"}
+DELIVERY_MODE_LABELS = {"handed": _l("Remis au contact"), "eticket": _l("E-billet"), "post": _l("Envoi postal")}
 PRINT_STATES = ("not_printed", "printed")
-PRINT_STATE_LABELS = {"not_printed": "non imprimé", "printed": "imprimé"}
+PRINT_STATE_LABELS = {"not_printed": _l("non imprimé"), "printed": _l("imprimé")}
 TICKET_TYPES = ("ticket",)
-TICKET_TYPE_LABELS = {"ticket": "Billet"}
+TICKET_TYPE_LABELS = {"ticket": _l("Billet")}
 
 
 def _states_check(column: str, states: tuple[str, ...]) -> str:
@@ -109,10 +111,10 @@ class Order(AuditMixin, Base):
 
     @property
     def state_label(self) -> str:
-        return ORDER_STATE_LABELS.get(self.state, self.state)
+        return str(ORDER_STATE_LABELS.get(self.state, self.state))
 
     def __str__(self) -> str:
-        return f"Dossier {self.number}"
+        return _("Dossier %(number)s", number=self.number)
 
 
 class OrderLine(Base):
@@ -252,7 +254,7 @@ class Operation(Base):
     point_of_sale: Mapped[PointOfSale | None] = relationship()
 
     def __str__(self) -> str:
-        return f"Ordre {self.number}"
+        return _("Ordre %(number)s", number=self.number)
 
 
 class Payment(Base):

@@ -14,8 +14,10 @@ from sqlalchemy.orm import Session, selectinload
 
 from coulisses import ConflictError, NotFoundError
 from coulisses.db import lock_rows
+from coulisses.i18n import _
 
 from plugins.sales.models import Performance, PerformanceQuota, SeatBooking, Ticket
+from plugins.sales.services.catalogue import performance_label
 
 
 def lock_places(session: Session, pairs: set[tuple[int, int]]) -> tuple[dict[int, Performance],
@@ -27,7 +29,7 @@ def lock_places(session: Session, pairs: set[tuple[int, int]]) -> tuple[dict[int
                                                .execution_options(populate_existing=True)).scalars()}
     missing = set(perf_ids) - set(performances)
     if missing:
-        raise NotFoundError(f"Séance introuvable : {sorted(missing)[0]}")
+        raise NotFoundError(_("Séance introuvable : %(ref)s", ref=sorted(missing)[0]))
     quotas = {(q.performance_id, q.category_id): q for q in lock_rows(
         session, select(PerformanceQuota)
         .where(tuple_(PerformanceQuota.performance_id, PerformanceQuota.category_id).in_(sorted(pairs)))
@@ -40,23 +42,22 @@ def lock_places(session: Session, pairs: set[tuple[int, int]]) -> tuple[dict[int
 def take(session: Session, wanted: Counter, performances: dict[int, Performance],
          quotas: dict[tuple[int, int], PerformanceQuota]) -> None:
     """Move the counters for ``wanted`` ((performance, category) → quantity), or refuse the whole of it."""
-    from plugins.sales.services.catalogue import performance_label
-
     per_performance: Counter = Counter()
     for (perf_id, cat_id), qty in wanted.items():
         quota = quotas[(perf_id, cat_id)]
         if quota.taken + qty > quota.capacity:
             left = max(0, quota.capacity - quota.taken)
-            raise ConflictError(
-                f"Plus assez de places pour {performance_label(performances[perf_id])}, {quota.category.label} : "
-                f"{qty} demandée(s), {left} disponible(s)")
+            raise ConflictError(_(
+                "Plus assez de places pour %(performance)s, %(category)s : %(wanted)s demandée(s), "
+                "%(left)s disponible(s)", performance=performance_label(performances[perf_id]),
+                category=quota.category.label, wanted=qty, left=left))
         per_performance[perf_id] += qty
     for perf_id, qty in per_performance.items():
         performance = performances[perf_id]
         if performance.taken + qty > performance.capacity:
             left = max(0, performance.capacity - performance.taken)
-            raise ConflictError(f"Séance complète : {performance_label(performance)} : {qty} demandée(s), "
-                                f"{left} disponible(s)")
+            raise ConflictError(_("Séance complète : %(performance)s : %(wanted)s demandée(s), %(left)s disponible(s)",
+                                  performance=performance_label(performance), wanted=qty, left=left))
     for key, qty in wanted.items():
         quotas[key].taken += qty
     for perf_id, qty in per_performance.items():

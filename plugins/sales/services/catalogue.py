@@ -14,17 +14,19 @@ from coulisses import ConflictError, InvalidError
 from coulisses.db import utcnow
 
 from plugins.sales.models import (
-    Area, Audience, Event, Fee, Performance, PerformanceQuota, PointOfSale, Price, Season, Seat, SeatBooking,
-    SeatCategory, Tariff, Venue,
+    Area, Audience, Event, Fee, Performance, PerformanceQuota, PointOfSale, Price, SalesChannel, Season, Seat,
+    SeatBooking, SeatCategory, Tariff, Venue,
 )
-from plugins.sales.services.common import ZERO, get, money, short_datetime
+from coulisses.i18n import _, _l, format_datetime
+
+from plugins.sales.services.common import ZERO, get, money
 
 # --------------------------------------------------------------------------- creation
 
 
 def create_season(session: Session, code: str, label: str, start_date: date, end_date: date) -> Season:
     if start_date > end_date:
-        raise InvalidError("Dates de saison incohérentes", {"end_date": "La fin précède le début"})
+        raise InvalidError(_("Dates de saison incohérentes"), {"end_date": _("La fin précède le début")})
     season = Season(code=code, label=label, start_date=start_date, end_date=end_date)
     session.add(season)
     session.flush()
@@ -39,7 +41,7 @@ def create_venue(session: Session, code: str, name: str, *, seated: bool = False
 
 
 def add_area(session: Session, venue: Any, code: str, name: str, position: int = 0) -> Area:
-    venue = get(session, Venue, venue, "Lieu")
+    venue = get(session, Venue, venue, _l("Lieu introuvable"))
     area = Area(venue_id=venue.id, code=code, name=name, position=position)
     session.add(area)
     session.flush()
@@ -48,8 +50,8 @@ def add_area(session: Session, venue: Any, code: str, name: str, position: int =
 
 def add_seats(session: Session, area: Any, rows, category: Any = None) -> list[Seat]:
     """``rows``: ``{"A": ["1", "2"…]}`` or ``[(row, number), …]``; seats get positions in that order."""
-    area = get(session, Area, area, "Zone")
-    category = get(session, SeatCategory, category, "Catégorie") if category is not None else None
+    area = get(session, Area, area, _l("Zone introuvable"))
+    category = get(session, SeatCategory, category, _l("Catégorie introuvable")) if category is not None else None
     pairs = [(r, n) for r, numbers in rows.items() for n in numbers] if isinstance(rows, dict) else list(rows)
     start = len(session.scalars(select(Seat.id).where(Seat.area_id == area.id)).all())
     seats = [Seat(venue_id=area.venue_id, area_id=area.id, category_id=category.id if category else None,
@@ -68,7 +70,7 @@ def create_category(session: Session, code: str, label: str, position: int = 0) 
 
 def create_event(session: Session, code: str, title: str, *, season: Any = None, description: str = "",
                  for_children: bool = False) -> Event:
-    season = get(session, Season, season, "Saison") if season is not None else None
+    season = get(session, Season, season, _l("Saison introuvable")) if season is not None else None
     event = Event(code=code, title=title, season_id=season.id if season else None, description=description,
                   for_children=for_children)
     session.add(event)
@@ -79,24 +81,25 @@ def create_event(session: Session, code: str, title: str, *, season: Any = None,
 def create_performance(session: Session, event: Any, venue: Any, starts_at: datetime, *,
                        quotas: dict[Any, int], capacity: int | None = None, season: Any = None,
                        on_sale: bool = True) -> Performance:
-    event = get(session, Event, event, "Événement")
-    venue = get(session, Venue, venue, "Lieu")
+    event = get(session, Event, event, _l("Événement introuvable"))
+    venue = get(session, Venue, venue, _l("Lieu introuvable"))
     if starts_at.tzinfo is None:
-        raise InvalidError("Date de séance sans fuseau horaire", {"starts_at": "Date avec fuseau horaire requise"})
+        raise InvalidError(_("Date de séance sans fuseau horaire"),
+                           {"starts_at": _("Date avec fuseau horaire requise")})
     if not quotas:
-        raise InvalidError("Une séance a au moins une catégorie", {"quotas": "Contingent par catégorie requis"})
+        raise InvalidError(_("Une séance a au moins une catégorie"), {"quotas": _("Contingent par catégorie requis")})
     total = sum(int(c) for c in quotas.values())
     if capacity is None:
         capacity = total
     if capacity < 0 or any(int(c) < 0 for c in quotas.values()):
-        raise InvalidError("Jauge négative", {"capacity": "La jauge doit être positive"})
-    season = get(session, Season, season, "Saison") if season is not None else None
+        raise InvalidError(_("Jauge négative"), {"capacity": _("La jauge doit être positive")})
+    season = get(session, Season, season, _l("Saison introuvable")) if season is not None else None
     performance = Performance(event_id=event.id, venue_id=venue.id, starts_at=starts_at, capacity=capacity, taken=0,
                               season_id=(season.id if season else event.season_id), on_sale=on_sale)
     session.add(performance)
     session.flush()
     for category, cap in quotas.items():
-        category = get(session, SeatCategory, category, "Catégorie")
+        category = get(session, SeatCategory, category, _l("Catégorie introuvable"))
         session.add(PerformanceQuota(performance_id=performance.id, category_id=category.id, capacity=int(cap), taken=0))
     session.flush()
     return performance
@@ -105,16 +108,16 @@ def create_performance(session: Session, event: Any, venue: Any, starts_at: date
 def set_quota(session: Session, performance: Any, category: Any, capacity: int) -> PerformanceQuota:
     from coulisses.db import lock_rows
 
-    performance = get(session, Performance, performance, "Séance", by_code=False)
-    category = get(session, SeatCategory, category, "Catégorie")
+    performance = get(session, Performance, performance, _l("Séance introuvable"), by_code=False)
+    category = get(session, SeatCategory, category, _l("Catégorie introuvable"))
     quota = lock_rows(session, select(PerformanceQuota).where(
         PerformanceQuota.performance_id == performance.id, PerformanceQuota.category_id == category.id)).scalar()
     if quota is None:
         quota = PerformanceQuota(performance_id=performance.id, category_id=category.id, capacity=0, taken=0)
         session.add(quota)
     if capacity < quota.taken:
-        raise ConflictError(f"{quota.taken} places sont déjà prises en {category.label} : la jauge ne peut pas "
-                            f"descendre à {capacity}")
+        raise ConflictError(_("%(taken)s places sont déjà prises en %(category)s : la jauge ne peut pas descendre "
+                              "à %(capacity)s", taken=quota.taken, category=category.label, capacity=capacity))
     quota.capacity = capacity
     session.flush()
     return quota
@@ -128,7 +131,7 @@ def create_audience(session: Session, code: str, label: str, position: int = 0) 
 
 
 def create_tariff(session: Session, code: str, label: str, audience: Any = None, position: int = 0) -> Tariff:
-    audience = get(session, Audience, audience, "Public") if audience is not None else None
+    audience = get(session, Audience, audience, _l("Public introuvable")) if audience is not None else None
     tariff = Tariff(code=code, label=label, audience_id=audience.id if audience else None, position=position)
     session.add(tariff)
     session.flush()
@@ -136,12 +139,12 @@ def create_tariff(session: Session, code: str, label: str, audience: Any = None,
 
 
 def set_price(session: Session, performance: Any, category: Any, tariff: Any, amount) -> Price:
-    performance = get(session, Performance, performance, "Séance", by_code=False)
-    category = get(session, SeatCategory, category, "Catégorie")
-    tariff = get(session, Tariff, tariff, "Tarif")
+    performance = get(session, Performance, performance, _l("Séance introuvable"), by_code=False)
+    category = get(session, SeatCategory, category, _l("Catégorie introuvable"))
+    tariff = get(session, Tariff, tariff, _l("Tarif introuvable"))
     amount = money(amount)
     if amount < 0:
-        raise InvalidError("Prix négatif", {"amount": "Le prix doit être positif ou nul"})
+        raise InvalidError(_("Prix négatif"), {"amount": _("Le prix doit être positif ou nul")})
     price = session.scalar(select(Price).where(Price.performance_id == performance.id,
                                                Price.category_id == category.id, Price.tariff_id == tariff.id))
     if price is None:
@@ -155,7 +158,7 @@ def set_price(session: Session, performance: Any, category: Any, tariff: Any, am
 
 def set_event_prices(session: Session, event: Any, prices: dict[tuple[Any, Any], Any]) -> int:
     """The same prices for every performance of ``event``; returns how many prices were set."""
-    event = get(session, Event, event, "Événement")
+    event = get(session, Event, event, _l("Événement introuvable"))
     count = 0
     for performance in session.scalars(select(Performance).where(Performance.event_id == event.id)):
         for (category, tariff), amount in prices.items():
@@ -166,11 +169,9 @@ def set_event_prices(session: Session, event: Any, prices: dict[tuple[Any, Any],
 
 def create_fee(session: Session, code: str, label: str, amount, *, refundable: bool = True, event: Any = None,
                channel: Any = None) -> Fee:
-    from plugins.sales.models import SalesChannel
-
     fee = Fee(code=code, label=label, amount=money(amount), refundable=refundable,
-              event_id=get(session, Event, event, "Événement").id if event is not None else None,
-              channel_id=get(session, SalesChannel, channel, "Filière").id if channel is not None else None)
+              event_id=get(session, Event, event, _l("Événement introuvable")).id if event is not None else None,
+              channel_id=get(session, SalesChannel, channel, _l("Filière introuvable")).id if channel is not None else None)
     session.add(fee)
     session.flush()
     return fee
@@ -185,15 +186,15 @@ def fees_for(session: Session, performance: Performance, channel_id: int | None)
 
 
 def get_performance(session: Session, ref: Any) -> Performance:
-    return get(session, Performance, ref, "Séance", by_code=False)
+    return get(session, Performance, ref, _l("Séance introuvable"), by_code=False)
 
 
 def get_category(session: Session, ref: Any) -> SeatCategory:
-    return get(session, SeatCategory, ref, "Catégorie")
+    return get(session, SeatCategory, ref, _l("Catégorie introuvable"))
 
 
 def get_tariff(session: Session, ref: Any) -> Tariff:
-    return get(session, Tariff, ref, "Tarif")
+    return get(session, Tariff, ref, _l("Tarif introuvable"))
 
 
 # --------------------------------------------------------------------------- queries
@@ -228,8 +229,8 @@ class PerformanceAvailability:
 
 
 def performance_label(performance: Performance) -> str:
-    """``Joyaux - Lun 02.11.2015 20:15`` (deployment time zone)."""
-    return f"{performance.event.title} - {short_datetime(performance.starts_at)}"
+    """``Joyaux - Lun 02.11.2015 20:15`` (deployment time zone, current language)."""
+    return f"{performance.event.title} - {format_datetime(performance.starts_at, weekday=True)}"
 
 
 def _availability(performance: Performance) -> PerformanceAvailability:
@@ -256,9 +257,9 @@ def performances_on_sale(session: Session, *, event: Any = None, season: Any = N
                      selectinload(Performance.event), selectinload(Performance.venue))
             .order_by(Performance.starts_at, Performance.id).limit(max(1, min(int(limit), 1000))))
     if event is not None:
-        stmt = stmt.where(Performance.event_id == get(session, Event, event, "Événement").id)
+        stmt = stmt.where(Performance.event_id == get(session, Event, event, _l("Événement introuvable")).id)
     if season is not None:
-        stmt = stmt.where(Performance.season_id == get(session, Season, season, "Saison").id)
+        stmt = stmt.where(Performance.season_id == get(session, Season, season, _l("Saison introuvable")).id)
     if starts_until is not None:
         stmt = stmt.where(Performance.starts_at <= starts_until)
     if q:
@@ -285,9 +286,7 @@ def prices_for(session: Session, performance: Any, channel: Any = None) -> list[
         pos = session.scalar(select(PointOfSale).where(PointOfSale.is_default.is_(True)))
         channel_id = pos.channel_id if pos else None
     else:
-        from plugins.sales.models import SalesChannel
-
-        channel_id = get(session, SalesChannel, channel, "Filière").id
+        channel_id = get(session, SalesChannel, channel, _l("Filière introuvable")).id
     fees = sum((f.amount for f in fees_for(session, performance, channel_id)), ZERO)
     rows = session.execute(
         select(Price, SeatCategory, Tariff).join(SeatCategory, Price.category_id == SeatCategory.id)
@@ -320,7 +319,7 @@ def seat_map(session: Session, performance: Any, area: Any = None) -> list[SeatS
             .where(Seat.venue_id == performance.venue_id)
             .order_by(Area.position, Area.id, Seat.position, Seat.id))
     if area is not None:
-        stmt = stmt.where(Seat.area_id == get(session, Area, area, "Zone", by_code=False).id)
+        stmt = stmt.where(Seat.area_id == get(session, Area, area, _l("Zone introuvable"), by_code=False).id)
     return [SeatState(s.id, s.area_id, area_name, s.row, s.number, s.label, s.category_id, s.x, s.y,
                       ticket_id is None, ticket_id)
             for s, area_name, ticket_id in session.execute(stmt)]

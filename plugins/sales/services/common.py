@@ -1,24 +1,30 @@
-"""Small helpers shared by the services: look-ups by instance / id / code, money, time zone."""
+"""Small helpers shared by the services: look-ups by instance / id / code, money input.
+
+Time, money and their formats are the host's (``coulisses.i18n``: ``local_time``, ``currency``,
+``format_money``, ``format_datetime``); the three names at the end of this module only spell the
+sales labels with them ("Lun 02.11.2015 20:15", "28.09.2015 17:03", "2 420,00 €") in the current
+language.
+"""
 from __future__ import annotations
 
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from coulisses import InvalidError, NotFoundError
-from coulisses.config import current_config
-from coulisses.db import to_money
+from coulisses.db import currency_exponent, to_money
+from coulisses.i18n import _, format_datetime, format_money
 
 ZERO = Decimal("0.00")
-WEEKDAYS_FR = ("Lun", "Mar", "Mer", "Jeu", "Ven", "Sam", "Dim")
 
 
-def get(session: Session, model, ref: Any, what: str, *, by_code: bool = True):
-    """``ref`` as an instance of ``model``: the instance itself, its id, or (``by_code``) its code."""
+def get(session: Session, model, ref: Any, not_found: Any, *, by_code: bool = True):
+    """``ref`` as an instance of ``model``: the instance itself, its id, or (``by_code``) its code.
+    ``not_found``: the message when there is none ("Séance introuvable", a lazy string), followed by
+    the reference."""
     if isinstance(ref, model):
         return ref
     obj = None
@@ -29,7 +35,7 @@ def get(session: Session, model, ref: Any, what: str, *, by_code: bool = True):
     elif isinstance(ref, str) and ref.isdigit():
         obj = session.get(model, int(ref))
     if obj is None:
-        raise NotFoundError(f"{what} introuvable : {ref}")
+        raise NotFoundError(_("%(what)s : %(ref)s", what=str(not_found), ref=ref))
     return obj
 
 
@@ -42,40 +48,35 @@ def contact(session: Session, ref: Any, field: str = "contact"):
         return ref
     obj = session.get(Contact, int(ref)) if isinstance(ref, int) else None
     if obj is None:
-        raise InvalidError("Contact introuvable", {field: f"Contact introuvable : {ref}"})
+        raise InvalidError(_("Contact introuvable"), {field: _("Contact introuvable : %(ref)s", ref=ref)})
     return obj
 
 
 def money(value: Any, field: str = "amount") -> Decimal:
+    """An amount given to a service (``Decimal``, int or decimal string; floats refused): the host's
+    ``coulisses.db.to_money``, its error as a translated ``InvalidError`` naming ``field``."""
     try:
         return to_money(value)
-    except (TypeError, ValueError) as exc:
-        raise InvalidError("Montant invalide", {field: str(exc)}) from None
-
-
-def timezone() -> ZoneInfo:
-    return ZoneInfo(current_config().get("TIMEZONE") or "Europe/Paris")
-
-
-def local_time(dt: datetime) -> datetime:
-    return dt.astimezone(timezone())
+    except TypeError:  # a float (or not a number at all): never money
+        raise InvalidError(_("Montant invalide"), {field: _(
+            "Montant invalide : %(value)s (jamais un float : un décimal exact, par exemple « 10.50 »)",
+            value=value)}) from None
+    except ValueError:  # not an amount, or more decimals than the currency has
+        raise InvalidError(_("Montant invalide"), {field: _(
+            "Montant invalide : %(value)s (%(digits)s décimales au plus)", value=value,
+            digits=currency_exponent())}) from None
 
 
 def short_datetime(dt: datetime) -> str:
-    """``Lun 02.11.2015 20:15`` in the deployment's time zone."""
-    local = local_time(dt)
-    return f"{WEEKDAYS_FR[local.weekday()]} {local:%d.%m.%Y %H:%M}"
+    """``Lun 02.11.2015 20:15`` (fr), ``Mon 02/11/2015 20:15`` (en): ``format_datetime(weekday=True)``."""
+    return format_datetime(dt, weekday=True)
 
 
 def plain_datetime(dt: datetime) -> str:
-    """``28.09.2015 17:03`` in the deployment's time zone."""
-    return f"{local_time(dt):%d.%m.%Y %H:%M}"
+    """``28.09.2015 17:03`` (fr), ``28/09/2015 17:03`` (en, es): ``format_datetime``."""
+    return format_datetime(dt)
 
 
 def format_amount(amount: Decimal) -> str:
-    """``2 420,00 €`` (French), without needing Flask."""
-    from babel.numbers import format_currency
-
-    from coulisses.db import CURRENCY
-
-    return format_currency(amount, CURRENCY, locale="fr_FR")
+    """``2 420,00 €`` (fr), ``€2,420.00`` (en): the host's ``format_money``."""
+    return format_money(amount)

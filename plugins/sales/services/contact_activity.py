@@ -2,8 +2,7 @@
 section; and the refusal to delete a contact the sales reference."""
 from __future__ import annotations
 
-from datetime import date, datetime, time, timezone
-from decimal import Decimal
+from datetime import date, datetime, time, timedelta, timezone
 from typing import Any
 
 from sqlalchemy import and_, exists, func, or_, select
@@ -11,13 +10,13 @@ from sqlalchemy.orm import Session
 
 from coulisses import ConflictError
 from coulisses.db import Money, utcnow
+from coulisses.i18n import _, _l, _n, deployment_timezone, format_datetime, format_money, local_time
 
 from plugins.contacts.registry import HistoryRow
 from plugins.sales.models import (
-    CreditMovement, Event, Order, OrderLine, Payment, PaymentMode, Performance, SalesChannel, Season, Ticket,
-    ORDER_STATE_LABELS, TICKET_STATE_LABELS,
+    ORDER_STATE_LABELS, CreditMovement, Event, Order, Payment, PaymentMode, Performance, SalesChannel, Season, Ticket,
 )
-from plugins.sales.services.common import ZERO, format_amount, short_datetime
+from plugins.sales.services.common import ZERO
 
 LIMIT = 500
 
@@ -40,9 +39,10 @@ def purchases(session: Session, contact) -> list[HistoryRow]:
     for order in orders:
         count = session.scalar(select(func.count()).select_from(Ticket).where(
             Ticket.order_id == order.id, Ticket.state != "cancelled"))
-        rows.append(HistoryRow(kind="purchases", date=order.created_at, label=f"Dossier {order.number} — {count} billet(s)",
+        rows.append(HistoryRow(kind="purchases", date=order.created_at, label=_n("Dossier %(number)s — %(num)d billet", "Dossier %(number)s — %(num)d billets",
+                                                         count, number=order.number),
                                reference=str(order.number), amount=order.total,
-                               status=ORDER_STATE_LABELS.get(order.state, order.state),
+                               status=str(ORDER_STATE_LABELS.get(order.state, order.state)),
                                url=f"/admin/sales_order_detail/?number={order.number}",
                                details={"order": order.number, "tickets": count, "balance": str(order.total - order.paid)}))
     return rows
@@ -63,8 +63,8 @@ def cultural(session: Session, contact) -> list[HistoryRow]:
         .group_by(Performance.id, Performance.starts_at, Event.title)
         .order_by(Performance.starts_at.desc()).limit(LIMIT)).all()
     now = utcnow()
-    return [HistoryRow(kind="cultural", date=starts_at, label=f"{title} - {short_datetime(starts_at)}",
-                       reference=str(order_number), status="à venir" if starts_at > now else "passée",
+    return [HistoryRow(kind="cultural", date=starts_at, label=f"{title} - {format_datetime(starts_at, weekday=True)}",
+                       reference=str(order_number), status=_("à venir") if starts_at > now else _("passée"),
                        details={"performance": perf_id, "tickets": count, "order": order_number})
             for perf_id, starts_at, title, count, order_number in rows]
 
@@ -75,8 +75,10 @@ def financial(session: Session, contact) -> list[HistoryRow]:
         .join(Order, Payment.order_id == Order.id)
         .where(Payment.contact_id == contact.id).order_by(Payment.at.desc()).limit(LIMIT)).all()
     return [HistoryRow(kind="financial", date=p.at,
-                       label=f"{'Remboursement' if p.amount < 0 else 'Règlement'} {mode_label} — dossier {number}",
-                       reference=str(number), amount=p.amount, status="remboursé" if p.amount < 0 else "payé",
+                       label=(_("Remboursement %(mode)s — dossier %(number)s", mode=mode_label, number=number)
+                              if p.amount < 0 else
+                              _("Règlement %(mode)s — dossier %(number)s", mode=mode_label, number=number)),
+                       reference=str(number), amount=p.amount, status=_("remboursé") if p.amount < 0 else _("payé"),
                        details={"order": number, "mode": mode_label, "reference": p.reference})
             for p, mode_label, number in rows]
 
@@ -85,22 +87,29 @@ def financial(session: Session, contact) -> list[HistoryRow]:
 
 
 def season_bounds(session: Session, when: datetime, offset: int = 0) -> tuple[datetime, datetime]:
-    """The [start, end) of the season containing ``when`` (``offset=-1``: the previous one): the
-    ``Season`` rows when one covers that date, else seasons starting in CONTACTS_SEASON_START_MONTH."""
+    """The [start, end) of the season containing ``when`` (``offset=-1``: the previous one), in UTC:
+    the ``Season`` rows when one covers that day, else seasons starting on the 1st of
+    CONTACTS_SEASON_START_MONTH (September by default). Days are the deployment's (Europe/Paris): a
+    season starts at local midnight of its first day and ends at local midnight after its last day,
+    whatever the daylight-saving time of either."""
     from coulisses.config import current_config
 
-    day = when.date()
+    day = local_time(when).date()
     seasons = session.scalars(select(Season).order_by(Season.start_date)).all()
     current = next((s for s in seasons if s.start_date <= day <= s.end_date), None)
     if current is not None:
         index = seasons.index(current) + offset
         if 0 <= index < len(seasons):
             s = seasons[index]
-            return (datetime.combine(s.start_date, time(), timezone.utc),
-                    datetime.combine(s.end_date, time(), timezone.utc).replace(hour=23, minute=59, second=59))
+            return _local_midnight(s.start_date), _local_midnight(s.end_date + timedelta(days=1))
     month = int(current_config().get("CONTACTS_SEASON_START_MONTH") or 9)
     year = (day.year if day.month >= month else day.year - 1) + offset
-    return (datetime(year, month, 1, tzinfo=timezone.utc), datetime(year + 1, month, 1, tzinfo=timezone.utc))
+    return _local_midnight(date(year, month, 1)), _local_midnight(date(year + 1, month, 1))
+
+
+def _local_midnight(day: date) -> datetime:
+    """00:00 of ``day`` in the deployment's time zone, in UTC."""
+    return datetime.combine(day, time(0), tzinfo=deployment_timezone()).astimezone(timezone.utc)
 
 
 def facts(session: Session, contact) -> dict[str, Any]:
@@ -131,8 +140,8 @@ def credit_section(session: Session, contact) -> dict[str, Any]:
     from plugins.sales.services.credit import credit_balance, credit_movements
 
     amount = credit_balance(session, contact)
-    return {"balance": str(amount), "balance_display": format_amount(amount),
-            "movements": [{"at": m.at.isoformat(), "amount": str(m.amount), "amount_display": format_amount(m.amount),
+    return {"balance": str(amount), "balance_display": format_money(amount),
+            "movements": [{"at": m.at.isoformat(), "amount": str(m.amount), "amount_display": format_money(m.amount),
                            "balance_after": str(m.balance_after), "reason": m.reason,
                            "order": None if m.order_id is None else session.get(Order, m.order_id).number}
                           for m in credit_movements(session, contact, limit=20)]}
@@ -141,11 +150,15 @@ def credit_section(session: Session, contact) -> dict[str, Any]:
 def refuse_deletion_if_referenced(session: Session, contact) -> None:
     checks = [
         (select(Order.id).where(or_(Order.buyer_id == contact.id, Order.payer_id == contact.id,
-                                    Order.structure_id == contact.id)), "des dossiers"),
-        (select(Ticket.id).where(Ticket.attendee_id == contact.id), "des billets"),
-        (select(Payment.id).where(Payment.contact_id == contact.id), "des règlements"),
-        (select(CreditMovement.id).where(CreditMovement.contact_id == contact.id), "un avoir"),
+                                    Order.structure_id == contact.id)),
+         _l("Le contact %(number)s a des dossiers : il ne peut pas être supprimé")),
+        (select(Ticket.id).where(Ticket.attendee_id == contact.id),
+         _l("Le contact %(number)s a des billets : il ne peut pas être supprimé")),
+        (select(Payment.id).where(Payment.contact_id == contact.id),
+         _l("Le contact %(number)s a des règlements : il ne peut pas être supprimé")),
+        (select(CreditMovement.id).where(CreditMovement.contact_id == contact.id),
+         _l("Le contact %(number)s a un avoir : il ne peut pas être supprimé")),
     ]
-    for stmt, what in checks:
+    for stmt, message in checks:
         if session.scalar(stmt.limit(1)) is not None:
-            raise ConflictError(f"Le contact {contact.number} a {what} : il ne peut pas être supprimé")
+            raise ConflictError(str(message) % {"number": contact.number})

@@ -13,10 +13,13 @@ from sqlalchemy.orm import Session
 
 from coulisses import ConflictError, InvalidError
 from coulisses.db import Money, current_actor, lock_rows, utcnow
+from coulisses.i18n import _, format_money
 
 from plugins.contacts.models import Contact
 from plugins.sales.models import CreditMovement, Operation, Order
-from plugins.sales.services.common import ZERO, contact as get_contact, format_amount, money
+from plugins.sales.services.common import contact as get_contact, money
+from plugins.sales.services.journal import record_operation
+from plugins.sales.services.settings import resolve_point_of_sale
 
 
 def credit_balance(session: Session, contact: Any) -> Decimal:
@@ -36,13 +39,13 @@ def move_credit(session: Session, contact: Any, amount: Any, reason: str, *, ord
     """Credit (``amount > 0``) or spend (``amount < 0``) a contact's credit; never below zero."""
     amount = money(amount)
     if amount == 0:
-        raise InvalidError("Montant nul", {"amount": "Le montant ne peut pas être nul"})
+        raise InvalidError(_("Montant nul"), {"amount": _("Le montant ne peut pas être nul")})
     contact = get_contact(session, contact)
     lock_rows(session, select(Contact.id).where(Contact.id == contact.id))
     balance = credit_balance(session, contact)
     if balance + amount < 0:
-        raise ConflictError(f"Avoir insuffisant : {format_amount(balance)} disponible(s), "
-                            f"{format_amount(-amount)} demandé(s)")
+        raise ConflictError(_("Avoir insuffisant : %(balance)s disponible(s), %(wanted)s demandé(s)",
+                              balance=format_money(balance), wanted=format_money(-amount)))
     movement = CreditMovement(contact_id=contact.id, amount=amount, balance_after=balance + amount,
                               reason=(reason or "")[:200], operation_id=operation.id if operation else None,
                               order_id=order.id if order else None, at=utcnow(),
@@ -55,12 +58,9 @@ def move_credit(session: Session, contact: Any, amount: Any, reason: str, *, ord
 def adjust_credit(session: Session, contact: Any, amount: Any, reason: str, *, point_of_sale: Any = None) -> CreditMovement:
     """A credit movement by hand (a gesture, a correction), with its own ``credit`` operation, at
     ``point_of_sale`` (instance, id or code; refused when closed)."""
-    from plugins.sales.services.journal import record_operation
-    from plugins.sales.services.settings import resolve_point_of_sale
-
     amount = money(amount)
     if not (reason or "").strip():
-        raise InvalidError("Motif requis", {"reason": "Indiquez le motif"})
+        raise InvalidError(_("Motif requis"), {"reason": _("Indiquez le motif")})
     pos = resolve_point_of_sale(session, point_of_sale)
     contact = get_contact(session, contact)
     operation = record_operation(session, "credit", point_of_sale=pos, amount=amount,

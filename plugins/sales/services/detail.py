@@ -8,6 +8,7 @@ from typing import Any, Callable
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
+from coulisses.i18n import _, format_datetime, format_money
 from coulisses.security import Operator
 
 from plugins.contacts.models import Contact
@@ -17,7 +18,7 @@ from plugins.sales.models import (
 )
 from plugins.sales.registry import get_registry
 from plugins.sales.services.catalogue import performance_label
-from plugins.sales.services.common import ZERO, format_amount, plain_datetime
+from plugins.sales.services.common import ZERO
 
 
 def _label(contact: Contact | None) -> str:
@@ -29,13 +30,19 @@ def buyer_label(session: Session, order: Order) -> str:
     buyer = session.get(Contact, order.buyer_id)
     if order.structure_id:
         structure = session.get(Contact, order.structure_id)
-        return f"{buyer.display_name} | {structure.display_name} / Relais [{buyer.number}]"
+        return _("%(buyer)s | %(structure)s / Relais [%(number)s]", buyer=buyer.display_name,
+                 structure=structure.display_name, number=buyer.number)
     return _label(buyer)
 
 
-def _audit_line(word: str, at, login: str, pos: PointOfSale | None) -> str:
-    where = f" sur {pos.label}" if pos else ""
-    return f"{word} {plain_datetime(at)} par {login or '?'}{where}"
+def _audit_line(created: bool, at, login: str, pos: PointOfSale | None) -> str:
+    """``Création 28.09.2015 17:03 par STX_BDD sur Guichet`` / ``Dernière modif …``."""
+    values = {"at": format_datetime(at), "login": login or "?"}
+    if pos is None:
+        return (_("Création %(at)s par %(login)s", **values) if created
+                else _("Dernière modif %(at)s par %(login)s", **values))
+    return (_("Création %(at)s par %(login)s sur %(pos)s", pos=pos.label, **values) if created
+            else _("Dernière modif %(at)s par %(login)s sur %(pos)s", pos=pos.label, **values))
 
 
 def order_detail(session: Session, order: Order, *, can: Callable[[str], bool] | None = None) -> dict[str, Any]:
@@ -72,13 +79,13 @@ def order_detail(session: Session, order: Order, *, can: Callable[[str], bool] |
             perf["amount"] += t.price + t.fees
         row = {
             "id": t.id, "barcode": t.barcode, "area": t.area.name if t.area else "", "seat": t.seat.label if t.seat else "",
-            "row": t.seat.row if t.seat else "", "type": t.type, "type_label": TICKET_TYPE_LABELS.get(t.type, t.type),
+            "row": t.seat.row if t.seat else "", "type": t.type, "type_label": str(TICKET_TYPE_LABELS.get(t.type, t.type)),
             "performance": performance_label(t.performance), "category": t.category.label, "tariff": t.tariff.full_label,
-            "price": t.price, "fees": t.fees, "state": t.state, "state_label": TICKET_STATE_LABELS[t.state],
-            "print_state": t.print_state, "print_state_label": PRINT_STATE_LABELS[t.print_state],
+            "price": t.price, "fees": t.fees, "state": t.state, "state_label": str(TICKET_STATE_LABELS[t.state]),
+            "print_state": t.print_state, "print_state_label": str(PRINT_STATE_LABELS[t.print_state]),
             "printed_at": t.printed_at, "delivery_mode": t.delivery_mode,
-            "delivery_mode_label": DELIVERY_MODE_LABELS[t.delivery_mode], "created_at": t.created_at,
-            "date": plain_datetime(t.created_at), "point_of_sale": poses[op.point_of_sale_id].label if op and op.point_of_sale_id else "",
+            "delivery_mode_label": str(DELIVERY_MODE_LABELS[t.delivery_mode]), "created_at": t.created_at,
+            "date": format_datetime(t.created_at), "point_of_sale": poses[op.point_of_sale_id].label if op and op.point_of_sale_id else "",
             "channel": channels[op.channel_id].label if op and op.channel_id else "",
             "operator": op.operator_login if op else "", "attendee": _label(attendee) if attendee else "",
             "attendee_number": attendee.number if attendee else None,
@@ -86,7 +93,7 @@ def order_detail(session: Session, order: Order, *, can: Callable[[str], bool] |
         # "Hors cont. - Balcon - 51S - 01010002748 - Billet - 28.09.2015 17:03 - Guichet - STX_BDD - imprimé - Remis au contact"
         row["line"] = " - ".join(x for x in (row["area"], row["seat"], t.barcode, row["type_label"], row["date"],
                                              row["point_of_sale"], row["operator"], row["print_state_label"]
-                                             if t.state != "cancelled" else "annulé", row["delivery_mode_label"]) if x)
+                                             if t.state != "cancelled" else row["state_label"], row["delivery_mode_label"]) if x)
         line["tickets"].append(row)
         rows.append(row)
     for group in summary.values():
@@ -105,7 +112,8 @@ def order_detail(session: Session, order: Order, *, can: Callable[[str], bool] |
     updated_pos = poses.get(order.updated_point_of_sale_id)
     return {
         "number": order.number, "state": order.state, "state_label": order.state_label,
-        "header": f"Dossier {order.number} ({order.state_label}) - {buyer_label(session, order)}",
+        "header": _("Dossier %(number)s (%(state)s) - %(buyer)s", number=order.number, state=order.state_label,
+                    buyer=buyer_label(session, order)),
         "buyer": _label(contacts.get(order.buyer_id)), "buyer_number": contacts[order.buyer_id].number,
         "buyer_label": buyer_label(session, order),
         "payer": _label(contacts.get(order.payer_id)) if order.payer_id else "",
@@ -114,8 +122,8 @@ def order_detail(session: Session, order: Order, *, can: Callable[[str], bool] |
         "created_at": order.created_at, "updated_at": order.updated_at,
         "created_by": logins.get(order.created_by_id, ""), "updated_by": logins.get(order.updated_by_id, ""),
         "point_of_sale": created_pos.label if created_pos else "", "channel": channels[order.channel_id].label if order.channel_id else "",
-        "created_line": _audit_line("Création", order.created_at, logins.get(order.created_by_id, ""), created_pos),
-        "updated_line": _audit_line("Dernière modif", order.updated_at, logins.get(order.updated_by_id, ""), updated_pos),
+        "created_line": _audit_line(True, order.created_at, logins.get(order.created_by_id, ""), created_pos),
+        "updated_line": _audit_line(False, order.updated_at, logins.get(order.updated_by_id, ""), updated_pos),
         "delivery_mode": order.delivery_mode, "note": order.note,
         "ticket_count": sum(1 for t in tickets if t.state != "cancelled"),
         "summary": list(summary.values()),
@@ -124,13 +132,14 @@ def order_detail(session: Session, order: Order, *, can: Callable[[str], bool] |
                       "tendered": p.tendered, "change": p.change, "reference": p.reference, "at": p.at,
                       "operation": ops[p.operation_id].number if p.operation_id in ops else None,
                       "is_refund": p.amount < 0} for p in payments],
-        "operations": [{"number": op.number, "label": f"Ordre {op.number}", "kind": op.kind,
-                        "kind_label": registry.operation_kinds[op.kind].label if op.kind in registry.operation_kinds else op.kind,
+        "operations": [{"number": op.number, "label": _("Ordre %(number)s", number=op.number), "kind": op.kind,
+                        "kind_label": str(registry.operation_kinds[op.kind].label) if op.kind in registry.operation_kinds
+                        else op.kind,
                         "at": op.at, "operator": op.operator_login,
                         "point_of_sale": poses[op.point_of_sale_id].label if op.point_of_sale_id in poses else "",
                         "amount": op.amount, "details": op.details} for op in operations],
         "subtotal_paid": payments_in, "refunded": refunds, "total": order.total, "paid": order.paid,
         "balance": order.total - order.paid,
-        "total_display": format_amount(order.total), "balance_display": format_amount(order.total - order.paid),
+        "total_display": format_money(order.total), "balance_display": format_money(order.total - order.paid),
         "actions": [dataclasses.asdict(a) for a in actions],
     }

@@ -11,6 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from coulisses import InvalidError, NotFoundError
+from coulisses.i18n import _
 
 from plugins.sales.models import Order, Ticket
 from plugins.sales.services import barcodes
@@ -20,7 +21,7 @@ from plugins.sales.services.common import plain_datetime
 def get_order(session: Session, number: int) -> Order:
     order = session.scalar(select(Order).where(Order.number == int(number)))
     if order is None:
-        raise NotFoundError(f"Dossier introuvable : {number}")
+        raise NotFoundError(_("Dossier introuvable : %(number)s", number=number))
     return order
 
 
@@ -34,7 +35,8 @@ def orders_of(session: Session, contact: Any, limit: int = 100) -> list[Order]:
 def _valid_barcode(value: str, field: str) -> str:
     value = (value or "").strip()
     if not barcodes.is_valid(value):
-        raise InvalidError("Code-barres invalide (11 chiffres, clé de contrôle)", {field: f"Code-barres invalide : {value}"})
+        raise InvalidError(_("Code-barres invalide (11 chiffres, clé de contrôle)"),
+                           {field: _("Code-barres invalide : %(value)s", value=value)})
     return value
 
 
@@ -42,7 +44,7 @@ def find_ticket(session: Session, barcode: str) -> Ticket:
     barcode = _valid_barcode(barcode, "barcode")
     ticket = session.scalar(select(Ticket).where(Ticket.barcode == barcode))
     if ticket is None:
-        raise NotFoundError(f"Billet introuvable : {barcode}")
+        raise NotFoundError(_("Billet introuvable : %(barcode)s", barcode=barcode))
     return ticket
 
 
@@ -53,7 +55,7 @@ def find_tickets_range(session: Session, first: str, last: str, *, limit: int = 
     tickets = list(session.scalars(select(Ticket).where(Ticket.barcode >= first, Ticket.barcode <= last)
                                    .order_by(Ticket.barcode).limit(limit + 1)))
     if len(tickets) > limit:
-        raise InvalidError("Plage trop grande", {"last": f"Plus de {limit} billets dans la plage"})
+        raise InvalidError(_("Plage trop grande"), {"last": _("Plus de %(limit)s billets dans la plage", limit=limit)})
     return tickets
 
 

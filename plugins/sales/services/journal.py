@@ -16,8 +16,11 @@ from sqlalchemy.orm import Session
 
 from coulisses import InvalidError
 from coulisses.db import current_actor, next_number, utcnow
+from coulisses.i18n import _
 
 from plugins.sales.models import ImmutableRecordError, Operation, Order, PointOfSale  # noqa: F401
+from plugins.sales.registry import get_registry
+from plugins.sales.services.settings import resolve_point_of_sale
 
 OPERATION_SEQUENCE = "sales.operation"
 
@@ -29,12 +32,10 @@ def record_operation(session: Session, kind: str, *, order: Order | None = None,
 
     ``point_of_sale``: a ``PointOfSale``, its id or its code (default: ``resolve_point_of_sale``'s
     rule); an unknown or closed one is refused (InvalidError naming ``point_of_sale``)."""
-    from plugins.sales.registry import get_registry
-    from plugins.sales.services.settings import resolve_point_of_sale
-
     registry = registry or get_registry()
     if kind not in registry.operation_kinds:
-        raise InvalidError(f"Type d'opération inconnu : {kind}", {"kind": kind})
+        raise InvalidError(_("Type d'opération inconnu : %(kind)s", kind=kind),
+                           {"kind": _("Types : %(codes)s", codes=", ".join(registry.operation_kinds))})
     actor = current_actor()
     point_of_sale = resolve_point_of_sale(session, point_of_sale)
     operation = Operation(

@@ -51,5 +51,5 @@ def search_orders(session: Session, q: str = "", *, state: str | None = None, li
     contacts = {c.id: c for c in session.scalars(select(Contact).where(Contact.id.in_({o.buyer_id for o in found})))}
     return [OrderRow(o.number, o.created_at, contacts[o.buyer_id].number,
                      f"{contacts[o.buyer_id].display_name} [{contacts[o.buyer_id].number}]", o.state,
-                     ORDER_STATE_LABELS.get(o.state, o.state), counts.get(o.id, 0), o.total, o.total - o.paid)
+                     str(ORDER_STATE_LABELS.get(o.state, o.state)), counts.get(o.id, 0), o.total, o.total - o.paid)
             for o in found]

@@ -1,35 +1,42 @@
 """Orders ("dossiers"): reserve, sell, confirm, cancel a reservation, release sold tickets (for the
 refunds plugin), mark printed, find tickets; the order's totals and state.
 
-State of an order (``refresh``): ``reserved`` while its live tickets are all reserved;
-``settled`` when it has sold tickets and its balance is zero; ``not_settled`` when money is due
-either way (sold and unpaid, or overpaid after a cancellation: to refund); ``cancelled`` when no
-ticket is live and the balance is zero.
+The top layer of the services: it imports ``payments`` (a sale records its payments) and re-exports
+the order's state and lock from ``state`` and the look-ups from ``finding`` (SERVICES.md names them
+all as ``orders.*``). ``payments`` imports ``state``, never this module.
 """
 from __future__ import annotations
 
 import dataclasses
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any, Iterable, Sequence
 
-from sqlalchemy import case, func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from coulisses import ConflictError, InvalidError, NotFoundError
-from coulisses.db import Money, begin_write, lock_rows, next_number, utcnow
+from coulisses.db import begin_write, next_number, utcnow
+from coulisses.i18n import _, format_money
 
 from plugins.sales.models import (
-    ACTIVE_TICKET_STATES, DELIVERY_MODES, Order, OrderLine, Payment, Performance, Price, Seat, SeatBooking, Ticket,
+    ACTIVE_TICKET_STATES, DELIVERY_MODES, TICKET_STATE_LABELS, Order, OrderLine, Performance, Price, Seat, SeatBooking,
+    Ticket,
 )
-from plugins.sales.registry import Registry, get_registry
+from plugins.sales.registry import get_registry
 from plugins.sales.services import barcodes, capacity
-from plugins.sales.services.common import ZERO, contact as get_contact, get
+from plugins.sales.services.catalogue import fees_for, performance_label
+from plugins.sales.services.common import ZERO, contact as get_contact, money
 from plugins.sales.services.finding import (  # noqa: F401 - part of this module's interface (SERVICES.md)
     _valid_barcode, find_ticket, find_tickets_range, get_order, orders_of, when_label,
 )
 from plugins.sales.services.journal import record_operation
+from plugins.sales.services.payments import pay
+from plugins.sales.services.settings import resolve_point_of_sale
+from plugins.sales.services.state import (  # noqa: F401 - part of this module's interface (SERVICES.md)
+    check_order, computed_totals, confirm, lock_order, record_purchase, recompute_order, refresh,
+)
 
 ORDER_SEQUENCE = "sales.order"
 
@@ -56,8 +63,6 @@ def _id(ref: Any) -> int:
 def _point_of_sale(session: Session, ref: Any):
     """The operation's point of sale (instance, id or code), refused when unknown or closed — before
     anything is locked or written."""
-    from plugins.sales.services.settings import resolve_point_of_sale
-
     return resolve_point_of_sale(session, ref)
 
 
@@ -78,40 +83,36 @@ def sell(session: Session, buyer: Any, lines: Iterable[LineInput], *, payments: 
                     point_of_sale=point_of_sale, delivery_mode=delivery_mode, note=note)
     payments = list(payments)
     if payments:
-        from plugins.sales.services.payments import pay
-
         pay(session, order, payments, point_of_sale=point_of_sale)
     return order
 
 
 def _create(session: Session, kind: str, buyer: Any, lines: list[LineInput], *, payer, structure, point_of_sale,
             delivery_mode: str, note: str) -> Order:
-    from plugins.sales.services.settings import resolve_point_of_sale
-
     begin_write(session)  # SQLite: the write lock first; PostgreSQL: the rows are locked below
     registry = get_registry()
     lines = [dataclasses.replace(line) for line in lines]  # the caller's inputs are left as they were
     errors: dict[str, str] = {}
     if not lines:
-        errors["lines"] = "Le panier est vide"
+        errors["lines"] = _("Le panier est vide")
     if delivery_mode not in DELIVERY_MODES:
-        errors["delivery_mode"] = f"Mode de livraison : {', '.join(DELIVERY_MODES)}"
+        errors["delivery_mode"] = _("Mode de livraison : %(modes)s", modes=", ".join(DELIVERY_MODES))
     for i, line in enumerate(lines):
         if not isinstance(line.quantity, int) or line.quantity <= 0:
-            errors[f"lines.{i}.quantity"] = "La quantité doit être un entier positif"
+            errors[f"lines.{i}.quantity"] = _("La quantité doit être un entier positif")
         elif line.seats and len(line.seats) != line.quantity:
-            errors[f"lines.{i}.seats"] = "Une place par billet"
+            errors[f"lines.{i}.seats"] = _("Une place par billet")
         if len(line.attendees) > max(line.quantity, 0):
-            errors[f"lines.{i}.attendees"] = "Plus de bénéficiaires que de billets"
+            errors[f"lines.{i}.attendees"] = _("Plus de bénéficiaires que de billets")
     if errors:
-        raise InvalidError("La commande n'est pas valide", errors)
+        raise InvalidError(_("La commande n'est pas valide"), errors)
     buyer = get_contact(session, buyer, "buyer")
     if buyer is None or not buyer.valid:
-        raise InvalidError("Acheteur invalide", {"buyer": "Contact invalide ou fusionné"})
+        raise InvalidError(_("Acheteur invalide"), {"buyer": _("Contact invalide ou fusionné")})
     payer = get_contact(session, payer, "payer")
     structure = get_contact(session, structure, "structure")
     if structure is not None and structure.kind != "structure":
-        raise InvalidError("La structure doit être un contact structure", {"structure": "Pas une structure"})
+        raise InvalidError(_("La structure doit être un contact structure"), {"structure": _("Pas une structure")})
     pos = resolve_point_of_sale(session, point_of_sale)
 
     wanted: Counter = Counter()
@@ -121,21 +122,25 @@ def _create(session: Session, kind: str, buyer: Any, lines: list[LineInput], *, 
     known = set(session.scalars(select(Performance.id).where(Performance.id.in_({ln.performance for ln in lines}))))
     for i, line in enumerate(lines):
         if line.performance not in known:  # the input's fault (422), not a missing order (404)
-            raise InvalidError("Séance introuvable", {f"lines.{i}.performance": f"Séance introuvable : {line.performance}"})
+            raise InvalidError(_("Séance introuvable"),
+                               {f"lines.{i}.performance": _("Séance introuvable : %(ref)s", ref=line.performance)})
     performances, quotas = capacity.lock_places(session, set(wanted))
     prices = _prices(session, lines)
     for i, line in enumerate(lines):
         performance = performances[line.performance]
         if not performance.on_sale:
-            raise ConflictError(f"La séance {performance} n'est pas en vente")
+            raise ConflictError(_("La séance %(performance)s n'est pas en vente",
+                                  performance=performance_label(performance)))
         if (line.performance, line.category) not in quotas:
-            raise InvalidError("Catégorie non vendue pour cette séance", {f"lines.{i}.category": "Catégorie absente de la séance"})
+            raise InvalidError(_("Catégorie non vendue pour cette séance"),
+                               {f"lines.{i}.category": _("Catégorie absente de la séance")})
         if (line.performance, line.category, line.tariff) not in prices:
-            raise InvalidError("Pas de prix pour ce tarif", {f"lines.{i}.tariff": "Aucun prix pour cette catégorie et ce tarif"})
+            raise InvalidError(_("Pas de prix pour ce tarif"),
+                               {f"lines.{i}.tariff": _("Aucun prix pour cette catégorie et ce tarif")})
         if performance.venue.seated and not line.seats:
-            raise InvalidError("Lieu placé : choisissez les places", {f"lines.{i}.seats": "Places requises"})
+            raise InvalidError(_("Lieu placé : choisissez les places"), {f"lines.{i}.seats": _("Places requises")})
         if not performance.venue.seated and line.seats:
-            raise InvalidError("Lieu non placé : pas de places numérotées", {f"lines.{i}.seats": "Lieu non placé"})
+            raise InvalidError(_("Lieu non placé : pas de places numérotées"), {f"lines.{i}.seats": _("Lieu non placé")})
     capacity.take(session, wanted, performances, quotas)
     seats = _check_seats(session, lines)
 
@@ -146,8 +151,6 @@ def _create(session: Session, kind: str, buyer: Any, lines: list[LineInput], *, 
                   channel_id=pos.channel_id, delivery_mode=delivery_mode, note=note or "", total=ZERO, paid=ZERO)
     session.add(order)
     session.flush()
-    from plugins.sales.services.catalogue import fees_for
-
     fee_cache: dict[int, tuple[Decimal, Decimal]] = {}
     total = ZERO
     for line in lines:
@@ -191,7 +194,7 @@ def _create(session: Session, kind: str, buyer: Any, lines: list[LineInput], *, 
     order.total = total
     session.flush()
     if kind == "sell":
-        _record_purchase(session, order, registry)
+        record_purchase(session, order, registry)
     refresh(session, order)
     registry.hook("sales_order_created", session=session, order=order)
     return order
@@ -212,122 +215,23 @@ def _check_seats(session: Session, lines: list[LineInput]) -> dict[int, Seat]:
         return {}
     ids = [s for _, s, _ in wanted]
     if len(set(zip([p for p, _, _ in wanted], ids))) != len(wanted):
-        raise InvalidError("La même place est demandée deux fois", {"seats": "Place en double"})
+        raise InvalidError(_("La même place est demandée deux fois"), {"seats": _("Place en double")})
     seats = {s.id: s for s in session.scalars(select(Seat).where(Seat.id.in_(ids)))}
     for perf_id, seat_id, cat_id in wanted:
         seat = seats.get(seat_id)
         performance = session.get(Performance, perf_id)
         if seat is None or seat.venue_id != performance.venue_id:
-            raise InvalidError("Place inconnue dans ce lieu", {"seats": f"Place {seat_id} inconnue"})
+            raise InvalidError(_("Place inconnue dans ce lieu"), {"seats": _("Place %(seat)s inconnue", seat=seat_id)})
         if seat.category_id is not None and seat.category_id != cat_id:
-            raise InvalidError("La place n'est pas de cette catégorie", {"seats": f"Place {seat} : autre catégorie"})
+            raise InvalidError(_("La place n'est pas de cette catégorie"),
+                               {"seats": _("Place %(seat)s : autre catégorie", seat=seat)})
     taken = session.execute(select(SeatBooking.performance_id, SeatBooking.seat_id).where(
         SeatBooking.seat_id.in_(ids))).all()
     taken = {(p, s) for p, s in taken} & {(p, s) for p, s, _ in wanted}
     if taken:
         labels = ", ".join(str(seats[s]) for _, s in sorted(taken))
-        raise ConflictError(f"Place(s) déjà vendue(s) : {labels}")
+        raise ConflictError(_("Place(s) déjà vendue(s) : %(seats)s", seats=labels))
     return seats
-
-
-def _record_purchase(session: Session, order: Order, registry: Registry) -> None:
-    from plugins.contacts.services.activity import record_purchase
-
-    record_purchase(session, order.buyer_id, utcnow(), registry=registry.contacts())
-
-
-# --------------------------------------------------------------------------- totals and state
-
-
-def lock_order(session: Session, order: Order | int) -> Order:
-    """Lock the order row (and refresh it) for a change of its tickets or money."""
-    order_id = order if isinstance(order, int) else order.id
-    locked = lock_rows(session, select(Order).where(Order.id == order_id)
-                       .execution_options(populate_existing=True)).scalar()
-    if locked is None:
-        raise NotFoundError(f"Dossier introuvable : {order_id}")
-    return locked
-
-
-def _amount_column():
-    return case((Ticket.state == "cancelled", Ticket.retained), else_=Ticket.price + Ticket.fees)
-
-
-def computed_totals(session: Session, order: Order) -> tuple[Decimal, Decimal]:
-    """(total, paid) computed from the tickets and the payments."""
-    total = session.scalar(select(func.coalesce(func.sum(_amount_column()), 0, type_=Money()))
-                           .where(Ticket.order_id == order.id))
-    paid = session.scalar(select(func.coalesce(func.sum(Payment.amount), 0, type_=Money()))
-                          .where(Payment.order_id == order.id))
-    return total, paid
-
-
-def refresh(session: Session, order: Order) -> str:
-    """Recompute ``total``, ``paid`` and ``state``; returns the previous state."""
-    session.flush()
-    previous = order.state
-    order.total, order.paid = computed_totals(session, order)
-    counts = dict(session.execute(select(Ticket.state, func.count()).where(Ticket.order_id == order.id)
-                                  .group_by(Ticket.state)).all())
-    live = sum(counts.get(s, 0) for s in ACTIVE_TICKET_STATES)
-    sold = counts.get("paid", 0) + counts.get("printed", 0)
-    balance = order.total - order.paid
-    if live == 0:
-        order.state = "cancelled" if balance == 0 else "not_settled"
-    elif sold == 0:
-        order.state = "reserved"
-    else:
-        order.state = "settled" if balance == 0 else "not_settled"
-    session.flush()
-    return previous
-
-
-recompute_order = refresh
-
-
-def check_order(session: Session, order: Order) -> list[str]:
-    """The order's invariants as messages (empty: all hold)."""
-    problems = []
-    total, paid = computed_totals(session, order)
-    if order.total != total:
-        problems.append(f"total {order.total} != tickets {total}")
-    if order.paid != paid:
-        problems.append(f"paid {order.paid} != payments {paid}")
-    payments = session.scalars(select(Payment.amount).where(Payment.order_id == order.id)).all()
-    payments_in = sum((a for a in payments if a > 0), ZERO)
-    refunds = sum((-a for a in payments if a < 0), ZERO)
-    if order.total - order.paid != total - payments_in + refunds:
-        problems.append("balance != total - payments + refunds")
-    for t in session.scalars(select(Ticket).where(Ticket.order_id == order.id, Ticket.seat_id.is_not(None))):
-        booked = session.get(SeatBooking, (t.performance_id, t.seat_id))
-        if t.active and (booked is None or booked.ticket_id != t.id):
-            problems.append(f"ticket {t.barcode} holds no booking of its seat")
-        if not t.active and booked is not None and booked.ticket_id == t.id:
-            problems.append(f"cancelled ticket {t.barcode} still books its seat")
-    return problems
-
-
-def confirm(session: Session, order: Order, *, point_of_sale: Any = None, _locked: bool = False) -> Order:
-    """A reservation becomes a sale: its reserved tickets are sold (money may still be due)."""
-    pos = _point_of_sale(session, point_of_sale)
-    if not _locked:
-        begin_write(session)
-        order = lock_order(session, order)
-    reserved = list(session.scalars(select(Ticket).where(Ticket.order_id == order.id, Ticket.state == "reserved")))
-    if not reserved:
-        raise ConflictError(f"Le dossier {order.number} n'a pas de billet réservé à confirmer")
-    registry = get_registry()
-    record_operation(session, "confirm", order=order, point_of_sale=pos, registry=registry,
-                     details={"tickets": [t.barcode for t in reserved]})
-    now = utcnow()
-    for t in reserved:
-        t.state, t.sold_at = "paid", now
-    session.flush()
-    _record_purchase(session, order, registry)
-    previous = refresh(session, order)
-    if order.state == "settled" and previous != "settled":
-        registry.hook("sales_order_paid", session=session, order=order)
-    return order
 
 
 # --------------------------------------------------------------------------- cancelling
@@ -344,7 +248,8 @@ def _tickets_of(session: Session, order: Order, tickets: Iterable[Any] | None, s
     for i in ids:
         t = found.get(i)
         if t is None or t.order_id != order.id:
-            raise InvalidError("Billet étranger au dossier", {"tickets": f"Le billet {i} n'est pas du dossier {order.number}"})
+            raise InvalidError(_("Billet étranger au dossier"), {"tickets": _(
+                "Le billet %(ticket)s n'est pas du dossier %(number)s", ticket=i, number=order.number)})
         out.append(t)
     return out
 
@@ -357,12 +262,12 @@ def cancel_reservation(session: Session, order: Order, tickets: Iterable[Any] | 
     order = lock_order(session, order)
     chosen = _tickets_of(session, order, tickets, ("reserved",))
     if not chosen:
-        raise ConflictError(f"Le dossier {order.number} n'a pas de place réservée à annuler")
+        raise ConflictError(_("Le dossier %(number)s n'a pas de place réservée à annuler", number=order.number))
     for t in chosen:
         if t.state == "cancelled":
-            raise ConflictError(f"Le billet {t.barcode} est déjà annulé")
+            raise ConflictError(_("Le billet %(barcode)s est déjà annulé", barcode=t.barcode))
         if t.state != "reserved":
-            raise ConflictError(f"Le billet {t.barcode} est payé : il s'annule par un remboursement")
+            raise ConflictError(_("Le billet %(barcode)s est payé : il s'annule par un remboursement", barcode=t.barcode))
     registry = get_registry()
     capacity.lock_places(session, {(t.performance_id, t.category_id) for t in chosen})  # before the counter
     operation = record_operation(session, "cancel_reservation", order=order, point_of_sale=pos,
@@ -388,8 +293,6 @@ def release_tickets(session: Session, order: Order, tickets: Iterable[Any], *, k
     """Cancel sold tickets for the refunds plugin, in one operation of ``kind``; ``retained`` maps a
     ticket id to what the organisation keeps (at least its non-refundable fees, at most its price
     and fees). Money is not moved here: record the refund with ``payments.refund``."""
-    from plugins.sales.services.common import money
-
     pos = _point_of_sale(session, point_of_sale)
     begin_write(session)
     order = lock_order(session, order)
@@ -397,12 +300,14 @@ def release_tickets(session: Session, order: Order, tickets: Iterable[Any], *, k
     kept: dict[int, Decimal] = {}
     for t in chosen:
         if t.state not in ("paid", "printed"):
-            raise ConflictError(f"Le billet {t.barcode} n'est pas vendu (état : {t.state})")
+            raise ConflictError(_("Le billet %(barcode)s n'est pas vendu (état : %(state)s)", barcode=t.barcode,
+                                  state=TICKET_STATE_LABELS.get(t.state, t.state)))
         floor = t.fees - t.fees_refundable
         value = money((retained or {}).get(t.id, floor), "retained")
         if value < floor or value > t.price + t.fees:
-            raise InvalidError("Montant retenu invalide",
-                               {"retained": f"Billet {t.barcode} : entre {floor} et {t.price + t.fees}"})
+            raise InvalidError(_("Montant retenu invalide"), {"retained": _(
+                "Billet %(barcode)s : entre %(low)s et %(high)s", barcode=t.barcode, low=format_money(floor),
+                high=format_money(t.price + t.fees))})
         kept[t.id] = value
     registry = get_registry()
     capacity.lock_places(session, {(t.performance_id, t.category_id) for t in chosen})  # before the counter
@@ -422,7 +327,7 @@ def mark_printed(session: Session, tickets: Iterable[Any], *, reprint: bool = Fa
     orders are locked before the tickets' state is read: two prints of the same tickets print once."""
     ids = [_id(t) for t in tickets]
     if not ids:
-        raise InvalidError("Aucun billet à imprimer", {"tickets": "Aucun billet"})
+        raise InvalidError(_("Aucun billet à imprimer"), {"tickets": _("Aucun billet")})
     pos = _point_of_sale(session, point_of_sale)
     begin_write(session)
     orders = {oid: lock_order(session, oid) for oid in sorted(set(  # a ticket never changes order
@@ -430,14 +335,15 @@ def mark_printed(session: Session, tickets: Iterable[Any], *, reprint: bool = Fa
     found = list(session.scalars(select(Ticket).where(Ticket.id.in_(ids)).order_by(Ticket.id)
                                  .execution_options(populate_existing=True)))
     if len(found) != len(set(ids)):
-        raise NotFoundError("Billet introuvable")
+        raise NotFoundError(_("Billet introuvable"))
     by_order: dict[int, list[Ticket]] = {}
     for t in found:
         if t.state in ("reserved", "cancelled"):
-            raise ConflictError(f"Le billet {t.barcode} est {'réservé' if t.state == 'reserved' else 'annulé'} : "
-                                "il ne peut pas être imprimé")
+            raise ConflictError(_("Le billet %(barcode)s est réservé : il ne peut pas être imprimé", barcode=t.barcode)
+                                if t.state == "reserved" else
+                                _("Le billet %(barcode)s est annulé : il ne peut pas être imprimé", barcode=t.barcode))
         if t.print_state == "printed" and not reprint:
-            raise ConflictError(f"Le billet {t.barcode} est déjà imprimé (duplicata : réimpression)")
+            raise ConflictError(_("Le billet %(barcode)s est déjà imprimé (duplicata : réimpression)", barcode=t.barcode))
         by_order.setdefault(t.order_id, []).append(t)
     registry = get_registry()
     now = utcnow()
@@ -454,7 +360,8 @@ def mark_printed(session: Session, tickets: Iterable[Any], *, reprint: bool = Fa
 
 def set_delivery_mode(session: Session, order: Order, mode: str, tickets: Iterable[Any] | None = None) -> None:
     if mode not in DELIVERY_MODES:
-        raise InvalidError("Mode de livraison inconnu", {"delivery_mode": f"Modes : {', '.join(DELIVERY_MODES)}"})
+        raise InvalidError(_("Mode de livraison inconnu"),
+                           {"delivery_mode": _("Modes : %(modes)s", modes=", ".join(DELIVERY_MODES))})
     order = lock_order(session, order)
     chosen = _tickets_of(session, order, tickets, ACTIVE_TICKET_STATES)
     record_operation(session, "update", order=order, details={"delivery_mode": mode, "tickets": [t.barcode for t in chosen]})
@@ -477,10 +384,10 @@ def set_attendee(session: Session, ticket: Ticket, attendee: Any) -> None:
     """The contact who attends with ``ticket`` (None: nobody named); a cancelled ticket is refused."""
     order = lock_order(session, ticket.order_id)
     if ticket.state == "cancelled":
-        raise ConflictError(f"Le billet {ticket.barcode} est annulé : pas de participant à affecter")
+        raise ConflictError(_("Le billet %(barcode)s est annulé : pas de participant à affecter", barcode=ticket.barcode))
     attendee = get_contact(session, attendee, "attendee")
     if attendee is not None and not attendee.valid:
-        raise InvalidError("Participant invalide", {"attendee": "Contact invalide ou fusionné"})
+        raise InvalidError(_("Participant invalide"), {"attendee": _("Contact invalide ou fusionné")})
     record_operation(session, "update", order=order,
                      details={"ticket": ticket.barcode, "attendee": attendee.number if attendee else None})
     ticket.attendee_id = attendee.id if attendee else None

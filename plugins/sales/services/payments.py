@@ -6,6 +6,9 @@ due, ``tendered`` and ``change`` keep what the customer handed over and what was
 (``PayResult.change``, shown to the operator). Refunds are capped by what the organisation owes
 (``−balance``): a second refund of the same money is impossible, not unlikely (the order row is
 locked while checking).
+
+Below ``orders`` in the layers of the services (see ``state``): it builds on the order's state and
+lock (``services.state``) and never imports ``orders``.
 """
 from __future__ import annotations
 
@@ -17,12 +20,15 @@ from sqlalchemy.orm import Session
 
 from coulisses import ConflictError, InvalidError
 from coulisses.db import begin_write, current_actor
+from coulisses.i18n import _, format_money
 
 from plugins.sales.models import Operation, Order, Payment
 from plugins.sales.registry import get_registry
-from plugins.sales.services import orders as order_services
-from plugins.sales.services.common import ZERO, contact as get_contact, format_amount, money
+from plugins.sales.services.common import ZERO, contact as get_contact, money
+from plugins.sales.services.credit import move_credit
 from plugins.sales.services.journal import record_operation
+from plugins.sales.services.settings import get_payment_mode, resolve_point_of_sale
+from plugins.sales.services.state import confirm, lock_order, refresh
 
 
 @dataclass
@@ -51,16 +57,15 @@ def balance(order: Order) -> Decimal:
 
 def pay(session: Session, order: Order, payments: Iterable[PaymentInput], *, point_of_sale: Any = None) -> PayResult:
     """Record one or several payments on ``order`` in one ``pay`` operation."""
-    from plugins.sales.services.settings import get_payment_mode, resolve_point_of_sale
-
     payments = list(payments)
     if not payments:
-        raise InvalidError("Aucun règlement", {"payments": "Au moins un règlement"})
+        raise InvalidError(_("Aucun règlement"), {"payments": _("Au moins un règlement")})
     begin_write(session)
-    order = order_services.lock_order(session, order)
+    order = lock_order(session, order)
     registry = get_registry()
     if order.state in ("settled", "cancelled") or balance(order) <= 0:
-        raise ConflictError(f"Le dossier {order.number} n'a rien à régler (solde {format_amount(balance(order))})")
+        raise ConflictError(_("Le dossier %(number)s n'a rien à régler (solde %(balance)s)", number=order.number,
+                              balance=format_money(balance(order))))
     pos = resolve_point_of_sale(session, point_of_sale)
     plan = []
     left = balance(order)
@@ -69,17 +74,20 @@ def pay(session: Session, order: Order, payments: Iterable[PaymentInput], *, poi
         mtype = registry.payment_mode_type(mode.type_code)
         amount = money(p.amount, f"payments.{i}.amount")
         if not mode.active or not mtype.can_pay:
-            raise InvalidError(f"Le mode {mode.label} ne permet pas de payer", {f"payments.{i}.mode": "Mode refusé"})
+            raise InvalidError(_("Le mode %(mode)s ne permet pas de payer", mode=mode.label),
+                               {f"payments.{i}.mode": _("Mode refusé")})
         if amount <= 0:
-            raise InvalidError("Un règlement est positif", {f"payments.{i}.amount": "Montant positif requis"})
+            raise InvalidError(_("Un règlement est positif"), {f"payments.{i}.amount": _("Montant positif requis")})
         if left <= 0:
-            raise ConflictError(f"Le dossier {order.number} est déjà réglé par les règlements précédents : "
-                                f"{mode.label} {format_amount(amount)} en trop")
+            raise ConflictError(_("Le dossier %(number)s est déjà réglé par les règlements précédents : "
+                                  "%(mode)s %(amount)s en trop", number=order.number, mode=mode.label,
+                                  amount=format_money(amount)))
         tendered = change = None
         if amount > left:
             if not mtype.gives_change:
-                raise ConflictError(f"{mode.label} {format_amount(amount)} dépasse le reste à payer "
-                                    f"{format_amount(left)} : seules les espèces rendent la monnaie")
+                raise ConflictError(_("%(mode)s %(amount)s dépasse le reste à payer %(left)s : seules les espèces "
+                                      "rendent la monnaie", mode=mode.label, amount=format_money(amount),
+                                      left=format_money(left)))
             tendered, change, amount = amount, amount - left, left
         contact = get_contact(session, p.contact, f"payments.{i}.contact") if p.contact is not None else None
         if mtype.needs_contact and contact is None:
@@ -101,14 +109,12 @@ def pay(session: Session, order: Order, payments: Iterable[PaymentInput], *, poi
 
 def _record(session, order, mode, mtype, amount, operation, pos, contact, reference, tendered=None, change=None) -> Payment:
     """Write one payment (or refund: negative ``amount``); moves the credit balance for credit modes."""
-    from plugins.sales.services.credit import move_credit
-
     contact_id = contact.id if contact is not None else order.paying_contact_id
     if mtype.code == "credit_balance":
         # Paying with credit spends it (refused beyond the balance); refunding to it credits it.
-        move_credit(session, contact_id, -amount,
-                    f"{'Paiement' if amount > 0 else 'Remboursement'} du dossier {order.number}",
-                    order=order, operation=operation)
+        reason = (_("Paiement du dossier %(number)s", number=order.number) if amount > 0
+                  else _("Remboursement du dossier %(number)s", number=order.number))
+        move_credit(session, contact_id, -amount, reason, order=order, operation=operation)
     payment = Payment(order_id=order.id, payment_mode_id=mode.id, amount=amount, tendered=tendered, change=change,
                       operation_id=operation.id, contact_id=contact_id, reference=reference[:120], at=operation.at,
                       operator_id=current_actor().operator_id, point_of_sale_id=pos.id)
@@ -122,9 +128,9 @@ def _after_money(session: Session, order: Order, pos) -> None:
     """Confirm a reservation paid in full; recompute the state; ``sales_order_paid`` when settled."""
     registry = get_registry()
     if order.state == "reserved" and order.total > 0 and balance(order) <= 0:
-        order_services.confirm(session, order, point_of_sale=pos, _locked=True)  # fires sales_order_paid
+        confirm(session, order, point_of_sale=pos, _locked=True)  # fires sales_order_paid
         return
-    previous = order_services.refresh(session, order)
+    previous = refresh(session, order)
     if order.state == "settled" and previous != "settled":
         registry.hook("sales_order_paid", session=session, order=order)
 
@@ -136,23 +142,22 @@ def refund(session: Session, order: Order, mode: Any, amount: Any, *, contact: A
     ``operation``: an operation the caller already wrote (the refunds plugin's ``refund``); else a
     ``refund`` operation is written. With a ``credit_balance`` mode the contact's credit is credited.
     """
-    from plugins.sales.services.settings import get_payment_mode, resolve_point_of_sale
-
     begin_write(session)
-    order = order_services.lock_order(session, order)
-    order_services.refresh(session, order)
+    order = lock_order(session, order)
+    refresh(session, order)
     registry = get_registry()
     mode = get_payment_mode(session, mode)
     mtype = registry.payment_mode_type(mode.type_code)
     amount = money(amount)
     if amount <= 0:
-        raise InvalidError("Montant du remboursement positif", {"amount": "Montant positif requis"})
+        raise InvalidError(_("Montant du remboursement positif"), {"amount": _("Montant positif requis")})
     if not mode.active or not mtype.can_refund:
-        raise InvalidError(f"Le mode {mode.label} ne permet pas de rembourser", {"mode": "Mode refusé"})
+        raise InvalidError(_("Le mode %(mode)s ne permet pas de rembourser", mode=mode.label), {"mode": _("Mode refusé")})
     owed = -balance(order)
     if amount > owed:
-        raise ConflictError(f"Remboursement de {format_amount(amount)} refusé : le dossier {order.number} ne doit "
-                            f"que {format_amount(max(owed, ZERO))} au client")
+        raise ConflictError(_("Remboursement de %(amount)s refusé : le dossier %(number)s ne doit que %(owed)s au "
+                              "client", amount=format_money(amount), number=order.number,
+                              owed=format_money(max(owed, ZERO))))
     pos = resolve_point_of_sale(session, point_of_sale)
     contact = get_contact(session, contact, "contact") if contact is not None else None
     if operation is None:

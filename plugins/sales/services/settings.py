@@ -6,37 +6,43 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from coulisses import ConflictError, InvalidError, NotFoundError
+from coulisses import InvalidError, NotFoundError
 from coulisses.db import current_actor
+from coulisses.i18n import _, _l
 
 from plugins.sales.models import OperatorPointOfSale, PaymentMode, PointOfSale, SalesChannel
 from plugins.sales.registry import PaymentModeType, get_registry
 from plugins.sales.services.common import get
 
-DEFAULT_CHANNELS = (("box_office", "Guichet"), ("internet", "Internet"), ("partner", "Partenaires"))
+# Named in the organisation's language when installed (``coulisses_install_defaults`` runs under
+# ``use_locale(COULISSES_LOCALE)``): the labels are data the organisation may rename afterwards.
+DEFAULT_CHANNELS = (("box_office", _l("Guichet")), ("internet", _l("Internet")), ("partner", _l("Partenaires")))
+DEFAULT_POINT_OF_SALE = ("GUICHET", _l("Guichet"))
 DEFAULT_PAYMENT_MODES = (
-    ("CASH", "Espèces", "cash"),
-    ("CARD", "Carte bancaire", "card"),
-    ("CHEQUE", "Chèque", "cheque"),
-    ("TRANSFER", "Virement", "bank_transfer"),
-    ("CREDIT", "Solde avoir", "credit_balance"),
-    ("OTHER", "Autre paiement", "other"),
+    ("CASH", _l("Espèces"), "cash"),
+    ("CARD", _l("Carte bancaire"), "card"),
+    ("CHEQUE", _l("Chèque"), "cheque"),
+    ("TRANSFER", _l("Virement"), "bank_transfer"),
+    ("CREDIT", _l("Solde avoir"), "credit_balance"),
+    ("OTHER", _l("Autre paiement"), "other"),
 )
 
 
 def install_defaults(session: Session) -> None:
-    """The channels, the "Guichet" point of sale and one payment mode per built-in type (idempotent)."""
+    """The channels, the "Guichet" point of sale and one payment mode per built-in type (idempotent),
+    labelled in the current language (the deployment's, when the host installs them)."""
     channels = {c.code: c for c in session.scalars(select(SalesChannel))}
     for code, label in DEFAULT_CHANNELS:
         if code not in channels:
-            channels[code] = create_channel(session, code, label)
-    if session.scalar(select(PointOfSale.id).where(PointOfSale.code == "GUICHET")) is None:
+            channels[code] = create_channel(session, code, str(label))
+    pos_code, pos_label = DEFAULT_POINT_OF_SALE
+    if session.scalar(select(PointOfSale.id).where(PointOfSale.code == pos_code)) is None:
         has_default = session.scalar(select(PointOfSale.id).where(PointOfSale.is_default.is_(True))) is not None
-        create_point_of_sale(session, "GUICHET", "Guichet", channels["box_office"], is_default=not has_default)
+        create_point_of_sale(session, pos_code, str(pos_label), channels["box_office"], is_default=not has_default)
     modes = set(session.scalars(select(PaymentMode.code)))
     for position, (code, label, type_code) in enumerate(DEFAULT_PAYMENT_MODES):
         if code not in modes:
-            create_payment_mode(session, code, label, type_code, position=position * 10)
+            create_payment_mode(session, code, str(label), type_code, position=position * 10)
     session.flush()
 
 
@@ -48,7 +54,7 @@ def create_channel(session: Session, code: str, label: str) -> SalesChannel:
 
 
 def create_point_of_sale(session: Session, code: str, label: str, channel: Any, *, is_default: bool = False) -> PointOfSale:
-    channel = get(session, SalesChannel, channel, "Filière")
+    channel = get(session, SalesChannel, channel, _l("Filière introuvable"))
     if is_default:
         for other in session.scalars(select(PointOfSale).where(PointOfSale.is_default.is_(True))):
             other.is_default = False
@@ -59,7 +65,7 @@ def create_point_of_sale(session: Session, code: str, label: str, channel: Any, 
 
 
 def get_point_of_sale(session: Session, ref: Any) -> PointOfSale:
-    return get(session, PointOfSale, ref, "Point de vente")
+    return get(session, PointOfSale, ref, _l("Point de vente introuvable"))
 
 
 def set_operator_point_of_sale(session: Session, operator_id: int, point_of_sale: Any) -> None:
@@ -80,8 +86,8 @@ def resolve_point_of_sale(session: Session, point_of_sale: Any = None) -> PointO
         try:
             pos = get_point_of_sale(session, point_of_sale)
         except NotFoundError:
-            raise InvalidError(f"Point de vente introuvable : {point_of_sale}",
-                               {"point_of_sale": "Point de vente inconnu"}) from None
+            raise InvalidError(_("Point de vente introuvable : %(ref)s", ref=point_of_sale),
+                               {"point_of_sale": _("Point de vente inconnu")}) from None
     else:
         actor = current_actor()
         pos = None
@@ -94,11 +100,11 @@ def resolve_point_of_sale(session: Session, point_of_sale: Any = None) -> PointO
             pos = session.scalar(select(PointOfSale).where(PointOfSale.is_default.is_(True),
                                                            PointOfSale.active.is_(True)))
         if pos is None:
-            raise InvalidError("Aucun point de vente : choisissez-en un (ou définissez le point de vente par défaut)",
-                               {"point_of_sale": "Point de vente requis"})
+            raise InvalidError(_("Aucun point de vente : choisissez-en un (ou définissez le point de vente par "
+                                 "défaut)"), {"point_of_sale": _("Point de vente requis")})
     if not pos.active:
-        raise InvalidError(f"Le point de vente {pos.label} est fermé : choisissez-en un autre",
-                           {"point_of_sale": "Point de vente fermé"})
+        raise InvalidError(_("Le point de vente %(label)s est fermé : choisissez-en un autre", label=pos.label),
+                           {"point_of_sale": _("Point de vente fermé")})
     return pos
 
 
@@ -112,7 +118,7 @@ def create_payment_mode(session: Session, code: str, label: str, type_code: str,
 
 
 def get_payment_mode(session: Session, ref: Any) -> PaymentMode:
-    return get(session, PaymentMode, ref, "Mode de règlement")
+    return get(session, PaymentMode, ref, _l("Mode de règlement introuvable"))
 
 
 def payment_mode_type(mode: PaymentMode) -> PaymentModeType:

@@ -22,6 +22,31 @@
     };
   }
 
+  function t(key, values) {
+    var C = window.Coulisses;
+    if (!C || !C.t) { return key; }
+    return values ? C.format(C.t(key), values) : C.t(key);
+  }
+
+  /* What a screen reader says without moving the focus (the host's polite live region). */
+  function announce(text) {
+    var region = document.getElementById("coulisses-announce") || document.getElementById("contacts-announce");
+    if (!region) {
+      region = document.createElement("div");
+      region.id = "contacts-announce";
+      region.className = "sr-only";
+      region.setAttribute("aria-live", "polite");
+      document.body.appendChild(region);
+    }
+    region.textContent = "";
+    setTimeout(function () { region.textContent = text; }, 50);
+  }
+
+  /* The ARIA combobox pattern (WAI-ARIA APG, "list autocomplete"): the focus stays in the box; the
+   * list is announced; ArrowDown/ArrowUp move the highlighted option (aria-activedescendant); Enter
+   * chooses it; Escape closes the list; Tab closes it and goes on to the next field, choosing the
+   * highlighted option first in a chooser (never in the quick search box, where choosing opens a page).
+   * The options are not focusable: the focus is never lost in the list. */
   function Autocomplete(input) {
     this.input = input;
     this.mode = input.getAttribute("data-autocomplete");
@@ -29,11 +54,13 @@
     this.active = -1;
     this.seq = 0;
     this.id = "contacts-ac-" + (++counter);
-    this.list = document.createElement("div");
+    this.list = document.createElement("ul");
     this.list.className = "list-group contacts-ac shadow-sm d-none";
     this.list.id = this.id;
     this.list.setAttribute("role", "listbox");
     this.list.setAttribute("data-testid", "autocomplete");
+    var name = input.getAttribute("aria-label") || (input.labels && input.labels[0] && input.labels[0].textContent) || "";
+    if (name) { this.list.setAttribute("aria-label", name.trim()); }
     input.setAttribute("role", "combobox");
     input.setAttribute("aria-autocomplete", "list");
     input.setAttribute("aria-controls", this.id);
@@ -48,7 +75,7 @@
     input.addEventListener("input", debounce(function () { self.fetch(); }, 150));
     input.addEventListener("input", function () { if (self.target) { self.target.value = ""; } });
     input.addEventListener("keydown", function (e) { self.onKey(e); });
-    input.addEventListener("blur", function () { setTimeout(function () { self.close(); }, 150); });
+    input.addEventListener("blur", function () { setTimeout(function () { if (document.activeElement !== input) { self.close(); } }, 150); });
     input.addEventListener("focus", function () { if (self.items.length && input.value.trim().length >= MIN_CHARS) { self.open(); } });
   }
 
@@ -85,32 +112,37 @@
     this.items = items.map(function (it) { return { kind: "contact", item: it, text: self.labelOf(it) }; });
     var createUrl = this.input.getAttribute("data-create-url");
     if (this.mode === "navigate" && createUrl) {
-      this.items.push({ kind: "create", text: "Créer un nouveau contact…" });
+      this.items.push({ kind: "create", text: t("contacts_ac_create") });
     }
     this.list.innerHTML = "";
-    if (!this.items.length) { this.close(); return; }
+    if (!this.items.length) { this.close(); announce(t("contacts_ac_none")); return; }
     if (!items.length) {
-      var none = document.createElement("div");
+      var none = document.createElement("li");
       none.className = "list-group-item small text-muted py-1";
-      none.textContent = "Aucun contact trouvé";
+      none.setAttribute("role", "option");
+      none.setAttribute("aria-disabled", "true");
+      none.textContent = t("contacts_ac_none");
       this.list.appendChild(none);
     }
     this.items.forEach(function (entry, i) {
-      var a = document.createElement("a");
-      a.href = "#";
-      a.id = self.id + "-" + i;
-      a.setAttribute("role", "option");
-      a.className = "list-group-item list-group-item-action py-1" + (entry.kind === "create" ? " ac-create" : "");
-      a.textContent = entry.text;
+      var li = document.createElement("li");
+      li.id = self.id + "-" + i;
+      li.setAttribute("role", "option");
+      li.setAttribute("aria-selected", "false");
+      li.setAttribute("data-index", String(i));
+      li.className = "list-group-item list-group-item-action py-1" + (entry.kind === "create" ? " ac-create" : "");
+      li.textContent = entry.text;
       if (entry.kind === "contact") {
-        a.setAttribute("data-number", entry.item.number);
-        if (entry.item.valid === false) { a.className += " text-muted"; }
+        li.setAttribute("data-number", entry.item.number);
+        if (entry.item.valid === false) { li.className += " text-muted"; }
       }
-      a.addEventListener("mousedown", function (e) { e.preventDefault(); self.choose(i); });
-      self.list.appendChild(a);
+      li.addEventListener("mousedown", function (e) { e.preventDefault(); self.choose(i); });
+      self.list.appendChild(li);
     });
     this.active = -1;
     this.open();
+    announce(items.length === 1 ? t("contacts_ac_one") : (items.length ? t("contacts_ac_many", { num: items.length })
+                                                                        : t("contacts_ac_none")));
   };
 
   Autocomplete.prototype.open = function () {
@@ -127,8 +159,10 @@
 
   Autocomplete.prototype.isOpen = function () { return !this.list.classList.contains("d-none"); };
 
+  Autocomplete.prototype.options = function () { return this.list.querySelectorAll("[role=option][data-index]"); };
+
   Autocomplete.prototype.highlight = function (i) {
-    var options = this.list.querySelectorAll("[role=option]");
+    var options = this.options();
     if (!options.length) { return; }
     this.active = (i + options.length) % options.length;
     for (var k = 0; k < options.length; k++) {
@@ -140,6 +174,7 @@
   };
 
   Autocomplete.prototype.onKey = function (e) {
+    if (e.altKey || e.ctrlKey || e.metaKey) { return; }
     if (e.key === "ArrowDown") {
       e.preventDefault();
       if (!this.isOpen() && this.items.length) { this.open(); }
@@ -156,7 +191,12 @@
         e.preventDefault();  // Enter in a chooser never submits the whole form by accident
       }
     } else if (e.key === "Escape") {
-      if (this.isOpen()) { e.preventDefault(); this.close(); }
+      if (this.isOpen()) { e.preventDefault(); e.stopPropagation(); this.close(); }
+    } else if (e.key === "Tab") {
+      // the focus goes on to the next field (never into the list); a chooser keeps the highlighted contact
+      var entry = this.isOpen() && this.active >= 0 ? this.items[this.active] : null;
+      if (entry && entry.kind === "contact" && this.mode !== "navigate") { this.choose(this.active); }
+      this.close();
     }
   };
 
@@ -175,11 +215,53 @@
     } else if (this.mode === "structure") {
       this.input.value = entry.text;
       if (this.target) { this.target.value = number; }
+      announce(t("contacts_ac_chosen", { label: entry.text }));
     } else {
       this.input.value = number;
+      announce(t("contacts_ac_chosen", { label: entry.text }));
     }
     this.input.dispatchEvent(new CustomEvent("contacts:chosen", { detail: entry.item }));
   };
+
+  /* The contact sheet's tabs (WAI-ARIA APG "tabs", manual activation): one Tab stop for the tab list
+   * (roving tabindex); ArrowLeft/ArrowRight, Home and End move the focus between tabs; Enter or Space
+   * opens the focused tab (a page of its own: the address ends with #tab-<code>, so the focus comes
+   * back to the chosen tab when it is shown). */
+  function sheetTabs() {
+    var list = document.querySelector("[role=tablist][data-testid=sheet-tabs]");
+    if (!list) { return; }
+    var tabs = Array.prototype.slice.call(list.querySelectorAll("[role=tab]"));
+    function focusTab(i) {
+      var next = tabs[(i + tabs.length) % tabs.length];
+      tabs.forEach(function (tab) { tab.setAttribute("tabindex", tab === next ? "0" : "-1"); });
+      next.focus();
+    }
+    list.addEventListener("keydown", function (e) {
+      var i = tabs.indexOf(document.activeElement);
+      if (i < 0 || e.altKey || e.ctrlKey || e.metaKey) { return; }
+      if (e.key === "ArrowRight") { e.preventDefault(); focusTab(i + 1); }
+      else if (e.key === "ArrowLeft") { e.preventDefault(); focusTab(i - 1); }
+      else if (e.key === "Home") { e.preventDefault(); focusTab(0); }
+      else if (e.key === "End") { e.preventDefault(); focusTab(tabs.length - 1); }
+      else if (e.key === " " || e.key === "Spacebar") { e.preventDefault(); tabs[i].click(); }
+    });
+    var hash = window.location.hash.replace(/^#/, "");
+    var wanted = hash ? document.getElementById(hash) : null;
+    if (wanted && tabs.indexOf(wanted) >= 0) { wanted.focus(); return true; }
+    return false;
+  }
+
+  /* Where the focus goes when a contacts page opens: the first field in error, else the results of a
+   * search, else the quick search box. */
+  function initialFocus(tabFocused) {
+    if (tabFocused) { return; }
+    var invalid = document.querySelector(".contacts-screen [aria-invalid=true]:not([disabled])");
+    if (invalid) { invalid.focus(); return; }
+    var results = document.querySelector("#results-heading[data-searched]");
+    if (results) { results.focus(); return; }
+    var quick = document.getElementById("quick-search");
+    if (quick && !quick.value) { quick.focus(); }
+  }
 
   function toggleAdvanced() {
     var btn = document.getElementById("advanced-toggle");
@@ -188,7 +270,7 @@
     if (!btn || !panel) { return; }
     btn.addEventListener("click", function () {
       var hidden = panel.classList.toggle("d-none");
-      btn.textContent = hidden ? "Avancé >>>" : "Avancé <<<";
+      btn.textContent = hidden ? t("advanced_closed") : t("advanced_open");
       btn.setAttribute("aria-expanded", hidden ? "false" : "true");
       if (flag) { flag.value = hidden ? "" : "1"; }
     });
@@ -249,8 +331,7 @@
     toggleAdvanced();
     checkAll();
     structureChooser();
-    var quick = document.getElementById("quick-search");
-    if (quick && !quick.value) { quick.focus(); }
+    initialFocus(sheetTabs());
   });
 
   window.CoulissesContacts = { Autocomplete: Autocomplete };

@@ -4,7 +4,13 @@
  * The buyer box reuses the contacts plugin's quick-search autocomplete (window.CoulissesContacts);
  * a new contact is created in a dialog through POST /api/v1/contacts (session cookie + X-CSRFToken).
  * Keyboard: Alt+C contact, Alt+N new contact, Alt+L performances, Alt+A add, Alt+S rest in the
- * current payment, Alt+R reserve, Alt+P pay; Enter chooses / adds, never submits by accident.
+ * current payment, Alt+R reserve, Alt+P pay (each element carries aria-keyshortcuts: the host's help
+ * panel lists them); Enter chooses / adds, never submits by accident. The seat map is one Tab stop:
+ * arrows move from seat to seat, Space or Enter ticks. What changes without the focus moving is said
+ * in the screen's live region (#sale-announce).
+ *
+ * Every string shown comes from the page (Coulisses.t, keys "sales.*": admin_common.js_strings);
+ * amounts are shown with Coulisses.formatMoney, in the operator's language.
  */
 (function () {
   "use strict";
@@ -13,11 +19,14 @@
   var currency = "EUR";
   var lineIndex = 0;
   var seatCache = {};
+  var buyerAc = null;
 
   // ------------------------------------------------------------------ money
 
   function cents(text) {
-    var raw = String(text || "").replace(/[\s\u00a0\u202f€]/g, "").replace(",", ".");
+    var raw = String(text || "").replace(/[\s\u00a0\u202f€$£]/g, "");
+    if (raw.indexOf(",") >= 0 && raw.indexOf(".") >= 0) { return NaN; }  // as the server: 1500,50 or 1500.50
+    raw = raw.replace(",", ".");
     if (!raw) { return 0; }
     if (!/^\d+(\.\d{0,2})?$/.test(raw)) { return NaN; }
     var parts = raw.split(".");
@@ -25,11 +34,32 @@
   }
 
   function money(c) {
-    return new Intl.NumberFormat("fr-FR", { style: "currency", currency: currency }).format(c / 100);
+    var C = window.Coulisses;
+    if (C && C.formatMoney) { return C.formatMoney((c / 100).toFixed(2)); }
+    return new Intl.NumberFormat(document.documentElement.lang || "fr", { style: "currency", currency: currency }).format(c / 100);
   }
 
-  function plain(c) {  // what an operator would type: "120,00"
-    return (c / 100).toFixed(2).replace(".", ",");
+  function decimalMark() {
+    var C = window.Coulisses;
+    return (C && C.locale && C.locale.decimal) || ",";
+  }
+
+  function plain(c) {  // what an operator would type: "120,00" (fr, es), "120.00" (en)
+    return (c / 100).toFixed(2).replace(".", decimalMark());
+  }
+
+  function t(key, values) {
+    var C = window.Coulisses;
+    var text = C && C.t ? C.t(key) : key;
+    return values && C && C.format ? C.format(text, values) : text;
+  }
+
+  // what a screen reader says without the focus moving (the screen's polite live region)
+  function announce(text) {
+    var region = document.getElementById("sale-announce") || document.getElementById("coulisses-announce");
+    if (!region) { return; }
+    region.textContent = "";
+    setTimeout(function () { region.textContent = text; }, 30);
   }
 
   function $(sel, root) { return (root || document).querySelector(sel); }
@@ -61,6 +91,7 @@
       var c = cents(input.value);
       var bad = isNaN(c);
       input.classList.toggle("is-invalid", bad);
+      if (bad) { input.setAttribute("aria-invalid", "true"); } else if (!input.hasAttribute("aria-describedby")) { input.removeAttribute("aria-invalid"); }
       if (bad) { invalid = true; return; }
       paid += c;
       if (c > 0 && input.closest(".payment-row").getAttribute("data-gives-change")) { change = true; }
@@ -75,22 +106,22 @@
     $("#due-total").textContent = money(st.total);
     $("#due-paid").textContent = money(st.paid);
     var label = $("#due-label"), rest = $("#due-rest");
-    rest.classList.remove("text-danger", "text-warning", "text-success");
+    rest.classList.remove("sales-due-text", "sales-change-text", "sales-ok");
     if (st.rest > 0) {
-      label.textContent = "Reste dû";
+      label.textContent = t("sales.restDue");
       rest.textContent = money(st.rest);
     } else if (st.rest === 0) {
-      label.textContent = "Reste dû";
+      label.textContent = t("sales.restDue");
       rest.textContent = money(0);
-      if (st.total > 0) { rest.classList.add("text-success"); }
+      if (st.total > 0) { rest.classList.add("sales-ok"); }
     } else if (st.change) {
-      label.textContent = "Monnaie à rendre";
+      label.textContent = t("sales.change");
       rest.textContent = money(-st.rest);
-      rest.classList.add("text-warning");
+      rest.classList.add("sales-change-text");
     } else {
-      label.textContent = "Trop perçu (refusé)";
+      label.textContent = t("sales.overpaid");
       rest.textContent = money(-st.rest);
-      rest.classList.add("text-danger");
+      rest.classList.add("sales-due-text");
     }
   }
 
@@ -125,7 +156,8 @@
 
   // ------------------------------------------------------------------ buyer
 
-  function setBuyer(number, label) {
+  function setBuyer(number, label, stay) {
+    if (buyerAc) { buyerAc.items = []; buyerAc.close(); }  // the list of the search is done with
     $("#buyer").value = number;
     var box = $("#buyer-search");
     box.value = label;
@@ -138,11 +170,20 @@
     credit.textContent = "";
     fetch("/api/v1/contacts/" + number + "/credit", { credentials: "same-origin", headers: { Accept: "application/json" } })
       .then(function (r) { return r.ok ? r.json() : null; })
-      .then(function (d) { if (d && cents(d.balance) > 0) { credit.textContent = "Solde avoir : " + money(cents(d.balance)); } })
+      .then(function (d) { if (d && cents(d.balance) > 0) { credit.textContent = t("sales.credit", { amount: money(cents(d.balance)) }); } })
       .catch(function () {});
     refreshStructure(number);
+    announce(t("sales.buyerChosen", { label: label }));
+    if (stay) { return; }  // the caller puts the focus where it belongs
     var filter = $("#perf-filter");
     if (filter) { filter.focus(); }
+  }
+
+  // Tab in a contact box: the list closes before the focus moves on (never into the list)
+  function leaveOnTab(input, ac) {
+    input.addEventListener("keydown", function (e) {
+      if (e.key === "Tab" && ac.isOpen()) { ac.close(); }
+    });
   }
 
   // "Acheter pour la structure …": offered when the buyer is a relay (or member) of a structure
@@ -178,7 +219,10 @@
       hidden.value = entry.item.number;
       input.value = entry.text;
       input.classList.remove("is-invalid");
+      input.removeAttribute("aria-invalid");
+      announce(t("sales.buyerChosen", { label: entry.text }));
     };
+    leaveOnTab(input, ac);
     input.addEventListener("keydown", function (e) {
       if (e.key !== "Enter" || e.defaultPrevented) { return; }
       e.preventDefault();  // Enter never submits the sale from the payer box
@@ -195,6 +239,7 @@
     if (sheet) { sheet.setAttribute("data-base", sheet.getAttribute("data-base") || "/admin/contacts/sheet/"); }
     input.setAttribute("data-autocomplete", "buyer");
     var ac = new window.CoulissesContacts.Autocomplete(input);
+    buyerAc = ac;
     ac.mode = "navigate";  // offers "Créer un nouveau contact…" last (when data-create-url is set)
     ac.choose = function (i) {
       var entry = this.items[i];
@@ -203,6 +248,7 @@
       if (entry.kind === "create") { openNewContact(input.value); return; }
       setBuyer(entry.item.number, entry.text);
     };
+    leaveOnTab(input, ac);
     input.addEventListener("keydown", function (e) {
       if (e.key !== "Enter" || e.defaultPrevented) { return; }
       e.preventDefault();  // Enter never submits the sale from the buyer box
@@ -237,7 +283,7 @@
     ncForce = false;
     $("#nc-duplicates").classList.add("d-none");
     $("#nc-error").classList.add("d-none");
-    $("#nc-submit").textContent = "CRÉER ET CHOISIR";
+    $("#nc-submit").textContent = t("sales.createAndChoose");
     window.jQuery(modal).one("shown.bs.modal", function () { (form.last_name.value ? form.first_name : form.last_name).focus(); });
     window.jQuery(modal).modal("show");
   }
@@ -260,36 +306,41 @@
   }
 
   function ncShowErrors(form, err) {
-    $$(".is-invalid", form).forEach(function (el) { el.classList.remove("is-invalid"); });
+    $$(".is-invalid", form).forEach(function (el) {
+      el.classList.remove("is-invalid");
+      el.removeAttribute("aria-invalid");
+      el.removeAttribute("aria-describedby");
+    });
     $$(".nc-field-error", form).forEach(function (el) { el.remove(); });
     var box = $("#nc-error");
-    box.textContent = (err && err.message) || "La création a échoué.";
+    box.textContent = (err && err.message) || t("sales.createFailed");
     box.classList.remove("d-none");
     var fields = (err && err.fields) || {};
     Object.keys(fields).forEach(function (k) {
       var input = form[k];
       if (!input || !input.classList) { return; }
       input.classList.add("is-invalid");
+      input.setAttribute("aria-invalid", "true");
       var div = document.createElement("div");
       div.className = "invalid-feedback nc-field-error";
+      div.id = "nc-" + k + "-error";
       div.textContent = fields[k];
+      input.setAttribute("aria-describedby", div.id);
       input.parentNode.appendChild(div);
     });
+    var first = $("[aria-invalid=true]", form);
+    if (first) { first.focus(); }
   }
 
   // Bootstrap 4 ignores a "hide" asked while the dialog is still opening (its fade): ask again once it
   // is shown, and forget that second request when the first one worked.
-  // Focus moves to the performances only once the dialog is hidden: while it is shown, Bootstrap's
-  // focus trap pulls the focus back into it.
+  // The focus goes back to the buyer box once the dialog is hidden (however it closes: a contact
+  // chosen, ANNULER, Escape): while it is shown, Bootstrap's focus trap pulls the focus back into it.
   function hideNewContact() {
     var m = window.jQuery("#new-contact-modal");
     var again = function () { m.modal("hide"); };
     m.one("shown.bs.modal", again);
-    m.one("hidden.bs.modal", function () {
-      m.off("shown.bs.modal", again);
-      var filter = $("#perf-filter");
-      if (filter) { filter.focus(); }
-    });
+    m.one("hidden.bs.modal", function () { m.off("shown.bs.modal", again); });
     m.modal("hide");
   }
 
@@ -298,7 +349,7 @@
       .then(function (r) { return r.json(); })
       .then(function (d) {
         var item = (d.items || []).filter(function (it) { return String(it.number) === String(number); })[0];
-        setBuyer(number, item ? item.label : String(number));
+        setBuyer(number, item ? item.label : String(number), true);
         hideNewContact();
       });
   }
@@ -306,6 +357,12 @@
   function initNewContact() {
     var form = $("#new-contact-form");
     if (!form) { return; }
+    if (window.jQuery) {
+      window.jQuery("#new-contact-modal").on("hidden.bs.modal", function () {
+        var box = $("#buyer-search");
+        if (box) { box.focus(); }
+      });
+    }
     form.addEventListener("submit", function (e) {
       e.preventDefault();
       var body = ncBody(form);
@@ -330,12 +387,12 @@
           b.type = "button";
           b.className = "list-group-item list-group-item-action py-1 text-monospace small";
           b.textContent = hit.label;
-          b.addEventListener("click", function () { setBuyer(hit.number, hit.label); hideNewContact(); });
+          b.addEventListener("click", function () { setBuyer(hit.number, hit.label, true); hideNewContact(); });
           list.appendChild(b);
         });
         $("#nc-duplicates").classList.remove("d-none");
         ncForce = true;
-        submit.textContent = "CRÉER QUAND MÊME";
+        submit.textContent = t("sales.createAnyway");
         list.firstChild.focus();
       }, function () { done(); create(); });
     });
@@ -402,7 +459,8 @@
     perf.categories.forEach(function (c) {
       if (!priced[c.id]) { return; }
       var left = c.available - inBasket(perf.id, c.id);
-      cat.appendChild(option(c.id, c.label + " — " + (left > 0 ? left + " place" + (left > 1 ? "s" : "") : "complet"), left <= 0));
+      var count = left > 1 ? t("sales.places", { num: left }) : left === 1 ? t("sales.place", { num: 1 }) : t("sales.full");
+      cat.appendChild(option(c.id, c.label + " — " + count, left <= 0));
       if (first === null && left > 0) { first = c.id; }
     });
     if (first !== null) { cat.value = first; }
@@ -418,7 +476,7 @@
     var catId = $("#category").value;
     perf.prices.filter(function (p) { return String(p.category) === String(catId); }).forEach(function (p) {
       var fees = cents(p.fees);
-      tariff.appendChild(option(p.tariff, p.label + " — " + money(cents(p.amount)) + (fees ? " + " + money(fees) + " frais" : "")));
+      tariff.appendChild(option(p.tariff, p.label + " — " + money(cents(p.amount)) + (fees ? " + " + t("sales.fees", { amount: money(fees) }) : "")));
     });
     tariff.disabled = !tariff.options.length;
     loadSeats();
@@ -427,7 +485,10 @@
   function initPerformances() {
     var filter = $("#perf-filter");
     if (!filter) { return; }
-    filter.addEventListener("input", filterPerformances);
+    filter.addEventListener("input", function () {
+      filterPerformances();
+      announce(t("sales.performancesShown", { num: visibleRows().length }));
+    });
     filter.addEventListener("keydown", function (e) {
       if (e.key === "Enter" || e.key === "ArrowDown") {
         e.preventDefault();
@@ -479,6 +540,10 @@
       .then(render);
   }
 
+  function seatName(s) {
+    return s.area_name + " " + s.label;
+  }
+
   function renderSeats(perf, seats) {
     var catId = String($("#category").value);
     var taken = basketSeats();
@@ -487,7 +552,7 @@
     var rows = {};
     var order = [];
     seats.forEach(function (s) {
-      var key = s.area_name + " — rang " + (s.row || "-");
+      var key = t("sales.row", { area: s.area_name, row: s.row || "-" });
       if (!rows[key]) { rows[key] = []; order.push(key); }
       rows[key].push(s);
     });
@@ -495,20 +560,24 @@
       var line = document.createElement("div");
       line.className = "seat-row d-flex flex-wrap align-items-center mb-1";
       var title = document.createElement("span");
-      title.className = "seat-row-label small text-muted mr-2";
+      title.className = "seat-row-label small sales-muted mr-2";
       title.textContent = key;
+      title.setAttribute("aria-hidden", "true");
       line.appendChild(title);
       rows[key].forEach(function (s) {
         var mine = String(s.category_id) === catId || s.category_id === null;
         var free = s.free && mine && !taken[s.seat_id];
+        var state = s.free ? (taken[s.seat_id] ? t("sales.inBasket") : mine ? t("sales.free") : t("sales.otherCategory")) : t("sales.sold");
         var label = document.createElement("label");
-        label.className = "seat btn btn-sm mb-0 mr-1 " + (free ? "btn-outline-success" : "btn-light disabled");
-        label.title = s.area_name + " " + s.label + (s.free ? (taken[s.seat_id] ? " (dans le panier)" : mine ? "" : " (autre catégorie)") : " (vendue)");
+        label.className = "seat btn btn-sm mb-0 mr-1 " + (free ? "is-free" : "is-taken");
+        label.title = seatName(s) + " (" + state + ")";
         var cb = document.createElement("input");
         cb.type = "checkbox";
         cb.className = "seat-check mr-1";
         cb.value = s.seat_id;
         cb.disabled = !free;
+        cb.tabIndex = -1;
+        cb.setAttribute("aria-label", seatName(s) + " (" + state + ")");
         cb.setAttribute("data-label", s.area_name + " - " + s.label);
         cb.addEventListener("change", function () {
           label.classList.toggle("active", cb.checked);
@@ -516,14 +585,63 @@
           var qty = $("#quantity");
           qty.readOnly = n > 0;
           if (n > 0) { qty.value = n; }
+          announce(t("sales.seatsChosen", { num: n }));
         });
+        cb.addEventListener("focus", function () { rovingSeat(cb); });
         label.appendChild(cb);
         label.appendChild(document.createTextNode(s.label));
         line.appendChild(label);
       });
       map.appendChild(line);
     });
+    var first = $(".seat-check:not([disabled])", map);
+    if (first) { first.tabIndex = 0; }
     $("#quantity").readOnly = false;
+  }
+
+  // The seat map is one Tab stop (roving tabindex): the seat that has (or last had) the focus
+  function rovingSeat(cb) {
+    $$(".seat-check", $("#seat-map")).forEach(function (other) { other.tabIndex = other === cb ? 0 : -1; });
+  }
+
+  function seatGrid() {  // the free seats, row by row, with their place in the row
+    return $$(".seat-row", $("#seat-map")).map(function (row) {
+      return $$(".seat-check", row).map(function (cb, i) { return { cb: cb, i: i }; })
+        .filter(function (x) { return !x.cb.disabled; });
+    }).filter(function (row) { return row.length; });
+  }
+
+  function moveSeat(cb, key) {
+    var grid = seatGrid();
+    var r = -1, c = -1;
+    grid.forEach(function (row, ri) { row.forEach(function (x, ci) { if (x.cb === cb) { r = ri; c = ci; } }); });
+    if (r < 0) { return null; }
+    var flat = [];
+    grid.forEach(function (row) { row.forEach(function (x) { flat.push(x.cb); }); });
+    var k = flat.indexOf(cb);
+    if (key === "ArrowRight") { return flat[Math.min(k + 1, flat.length - 1)]; }
+    if (key === "ArrowLeft") { return flat[Math.max(k - 1, 0)]; }
+    if (key === "Home") { return grid[r][0].cb; }
+    if (key === "End") { return grid[r][grid[r].length - 1].cb; }
+    var target = key === "ArrowDown" ? grid[r + 1] : key === "ArrowUp" ? grid[r - 1] : null;
+    if (!target) { return cb; }
+    var place = grid[r][c].i;
+    var best = target.reduce(function (a, x) { return Math.abs(x.i - place) < Math.abs(a.i - place) ? x : a; });
+    return best.cb;
+  }
+
+  function initSeatMap() {
+    var map = $("#seat-map");
+    if (!map) { return; }
+    map.addEventListener("keydown", function (e) {
+      var cb = e.target;
+      if (!cb.classList || !cb.classList.contains("seat-check") || e.altKey || e.ctrlKey || e.metaKey) { return; }
+      if (e.key === "Enter") { e.preventDefault(); cb.click(); return; }
+      if (["ArrowRight", "ArrowLeft", "ArrowUp", "ArrowDown", "Home", "End"].indexOf(e.key) < 0) { return; }
+      e.preventDefault();
+      var next = moveSeat(cb, e.key);
+      if (next) { rovingSeat(next); next.focus(); }
+    });
   }
 
   // ------------------------------------------------------------------ basket
@@ -532,15 +650,15 @@
     var perf = currentPerf();
     var error = $("#line-error");
     error.textContent = "";
-    if (!perf) { error.textContent = "Choisissez d'abord une séance."; $("#perf-filter").focus(); return; }
+    if (!perf) { error.textContent = t("sales.choosePerformance"); $("#perf-filter").focus(); return; }
     var catId = $("#category").value, tariffId = $("#tariff").value;
     var qty = parseInt($("#quantity").value, 10);
-    if (!catId || !tariffId) { error.textContent = "Choisissez une catégorie et un tarif."; return; }
-    if (!(qty >= 1)) { error.textContent = "La quantité est un nombre entier positif."; $("#quantity").focus(); return; }
+    if (!catId || !tariffId) { error.textContent = t("sales.chooseCategory"); $("#category").focus(); return; }
+    if (!(qty >= 1)) { error.textContent = t("sales.badQuantity"); $("#quantity").focus(); return; }
     var cat = perf.categories.filter(function (c) { return String(c.id) === String(catId); })[0];
     var left = Math.min(cat.available - inBasket(perf.id, catId), perf.available - inBasket(perf.id, null));
     if (qty > left) {
-      error.textContent = "Plus que " + Math.max(left, 0) + " place(s) en " + cat.label + " pour cette séance.";
+      error.textContent = t("sales.onlyLeft", { num: Math.max(left, 0), category: cat.label });
       $("#quantity").focus();
       return;
     }
@@ -550,7 +668,7 @@
       var checked = $$(".seat-check:checked");
       if (!checked.length) {  // the best free seats of the category, in the venue's order
         checked = $$(".seat-check").filter(function (cb) { return !cb.disabled; }).slice(0, qty);
-        if (checked.length < qty) { error.textContent = "Pas assez de places libres dans cette catégorie."; return; }
+        if (checked.length < qty) { error.textContent = t("sales.notEnoughSeats"); $("#quantity").focus(); return; }
       }
       checked.forEach(function (cb) { seats.push(cb.value); seatLabels.push(cb.getAttribute("data-label")); });
       qty = seats.length;
@@ -563,6 +681,7 @@
     if (existing) {
       var q = parseInt(existing.getAttribute("data-quantity"), 10) + qty;
       setRow(existing, { quantity: q, amount: unit * q });
+      lineLabelled(existing);
     } else {
       var tpl = $("#basket-row-template");
       var html = tpl.innerHTML.replace(/__i__/g, String(lineIndex++));
@@ -582,12 +701,26 @@
       tr.setAttribute("data-performance", perf.id);
       tr.setAttribute("data-category", catId);
       setRow(tr, { quantity: qty, amount: unit * qty, seats: seats, seatLabels: seatLabels });
+      lineLabelled(tr);
     }
     $("#quantity").value = 1;
     $("#quantity").readOnly = false;
     afterBasketChange();
+    announce(t("sales.lineAdded", { line: qty + " × " + perf.label + " " + cat.label + " " + price.label,
+                                    total: money(totalCents()) }));
     var pay = $(".payment-amount");
     (pay || $("#reserve-btn")).focus();
+  }
+
+  function lineText(tr) {
+    return ["performance", "category", "tariff", "seats"].map(function (col) {
+      return $("[data-col=" + col + "]", tr).textContent.replace(/^\s*·\s*/, "").trim();
+    }).filter(Boolean).join(" ");
+  }
+
+  function lineLabelled(tr) {  // the remove button says which line it removes
+    var btn = $(".basket-remove", tr);
+    if (btn) { btn.setAttribute("aria-label", t("sales.remove", { line: $("[data-col=quantity]", tr).textContent + " × " + lineText(tr) })); }
   }
 
   function setRow(tr, v) {
@@ -624,8 +757,17 @@
     basket.addEventListener("click", function (e) {
       var btn = e.target.closest(".basket-remove");
       if (!btn) { return; }
-      btn.closest("tr").remove();
+      var tr = btn.closest("tr");
+      var rows = $$("tr.basket-line", basket);
+      var at = rows.indexOf(tr);
+      var text = lineText(tr);
+      tr.remove();
       afterBasketChange();
+      announce(t("sales.lineRemoved", { line: text, total: money(totalCents()) }));
+      // the focus stays in the basket (the next line's button, else the previous one), else the performances
+      var left = $$("tr.basket-line .basket-remove", basket);
+      var next = left[Math.min(at, left.length - 1)];
+      (next || $("#perf-filter") || $("#buyer-search")).focus();
     });
   }
 
@@ -679,13 +821,16 @@
     initPayer();
     initNewContact();
     initPerformances();
+    initSeatMap();
     initBasket();
     initPayments();
     initForm();
     initSelectAll();
     document.addEventListener("keydown", shortcuts);
+    var invalid = $(".sales-screen [aria-invalid=true]");
+    var landing = $("[data-focus-on-load]");
     var buyer = $("#buyer-search");
-    if (buyer && !$("#buyer").value) { buyer.focus(); }
+    if (invalid) { invalid.focus(); } else if (landing) { landing.focus(); } else if (buyer && !$("#buyer").value) { buyer.focus(); }
   });
 
   window.CoulissesSales = { cents: cents, money: money };
