@@ -109,6 +109,7 @@ def test_a_registry_clash_is_refused_with_the_start_s_message(clashing, cli, mak
     page = client.get(URL).get_data(as_text=True)
     assert CLASH.replace("'", "&#39;") in page  # the real state and its cause, as `plugins list`
     confirm = client.get(URL + "enable/tp_school_b").get_data(as_text=True)
+    assert CLASH.replace("'", "&#39;") in confirm and 'data-testid="plugin-confirm"' not in confirm  # told first
     refused = client.post(URL + "enable/tp_school_b", data={"csrf_token": csrf_token_of(confirm)},
                           follow_redirects=True).get_data(as_text=True)
     assert "Refusé : " + CLASH.replace("'", "&#39;") in refused

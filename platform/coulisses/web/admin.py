@@ -312,6 +312,10 @@ class PluginsView(CoulissesBaseView):
             try:
                 if action == "enable":
                     adds = plugin_admin.enabling_would_add(db.session, state.infos, name, seed)
+                    current = cplugins.resolve(state.infos, cplugins.requested_plugins(db.session, state.infos, seed))
+                    refusal, _warnings = plugin_admin.problem(
+                        state.infos, cplugins.resolve(state.infos, [*current, name]), config)
+                    error = str(refusal) if refusal is not None and adds else None  # told before confirming
                 else:
                     enabled = cplugins.resolve(state.infos, cplugins.requested_plugins(db.session, state.infos, seed))
                     users = cplugins.dependants(state.infos, name, enabled)
