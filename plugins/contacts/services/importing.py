@@ -14,6 +14,12 @@
   taken per chunk from the gapless sequence inside the transaction, the search columns computed with
   ``normalize.search_columns``' rules. ``commit=True`` commits after each chunk (CLI, screen: other
   operators are not blocked for the whole import); otherwise the caller owns the transaction.
+- No line is ever lost (one reading path for the CLI, the API and the screen: ``import_reading``):
+  each CSV line is decoded on its own, so a line not valid in the file's encoding is rejected with its
+  number and the reason; a quote that is never closed (within ``MAX_QUOTED_LINES``, or before a line
+  that looks like a record of its own) is rejected at the line where it opened and the reading goes
+  on at the next line; a repeated header line is rejected. The rejects stream always receives every
+  rejected line (values it cannot decode are shown with replacement characters).
 - ``dry_run=True`` validates everything and writes nothing.
 - Rejected rows: the report keeps the first ``keep_rejects`` in memory; ``rejects_out`` (a text
   stream) receives all of them as CSV: the original columns plus ``erreur``.
@@ -42,10 +48,12 @@ from sqlalchemy.orm import Session
 
 from coulisses.i18n import _
 
+from plugins.contacts.services.normalize import normalize
 from plugins.contacts.services.bulk import insert_contacts, take_numbers
 from plugins.contacts.services.import_cleaning import EMAIL_FAST, RowValidator
 from plugins.contacts.services.import_reading import (
     ADDRESS_IMPORT_FIELDS,
+    BadLine,
     CONTACT_IMPORT_FIELDS,
     FIELD_LABELS,
     HEADER_ALIASES,
@@ -125,6 +133,7 @@ def import_rows(session: Session, headers: list[str], rows: Iterable[tuple[int, 
         writer = csv.writer(rejects_out, delimiter=";")
         writer.writerow([*headers, _("erreur")])
     good: list[dict[str, Any]] = []
+    header_key = [normalize(h) for h in headers] if any(headers) else None
 
     def reject(line: int, reason: str, values: list[str]) -> None:
         report.rejected += 1
@@ -160,6 +169,10 @@ def import_rows(session: Session, headers: list[str], rows: Iterable[tuple[int, 
             if value:
                 values[fld] = value
         try:
+            if isinstance(raw, BadLine):
+                raise ValueError(raw.reason)
+            if header_key and [normalize(x) for x in raw[:len(headers)]] == header_key:
+                raise ValueError(_("en-tête répété : cette ligne reprend la ligne d'en-tête"))
             if _UNREADABLE.search("".join(values.values())):
                 raise ValueError(_("caractères illisibles : le fichier n'est pas dans l'encodage indiqué"))
             if len(raw) > len(headers) and any(x.strip() for x in raw[len(headers):]):
