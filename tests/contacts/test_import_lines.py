@@ -79,3 +79,57 @@ def test_api_reads_the_same_latin1_file_the_same_way(app, api):
     body = response.get_json()
     assert (body["imported"], body["rejected"]) == (3, 1)
     assert body["rejects"][0]["line"] == 3 and body["rejects"][0]["reason"].startswith("ligne illisible")
+
+
+# --------------------------------------------------------------------------- same rules as quick creation
+
+
+def test_a_contact_without_postal_code_city_or_country_is_refused_as_quick_creation_refuses_it(db):
+    from coulisses import InvalidError
+    from plugins.contacts.services.contacts import create_quick
+
+    text = (HEAD + _line("DUPONT") + "M;SANSCP;Jean;;Paris;FR\n" + "M;SANSVILLE;Jean;75012;;FR\n"
+            + "M;SANSPAYS;Jean;75012;Paris;\n")
+    report = importing.import_file(db, io.BytesIO(text.encode()), filename="x.csv")
+    assert (report.imported, report.rejected) == (1, 3)
+    reasons = {r.line: r.reason for r in report.rejects}
+    assert "Code postal : obligatoire" in reasons[3]
+    assert "Ville : obligatoire" in reasons[4]
+    assert "Pays : obligatoire" in reasons[5]
+    for missing in ("postal_code", "city", "country"):  # quick creation refuses the same contacts
+        data = {"civility": "M", "last_name": "X", "first_name": "Y", "postal_code": "75012", "city": "Paris",
+                "country": "FR", missing: ""}
+        try:
+            create_quick(db, data)
+        except InvalidError as exc:
+            assert missing in exc.fields
+        else:
+            raise AssertionError(missing)
+
+
+def test_likely_duplicates_are_reported_in_the_file_and_against_existing_contacts(db):
+    from plugins.contacts.services.contacts import create_quick
+
+    existing = create_quick(db, {"civility": "M", "last_name": "LEROY", "first_name": "Jean", "postal_code": "75012",
+                                 "city": "Paris", "country": "FR"})
+    text = HEAD + "MME;DUPONT;Chantal;75012;Paris;FR\n" + _line("LEROY") + "MME;Dupont;chantal;75012;PARIS;FR\n"
+    report = importing.import_file(db, io.BytesIO(text.encode()), filename="x.csv")
+    assert (report.imported, report.rejected) == (3, 0)  # a likely duplicate goes in, and is reported
+    found = {d.line: d for d in report.duplicates}
+    assert set(found) == {3, 4}
+    assert found[3].number == existing.number and str(existing.number) in found[3].reason
+    assert found[4].other_line == 2 and "ligne 2" in found[4].reason
+    assert report.as_dict()["duplicates"][0]["line"] == 3
+
+
+def test_contacts_contact_created_fires_for_imported_contacts(db, register_plugin):
+    from plugins.contacts.registry import use_registry
+    from tests.contacts.test_hooks import registry_for
+
+    seen = []
+    registry = registry_for(register_plugin,
+                            contacts_contact_created=lambda session, contact: seen.append(contact.last_name))
+    with use_registry(registry):
+        report = importing.import_file(db, io.BytesIO((HEAD + _line("DUPONT") + _line("DURAND")).encode()),
+                                       filename="x.csv")
+    assert report.imported == 2 and sorted(seen) == ["DUPONT", "DURAND"]
