@@ -9,7 +9,7 @@
 - ``POST /contacts/purge`` (contacts.personal_data): ``{"months": 36, "simulate": true}``;
 - ``POST /contacts/import`` (contacts.import): multipart ``file`` (CSV or XLSX), form fields
   ``dry_run`` (default false), ``mapping`` (JSON object header → field), ``delimiter``,
-  ``encoding``; returns the report (rejected lines with line number and reason);
+  ``encoding``; returns the report (rejected lines with line number and reason, likely duplicates);
 - ``GET  /contacts/export.csv?…`` (contacts.export): the advanced-search criteria; streamed CSV.
 """
 from __future__ import annotations
