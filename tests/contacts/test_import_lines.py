@@ -133,3 +133,9 @@ def test_contacts_contact_created_fires_for_imported_contacts(db, register_plugi
         report = importing.import_file(db, io.BytesIO((HEAD + _line("DUPONT") + _line("DURAND")).encode()),
                                        filename="x.csv")
     assert report.imported == 2 and sorted(seen) == ["DUPONT", "DURAND"]
+
+
+def test_lines_ending_with_a_carriage_return_alone_are_read_one_by_one(db):
+    text = (HEAD + _line("DUPONT") + 'M;"MARTIN;Jean;75012;Paris;FR\n' + _line("DURAND")).replace("\n", "\r")
+    report = importing.import_file(db, io.BytesIO(text.encode()), filename="x.csv")
+    assert (report.imported, report.rejected) == (2, 1) and report.rejects[0].line == 3

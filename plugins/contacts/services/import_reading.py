@@ -319,7 +319,10 @@ def _read_csv(stream, delimiter: str | None, encoding: str) -> tuple[list[str], 
     except LookupError:
         raise ImportError_(_("Encodage inconnu"),
                            {"encoding": _("Encodage inconnu : %(encoding)s", encoding=encoding)}) from None
-    first_raw = stream.readline()
+    head = stream.read(1 << 16)
+    stream.seek(0)
+    lines = _cr_lines(stream) if b"\r" in head and b"\n" not in head else iter(stream)
+    first_raw = next(lines, b"")
     first = _decode(first_raw, encoding)[0]
     if first.startswith("\ufeff"):
         first = first[1:]
@@ -330,4 +333,15 @@ def _read_csv(stream, delimiter: str | None, encoding: str) -> tuple[list[str], 
         delimiter = max(counts, key=counts.get) if max(counts.values()) else ","
     headers = [h.strip() for h in _loose(first, delimiter)]
     body_encoding = "utf-8" if codecs.lookup(encoding).name == "utf-8-sig" else encoding
-    return headers, csv_records(enumerate(stream, start=2), delimiter, body_encoding, len(headers))
+    return headers, csv_records(enumerate(lines, start=2), delimiter, body_encoding, len(headers))
+
+
+def _cr_lines(stream) -> Iterator[bytes]:
+    """The lines of a file whose lines end with a carriage return alone (old spreadsheets on Mac)."""
+    rest = b""
+    for chunk in iter(lambda: stream.read(1 << 20), b""):
+        *whole, rest = (rest + chunk).split(b"\r")
+        for line in whole:
+            yield line + b"\r"
+    if rest:
+        yield rest
