@@ -182,7 +182,8 @@ HISTORY_ROLE_LABELS = {
 def _merge_same(rows: list[HistoryRow]) -> list[HistoryRow]:
     """One row per thing (an order, a payment, a performance): rows of the same plugin carrying the
     same ``details["key"]`` (the contact's own and those through a relay) are merged, their
-    ``details["roles"]`` united; ``details["roles_label"]`` says them ("acheteur, payeur")."""
+    ``details["roles"]`` united; ``details["roles_label"]`` says them ("acheteur, payeur"), except on a
+    row that comes only through a relay (the screen's "par AKOKA, Viviane [15]" says it)."""
     merged: dict[tuple, HistoryRow] = {}
     out: list[HistoryRow] = []
     for row in rows:
@@ -200,7 +201,7 @@ def _merge_same(rows: list[HistoryRow]) -> list[HistoryRow]:
         seen.details = {**seen.details, **extra, "roles": roles}
     for row in out:
         roles = row.details.get("roles")
-        if roles:
+        if roles and roles != ["via_relay"]:  # a row only through a relay says so by its "par …" line
             row.details["roles_label"] = ", ".join(str(HISTORY_ROLE_LABELS.get(r, r)) for r in roles)
     return out
 
