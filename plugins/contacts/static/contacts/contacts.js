@@ -147,7 +147,7 @@
       more.setAttribute("aria-disabled", "true");
       more.setAttribute("data-testid", "autocomplete-more");
       more.textContent = t("contacts_ac_more");
-      this.list.appendChild(more);
+      this.list.insertBefore(more, this.list.querySelector(".ac-create"));  // before "Créer…", else last
     }
     this.active = -1;
     this.open();
