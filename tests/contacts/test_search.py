@@ -241,3 +241,15 @@ def test_advanced_search_refuses_unknown_or_malformed_criteria(db, town):
     with pytest.raises(InvalidError) as exc:
         advanced_search(db, {"colour": "blue", "number": "abc", "phone": "12", "nature": "robot"})
     assert set(exc.value.fields) == {"colour", "number", "phone", "nature"}
+
+
+def test_the_advanced_search_also_gives_names_ending_with_the_text_first(db, duponts):
+    svc.create_contact(db, {"type_code": "individual", "last_name": "Schmit Delapont", "first_name": "A"})
+    db.flush()
+    page = advanced_search(db, {"q": "*pont", "with_relays": True}, limit=50)
+    names = [r.name.split(",")[0] for r in page.rows]
+    assert names[:11] == ["DUPONT"] * 10 + ["SCHMIT DELAPONT"] and set(names[11:]) == {
+        "DUPONT SADIER", "DUPONT-ROUGIER", "PONTET"}
+    assert page.total == 14
+    second = advanced_search(db, {"name": "*pont"}, limit=5, offset=10)
+    assert [r.name.split(",")[0] for r in second.rows][:1] == ["SCHMIT DELAPONT"]

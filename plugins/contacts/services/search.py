@@ -23,7 +23,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import and_, exists, func, or_, select
+from sqlalchemy import and_, case, exists, func, or_, select
 from sqlalchemy.orm import Session, aliased, selectinload
 
 from unidecode import unidecode
@@ -422,7 +422,11 @@ def advanced_search(session: Session, criteria: dict[str, Any], *, limit: int = 
     base = (select(Contact, addr)
             .outerjoin(addr, and_(addr.contact_id == Contact.id, addr.usage == "main"))
             .where(*conds))
-    rows = session.execute(base.order_by(Contact.search_last, Contact.search_first, Contact.id)
+    order = [Contact.search_last, Contact.search_first, Contact.id]
+    ends = next((p for p in (_ends_with_pattern(str(criteria.get(k) or "")) for k in ("q", "name")) if p), None)
+    if ends is not None:  # "*pont": names ending with "pont" first, then those containing it
+        order.insert(0, case((Contact.search_last.like(ends), 0), else_=1))
+    rows = session.execute(base.order_by(*order)
                            .limit(limit).offset(max(0, int(offset)))).all()
     total = 0
     if with_total:
