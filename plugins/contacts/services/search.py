@@ -11,7 +11,13 @@ Quick search rules (the seeds' "Trucs et astuces"):
 - "Name, First name" narrows ("Dupont, j"); "dupont chantal" (no comma) also tries last name then
   first name;
 - a query of digits is a contact number; a query with "@" is an e-mail (prefix);
-- invalid contacts are hidden unless asked for; results sorted by name, first name, number.
+- invalid contacts are hidden unless asked for; results sorted by name, first name, number, the
+  name compared with ``sort_key`` (a space before a hyphen, as the seed lists DUPONT SADIER before
+  DUPONT-ROUGIER); "*pont" gives the names ending with "pont" first, then those containing it;
+- paged: ``quick_search_page`` takes ``offset`` and gives the number of matches.
+
+The advanced search (the result list) sorts in SQL by the search columns (so ``OFFSET`` paging is
+exact), with the "*text" names ending with the text first; there a hyphen counts as a space.
 
 How it stays fast on 1,000,000 contacts: each branch (last-name prefix, first-name prefix…) is one
 range query on its btree index, ``ORDER BY`` the index order and ``LIMIT``; branches are merged in
