@@ -57,7 +57,8 @@ def register_routes(api) -> None:  # noqa: C901 - one declaration per endpoint
         """Quick search with ``q`` (name, first name, number, e-mail; accent and case insensitive,
         prefix completion, '*' wildcard, 'Name, First name'); any other criterion makes it the
         advanced search (``q`` then combines with them). Invalid contacts are hidden unless
-        ``with_invalid=true``."""
+        ``with_invalid=true``. Paged: ``limit`` (up to 1000) and ``offset``; the answer gives
+        ``total`` (every match) and ``has_more`` (more matches after this page)."""
         args = dict(args)
         limit = args.pop("limit", None)
         offset = args.pop("offset", 0)
@@ -65,13 +66,16 @@ def register_routes(api) -> None:  # noqa: C901 - one declaration per endpoint
         if not args:
             from flask import current_app
 
-            hits = search.quick_search(db.session, q or "",
-                                       limit=limit or current_app.config.get("CONTACTS_QUICK_SEARCH_LIMIT", 20))
-            return {"mode": "quick", "total": None, "items": [_item_from_hit(h) for h in hits]}
+            limit = limit or current_app.config.get("CONTACTS_QUICK_SEARCH_LIMIT", 20)
+            hits, total = search.quick_search_page(db.session, q or "", limit=limit, offset=offset)
+            return {"mode": "quick", "total": total, "offset": offset, "limit": limit,
+                    "has_more": offset + len(hits) < total, "items": [_item_from_hit(h) for h in hits]}
         if q:
             args["q"] = q
-        page = search.advanced_search(db.session, args, limit=limit or 50, offset=offset)
-        return {"mode": "advanced", "total": page.total, "items": [_item_from_row(r) for r in page.rows]}
+        limit = limit or 50
+        page = search.advanced_search(db.session, args, limit=limit, offset=offset)
+        return {"mode": "advanced", "total": page.total, "offset": offset, "limit": limit,
+                "has_more": offset + len(page.rows) < page.total, "items": [_item_from_row(r) for r in page.rows]}
 
     @api.route("/contacts", methods=["POST"], permission="contacts.edit", body=CreateSchema,
                response=SheetSchema, status=201, summary="Create a contact (quick creation)", tags=TAG)

@@ -24,8 +24,9 @@ class SearchQuerySchema(Schema):
 
     q = SafeString(TEXT, load_default=None, metadata={"description": "Name, first name, number or e-mail; "
                                                    "'*' wildcard; 'Name, First name'"})
-    limit = Int(1, 1000, load_default=None)
-    offset = Offset()
+    limit = Int(1, 1000, load_default=None, metadata={
+        "description": "Page size: 1 to 1000 (default 20 for the quick search, 50 for the advanced one)"})
+    offset = Offset(metadata={"description": "Matches to skip (paging); see total and has_more"})
     name = SafeString(TEXT)
     number = SafeString(TEXT)
     relay = SafeString(TEXT)
@@ -69,7 +70,10 @@ class SearchItemSchema(Schema):
 
 class SearchResultSchema(Schema):
     mode = fields.String(metadata={"description": "quick or advanced"})
-    total = fields.Integer(allow_none=True)
+    total = fields.Integer(metadata={"description": "Number of matches, all pages together"})
+    offset = fields.Integer(metadata={"description": "Matches skipped before this page"})
+    limit = fields.Integer(metadata={"description": "Page size"})
+    has_more = fields.Boolean(metadata={"description": "More matches after this page (next offset: offset + limit)"})
     items = fields.List(fields.Nested(SearchItemSchema))
 
 

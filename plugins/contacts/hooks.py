@@ -168,6 +168,7 @@ def coulisses_js_messages():
         "contacts_ac_one": _l("1 contact proposé : flèches haut et bas pour choisir, Entrée pour valider."),
         "contacts_ac_many": _l("%(num)s contacts proposés : flèches haut et bas pour choisir, Entrée pour valider."),
         "contacts_ac_chosen": _l("Contact choisi : %(label)s"),
+        "contacts_ac_more": _l("D'autres contacts correspondent : affinez la recherche."),
     }
 
 

@@ -53,7 +53,9 @@ def contacts_history(session, contact, kind):
     ``"cultural"`` (performances attended or to attend) or ``"financial"`` (payments). Return a list
     of ``plugins.contacts.registry.HistoryRow`` for ``contact`` (an empty list or None when the plugin
     has nothing of that kind). The contacts plugin contributes the sends it records itself
-    (``TicketingSend``); the sales plugin contributes the other three. Rows are merged, newest first.
+    (``TicketingSend``); the sales plugin contributes the other three. Rows are merged, newest first;
+    rows of one plugin with the same ``details["key"]`` (e.g. ``"order:959"``) are one row, their
+    ``details["roles"]`` (buyer, payer, structure, attendee, via_relay) united.
     Read-only: must not write.
     """
 

@@ -191,3 +191,32 @@ def test_quick_search_autocomplete_creation_and_sheet(app, make_operator, page):
     assert sorted(n.strip() for n in names) == ["DUPONT SADIER, Michele", "DUPONT, Marie", "DUPONT-ROUGIER, Vincent"]
     assert page.locator("#advanced-search").is_visible()  # stays open with its criteria
     page.screenshot(path=f"{SHOTS}/contacts_advanced_search.png", full_page=True)
+
+
+def test_the_autocomplete_says_when_more_contacts_match_than_it_shows(app, make_operator, page):
+    """Issue 14: the autocomplete shows 15 contacts; beyond, a line says to refine the search (not
+    selectable, announced), and the arrows only walk the contacts and "Créer…"."""
+    from plugins.contacts.services import contacts as svc
+
+    with app_session(app) as s, acting_as(Actor(None, "STX_BDD")):
+        for i in range(18):
+            svc.create_contact(s, {"type_code": "individual", "civility": "M", "last_name": f"LAPONT{chr(65 + i)}",
+                                   "first_name": "Paul"})
+        s.commit()
+    make_operator("boss", roles=["administrator"])
+    base = app.config["LIVE_URL"]
+    browser_login(page, base, "boss", PASSWORD)
+    page.goto(base + "/admin/contacts/")
+    box = page.locator("#quick-search")
+    box.click()
+    box.press_sequentially("lapont", delay=40)
+    page.wait_for_selector("[data-testid=autocomplete-more]")
+    entries = _entries(page)
+    assert len([e for e in entries if e.startswith("LAPONT")]) == 15
+    assert entries[-2:] == ["D'autres contacts correspondent : affinez la recherche.", "Créer un nouveau contact…"]
+    more = page.locator("[data-testid=autocomplete-more]")
+    assert more.get_attribute("aria-disabled") == "true"
+    box.fill("")
+    box.press_sequentially("lapontb", delay=40)
+    more.wait_for(state="detached")  # one match: all shown, no "refine" line
+    assert [e for e in _entries(page) if e.startswith("LAPONT")] == [e for e in _entries(page) if e.startswith("LAPONTB")]

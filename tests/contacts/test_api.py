@@ -207,3 +207,30 @@ def test_no_internet_account_through_the_api_for_a_contact_without_email(op):
     assert refused.status_code == 422
     assert "obligatoire pour créer un compte internet" in refused.get_json()["error"]["fields"]["email"]
     assert op.get(f"/api/v1/contacts/{number}").get_json()["internet_account"] is None
+
+
+def test_the_search_pages_and_says_how_many_match(op):
+    numbers = set()
+    for i in range(7):
+        created = op.post("/api/v1/contacts", json={**QUICK, "last_name": f"Delapont{chr(65 + i)}",
+                                                    "email": f"d{i}@example.org"})
+        assert created.status_code == 201, created.get_json()
+        numbers.add(created.get_json()["number"])
+    first = op.get("/api/v1/contacts?q=*pont&limit=3").get_json()
+    assert (first["total"], first["has_more"], first["offset"], first["limit"]) == (7, True, 0, 3)
+    seen = [i["number"] for i in first["items"]]
+    offset = 3
+    while True:
+        page = op.get(f"/api/v1/contacts?q=*pont&limit=3&offset={offset}").get_json()
+        seen += [i["number"] for i in page["items"]]
+        offset += 3
+        if not page["has_more"]:
+            break
+    assert len(seen) == 7 and set(seen) == numbers
+    advanced = op.get("/api/v1/contacts?q=*pont&limit=5&offset=5&city=Freyssenet").get_json()
+    assert (advanced["total"], advanced["has_more"], len(advanced["items"])) == (7, False, 2)
+    spec = op.get("/api/v1/openapi.json").get_json()
+    params = {p["name"]: p for p in spec["paths"]["/contacts"]["get"]["parameters"]}
+    assert params["limit"]["schema"]["maximum"] == 1000 and "offset" in params
+    text = str(spec)
+    assert "has_more" in text

@@ -236,3 +236,20 @@ def test_cli_detect_prints_counts(app, two_duponts, database_url):
         "COULISSES_INSTANCE_PATH": str(app.instance_path)})
     assert result.exit_code == 0, result.output
     assert "Nouvelles paires : 1" in result.output and "Paires ouvertes à traiter : 1" in result.output
+
+
+def test_screen_shows_the_detection_time_in_paris_time(app, make_operator, client_for, two_duponts):
+    """Issue 14: "Détectée le …" is local (Europe/Paris), as every other screen, not UTC."""
+    from datetime import datetime, timezone
+
+    from sqlalchemy import update
+
+    make_operator("chef2", roles=["supervisor"])
+    client = client_for("chef2")
+    token = csrf_token_of(client.get("/admin/contacts/duplicates/").get_data(as_text=True))
+    client.post("/admin/contacts/duplicates/detect", data={"csrf_token": token})
+    with app_session(app) as s:  # 23:30 UTC on 31 July is 01:30 on 1 August in Paris (summer time)
+        s.execute(update(DuplicatePair).values(detected_at=datetime(2026, 7, 31, 23, 30, tzinfo=timezone.utc)))
+        s.commit()
+    page = client.get("/admin/contacts/duplicates/").get_data(as_text=True)
+    assert "01.08.2026 01:30" in page and "31.07.2026" not in page

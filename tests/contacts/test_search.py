@@ -9,7 +9,7 @@ from plugins.contacts.models import Address, Contact
 from plugins.contacts.services import contacts as svc
 from plugins.contacts.services.activity import record_purchase
 from plugins.contacts.services.details import add_criterion, create_criterion
-from plugins.contacts.services.search import _quick_branches, advanced_search, quick_search
+from plugins.contacts.services.search import _quick_branches, advanced_search, quick_search, quick_search_page, sort_key
 
 # The autocomplete list of the seed ("dupon|"), with their numbers and postal codes.
 SEED_DUPONTS = [
@@ -50,6 +50,38 @@ def test_dupon_gives_the_seed_list(db, duponts):
     # sorted by name, first name, then number
     assert found[:4] == ["DUPONT, Chantal | FR-75012 [7611]", "DUPONT, Chrysoline | FR-75006 [10068]",
                          "DUPONT, Frederic | FR-67600 [2301]", "DUPONT, Frederic | FR-- [2311]"]
+
+
+def test_the_seed_order_a_space_sorts_before_a_hyphen(db, duponts):
+    """The seed lists "DUPONT SADIER" before "DUPONT-ROUGIER", after every plain DUPONT."""
+    found = [h.label for h in quick_search(db, "dupon", limit=50) if h.first_name != "Jules"]
+    assert found == [f"{last}, {first} | FR-{postal or '-'} [{number}]" for last, first, postal, number in SEED_DUPONTS]
+    assert sort_key("Dupont Sadier") < sort_key("DUPONT-ROUGIER") < sort_key("Dupontel")
+    assert sort_key("Dupont") < sort_key("Dupont Sadier")
+    assert sort_key("Élise") == sort_key("ELISE")
+
+
+def test_star_text_gives_names_ending_with_it_first(db, duponts):
+    for last in ("Schmit Delapont", "Pontarlier", "Lepont"):
+        svc.create_contact(db, {"type_code": "individual", "last_name": last, "first_name": "A"})
+    db.flush()
+    names = [h.name for h in quick_search(db, "*pont", limit=50)]
+    ends = ["DUPONT"] * 10 + ["LEPONT", "SCHMIT DELAPONT"]
+    assert names[:len(ends)] == ends
+    assert names[len(ends):] == ["DUPONT SADIER", "DUPONT-ROUGIER", "PONTARLIER", "PONTET"]
+
+
+def test_quick_search_pages_with_offset_and_total(db, duponts):
+    everything, total = quick_search_page(db, "*pont", limit=50)
+    assert total == len(everything) == 13
+    pages = []
+    for offset in range(0, total, 5):
+        page, page_total = quick_search_page(db, "*pont", limit=5, offset=offset)
+        assert page_total == total
+        pages.extend(h.number for h in page)
+    assert pages == [h.number for h in everything]  # every match reachable, in the same order, once
+    assert quick_search_page(db, "*pont", limit=5, offset=13) == ([], 13)
+    assert len(quick_search(db, "*pont", limit=1000)) == 13
 
 
 def test_prefix_completion_finds_every_name_starting_with_it(db, duponts):
@@ -209,3 +241,15 @@ def test_advanced_search_refuses_unknown_or_malformed_criteria(db, town):
     with pytest.raises(InvalidError) as exc:
         advanced_search(db, {"colour": "blue", "number": "abc", "phone": "12", "nature": "robot"})
     assert set(exc.value.fields) == {"colour", "number", "phone", "nature"}
+
+
+def test_the_advanced_search_also_gives_names_ending_with_the_text_first(db, duponts):
+    svc.create_contact(db, {"type_code": "individual", "last_name": "Schmit Delapont", "first_name": "A"})
+    db.flush()
+    page = advanced_search(db, {"q": "*pont", "with_relays": True}, limit=50)
+    names = [r.name.split(",")[0] for r in page.rows]
+    assert names[:11] == ["DUPONT"] * 10 + ["SCHMIT DELAPONT"] and set(names[11:]) == {
+        "DUPONT SADIER", "DUPONT-ROUGIER", "PONTET"}
+    assert page.total == 14
+    second = advanced_search(db, {"name": "*pont"}, limit=5, offset=10)
+    assert [r.name.split(",")[0] for r in second.rows][:1] == ["SCHMIT DELAPONT"]

@@ -58,7 +58,30 @@ def test_each_history_shows_the_order_to_the_right_contact(db, school_visit, buy
     financial = history(db, university, "financial", registry=registry)
     assert [(r.amount, r.details["mode"]) for r in financial] == [(Decimal("330.00"), "Virement")]
     assert history(db, buyer, "financial", registry=registry) == []
-    assert history(db, pupils[1], "purchases", registry=registry) == []
+    # an attendee sees the order in their purchases, as attendee only
+    [attended] = history(db, pupils[1], "purchases", registry=registry)
+    assert attended.reference == str(order.number) and attended.details["roles"] == ["attendee"]
+
+
+def test_an_order_appears_once_per_history_with_every_role_it_plays(db, school_visit, buyer, registry):
+    """UNIVERSITY PARIS paid the order its relay AKOKA bought for it: one line, "payeur, structure, par
+    un relais", not one as payer and one through the relay; and it is a customer, not a prospect."""
+    from plugins.contacts.services.links import add_link
+
+    order, university, pupils = school_visit
+    add_link(db, buyer, "relay_of", university)
+    db.flush()
+    rows = history(db, university, "purchases", registry=registry)
+    assert [r.reference for r in rows] == [str(order.number)]
+    assert rows[0].details["roles"] == ["payer", "structure", "via_relay"]
+    assert rows[0].details["roles_label"] == "payeur, structure, par un relais"
+    assert rows[0].details["via_number"] == buyer.number
+    [own] = history(db, buyer, "purchases", registry=registry)
+    assert own.details["roles"] == ["buyer"]
+    financial = history(db, university, "financial", registry=registry)
+    assert len(financial) == 1  # the payment once, though the relay's history is gathered too
+    assert university.customer_since is not None and university.status == "customer"
+    assert "(Client)" in get_sheet(db, university)["header"]
 
 
 def test_contacts_facts_feed_attendance_spend_and_channels(db, catalogue, buyer, registry):

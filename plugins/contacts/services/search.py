@@ -11,7 +11,13 @@ Quick search rules (the seeds' "Trucs et astuces"):
 - "Name, First name" narrows ("Dupont, j"); "dupont chantal" (no comma) also tries last name then
   first name;
 - a query of digits is a contact number; a query with "@" is an e-mail (prefix);
-- invalid contacts are hidden unless asked for; results sorted by name, first name, number.
+- invalid contacts are hidden unless asked for; results sorted by name, first name, number, the
+  name compared with ``sort_key`` (a space before a hyphen, as the seed lists DUPONT SADIER before
+  DUPONT-ROUGIER); "*pont" gives the names ending with "pont" first, then those containing it;
+- paged: ``quick_search_page`` takes ``offset`` and gives the number of matches.
+
+The advanced search (the result list) sorts in SQL by the search columns (so ``OFFSET`` paging is
+exact), with the "*text" names ending with the text first; there a hyphen counts as a space.
 
 How it stays fast on 1,000,000 contacts: each branch (last-name prefix, first-name prefix…) is one
 range query on its btree index, ``ORDER BY`` the index order and ``LIMIT``; branches are merged in
@@ -23,8 +29,10 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import and_, exists, func, or_, select
+from sqlalchemy import and_, case, exists, func, or_, select
 from sqlalchemy.orm import Session, aliased, selectinload
+
+from unidecode import unidecode
 
 from coulisses import InvalidError
 from coulisses.i18n import _
@@ -33,7 +41,8 @@ from plugins.contacts.models import Address, Contact, ContactCriterion, ContactL
 from plugins.contacts.services import validation as v
 from plugins.contacts.services.normalize import next_prefix, normalize, normalize_email, phonetic_fr
 
-MAX_LIMIT = 200
+MAX_LIMIT = 1000  # the API's documented maximum (``SearchQuerySchema.limit``)
+_SORT_SEPARATORS = re.compile(r"[^a-z0-9]+")
 
 
 @dataclass
@@ -158,6 +167,27 @@ def _quick_branches(q: str) -> list[tuple[Any, list]]:
     return branches
 
 
+def sort_key(name: str | None) -> str:
+    """The display order of names, as in the seeds' lists: accent and case insensitive, a space sorts
+    before a hyphen ("DUPONT", "DUPONT SADIER", "DUPONT-ROUGIER"). Computed in Python on the raw name,
+    so it is the same on SQLite and PostgreSQL whatever the database's collation."""
+    if not name:
+        return ""
+    text = unidecode(name).lower().strip()
+    # a run of separators containing a hyphen is "-" (0x2d), any other run is " " (0x20)
+    return _SORT_SEPARATORS.sub(lambda m: "-" if "-" in m.group(0) else " ", text).strip(" -")
+
+
+def _ends_with_pattern(q: str) -> str | None:
+    """``"*pont"`` → ``"%pont"`` (names ending with the text), None when the query is not a leading
+    wildcard followed by plain text."""
+    q = q.strip()
+    if not q.startswith("*") or "*" in q[1:] or "," in q:
+        return None
+    text = normalize(q[1:])
+    return f"%{text}" if text else None
+
+
 def quick_condition(q: str):
     """The quick search as one SQL condition (for the advanced search's box and exports)."""
     conds = [cond for cond, _ in _quick_branches(q)]
@@ -172,16 +202,50 @@ def quick_condition(q: str):
 def quick_search(session: Session, q: str, *, limit: int = 20, include_invalid: bool = False,
                  type_code: str | None = None, kind: str | None = None) -> list[SearchHit]:
     """The quick search box (screen, API, autocomplete when selling). See the module docstring."""
+    return quick_search_page(session, q, limit=limit, include_invalid=include_invalid, type_code=type_code,
+                             kind=kind, with_total=False)[0]
+
+
+def quick_search_page(session: Session, q: str, *, limit: int = 20, offset: int = 0, include_invalid: bool = False,
+                      type_code: str | None = None, kind: str | None = None,
+                      with_total: bool = True) -> tuple[list[SearchHit], int | None]:
+    """One page of the quick search and the number of matches (None when ``with_total`` is false).
+
+    Order: for ``*text``, names ending with the text first, then names containing it; then by
+    ``sort_key`` of the name, the first name, the number. Each branch fetches ``offset + limit`` rows
+    in its index order; the merge sorts them with the display key and cuts the page.
+    """
     limit = max(1, min(int(limit), MAX_LIMIT))
+    offset = max(0, int(offset or 0))
     visible = _visibility(include_invalid, type_code, kind)
-    found: dict[int, tuple] = {}
-    for cond, order in _quick_branches(q or ""):
-        stmt = (select(Contact.id, Contact.search_last, Contact.search_first)
-                .where(cond, *visible).order_by(*order).limit(limit))
-        for row in session.execute(stmt):
-            found[row.id] = (row.search_last, row.search_first, row.id)
-    ids = [key for key, _ in sorted(found.items(), key=lambda kv: kv[1])][:limit]
-    return hits_for(session, ids)
+    branches = _quick_branches(q or "")
+    fetch = offset + limit
+    total = None
+    if with_total:
+        cond = quick_condition(q or "")
+        total = 0 if cond is None else session.scalar(
+            select(func.count()).select_from(select(Contact.id).where(cond, *visible).subquery()))
+        if offset >= total:
+            return [], total
+    found: set[int] = set()
+    ends_ids: set[int] = set()
+    ends = _ends_with_pattern(q or "")
+    if ends is not None:
+        stmt = (select(Contact.id).where(Contact.search_last.like(ends), *visible)
+                .order_by(Contact.search_last, Contact.search_first, Contact.id).limit(fetch))
+        ends_ids = set(session.scalars(stmt))
+        found |= ends_ids
+    for cond, order in branches:
+        stmt = select(Contact.id).where(cond, *visible).order_by(*order).limit(fetch)
+        found |= set(session.scalars(stmt))
+    keys = {}
+    if found:
+        for row in session.execute(select(Contact.id, Contact.kind, Contact.last_name, Contact.structure_name,
+                                          Contact.first_name, Contact.number).where(Contact.id.in_(found))):
+            name = row.structure_name if row.kind == "structure" else row.last_name
+            keys[row.id] = (0 if row.id in ends_ids else 1, sort_key(name), sort_key(row.first_name), row.number)
+    ids = sorted(found, key=lambda i: keys[i])[offset:offset + limit]
+    return hits_for(session, ids), total
 
 
 def hits_for(session: Session, ids: list[int]) -> list[SearchHit]:
@@ -364,7 +428,11 @@ def advanced_search(session: Session, criteria: dict[str, Any], *, limit: int = 
     base = (select(Contact, addr)
             .outerjoin(addr, and_(addr.contact_id == Contact.id, addr.usage == "main"))
             .where(*conds))
-    rows = session.execute(base.order_by(Contact.search_last, Contact.search_first, Contact.id)
+    order = [Contact.search_last, Contact.search_first, Contact.id]
+    ends = next((p for p in (_ends_with_pattern(str(criteria.get(k) or "")) for k in ("q", "name")) if p), None)
+    if ends is not None:  # "*pont": names ending with "pont" first, then those containing it
+        order.insert(0, case((Contact.search_last.like(ends), 0), else_=1))
+    rows = session.execute(base.order_by(*order)
                            .limit(limit).offset(max(0, int(offset)))).all()
     total = 0
     if with_total:

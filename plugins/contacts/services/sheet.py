@@ -173,6 +173,39 @@ def _day(value: date | datetime) -> date:
     return value.date() if isinstance(value, datetime) else value
 
 
+HISTORY_ROLE_LABELS = {
+    "buyer": _l("acheteur"), "payer": _l("payeur"), "structure": _l("structure"), "attendee": _l("bénéficiaire"),
+    "via_relay": _l("par un relais"),
+}
+
+
+def _merge_same(rows: list[HistoryRow]) -> list[HistoryRow]:
+    """One row per thing (an order, a payment, a performance): rows of the same plugin carrying the
+    same ``details["key"]`` (the contact's own and those through a relay) are merged, their
+    ``details["roles"]`` united; ``details["roles_label"]`` says them ("acheteur, payeur"), except on a
+    row that comes only through a relay (the screen's "par AKOKA, Viviane [15]" says it)."""
+    merged: dict[tuple, HistoryRow] = {}
+    out: list[HistoryRow] = []
+    for row in rows:
+        key = row.details.get("key")
+        if key is None:
+            out.append(row)
+            continue
+        seen = merged.get((row.source, row.kind, key))
+        if seen is None:
+            merged[(row.source, row.kind, key)] = row
+            out.append(row)
+            continue
+        roles = list(dict.fromkeys([*seen.details.get("roles", []), *row.details.get("roles", [])]))
+        extra = {k: v for k, v in row.details.items() if k.startswith("via_") and k not in seen.details}
+        seen.details = {**seen.details, **extra, "roles": roles}
+    for row in out:
+        roles = row.details.get("roles")
+        if roles and roles != ["via_relay"]:  # a row only through a relay says so by its "par …" line
+            row.details["roles_label"] = ", ".join(str(HISTORY_ROLE_LABELS.get(r, r)) for r in roles)
+    return out
+
+
 def history(session: Session, contact: Contact, kind: str, limit: int = 100,
             registry: Registry | None = None) -> list[HistoryRow]:
     """One of the four histories, merged from every plugin (``contacts_history``), newest first.
@@ -195,8 +228,10 @@ def history(session: Session, contact: Contact, kind: str, limit: int = 100,
             for row in _rows_of(session, lv.other, kind, registry):
                 day = _day(row.date)
                 if (start is None or start <= day) and (end is None or day <= end):
-                    row.details = {**row.details, "via_number": lv.other.number, "via_name": lv.other.display_name}
+                    row.details = {**row.details, "via_number": lv.other.number, "via_name": lv.other.display_name,
+                                   "roles": ["via_relay"]}
                     rows.append(row)
+    rows = _merge_same(rows)
     rows.sort(key=_sort_key, reverse=True)
     return rows[:max(1, int(limit))]
 

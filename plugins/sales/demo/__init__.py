@@ -76,6 +76,8 @@ from plugins.sales.demo.orders import (
     load_people,
     make_order,
     make_seed_order,
+    shapira_plans,
+    align_customers,
     plan_orders,
 )
 from plugins.sales.demo.catalogue import _local, _operators, _round  # noqa: F401
@@ -88,7 +90,7 @@ __all__ = [
     "SCHOOL_PRICE", "SEASON_2015", "SEASON_TEMPLATE",
     "DemoClock", "demo_clock", "seeded_barcodes",
     "Catalogue", "season_start", "build_catalogue",
-    "People", "load_people", "Plan", "plan_orders", "make_order", "make_seed_order", "give_credits",
+    "People", "load_people", "Plan", "plan_orders", "make_order", "make_seed_order", "shapira_plans", "align_customers", "give_credits",
     "load_demo",
 ]
 
@@ -96,7 +98,7 @@ __all__ = [
 def load_demo(session: Session, size: str = "normal", *, today: date | None = None, seed: int = SEED,
               echo=None) -> dict:
     """The ``coulisses_demo_data`` hook. Returns a small summary (counts, the seed order's id)."""
-    from plugins.contacts.demo import AKOKA_NUMBER, UNIVERSITY_NUMBER
+    from plugins.contacts.demo import AKOKA_NUMBER, SHAPIRA_NUMBER, UNIVERSITY_NUMBER
     from plugins.contacts.models import Contact
     from plugins.contacts.services.indicators import recompute_indicators
 
@@ -110,6 +112,9 @@ def load_demo(session: Session, size: str = "normal", *, today: date | None = No
         return {"orders": 0}
     akoka = session.scalar(select(Contact.id).where(Contact.number == AKOKA_NUMBER))
     university = session.scalar(select(Contact.id).where(Contact.number == UNIVERSITY_NUMBER))
+    shapira = session.scalar(select(Contact.id).where(Contact.number == SHAPIRA_NUMBER))
+    if shapira is not None:  # his purchases are the seed's (shapira_plans), not random ones
+        people.individuals = [i for i in people.individuals if i != shapira]
     if c.joyaux_seed is not None:  # the seed order's seats are not for the generated orders
         balcon = c.areas["BALCON"].id
         seed_seats = {c.seat_ids[(balcon, "", n)] for n in SEED_SEATS}
@@ -118,6 +123,7 @@ def load_demo(session: Session, size: str = "normal", *, today: date | None = No
             pool[cat_id] = [s for s in pool[cat_id] if s not in seed_seats]
         c.left[(c.joyaux_seed.id, c.categories["CAT1"].id)] -= len(SEED_SEATS)
     plans = plan_orders(c, people, count, rnd, now)
+    plans = sorted(shapira_plans(session, c, shapira, now) + plans, key=lambda p: p.at)
     seed_at = SEED_ORDER_AT.astimezone(timezone.utc)
     # the orders dated before the seed's take the numbers below 959 (at most 958 of them)
     before = [p for p in plans if p.at < seed_at][-(SEED_ORDER_NUMBER - 1):]
@@ -153,6 +159,7 @@ def load_demo(session: Session, size: str = "normal", *, today: date | None = No
         give_credits(session, c, sorted(buyers - {akoka}), rnd)
     set_sequence_floor(session, "sales.order", SEED_ORDER_NUMBER + 1)
     set_sequence_floor(session, "sales.operation", SEED_OPERATION_NUMBER + 1)
+    align_customers(session, buyers)
     # Indicators as of today (the orders recomputed them as of each order's moment).
     for contact in session.scalars(select(Contact).where(Contact.id.in_(buyers))):
         recompute_indicators(session, contact)

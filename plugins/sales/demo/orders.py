@@ -262,6 +262,63 @@ def make_seed_order(session: Session, c: Catalogue, people_akoka: tuple[int, int
     return order
 
 
+SHAPIRA_FIRST_PURCHASE = datetime(2015, 9, 21, 8, 36, tzinfo=PARIS)  # "Client depuis le 21.09.2015"
+
+
+def shapira_plans(session: Session, c: Catalogue, shapira: int | None, now: datetime) -> list[Plan]:
+    """SHAPIRA Michel [17]'s purchases, so that his sheet agrees with itself as in the seed: his first
+    order on 21.09.2015 08:36 on the internet (two Cat 1 places for Joyaux), and an order paid in the
+    previous season (the PMG's period) worth between the PMG thresholds (about 200 €: "ARGENT", Moyen)."""
+    from plugins.sales.services.contact_activity import season_bounds
+
+    if shapira is None:
+        return []
+    cat1, full = c.categories["CAT1"].id, c.tariffs["PLEIN"].id
+    plans = []
+    if c.joyaux_seed is not None:
+        plans.append(Plan(SHAPIRA_FIRST_PURCHASE.astimezone(timezone.utc), c.joyaux_seed, "WEB", "CUBE_B2C_S",
+                          shapira, None, "settled", [(cat1, full)] * 2))
+    start, end = season_bounds(session, now, -1)
+    for perf in sorted(c.performances, key=lambda p: p.starts_at):
+        price = c.prices.get((perf.id, cat1, full))
+        at = perf.starts_at - timedelta(days=10)
+        if not (start + timedelta(days=1) <= at and perf.starts_at < end) or perf is c.joyaux_seed or not price:
+            continue
+        quantity = max(1, int((Decimal("200") / price).to_integral_value(rounding="ROUND_CEILING")))
+        if not Decimal("150") <= price * quantity < Decimal("600"):
+            continue
+        plans.append(Plan(at, perf, "GUICHET", "STX_BDD", shapira, None, "settled", [(cat1, full)] * quantity,
+                          printed=True))
+        break
+    return plans
+
+
+def align_customers(session: Session, keep: set[int]) -> None:
+    """Make every contact's status agree with its orders once the demo's orders exist: the contacts
+    demo marks some generated contacts as customers at random dates; with sales, a customer is a
+    contact that bought (as buyer, payer or structure a relay bought for), customer since its first
+    sold order and last purchase at its last one; the others are prospects. Stored indicators of
+    contacts whose status changed are dropped (computed again when next shown); ``keep`` are
+    contacts whose indicators were just computed (the buyers, recomputed after this)."""
+    from sqlalchemy import delete, func, or_, update
+
+    from plugins.contacts.models import Contact, IndicatorValue
+    from plugins.sales.models import Order
+
+    sold = (Order.state.in_(("settled", "not_settled")),
+            or_(Order.buyer_id == Contact.id, Order.payer_id == Contact.id, Order.structure_id == Contact.id))
+    first = select(func.min(Order.created_at)).where(*sold).correlate(Contact).scalar_subquery()
+    last = select(func.max(Order.created_at)).where(*sold).correlate(Contact).scalar_subquery()
+    changed = select(Contact.id).where(or_(Contact.customer_since.is_not(None), Contact.id.in_(
+        select(Order.buyer_id).union(select(Order.payer_id), select(Order.structure_id)))))
+    session.execute(delete(IndicatorValue).where(IndicatorValue.contact_id.in_(changed),
+                                                 IndicatorValue.contact_id.not_in(keep or {0})))
+    session.execute(update(Contact).where(Contact.id.in_(changed))
+                    .values(customer_since=first, last_purchase_at=last)
+                    .execution_options(synchronize_session=False))
+    session.expire_all()
+
+
 def give_credits(session: Session, c: Catalogue, buyers: list[int], rnd: random.Random, count: int = 12) -> None:
     """A few credit balances ("solde avoir") by hand, for the contact sheet's section and the
     "Solde avoir" payment mode (the refunds plugin credits them otherwise)."""

@@ -32,19 +32,29 @@ def history(session: Session, contact, kind: str) -> list[HistoryRow] | None:
 
 
 def purchases(session: Session, contact) -> list[HistoryRow]:
-    """The orders the contact bought (as buyer, or as the structure a relay bought for)."""
-    orders = session.scalars(select(Order).where(or_(Order.buyer_id == contact.id, Order.structure_id == contact.id))
-                             .order_by(Order.created_at.desc()).limit(LIMIT)).all()
+    """The orders the contact plays a part in, once each, with its roles (``details["roles"]``):
+    ``buyer``, ``payer``, ``structure`` (the structure a relay bought for), ``attendee`` (holds one
+    of its tickets). ``details["key"]`` identifies the order for the sheet's merge."""
+    attendee_orders = select(Ticket.order_id).where(Ticket.attendee_id == contact.id)
+    orders = session.scalars(select(Order).where(or_(
+        Order.buyer_id == contact.id, Order.payer_id == contact.id, Order.structure_id == contact.id,
+        Order.id.in_(attendee_orders))).order_by(Order.created_at.desc()).limit(LIMIT)).all()
+    attending = set(session.scalars(attendee_orders.where(Ticket.order_id.in_([o.id for o in orders])).distinct()))
     rows = []
     for order in orders:
         count = session.scalar(select(func.count()).select_from(Ticket).where(
             Ticket.order_id == order.id, Ticket.state != "cancelled"))
+        roles = [role for role, plays in (("buyer", order.buyer_id == contact.id),
+                                          ("payer", order.payer_id == contact.id),
+                                          ("structure", order.structure_id == contact.id),
+                                          ("attendee", order.id in attending)) if plays]
         rows.append(HistoryRow(kind="purchases", date=order.created_at, label=_n("Dossier %(number)s — %(num)d billet", "Dossier %(number)s — %(num)d billets",
                                                          count, number=order.number),
                                reference=str(order.number), amount=order.total,
                                status=str(ORDER_STATE_LABELS.get(order.state, order.state)),
                                url=f"/admin/sales_order_detail/?number={order.number}",
-                               details={"order": order.number, "tickets": count, "balance": str(order.total - order.paid)}))
+                               details={"order": order.number, "tickets": count, "balance": str(order.total - order.paid),
+                                        "roles": roles, "key": f"order:{order.number}"}))
     return rows
 
 
@@ -65,7 +75,8 @@ def cultural(session: Session, contact) -> list[HistoryRow]:
     now = utcnow()
     return [HistoryRow(kind="cultural", date=starts_at, label=f"{title} - {format_datetime(starts_at, weekday=True)}",
                        reference=str(order_number), status=_("à venir") if starts_at > now else _("passée"),
-                       details={"performance": perf_id, "tickets": count, "order": order_number})
+                       details={"performance": perf_id, "tickets": count, "order": order_number,
+                                "key": f"performance:{perf_id}"})
             for perf_id, starts_at, title, count, order_number in rows]
 
 
@@ -79,7 +90,8 @@ def financial(session: Session, contact) -> list[HistoryRow]:
                               if p.amount < 0 else
                               _("Règlement %(mode)s — dossier %(number)s", mode=mode_label, number=number)),
                        reference=str(number), amount=p.amount, status=_("remboursé") if p.amount < 0 else _("payé"),
-                       details={"order": number, "mode": mode_label, "reference": p.reference})
+                       details={"order": number, "mode": mode_label, "reference": p.reference,
+                                "key": f"payment:{p.id}"})
             for p, mode_label, number in rows]
 
 

@@ -30,10 +30,13 @@ from plugins.sales.services.settings import resolve_point_of_sale
 
 
 def record_purchase(session: Session, order: Order, registry: Registry) -> None:
-    """Tell contacts the buyer bought (their "customer" status, seniority)."""
+    """Tell contacts who bought (their "customer" status, seniority): the buyer, the payer and the
+    structure a relay bought for (each once)."""
     from plugins.contacts.services.activity import record_purchase
 
-    record_purchase(session, order.buyer_id, utcnow(), registry=registry.contacts())
+    now = utcnow()
+    for contact_id in dict.fromkeys(i for i in (order.buyer_id, order.payer_id, order.structure_id) if i is not None):
+        record_purchase(session, contact_id, now, registry=registry.contacts())
 
 
 # --------------------------------------------------------------------------- totals and state

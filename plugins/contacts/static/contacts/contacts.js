@@ -96,7 +96,7 @@
       .then(function (r) { return r.ok ? r.json() : { items: [] }; })
       .then(function (data) {
         if (seq !== self.seq) { return; }  // an older answer arriving late
-        self.render(q, data.items || []);
+        self.render(q, data.items || [], !!data.has_more);
       })
       .catch(function () { self.render(q, []); });
   };
@@ -107,7 +107,7 @@
     return item.name + " | " + (item.city || "-") + " [" + item.number + "]";
   };
 
-  Autocomplete.prototype.render = function (q, items) {
+  Autocomplete.prototype.render = function (q, items, hasMore) {
     var self = this;
     this.items = items.map(function (it) { return { kind: "contact", item: it, text: self.labelOf(it) }; });
     var createUrl = this.input.getAttribute("data-create-url");
@@ -139,10 +139,21 @@
       li.addEventListener("mousedown", function (e) { e.preventDefault(); self.choose(i); });
       self.list.appendChild(li);
     });
+    if (hasMore) {
+      // more matches than shown: say so (not selectable, not counted among the options)
+      var more = document.createElement("li");
+      more.className = "list-group-item small text-muted py-1";
+      more.setAttribute("role", "option");
+      more.setAttribute("aria-disabled", "true");
+      more.setAttribute("data-testid", "autocomplete-more");
+      more.textContent = t("contacts_ac_more");
+      this.list.insertBefore(more, this.list.querySelector(".ac-create"));  // before "Créer…", else last
+    }
     this.active = -1;
     this.open();
-    announce(items.length === 1 ? t("contacts_ac_one") : (items.length ? t("contacts_ac_many", { num: items.length })
-                                                                        : t("contacts_ac_none")));
+    announce((items.length === 1 ? t("contacts_ac_one") : (items.length ? t("contacts_ac_many", { num: items.length })
+                                                                        : t("contacts_ac_none")))
+             + (hasMore ? " " + t("contacts_ac_more") : ""));
   };
 
   Autocomplete.prototype.open = function () {
