@@ -512,3 +512,61 @@ def test_a_cancelled_ticket_gets_no_attendee(app, seller, order_959, person, db)
     with app_session(app) as s:
         assert s.get(Ticket, ticket_id).attendee_id is None
         assert s.scalar(select(Order.state).where(Order.number == reserved)) == "cancelled"
+
+
+def test_order_list_pages_and_filters_by_date_performance_contact_state_and_point_of_sale(app, seller, shop, db, monkeypatch):
+    """Not only "Les 20 derniers dossiers": every order can be reached, page by page, and the list
+    filters by creation day (local time), performance, contact, state and point of sale."""
+    from datetime import datetime, timezone
+
+    from plugins.sales.admin_orders import OrderView
+    from plugins.sales.models import Order
+    from plugins.sales.services import orders, settings
+
+    web = settings.create_point_of_sale(db, "WEB_T", "Site internet test", settings.create_channel(db, "WEB_T", "Internet test"))
+    from plugins.contacts.services.contacts import create_quick
+
+    akoka = create_quick(db, {"civility": "MME", "last_name": "AKOKA", "first_name": "Viviane", "country": "FR",
+                              "postal_code": "75006", "city": "PARIS"})
+    dupont = create_quick(db, {"civility": "M", "last_name": "DUPONTEL", "first_name": "Jean", "country": "FR",
+                               "postal_code": "75012", "city": "PARIS"})
+    made = []
+    with acting_as(Actor(db.scalar(select_operator()), "STX_BDD")):
+        for i in range(5):
+            made.append(orders.reserve(db, akoka, [line(shop.performance, shop.cat1, shop.full, 1)]))
+        made.append(orders.reserve(db, dupont, [line(shop.seated, shop.cat1, shop.full, 1, seats=[shop.seats[0].id])],
+                                      point_of_sale=web))
+        made.append(orders.sell(db, dupont, [line(shop.performance, shop.cat2, shop.full, 1)]))
+    # creation moments: 28.09.2015 23:30 in Paris is 21:30 UTC, still the 28th locally
+    made[0].created_at = datetime(2015, 9, 28, 21, 30, tzinfo=timezone.utc)
+    made[1].created_at = datetime(2015, 9, 28, 22, 30, tzinfo=timezone.utc)  # 29.09 00:30 in Paris
+    db.commit()
+    numbers = [o.number for o in made]
+
+    def listed(url):
+        response = seller.get(url)
+        assert response.status_code == 200, url
+        html = response.get_data(as_text=True)
+        return {n for n in numbers if f">Dossier {n}<" in html}, html
+
+    monkeypatch.setattr(OrderView, "PAGE_SIZE", 3)
+    first, html = listed("/admin/sales/orders/")
+    assert len(first) == 3 and "Dossiers 1 à 3 sur 7" in html and 'rel="next"' in html and 'rel="prev"' not in html
+    second, html = listed("/admin/sales/orders/?page=2")
+    third, html = listed("/admin/sales/orders/?page=3")
+    assert first | second | third == set(numbers) and "Dossiers 7 à 7 sur 7" in html and 'rel="next"' not in html
+    monkeypatch.setattr(OrderView, "PAGE_SIZE", 50)
+    assert listed(f"/admin/sales/orders/?performance={shop.seated.id}")[0] == {numbers[5]}
+    assert listed(f"/admin/sales/orders/?pos={web.id}")[0] == {numbers[5]}
+    assert listed("/admin/sales/orders/?q=dupontel")[0] == {numbers[5], numbers[6]}
+    assert listed("/admin/sales/orders/?q=dupontel&state=not_settled")[0] == {numbers[6]}
+    assert listed("/admin/sales/orders/?date_from=2015-09-28&date_to=2015-09-28")[0] == {numbers[0]}
+    assert listed("/admin/sales/orders/?date_from=29.09.2015&date_to=2015-09-30")[0] == {numbers[1]}
+    # the filters are kept in the paging links
+    monkeypatch.setattr(OrderView, "PAGE_SIZE", 2)
+    _, html = listed(f"/admin/sales/orders/?performance={shop.performance.id}")
+    assert f"performance={shop.performance.id}" in html.split('rel="next"')[0].rsplit("href=", 1)[1]
+    # a bad date: a clear error, what was typed stays
+    response = seller.get("/admin/sales/orders/?date_from=31.02.2015")
+    html = response.get_data(as_text=True)
+    assert response.status_code == 422 and 'aria-invalid="true"' in html and 'value="31.02.2015"' in html
