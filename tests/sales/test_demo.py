@@ -53,7 +53,7 @@ def test_order_959_is_the_seeds_order(db, demo):
     assert len(tickets) == 22 and {t["price"] for t in tickets} == {Decimal("110.00")}
     # "Hors cont. - Balcon - 51S - 01010002748 - Billet - 28.09.2015 17:03 - Guichet - STX_BDD - imprimé -
     # Remis au contact": the seed's barcodes, although our check digit does not guard them.
-    assert tickets[0]["line"].startswith("Balcon - 51S - 01010002748 - Billet - 28.09.2015 17:03 - Guichet - STX_BDD - ")
+    assert tickets[0]["line"].startswith("Hors cont. - Balcon - 51S - 01010002748 - Billet - 28.09.2015 17:03 - Guichet - STX_BDD - ")
     assert tickets[0]["line"].endswith("imprimé - Remis au contact")
     assert [t["seat"] for t in tickets[:4]] == ["51S", "1", "3", "17"]
     codes = [t["barcode"] for t in tickets]

@@ -48,7 +48,9 @@ def test_the_order_detail_reads_like_the_seed(db, catalogue, buyer, person):
     assert detail["header"] == f"Dossier {order.number} (Soldé) - AKOKA, Viviane | UNIVERSITY PARIS / Relais [{buyer.number}]"
     assert detail["created_line"].startswith("Création ") and detail["created_line"].endswith(" par STX_BDD sur Guichet")
     first = detail["tickets"][0]
-    assert first["line"].startswith(f"Balcon - B51S - {first['barcode']} - Billet - ")
+    # the seed's ticket line begins with the contingent: "Hors cont." when outside any
+    assert first["line"].startswith(f"Hors cont. - Balcon - B51S - {first['barcode']} - Billet - ")
+    assert first["contingent"] is None and first["contingent_label"] == "Hors cont."
     assert first["line"].endswith(" - Guichet - STX_BDD - imprimé - Remis au contact")
     (group,) = detail["summary"]
     (perf,) = group["performances"]

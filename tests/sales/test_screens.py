@@ -514,6 +514,15 @@ def test_a_cancelled_ticket_gets_no_attendee(app, seller, order_959, person, db)
         assert s.scalar(select(Order.state).where(Order.number == reserved)) == "cancelled"
 
 
+def test_order_detail_ticket_lines_show_the_contingent(app, seller, order_959):
+    """As in the seed ("Hors cont. - Balcon - 51S - …"): each ticket line says its contingent."""
+    sold, _ = order_959
+    html = seller.get(f"/admin/sales/orders/{sold}/").get_data(as_text=True)
+    table = html.split('data-testid="order-tickets"')[1].split("</table>")[0]
+    assert ">Contingent</th>" in table
+    assert table.count('data-testid="ticket-contingent"><abbr title="Hors contingent">Hors cont.</abbr>') == 2
+
+
 def test_order_list_pages_and_filters_by_date_performance_contact_state_and_point_of_sale(app, seller, shop, db, monkeypatch):
     """Not only "Les 20 derniers dossiers": every order can be reached, page by page, and the list
     filters by creation day (local time), performance, contact, state and point of sale."""
