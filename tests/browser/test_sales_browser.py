@@ -152,6 +152,11 @@ def test_a_new_contact_is_created_without_leaving_the_screen_and_a_reservation_m
     page.keyboard.press("Enter")
     page.wait_for_selector("#new-contact-modal.show")
     assert page.input_value("#nc-last_name") == "NOUVELLE" and page.input_value("#nc-first_name") == "Claire"
+    # no civility chosen for the operator; the country is a list (France first and chosen)
+    assert page.input_value("#nc-civility") == ""
+    expect(page.locator("#nc-country")).to_have_value("FR")
+    expect(page.locator("#nc-country option:checked")).to_have_text("France")
+    page.select_option("#nc-civility", "MME")
     page.fill("#nc-postal_code", "69003")
     page.fill("#nc-city", "Lyon")
     page.screenshot(path=f"{SHOTS}/sales_new_contact.png")

@@ -579,3 +579,16 @@ def test_order_list_pages_and_filters_by_date_performance_contact_state_and_poin
     response = seller.get("/admin/sales/orders/?date_from=31.02.2015")
     html = response.get_data(as_text=True)
     assert response.status_code == 422 and 'aria-invalid="true"' in html and 'value="31.02.2015"' in html
+
+
+def test_new_contact_dialog_preselects_no_civility_and_lists_the_countries(app, shop, make_operator, client_for):
+    make_operator("NC_OP", roles=["operator"], permissions=["sales.view", "sales.sell", "contacts.view", "contacts.edit"])
+    html = client_for("NC_OP").get("/admin/sales/sell/").get_data(as_text=True)
+    dialog = html.split('data-testid="new-contact-modal"')[1].split('id="nc-submit"')[0]
+    civility = dialog.split('<select id="nc-civility"')[1].split("</select>")[0]
+    assert '<option value="" selected>' in civility and '<option value="MME">Madame</option>' in civility
+    assert "selected" not in civility.split('<option value="" selected>')[1]
+    country = dialog.split('<select id="nc-country"')[1].split("</select>")[0]
+    assert '<option value="FR" selected>France</option>' in country and '<option value="BE">Belgique</option>' in country
+    assert '<input id="nc-country"' not in dialog
+
