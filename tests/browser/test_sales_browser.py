@@ -255,3 +255,38 @@ def test_the_order_detail_ticket_table_fits_1366_px_without_cutting_a_cell(app, 
         return out;
     }""")
     assert clipped == [], clipped
+
+
+def test_the_internet_account_box_keeps_the_e_mail_on_one_line_at_1366_px(app, make_operator, page):
+    """The contact sheet's "Compte internet" box showed the login (the e-mail) broken over lines in a
+    half-width column: the login takes the box's whole width and stays whole."""
+    from sqlalchemy import select
+
+    from plugins.contacts.models import Contact
+    from plugins.contacts.services.accounts import create_internet_account
+
+    make_operator("STX_BDD", roles=["operator"])
+    number = _shop(app)
+    email = "viviane.akoka-lefebvre@university-paris.example.org"
+    with app_session(app) as s, acting_as(Actor(None, "STX_BDD")):
+        contact = s.scalar(select(Contact).where(Contact.number == number))
+        contact.email = email
+        s.flush()
+        create_internet_account(s, contact)
+        s.commit()
+    page.set_viewport_size({"width": 1366, "height": 900})
+    base = app.config["LIVE_URL"]
+    browser_login(page, base, "STX_BDD", PASSWORD)
+    page.goto(f"{base}/admin/contacts/sheet/{number}/")
+    box = page.locator("[data-testid=internet-account]")
+    expect(box).to_contain_text(email)
+    login = box.locator("dd").first
+    expect(login).to_have_text(email)
+    lines = login.evaluate("""(dd) => {
+        const range = document.createRange();
+        range.selectNodeContents(dd);
+        const tops = new Set([...range.getClientRects()].map((r) => Math.round(r.top)));
+        return {lines: tops.size, clipped: dd.scrollWidth > dd.clientWidth + 1};
+    }""")
+    page.screenshot(path=f"{SHOTS}/sales_internet_account_1366.png")
+    assert lines == {"lines": 1, "clipped": False}, lines
