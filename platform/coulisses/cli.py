@@ -23,7 +23,7 @@ from coulisses import CoulissesError, migrations, schema_check
 from coulisses import db as cdb
 from coulisses import plugins as cplugins
 from coulisses import security, tasks as ctasks
-from coulisses.i18n import _
+from coulisses.i18n import _, _n
 
 DEMO_ADMIN = "admin"
 
@@ -323,87 +323,11 @@ def plugins():
     """List, enable and disable plugins."""
 
 
-def _problem(ctx: Context, order: list[str]) -> tuple[CoulissesError | None, list[str]]:
-    """What stops ``order`` from loading (None when it loads), and its warnings."""
-    from coulisses.web.app import CoreHooks
-
-    try:
-        pm = cplugins.check_set(ctx.infos, order, CoreHooks())
-    except CoulissesError as exc:
-        return exc, []
-    known = cplugins.all_hook_names(pm)
-    return None, [w for name in order for w in cplugins.unmarked_hooks(ctx.infos[name], known)]
-
-
 def _plugin_rows(ctx: Context):
+    from coulisses import plugin_admin
+
     with ctx.session() as session:
-        states = cplugins.stored_states(session) or {}
-        requested = ([n for n, r in states.items() if r.state == "enabled"] if states
-                     else cplugins.requested_plugins(session, ctx.infos, ctx.seed()))
-    try:
-        enabled = set(cplugins.resolve(ctx.infos, requested))
-    except CoulissesError:
-        enabled = set(requested)
-    # The real state of each plugin: does the enabled set load (as the start would), and does each
-    # other plugin load with it (what `plugins enable` would answer)?
-    causes: dict[str, str] = {}
-    warnings: dict[str, list[str]] = {}
-    installed_enabled = sorted(n for n in enabled if n in ctx.infos)
-    try:
-        set_error, set_warnings = _problem(ctx, cplugins.resolve(ctx.infos, installed_enabled))
-    except CoulissesError as exc:
-        set_error, set_warnings = exc, []
-    if set_error is not None:
-        causes[set_error.plugin if isinstance(set_error, cplugins.PluginError) else ""] = str(set_error)
-    for warning in set_warnings:
-        warnings.setdefault(_warned_plugin(warning), []).append(warning)
-    for name, info in ctx.infos.items():
-        if info.error or name in causes or (name in enabled and set_error is None):
-            continue
-        wanted = [name] if set_error is not None or name in enabled else [*installed_enabled, name]
-        try:
-            error, found = _problem(ctx, cplugins.resolve(ctx.infos, wanted))
-        except CoulissesError as exc:
-            error, found = exc, []
-        if error is not None:
-            causes[name] = str(error)
-        for warning in found:
-            if _warned_plugin(warning) == name:
-                warnings.setdefault(name, []).append(warning)
-
-    rows = []
-    for name in sorted(set(states) - set(ctx.infos)):  # recorded, but its distribution is gone
-        row = states[name]
-        rows.append({
-            "name": name, "version": row.version, "state": "missing" if row.state == "enabled" else row.state,
-            "enabled": row.state == "enabled",
-            "depends": [], "optional_depends": [], "description": "",
-            "error": "not installed any more" + (": disable it or install it again" if row.state == "enabled" else ""),
-            "hooks": [], "warnings": [],
-            "changed_at": row.changed_at.isoformat(), "changed_by": row.changed_by,
-        })
-    for name, info in ctx.infos.items():
-        row = states.get(name)
-        error = str(cplugins.PluginError(name, info.error)) if info.error else causes.get(name)
-        rows.append({
-            "name": name,
-            "version": info.version,
-            "state": "error" if error else ("enabled" if name in enabled else "disabled"),
-            "enabled": name in enabled,
-            "depends": [d for d, _ in info.depends],
-            "optional_depends": [d for d, _ in info.optional_depends],
-            "description": (info.manifest.description if info.manifest else "") or "",
-            "error": error,
-            "hooks": cplugins.implemented_hooks(info.module) if info.module is not None else [],
-            "warnings": warnings.get(name, []),
-            "changed_at": row.changed_at.isoformat() if row else None,
-            "changed_by": row.changed_by if row else None,
-        })
-    return sorted(rows, key=lambda r: r["name"])
-
-
-def _warned_plugin(warning: str) -> str:
-    return warning.split("'")[1] if warning.count("'") >= 2 else ""
+        return plugin_admin.plugin_rows(session, ctx.infos, ctx.seed(), ctx.config)
 
 
 @plugins.command("list")
@@ -439,28 +363,17 @@ def plugins_list(ctx: Context, as_json, show_hooks):
 @pass_ctx
 def plugins_enable(ctx: Context, name, no_upgrade):
     """Enable NAME and what it depends on, and create their tables."""
+    from coulisses import plugin_admin
+
     try:
         with ctx.session() as session:
-            states = cplugins.stored_states(session)
-            if states is None:
-                raise CoulissesError("the database is not initialised: run `coulisses db upgrade` first")
-            if not states:  # the seed becomes the recorded set
-                cplugins.record_enabled(session, ctx.infos, ctx.enabled(session), _by())
-            changed = cplugins.record_enabled(session, ctx.infos, [name], _by())
-            order = ctx.enabled(session)
-            warnings = ctx.check(order)  # refuse now, with the start's message, rather than at the next start
-            if not no_upgrade:
-                migrations.check(ctx.infos, order)  # nor enable a plugin whose tables cannot be created
+            # refused now, with the start's message, rather than at the next start (the plugins screen
+            # does the same checks)
+            changed, order, warnings = plugin_admin.enable(session, ctx.infos, name, ctx.seed(), _by(), ctx.config,
+                                                           check_migrations=not no_upgrade)
             session.commit()
         if not no_upgrade:
-            with ctx.engine.begin() as conn:
-                migrations.upgrade(conn, ctx.infos, order)
-            with ctx.session() as session:
-                pm = ctx.manager(order)
-                security.sync_roles_and_permissions(
-                    session, security.collect_permissions(cplugins.call_each_safely(pm, "coulisses_permissions")))
-                cplugins.install_defaults(session, pm)
-                session.commit()
+            plugin_admin.install_enabled(ctx.engine, ctx.infos, order, ctx.config)
     except CoulissesError as exc:
         _fail(exc)
     for warning in warnings:
@@ -476,17 +389,58 @@ def plugins_enable(ctx: Context, name, no_upgrade):
 @pass_ctx
 def plugins_disable(ctx: Context, name):
     """Disable NAME (refused while an enabled plugin depends on it). Its data is kept."""
+    from coulisses import plugin_admin
+
     try:
         with ctx.session() as session:
-            if cplugins.stored_states(session) is None:
-                raise CoulissesError("the database is not initialised: run `coulisses db upgrade` first")
-            if not cplugins.stored_states(session):
-                cplugins.record_enabled(session, ctx.infos, ctx.enabled(session), _by())
-            cplugins.record_disabled(session, ctx.infos, name, _by())
+            plugin_admin.disable(session, ctx.infos, name, ctx.seed(), _by())
             session.commit()
     except CoulissesError as exc:
         _fail(exc)
     click.echo(f"Disabled: {name} (its data is kept; enable it again to find it back). Restart the server.")
+
+
+@plugins.command("uninstall")
+@click.argument("name")
+@click.option("--drop-data", is_flag=True, help="Drop the plugin's tables and its schema revision (required).")
+@click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
+@pass_ctx
+def plugins_uninstall(ctx: Context, name, drop_data, yes):
+    """Drop the tables of NAME, a disabled plugin no enabled plugin depends on, and its schema
+    revision, after showing what will be dropped. `plugins disable` keeps the data; this does not."""
+    from coulisses import plugin_admin
+
+    if not drop_data:
+        _fail(CoulissesError(_("La désinstallation supprime les données du plugin : relancez avec --drop-data "
+                               "pour confirmer (ou `coulisses plugins disable %(name)s` pour les garder).",
+                               name=name)))
+    try:
+        with ctx.engine.connect() as conn:
+            plan = plugin_admin.uninstall_plan(conn, ctx.infos, name)
+    except CoulissesError as exc:
+        _fail(exc)
+    click.echo(_("Désinstallation de %(name)s : ceci sera supprimé définitivement.", name=name))
+    if plan["tables"]:
+        for table_name in plan["tables"]:
+            click.echo("  " + _n("table %(table)s (%(num)d ligne)", "table %(table)s (%(num)d lignes)",
+                                 plan["rows"][table_name], table=table_name))
+    else:
+        click.echo("  " + _("aucune table"))
+    if plan["versions"]:
+        click.echo("  " + _("révision du schéma : %(versions)s", versions=", ".join(plan["versions"])))
+    else:
+        click.echo("  " + _("aucune révision du schéma enregistrée"))
+    if not yes and not click.confirm(_("Supprimer ces données ?"), default=False):
+        click.echo(_("Rien n'a été supprimé."))
+        raise SystemExit(1)
+    try:
+        with _as_cli(), ctx.engine.begin() as conn:
+            plan = plugin_admin.uninstall_plan(conn, ctx.infos, name)  # again, in the transaction
+            plugin_admin.uninstall(conn, ctx.infos, name, plan, _by())
+    except CoulissesError as exc:
+        _fail(exc)
+    click.echo(_("Désinstallé : %(name)s (%(tables)s). Vous pouvez retirer sa distribution.",
+                 name=name, tables=", ".join(plan["tables"]) or "-"))
 
 
 @plugins.command("check")

@@ -43,6 +43,7 @@ EVENT_KINDS = {
     "role_deleted": _l("Rôle supprimé"),
     "plugin_enabled": _l("Plugin activé"),
     "plugin_disabled": _l("Plugin désactivé"),
+    "plugin_uninstalled": _l("Plugin désinstallé (données supprimées)"),
 }
 
 DETAIL_LENGTH = 1000

@@ -9,7 +9,7 @@
 - ``POST /contacts/purge`` (contacts.personal_data): ``{"months": 36, "simulate": true}``;
 - ``POST /contacts/import`` (contacts.import): multipart ``file`` (CSV or XLSX), form fields
   ``dry_run`` (default false), ``mapping`` (JSON object header → field), ``delimiter``,
-  ``encoding``; returns the report (rejected lines with line number and reason);
+  ``encoding``; returns the report (rejected lines with line number and reason, likely duplicates);
 - ``GET  /contacts/export.csv?…`` (contacts.export): the advanced-search criteria; streamed CSV.
 """
 from __future__ import annotations
@@ -106,6 +106,13 @@ class RejectSchema(Schema):
     values = fields.List(fields.String())
 
 
+class ImportDuplicateSchema(Schema):
+    line = fields.Integer()
+    reason = fields.String()
+    number = fields.Integer(allow_none=True, metadata={"description": "the existing contact it looks like"})
+    other_line = fields.Integer(allow_none=True, metadata={"description": "the earlier line it looks like"})
+
+
 class ImportReportSchema(Schema):
     dry_run = fields.Boolean()
     filename = fields.String()
@@ -116,6 +123,8 @@ class ImportReportSchema(Schema):
     imported = fields.Integer()
     rejected = fields.Integer()
     rejects = fields.List(fields.Nested(RejectSchema))
+    duplicates = fields.List(fields.Nested(ImportDuplicateSchema),
+                             metadata={"description": "likely duplicates (imported all the same)"})
     first_number = fields.Integer(allow_none=True)
     last_number = fields.Integer(allow_none=True)
     seconds = fields.Float()

@@ -134,6 +134,12 @@ def import_command(file, mapping, dry_run, delimiter, encoding, rejects_path):
         click.echo("  " + _("ligne %(line)s : %(reason)s", line=r.line, reason=r.reason))
     if report.rejected > 20:
         click.echo("  " + _n("… et %(num)d autre", "… et %(num)d autres", report.rejected - 20))
+    if report.duplicates:
+        click.echo(_("Doublons probables (importés, à fusionner) : %(count)s", count=len(report.duplicates)))
+        for d in report.duplicates[:20]:
+            click.echo("  " + _("ligne %(line)s : %(reason)s", line=d.line, reason=d.reason))
+        if len(report.duplicates) > 20:
+            click.echo("  " + _n("… et %(num)d autre", "… et %(num)d autres", len(report.duplicates) - 20))
     if report.rejected:
         click.echo(_("Lignes rejetées écrites dans %(path)s", path=rejects_path))
     else:

@@ -8,15 +8,16 @@ through ``devices_drivers``), ``simulators/``; the product: ``models.py``, ``ser
 ``admin.py``, ``agent.py``, ``cli.py``. See ``SERVICES.md``.
 """
 from coulisses import Manifest
+from coulisses.i18n import _l
 
 MANIFEST = Manifest(
     name="devices",
     version="0.1.0",
-    label="Matériel de caisse",
+    label=_l("Matériel de caisse"),
     depends=[],
     optional_depends=["sales", "refunds", "reports"],
-    description="Box-office hardware: ticket and receipt printers, cash drawer, barcode scanner, customer "
-    "display, payment terminal; the workstation agent; simulators.",
+    description=_l("Le matériel de caisse : imprimantes de billets et de tickets, tiroir-caisse, lecteur de codes-barres, "
+    "afficheur client, terminal de paiement ; l'agent du poste ; les simulateurs."),
 )
 
 from plugins.devices.hooks import *  # noqa: E402,F401,F403 - the hook implementations

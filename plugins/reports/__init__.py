@@ -7,15 +7,16 @@ Other plugins contribute through ``reports_definitions`` and ``reports_documents
 see ``SERVICES.md`` and docs/plugin-guide.md ("Reports").
 """
 from coulisses import Manifest
+from coulisses.i18n import _l
 
 MANIFEST = Manifest(
     name="reports",
     version="0.1.0",
-    label="Rapports",
+    label=_l("Rapports"),
     depends=[],
     optional_depends=[],
-    description="Report engine and documents: PDF, CSV, XLSX, charts, the reports screen, favourites and "
-    "scheduled runs, the organisation identity, e-mail delivery.",
+    description=_l("Moteur de rapports et documents : PDF, CSV, XLSX, graphiques, l'écran des rapports, favoris et "
+    "envois programmés, l'identité de l'organisation, l'envoi par courriel."),
 )
 
 from plugins.reports.hooks import *  # noqa: E402,F401,F403 - the hook implementations

@@ -239,6 +239,7 @@ def test_the_shortcuts_panel_lists_the_page_shortcuts_and_gives_the_focus_back(l
     # in the operator's language; a screen without shortcuts of its own says so
     page.click("[data-testid=language-switch] button[value=en]")
     page.wait_for_selector("html[lang=en]")
+    page.wait_for_load_state()  # the page's scripts listen for the shortcut once it has loaded
     page.keyboard.press("Alt+?")
     expect(page.get_by_role("dialog", name="Keyboard shortcuts")).to_be_visible()
     expect(page.get_by_test_id("shortcuts-page").locator("tr")).to_have_count(0)
@@ -263,3 +264,29 @@ def test_a_skip_link_leads_to_the_main_content(live_server, make_operator, page)
     outline = page.evaluate("(() => { const s = getComputedStyle(document.activeElement); "
                             "return [s.outlineStyle, s.outlineWidth, s.outlineColor]; })()")
     assert outline == ["solid", "3px", "rgb(0, 86, 179)"]
+
+
+def test_the_plugins_screen_and_its_confirmation_pass_the_audit_and_work_by_keyboard(
+        live_server, make_operator, audited, register_plugin):
+    from tests.platform.conftest import make_plugin
+
+    register_plugin(make_plugin("tp_extra", hooks={"coulisses_config_defaults": lambda: {"TP_EXTRA_ON": True}}))
+    app = live_server([])
+    make_operator("boss", roles=["administrator"])
+    page, base = audited, app.config["LIVE_URL"]
+    browser_login(page, base, "boss", PASSWORD)
+    page.goto(base + "/admin/core_plugins/")
+    page.locator("[data-plugin=tp_extra] summary").focus()
+    page.keyboard.press("Enter")  # the settings open from the keyboard
+    assert page.locator("[data-plugin=tp_extra] [data-testid=plugin-settings]").is_visible()
+    assert audit(page) == []
+    page.get_by_role("link", name="Activer… tp_extra").focus()
+    page.keyboard.press("Enter")
+    page.wait_for_url("**/enable/tp_extra")
+    assert audit(page) == []
+    page.get_by_test_id("plugin-confirm").focus()
+    page.keyboard.press("Enter")
+    page.wait_for_url(base + "/admin/core_plugins/")
+    assert "Activé : tp_extra" in page.content()
+    assert page.locator("[data-plugin=tp_extra] [data-testid=restart-needed]").is_visible()
+    assert audit(page) == []

@@ -23,7 +23,7 @@ GOOD_AND_BAD = (
     "Madame;Dupont-Rougier;céline;celine@example.org;06 12 34 56 78;12 rue de la Paix;75012;Paris;FRANCE;x\n"
     "Monsieur;Martin;Jean;pas-une-adresse@;;;75012;Paris;FR;\n"
     ";;Sans nom;;;;;;;\n"
-    "M;Durand;Paul;;+33 7 81 23 45 67;1 place Bellecour;69002;Lyon;;\n"
+    "M;Durand;Paul;;+33 7 81 23 45 67;1 place Bellecour;69002;Lyon;FR;\n"
     "Mme;Lefèvre;Anne;;;;7000;Privas;France;\n"
     "Dr;Nguyen;Lan;lan@example.org;;;75O12;Paris;FR;\n"
 )
@@ -87,7 +87,7 @@ def test_dry_run_validates_everything_and_writes_nothing(db):
 
 
 def test_explicit_mapping_and_structures(db):
-    text = "Raison sociale,Surname,Given,Code,SIRET\nTHEATRE DU CHATELET,,,75001,\n,Smith,John,75002,\n"
+    text = "Raison sociale,Surname,Given,Code,SIRET,Ville\nTHEATRE DU CHATELET,,,75001,,PARIS\n,Smith,John,75002,,PARIS\n"
     with pytest.raises(InvalidError):
         _report(db, text, mapping={"Given": "nope"})
     report = _report(db, text, mapping={"Surname": "last_name", "Given": "first_name", "Code": "postal_code"})
@@ -103,7 +103,8 @@ def test_a_file_without_name_column_is_refused_as_a_whole(db):
 
 
 def test_a_line_in_another_encoding_is_rejected_not_lost(db):
-    data = "Nom;Prénom\nDUPONT;Jean\n".encode() + "MÉNARD;Hélène\n".encode("latin-1") + "DURAND;Paul\n".encode()
+    data = ("Nom;Prénom;CP;Ville\nDUPONT;Jean;75001;Paris\n".encode() + "MÉNARD;Hélène;75001;Paris\n".encode("latin-1")
+            + "DURAND;Paul;75001;Paris\n".encode())
     report = importing.import_file(db, io.BytesIO(data), filename="x.csv")
     assert (report.imported, report.rejected) == (2, 1)
     assert report.rejects[0].line == 3 and "encodage" in report.rejects[0].reason
@@ -224,7 +225,7 @@ def test_cli_import_with_progress_bar_and_rejects_file(app, database_url, tmp_pa
 
 def test_an_imported_function_is_kept_as_read_even_off_the_list(db):
     """G4: the function list applies to the screens and the API; an import keeps the file's value."""
-    report = _report(db, "Nom;Prénom;Fonction\nAKOKA;Viviane;Astronaute\n")
+    report = _report(db, "Nom;Prénom;Fonction;CP;Ville\nAKOKA;Viviane;Astronaute;75005;Paris\n")
     db.commit()
     assert (report.imported, report.rejected) == (1, 0)
     assert db.scalar(select(Contact.function).where(Contact.search_last == "akoka")) == "Astronaute"

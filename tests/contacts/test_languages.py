@@ -74,7 +74,7 @@ def test_the_export_speaks_the_callers_language_and_imports_again(db, person):
 
 
 def test_a_bad_csv_row_is_reported_with_its_line_and_reason_in_the_callers_language(db):
-    data = "Nom;Prénom;Mél\nDUPONT;Ana;pas-une-adresse@\n"
+    data = "Nom;Prénom;Mél;CP;Ville\nDUPONT;Ana;pas-une-adresse@;75001;Paris\n"
     with use_locale("es"):
         headers, rows = importing.read_rows(io.BytesIO(data.encode()), filename="f.csv")
         out = io.StringIO()
@@ -86,7 +86,7 @@ def test_a_bad_csv_row_is_reported_with_its_line_and_reason_in_the_callers_langu
 
 
 def test_rest_import_rejects_follow_accept_language(api):
-    files = {"file": (io.BytesIO("Nom;Prénom;Code postal;Pays\nDUPONT;Ana;750;FR\n".encode()), "c.csv"),
+    files = {"file": (io.BytesIO("Nom;Prénom;Code postal;Ville;Pays\nDUPONT;Ana;750;Paris;FR\n".encode()), "c.csv"),
              "dry_run": "true"}
     body = api("supervisor").post("/api/v1/contacts/import", data=files,
                                   headers={"Accept-Language": "en"}).get_json()

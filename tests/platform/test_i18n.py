@@ -175,3 +175,15 @@ def test_js_messages_are_data_not_code():
     with use_locale("fr"):
         settings = i18n.locale_settings()
     assert settings["firstDay"] == 1 and settings["months"][10] == "novembre" and settings["datePattern"] == "dd.MM.yyyy"
+
+
+def test_plugin_labels_and_descriptions_follow_the_language():
+    """No English plugin description in a French screen, no French one in an English screen."""
+    from plugins.sales import MANIFEST
+
+    with use_locale("fr"):
+        assert str(MANIFEST.label) == "Billetterie" and str(MANIFEST.description).startswith("Catalogue, dossiers")
+    with use_locale("en"):
+        assert str(MANIFEST.label) == "Ticketing" and "credit balances" in str(MANIFEST.description)
+    with use_locale("es"):
+        assert str(MANIFEST.label) == "Venta de entradas" and "saldos a favor" in str(MANIFEST.description)

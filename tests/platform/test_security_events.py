@@ -96,6 +96,7 @@ def test_every_kind_of_event_is_recorded_where_it_happens(app, make_operator, to
     # plugins, from the command line
     assert cli("plugins", "enable", "contacts", "--no-upgrade").exit_code == 0
     assert cli("plugins", "disable", "contacts").exit_code == 0
+    assert cli("plugins", "uninstall", "contacts", "--drop-data", "--yes").exit_code == 0
 
     recorded = {e[0] for e in journal(app)}
     assert recorded == set(EVENT_KINDS), f"never recorded: {set(EVENT_KINDS) - recorded}"
@@ -124,6 +125,7 @@ def test_every_kind_of_event_is_recorded_where_it_happens(app, make_operator, to
     assert of_kind(app, "role_deleted")[-1][4] == "cashier core.plugins.view"
     assert [e[4].split()[0] for e in of_kind(app, "plugin_enabled")] == ["contacts"]
     assert of_kind(app, "plugin_disabled")[0][2].startswith("cli") and of_kind(app, "plugin_disabled")[0][4].startswith("contacts ")
+    assert of_kind(app, "plugin_uninstalled")[0][2].startswith("cli") and of_kind(app, "plugin_uninstalled")[0][4] == "contacts"
 
 
 def test_permissions_granted_by_a_new_plugin_are_in_the_journal(make_app):

@@ -10,14 +10,15 @@ It depends on the contacts plugin: it adds the contact type "patron" (mécène) 
 moves the pledges to the kept one (``contacts_references``).
 """
 from coulisses import Manifest, Permission, hookimpl
+from coulisses.i18n import _l
 
 MANIFEST = Manifest(
     name="patrons",
     version="0.2.0",
-    label="Mécénat",
+    label=_l("Mécénat"),
     depends=["contacts"],
     optional_depends=["reports"],
-    description="Sponsorship pledges: who promised how much, and when; the contact type patron.",
+    description=_l("Promesses de mécénat : qui a promis combien, et quand ; le type de contact mécène."),
     requires_host=">=0.1",
 )
 

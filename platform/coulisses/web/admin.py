@@ -257,16 +257,107 @@ class HomeView(SecuredView, AdminIndexView):
 
 
 class PluginsView(CoulissesBaseView):
-    """The installed plugins, their versions, dependencies and state."""
+    """The installed plugins: their real state and its cause (as ``coulisses plugins list``), their
+    settings, and — with ``core.plugins.manage`` — enabling and disabling them with the CLI's checks."""
 
     permission = "core.plugins.view"
+    manage_permission = "core.plugins.manage"
+    ACTIONS = ("enable", "disable")
+
+    @staticmethod
+    def _state():
+        from flask import current_app
+
+        from coulisses import plugins as cplugins
+
+        state = current_app.extensions["coulisses"]
+        return state, cplugins.parse_plugin_list(current_app.config.get("PLUGINS")), current_app.config
 
     @expose("/")
     def index(self):
+        from coulisses import plugin_admin
+
+        state, seed, config = self._state()
+        rows = plugin_admin.plugin_rows(db.session, state.infos, seed, config)
+        for row in rows:
+            # the server runs with the plugins it started with: a change shows after a restart
+            row["restart"] = row["name"] in state.infos and row["enabled"] != (row["name"] in state.order)
+            row["running"] = row["name"] in state.order
+            row["settings"] = plugin_admin.plugin_settings(state.infos, row["name"], config)
+            row["changed_on"] = datetime.fromisoformat(row["changed_at"]) if row["changed_at"] else None
+        return self.render("coulisses/plugins.html", plugins=rows,
+                           can_manage=security_has(self.manage_permission))
+
+    @expose("/<action>/<plugin>", methods=("GET", "POST"))
+    def change(self, action, plugin):
         from flask import current_app
 
-        state = current_app.extensions["coulisses"]
-        return self.render("coulisses/plugins.html", plugins=state.plugin_rows())
+        name = plugin
+        from flask_login import current_user
+
+        from coulisses import CoulissesError, plugin_admin
+        from coulisses.i18n import _
+        from coulisses import plugins as cplugins
+
+        if action not in self.ACTIONS:
+            abort(404)
+        if not security_has(self.manage_permission):
+            abort(403)
+        state, seed, config = self._state()
+        if name not in state.infos:
+            abort(404)
+        if request.method == "GET":  # the confirmation: what will change
+            error = None
+            adds, users = [], []
+            try:
+                if action == "enable":
+                    adds = plugin_admin.enabling_would_add(db.session, state.infos, name, seed)
+                    current = cplugins.resolve(state.infos, cplugins.requested_plugins(db.session, state.infos, seed))
+                    refusal, _warnings = plugin_admin.problem(
+                        state.infos, cplugins.resolve(state.infos, [*current, name]), config)
+                    error = str(refusal) if refusal is not None and adds else None  # told before confirming
+                else:
+                    enabled = cplugins.resolve(state.infos, cplugins.requested_plugins(db.session, state.infos, seed))
+                    users = cplugins.dependants(state.infos, name, enabled)
+            except CoulissesError as exc:
+                error = str(exc)
+            db.session.rollback()
+            return self.render("coulisses/plugin_confirm.html", action=action, name=name,
+                               info=state.infos[name], adds=adds, users=users, error=error)
+        by = current_user.login
+        try:
+            if action == "enable":
+                changed, order, _warnings = plugin_admin.enable(db.session, state.infos, name, seed, by, config)
+            else:
+                plugin_admin.disable(db.session, state.infos, name, seed, by)
+                changed, order = [name], None
+            db.session.commit()
+        except CoulissesError as exc:
+            db.session.rollback()
+            flash(_("Refusé : %(error)s", error=str(exc)), "error")
+            return redirect(url_for(".index"))
+        if action == "enable" and changed:
+            try:  # only the branches of what was just enabled: the running host's schema is up to date
+                plugin_admin.install_enabled(db.engine, state.infos, order, config, only=changed)
+            except Exception as exc:  # noqa: BLE001 - recorded as enabled: say what to do, never a 500
+                current_app.logger.exception("installing the plugins %s failed", changed)
+                flash(_("Plugin activé, mais sa base n'a pas pu être mise à jour : %(error)s. "
+                         "Lancez `coulisses db upgrade` avant de redémarrer.", error=str(exc)), "error")
+                return redirect(url_for(".index"))
+        if not changed:
+            flash(_("%(name)s est déjà activé.", name=name), "info")
+        elif action == "enable":
+            flash(_("Activé : %(names)s. Redémarrez le serveur pour l'utiliser.", names=", ".join(changed)), "success")
+        else:
+            flash(_("Désactivé : %(name)s (ses données sont conservées). Redémarrez le serveur.", name=name),
+                  "success")
+        return redirect(url_for(".index"))
+
+
+def security_has(code: str) -> bool:
+    from coulisses.web.auth import has_permission
+
+    return has_permission(code)
 
 
 class OperatorView(ModelView):

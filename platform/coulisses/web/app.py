@@ -182,6 +182,7 @@ class CoreHooks:
     def coulisses_permissions(self):
         return [
             Permission("core.plugins.view", i18n.lazy_gettext("Voir les plugins"), ("supervisor",)),
+            Permission("core.plugins.manage", i18n.lazy_gettext("Activer et désactiver les plugins")),
             Permission("core.operators.manage", i18n.lazy_gettext("Gérer les opérateurs, rôles et jetons d'API")),
             Permission("core.api.docs", i18n.lazy_gettext("Lire la documentation de l'API"),
                        ("supervisor", "operator", "readonly")),

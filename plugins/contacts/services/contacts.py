@@ -140,6 +140,17 @@ def clean_contact_fields(data: dict[str, Any], kind: str, *, region: str | None,
     return out
 
 
+def required_address_errors(address: dict[str, Any]) -> dict[str, str]:
+    """What an address cannot do without, for every way a contact is created with its address (quick
+    creation, the forms, the import): the country, the postal code and the city. Field → message."""
+    errors: dict[str, str] = {}
+    for key, message in (("country", _("Pays : obligatoire")), ("postal_code", _("Code postal : obligatoire")),
+                         ("city", _("Ville : obligatoire"))):
+        if not str(address.get(key) or "").strip():
+            errors[key] = message
+    return errors
+
+
 def clean_address(data: dict[str, Any], errors: dict[str, str], *, prefix: str = "",
                   required: bool = True) -> dict[str, Any]:
     """Validate an address dict (``country``, ``postal_code``, ``city``, lines, department, region)."""
@@ -152,8 +163,8 @@ def clean_address(data: dict[str, Any], errors: dict[str, str], *, prefix: str =
     except ValueError as exc:
         errors[prefix + "country"] = str(exc)
     if required:
-        for key, message in (("postal_code", _("Code postal : obligatoire")), ("city", _("Ville : obligatoire"))):
-            if not out.get(key):
+        for key, message in required_address_errors(out).items():
+            if key != "country":  # an empty country is refused by parse_country above
                 errors[prefix + key] = message
     if out.get("postal_code") and prefix + "country" not in errors:
         try:

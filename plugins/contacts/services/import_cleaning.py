@@ -10,7 +10,7 @@ from typing import Any
 from coulisses.i18n import _
 
 from plugins.contacts.services import validation as v
-from plugins.contacts.services.import_reading import ADDRESS_IMPORT_FIELDS, FIELD_LABELS
+from plugins.contacts.services.import_reading import FIELD_LABELS
 from plugins.contacts.services.normalize import normalize
 
 EMAIL_FAST = re.compile(
@@ -40,6 +40,9 @@ class RowValidator:
         self._civility: dict[str, tuple[str | None, str | None]] = {}
         self._country_cache: dict[str, tuple[str | None, str | None]] = {}
         self._phone_prefix: dict[str, bool] = {}
+        # The country of a line whose country cell is empty: France when the file has no country
+        # column at all; ``None`` (the line is refused, as quick creation refuses it) when it has one.
+        self.default_country: str | None = "FR"
 
     def _type_by_label(self) -> dict[str, Any]:
         """Normalised type label, in every language → type (a file exported in any language)."""
@@ -56,7 +59,7 @@ class RowValidator:
 
     def country(self, value: str) -> str:
         if not value:
-            return "FR"
+            return self.default_country or "FR"
         hit = self._country_cache.get(value)
         if hit is None:
             try:
@@ -217,28 +220,31 @@ class RowValidator:
                 if len(values[fld]) > size:
                     fail(fld, _("%(num)s caractères au plus", num=size))
                 row[fld] = values[fld]
-        if any(values.get(f) for f in ADDRESS_IMPORT_FIELDS if f != "country"):
-            address = {"country": country}
-            code = values.get("postal_code", "")
-            if code:
-                try:
-                    address["postal_code"] = self.postal_code(country, code)
-                except ValueError as exc:
-                    fail("postal_code", str(exc))
-            for fld, size in (("line1", 200), ("line2", 200), ("line3", 200), ("city", 120),
-                              ("department", 80), ("region", 80)):
-                value = values.get(fld, "")
-                if len(value) > size:
-                    fail(fld, _("%(num)s caractères au plus", num=size))
-                address[fld] = value or (None if fld in ("department", "region") else "")
-            address["city"] = address["city"].upper()
-            if country == "FR":  # "75", "paris" → "Paris"; "idf" → "Île-de-France" (names, as the forms store)
-                from plugins.contacts.data import fr_subdivisions as fr
+        from plugins.contacts.services.contacts import required_address_errors
 
-                for fld, lookup in (("department", fr.department_name), ("region", fr.region_name)):
-                    if address.get(fld):
-                        address[fld] = lookup(address[fld]) or address[fld]
-            row["address"] = address
+        errors.extend(required_address_errors({**values, "country": values.get("country") or self.default_country})
+                      .values())
+        address = {"country": country}  # every imported contact has its main address (required above)
+        code = values.get("postal_code", "")
+        if code:
+            try:
+                address["postal_code"] = self.postal_code(country, code)
+            except ValueError as exc:
+                fail("postal_code", str(exc))
+        for fld, size in (("line1", 200), ("line2", 200), ("line3", 200), ("city", 120),
+                          ("department", 80), ("region", 80)):
+            value = values.get(fld, "")
+            if len(value) > size:
+                fail(fld, _("%(num)s caractères au plus", num=size))
+            address[fld] = value or (None if fld in ("department", "region") else "")
+        address["city"] = address["city"].upper()
+        if country == "FR":  # "75", "paris" → "Paris"; "idf" → "Île-de-France" (names, as the forms store)
+            from plugins.contacts.data import fr_subdivisions as fr
+
+            for fld, lookup in (("department", fr.department_name), ("region", fr.region_name)):
+                if address.get(fld):
+                    address[fld] = lookup(address[fld]) or address[fld]
+        row["address"] = address
         if errors:
             raise ValueError("; ".join(errors))
         return row

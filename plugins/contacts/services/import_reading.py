@@ -4,8 +4,9 @@ reading of CSV and XLSX files (``read_rows``).
 """
 from __future__ import annotations
 
+import codecs
 import csv
-import io
+from collections import deque
 from datetime import date, datetime
 from pathlib import Path
 from typing import IO, Any, Iterable, Iterator
@@ -228,29 +229,119 @@ def _read_xlsx(stream) -> tuple[list[str], Iterator[tuple[int, list[str]]]]:
     return headers, iterate()
 
 
-def _read_csv(stream, delimiter: str | None, encoding: str) -> tuple[list[str], Iterator[tuple[int, list[str]]]]:
+# A quoted value may span lines (an address with a line break), at most this many lines, and none of
+# its continuation lines may look like a record of its own (as many separators as the header has). A
+# quote that is not closed by then is reported at the line where it opened, and the reading goes on
+# at the next line: the lines after a stray quote are never swallowed.
+MAX_QUOTED_LINES = 10
+
+
+class BadLine(list):
+    """A line that cannot be read (not valid in the file's encoding, a quote never closed): its
+    values as well as they can be shown, and the reason (``import_rows`` rejects it)."""
+
+    def __init__(self, values, reason: str):
+        super().__init__(values)
+        self.reason = reason
+
+
+def _decode(raw: bytes, encoding: str) -> tuple[str, str | None]:
     try:
-        text = io.TextIOWrapper(stream, encoding=encoding or "utf-8-sig", errors="surrogateescape", newline="")
+        return raw.decode(encoding), None
+    except UnicodeDecodeError as exc:
+        return raw.decode(encoding, errors="replace"), _(
+            "ligne illisible : elle n'est pas dans l'encodage du fichier (%(encoding)s, octet %(position)s)",
+            encoding=encoding, position=exc.start + 1)
+
+
+def _loose(text: str, delimiter: str) -> list[str]:
+    """The values of one line, read leniently (to show a line that cannot be read strictly)."""
+    try:
+        return next(csv.reader([text.rstrip("\r\n")], delimiter=delimiter), [])
+    except csv.Error:
+        return text.rstrip("\r\n").split(delimiter)
+
+
+def csv_records(lines: Iterable[tuple[int, bytes]], delimiter: str, encoding: str,
+                columns: int) -> Iterator[tuple[int, list[str]]]:
+    """``(line number, values)`` of each record of a CSV, from its physical lines (bytes). Each line
+    is decoded on its own: a line not valid in ``encoding`` becomes a ``BadLine``, and so does the line
+    where a quote opens and is never closed (see ``MAX_QUOTED_LINES``); the reading goes on after it."""
+    pushed: deque[tuple[int, bytes]] = deque()
+    source = iter(lines)
+
+    def take():
+        return pushed.popleft() if pushed else next(source, None)
+
+    while True:
+        item = take()
+        if item is None:
+            return
+        line, raw = item
+        text, error = _decode(raw, encoding)
+        if error:
+            yield line, BadLine(_loose(text, delimiter), error)
+            continue
+        parts, taken = [text], [item]
+        while True:
+            try:
+                reader = csv.reader(parts, delimiter=delimiter, strict=True)
+                values = next(reader, [])
+                break
+            except csv.Error as exc:
+                if "unexpected end of data" not in str(exc):  # another oddity: read leniently, as before
+                    values = next(csv.reader(parts, delimiter=delimiter), [])
+                    break
+            more = take() if len(parts) < MAX_QUOTED_LINES else None
+            more_text, more_error = _decode(more[1], encoding) if more else ("", "x")
+            if more is None or more_error or (columns > 1 and more_text.count(delimiter) >= columns - 1):
+                if more is not None:
+                    pushed.appendleft(more)
+                for back in reversed(taken[1:]):
+                    pushed.appendleft(back)
+                values = None
+                break
+            parts.append(more_text)
+            taken.append(more)
+        if values is None:
+            yield line, BadLine(_loose(text, delimiter), _(
+                "guillemet ouvert sur cette ligne et jamais fermé : la ligne est rejetée, la lecture "
+                "reprend à la ligne suivante"))
+            continue
+        if any(v.strip() for v in values):
+            yield line, values
+
+
+def _read_csv(stream, delimiter: str | None, encoding: str) -> tuple[list[str], Iterator[tuple[int, list[str]]]]:
+    encoding = encoding or "utf-8-sig"
+    try:
+        codecs.lookup(encoding)
     except LookupError:
         raise ImportError_(_("Encodage inconnu"),
                            {"encoding": _("Encodage inconnu : %(encoding)s", encoding=encoding)}) from None
-    first = text.readline()
+    head = stream.read(1 << 16)
+    stream.seek(0)
+    lines = _cr_lines(stream) if b"\r" in head and b"\n" not in head else iter(stream)
+    first_raw = next(lines, b"")
+    first = _decode(first_raw, encoding)[0]
+    if first.startswith("\ufeff"):
+        first = first[1:]
     if not first.strip():
         raise ImportError_(_("Fichier vide"), {"file": _("Le fichier est vide (pas de ligne d'en-tête)")})
     if not delimiter:
         counts = {d: first.count(d) for d in (";", ",", "\t", "|")}
         delimiter = max(counts, key=counts.get) if max(counts.values()) else ","
-    headers = [h.strip() for h in next(csv.reader([first], delimiter=delimiter))]
-    reader = csv.reader(text, delimiter=delimiter)
+    headers = [h.strip() for h in _loose(first, delimiter)]
+    body_encoding = "utf-8" if codecs.lookup(encoding).name == "utf-8-sig" else encoding
+    return headers, csv_records(enumerate(lines, start=2), delimiter, body_encoding, len(headers))
 
-    def iterate():
-        try:
-            for values in reader:
-                if not any(v.strip() for v in values):
-                    continue
-                yield reader.line_num + 1, values
-        except csv.Error as exc:
-            raise ImportError_(_("Fichier CSV illisible"),
-                               {"file": _("ligne %(line)s : %(error)s", line=reader.line_num + 1, error=exc)}) from None
 
-    return headers, iterate()
+def _cr_lines(stream) -> Iterator[bytes]:
+    """The lines of a file whose lines end with a carriage return alone (old spreadsheets on Mac)."""
+    rest = b""
+    for chunk in iter(lambda: stream.read(1 << 20), b""):
+        *whole, rest = (rest + chunk).split(b"\r")
+        for line in whole:
+            yield line + b"\r"
+    if rest:
+        yield rest

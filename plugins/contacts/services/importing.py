@@ -14,14 +14,24 @@
   taken per chunk from the gapless sequence inside the transaction, the search columns computed with
   ``normalize.search_columns``' rules. ``commit=True`` commits after each chunk (CLI, screen: other
   operators are not blocked for the whole import); otherwise the caller owns the transaction.
+- No line is ever lost (one reading path for the CLI, the API and the screen: ``import_reading``):
+  each CSV line is decoded on its own, so a line not valid in the file's encoding is rejected with its
+  number and the reason; a quote that is never closed (within ``MAX_QUOTED_LINES``, or before a line
+  that looks like a record of its own) is rejected at the line where it opened and the reading goes
+  on at the next line; a repeated header line is rejected. The rejects stream always receives every
+  rejected line (values it cannot decode are shown with replacement characters).
 - ``dry_run=True`` validates everything and writes nothing.
 - Rejected rows: the report keeps the first ``keep_rejects`` in memory; ``rejects_out`` (a text
   stream) receives all of them as CSV: the original columns plus ``erreur``.
 
 A row describes one contact: an individual (needs a last name), or a structure (a "Structure" /
-"Raison sociale" column and no last name, or ``type_code`` of a structure type). The main address
-is created when the row has any address field; the country defaults to France (``FR`` or a country
-name, "FRANCE", "Belgique", "Germany"…). French postal codes that lost their leading zero in a
+"Raison sociale" column and no last name, or ``type_code`` of a structure type). The same rules
+as every other way a contact is created: the main address is required, with its postal code, city
+and country (``contacts.required_address_errors``, the quick creation's rule); the country is
+``FR`` or a country name ("FRANCE", "Belgique", "Germany"…) — a file without any country column is
+read as France, an empty cell of a country column is refused. Likely duplicates (of an existing
+contact or of an earlier line, with the duplicates detection's key) are imported and listed in
+``report.duplicates``; ``contacts_contact_created`` is called for each imported contact. French postal codes that lost their leading zero in a
 spreadsheet (``7000``) get it back.
 
 Modules: the fields, the mapping and the reading of CSV / XLSX files are in ``import_reading``; the
@@ -42,10 +52,12 @@ from sqlalchemy.orm import Session
 
 from coulisses.i18n import _
 
+from plugins.contacts.services.normalize import normalize
 from plugins.contacts.services.bulk import insert_contacts, take_numbers
 from plugins.contacts.services.import_cleaning import EMAIL_FAST, RowValidator
 from plugins.contacts.services.import_reading import (
     ADDRESS_IMPORT_FIELDS,
+    BadLine,
     CONTACT_IMPORT_FIELDS,
     FIELD_LABELS,
     HEADER_ALIASES,
@@ -61,7 +73,7 @@ from plugins.contacts.services.import_reading import _cell, _closing, _read_csv,
 
 __all__ = [
     "CONTACT_IMPORT_FIELDS", "ADDRESS_IMPORT_FIELDS", "IMPORT_FIELDS", "FIELD_LABELS", "HEADER_ALIASES", "CHUNK",
-    "EMAIL_FAST", "ImportError_", "Rejected", "ImportReport", "default_mapping", "resolve_mapping",
+    "EMAIL_FAST", "ImportError_", "Rejected", "Duplicate", "ImportReport", "default_mapping", "resolve_mapping",
     "parse_mapping_option", "read_rows", "RowValidator", "import_rows", "import_file", "preview", "rejects_csv",
 ]
 
@@ -77,6 +89,16 @@ class Rejected:
 
 
 @dataclass
+class Duplicate:
+    """A line imported as a likely duplicate of an existing contact or of an earlier line of the file
+    (``services.duplicates.duplicate_key``: the key of the duplicates detection)."""
+    line: int
+    reason: str
+    number: int | None = None  # the existing contact it looks like
+    other_line: int | None = None  # the earlier line of the file it looks like
+
+
+@dataclass
 class ImportReport:
     dry_run: bool
     filename: str = ""
@@ -87,6 +109,7 @@ class ImportReport:
     imported: int = 0  # would be imported, in a dry run
     rejected: int = 0
     rejects: list[Rejected] = field(default_factory=list)  # the first keep_rejects
+    duplicates: list[Duplicate] = field(default_factory=list)  # likely duplicates (imported all the same)
     first_number: int | None = None
     last_number: int | None = None
     seconds: float = 0.0
@@ -100,6 +123,8 @@ class ImportReport:
                 "mapping": self.mapping, "unmapped": self.unmapped, "total": self.total,
                 "imported": self.imported, "rejected": self.rejected,
                 "rejects": [{"line": r.line, "reason": r.reason, "values": r.values} for r in self.rejects],
+                "duplicates": [{"line": d.line, "reason": d.reason, "number": d.number, "other_line": d.other_line}
+                               for d in self.duplicates],
                 "first_number": self.first_number, "last_number": self.last_number,
                 "seconds": round(self.seconds, 3)}
 
@@ -120,11 +145,16 @@ def import_rows(session: Session, headers: list[str], rows: Iterable[tuple[int, 
                           unmapped=[h for h, f in resolved.items() if not f])
     columns = [(i, f) for i, f in enumerate(resolved[h] for h in headers) if f]
     validator = RowValidator(registry)
+    if "country" in resolved.values():
+        validator.default_country = None  # a country column: an empty cell is refused, as quick creation does
     writer = None
     if rejects_out is not None:
         writer = csv.writer(rejects_out, delimiter=";")
         writer.writerow([*headers, _("erreur")])
     good: list[dict[str, Any]] = []
+    good_lines: list[int] = []
+    keys_seen: dict[str, int] = {}  # duplicate key → line, for the lines of this file
+    header_key = [normalize(h) for h in headers] if any(headers) else None
 
     def reject(line: int, reason: str, values: list[str]) -> None:
         report.rejected += 1
@@ -136,11 +166,13 @@ def import_rows(session: Session, headers: list[str], rows: Iterable[tuple[int, 
     def flush() -> None:
         if not good:
             return
+        find_duplicates(session, good, good_lines, keys_seen, report)
         if not dry_run:
             first = take_numbers(session, len(good))
             for offset, row in enumerate(good):
                 row["number"] = first + offset
-            insert_contacts(session, good)
+            ids = insert_contacts(session, good)
+            announce_created(session, ids, validator.registry)
             if report.first_number is None:
                 report.first_number = first
             report.last_number = first + len(good) - 1
@@ -150,6 +182,7 @@ def import_rows(session: Session, headers: list[str], rows: Iterable[tuple[int, 
         if progress:
             progress(len(good))
         good.clear()
+        good_lines.clear()
 
     pending_progress = 0
     for line, raw in rows:
@@ -160,12 +193,17 @@ def import_rows(session: Session, headers: list[str], rows: Iterable[tuple[int, 
             if value:
                 values[fld] = value
         try:
+            if isinstance(raw, BadLine):
+                raise ValueError(raw.reason)
+            if header_key and [normalize(x) for x in raw[:len(headers)]] == header_key:
+                raise ValueError(_("en-tête répété : cette ligne reprend la ligne d'en-tête"))
             if _UNREADABLE.search("".join(values.values())):
                 raise ValueError(_("caractères illisibles : le fichier n'est pas dans l'encodage indiqué"))
             if len(raw) > len(headers) and any(x.strip() for x in raw[len(headers):]):
                 raise ValueError(_("%(columns)s colonnes pour %(headers)s en-têtes", columns=len(raw),
                                    headers=len(headers)))
             good.append(validator.clean(values))
+            good_lines.append(line)
         except ValueError as exc:
             reject(line, str(exc), raw)
             pending_progress += 1
@@ -179,6 +217,66 @@ def import_rows(session: Session, headers: list[str], rows: Iterable[tuple[int, 
         progress(pending_progress)
     report.seconds = time.perf_counter() - started
     return report
+
+
+def find_duplicates(session: Session, rows: list[dict[str, Any]], lines: list[int], keys_seen: dict[str, int],
+                    report: ImportReport) -> None:
+    """Report the rows that are likely duplicates of an existing contact or of an earlier line, with
+    the duplicates detection's key (``services.duplicates.duplicate_key``). They are imported all the
+    same: the duplicates screen (``coulisses contacts duplicates detect``) proposes the merge."""
+    from sqlalchemy import and_, select
+
+    from plugins.contacts.models import Address, Contact
+    from plugins.contacts.services.bulk import search_values
+    from plugins.contacts.services.duplicates import duplicate_key
+
+    keys: list[str | None] = []
+    for row in rows:
+        kind = row["kind"]
+        sv = search_values(kind, row.get("last_name", ""), row.get("first_name", ""), row.get("structure_name", ""),
+                           row.get("email"))
+        address = row.get("address") or {}
+        keys.append(duplicate_key("public", sv["phonetic_name"], sv["search_first"], address.get("line1"),
+                                  address.get("postal_code"), address.get("country"), sv["search_email"]))
+    phonetics = {k.split("|", 2)[1] for k in keys if k}
+    existing: dict[str, int] = {}
+    for i in range(0, len(phonetics), 1000):
+        batch = sorted(phonetics)[i:i + 1000]
+        stmt = (select(Contact.number, Contact.role, Contact.phonetic_name, Contact.search_first, Contact.search_email,
+                       Address.line1, Address.postal_code, Address.country)
+                .outerjoin(Address, and_(Address.contact_id == Contact.id, Address.usage == "main"))
+                .where(Contact.phonetic_name.in_(batch), Contact.valid.is_(True), Contact.anonymised_at.is_(None)))
+        for r in session.execute(stmt):
+            key = duplicate_key(r.role, r.phonetic_name, r.search_first, r.line1, r.postal_code, r.country,
+                                r.search_email)
+            if key is not None:
+                existing.setdefault(key, r.number)
+    for line, key in zip(lines, keys):
+        if key is None:
+            continue
+        if key in existing:
+            report.duplicates.append(Duplicate(line, _("doublon probable du contact %(number)s",
+                                                       number=existing[key]), number=existing[key]))
+        elif key in keys_seen:
+            report.duplicates.append(Duplicate(line, _("doublon probable de la ligne %(line)s",
+                                                       line=keys_seen[key]), other_line=keys_seen[key]))
+        else:
+            keys_seen[key] = line
+
+
+def announce_created(session: Session, ids: list[int], registry) -> None:
+    """``contacts_contact_created`` for each imported contact, as for every other way a contact is
+    created (loaded only when a plugin listens)."""
+    from sqlalchemy import select
+
+    from plugins.contacts.models import Contact
+    from plugins.contacts.registry import get_registry
+
+    registry = registry or get_registry()
+    if not ids or not registry.pm.hook.contacts_contact_created.get_hookimpls():
+        return
+    for contact in session.scalars(select(Contact).where(Contact.id.in_(ids)).order_by(Contact.id)):
+        registry.call("contacts_contact_created", session=session, contact=contact)
 
 
 def import_file(session: Session, source: str | Path | IO, *, filename: str = "",

@@ -10,7 +10,7 @@ from typing import Any
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session, selectinload
 
-from coulisses import ConflictError, InvalidError
+from coulisses import ConflictError, InvalidError, NotFoundError
 from coulisses.db import utcnow
 
 from plugins.sales.models import (
@@ -25,8 +25,8 @@ from plugins.sales.services.common import ZERO, get, money
 
 
 def create_season(session: Session, code: str, label: str, start_date: date, end_date: date) -> Season:
-    if start_date > end_date:
-        raise InvalidError(_("Dates de saison incohérentes"), {"end_date": _("La fin précède le début")})
+    _unique_code(session, Season, code, _l("Saison"))
+    check_season_dates(start_date, end_date)
     season = Season(code=code, label=label, start_date=start_date, end_date=end_date)
     session.add(season)
     session.flush()
@@ -34,6 +34,7 @@ def create_season(session: Session, code: str, label: str, start_date: date, end
 
 
 def create_venue(session: Session, code: str, name: str, *, seated: bool = False, address: str = "") -> Venue:
+    _unique_code(session, Venue, code, _l("Lieu"))
     venue = Venue(code=code, name=name, seated=seated, address=address)
     session.add(venue)
     session.flush()
@@ -62,6 +63,7 @@ def add_seats(session: Session, area: Any, rows, category: Any = None) -> list[S
 
 
 def create_category(session: Session, code: str, label: str, position: int = 0) -> SeatCategory:
+    _unique_code(session, SeatCategory, code, _l("Catégorie"))
     category = SeatCategory(code=code, label=label, position=position)
     session.add(category)
     session.flush()
@@ -71,6 +73,7 @@ def create_category(session: Session, code: str, label: str, position: int = 0) 
 def create_event(session: Session, code: str, title: str, *, season: Any = None, description: str = "",
                  for_children: bool = False) -> Event:
     season = get(session, Season, season, _l("Saison introuvable")) if season is not None else None
+    _unique_code(session, Event, code, _l("Événement"))
     event = Event(code=code, title=title, season_id=season.id if season else None, description=description,
                   for_children=for_children)
     session.add(event)
@@ -132,6 +135,7 @@ def create_audience(session: Session, code: str, label: str, position: int = 0) 
 
 def create_tariff(session: Session, code: str, label: str, audience: Any = None, position: int = 0) -> Tariff:
     audience = get(session, Audience, audience, _l("Public introuvable")) if audience is not None else None
+    _unique_code(session, Tariff, code, _l("Tarif"))
     tariff = Tariff(code=code, label=label, audience_id=audience.id if audience else None, position=position)
     session.add(tariff)
     session.flush()
@@ -323,3 +327,156 @@ def seat_map(session: Session, performance: Any, area: Any = None) -> list[SeatS
     return [SeatState(s.id, s.area_id, area_name, s.row, s.number, s.label, s.category_id, s.x, s.y,
                       ticket_id is None, ticket_id)
             for s, area_name, ticket_id in session.execute(stmt)]
+
+
+# --------------------------------------------------------------------------- changes (screens and API)
+#
+# The rules both the screens and the REST API apply: a code is unique (409 naming it), a season ends
+# after it starts, a capacity never drops below what is taken, a price is never negative.
+
+
+def _unique_code(session: Session, model, code: str, label: Any, current: Any = None) -> None:
+    existing = session.scalar(select(model.id).where(model.code == code))
+    if existing is not None and (current is None or existing != current.id):
+        raise ConflictError(_("%(what)s : le code « %(code)s » existe déjà", what=str(label), code=code))
+
+
+def check_season_dates(start_date: date | None, end_date: date | None) -> None:
+    if start_date and end_date and start_date > end_date:
+        raise InvalidError(_("Dates de saison incohérentes"), {"end_date": _("La fin précède le début")})
+
+
+def _apply(obj: Any, changes: dict[str, Any], allowed: tuple[str, ...]) -> None:
+    for name in allowed:
+        if name in changes and changes[name] is not None:
+            setattr(obj, name, changes[name])
+
+
+def update_season(session: Session, season: Any, **changes) -> Season:
+    season = get(session, Season, season, _l("Saison introuvable"), by_code=False)
+    if changes.get("code"):
+        _unique_code(session, Season, changes["code"], _l("Saison"), season)
+    check_season_dates(changes.get("start_date") or season.start_date, changes.get("end_date") or season.end_date)
+    _apply(season, changes, ("code", "label", "start_date", "end_date"))
+    session.flush()
+    return season
+
+
+def update_venue(session: Session, venue: Any, **changes) -> Venue:
+    venue = get(session, Venue, venue, _l("Lieu introuvable"), by_code=False)
+    if changes.get("code"):
+        _unique_code(session, Venue, changes["code"], _l("Lieu"), venue)
+    _apply(venue, changes, ("code", "name", "seated", "address"))
+    session.flush()
+    return venue
+
+
+def update_category(session: Session, category: Any, **changes) -> SeatCategory:
+    category = get(session, SeatCategory, category, _l("Catégorie introuvable"), by_code=False)
+    if changes.get("code"):
+        _unique_code(session, SeatCategory, changes["code"], _l("Catégorie"), category)
+    _apply(category, changes, ("code", "label", "position"))
+    session.flush()
+    return category
+
+
+def update_event(session: Session, event: Any, **changes) -> Event:
+    event = get(session, Event, event, _l("Événement introuvable"), by_code=False)
+    if changes.get("code"):
+        _unique_code(session, Event, changes["code"], _l("Événement"), event)
+    if "season" in changes:
+        season = changes.pop("season")
+        event.season_id = get(session, Season, season, _l("Saison introuvable")).id if season is not None else None
+    _apply(event, changes, ("code", "title", "description", "for_children"))
+    session.flush()
+    return event
+
+
+def update_tariff(session: Session, tariff: Any, **changes) -> Tariff:
+    tariff = get(session, Tariff, tariff, _l("Tarif introuvable"), by_code=False)
+    if changes.get("code"):
+        _unique_code(session, Tariff, changes["code"], _l("Tarif"), tariff)
+    if "audience" in changes:
+        audience = changes.pop("audience")
+        tariff.audience_id = get(session, Audience, audience, _l("Public introuvable")).id if audience is not None else None
+    _apply(tariff, changes, ("code", "label", "position", "active"))
+    session.flush()
+    return tariff
+
+
+def check_capacity(performance: Performance, capacity: int) -> None:
+    """A performance's capacity never drops below the places already taken."""
+    if capacity < 0:
+        raise InvalidError(_("Jauge négative"), {"capacity": _("La jauge doit être positive")})
+    if capacity < (performance.taken or 0):
+        raise ConflictError(_("%(taken)s places sont déjà prises : la jauge ne peut pas descendre à %(capacity)s.",
+                              taken=performance.taken, capacity=capacity))
+
+
+def update_performance(session: Session, performance: Any, **changes) -> Performance:
+    from coulisses.db import lock_rows
+
+    performance = get(session, Performance, performance, _l("Séance introuvable"), by_code=False)
+    lock_rows(session, select(Performance.id).where(Performance.id == performance.id)).scalar()
+    session.refresh(performance)
+    if changes.get("event") is not None:
+        performance.event_id = get(session, Event, changes["event"], _l("Événement introuvable")).id
+    if changes.get("venue") is not None and changes["venue"] != performance.venue_id:
+        if performance.taken:
+            raise ConflictError(_("%(taken)s places sont prises pour cette séance : le lieu ne peut plus changer.",
+                                  taken=performance.taken))
+        performance.venue_id = get(session, Venue, changes["venue"], _l("Lieu introuvable")).id
+    if "season" in changes:
+        season = changes["season"]
+        performance.season_id = get(session, Season, season, _l("Saison introuvable")).id if season is not None else None
+    if changes.get("starts_at") is not None:
+        if changes["starts_at"].tzinfo is None:
+            raise InvalidError(_("Date de séance sans fuseau horaire"),
+                               {"starts_at": _("Date avec fuseau horaire requise")})
+        performance.starts_at = changes["starts_at"]
+    if changes.get("capacity") is not None:
+        check_capacity(performance, changes["capacity"])
+        performance.capacity = changes["capacity"]
+    if changes.get("on_sale") is not None:
+        performance.on_sale = changes["on_sale"]
+    session.flush()
+    return performance
+
+
+def set_on_sale(session: Session, performance: Any, on_sale: bool) -> Performance:
+    """Put a performance on sale or take it off (the sales refuse it, sold tickets stay valid)."""
+    return update_performance(session, performance, on_sale=on_sale)
+
+
+def deactivate_event(session: Session, event: Any) -> Event:
+    """Take every performance of ``event`` off sale."""
+    event = get(session, Event, event, _l("Événement introuvable"), by_code=False)
+    for performance in session.scalars(select(Performance).where(Performance.event_id == event.id)):
+        performance.on_sale = False
+    session.flush()
+    return event
+
+
+def delete_quota(session: Session, performance: Any, category: Any) -> None:
+    from coulisses.db import lock_rows
+
+    performance = get(session, Performance, performance, _l("Séance introuvable"), by_code=False)
+    category = get(session, SeatCategory, category, _l("Catégorie introuvable"), by_code=False)
+    quota = lock_rows(session, select(PerformanceQuota).where(
+        PerformanceQuota.performance_id == performance.id, PerformanceQuota.category_id == category.id)).scalar()
+    if quota is None:
+        raise NotFoundError(_("Contingent introuvable"))
+    if quota.taken:
+        raise ConflictError(_("%(taken)s places sont prises dans ce contingent : il ne peut pas être supprimé.",
+                              taken=quota.taken))
+    session.delete(quota)
+    session.flush()
+
+
+def delete_price(session: Session, performance: Any, category: Any, tariff: Any) -> None:
+    price = session.scalar(select(Price).where(Price.performance_id == performance, Price.category_id == category,
+                                               Price.tariff_id == tariff))
+    if price is None:
+        raise NotFoundError(_("Prix introuvable"))
+    session.delete(price)
+    session.flush()

@@ -22,7 +22,7 @@ from coulisses.i18n import _, format_money
 
 from plugins.sales.models import (
     ACTIVE_TICKET_STATES, DELIVERY_MODES, TICKET_STATE_LABELS, Order, OrderLine, Performance, Price, Seat, SeatBooking,
-    Ticket,
+    Tariff, Ticket,
 )
 from plugins.sales.registry import get_registry
 from plugins.sales.services import barcodes, capacity
@@ -126,11 +126,15 @@ def _create(session: Session, kind: str, buyer: Any, lines: list[LineInput], *, 
                                {f"lines.{i}.performance": _("Séance introuvable : %(ref)s", ref=line.performance)})
     performances, quotas = capacity.lock_places(session, set(wanted))
     prices = _prices(session, lines)
+    tariffs = {t.id: t for t in session.scalars(select(Tariff).where(Tariff.id.in_({ln.tariff for ln in lines})))}
     for i, line in enumerate(lines):
         performance = performances[line.performance]
         if not performance.on_sale:
             raise ConflictError(_("La séance %(performance)s n'est pas en vente",
                                   performance=performance_label(performance)))
+        tariff_row = tariffs.get(line.tariff)
+        if tariff_row is not None and not tariff_row.active:
+            raise ConflictError(_("Le tarif %(tariff)s n'est plus en vigueur", tariff=tariff_row.full_label))
         if (line.performance, line.category) not in quotas:
             raise InvalidError(_("Catégorie non vendue pour cette séance"),
                                {f"lines.{i}.category": _("Catégorie absente de la séance")})
