@@ -24,7 +24,7 @@ from plugins.sales.models import DELIVERY_MODE_LABELS, ORDER_STATE_LABELS, PRINT
 from plugins.sales.services.catalogue import performance_label
 from plugins.sales.services import orders, payments, settings
 from plugins.sales.services.detail import order_detail
-from plugins.sales.services.order_search import search_orders
+from plugins.sales.services.order_search import find_orders as search_orders_page
 
 
 def _status(exc: Exception) -> int:
@@ -36,18 +36,55 @@ class OrderView(CoulissesBaseView):
 
     permission = "sales.view"
 
+    PAGE_SIZE = 50
+
     @expose("/")
     def index(self):
-        number = (request.args.get("number") or "").strip()
-        q = (request.args.get("q") or "").strip()
-        state = request.args.get("state") or None
+        """The orders, newest first, 50 a page; filters: number (goes straight to the order),
+        contact, state, creation dates, performance, point of sale."""
+        from sqlalchemy.orm import joinedload
+
+        from coulisses.i18n import parse_date
+        from plugins.sales.models import Performance, PointOfSale
+
+        args = request.args
+        number = (args.get("number") or "").strip()
+        q = (args.get("q") or "").strip()
+        state = args.get("state") or None
+        if state not in ORDER_STATE_LABELS:
+            state = None
         if number:
             if number.isdigit() and db.session.scalar(select(orders.Order.id).where(orders.Order.number == int(number))):
                 return redirect(url_for(".detail", number=int(number)))
             flash(_("Aucun dossier n° %(number)s.", number=number), "warning")
-        rows = search_orders(db.session, q, state=state) if (q or state) else search_orders(db.session, limit=20)
-        return self.render("sales/orders.html", rows=rows, q=q, number=number, state=state or "",
-                           states=ORDER_STATE_LABELS, searched=bool(q or state))
+        values = {k: (args.get(k) or "").strip() for k in ("date_from", "date_to", "performance", "pos")}
+        fields, dates = {}, {}
+        for key in ("date_from", "date_to"):
+            if values[key]:
+                try:
+                    dates[key] = parse_date(values[key])
+                except ValueError as exc:
+                    fields[key] = str(exc)
+        performance_id = int(values["performance"]) if values["performance"].isdigit() else None
+        pos_id = int(values["pos"]) if values["pos"].isdigit() else None
+        page = max(1, int(args["page"])) if (args.get("page") or "").isdigit() else 1
+        searched = bool(q or state or dates or performance_id or pos_id)
+        result = search_orders_page(db.session, q, state=state, date_from=dates.get("date_from"),
+                                    date_to=dates.get("date_to"), performance_id=performance_id,
+                                    point_of_sale_id=pos_id, offset=(page - 1) * self.PAGE_SIZE, limit=self.PAGE_SIZE)
+        performances = list(db.session.scalars(select(Performance).options(joinedload(Performance.event))
+                                               .order_by(Performance.starts_at.desc()).limit(500)))
+        poses = list(db.session.scalars(select(PointOfSale).order_by(PointOfSale.label)))
+        query = {k: v for k, v in {"q": q, "state": state or "", **values}.items() if v}
+
+        def page_url(n: int) -> str:
+            return url_for(".index", **query, page=n)
+
+        return self.render("sales/orders.html", rows=result.rows, result=result, page=page, page_url=page_url,
+                           q=q, number=number, state=state or "", states=ORDER_STATE_LABELS, searched=searched,
+                           values=values, fields=fields,
+                           performances=[(p.id, performance_label(p)) for p in performances],
+                           poses=[(p.id, p.label) for p in poses]), (422 if fields else 200)
 
     # ------------------------------------------------------------------ detail
 

@@ -24,6 +24,7 @@ from sqlalchemy import select
 from plugins.contacts.services.contacts import get_contact
 from plugins.contacts.services.links import relay_contact
 from plugins.contacts.services.search import hits_for
+from plugins.contacts.admin_common import civility_choices, countries
 from plugins.sales.admin_common import (
     at_point_of_sale, current_point_of_sale, js_strings, parse_amount, require, script_json,
 )
@@ -137,6 +138,7 @@ class SellView(CoulissesBaseView):
             fields=fields or {}, delivery_modes=DELIVERY_MODE_LABELS, modes=data["modes"],
             can_pay=current_user.has_permission("sales.pay"),
             can_create_contact=current_user.has_permission("contacts.edit"), js=js_strings(),
+            nc_civilities=civility_choices(), nc_countries=countries(),
         ), status
 
     @expose("/", methods=["GET"])

@@ -152,6 +152,11 @@ def test_a_new_contact_is_created_without_leaving_the_screen_and_a_reservation_m
     page.keyboard.press("Enter")
     page.wait_for_selector("#new-contact-modal.show")
     assert page.input_value("#nc-last_name") == "NOUVELLE" and page.input_value("#nc-first_name") == "Claire"
+    # no civility chosen for the operator; the country is a list (France first and chosen)
+    assert page.input_value("#nc-civility") == ""
+    expect(page.locator("#nc-country")).to_have_value("FR")
+    expect(page.locator("#nc-country option:checked")).to_have_text("France")
+    page.select_option("#nc-civility", "MME")
     page.fill("#nc-postal_code", "69003")
     page.fill("#nc-city", "Lyon")
     page.screenshot(path=f"{SHOTS}/sales_new_contact.png")
@@ -202,3 +207,86 @@ def test_a_refused_sale_comes_back_with_the_basket(app, make_operator, page):
     assert page.input_value("#pay-CASH") == "330"
     assert re.search(r"0,00\s€", page.inner_text("[data-testid=rest-due]"))
     page.screenshot(path=f"{SHOTS}/sales_refused.png", full_page=True)
+
+
+def test_the_order_detail_ticket_table_fits_1366_px_without_cutting_a_cell(app, make_operator, page):
+    """At 1366 px wide the ticket table of the order detail used to be cut ("Remis au c"): the table
+    wraps its text, no cell is clipped and the table needs no horizontal scrolling."""
+    from sqlalchemy import select
+
+    from plugins.contacts.models import Contact
+    from plugins.sales.models import Performance
+    from plugins.sales.services import orders
+    from plugins.sales.services.orders import LineInput
+    from plugins.sales.services.payments import PaymentInput
+
+    make_operator("STX_BDD", roles=["operator"])
+    buyer_number = _shop(app)
+    with app_session(app) as s, acting_as(Actor(None, "STX_BDD")):
+        buyer = s.scalar(select(Contact).where(Contact.number == buyer_number))
+        perf = s.scalars(select(Performance).order_by(Performance.id)).first()
+        cat1 = next(q.category for q in perf.quotas if q.category.code == "CAT1")
+        from plugins.sales.models import Tariff
+        full = s.scalar(select(Tariff).where(Tariff.code == "PLEIN"))
+        order = orders.sell(s, buyer, [LineInput(perf.id, cat1.id, full.id, 3)],
+                            payments=[PaymentInput("CASH", "330.00")])
+        orders.mark_printed(s, order.tickets)
+        s.commit()
+        number = order.number
+    page.set_viewport_size({"width": 1366, "height": 768})
+    base = app.config["LIVE_URL"]
+    browser_login(page, base, "STX_BDD", PASSWORD)
+    page.goto(f"{base}/admin/sales/orders/{number}/")
+    table = page.locator("[data-testid=order-tickets]")
+    expect(table).to_contain_text("Remis au contact")
+    expect(table).to_contain_text("Hors cont.")
+    page.screenshot(path=f"{SHOTS}/sales_order_1366.png", full_page=True)
+    clipped = page.evaluate("""() => {
+        const table = document.querySelector('[data-testid=order-tickets]');
+        const box = table.closest('.table-responsive') || table.parentElement;
+        const out = [];
+        if (box.scrollWidth > box.clientWidth + 1) out.push('table ' + box.scrollWidth + ' > ' + box.clientWidth);
+        const right = box.getBoundingClientRect().right;
+        for (const cell of table.querySelectorAll('th, td')) {
+            const r = cell.getBoundingClientRect();
+            if (cell.scrollWidth > cell.clientWidth + 1 || r.right > right + 1 || r.right > window.innerWidth)
+                out.push(cell.innerText.trim());
+        }
+        return out;
+    }""")
+    assert clipped == [], clipped
+
+
+def test_the_internet_account_box_keeps_the_e_mail_on_one_line_at_1366_px(app, make_operator, page):
+    """The contact sheet's "Compte internet" box showed the login (the e-mail) broken over lines in a
+    half-width column: the login takes the box's whole width and stays whole."""
+    from sqlalchemy import select
+
+    from plugins.contacts.models import Contact
+    from plugins.contacts.services.accounts import create_internet_account
+
+    make_operator("STX_BDD", roles=["operator"])
+    number = _shop(app)
+    email = "viviane.akoka-lefebvre@university-paris.example.org"
+    with app_session(app) as s, acting_as(Actor(None, "STX_BDD")):
+        contact = s.scalar(select(Contact).where(Contact.number == number))
+        contact.email = email
+        s.flush()
+        create_internet_account(s, contact)
+        s.commit()
+    page.set_viewport_size({"width": 1366, "height": 900})
+    base = app.config["LIVE_URL"]
+    browser_login(page, base, "STX_BDD", PASSWORD)
+    page.goto(f"{base}/admin/contacts/sheet/{number}/")
+    box = page.locator("[data-testid=internet-account]")
+    expect(box).to_contain_text(email)
+    login = box.locator("dd").first
+    expect(login).to_have_text(email)
+    lines = login.evaluate("""(dd) => {
+        const range = document.createRange();
+        range.selectNodeContents(dd);
+        const tops = new Set([...range.getClientRects()].map((r) => Math.round(r.top)));
+        return {lines: tops.size, clipped: dd.scrollWidth > dd.clientWidth + 1};
+    }""")
+    page.screenshot(path=f"{SHOTS}/sales_internet_account_1366.png")
+    assert lines == {"lines": 1, "clipped": False}, lines

@@ -308,7 +308,26 @@ def test_find_tickets_by_barcode_and_range(app, seller, order_959, db):
     assert all(b in html for b in barcodes) and f"{len(barcodes)} billets." in html
     wrong = barcodes[0][:-1] + str((int(barcodes[0][-1]) + 1) % 10)
     response = seller.get(f"/admin/sales/tickets/?barcode={wrong}")
-    assert response.status_code == 422 and "Code-barres invalide" in response.get_data(as_text=True)
+    html = response.get_data(as_text=True)
+    assert response.status_code == 404 and "Code-barres inconnu" in html and "invalide" not in html
+    assert f'value="{wrong}"' in html  # what was typed stays
+
+
+def test_tickets_screen_finds_its_own_placeholder_barcode(app, seller, order_959, db):
+    """The screen's placeholder is the seed's 01010002748, outside our check digit: a ticket that
+    carries it (imported, or the demo's order 959) is found, not refused (it was a 422)."""
+    from plugins.sales.models import Ticket
+
+    ticket = db.scalars(select(Ticket).order_by(Ticket.id)).first()
+    ticket.barcode = "01010002748"
+    db.commit()
+    response = seller.get("/admin/sales/tickets/")
+    assert 'placeholder="01010002748"' in response.get_data(as_text=True)
+    response = seller.get("/admin/sales/tickets/?barcode=01010002748")
+    html = response.get_data(as_text=True)
+    assert response.status_code == 200 and "01010002748" in html and "ticket-results" in html
+    response = seller.get("/admin/sales/tickets/?first=01010002748&last=01010002748")
+    assert response.status_code == 200 and "1 billet." in response.get_data(as_text=True)
 
 
 # --------------------------------------------------------------------------- permissions
@@ -493,3 +512,83 @@ def test_a_cancelled_ticket_gets_no_attendee(app, seller, order_959, person, db)
     with app_session(app) as s:
         assert s.get(Ticket, ticket_id).attendee_id is None
         assert s.scalar(select(Order.state).where(Order.number == reserved)) == "cancelled"
+
+
+def test_order_detail_ticket_lines_show_the_contingent(app, seller, order_959):
+    """As in the seed ("Hors cont. - Balcon - 51S - …"): each ticket line says its contingent."""
+    sold, _ = order_959
+    html = seller.get(f"/admin/sales/orders/{sold}/").get_data(as_text=True)
+    table = html.split('data-testid="order-tickets"')[1].split("</table>")[0]
+    assert ">Contingent</th>" in table
+    assert table.count('data-testid="ticket-contingent"><abbr title="Hors contingent">Hors cont.</abbr>') == 2
+
+
+def test_order_list_pages_and_filters_by_date_performance_contact_state_and_point_of_sale(app, seller, shop, db, monkeypatch):
+    """Not only "Les 20 derniers dossiers": every order can be reached, page by page, and the list
+    filters by creation day (local time), performance, contact, state and point of sale."""
+    from datetime import datetime, timezone
+
+    from plugins.sales.admin_orders import OrderView
+    from plugins.sales.models import Order
+    from plugins.sales.services import orders, settings
+
+    web = settings.create_point_of_sale(db, "WEB_T", "Site internet test", settings.create_channel(db, "WEB_T", "Internet test"))
+    from plugins.contacts.services.contacts import create_quick
+
+    akoka = create_quick(db, {"civility": "MME", "last_name": "AKOKA", "first_name": "Viviane", "country": "FR",
+                              "postal_code": "75006", "city": "PARIS"})
+    dupont = create_quick(db, {"civility": "M", "last_name": "DUPONTEL", "first_name": "Jean", "country": "FR",
+                               "postal_code": "75012", "city": "PARIS"})
+    made = []
+    with acting_as(Actor(db.scalar(select_operator()), "STX_BDD")):
+        for i in range(5):
+            made.append(orders.reserve(db, akoka, [line(shop.performance, shop.cat1, shop.full, 1)]))
+        made.append(orders.reserve(db, dupont, [line(shop.seated, shop.cat1, shop.full, 1, seats=[shop.seats[0].id])],
+                                      point_of_sale=web))
+        made.append(orders.sell(db, dupont, [line(shop.performance, shop.cat2, shop.full, 1)]))
+    # creation moments: 28.09.2015 23:30 in Paris is 21:30 UTC, still the 28th locally
+    made[0].created_at = datetime(2015, 9, 28, 21, 30, tzinfo=timezone.utc)
+    made[1].created_at = datetime(2015, 9, 28, 22, 30, tzinfo=timezone.utc)  # 29.09 00:30 in Paris
+    db.commit()
+    numbers = [o.number for o in made]
+
+    def listed(url):
+        response = seller.get(url)
+        assert response.status_code == 200, url
+        html = response.get_data(as_text=True)
+        return {n for n in numbers if f">Dossier {n}<" in html}, html
+
+    monkeypatch.setattr(OrderView, "PAGE_SIZE", 3)
+    first, html = listed("/admin/sales/orders/")
+    assert len(first) == 3 and "Dossiers 1 à 3 sur 7" in html and 'rel="next"' in html and 'rel="prev"' not in html
+    second, html = listed("/admin/sales/orders/?page=2")
+    third, html = listed("/admin/sales/orders/?page=3")
+    assert first | second | third == set(numbers) and "Dossiers 7 à 7 sur 7" in html and 'rel="next"' not in html
+    monkeypatch.setattr(OrderView, "PAGE_SIZE", 50)
+    assert listed(f"/admin/sales/orders/?performance={shop.seated.id}")[0] == {numbers[5]}
+    assert listed(f"/admin/sales/orders/?pos={web.id}")[0] == {numbers[5]}
+    assert listed("/admin/sales/orders/?q=dupontel")[0] == {numbers[5], numbers[6]}
+    assert listed("/admin/sales/orders/?q=dupontel&state=not_settled")[0] == {numbers[6]}
+    assert listed("/admin/sales/orders/?date_from=2015-09-28&date_to=2015-09-28")[0] == {numbers[0]}
+    assert listed("/admin/sales/orders/?date_from=29.09.2015&date_to=2015-09-30")[0] == {numbers[1]}
+    # the filters are kept in the paging links
+    monkeypatch.setattr(OrderView, "PAGE_SIZE", 2)
+    _, html = listed(f"/admin/sales/orders/?performance={shop.performance.id}")
+    assert f"performance={shop.performance.id}" in html.split('rel="next"')[0].rsplit("href=", 1)[1]
+    # a bad date: a clear error, what was typed stays
+    response = seller.get("/admin/sales/orders/?date_from=31.02.2015")
+    html = response.get_data(as_text=True)
+    assert response.status_code == 422 and 'aria-invalid="true"' in html and 'value="31.02.2015"' in html
+
+
+def test_new_contact_dialog_preselects_no_civility_and_lists_the_countries(app, shop, make_operator, client_for):
+    make_operator("NC_OP", roles=["operator"], permissions=["sales.view", "sales.sell", "contacts.view", "contacts.edit"])
+    html = client_for("NC_OP").get("/admin/sales/sell/").get_data(as_text=True)
+    dialog = html.split('data-testid="new-contact-modal"')[1].split('id="nc-submit"')[0]
+    civility = dialog.split('<select id="nc-civility"')[1].split("</select>")[0]
+    assert '<option value="" selected>' in civility and '<option value="MME">Madame</option>' in civility
+    assert "selected" not in civility.split('<option value="" selected>')[1]
+    country = dialog.split('<select id="nc-country"')[1].split("</select>")[0]
+    assert '<option value="FR" selected>France</option>' in country and '<option value="BE">Belgique</option>' in country
+    assert '<input id="nc-country"' not in dialog
+

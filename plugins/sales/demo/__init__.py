@@ -27,9 +27,10 @@ construction; two demo-only devices make the result historical and deterministic
 
 Numbers: order 959 is the seed's; generated orders take the numbers before and after it in date
 order. Operation 1271 ("Ordre 1271", the refund of order 959 in the seed's cancellation basket) is
-left free for the refunds plugin's demo. The seed's barcode 01010002748 is not a valid barcode of
-our scheme (10-digit payload + Luhn check digit: the check digit of 0101000274 is 7), so order 959's
-run starts at the same payload: 51S is 01010002747, the next tickets 01010002754, … (one range).
+left free for the refunds plugin's demo. Order 959's tickets carry the seed's barcodes
+(``SEED_BARCODES``: 51S is 01010002748, …, all within 01010002727 … 01010002748, one range). They
+do not follow our scheme (10-digit payload + Luhn check digit): like tickets imported from another
+system, they are found by look-up and scanning all the same.
 
 Modules: ``data`` (the fixed data and the seed's numbers), ``devices`` (``demo_clock``,
 ``seeded_barcodes``), ``catalogue`` (``build_catalogue``), ``orders`` (people, planned orders, the
@@ -59,6 +60,7 @@ from plugins.sales.demo.data import (
     SEASON_TEMPLATE,
     SEED,
     SEED_BARCODE_PAYLOAD,
+    SEED_BARCODES,
     SEED_OPERATION_NUMBER,
     SEED_ORDER_AT,
     SEED_ORDER_NUMBER,
@@ -85,7 +87,7 @@ from plugins.sales.demo.devices import _SeededRandom  # noqa: F401
 from plugins.sales.demo.orders import _give_back, _lines, _payments, _sale_moment, _skip_seed_operation  # noqa: F401
 
 __all__ = [
-    "SIZES", "PARIS", "SEED", "SEED_ORDER_NUMBER", "SEED_OPERATION_NUMBER", "SEED_BARCODE_PAYLOAD", "SEED_ORDER_AT",
+    "SIZES", "PARIS", "SEED", "SEED_ORDER_NUMBER", "SEED_OPERATION_NUMBER", "SEED_BARCODE_PAYLOAD", "SEED_BARCODES", "SEED_ORDER_AT",
     "SEED_PERFORMANCE_AT", "SEED_SEATS", "OPERATORS", "CATEGORIES", "AUDIENCES", "TARIFFS", "TARIFF_WEIGHTS",
     "SCHOOL_PRICE", "SEASON_2015", "SEASON_TEMPLATE",
     "DemoClock", "demo_clock", "seeded_barcodes",

@@ -12,12 +12,20 @@ SEED = 20150928
 
 SEED_ORDER_NUMBER = 959
 SEED_OPERATION_NUMBER = 1271  # kept free: the seed's refund of order 959 ("Ordre 1271")
-SEED_BARCODE_PAYLOAD = 101000274  # the seed's 0101000274·8 → our 01010002747 (Luhn)
+SEED_BARCODE_PAYLOAD = 101000274  # kept for compatibility: the payload of the seed's first barcode
 SEED_ORDER_AT = datetime(2015, 9, 28, 17, 3, tzinfo=PARIS)
 SEED_PERFORMANCE_AT = datetime(2015, 11, 2, 20, 15, tzinfo=PARIS)
 # The Balcon seats of the seed's order 959, in the seed's order (20 shown; 22 tickets: two more).
 SEED_SEATS = ["51S", "1", "3", "17", "19", "21", "23", "24", "22", "20", "18", "16", "14", "12", "10", "8",
               "53S", "31", "33", "42", "35", "37"]
+# Their barcodes, as the seed prints them (01010002727 … 01010002748, issued by another system: our
+# check digit does not guard them, look-ups find them all the same). The seed prints 01010002746 for
+# both seats 1 and 3 (a barcode is unique): seat 3 takes 01010002740, the one of the range the seed
+# does not show; the two tickets the seed does not show (35, 37) take 01010002727 and 01010002738.
+SEED_BARCODES = ["01010002748", "01010002746", "01010002740", "01010002743", "01010002742", "01010002741",
+                 "01010002739", "01010002737", "01010002736", "01010002734", "01010002733", "01010002732",
+                 "01010002731", "01010002730", "01010002729", "01010002728", "01010002744", "01010002745",
+                 "01010002747", "01010002735", "01010002727", "01010002738"]
 OPERATORS = (("STX_BDD", "Guichet - Sophie Tixier"), ("GUICHET_2", "Guichet - Marc Lemoine"),
              ("CUBE_B2C_S", "Canal B2C (ventes internet)"))
 

@@ -18,7 +18,7 @@ from coulisses.db import Actor, acting_as, peek_number, set_sequence_floor
 from plugins.sales.demo.catalogue import Catalogue, _round
 from plugins.sales.demo.data import (
     PARIS,
-    SEED_BARCODE_PAYLOAD,
+    SEED_BARCODES,
     SEED_OPERATION_NUMBER,
     SEED_ORDER_AT,
     SEED_ORDER_NUMBER,
@@ -251,11 +251,15 @@ def make_seed_order(session: Session, c: Catalogue, people_akoka: tuple[int, int
     op, pos = c.operators["STX_BDD"], c.pos["GUICHET"]
     set_sequence_floor(session, "sales.order", SEED_ORDER_NUMBER)
     clock.now = SEED_ORDER_AT.astimezone(timezone.utc)
-    barcode_source.forced.append(SEED_BARCODE_PAYLOAD)
     with acting_as(Actor(operator_id=op.id, login=op.login, context={"point_of_sale_id": pos.id})):
         order = orders.sell(session, akoka, [LineInput(perf.id, cat1.id, full.id, len(seats), seats=seats)],
                             structure=university, payer=university, point_of_sale=pos, delivery_mode="handed")
         assert order.number == SEED_ORDER_NUMBER, order.number
+        # the seed's barcodes (issued by another system, outside our check digit): set as imported
+        by_seat = {t.seat_id: t for t in order.tickets}
+        for seat_id, code in zip(seats, SEED_BARCODES, strict=True):
+            by_seat[seat_id].barcode = code
+        session.flush()
         pay(session, order, [PaymentInput("OTHER", order.total, reference="Compte d'attente UNIVERSITY PARIS")],
             point_of_sale=pos)
         orders.mark_printed(session, order.tickets, point_of_sale=pos)

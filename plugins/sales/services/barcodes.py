@@ -7,7 +7,8 @@ index. So:
   runs — odds ~ run size / 10^10 — fail on it and are retried by the client, HTTP 409);
 - one order's barcodes say nothing of another's (the base is random): a forger must guess among
   10^10 payloads, of which only those sold are valid — access control checks the barcode against
-  the database, and the check digit makes a mistyped or misread number fail before any look-up;
+  the database; the check digit guards what we generate, but look-ups find ANY stored barcode
+  (tickets imported or issued elsewhere, the seed's ``01010002748``, do not follow our scheme);
 - a group's tickets form a range: the cancellation basket takes "first..last" (``find_tickets_range``).
 """
 from __future__ import annotations

@@ -89,9 +89,13 @@ def order_detail(session: Session, order: Order, *, can: Callable[[str], bool] |
             "channel": channels[op.channel_id].label if op and op.channel_id else "",
             "operator": op.operator_login if op else "", "attendee": _label(attendee) if attendee else "",
             "attendee_number": attendee.number if attendee else None,
+            # the contingent the ticket was taken from; the catalogue has no contingents (allocations
+            # held for a partner or a use) yet, so every ticket is outside any, as the seed says
+            "contingent": None, "contingent_label": str(_("Hors cont.")),
+            "contingent_title": str(_("Hors contingent")),
         }
         # "Hors cont. - Balcon - 51S - 01010002748 - Billet - 28.09.2015 17:03 - Guichet - STX_BDD - imprimé - Remis au contact"
-        row["line"] = " - ".join(x for x in (row["area"], row["seat"], t.barcode, row["type_label"], row["date"],
+        row["line"] = " - ".join(x for x in (row["contingent_label"], row["area"], row["seat"], t.barcode, row["type_label"], row["date"],
                                              row["point_of_sale"], row["operator"], row["print_state_label"]
                                              if t.state != "cancelled" else row["state_label"], row["delivery_mode_label"]) if x)
         line["tickets"].append(row)
