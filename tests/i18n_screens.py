@@ -49,6 +49,10 @@ def page_text(html: str) -> str:
     placeholder, title, alt, the data-confirm question), scripts' JSON included (translated strings)."""
     attributes = " ".join(m.group(2) for m in re.finditer(
         r'\b(aria-label|placeholder|title|alt|data-confirm)="([^"]*)"', html))
+    # identifiers are not prose: a <code> element (a type's code, shown as such to integrators) and the
+    # value half of a ["value", "label"] choice in a script's data (only the label is shown)
+    html = re.sub(r"<code>[^<]*</code>", " ", html)
+    html = re.sub(r'\[\s*"[\w-]*"\s*,\s*"', '["", "', html)
     text = re.sub(r"<[^>]+>", " ", html)
     return re.sub(r"\s+", " ", html_lib.unescape(text + " " + attributes))
 

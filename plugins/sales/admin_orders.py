@@ -8,10 +8,11 @@ from flask import abort, flash, redirect, request, url_for
 from flask_admin import expose
 from flask_login import current_user
 from sqlalchemy import select
+from sqlalchemy.orm import joinedload
 
 from coulisses import ConflictError, CoulissesError, InvalidError, NotFoundError
 from coulisses.web.admin import CoulissesBaseView
-from coulisses.i18n import _, _n, currency, format_money
+from coulisses.i18n import _, _n, currency, format_money, parse_date
 from coulisses.web.extensions import db
 from werkzeug.routing import BuildError
 
@@ -20,7 +21,9 @@ from plugins.contacts.services.contacts import get_contact
 from plugins.sales.admin_common import (
     at_point_of_sale, current_point_of_sale, js_strings, parse_amount, require, script_json,
 )
-from plugins.sales.models import DELIVERY_MODE_LABELS, ORDER_STATE_LABELS, PRINT_STATE_LABELS, TICKET_STATE_LABELS, Ticket
+from plugins.sales.models import (
+    DELIVERY_MODE_LABELS, ORDER_STATE_LABELS, PRINT_STATE_LABELS, TICKET_STATE_LABELS, Performance, PointOfSale, Ticket,
+)
 from plugins.sales.services.catalogue import performance_label
 from plugins.sales.services import orders, payments, settings
 from plugins.sales.services.detail import order_detail
@@ -42,11 +45,6 @@ class OrderView(CoulissesBaseView):
     def index(self):
         """The orders, newest first, 50 a page; filters: number (goes straight to the order),
         contact, state, creation dates, performance, point of sale."""
-        from sqlalchemy.orm import joinedload
-
-        from coulisses.i18n import parse_date
-        from plugins.sales.models import Performance, PointOfSale
-
         args = request.args
         number = (args.get("number") or "").strip()
         q = (args.get("q") or "").strip()

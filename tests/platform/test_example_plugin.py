@@ -95,8 +95,9 @@ def test_the_installed_example_is_discovered_enabled_migrated_and_runs_its_comma
     rows = {row["name"]: row for row in json.loads(ok(coulisses_command("plugins", "list", "--json", path=target)))}
     assert rows["patrons"]["version"] == "0.2.0"
     assert rows["patrons"]["state"] == "disabled"
-    assert rows["patrons"]["description"] == ("Sponsorship pledges: who promised how much, and when; "
-                                              "the contact type patron.")
+    # in the deployment's language (French by default), from the example's own catalogue
+    assert rows["patrons"]["description"] == ("Promesses de mécénat : qui a promis combien, et quand ; "
+                                              "le type de contact mécène.")
     assert rows["contacts"]["state"] == "disabled"
 
     ok(coulisses_command("db", "upgrade", path=target))
