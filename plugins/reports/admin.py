@@ -212,7 +212,7 @@ class ReportsView(CoulissesBaseView):
 def admin_views():
     from plugins.reports.admin_documents import DocumentsView, IdentityView
 
-    menu = str(_l("Rapports"))
+    menu = _l("Rapports")  # lazy: the menu follows the operator's language
     return [ReportsView(name=_l("Rapports"), endpoint="reports_reports", category=menu),
             DocumentsView(name=_l("Documents"), endpoint="reports_documents", category=menu),
             IdentityView(name=_l("Identité de l'organisme"), endpoint="reports_identity", category=menu)]

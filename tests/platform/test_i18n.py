@@ -187,3 +187,23 @@ def test_plugin_labels_and_descriptions_follow_the_language():
         assert str(MANIFEST.label) == "Ticketing" and "credit balances" in str(MANIFEST.description)
     with use_locale("es"):
         assert str(MANIFEST.label) == "Venta de entradas" and "saldos a favor" in str(MANIFEST.description)
+
+
+@pytest.mark.parametrize("lang, reports, devices", [("fr", "Rapports", "Matériel de caisse"),
+                                                    ("en", "Reports", "Box-office hardware"),
+                                                    ("es", "Informes", "Equipos de taquilla")])
+def test_plugin_menus_named_by_their_manifest_follow_the_operator(make_app, make_operator, lang, reports,
+                                                                   devices):
+    """A menu category named after the plugin's label is translated per request, not fixed at start-up."""
+    app = make_app(["reports", "devices"])
+    make_operator("pilar", roles=["administrator"])
+    with app_session(app) as s:
+        security.get_operator(s, "pilar").locale = lang
+        s.commit()
+    client = app.test_client()
+    login(client, "pilar")
+    html = client.get("/admin/").get_data(as_text=True)
+    assert reports in html and devices in html
+    other = {"fr": ("Informes", "Box-office hardware"), "en": ("Rapports", "Equipos de taquilla"),
+             "es": ("Rapports", "Matériel de caisse")}[lang]
+    assert not any(word in html for word in other)

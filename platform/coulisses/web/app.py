@@ -328,7 +328,10 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     with app.app_context():
         for plugin, views in cplugins.call_each_safely(pm, "coulisses_admin_views", admin=admin):
             # a lazy string: the menu category is shown in the operator's language
-            label = i18n.lazy_gettext("Administration") if plugin == "core" else infos[plugin].label
+            if plugin == "core":
+                label = i18n.lazy_gettext("Administration")
+            else:  # the manifest's own (lazy) label, not the text it has at start-up
+                label = infos[plugin].manifest.label if infos[plugin].manifest else infos[plugin].name
             for view in views:
                 if plugin != "core" and not view.endpoint.startswith(f"{plugin}_"):
                     raise PluginError(plugin, f"admin view endpoint '{view.endpoint}' must start with '{plugin}_'")
