@@ -243,9 +243,10 @@ def db_upgrade(ctx: Context):
             session.commit()
     except CoulissesError as exc:
         _fail(exc)
-    click.echo(f"Database upgraded: core, {', '.join(order) or '(no plugin)'}"
-               + (f"; {len(new)} new permission(s)" if new else "")
-               + (f"; default settings installed for {', '.join(installed)}" if installed else ""))
+    click.echo(_("Base de données à jour : core, %(plugins)s", plugins=", ".join(order) or _("(aucun plugin)"))
+               + (_n("; %(num)s nouvelle permission", "; %(num)s nouvelles permissions", len(new)) if new else "")
+               + (_("; réglages par défaut installés pour %(plugins)s", plugins=", ".join(installed))
+                  if installed else ""))
 
 
 @db.command("current")
@@ -597,7 +598,8 @@ def demo_load(ctx: Context, size, force):
         except CoulissesError as exc:
             _fail(exc)
         done = load_demo(session, pm, size, echo=click.echo)
-    click.echo(f"Demo data loaded: {', '.join(done)}." if done else "Demo data: nothing new to load.")
+    click.echo(_("Données de démonstration chargées : %(plugins)s.", plugins=", ".join(done)) if done
+               else _("Données de démonstration : rien de nouveau à charger."))
 
 
 @demo.command("admin")
@@ -618,8 +620,9 @@ def demo_admin(ctx: Context):
         elif path.exists():
             password = path.read_text().strip()
         else:
-            password = "(changed: set it with `coulisses operators set-password admin`)"
-    click.echo(f"Demo administrator — login: {DEMO_ADMIN}  password: {password}")
+            password = _("(modifié : définissez-le avec `coulisses operators set-password admin`)")
+    click.echo(_("Administrateur de démonstration — identifiant : %(login)s  mot de passe : %(password)s",
+                 login=DEMO_ADMIN, password=password))
 
 
 # --------------------------------------------------------------------------- tasks

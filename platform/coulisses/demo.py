@@ -6,6 +6,7 @@ from typing import Callable
 from sqlalchemy import inspect, select, table, literal_column
 from sqlalchemy.orm import Session
 
+from coulisses.i18n import _
 from coulisses import plugins as cplugins
 from coulisses.db import Setting, get_setting, set_setting, utcnow
 
@@ -42,7 +43,7 @@ def load_demo(session: Session, pm, size: str = "normal", echo: Callable[[str], 
         key = f"demo.loaded.{impl.plugin_name}"
         if get_setting(session, key):
             continue
-        echo(f"Loading demo data of {impl.plugin_name}…")
+        echo(_("Chargement des données de démonstration de %(plugin)s…", plugin=impl.plugin_name))
         impl.function(session=session, size=size)
         set_setting(session, key, utcnow().isoformat())
         session.commit()

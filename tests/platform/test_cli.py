@@ -39,7 +39,7 @@ def test_db_upgrade_then_current_is_up_to_date(cli):
     assert "behind or not installed" in core_line(cli("db", "current").output)
     result = cli("db", "upgrade")
     assert result.exit_code == 0, result.output
-    assert result.output.startswith("Database upgraded: core")
+    assert result.output.startswith("Base de données à jour : core")
     current = cli("db", "current")
     assert current.exit_code == 0
     assert re.match(r"core\s+core_\d{4}\s+up to date$", core_line(current.output))
@@ -207,11 +207,11 @@ def test_token_works_as_bearer_and_only_its_hash_is_stored(cli, upgraded, make_a
 def test_demo_admin_prints_the_same_password_twice(cli, upgraded, make_app):
     first = cli("demo", "admin")
     assert first.exit_code == 0, first.output
-    m = re.search(r"login: (\S+)\s+password: (\S+)", first.output)
+    m = re.search(r"identifiant : (\S+)\s+mot de passe : (\S+)", first.output)
     assert m, first.output
     login_name, password = m.groups()
     second = cli("demo", "admin")
-    assert re.search(r"login: (\S+)\s+password: (\S+)", second.output).groups() == (login_name, password)
+    assert re.search(r"identifiant : (\S+)\s+mot de passe : (\S+)", second.output).groups() == (login_name, password)
     app = make_app(schema=False)
     client = app.test_client()
     assert login(client, login_name, password).status_code == 302
@@ -271,10 +271,10 @@ def test_demo_load_runs_each_plugin_once_in_load_order(cli, register_plugin, upg
     result = cli("demo", "load", "--size", "small")
     assert result.exit_code == 0, result.output
     assert loaded == [("tp_a", "small"), ("tp_b", "small")]
-    assert "Demo data loaded: tp_a, tp_b." in result.output
+    assert "Données de démonstration chargées : tp_a, tp_b." in result.output
     again = cli("demo", "load")
     assert loaded == [("tp_a", "small"), ("tp_b", "small")]
-    assert "nothing new to load" in again.output
+    assert "rien de nouveau à charger" in again.output
 
 
 def test_a_plugin_command_runs_in_the_app_context(cli, register_plugin, upgraded):
@@ -361,7 +361,7 @@ def test_a_new_organisation_sells_through_the_api_without_demo_data(cli, databas
 
     result = cli("db", "upgrade", env={"COULISSES_PLUGINS": "contacts,sales"})
     assert result.exit_code == 0, result.output
-    assert "default settings installed for sales" in result.output
+    assert "réglages par défaut installés pour sales" in result.output
     assert cli("operators", "create", "chef", "--role", "administrator", "--password", PASSWORD).exit_code == 0
     app = create_app({"ENV": "testing", "DATABASE_URL": database_url, "INSTANCE_PATH": str(tmp_path / "i")})
     with app.app_context():
