@@ -55,6 +55,9 @@ def contacts_references():
         Ref("sales_ticket", "attendee_id", _l("Billets (bénéficiaire)")),
         Ref("sales_payment", "contact_id", _l("Règlements")),
         Ref("sales_credit_movement", "contact_id", _l("Mouvements d'avoir")),
+        Ref("sales_pending_payment", "contact_id", _l("Règlements en attente")),
+        # one row per contact: when merging, the head's row wins (its indicators are recomputed anyway)
+        Ref("sales_contact_refresh", "contact_id", _l("Indicateurs à recalculer"), unique_with=("contact_id",)),
     ]
 
 
