@@ -105,6 +105,14 @@ def coulisses_api_routes(api):
 
 
 @hookimpl
+def coulisses_job_types():
+    from coulisses.outbox import JobType
+    from plugins.sales.services.deferred import JOB_TYPE, run_indicators_job
+
+    return [JobType(JOB_TYPE, run_indicators_job, _l("Recalcul des indicateurs d'un contact après une vente"))]
+
+
+@hookimpl
 def coulisses_install_defaults(session):
     from plugins.sales.services.settings import install_defaults
 

@@ -31,12 +31,17 @@ from plugins.sales.services.settings import resolve_point_of_sale
 
 def record_purchase(session: Session, order: Order, registry: Registry) -> None:
     """Tell contacts who bought (their "customer" status, seniority): the buyer, the payer and the
-    structure a relay bought for (each once)."""
+    structure a relay bought for (each once). Their indicators are recomputed by a job after the
+    commit (``services.deferred``), not inside the sale."""
     from plugins.contacts.services.activity import record_purchase
+    from plugins.sales.services.deferred import request_indicators
 
     now = utcnow()
-    for contact_id in dict.fromkeys(i for i in (order.buyer_id, order.payer_id, order.structure_id) if i is not None):
-        record_purchase(session, contact_id, now, registry=registry.contacts())
+    ids = list(dict.fromkeys(i for i in (order.buyer_id, order.payer_id, order.structure_id) if i is not None))
+    contacts_registry = registry.contacts()
+    for contact_id in ids:
+        record_purchase(session, contact_id, now, registry=contacts_registry, recompute=False)
+    request_indicators(session, ids, registry=contacts_registry)
 
 
 # --------------------------------------------------------------------------- totals and state
