@@ -89,6 +89,10 @@ def coulisses_permissions():
         Permission("sales.cancel", _l("Annuler des réservations"), ("operator", "supervisor")),
         Permission("sales.print", _l("Imprimer les billets"), ("operator", "supervisor")),
         Permission("sales.credit.manage", _l("Créditer ou débiter un avoir à la main"), ("supervisor",)),
+        Permission("sales.payer.change", _l("Changer le contact payeur des règlements d'un dossier"),
+                   ("supervisor",)),
+        Permission("sales.payments.resolve", _l("Résoudre les règlements en attente (issue inconnue)"),
+                   ("supervisor",)),
         Permission("sales.catalogue.manage", _l("Gérer le catalogue (saisons, lieux, séances, tarifs, prix)"), ("supervisor",)),
         Permission("sales.settings.manage", _l("Paramétrer la vente (modes de règlement, points de vente, filières)"),
                    ("supervisor",)),
@@ -97,11 +101,12 @@ def coulisses_permissions():
 
 @hookimpl
 def coulisses_api_routes(api):
-    from plugins.sales import api_catalogue
+    from plugins.sales import api_catalogue, api_payments
     from plugins.sales.api import register_routes
 
     register_routes(api)
     api_catalogue.register_routes(api)
+    api_payments.register_routes(api)
 
 
 @hookimpl

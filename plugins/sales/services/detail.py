@@ -135,7 +135,8 @@ def order_detail(session: Session, order: Order, *, can: Callable[[str], bool] |
         "payments": [{"id": p.id, "mode": p.payment_mode.code, "mode_label": p.payment_mode.label, "amount": p.amount,
                       "tendered": p.tendered, "change": p.change, "reference": p.reference, "at": p.at,
                       "operation": ops[p.operation_id].number if p.operation_id in ops else None,
-                      "is_refund": p.amount < 0} for p in payments],
+                      "is_refund": p.amount < 0, "details": p.details or {},
+                      "correction_of": p.correction_of_id} for p in payments],
         "operations": [{"number": op.number, "label": _("Ordre %(number)s", number=op.number), "kind": op.kind,
                         "kind_label": str(registry.operation_kinds[op.kind].label) if op.kind in registry.operation_kinds
                         else op.kind,
