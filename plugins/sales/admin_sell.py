@@ -26,10 +26,9 @@ from plugins.contacts.services.links import relay_contact
 from plugins.contacts.services.search import hits_for
 from plugins.contacts.admin_common import civility_choices, countries
 from plugins.sales.admin_common import (
-    at_point_of_sale, current_point_of_sale, js_strings, parse_amount, require, script_json,
+    at_point_of_sale, current_point_of_sale, form_fields, js_strings, mode_rows, posted_payments, require, script_json,
 )
 from plugins.sales.models import DELIVERY_MODE_LABELS, PointOfSale, Seat
-from plugins.sales.registry import get_registry
 from plugins.sales.services import catalogue, orders, payments, settings
 from plugins.sales.services.common import ZERO
 
@@ -109,11 +108,7 @@ class SellView(CoulissesBaseView):
                 "prices": [{"category": r.category_id, "tariff": r.tariff_id, "label": r.tariff_label,
                             "amount": _cents(r.amount), "fees": _cents(r.fees)} for r in prices],
             })
-        registry = get_registry()
-        modes = [{"code": m.code, "label": m.label, "type": m.type_code,
-                  "gives_change": registry.payment_mode_types[m.type_code].gives_change,
-                  "needs_contact": registry.payment_mode_types[m.type_code].needs_contact}
-                 for m in settings.payment_modes(db.session)]
+        modes = mode_rows(settings.payment_modes(db.session))  # with the fields the operator fills
         return {"performances": performances, "modes": modes, "currency": currency()}
 
     def _render(self, values: dict, basket: list[dict], *, error: str | None = None, fields=None, status=200):
@@ -183,6 +178,7 @@ class SellView(CoulissesBaseView):
             pos = db.session.get(PointOfSale, int(chosen)) or pos
         lines = posted_lines(form)
         basket = basket_rows(lines, pos.channel_id if pos else None)
+        pays: list = []
         try:
             if action not in ("reserve", "pay"):
                 raise InvalidError(_("Choisissez RÉSERVER ou PAYER"), {"action": _("Action inconnue")})
@@ -218,7 +214,7 @@ class SellView(CoulissesBaseView):
             db.session.commit()
         except (InvalidError, ConflictError, NotFoundError) as exc:
             db.session.rollback()
-            fields = getattr(exc, "fields", None) or {}
+            fields = form_fields(getattr(exc, "fields", None) or {}, pays)  # next to what was typed
             status = 409 if isinstance(exc, ConflictError) else 404 if isinstance(exc, NotFoundError) else 422
             return self._render(values, basket, error=str(exc), fields=fields, status=status)
         message = _("Dossier %(number)s enregistré (%(state)s).", number=number, state=state_label)
@@ -274,14 +270,8 @@ class SellView(CoulissesBaseView):
         return structure, payer
 
     def _payments(self, form) -> list[payments.PaymentInput]:
-        out = []
-        for mode in settings.payment_modes(db.session):
-            amount = parse_amount(form.get(f"pay-{mode.code}"), f"pay-{mode.code}")
-            if amount is not None and amount != 0:
-                if amount < 0:
-                    raise InvalidError(_("Un règlement est positif"), {f"pay-{mode.code}": _("Montant positif requis")})
-                out.append(payments.PaymentInput(mode, amount))
-        return out
+        """The amounts typed per mode and the mode's fields (cheque number, bank…)."""
+        return posted_payments(form, settings.payment_modes(db.session))
 
 
 def settings_points_of_sale() -> list[PointOfSale]:

@@ -150,9 +150,14 @@ def reports_documents():
 
 @hookimpl
 def sales_order_actions(session, order):
+    from plugins.sales.registry import OrderAction
     from plugins.sales.report_documents import order_actions
 
-    return order_actions(order)
+    actions = list(order_actions(order))
+    if order.paid > 0:  # "Détails > Règlements": change the paying contact (correction entries)
+        actions.append(OrderAction("change_payer", _l("Changer le payeur"), endpoint="sales_payer.form",
+                                   permission="sales.payer.change", position=60))
+    return actions
 
 
 # --------------------------------------------------------------------------- screens (admin.py)
