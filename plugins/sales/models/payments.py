@@ -23,7 +23,7 @@ from plugins.sales.models.settings import PaymentMode
 
 PENDING_STATES = ("pending", "unknown", "completed", "failed")
 PENDING_OPEN_STATES = ("pending", "unknown")  # they hold part of the balance: no second payment for it
-PENDING_STATE_LABELS = {"pending": _l("En cours"), "unknown": _l("Issue inconnue"), "completed": _l("Abouti"),
+PENDING_STATE_LABELS = {"pending": _l("En attente"), "unknown": _l("Issue inconnue"), "completed": _l("Abouti"),
                         "failed": _l("Échoué")}
 
 
