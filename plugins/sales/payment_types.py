@@ -218,23 +218,32 @@ class PaymentModeType:
 
     # ------------------------------------------------------------------ settings
 
+    def _schema(self, which: str) -> Schema | None:
+        """One instance of the settings or fields schema per type (building one costs more than using it)."""
+        cache = self.__dict__.setdefault("_schemas", {})
+        if which not in cache:
+            cls = getattr(self, which)
+            cache[which] = cls() if cls is not None else None
+        return cache[which]
+
     def load_settings(self, raw: dict | None, *, prefix: str = "settings") -> dict:
         """Validate settings typed by a person or given to the API; returns them as stored (JSON-able:
         amounts as strings). ``InvalidError`` naming ``<prefix>.<field>`` for each bad one."""
-        if self.settings_schema is None:
+        schema = self._schema("settings_schema")
+        if schema is None:
             return {}
         try:
-            loaded = self.settings_schema().load(dict(raw or {}))
+            loaded = schema.load(dict(raw or {}))
         except ValidationError as err:
             raise InvalidError(_("Réglages du mode invalides"), _field_errors(err.messages, prefix)) from None
-        return self.settings_schema().dump(loaded)
+        return schema.dump(loaded)
 
     def settings_of(self, mode: "PaymentMode") -> dict:
         """The mode's settings, loaded (amounts as Decimal) with every default filled. A stored value
         the schema no longer accepts is replaced by its default (and the screen asks for a new one)."""
-        if self.settings_schema is None:
+        schema = self._schema("settings_schema")
+        if schema is None:
             return dict(mode.settings or {})
-        schema = self.settings_schema()
         data = {k: v for k, v in (mode.settings or {}).items() if k in schema.fields}
         try:
             return schema.load(data)
@@ -249,12 +258,12 @@ class PaymentModeType:
         ``InvalidError`` naming ``<prefix>.<field>``. Without a schema, anything given is refused
         (a typo in an integrator's call must not vanish)."""
         raw = dict(raw or {})
-        if self.fields_schema is None:
+        schema = self._schema("fields_schema")
+        if schema is None:
             if raw:
                 raise InvalidError(_("Ce mode de règlement n'a pas de champ à saisir"),
                                    {f"{prefix}.{k}": _("Champ inconnu") for k in raw})
             return {}
-        schema = self.fields_schema()
         try:
             loaded = schema.load(raw)
         except ValidationError as err:

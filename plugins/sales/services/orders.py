@@ -199,7 +199,7 @@ def _create(session: Session, kind: str, buyer: Any, lines: list[LineInput], *, 
     session.flush()
     if kind == "sell":
         record_purchase(session, order, registry)
-    refresh(session, order)
+    refresh(session, order, totals=False)  # total computed above, nothing paid yet
     registry.hook("sales_order_created", session=session, order=order)
     return order
 

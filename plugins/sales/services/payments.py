@@ -210,7 +210,7 @@ def after_money(session: Session, order: Order, pos) -> None:
     if order.state == "reserved" and order.total > 0 and balance(order) <= 0:
         confirm(session, order, point_of_sale=pos, _locked=True)  # fires sales_order_paid
         return
-    previous = refresh(session, order)
+    previous = refresh(session, order, totals=False)  # ``paid`` kept by ``record_payment`` under the lock
     if order.state == "settled" and previous != "settled":
         registry.hook("sales_order_paid", session=session, order=order)
 

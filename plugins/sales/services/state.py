@@ -70,11 +70,14 @@ def computed_totals(session: Session, order: Order) -> tuple[Decimal, Decimal]:
     return total, paid
 
 
-def refresh(session: Session, order: Order) -> str:
-    """Recompute ``total``, ``paid`` and ``state``; returns the previous state."""
+def refresh(session: Session, order: Order, *, totals: bool = True) -> str:
+    """Recompute ``total``, ``paid`` and ``state``; returns the previous state. ``totals=False``: keep
+    ``total`` and ``paid`` as the caller maintained them under the order's lock (a payment adds its
+    amount to ``paid``; a new order knows its total) and recompute the state only."""
     session.flush()
     previous = order.state
-    order.total, order.paid = computed_totals(session, order)
+    if totals:
+        order.total, order.paid = computed_totals(session, order)
     counts = dict(session.execute(select(Ticket.state, func.count()).where(Ticket.order_id == order.id)
                                   .group_by(Ticket.state)).all())
     live = sum(counts.get(s, 0) for s in ACTIVE_TICKET_STATES)
