@@ -58,6 +58,7 @@ def contacts_references():
         Ref("sales_pending_payment", "contact_id", _l("Règlements en attente")),
         # one row per contact: when merging, the head's row wins (its indicators are recomputed anyway)
         Ref("sales_contact_refresh", "contact_id", _l("Indicateurs à recalculer"), unique_with=("contact_id",)),
+        Ref("sales_basket", "contact_id", _l("Paniers")),
     ]
 
 
@@ -112,9 +113,12 @@ def coulisses_api_routes(api):
 @hookimpl
 def coulisses_job_types():
     from coulisses.outbox import JobType
-    from plugins.sales.services.deferred import JOB_TYPE, run_indicators_job
 
-    return [JobType(JOB_TYPE, run_indicators_job, _l("Recalcul des indicateurs d'un contact après une vente"))]
+    from plugins.sales.services import deferred, events
+
+    return [JobType(events.JOB_TYPE, events.run_events, _l("Événements de vente (après validation)")),
+            JobType(deferred.JOB_TYPE, deferred.run_indicators_job,
+                    _l("Recalcul des indicateurs d'un contact après une vente"))]
 
 
 @hookimpl

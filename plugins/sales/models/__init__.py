@@ -75,12 +75,14 @@ from plugins.sales.models.orders import (
     CreditMovement,
     ImmutableRecordError,
     Operation,
+    OperationEntry,
     Order,
     OrderLine,
     Payment,
     SeatBooking,
     Ticket,
 )
+from plugins.sales.models.baskets import BASKET_STATE_LABELS, BASKET_STATES, Basket
 from plugins.sales.models.orders import _refuse_changes_to_money_records, _states_check  # noqa: F401
 from plugins.sales.models.payments import (
     PENDING_OPEN_STATES,
@@ -99,8 +101,10 @@ __all__ = [
     # orders
     "ORDER_STATES", "ORDER_STATE_LABELS", "TICKET_STATES", "TICKET_STATE_LABELS", "ACTIVE_TICKET_STATES",
     "DELIVERY_MODES", "DELIVERY_MODE_LABELS", "PRINT_STATES", "PRINT_STATE_LABELS", "TICKET_TYPES",
-    "TICKET_TYPE_LABELS", "Order", "OrderLine", "Ticket", "SeatBooking", "Operation", "Payment", "CreditMovement",
+    "TICKET_TYPE_LABELS", "Order", "OrderLine", "Ticket", "SeatBooking", "Operation", "OperationEntry", "Payment", "CreditMovement",
     "IMMUTABLE", "ImmutableRecordError",
     # payments that complete later, deferred work
     "PendingPayment", "PENDING_STATES", "PENDING_OPEN_STATES", "PENDING_STATE_LABELS", "ContactIndicatorRefresh",
+    # baskets
+    "BASKET_STATES", "BASKET_STATE_LABELS", "Basket",
 ]

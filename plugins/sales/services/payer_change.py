@@ -26,7 +26,7 @@ from plugins.sales.models import Operation, Order, Payment
 from plugins.sales.registry import get_registry
 from plugins.sales.services.common import ZERO, contact as get_contact
 from plugins.sales.services.deferred import request_indicators
-from plugins.sales.services.journal import record_operation
+from plugins.sales.services.journal import pos_ref, record_operation
 from plugins.sales.services.payments import context, record_payment
 from plugins.sales.services.settings import resolve_point_of_sale
 from plugins.sales.services.state import lock_order, refresh
@@ -56,7 +56,7 @@ def change_payer(session: Session, order: Order, payer: Any, *, payments: Iterab
     operation (``operation``: join one the caller already wrote). The order's payer becomes ``payer``.
     ConflictError when there is nothing to move or a mode refuses (the reason); InvalidError for a
     payment not of the order or an invalid contact."""
-    pos = resolve_point_of_sale(session, point_of_sale)
+    pos = resolve_point_of_sale(session, pos_ref(point_of_sale, operation))
     begin_write(session)
     order = lock_order(session, order)
     new = get_contact(session, payer, "payer")
@@ -93,11 +93,10 @@ def change_payer(session: Session, order: Order, payer: Any, *, payments: Iterab
                                   amount=format_money(p.amount), reason=refusal))
         plan.append((p, mtype, source, target))
     total = sum((p.amount for p in chosen), ZERO)
-    if operation is None:
-        operation = record_operation(session, "payer_change", order=order, point_of_sale=pos, registry=registry,
-                                     amount=ZERO, details={
-                                         "payer": new.number, "payments": [p.id for p in chosen],
-                                         "amount": str(total), "reason": (reason or "").strip()[:500]})
+    operation = record_operation(session, "payer_change", order=order, point_of_sale=pos, registry=registry,
+                                 amount=ZERO, operation=operation, details={
+                                     "payer": new.number, "payments": [p.id for p in chosen],
+                                     "amount": str(total), "reason": (reason or "").strip()[:500]})
     result = PayerChange(order=order, operation=operation)
     touched = {new.id}
     for p, mtype, source, target in plan:

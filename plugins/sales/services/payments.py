@@ -33,7 +33,8 @@ from plugins.sales.models import PENDING_OPEN_STATES, Operation, Order, Payment,
 from plugins.sales.payment_types import COMPLETED, PENDING, PaymentContext, PaymentOutcome
 from plugins.sales.registry import get_registry
 from plugins.sales.services.common import ZERO, contact as get_contact, money
-from plugins.sales.services.journal import record_operation
+from plugins.sales.services import events
+from plugins.sales.services.journal import pos_ref, record_operation
 from plugins.sales.services.settings import get_payment_mode, resolve_point_of_sale
 from plugins.sales.services.state import confirm, lock_order, refresh
 
@@ -91,8 +92,8 @@ def _contact_for(session: Session, order: Order, mtype, ref, field_name: str):
 
 def pay(session: Session, order: Order, payments: Iterable[PaymentInput], *, point_of_sale: Any = None,
         operation: Operation | None = None) -> PayResult:
-    """Record one or several payments on ``order`` in one ``pay`` operation (``operation``: join one
-    the caller already wrote instead)."""
+    """Record one or several payments on ``order`` in one ``pay`` operation (or, given
+    ``operation``, as a ``pay`` entry of that basket's operation)."""
     payments = list(payments)
     if not payments:
         raise InvalidError(_("Aucun règlement"), {"payments": _("Au moins un règlement")})
@@ -102,7 +103,7 @@ def pay(session: Session, order: Order, payments: Iterable[PaymentInput], *, poi
     if order.state in ("settled", "cancelled") or balance(order) <= 0:
         raise ConflictError(_("Le dossier %(number)s n'a rien à régler (solde %(balance)s)", number=order.number,
                               balance=format_money(balance(order))))
-    pos = resolve_point_of_sale(session, point_of_sale)
+    pos = resolve_point_of_sale(session, pos_ref(point_of_sale, operation))
     plan = []
     left = balance(order) - max(pending_amount(session, order), ZERO)
     for i, p in enumerate(payments):
@@ -135,10 +136,9 @@ def pay(session: Session, order: Order, payments: Iterable[PaymentInput], *, poi
         plan.append((ctx, mtype, tendered, change, mtype.reference_from(details, p.reference or "")))
         left -= amount
     total = sum((ctx.amount for ctx, *_ in plan), ZERO)
-    if operation is None:
-        operation = record_operation(session, "pay", order=order, point_of_sale=pos, registry=registry, amount=total,
-                                     details={"payments": [{"mode": c.mode.code, "amount": str(c.amount)}
-                                                           for c, *_ in plan]})
+    operation = record_operation(session, "pay", order=order, point_of_sale=pos, registry=registry, amount=total,
+                                 details={"payments": [{"mode": c.mode.code, "amount": str(c.amount)} for c, *_ in plan]},
+                                 operation=operation)
     result = PayResult(order=order, operation=operation)
     for ctx, mtype, tendered, change, reference in plan:
         ctx.operation = operation
@@ -152,7 +152,8 @@ def pay(session: Session, order: Order, payments: Iterable[PaymentInput], *, poi
         result.payments.append(payment)
         result.change += change or ZERO
         registry.hook("sales_payment_recorded", session=session, order=order, payment=payment)
-    after_money(session, order, pos)
+        events.emit(session, "payment_completed", order=order, operation=operation, payment=payment, registry=registry)
+    after_money(session, order, pos, operation)
     return result
 
 
@@ -182,6 +183,7 @@ def _start_pending(session: Session, ctx: PaymentContext, mtype, outcome: Paymen
     session.add(pending)
     session.flush()
     mtype.on_pending(ctx, pending)
+    events.emit(ctx.session, "payment_pending", order=ctx.order, operation=ctx.operation, payment=pending)
     return pending
 
 
@@ -204,15 +206,19 @@ def record_payment(session: Session, ctx: PaymentContext, amount: Decimal, *, re
     return payment
 
 
-def after_money(session: Session, order: Order, pos) -> None:
+def after_money(session: Session, order: Order, pos, operation: Operation | None = None) -> None:
     """Confirm a reservation paid in full; recompute the state; ``sales_order_paid`` when settled."""
     registry = get_registry()
     if order.state == "reserved" and order.total > 0 and balance(order) <= 0:
-        confirm(session, order, point_of_sale=pos, _locked=True)  # fires sales_order_paid
+        confirm(session, order, point_of_sale=pos, operation=operation, _locked=True)  # fires sales_order_paid
         return
     previous = refresh(session, order, totals=False)  # ``paid`` kept by ``record_payment`` under the lock
     if order.state == "settled" and previous != "settled":
         registry.hook("sales_order_paid", session=session, order=order)
+        events.emit(session, "order_paid", order=order, operation=operation, registry=registry)
+
+
+_after_money = after_money  # its name in the baskets' code
 
 
 def refund(session: Session, order: Order, mode: Any, amount: Any, *, contact: Any = None, reference: str = "",
@@ -220,9 +226,9 @@ def refund(session: Session, order: Order, mode: Any, amount: Any, *, contact: A
     """Give money back on ``order`` (a negative payment), at most what the organisation owes, and
     within what the mode's type allows (``check_refund``: a card refund at most what the card paid).
 
-    ``operation``: an operation the caller already wrote (the refunds plugin's ``refund``); else a
-    ``refund`` operation is written. With a ``credit_balance`` mode the contact's credit is credited.
-    A type that completes later may answer pending: then ``refund_pending`` names the pending row and
+    ``operation``: the operation to join (a basket's, or one the refunds plugin already wrote): a
+    ``refund`` entry is added to it; else a ``refund`` operation is written. With a
+    ``credit_balance`` mode the contact's credit is credited. A type that completes later may answer pending: then ``refund_pending`` names the pending row and
     the returned value is None (use ``refund_or_pending`` to get either).
     """
     result = refund_or_pending(session, order, mode, amount, contact=contact, reference=reference,
@@ -250,7 +256,7 @@ def refund_or_pending(session: Session, order: Order, mode: Any, amount: Any, *,
         raise ConflictError(_("Remboursement de %(amount)s refusé : le dossier %(number)s ne doit que %(owed)s au "
                               "client", amount=format_money(amount), number=order.number,
                               owed=format_money(max(owed, ZERO))))
-    pos = resolve_point_of_sale(session, point_of_sale)
+    pos = resolve_point_of_sale(session, pos_ref(point_of_sale, operation))
     typed = PaymentInput(mode, amount, contact, reference or "", details)
     fields_ = _details(mtype, typed, "details")
     who = _contact_for(session, order, mtype, contact, "contact")
@@ -258,9 +264,9 @@ def refund_or_pending(session: Session, order: Order, mode: Any, amount: Any, *,
     reason = mtype.check_refund(ctx)
     if reason:
         raise ConflictError(str(reason))
-    if operation is None:
-        operation = record_operation(session, "refund", order=order, point_of_sale=pos, registry=registry,
-                                     amount=-amount, details={"mode": mode.code, "amount": str(-amount)})
+    operation = record_operation(session, "refund", order=order, point_of_sale=pos, registry=registry,
+                                 amount=-amount, details={"mode": mode.code, "amount": str(-amount)},
+                                 operation=operation)
     ctx.operation = operation
     outcome = mtype.refund(ctx) or PaymentOutcome()
     ref = mtype.reference_from(fields_, reference or "")
@@ -270,5 +276,6 @@ def refund_or_pending(session: Session, order: Order, mode: Any, amount: Any, *,
     payment = record_payment(session, ctx, -amount, reference=outcome.reference or ref,
                              details={**fields_, **outcome.details})
     registry.hook("sales_payment_recorded", session=session, order=order, payment=payment)
-    after_money(session, order, pos)
+    events.emit(session, "payment_completed", order=order, operation=operation, payment=payment, registry=registry)
+    after_money(session, order, pos, operation)
     return payment

@@ -27,6 +27,7 @@ from coulisses.i18n import _
 
 from plugins.sales.models import PENDING_OPEN_STATES, PENDING_STATE_LABELS, Payment, PendingPayment
 from plugins.sales.registry import get_registry
+from plugins.sales.services import events
 from plugins.sales.services.common import contact as get_contact
 from plugins.sales.services.journal import record_operation
 from plugins.sales.services.payments import after_money, context, record_payment
@@ -82,7 +83,9 @@ def complete_pending(session: Session, pending: Any, *, reference: str = "", det
     _close(pending, message, _by_operator)
     session.flush()
     registry.hook("sales_payment_recorded", session=session, order=order, payment=payment)
-    after_money(session, order, None)
+    events.emit(session, "payment_completed", order=order, operation=pending.operation, payment=payment,
+                registry=registry)
+    after_money(session, order, None)  # a confirmation, if any, is a new operation: the basket may be closed
     return payment
 
 
