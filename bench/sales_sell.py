@@ -34,18 +34,27 @@ SEED = 7
 def setup(ctx: Context):
     """Schema, 2,000 contacts, an operator at the Guichet, a catalogue with room for the run."""
     from coulisses import db as cdb
-    from coulisses import security
     from coulisses.testing import create_schema
+
+    create_schema(ctx.url, ["sales"])
+    engine = cdb.make_engine(ctx.url)
+    return engine, populate(engine)
+
+
+def populate(engine, *, roles: bool = True, seats_per_row: int = 40) -> dict:
+    """2,000 contacts, an operator "bench" at the Guichet, the catalogue; returns the ids. ``roles``:
+    create the roles (a schema made by ``coulisses db upgrade`` already has them, with their
+    permissions)."""
+    from coulisses import security
     from plugins.contacts.demo import bulk_generate
     from plugins.sales.services import catalogue as cat
     from plugins.sales.services.settings import install_defaults
 
-    create_schema(ctx.url, ["sales"])
-    engine = cdb.make_engine(ctx.url)
     with Session(engine) as s:
         bulk_generate(s, 2_000, seed=SEED)
         install_defaults(s)
-        security.sync_roles_and_permissions(s, {})
+        if roles:
+            security.sync_roles_and_permissions(s, {})
         op = security.create_operator(s, "bench", "bench-password-123456", "Bench", ["operator"])
         season = cat.create_season(s, "S", "2026/2027", date(2026, 9, 1), date(2027, 8, 31))
         studio = cat.create_venue(s, "STUDIO", "Studio")
@@ -61,7 +70,8 @@ def setup(ctx: Context):
         group_perf = cat.create_performance(s, event, studio, start + timedelta(days=20),
                                             quotas={cat1: 4 * GROUP, cat2: 100})
         orch = cat.add_area(s, salle, "ORCH", "Orchestre")
-        seats = cat.add_seats(s, orch, {f"R{r:02d}": [str(n) for n in range(1, 41)] for r in range(1, 26)}, cat1)
+        seats = cat.add_seats(s, orch, {f"R{r:02d}": [str(n) for n in range(1, seats_per_row + 1)]
+                                        for r in range(1, 26)}, cat1)
         seated = cat.create_performance(s, event, salle, start + timedelta(days=5), quotas={cat1: len(seats)})
         for p in perfs + [group_perf, seated]:
             for c, base in ((cat1, Decimal("110.00")), (cat2, Decimal("60.00"))):
@@ -75,7 +85,7 @@ def setup(ctx: Context):
         ids = dict(op=op.id, perfs=[p.id for p in perfs], group=group_perf.id, seated=seated.id,
                    seats=[x.id for x in seats], cat1=cat1.id, cat2=cat2.id, full=full.id, reduced=reduced.id,
                    buyers=buyers)
-    return engine, ids
+    return ids
 
 
 # (Cat 1?, Plein tarif?) → price: what the buyer pays, known in advance as at a box office

@@ -18,7 +18,7 @@ from __future__ import annotations
 import re
 from decimal import Decimal
 
-from flask import abort, flash, jsonify, redirect, request, url_for
+from flask import abort, flash, jsonify, make_response, redirect, request, url_for
 from flask_admin import expose
 from flask_login import current_user
 
@@ -386,7 +386,8 @@ class SellView(CoulissesBaseView):
         except CoulissesError:
             pass
         status = 409 if isinstance(exc, ConflictError) else 404 if isinstance(exc, NotFoundError) else 422
-        return self._render(values, rows or [], error=str(exc), fields=fields, status=status)
+        # a Response, not a (body, status) tuple: the callers tell a refusal from their work's tuple
+        return make_response(*self._render(values, rows or [], error=str(exc), fields=fields, status=status))
 
     def _basket(self, form, pos):
         """The basket named by the form (must be open), else a new one at ``pos``."""
