@@ -96,6 +96,20 @@ def coulisses_config_defaults():
 
 
 @hookimpl
+def coulisses_webhook_events():
+    from plugins.contacts.events import EVENTS
+
+    return EVENTS
+
+
+@hookimpl
+def contacts_contact_created(session, contact):
+    from plugins.contacts import events
+
+    events.created(session, contact)  # webhooks and the change feed, however the contact was created
+
+
+@hookimpl
 def coulisses_api_routes(api):
     from plugins.contacts.api import register_routes
     from plugins.contacts.api_batch import register_routes as register_batch_routes

@@ -532,6 +532,7 @@ def _job_label(kind: str) -> str:
 def core_admin_views():
     from coulisses.security_events import SecurityEvent
     from coulisses.web.admin_security import SecurityEventView
+    from coulisses.web.admin_webhooks import webhook_views
 
     admin_menu = _l("Administration")  # lazy: the menu shows it in the operator's language
     return [
@@ -546,4 +547,5 @@ def core_admin_views():
                      endpoint="core_api_token", category=admin_menu),
         SecurityEventView(SecurityEvent, permission="core.security.events", name=_l("Journal de sécurité"),
                           endpoint="core_security_event", category=admin_menu),
+        *webhook_views(admin_menu),
     ]
