@@ -198,6 +198,15 @@ BATCH_CONFIG_DEFAULTS = {"CONTACTS_INACTIVITY_MONTHS": 36, "CONTACTS_PURGE_ENABL
 
 
 @hookimpl
+def coulisses_settings_schema():
+    """The settings an administrator changes on the plugins screen (Administration → Plugins →
+    Réglages…): the purge of personal data, off until someone decides, and its inactivity delay."""
+    from plugins.contacts.settings import ContactsSettings
+
+    return ContactsSettings
+
+
+@hookimpl
 def coulisses_cli_commands():
     from plugins.contacts.cli_batch import contacts_group
 

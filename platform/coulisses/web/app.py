@@ -23,7 +23,7 @@ from coulisses import CoulissesError, PluginError, Permission, hookimpl
 from coulisses import db as cdb
 from coulisses.config import apply_plugin_defaults
 from coulisses import plugins as cplugins
-from coulisses import security
+from coulisses import plugin_settings, security
 from coulisses.web import auth, forms, hardening, inputs, observe
 from coulisses.web.admin import ModelView
 from coulisses.web.extensions import babel, csrf, db, login_manager
@@ -327,9 +327,15 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         order = cplugins.resolve(infos, requested)
         pm = cplugins.build_manager_with_core(infos, order, CoreHooks())
         apply_plugin_defaults(app.config, pm, config)
+        # the settings administrators saved on the plugins screen (coulisses_settings_schema)
+        plugin_settings.install(app.config, db.session, pm, explicit=config)
         permissions = security.collect_permissions(cplugins.call_each_safely(pm, "coulisses_permissions"))
         _sync_permissions(permissions)
         db.session.close()
+
+    @app.before_request
+    def _refresh_plugin_settings():  # a change saved by another worker process, within a few seconds
+        plugin_settings.refresh(app.config, db.session, pm)
 
     # The host's catalogues, then each loaded plugin's (<plugin>/translations/<lang>/LC_MESSAGES/messages.po)
     translations = [str(here / "translations")]
