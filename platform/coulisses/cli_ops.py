@@ -11,7 +11,7 @@ from coulisses.cli import Context, _fail, main, pass_ctx
 from coulisses.i18n import gettext as _
 
 
-@main.command("backup")
+@main.command("backup", with_appcontext=False)
 @click.option("-o", "--output", type=click.Path(dir_okay=True, path_type=Path), default=None,
               help="The archive to write (a folder: a dated name in it). Default: a dated name here.")
 @pass_ctx
@@ -36,7 +36,7 @@ def backup_command(ctx: Context, output):
                  files=content["files"]["count"]))
 
 
-@main.command("restore")
+@main.command("restore", with_appcontext=False)
 @click.argument("archive", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--force", is_flag=True, help="Replace the data the target database holds.")
 @pass_ctx
@@ -68,7 +68,7 @@ def restore_command(ctx: Context, archive, force):
                  "redémarrez les services."))
 
 
-@main.command("doctor")
+@main.command("doctor", with_appcontext=False)
 @pass_ctx
 def doctor_command(ctx: Context):
     """Check the deployment: configuration and secret key, database and migrations, plugins, worker

@@ -4,7 +4,7 @@
 Checks: the configuration (the secret key among it), the database reachable and migrated, the
 enabled plugins loading and their models matching the schema, the worker and the periodic tasks
 having run recently, the jobs waiting or parked, the disk space for an SQLite database and its
-instance folder, the time zone, the language, the clock.
+instance folder, the time zone, the language.
 """
 from __future__ import annotations
 
@@ -46,7 +46,8 @@ def run(config: dict, engine, infos: dict, enabled: Callable, load: Callable) ->
     if problems:
         _add(found, _("configuration"), ERROR, " ; ".join(problems))
     else:
-        _add(found, _("configuration"), OK, _("réglages acceptés, clé secrète solide"))
+        _add(found, _("configuration"), OK, _("réglages acceptés, clé secrète solide") if config["ENV"] == "production"
+             else _("réglages acceptés (COULISSES_ENV=%(env)s : clé secrète non vérifiée)", env=config["ENV"]))
     _environment(found, config)
     from sqlalchemy.orm import Session
 
