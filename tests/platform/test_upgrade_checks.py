@@ -61,6 +61,18 @@ def test_a_revision_this_version_does_not_know_is_a_downgrade_and_is_refused(cli
     assert doctor.exit_code == 1 and "core_0099" in doctor.output
 
 
+def test_ready_says_a_newer_versions_database_is_not_for_this_code(cli, upgraded, make_app, database_url):  # noqa: F811
+    app = make_app([], schema=False)
+    engine = cdb.make_engine(database_url)
+    with engine.begin() as conn:
+        conn.execute(text("UPDATE core_alembic_version SET version_num = 'core_0099'"))
+    engine.dispose()
+    response = app.test_client().get("/health/ready")
+    assert response.status_code == 503
+    assert response.get_json() == {"status": "unavailable", "database": "ok", "migrations": "unknown",
+                                   "unknown": ["core_0099"]}
+
+
 def test_workers_of_another_version_block_the_upgrade_until_they_stop(cli, upgraded, database_url):  # noqa: F811
     def old_worker(session):
         session.add(processes.Process(name="worker:old-host:4242", kind="worker", version="0.0.1",
