@@ -1,8 +1,8 @@
 """payment modes: the operator's fields and correction entries on payments, pending payments,
 the contacts whose indicators a job recomputes
 
-Revision ID: sales_0003_paymodes
-Revises: sales_0002_baskets
+Revision ID: sales_0004_paymodes
+Revises: sales_0003_active
 Create Date: 2026-12-01 07:51:20.884101
 """
 from alembic import op
@@ -10,8 +10,8 @@ import sqlalchemy as sa
 import coulisses.db
 
 
-revision = 'sales_0003_paymodes'
-down_revision = 'sales_0002_baskets'
+revision = 'sales_0004_paymodes'
+down_revision = 'sales_0003_active'
 branch_labels = None
 depends_on = None
 
