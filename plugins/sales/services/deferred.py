@@ -5,8 +5,9 @@ time, inside the sale's transaction (and its locks). A sale now only marks the c
 (``request_indicators``) and one outbox job per contact recomputes them after the commit
 (``sales.contact_indicators``), idempotent and coalesced:
 
-- the mark is a row of ``sales_contact_refresh`` per contact, locked (``lock_rows``) by the sale that
-  touches it, until that sale commits; ``queued`` says a job is already waiting: further sales of the
+- the mark is a row of ``sales_contact_refresh`` per contact, written (so locked) by the sale that
+  touches it, until that sale commits (an ``UPDATE … RETURNING`` of the existing marks, an ``INSERT …
+  ON CONFLICT DO NOTHING RETURNING`` of the new ones: two or three statements a sale); ``queued`` says a job is already waiting: further sales of the
   same contact add nothing (one job however many sales);
 - the job locks the same row first — so it waits for any sale still holding it, and then sees that
   sale's tickets and payments — clears ``queued`` and recomputes in the same transaction. A sale that
@@ -20,7 +21,7 @@ from __future__ import annotations
 
 from typing import Iterable
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from coulisses.db import begin_write, lock_rows, utcnow
@@ -58,19 +59,32 @@ def request_indicators(session: Session, contact_ids: Iterable[int], *, registry
     from coulisses.outbox import enqueue
 
     now = utcnow()
-    session.execute(_insert(session).values([{"contact_id": i, "queued": False, "requested_at": now} for i in ids])
-                    .on_conflict_do_nothing(index_elements=["contact_id"]))
-    rows = lock_rows(session, select(ContactIndicatorRefresh).where(ContactIndicatorRefresh.contact_id.in_(ids))
-                     .order_by(ContactIndicatorRefresh.contact_id)
-                     .execution_options(populate_existing=True)).scalars().all()
-    enqueued = []
-    for row in rows:
-        row.requested_at = now
-        if not row.queued:
-            row.queued = True
-            enqueue(session, JOB_TYPE, {"contact": row.contact_id})
-            enqueued.append(row.contact_id)
-    session.flush()
+    table = ContactIndicatorRefresh.__table__
+    # 1. the contacts already marked: touched (so locked until this sale commits), their ``queued`` read;
+    #    one by one in id order, so two sales of the same contacts lock them in the same order
+    seen = {}
+    for i in ids:
+        queued = session.execute(update(table).where(table.c.contact_id == i).values(requested_at=now)
+                                 .returning(table.c.queued)).scalar()
+        if queued is not None:
+            seen[i] = queued
+    # 2. the others: marked queued at once (a concurrent sale inserting the same one makes us wait, then
+    #    insert nothing: that contact is read again, locked, below)
+    missing = [i for i in ids if i not in seen]
+    inserted = set()
+    if missing:
+        inserted = set(session.scalars(_insert(session).values(
+            [{"contact_id": i, "queued": True, "requested_at": now} for i in missing])
+            .on_conflict_do_nothing(index_elements=["contact_id"]).returning(table.c.contact_id)))
+        for i in set(missing) - inserted:
+            seen[i] = lock_rows(session, select(table.c.queued).where(table.c.contact_id == i)).scalar()
+    # 3. a job for each contact that had none waiting
+    idle = sorted(i for i, queued in seen.items() if not queued)
+    if idle:
+        session.execute(update(table).where(table.c.contact_id.in_(idle)).values(queued=True))
+    enqueued = sorted(inserted | set(idle))
+    for contact_id in enqueued:
+        enqueue(session, JOB_TYPE, {"contact": contact_id})
     return enqueued
 
 
