@@ -84,7 +84,9 @@ def sales_order_paid(session, order):
 @hookspec
 def sales_payment_recorded(session, order, payment):
     """Called inside the transaction for each payment or refund recorded on ``order``
-    (``payment.amount`` positive: payment, negative: refund), after it was flushed.
+    (``payment.amount`` positive: payment, negative: refund), after it was flushed: also when a
+    pending payment completes, and for the two correction entries of a change of payer
+    (``payment.correction_of_id`` set: the reversal, negative, and the replacement, positive).
 
     Raising vetoes the payment (e.g. the waiting account refuses one beyond the contact's maximum
     outstanding).
