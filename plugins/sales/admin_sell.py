@@ -129,6 +129,9 @@ class SellView(CoulissesBaseView):
         pos, pos_error = current_point_of_sale()
         if work is None:
             work = load_basket(values.get("basket"))
+        if work is not None and work.state != "open":
+            work = None  # settled, abandoned or held meanwhile: the screen starts a new basket
+            values = {k: v for k, v in values.items() if k != "basket"}
         block = basket_block(work) if work is not None else None
         if block is not None:
             values = {**values, "basket": str(block["number"])}
