@@ -129,6 +129,9 @@ class SellView(CoulissesBaseView):
         pos, pos_error = current_point_of_sale()
         if work is None:
             work = load_basket(values.get("basket"))
+        if work is not None and work.state != "open":
+            work = None  # settled, abandoned or held meanwhile: the screen starts a new basket
+            values = {k: v for k, v in values.items() if k != "basket"}
         block = basket_block(work) if work is not None else None
         if block is not None:
             values = {**values, "basket": str(block["number"])}
@@ -225,8 +228,8 @@ class SellView(CoulissesBaseView):
             baskets.settle(db.session, basket)
             return order.number, order.state_label, due, change, basket.number
 
-        result = self._in_basket(work)
-        if not isinstance(result, tuple):
+        done, result = self._in_basket(work)
+        if not done:
             return result
         number, state_label, due, change, basket_number = result
         message = _("Dossier %(number)s enregistré (%(state)s).", number=number, state=state_label)
@@ -251,8 +254,8 @@ class SellView(CoulissesBaseView):
             baskets.hold(db.session, basket, note=(form.get("basket_note") or "").strip())
             return basket.number
 
-        result = self._in_basket(work)
-        if not isinstance(result, int):
+        done, result = self._in_basket(work)
+        if not done:
             return result
         flash(_("Ordre %(number)s mis en attente : reprenez-le depuis « Paniers ».", number=result), "success")
         return redirect(url_for("sales_baskets.index"))
@@ -360,8 +363,8 @@ class SellView(CoulissesBaseView):
     # ------------------------------------------------------------------ the basket's work
 
     def _in_basket(self, work):
-        """Run ``work(pos, line inputs)`` at the chosen point of sale and commit; a refusal comes back
-        to the screen with the lines and what was typed (the basket as it was)."""
+        """Run ``work(pos, line inputs)`` at the chosen point of sale and commit: ``(True, its result)``;
+        a refusal: ``(False, the screen again)`` with the lines and what was typed (the basket as it was)."""
         form = request.form
         values = form.to_dict()
         pos, _error = current_point_of_sale()
@@ -380,8 +383,8 @@ class SellView(CoulissesBaseView):
             db.session.commit()
         except CoulissesError as exc:
             db.session.rollback()
-            return self._refused(exc, values, rows)
-        return result
+            return False, self._refused(exc, values, rows)
+        return True, result
 
     def _refused(self, exc, values=None, rows=None):
         values = values if values is not None else request.form.to_dict()

@@ -79,7 +79,10 @@
   function totalCents() {
     var basket = $("#basket");
     if (basket) {
-      return $$("tr.basket-line", basket).reduce(function (sum, tr) { return sum + cents(tr.getAttribute("data-amount")); }, 0);
+      // the lines being typed, plus what the basket's orders (taken up) still owe
+      var due = cents(basket.getAttribute("data-due") || "0");
+      return $$("tr.basket-line", basket).reduce(function (sum, tr) { return sum + cents(tr.getAttribute("data-amount")); },
+                                                  isNaN(due) ? 0 : due);
     }
     var summary = $("#payment-summary");
     return summary ? cents(summary.getAttribute("data-total")) : 0;
@@ -796,6 +799,7 @@
     switch (e.code) {
       case "KeyR": click("#reserve-btn"); break;
       case "KeyP": click("#pay-btn"); break;
+      case "KeyT": click("#hold-btn"); break;
       case "KeyA": if ($("#add-line")) { e.preventDefault(); addLine(); } break;
       case "KeyC": focus("#buyer-search"); break;
       case "KeyL": focus("#perf-filter"); break;
