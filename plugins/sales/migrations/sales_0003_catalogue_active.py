@@ -3,16 +3,16 @@
 A deactivated row stays for the orders and tickets that refer to it and is no longer offered when
 selling (tariffs and fees already had the column).
 
-Revision ID: sales_0002_active
-Revises: sales_0001
+Revision ID: sales_0003_active
+Revises: sales_0002_baskets
 Create Date: 2026-12-01 08:10:00
 """
 from alembic import op
 import sqlalchemy as sa
 
 
-revision = 'sales_0002_active'
-down_revision = 'sales_0001'
+revision = 'sales_0003_active'
+down_revision = 'sales_0002_baskets'
 branch_labels = None
 depends_on = None
 
