@@ -31,6 +31,7 @@ from plugins.sales.models import (
     Area, Audience, Event, Fee, PaymentMode, Performance, PerformanceQuota, PointOfSale, Price, SalesChannel,
     Season, Seat, SeatCategory, Tariff, Venue,
 )
+from plugins.sales.admin_common import PaymentModeSettingsMixin, settings_summary
 from plugins.sales.registry import get_registry
 from plugins.sales.services import catalogue_rules
 from plugins.sales.services.catalogue import add_seats, performance_label
@@ -424,13 +425,14 @@ class FeeView(DeactivatableMixin, SalesModelView):
 # --------------------------------------------------------------------------- settings
 
 
-class PaymentModeView(SalesModelView):
-    """Modes de règlement: each of a type registered by a plugin (cash, card, …, waiting account).
-    Never deleted (payments refer to them): deactivated."""
+class PaymentModeView(PaymentModeSettingsMixin, SalesModelView):
+    """Modes de règlement: each of a type registered by a plugin (cash, card, …, waiting account), its
+    type chosen at creation; the type's settings edited as a form (``admin_payments``). Never deleted
+    (payments refer to them): deactivated."""
 
     permission_edit = MANAGE_SETTINGS
-    column_list = ("position", "code", "label", "type_code", "active")
-    labels = {"type_code": _l("Type")}
+    column_list = ("position", "code", "label", "type_code", "settings", "active")
+    labels = {"type_code": _l("Type"), "settings": _l("Réglages")}
     form_columns = ("code", "label", "type_code", "position", "active")
     form_overrides = {"type_code": SelectField}
     column_default_sort = "position"
@@ -443,7 +445,8 @@ class PaymentModeView(SalesModelView):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.column_formatters = {"type_code": lambda v, c, m, n: getattr(self._types().get(m.type_code), "label",
-                                                                          m.type_code)}
+                                                                          m.type_code),
+                                  "settings": lambda v, c, m, n: settings_summary(m)}
 
     def _with_choices(self, form):
         form.type_code.choices = [(t.code, t.label) for t in self._types().values()]
@@ -451,9 +454,6 @@ class PaymentModeView(SalesModelView):
 
     def create_form(self, obj=None):
         return self._with_choices(super().create_form(obj))
-
-    def edit_form(self, obj=None):
-        return self._with_choices(super().edit_form(obj))
 
 
 class PointOfSaleView(SalesModelView):

@@ -135,13 +135,21 @@
     var value = Math.max(0, st.rest + (isNaN(current) ? 0 : current));
     input.value = value ? plain(value) : "";
     refreshDue();
+    showPaymentFields(input);
     input.focus();
     input.select();
+  }
+
+  function showPaymentFields(input) {
+    // the fields of the mode (cheque number, bank…) appear once an amount is typed in its row
+    var box = document.querySelector('.payment-fields[data-for="' + input.id + '"]');
+    if (box && input.value.trim()) { box.hidden = false; }
   }
 
   function initPayments() {
     $$(".payment-amount").forEach(function (input) {
       input.addEventListener("input", refreshDue);
+      input.addEventListener("input", function () { showPaymentFields(input); });
       input.addEventListener("focus", function () { input.select(); });
     });
     $$(".payment-rest").forEach(function (btn) {
