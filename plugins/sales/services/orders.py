@@ -293,10 +293,12 @@ def _cancel(session: Session, tickets: list[Ticket], operation, retained: dict[i
 
 def release_tickets(session: Session, order: Order, tickets: Iterable[Any], *, kind: str,
                     retained: dict[int, Any] | None = None, details: dict | None = None,
-                    point_of_sale: Any = None):
+                    point_of_sale: Any = None, operation=None):
     """Cancel sold tickets for the refunds plugin, in one operation of ``kind``; ``retained`` maps a
     ticket id to what the organisation keeps (at least its non-refundable fees, at most its price
-    and fees). Money is not moved here: record the refund with ``payments.refund``."""
+    and fees). Money is not moved here: record the refund with ``payments.refund``.
+    ``operation``: an operation the caller already wrote (the cancellation basket's); else one is
+    written."""
     pos = _point_of_sale(session, point_of_sale)
     begin_write(session)
     order = lock_order(session, order)
@@ -315,8 +317,9 @@ def release_tickets(session: Session, order: Order, tickets: Iterable[Any], *, k
         kept[t.id] = value
     registry = get_registry()
     capacity.lock_places(session, {(t.performance_id, t.category_id) for t in chosen})  # before the counter
-    operation = record_operation(session, kind, order=order, point_of_sale=pos, registry=registry,
-                                 details={"tickets": [t.barcode for t in chosen], **(details or {})})
+    if operation is None:
+        operation = record_operation(session, kind, order=order, point_of_sale=pos, registry=registry,
+                                     details={"tickets": [t.barcode for t in chosen], **(details or {})})
     _cancel(session, chosen, operation, kept)
     refresh(session, order)
     registry.hook("sales_tickets_cancelled", session=session, order=order, tickets=chosen)
