@@ -50,12 +50,17 @@ class AddResult:
 # --------------------------------------------------------------------------- life cycle
 
 
-def open_basket(session: Session, *, contact: Any = None, point_of_sale: Any = None) -> CancellationBasket:
-    """A new basket and its operation (the number shown: "Ordre 1271")."""
+def open_basket(session: Session, *, contact: Any = None, point_of_sale: Any = None,
+                operation: Any = None) -> CancellationBasket:
+    """A new basket and its operation (the number shown: "Ordre 1271"); ``operation``: one the caller
+    already wrote (of kind ``cancellation``), else a new one."""
     pos = resolve_point_of_sale(session, point_of_sale)
     person = get_contact(session, contact, "contact")
-    operation = record_operation(session, OPERATION_KIND, point_of_sale=pos,
-                                 details={"basket": True, "contact": person.number if person else None})
+    if operation is None:
+        operation = record_operation(session, OPERATION_KIND, point_of_sale=pos,
+                                     details={"basket": True, "contact": person.number if person else None})
+    elif operation.kind != OPERATION_KIND:
+        raise InvalidError(_("Opération d'un autre type"), {"operation": operation.kind})
     basket = CancellationBasket(operation_id=operation.id, contact_id=person.id if person else None,
                                 point_of_sale_id=pos.id, state="open", requested_by="public", refund_fees=True)
     cause = default_cause(session)

@@ -18,13 +18,13 @@ def order_actions(session: Session, order: Order) -> list:
     actions = []
     if any(t.state in ("paid", "printed") for t in order.tickets) and order.total - order.paid <= 0:
         actions.append(OrderAction("refunds_take", _("REPRENDRE (annulation)"),
-                                   url=f"/admin/refunds_basket/take?order={order.number}",
+                                   url=f"/admin/refunds/basket/take?order={order.number}",
                                    permission="refunds.refund", position=60, method="POST"))
     pending = session.scalar(select(RefundPayout.id).where(RefundPayout.order_id == order.id,
                                                            RefundPayout.state == "pending").limit(1))
     if pending is not None:
         actions.append(OrderAction("refunds_complete", _("Terminer le remboursement"),
-                                   url=f"/admin/refunds_basket/complete?order={order.number}",
+                                   url=f"/admin/refunds/basket/complete?order={order.number}",
                                    permission="refunds.refund", position=61, method="POST"))
     return actions
 
