@@ -8,18 +8,18 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from coulisses import ConflictError, InvalidError
-from coulisses.i18n import _
+from coulisses.i18n import _, _l
 
 from plugins.refunds.models import FEE_KINDS, RefundCause
 from plugins.sales.services.common import money
 
 DEFAULT_CAUSES = (
-    # code, French label (msgid), fee kind, fee value, exchange
-    ("EXCHANGE", "Échange", "none", "0", True),
-    ("CUSTOMER", "Convenance personnelle", "per_ticket", "2.00", False),
-    ("CANCELLED", "Séance annulée", "none", "0", False),
-    ("POSTPONED", "Séance reportée", "none", "0", False),
-    ("GESTURE", "Geste commercial", "none", "0", False),
+    # code, label (lazy: the current language when installed), fee kind, fee value, exchange
+    ("EXCHANGE", _l("Échange"), "none", "0", True),
+    ("CUSTOMER", _l("Convenance personnelle"), "per_ticket", "2.00", False),
+    ("CANCELLED", _l("Séance annulée"), "none", "0", False),
+    ("POSTPONED", _l("Séance reportée"), "none", "0", False),
+    ("GESTURE", _l("Geste commercial"), "none", "0", False),
 )
 
 
@@ -28,7 +28,7 @@ def install_defaults(session: Session) -> None:
     existing = set(session.scalars(select(RefundCause.code)))
     for position, (code, label, kind, value, exchange) in enumerate(DEFAULT_CAUSES):
         if code not in existing:
-            session.add(RefundCause(code=code, label=_(label), fee_kind=kind, fee_value=Decimal(value),
+            session.add(RefundCause(code=code, label=str(label), fee_kind=kind, fee_value=Decimal(value),
                                     exchange=exchange, position=position * 10))
     session.flush()
 
