@@ -19,9 +19,12 @@ from coulisses.i18n import _, _l
 from coulisses.web.admin import CoulissesBaseView
 from coulisses.web.extensions import db
 
-from plugins.refunds.models import FEE_KIND_LABELS, REQUESTER_LABELS
+from wtforms import SelectField
+
+from plugins.refunds.models import FEE_KIND_LABELS, REQUESTER_LABELS, RefundCause
 from plugins.refunds.registry import get_registry
 from plugins.refunds.services import amounts, baskets, causes, exchange, settle as settling
+from plugins.sales.admin_catalogue import SETTINGS, SalesModelView
 from plugins.sales.admin_common import SALES, at_point_of_sale, current_point_of_sale, parse_amount, require
 from plugins.sales.models import DELIVERY_MODE_LABELS, Seat
 from plugins.sales.services import catalogue, settings
@@ -280,6 +283,28 @@ def ui_blueprint() -> Blueprint:
                      static_url_path="/refunds-static")
 
 
+class CauseView(SalesModelView):
+    """Causes d'annulation: the list the basket offers, and their cancellation fees. Never deleted
+    (baskets refer to them): deactivated."""
+
+    permission = "refunds.refund"
+    permission_edit = "refunds.settings.manage"
+    column_list = ("position", "code", "label", "fee_kind", "fee_value", "exchange", "active")
+    labels = {"fee_kind": _l("Frais d'annulation"), "fee_value": _l("Valeur (montant ou %)"),
+              "exchange": _l("Cause d'échange")}
+    form_columns = ("code", "label", "fee_kind", "fee_value", "exchange", "position", "active")
+    form_overrides = {"fee_kind": SelectField}
+    form_args = {"fee_kind": {"choices": [(k, v) for k, v in FEE_KIND_LABELS.items()]}}
+    column_default_sort = "position"
+    can_delete = False
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.column_formatters = {"fee_kind": lambda v, c, m, n: str(FEE_KIND_LABELS.get(m.fee_kind, m.fee_kind))}
+
+
 def admin_views() -> list:
     return [BasketView(name=_l("Échange - annulation"), endpoint="refunds_basket", url="/admin/refunds/basket",
-                       category=SALES)]
+                       category=SALES),
+            CauseView(RefundCause, name=_l("Causes d'annulation"), endpoint="refunds_cause",
+                      category=SETTINGS)]
