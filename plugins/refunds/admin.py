@@ -23,7 +23,7 @@ from wtforms import SelectField
 
 from plugins.refunds.models import FEE_KIND_LABELS, REQUESTER_LABELS, RefundCause
 from plugins.refunds.registry import get_registry
-from plugins.refunds.services import amounts, baskets, causes, exchange, settle as settling
+from plugins.refunds.services import amounts, baskets, batch, causes, exchange, settle as settling
 from plugins.sales.admin_catalogue import SETTINGS, SalesModelView
 from plugins.sales.admin_common import SALES, at_point_of_sale, current_point_of_sale, parse_amount, require
 from plugins.sales.models import DELIVERY_MODE_LABELS, Seat
@@ -283,6 +283,45 @@ def ui_blueprint() -> Blueprint:
                      static_url_path="/refunds-static")
 
 
+class CancelledPerformanceView(CoulissesBaseView):
+    """"Séance annulée": choose a performance, see the simulation, start the batch refund (a job with
+    its progress), read the report (permission ``refunds.performance.cancel``)."""
+
+    permission = "refunds.performance.cancel"
+
+    @expose("/")
+    def index(self):
+        performances = catalogue.performances_on_sale(db.session, starts_from=None, limit=300)
+        return self.render("refunds/performances.html", performances=performances)
+
+    @expose("/<int:performance_id>/")
+    def detail(self, performance_id):
+        from sqlalchemy import select
+
+        from coulisses.outbox import Job
+        from plugins.refunds.models import PerformanceCancellation
+
+        sim = batch.simulate(db.session, performance_id, fallback_mode=request.args.get("fallback") or None)
+        pc = db.session.scalar(select(PerformanceCancellation).where(
+            PerformanceCancellation.performance_id == performance_id))
+        job = db.session.get(Job, pc.job_id) if pc is not None and pc.job_id else None
+        return self.render("refunds/performance.html", sim=sim, pc=pc, job=job, performance_id=performance_id,
+                           modes=[m for m in settings.payment_modes(db.session, for_refund=True)])
+
+    @expose("/<int:performance_id>/start", methods=["POST"])
+    def start(self, performance_id):
+        pos, _error = current_point_of_sale()
+        try:
+            with at_point_of_sale(pos.id if pos else None):
+                batch.start(db.session, performance_id, fallback_mode=request.form.get("fallback") or None)
+            db.session.commit()
+            flash(_("Remboursement de la séance lancé"), "success")
+        except CoulissesError as exc:
+            db.session.rollback()
+            flash(str(exc), "error")
+        return redirect(url_for(".detail", performance_id=performance_id))
+
+
 class CauseView(SalesModelView):
     """Causes d'annulation: the list the basket offers, and their cancellation fees. Never deleted
     (baskets refer to them): deactivated."""
@@ -306,5 +345,7 @@ class CauseView(SalesModelView):
 def admin_views() -> list:
     return [BasketView(name=_l("Échange - annulation"), endpoint="refunds_basket", url="/admin/refunds/basket",
                        category=SALES),
+            CancelledPerformanceView(name=_l("Séances annulées"), endpoint="refunds_performances",
+                                     url="/admin/refunds/performances", category=SALES),
             CauseView(RefundCause, name=_l("Causes d'annulation"), endpoint="refunds_cause",
                       category=SETTINGS)]

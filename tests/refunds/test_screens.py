@@ -99,3 +99,31 @@ def test_permissions(shop, make_operator, client_for, seed_order):
     assert 'id="fee_override"' not in page
     r = operator.post(url + "settle", data={"csrf_token": token, "refund-CASH": "2420,00"})
     assert r.status_code == 422 and "refunds.cash" in r.get_data(as_text=True)
+
+
+def test_cancelled_performance_screen(chef, shop, sell, db):
+    order = sell(2, mode="CARD")
+    page = chef.get(f"/admin/refunds/performances/{shop.joyaux.id}/")
+    html = page.get_data(as_text=True)
+    assert page.status_code == 200 and "220,00" in html and 'data-testid="simulation-modes"' in html
+    token = csrf_token_of(html)
+    r = chef.post(f"/admin/refunds/performances/{shop.joyaux.id}/start", data={"csrf_token": token,
+                                                                             "fallback": "CREDIT"},
+                  follow_redirects=True)
+    html = r.get_data(as_text=True)
+    assert 'data-testid="progress"' in html
+    from plugins.refunds.models import PerformanceCancellation
+
+    db.expire_all()
+    pc = db.query(PerformanceCancellation).one()
+    from coulisses.outbox import run_pending
+
+    if pc.state != "done":  # the worker's turn when the app leaves jobs to it
+        run_pending(db.get_bind())
+        db.expire_all()
+        pc = db.query(PerformanceCancellation).one()
+    assert pc.state == "done" and len(pc.report["done"]) == 1
+    db.refresh(order)
+    assert order.state == "cancelled"
+    html = chef.get(f"/admin/refunds/performances/{shop.joyaux.id}/").get_data(as_text=True)
+    assert "1 dossier(s) remboursé(s)" in html
