@@ -24,7 +24,6 @@ from plugins.refunds.models import REQUESTERS, BasketTicket, CancellationBasket,
 from plugins.sales.models import DELIVERY_MODES, Order, Ticket
 from plugins.sales.services.common import contact as get_contact, money
 from plugins.sales.services.finding import find_ticket, find_tickets_range, get_order
-from plugins.sales.services.journal import record_operation
 from plugins.sales.services.settings import resolve_point_of_sale
 
 OPERATION_KIND = "cancellation"
@@ -51,23 +50,35 @@ class AddResult:
 
 
 def open_basket(session: Session, *, contact: Any = None, point_of_sale: Any = None,
-                operation: Any = None) -> CancellationBasket:
-    """A new basket and its operation (the number shown: "Ordre 1271"); ``operation``: one the caller
-    already wrote (of kind ``cancellation``), else a new one."""
-    pos = resolve_point_of_sale(session, point_of_sale)
+                sales_basket: Any = None) -> CancellationBasket:
+    """A new cancellation basket on a sales basket (one operation: the number shown, "Ordre 1271").
+    ``sales_basket``: one already open or held (the order detail's REPRENDRE, the demo's "Ordre
+    1271"), else a new one is opened at ``point_of_sale``."""
+    from plugins.sales.services import baskets as sales_baskets
+
     person = get_contact(session, contact, "contact")
-    if operation is None:
-        operation = record_operation(session, OPERATION_KIND, point_of_sale=pos,
-                                     details={"basket": True, "contact": person.number if person else None})
-    elif operation.kind != OPERATION_KIND:
-        raise InvalidError(_("Opération d'un autre type"), {"operation": operation.kind})
-    basket = CancellationBasket(operation_id=operation.id, contact_id=person.id if person else None,
-                                point_of_sale_id=pos.id, state="open", requested_by="public", refund_fees=True)
+    if sales_basket is None:
+        sales_basket = sales_baskets.open_basket(session, point_of_sale=point_of_sale, contact=person)
+    else:
+        sales_basket = sales_baskets.get_basket(session, sales_basket)
+        if sales_basket.state not in ("open", "held"):
+            raise ConflictError(_("Le panier (Ordre %(number)s) est déjà réglé", number=sales_basket.number))
+    basket = CancellationBasket(operation_id=sales_basket.operation_id, contact_id=person.id if person else None,
+                                point_of_sale_id=sales_basket.point_of_sale_id,
+                                state="held" if sales_basket.state == "held" else "open",
+                                requested_by="public", refund_fees=True)
     cause = default_cause(session)
     basket.cause_id = cause.id if cause else None
     session.add(basket)
     session.flush()
     return basket
+
+
+def sales_basket_of(session: Session, basket: CancellationBasket):
+    """The sales basket (``plugins.sales.models.Basket``) the cancellation basket works in."""
+    from plugins.sales.services.journal import basket_of
+
+    return basket_of(session, basket.operation_id)
 
 
 def get_basket(session: Session, ref: Any) -> CancellationBasket:
@@ -109,17 +120,25 @@ def _editable(basket: CancellationBasket) -> None:
 
 
 def hold(session: Session, basket: CancellationBasket) -> CancellationBasket:
-    """METTRE EN ATTENTE: the basket is kept as it is, to be resumed (here or at another desk)."""
+    """METTRE EN ATTENTE: the basket is kept as it is, to be resumed at its point of sale."""
+    from plugins.sales.services import baskets as sales_baskets
+
     basket = lock_basket(session, basket)
     _editable(basket)
+    if basket.state == "open":
+        sales_baskets.hold(session, sales_basket_of(session, basket))
     basket.state = "held"
     session.flush()
     return basket
 
 
-def resume(session: Session, basket: CancellationBasket) -> CancellationBasket:
+def resume(session: Session, basket: CancellationBasket, *, point_of_sale: Any = None) -> CancellationBasket:
+    from plugins.sales.services import baskets as sales_baskets
+
     basket = lock_basket(session, basket)
     _editable(basket)
+    if sales_basket_of(session, basket).state == "held":
+        sales_baskets.resume(session, sales_basket_of(session, basket), point_of_sale=point_of_sale)
     basket.state = "open"
     session.flush()
     return basket
@@ -127,8 +146,11 @@ def resume(session: Session, basket: CancellationBasket) -> CancellationBasket:
 
 def abandon(session: Session, basket: CancellationBasket) -> CancellationBasket:
     """ABANDONNER ORDRE: nothing is cancelled; the operation number stays used (gapless journal)."""
+    from plugins.sales.services import baskets as sales_baskets
+
     basket = lock_basket(session, basket)
     _editable(basket)
+    sales_baskets.abandon(session, sales_basket_of(session, basket))
     basket.state = "abandoned"
     session.flush()
     return basket

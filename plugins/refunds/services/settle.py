@@ -79,9 +79,14 @@ def settle(session: Session, basket: CancellationBasket, *, refunds: Iterable[Re
            payments: Iterable[PaymentInput] = (), allow_over_limit: bool = False) -> SettleResult:
     """Cancel the basket's tickets, sell its exchange, refund or collect the difference; one operation."""
     refunds, payments = list(refunds), list(payments)
+    from plugins.refunds.services.baskets import resume, sales_basket_of
+    from plugins.sales.services import baskets as sales_baskets
+
     begin_write(session)
     basket = lock_basket(session, basket)
     _editable(basket)
+    if basket.state == "held":
+        basket = resume(session, basket)
     if not basket.tickets and not basket.exchange_lines:
         raise InvalidError(_("Le panier est vide"), {"tickets": _("Ajoutez les billets à annuler")})
     operation = basket.operation
@@ -121,7 +126,7 @@ def settle(session: Session, basket: CancellationBasket, *, refunds: Iterable[Re
         registry = get_registry()
         lines = [registry.product_kind(ln.kind).to_line_input(session, ln) for ln in basket.exchange_lines]
         new_order = sell(session, basket.contact_id, lines, point_of_sale=pos, delivery_mode=basket.delivery_mode,
-                         note=_("Échange, Ordre %(number)s", number=operation.number))
+                         note=_("Échange, Ordre %(number)s", number=operation.number), operation=operation)
         result.sold = new_order.total
         result.exchange_order = new_order
     transfer = min(result.sold, result.refunded)
@@ -139,7 +144,7 @@ def settle(session: Session, basket: CancellationBasket, *, refunds: Iterable[Re
                 remaining[oid] -= share
                 left -= share
         sales_payments.pay(session, new_order, [PaymentInput(credit, transfer, contact=basket.contact_id)],
-                           point_of_sale=pos)
+                           point_of_sale=pos, operation=operation)
         result.transferred = transfer
 
     used: dict[tuple[int, int], Decimal] = {}
@@ -177,12 +182,13 @@ def settle(session: Session, basket: CancellationBasket, *, refunds: Iterable[Re
                                   "%(left)s de trop", mode=mode.label, left=format_money(left)))
 
     if to_pay > 0:
-        paid = sales_payments.pay(session, new_order, payments, point_of_sale=pos)
+        paid = sales_payments.pay(session, new_order, payments, point_of_sale=pos, operation=operation)
         result.change = paid.change
         if new_order.total - new_order.paid > 0:
             raise InvalidError(_("Solde à régler : %(due)s", due=format_money(new_order.total - new_order.paid)),
                                {"payments": _("Réglez tout le solde")})
 
+    sales_baskets.settle(session, sales_basket_of(session, basket))
     basket.state, basket.settled_at = "settled", utcnow()
     basket.exchange_order_id = new_order.id if new_order else None
     basket.summary = {
