@@ -27,7 +27,10 @@ def coulisses_job_types():
     from plugins.refunds.services.batch import run_cancellation_job
     from plugins.refunds.services.settle import PAYOUT_JOB, run_payouts_job
 
+    from plugins.refunds.report_documents import generate_receipt_job
+
     return [JobType(PAYOUT_JOB, run_payouts_job, _l("Versement des remboursements")),
+            JobType("refunds.receipt", generate_receipt_job, _l("Reçu de remboursement")),
             JobType("refunds.cancel_performance", run_cancellation_job, _l("Remboursement d'une séance annulée"),
                     max_attempts=3)]
 
@@ -72,6 +75,13 @@ def sales_order_actions(session, order):
     from plugins.refunds.services.history import order_actions
 
     return order_actions(session, order)
+
+
+@hookimpl(optionalhook=True)
+def reports_documents():
+    from plugins.refunds.report_documents import document_types
+
+    return document_types()
 
 
 # --------------------------------------------------------------------------- screens

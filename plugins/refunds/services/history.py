@@ -9,7 +9,8 @@ from sqlalchemy.orm import Session
 from coulisses.i18n import _
 
 from plugins.refunds.models import BasketTicket, CancellationBasket, RefundPayout
-from plugins.sales.models import Order
+from plugins.refunds.registry import get_registry
+from plugins.sales.models import Operation, Order
 
 
 def order_actions(session: Session, order: Order) -> list:
@@ -26,6 +27,17 @@ def order_actions(session: Session, order: Order) -> list:
         actions.append(OrderAction("refunds_complete", _("Terminer le remboursement"),
                                    url=f"/admin/refunds/basket/complete?order={order.number}",
                                    permission="refunds.refund", position=61, method="POST"))
+    pm = get_registry().pm
+    if pm.has_plugin("reports"):
+        for number in session.scalars(select(Operation.number).join(
+                CancellationBasket, CancellationBasket.operation_id == Operation.id).where(
+                CancellationBasket.state == "settled", CancellationBasket.id.in_(
+                    select(BasketTicket.basket_id).where(BasketTicket.order_id == order.id)))
+                .order_by(Operation.number)):
+            actions.append(OrderAction(f"refunds_receipt_{number}", _("Reçu de remboursement (Ordre %(number)s)",
+                                                                      number=number),
+                                       url=f"/admin/reports_documents/object?type=refunds.refund_receipt&ref={number}",
+                                       permission="refunds.refund", position=83))
     return actions
 
 

@@ -201,10 +201,13 @@ def settle(session: Session, basket: CancellationBasket, *, refunds: Iterable[Re
     }
     session.flush()
     get_registry().hook("refunds_refund_done", session=session, basket=basket, operation=operation)
-    if any(p.state == "pending" for p in result.payouts):
-        from coulisses.outbox import enqueue
+    from coulisses.outbox import enqueue
 
+    if any(p.state == "pending" for p in result.payouts):
         enqueue(session, PAYOUT_JOB, {"basket": basket.id}, dedupe_key=f"refunds.payouts.{basket.id}")
+    if get_registry().enabled("reports"):  # the refund receipt, stored by reports, after commit
+        enqueue(session, "refunds.receipt", {"operation": operation.number},
+                dedupe_key=f"refunds.receipt.{operation.number}")
     return result
 
 
