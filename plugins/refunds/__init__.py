@@ -12,7 +12,7 @@ MANIFEST = Manifest(
     version="0.1.0",
     label=_l("Remboursements"),
     depends=["sales", "contacts"],
-    optional_depends=["reports"],  # waiting_account and devices implement its hooks: they name it, not the reverse
+    optional_depends=["reports", "devices"],  # waiting_account implements its hooks: it names refunds, not the reverse
     description=_l("Panier d'annulation, remboursement, échange et auto-échange de billets payés, causes "
     "d'annulation et leurs frais, séances annulées remboursées en lot."),
 )

@@ -84,6 +84,27 @@ def reports_documents():
     return document_types()
 
 
+# --------------------------------------------------------------------------- devices (optional)
+
+
+@hookimpl(optionalhook=True)
+def devices_scan_received(session, scan):
+    from plugins.refunds.devices_hooks import scan_received
+
+    scan_received(session, scan)
+
+
+@hookimpl
+def refunds_payout(session, payout, mode_type):
+    """The cash drawer opens on a cash refund, when the devices plugin is enabled."""
+    from plugins.refunds.registry import get_registry
+
+    if get_registry().enabled("devices"):
+        from plugins.refunds.devices_hooks import open_drawer
+
+        open_drawer(session, payout, mode_type)
+
+
 # --------------------------------------------------------------------------- screens
 
 
