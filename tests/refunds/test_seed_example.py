@@ -73,3 +73,20 @@ def test_exchange_the_22_for_carmina(db, world, seed_order):
     from plugins.sales.services.credit import credit_balance
 
     assert credit_balance(db, world.akoka) == 0  # the exchange went through the credit and spent it all
+
+
+def test_the_refund_shows_in_the_histories(db, world, seed_order):
+    from plugins.sales.services.contact_activity import history
+    from plugins.sales.services.journal import entries_of
+
+    order = seed_order()
+    basket = baskets.open_basket(db)
+    baskets.add_order(db, basket, order, [t.barcode for t in order.tickets[:6]])
+    settle(db, basket, refunds=[RefundInput("OTHER", "660.00")])
+    db.commit()
+    financial = history(db, world.akoka, "financial")
+    assert Decimal("-660.00") in [row.amount for row in financial]  # the contact's financial history
+    purchases = history(db, world.akoka, "purchases")
+    assert any(str(order.number) in row.label and "16 billets" in row.label for row in purchases)
+    kinds = [(e.kind, e.operation_id) for e in entries_of(db, order=order)]
+    assert ("cancellation", basket.operation_id) in kinds and ("refund", basket.operation_id) in kinds
