@@ -154,7 +154,8 @@ class InvoiceRange(AuditMixin, Base):
 
 class Invoice(Base):
     """An issued invoice (``kind`` ``invoice``), cancellation invoice (``cancellation``, negative
-    total, ``cancels_id``) or credit note (``credit_note``). Immutable once issued."""
+    total, ``cancels_id`` the invoice it cancels) or credit note (``credit_note``, negative,
+    ``cancels_id`` the invoice it refers to). Immutable once issued."""
 
     __tablename__ = "waiting_account_invoice"
     __table_args__ = (CheckConstraint("kind IN ('invoice', 'cancellation', 'credit_note')", name="kind"),)
@@ -174,6 +175,7 @@ class Invoice(Base):
     total: Mapped[Decimal] = mapped_column(Money)  # all taxes included
     net_total: Mapped[Decimal] = mapped_column(Money)
     vat_total: Mapped[Decimal] = mapped_column(Money)
+    prepaid: Mapped[Decimal] = mapped_column(Money, default=Decimal("0"))  # paid otherwise, deducted
     buyer: Mapped[dict] = mapped_column(JSON, default=dict)  # the billing contact as printed
     operator_id: Mapped[int | None] = mapped_column(ForeignKey("core_operator.id", ondelete="SET NULL"),
                                                     nullable=True)

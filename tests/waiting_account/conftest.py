@@ -81,3 +81,15 @@ def sell_on_account(db, catalogue, buyer, payer, quantity=1, mode="ATTENTE", **k
     order = orders.sell(db, buyer, [line(c.performance, c.cat1, c.full, quantity)], payer=payer,
                         payments=[PaymentInput(mode, str(110 * quantity) + ".00", contact=payer.id)], **kw)
     return order
+
+
+@pytest.fixture
+def identity(db):
+    """The organisation's identity printed on the invoices (the seller)."""
+    from plugins.reports.services.identity import update_identity
+
+    update_identity(db, {"name": "Opéra de Lyon", "legal_form": "SAS", "siren": "732829320",
+                         "siret": "73282932000074", "vat_number": "FR40303265045",
+                         "address": "1 place de la Comédie\n69001 LYON", "iban": "FR7630006000011234567890189",
+                         "bic": "AGRIFRPP"})
+    db.commit()

@@ -2,7 +2,7 @@
 
 Revision ID: waiting_account_0001
 Revises: 
-Create Date: 2026-12-01 07:50:06.725950
+Create Date: 2026-12-01 07:55:30.033660
 """
 from alembic import op
 import sqlalchemy as sa
@@ -109,6 +109,7 @@ def upgrade():
     sa.Column('total', coulisses.db.Money(), nullable=False),
     sa.Column('net_total', coulisses.db.Money(), nullable=False),
     sa.Column('vat_total', coulisses.db.Money(), nullable=False),
+    sa.Column('prepaid', coulisses.db.Money(), nullable=False),
     sa.Column('buyer', sa.JSON(), nullable=False),
     sa.Column('operator_id', sa.Integer(), nullable=True),
     sa.CheckConstraint("kind IN ('invoice', 'cancellation', 'credit_note')", name=op.f('ck_waiting_account_invoice_kind')),

@@ -100,7 +100,7 @@ def live_invoice_of(session: Session, order_id: int) -> Invoice | None:
                                     .where(InvoiceLine.order_id == order_id, Invoice.kind == "invoice")
                                     .order_by(Invoice.id.desc())))
     for invoice in invoices:
-        if session.scalar(select(Invoice.id).where(Invoice.cancels_id == invoice.id)) is None:
+        if session.scalar(select(Invoice.id).where(Invoice.cancels_id == invoice.id, Invoice.kind == "cancellation")) is None:
             return invoice
     return None
 
@@ -137,7 +137,7 @@ def _order_lines(session: Session, order) -> list[tuple[str, int, Decimal, Decim
 
 
 def _issue(session: Session, account: Account, contact, kind: str, rows: list[tuple[int | None, str, int, Decimal, Decimal]],
-           *, cancels: Invoice | None = None, when: date | None = None) -> Invoice:
+           *, cancels: Invoice | None = None, when: date | None = None, prepaid: Decimal = ZERO) -> Invoice:
     settings = accounts.organisation_settings(session)
     day = when or local_time(utcnow()).date()
     rng = range_for(session, day)
@@ -147,7 +147,7 @@ def _issue(session: Session, account: Account, contact, kind: str, rows: list[tu
     invoice = Invoice(number=number, range_id=rng.id, sequence=value, kind=kind, contact_id=contact.id,
                       account_id=account.id, cancels_id=cancels.id if cancels else None, issued_at=utcnow(),
                       issue_date=day, due_date=day + timedelta(days=settings.payment_days), total=total,
-                      net_total=net, vat_total=vat, buyer=_buyer(contact), operator_id=current_actor().operator_id)
+                      net_total=net, vat_total=vat, prepaid=prepaid, buyer=_buyer(contact), operator_id=current_actor().operator_id)
     session.add(invoice)
     session.flush()
     rate = str(settings.vat_rate.normalize())
@@ -160,8 +160,8 @@ def _issue(session: Session, account: Account, contact, kind: str, rows: list[tu
 
 def invoice_orders(session: Session, contact: Any, orders: Iterable[Any], *, when: date | None = None) -> Invoice:
     """One invoice for ``orders`` (one or several: global invoicing), paid on account by ``contact``
-    and not yet invoiced. When part of an order was paid otherwise, the lines show the order and
-    a line deducts what was already paid."""
+    and not yet invoiced. The lines are the orders' tickets; what was paid otherwise is deducted
+    as already paid (``prepaid``)."""
     from plugins.sales.services.orders import get_order
 
     contact = accounts.get_contact(session, contact)
@@ -170,7 +170,7 @@ def invoice_orders(session: Session, contact: Any, orders: Iterable[Any], *, whe
     orders = [o if not isinstance(o, (int, str)) else get_order(session, int(o)) for o in orders]
     if not orders:
         raise InvalidError(_("Aucun dossier à facturer"), {"orders": _("Choisissez au moins un dossier")})
-    rows = []
+    rows, prepaid = [], ZERO
     for order in sorted({o.id: o for o in orders}.values(), key=lambda o: o.number):
         if owed.get(order.id, ZERO) <= 0:
             raise ConflictError(_("Le dossier %(number)s n'est pas payé par le compte d'attente de %(contact)s",
@@ -180,11 +180,10 @@ def invoice_orders(session: Session, contact: Any, orders: Iterable[Any], *, whe
                                   invoice=live_invoice_of(session, order.id).number))
         lines = _order_lines(session, order)
         rows += [(order.id, *r) for r in lines]
-        other = sum((r[3] for r in lines), ZERO) - owed[order.id]
-        if other != 0:
-            rows.append((order.id, _("Dossier %(number)s — déjà réglé par ailleurs", number=order.number), 1,
-                         -other, -other))
-    return _issue(session, account, contact, "invoice", rows, when=when)
+        prepaid += sum((r[3] for r in lines), ZERO) - owed[order.id]
+    if prepaid < 0:
+        raise ConflictError(_("Le compte d'attente porte plus que le montant des billets de ces dossiers"))
+    return _issue(session, account, contact, "invoice", rows, when=when, prepaid=prepaid)
 
 
 def cancel_invoice(session: Session, invoice: Invoice | str, *, when: date | None = None) -> Invoice:
@@ -192,12 +191,13 @@ def cancel_invoice(session: Session, invoice: Invoice | str, *, when: date | Non
     invoice = get_invoice(session, invoice)
     if invoice.kind != "invoice":
         raise ConflictError(_("Seule une facture peut être annulée"))
-    if session.scalar(select(Invoice.id).where(Invoice.cancels_id == invoice.id)) is not None:
+    if session.scalar(select(Invoice.id).where(Invoice.cancels_id == invoice.id, Invoice.kind == "cancellation")) is not None:
         raise ConflictError(_("La facture %(number)s est déjà annulée", number=invoice.number))
     account = accounts.lock_account(session, invoice.contact_id)
     rows = [(line.order_id, _("Annulation : %(label)s", label=line.label), line.quantity, -line.unit_price,
              -line.amount) for line in invoice.lines]
-    return _issue(session, account, invoice.contact, "cancellation", rows, cancels=invoice, when=when)
+    return _issue(session, account, invoice.contact, "cancellation", rows, cancels=invoice, when=when,
+                  prepaid=-invoice.prepaid)
 
 
 def change_billing_contact(session: Session, invoice: Invoice | str, new_contact: Any) -> tuple[Invoice, Invoice]:
@@ -240,7 +240,7 @@ def credit_note_for_refund(session: Session, account: Account, order, amount: De
         return None
     rows = [(order.id, _("Avoir sur la facture %(number)s — remboursement du dossier %(order)s",
                          number=invoice.number, order=order.number), 1, -amount, -amount)]
-    return _issue(session, account, invoice.contact, "credit_note", rows, cancels=None)
+    return _issue(session, account, invoice.contact, "credit_note", rows, cancels=invoice)
 
 
 def get_invoice(session: Session, ref: Invoice | str | int) -> Invoice:
@@ -264,7 +264,7 @@ def state_label(session: Session, invoice: Invoice) -> str:
         return _("Facture d'annulation")
     if invoice.kind == "credit_note":
         return _("Avoir")
-    if session.scalar(select(Invoice.id).where(Invoice.cancels_id == invoice.id)) is not None:
+    if session.scalar(select(Invoice.id).where(Invoice.cancels_id == invoice.id, Invoice.kind == "cancellation")) is not None:
         return _("Annulée")
     return _("Émise")
 
