@@ -63,3 +63,9 @@ def test_the_api_is_in_the_openapi_document(app, make_operator, token_for):
     assert post["x-permission"] == "waiting_account.settle"
     assert any(p.get("name") == "Idempotency-Key" for p in post.get("parameters", []))
     assert doc["paths"]["/invoices/{number}/billing-contact"]["post"]["x-permission"] == "waiting_account.invoice"
+
+
+def test_the_plugin_conforms(app):
+    from coulisses.testing import assert_plugin_conforms
+
+    assert_plugin_conforms(app, "waiting_account", api_prefixes=("/contacts", "/invoices"))
