@@ -6,6 +6,16 @@ from __future__ import annotations
 from coulisses import Permission, hookimpl
 from coulisses.i18n import _l
 
+# --------------------------------------------------------------------------- own registry
+
+
+@hookimpl
+def waiting_account_payment_providers():
+    from plugins.waiting_account.registry import BUILTIN_PROVIDERS
+
+    return BUILTIN_PROVIDERS
+
+
 # --------------------------------------------------------------------------- sales hooks
 
 
@@ -105,6 +115,13 @@ def coulisses_permissions():
 
 
 @hookimpl
+def coulisses_startup(app):
+    from plugins.waiting_account.registry import registry_for
+
+    app.extensions["waiting_account"] = registry_for(app.extensions["coulisses"].pm)  # a clash refuses the start
+
+
+@hookimpl
 def coulisses_install_defaults(session):
     from plugins.waiting_account.services.views import install_defaults
 
@@ -128,8 +145,9 @@ def coulisses_admin_views(admin):
 @hookimpl
 def coulisses_blueprints():
     from plugins.waiting_account.admin import ui_blueprint
+    from plugins.waiting_account.portal import portal_blueprint
 
-    return [ui_blueprint()]
+    return [ui_blueprint(), portal_blueprint()]
 
 
 @hookimpl

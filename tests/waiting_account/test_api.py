@@ -68,4 +68,4 @@ def test_the_api_is_in_the_openapi_document(app, make_operator, token_for):
 def test_the_plugin_conforms(app):
     from coulisses.testing import assert_plugin_conforms
 
-    assert_plugin_conforms(app, "waiting_account", api_prefixes=("/contacts", "/invoices"))
+    assert_plugin_conforms(app, "waiting_account", api_prefixes=("/contacts", "/invoices"), public=("/portal/login",))
