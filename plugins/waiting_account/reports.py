@@ -53,11 +53,11 @@ def follow_up_rows(session, params):
             .order_by(Contact.search_name if hasattr(Contact, "search_name") else Contact.number, Contact.number))
     if params.get("authorised_only"):
         stmt = stmt.where(Account.authorised.is_(True))
-    owed_col = func.coalesce(sums.c.owed, 0)
+    owed_col = type_coerce(func.coalesce(sums.c.owed, 0), Money)  # compared as money, in minor units
     if params.get("minimum") is not None:
-        stmt = stmt.where(owed_col >= int(params["minimum"] * 100))
+        stmt = stmt.where(owed_col >= Decimal(params["minimum"]).quantize(Decimal("0.01")))
     if params.get("maximum") is not None:
-        stmt = stmt.where(owed_col <= int(params["maximum"] * 100))
+        stmt = stmt.where(owed_col <= Decimal(params["maximum"]).quantize(Decimal("0.01")))
     for number, contact, authorised, ceiling, amount, last in stream(session, stmt):
         amount = amount if amount is not None else ZERO
         yield {"contact": (number, contact.display_name), "authorised": _("Oui") if authorised else _("Non"),
