@@ -109,8 +109,16 @@ def portal_view(session: Session, contact: Contact) -> dict:
     account = accounts.account_of(session, holder) if holder is not None else None
     return {"contact": contact, "holder": holder, "state": state,
             "orders": sorted(orders, key=lambda o: o.number, reverse=True),
-            "instalments": schedule.schedule_of(session, account_id=account.id) if account else [],
+            "instalments": _with_numbers(session, schedule.schedule_of(session, account_id=account.id)) if account else [],
             "invoices": invoices.invoices_of(session, holder) if holder is not None else []}
+
+
+def _with_numbers(session: Session, rows: list[dict]) -> list[dict]:
+    from plugins.sales.models import Order
+
+    numbers = dict(session.execute(select(Order.id, Order.number).where(
+        Order.id.in_({r["order_id"] for r in rows if r["order_id"]}))).all())
+    return [{**r, "order": numbers.get(r["order_id"])} for r in rows]
 
 
 def pay_instalment_online(session: Session, contact: Contact, instalment_id: int, provider_code: str,

@@ -92,8 +92,13 @@ def movement_rows(session: Session, account, limit: int = 500) -> list[dict]:
 
 def account_view(session: Session, account) -> dict[str, Any]:
     owed = accounts.balance(session, account)
+    from plugins.sales.models import Order
+
     instalments = schedule.schedule_of(session, account_id=account.id)
+    numbers = dict(session.execute(select(Order.id, Order.number).where(
+        Order.id.in_({i["order_id"] for i in instalments if i["order_id"]}))).all())
     for i in instalments:
+        i["order"] = numbers.get(i["order_id"])
         i["due_display"] = format_date(i["due_date"])
         i["amount_display"], i["left_display"] = format_money(i["amount"]), format_money(i["left"])
         i["state_label"] = str(INSTALMENT_LABELS[i["state"]])
