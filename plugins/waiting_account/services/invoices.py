@@ -96,13 +96,7 @@ def on_account_by_order(session: Session, account: Account) -> dict[int, Decimal
 
 def live_invoice_of(session: Session, order_id: int) -> Invoice | None:
     """The order's invoice that no cancellation invoice cancelled."""
-    invoices = list(session.scalars(select(Invoice).join(InvoiceLine, InvoiceLine.invoice_id == Invoice.id)
-                                    .where(InvoiceLine.order_id == order_id, Invoice.kind == "invoice")
-                                    .order_by(Invoice.id.desc())))
-    for invoice in invoices:
-        if session.scalar(select(Invoice.id).where(Invoice.cancels_id == invoice.id, Invoice.kind == "cancellation")) is None:
-            return invoice
-    return None
+    return live_invoices_for(session, [order_id]).get(order_id)
 
 
 def invoiceable_orders(session: Session, contact: Any) -> list:
@@ -112,26 +106,35 @@ def invoiceable_orders(session: Session, contact: Any) -> list:
     account = accounts.account_of(session, accounts.get_contact(session, contact))
     if account is None:
         return []
-    owed = on_account_by_order(session, account)
-    orders = [session.get(Order, i) for i, amount in sorted(owed.items()) if amount > 0]
-    return [o for o in orders if live_invoice_of(session, o.id) is None]
+    ids = [i for i, amount in sorted(on_account_by_order(session, account).items()) if amount > 0]
+    invoiced = live_invoices_for(session, ids)
+    ids = [i for i in ids if i not in invoiced]
+    return list(session.scalars(select(Order).where(Order.id.in_(ids)).order_by(Order.number))) if ids else []
 
 
 # --------------------------------------------------------------------------- issuing
 
 
-def _order_lines(session: Session, order) -> list[tuple[str, int, Decimal, Decimal]]:
+def _order_lines(session: Session, order, labels: dict | None = None) -> list[tuple[str, int, Decimal, Decimal]]:
+    """(label, quantity, unit price, amount) of each line's live tickets; ``labels`` caches the
+    performances' labels over the orders of one invoice."""
     from plugins.sales.services.catalogue import performance_label
 
+    labels = {} if labels is None else labels
+    live_by_line: dict[int, list] = {}
+    for t in order.tickets:
+        if t.state != "cancelled":
+            live_by_line.setdefault(t.line_id, []).append(t)
     rows = []
     for line in order.lines:
-        live = [t for t in order.tickets if t.line_id == line.id and t.state != "cancelled"]
+        live = live_by_line.get(line.id)
         if not live:
             continue
         amount = sum((t.price + t.fees for t in live), ZERO)
+        if line.performance_id not in labels:
+            labels[line.performance_id] = performance_label(line.performance)
         label = _("Dossier %(number)s — %(performance)s — %(category)s — %(tariff)s", number=order.number,
-                  performance=performance_label(line.performance), category=line.category.label,
-                  tariff=line.tariff.label)
+                  performance=labels[line.performance_id], category=line.category.label, tariff=line.tariff.label)
         rows.append((label, len(live), (amount / len(live)).quantize(CENT), amount))
     return rows
 
@@ -158,27 +161,58 @@ def _issue(session: Session, account: Account, contact, kind: str, rows: list[tu
     return invoice
 
 
+def live_invoices_for(session: Session, order_ids: Iterable[int]) -> dict[int, Invoice]:
+    """The live invoice (not cancelled) of each of these orders that has one, in one query."""
+    ids = list(order_ids)
+    if not ids:
+        return {}
+    cancelled = select(Invoice.cancels_id).where(Invoice.kind == "cancellation", Invoice.cancels_id.is_not(None))
+    rows = session.execute(select(InvoiceLine.order_id, Invoice).join(Invoice, Invoice.id == InvoiceLine.invoice_id)
+                           .where(InvoiceLine.order_id.in_(ids), Invoice.kind == "invoice",
+                                  Invoice.id.not_in(cancelled)).order_by(Invoice.id))
+    return {order_id: invoice for order_id, invoice in rows}
+
+
+def _load_orders(session: Session, refs: list[Any]) -> list:
+    """The orders (instances or numbers) with their lines, catalogue and tickets loaded at once."""
+    from sqlalchemy.orm import selectinload
+
+    from plugins.sales.models import Order, OrderLine, Performance
+
+    numbers = [o.number if hasattr(o, "number") else int(o) for o in refs]
+    found = {o.number: o for o in session.scalars(
+        select(Order).where(Order.number.in_(numbers)).options(
+            selectinload(Order.tickets),
+            selectinload(Order.lines).selectinload(OrderLine.performance).selectinload(Performance.event),
+            selectinload(Order.lines).selectinload(OrderLine.category),
+            selectinload(Order.lines).selectinload(OrderLine.tariff)))}
+    missing = [n for n in numbers if n not in found]
+    if missing:
+        raise NotFoundError(_("Dossier %(number)s introuvable", number=missing[0]))
+    return [found[n] for n in dict.fromkeys(numbers)]
+
+
 def invoice_orders(session: Session, contact: Any, orders: Iterable[Any], *, when: date | None = None) -> Invoice:
     """One invoice for ``orders`` (one or several: global invoicing), paid on account by ``contact``
     and not yet invoiced. The lines are the orders' tickets; what was paid otherwise is deducted
     as already paid (``prepaid``)."""
-    from plugins.sales.services.orders import get_order
-
     contact = accounts.get_contact(session, contact)
     account = accounts.lock_account(session, contact)
     owed = on_account_by_order(session, account)
-    orders = [o if not isinstance(o, (int, str)) else get_order(session, int(o)) for o in orders]
-    if not orders:
+    refs = list(orders)
+    if not refs:
         raise InvalidError(_("Aucun dossier à facturer"), {"orders": _("Choisissez au moins un dossier")})
-    rows, prepaid = [], ZERO
-    for order in sorted({o.id: o for o in orders}.values(), key=lambda o: o.number):
+    orders = _load_orders(session, refs)
+    invoiced = live_invoices_for(session, [o.id for o in orders])
+    rows, prepaid, labels = [], ZERO, {}
+    for order in sorted(orders, key=lambda o: o.number):
         if owed.get(order.id, ZERO) <= 0:
             raise ConflictError(_("Le dossier %(number)s n'est pas payé par le compte d'attente de %(contact)s",
                                   number=order.number, contact=contact.display_name))
-        if live_invoice_of(session, order.id) is not None:
+        if order.id in invoiced:
             raise ConflictError(_("Le dossier %(number)s est déjà facturé (facture %(invoice)s)", number=order.number,
-                                  invoice=live_invoice_of(session, order.id).number))
-        lines = _order_lines(session, order)
+                                  invoice=invoiced[order.id].number))
+        lines = _order_lines(session, order, labels)
         rows += [(order.id, *r) for r in lines]
         prepaid += sum((r[3] for r in lines), ZERO) - owed[order.id]
     if prepaid < 0:
@@ -230,7 +264,9 @@ def change_billing_contact(session: Session, invoice: Invoice | str, new_contact
             session.add(Instalment(account_id=new.id, movement_id=moved.id, order_id=order_id, position=i,
                                    due_date=inst.due_date, amount=part, state="open"))
         session.flush()
-    return cancellation, invoice_orders(session, new_contact, orders)
+    from plugins.sales.models import Order
+
+    return cancellation, invoice_orders(session, new_contact, [session.get(Order, i) for i in orders])
 
 
 def credit_note_for_refund(session: Session, account: Account, order, amount: Decimal) -> Invoice | None:
