@@ -138,7 +138,7 @@ class SellView(CoulissesBaseView):
             fields=fields or {}, delivery_modes=DELIVERY_MODE_LABELS, modes=data["modes"],
             can_pay=current_user.has_permission("sales.pay"),
             can_create_contact=current_user.has_permission("contacts.edit"), js=js_strings(),
-            nc_civilities=civility_choices(), nc_countries=countries(),
+            nc_civilities=civility_choices(), nc_countries=countries(), nc_types=_contact_types(),
         ), status
 
     @expose("/", methods=["GET"])
@@ -312,3 +312,11 @@ def buyer_structure_of(number) -> dict | None:
     if structure is None:
         return None
     return {"number": structure.number, "name": structure.display_name}
+
+
+def _contact_types():
+    """The contact types (the contacts plugin's and other plugins'), for the "+ NOUVEAU" dialog's
+    *Type de contact*: the type's fields are shown as soon as it is picked."""
+    from plugins.contacts.registry import get_registry
+
+    return list(get_registry().types.values())
