@@ -390,3 +390,11 @@ def test_old_changes_and_deliveries_are_purged(contacts_app):
             assert webhooks.purge(db.session, days=90) == 1
         db.session.commit()
         assert db.session.scalar(select(func.count()).select_from(webhooks.Change)) == 0
+
+
+def test_the_timeout_and_the_retention_come_from_the_configuration(make_app, monkeypatch):
+    monkeypatch.setenv("COULISSES_WEBHOOKS_TIMEOUT", "3")
+    monkeypatch.setenv("COULISSES_WEBHOOKS_RETENTION_DAYS", "30")
+    app = make_app([])
+    with app.app_context():
+        assert webhooks._timeout() == 3.0 and app.config["WEBHOOKS_RETENTION_DAYS"] == 30
