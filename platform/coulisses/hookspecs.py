@@ -161,3 +161,15 @@ def coulisses_startup(app):
     Use it for what needs the whole app (registering Jinja filters, checking configuration).
     Raising refuses the start; the message is shown with the plugin's name.
     """
+
+
+@hookspec
+def coulisses_metrics(session):
+    """Called at each scrape of ``/metrics`` (docs/operator-guide.md, "Metrics"), in the web process,
+    with a read-only ``session`` (rolled back afterwards).
+
+    Return a list of ``coulisses.metrics.Metric`` (name starting with ``coulisses_<plugin>_``, type
+    ``counter`` or ``gauge``, help, samples as ``(labels, value)``): the plugin's business figures
+    (orders paid, refunds…). Keep it cheap: a few aggregate queries. A metric named outside the
+    plugin's prefix refuses the scrape, naming the plugin.
+    """

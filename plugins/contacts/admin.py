@@ -160,7 +160,7 @@ class ContactSearchView(CoulissesBaseView):
             flash(_("Cochez d'abord les contacts à supprimer."), "warning")
             return self._back()
         selected = db.session.scalars(select(Contact).where(Contact.number.in_(numbers))
-                                      .order_by(Contact.number)).all()
+                                      .order_by(Contact.sort_last, Contact.sort_first, Contact.number)).all()
         if request.form.get("confirmed") != "1":
             return self.render("contacts/delete_confirm.html", contacts=selected, back=request.form.get("back") or "")
         deleted = []

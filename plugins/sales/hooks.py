@@ -119,11 +119,12 @@ def coulisses_permissions():
 
 @hookimpl
 def coulisses_api_routes(api):
-    from plugins.sales import api_catalogue
+    from plugins.sales import api_catalogue, api_catalogue_more
     from plugins.sales.api import register_routes
 
     register_routes(api)
     api_catalogue.register_routes(api)
+    api_catalogue_more.register_routes(api)
 
 
 @hookimpl

@@ -24,7 +24,7 @@ from coulisses import db as cdb
 from coulisses.config import apply_plugin_defaults
 from coulisses import plugins as cplugins
 from coulisses import plugin_settings, security
-from coulisses.web import auth, forms, hardening, inputs, observe
+from coulisses.web import auth, forms, hardening, inputs, metrics, observe
 from coulisses.web.admin import ModelView
 from coulisses.web.extensions import babel, csrf, db, login_manager
 from coulisses.web.rest import API_PREFIX, Api
@@ -68,6 +68,9 @@ def load_config(overrides: dict[str, Any] | None = None, *, check_secret: bool =
         # webhooks: seconds a receiver has to answer; days changes and deliveries are kept
         "WEBHOOKS_TIMEOUT": env.get("COULISSES_WEBHOOKS_TIMEOUT", 10),
         "WEBHOOKS_RETENTION_DAYS": env.get("COULISSES_WEBHOOKS_RETENTION_DAYS", 90),
+        # /metrics: closed until a token (Bearer) and/or an allow-list of addresses is set
+        "METRICS_TOKEN": env.get("COULISSES_METRICS_TOKEN", ""),
+        "METRICS_ALLOW": env.get("COULISSES_METRICS_ALLOW", ""),
     }
     if env.get("COULISSES_OUTBOX_RUN"):
         cfg["OUTBOX_RUN"] = env["COULISSES_OUTBOX_RUN"]
@@ -98,6 +101,18 @@ def load_config(overrides: dict[str, Any] | None = None, *, check_secret: bool =
             cfg[key] = 0
         if cfg[key] <= 0:
             raise ConfigError(f"COULISSES_{key} must be a positive number of bytes")
+    from coulisses.web.metrics import parse_allow_list
+
+    try:
+        parse_allow_list(cfg["METRICS_ALLOW"])
+    except ValueError as exc:
+        raise ConfigError(f"COULISSES_METRICS_ALLOW: {exc} is not an address or a network (10.0.0.0/8)") from None
+    if cfg["METRICS_TOKEN"] and len(str(cfg["METRICS_TOKEN"])) < MIN_METRICS_TOKEN_LENGTH:
+        from coulisses.i18n import gettext
+
+        raise ConfigError(gettext("COULISSES_METRICS_TOKEN est trop court (%(minimum)d caractères au moins) : "
+                                  "générez-en un avec %(command)s.", minimum=MIN_METRICS_TOKEN_LENGTH,
+                                  command="python3 -c 'import secrets; print(secrets.token_urlsafe(32))'"))
     if not cfg["DATABASE_URL"]:
         cfg["DATABASE_URL"] = "sqlite:///" + str(Path(cfg["INSTANCE_PATH"]) / "coulisses.db")
     if check_secret and cfg["ENV"] == "production" and cfg.get("SECRET_KEY"):
@@ -116,6 +131,7 @@ def load_config(overrides: dict[str, Any] | None = None, *, check_secret: bool =
 
 
 MIN_SECRET_KEY_LENGTH = 32
+MIN_METRICS_TOKEN_LENGTH = 24
 # Values shown in documentation and examples: never a production key
 KNOWN_EXAMPLE_SECRETS = frozenset({
     "...", "changeme", "change-me", "secret", "secret-key", "dev", "development", "testing-secret-key",
@@ -283,6 +299,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     """
     cfg = load_config(config)
     cdb.CURRENCY = cfg["CURRENCY"]
+    cdb.PROCESS_KIND[0] = "web"
     here = Path(__file__).resolve().parent.parent
     app = Flask("coulisses", instance_path=cfg["INSTANCE_PATH"], template_folder=str(here / "templates"),
                 static_folder=str(here / "static"), static_url_path="/static")
@@ -301,6 +318,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.config["SESSION_COOKIE_SECURE"] = bool(cfg.get("SESSION_COOKIE_SECURE", cfg["HTTPS"]))
     hardening.init_hardening(app)
     observe.init_observability(app)
+    metrics.init_metrics(app)  # /metrics answers before the login machinery reads its bearer token
     app.config["WTF_CSRF_CHECK_DEFAULT"] = False  # checked in before_request, bearer requests excepted
     app.config["WTF_CSRF_TIME_LIMIT"] = None
     # The referrer check is the host's (auth.check_same_origin): Flask-WTF's refuses a login without a

@@ -79,6 +79,7 @@ def _anonymise_ids(session: Session, ids: list[int]) -> None:
             structure_name="", birth_date=None, function=None, email=None, mobile_phone=None,
             phone=None, fax=None, iban=None, administrative_number=None, reference_code=None, extra={},
             search_last="anonyme", search_first="", search_email=None, phonetic_name="",
+            sort_last="anonyme", sort_first="",
             anonymised_at=now, updated_at=now, updated_by_id=operator,
         ).execution_options(synchronize_session=False))
         # structures keep "ANONYME" as their name

@@ -1,7 +1,7 @@
 """webhooks and the change feed
 
-Revision ID: core_0004
-Revises: core_0003
+Revision ID: core_0005
+Revises: core_0004
 Create Date: 2026-12-01 07:46:43.289818
 """
 from alembic import op
@@ -9,8 +9,8 @@ import sqlalchemy as sa
 import coulisses.db
 
 
-revision = 'core_0004'
-down_revision = 'core_0003'
+revision = 'core_0005'
+down_revision = 'core_0004'
 branch_labels = None
 depends_on = None
 
