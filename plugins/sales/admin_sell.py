@@ -31,7 +31,7 @@ from sqlalchemy import select
 from plugins.contacts.services.contacts import get_contact
 from plugins.contacts.services.links import relay_contact
 from plugins.contacts.services.search import hits_for
-from plugins.contacts.admin_common import civility_choices, countries
+from plugins.contacts.admin_common import civility_choices, contact_types, countries
 from plugins.sales.admin_common import (
     at_point_of_sale, current_point_of_sale, form_fields, js_strings, mode_rows, posted_payments, require, script_json,
 )
@@ -150,7 +150,7 @@ class SellView(CoulissesBaseView):
             fields=fields or {}, delivery_modes=DELIVERY_MODE_LABELS, modes=data["modes"],
             can_pay=current_user.has_permission("sales.pay"),
             can_create_contact=current_user.has_permission("contacts.edit"), js=js_strings(),
-            nc_civilities=civility_choices(), nc_countries=countries(), work=block,
+            nc_civilities=civility_choices(), nc_countries=countries(), work=block, nc_types=contact_types(),
         ), status
 
     @expose("/", methods=["GET"])
