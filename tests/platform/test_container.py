@@ -175,3 +175,17 @@ def test_the_image_builds_and_starts():
                             timeout=1800)
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
     assert "container check: ok" in result.stdout
+
+
+@pytest.mark.skipif(not shutil.which("logrotate"), reason="logrotate is not installed")
+def test_the_guides_log_rotation_for_the_cron_way_rotates(tmp_path):
+    guide = (REPO / "docs" / "operator-guide.md").read_text(encoding="utf-8")
+    conf = re.search(r"<<'CONF'\n(.*?)\nCONF\n", guide, re.DOTALL).group(1)
+    logs = tmp_path / "log"
+    logs.mkdir()
+    (logs / "tasks.log").write_text("contacts.indicators: done\n")
+    (tmp_path / "coulisses").write_text(conf.replace("/var/log/coulisses", str(logs)))
+    result = subprocess.run(["logrotate", "--force", "--state", str(tmp_path / "state"), str(tmp_path / "coulisses")],
+                            capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+    assert (logs / "tasks.log.1.gz").exists() and (logs / "tasks.log").read_text() == ""

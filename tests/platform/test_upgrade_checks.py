@@ -156,6 +156,42 @@ def test_the_doctor_in_english(cli, upgraded):  # noqa: F811
     assert "schema up to date and matching the models" in result.output, result.output
 
 
+def test_an_upgrade_from_the_previous_schema_then_its_rollback_with_the_backup(cli, database_url, tmp_path):
+    """The guide's sequence: back up, upgrade; a failed upgrade rolls back by restoring the backup."""
+    from alembic import command
+    from sqlalchemy import inspect
+
+    from coulisses import migrations
+    from coulisses import plugins as cplugins
+    engine = cdb.make_engine(database_url)
+    with engine.begin() as conn:  # the schema of the release before core_0004, and its data
+        command.upgrade(migrations.alembic_config(conn, cplugins.discover(), ["core"]), "core_0003")
+        conn.execute(text("INSERT INTO core_setting (key, value) VALUES ('org.name', 'Théâtre du Port')"))
+    engine.dispose()
+    archive = tmp_path / "before-upgrade.tar.gz"
+    assert cli("backup", "-o", str(archive)).exit_code == 0
+    upgrade = cli("db", "upgrade")
+    assert upgrade.exit_code == 0, upgrade.output
+
+    def tables_and_names():
+        engine = cdb.make_engine(database_url)
+        try:
+            with engine.connect() as conn:
+                return (set(inspect(conn).get_table_names()),
+                        conn.execute(text("SELECT value FROM core_setting WHERE key = 'org.name'")).scalars().all(),
+                        sorted(migrations.current_heads(conn)))
+        finally:
+            engine.dispose()
+
+    tables, names, heads = tables_and_names()
+    assert "core_process" in tables and names == ["Théâtre du Port"] and heads == ["core_0004"]
+    rollback = cli("restore", "--force", str(archive))
+    assert rollback.exit_code == 0, rollback.output
+    tables, names, heads = tables_and_names()
+    assert "core_process" not in tables and names == ["Théâtre du Port"] and heads == ["core_0003"]
+    assert cli("db", "upgrade").exit_code == 0  # and the upgrade can be tried again
+
+
 # --------------------------------------------------------------------------- version and changelog
 
 
