@@ -183,6 +183,15 @@ class Context:
         pm = cplugins.build_manager(self.infos, order, CoreHooks(), warn=False)  # `plugins check` shows them
         config = dict(self.config)
         apply_plugin_defaults(config, pm)
+        try:  # the settings saved on the plugins screen, as the app reads them
+            from coulisses import plugin_settings
+
+            with self.session() as session:
+                plugin_settings.install(config, session, pm)
+        except CoulissesError:
+            raise
+        except Exception:  # noqa: BLE001 - no database yet (db upgrade creates it): the defaults
+            pass
         install_config(config)
         install_manager(pm)  # the plugins' registries, in this command, are those of the enabled set
         return pm
@@ -744,9 +753,15 @@ def worker(ctx: Context, once, poll):
         except Exception as exc:  # noqa: BLE001 - a busy database must not stop the worker
             logging.getLogger("coulisses.worker").warning("heartbeat not recorded: %s", exc)
 
+    from coulisses import plugin_settings
+    from coulisses.config import current_config
+    from coulisses.registry import current_manager
+
     try:
         while True:
             heartbeat()
+            with ctx.session() as session:  # a setting changed on the plugins screen since the start
+                plugin_settings.refresh(current_config(), session, current_manager())
             ran = outbox.run_pending(ctx.engine)
             if ran:
                 click.echo(f"{ran} job(s) run.")

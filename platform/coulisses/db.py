@@ -79,7 +79,7 @@ class Base(DeclarativeBase):
 # The host's models live in several modules; the host's schema is only whole once they are imported.
 CORE_MODEL_MODULES = ("coulisses.security", "coulisses.security_events", "coulisses.throttle", "coulisses.plugins",
                       "coulisses.web.rest", "coulisses.outbox", "coulisses.tasks", "coulisses.files",
-                      "coulisses.processes")
+                      "coulisses.webhooks", "coulisses.processes")
 
 
 def load_core_models() -> None:

@@ -27,6 +27,30 @@ def sales_operation_kinds():
     return BUILTIN_OPERATION_KINDS
 
 
+# --------------------------------------------------------------------------- domain: webhooks (own events)
+
+
+@hookimpl
+def coulisses_webhook_events():
+    from plugins.sales.events import EVENTS
+
+    return EVENTS
+
+
+@hookimpl
+def sales_order_created(session, order):
+    from plugins.sales import events
+
+    events.emit(session, events.CREATED, order)
+
+
+@hookimpl
+def sales_order_paid(session, order):
+    from plugins.sales import events
+
+    events.emit(session, events.PAID, order)
+
+
 # --------------------------------------------------------------------------- domain: contacts hooks
 
 
@@ -55,6 +79,7 @@ def contacts_references():
         Ref("sales_ticket", "attendee_id", _l("Billets (bénéficiaire)")),
         Ref("sales_payment", "contact_id", _l("Règlements")),
         Ref("sales_credit_movement", "contact_id", _l("Mouvements d'avoir")),
+        Ref("sales_basket", "contact_id", _l("Paniers")),
     ]
 
 
@@ -94,11 +119,21 @@ def coulisses_permissions():
 
 @hookimpl
 def coulisses_api_routes(api):
-    from plugins.sales import api_catalogue
+    from plugins.sales import api_catalogue, api_catalogue_more
     from plugins.sales.api import register_routes
 
     register_routes(api)
     api_catalogue.register_routes(api)
+    api_catalogue_more.register_routes(api)
+
+
+@hookimpl
+def coulisses_job_types():
+    from coulisses.outbox import JobType
+
+    from plugins.sales.services.events import JOB_TYPE, run_events
+
+    return [JobType(JOB_TYPE, run_events, _l("Événements de vente (après validation)"))]
 
 
 @hookimpl

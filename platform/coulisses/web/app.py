@@ -23,7 +23,7 @@ from coulisses import CoulissesError, PluginError, Permission, hookimpl
 from coulisses import db as cdb
 from coulisses.config import apply_plugin_defaults
 from coulisses import plugins as cplugins
-from coulisses import security
+from coulisses import plugin_settings, security
 from coulisses.web import auth, forms, hardening, inputs, metrics, observe
 from coulisses.web.admin import ModelView
 from coulisses.web.extensions import babel, csrf, db, login_manager
@@ -205,13 +205,49 @@ class CoreHooks:
             Permission("core.jobs.view", i18n.lazy_gettext("Voir les tâches de fond"), ("supervisor",)),
             Permission("core.jobs.manage", i18n.lazy_gettext("Relancer ou annuler les tâches de fond"), ("supervisor",)),
             Permission("core.security.events", i18n.lazy_gettext("Consulter le journal de sécurité")),
+            Permission("core.webhooks.manage", i18n.lazy_gettext("Gérer les webhooks et voir leurs envois")),
+            Permission("core.changes", i18n.lazy_gettext("Lire le flux des changements (API)")),
         ]
+
+    @hookimpl
+    def coulisses_webhook_events(self):
+        from coulisses.webhooks import CORE_EVENTS
+
+        return CORE_EVENTS
+
+    @hookimpl
+    def coulisses_job_types(self):
+        from coulisses.webhooks import JOB_TYPES
+
+        return JOB_TYPES
+
+    @hookimpl
+    def coulisses_periodic_tasks(self):
+        from coulisses.tasks import Task
+
+        return [Task("core.webhooks.purge", "nightly", _purge_webhooks,
+                     i18n.lazy_gettext("Supprime les changements et envois de webhooks de plus de "
+                                       "WEBHOOKS_RETENTION_DAYS jours (90 par défaut)."))]
+
+    @hookimpl
+    def coulisses_api_routes(self, api):
+        from coulisses.web.api_webhooks import openapi_webhooks, register_routes
+
+        register_routes(api)
+        api.openapi_extensions.append(openapi_webhooks)
 
     @hookimpl
     def coulisses_admin_views(self, admin):
         from coulisses.web.admin import core_admin_views
 
         return core_admin_views()
+
+
+def _purge_webhooks(session):
+    from coulisses.config import current_config
+    from coulisses.webhooks import purge
+
+    return {"deleted_changes": purge(session, days=int(current_config().get("WEBHOOKS_RETENTION_DAYS") or 90))}
 
 
 @dataclass
@@ -309,9 +345,15 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         order = cplugins.resolve(infos, requested)
         pm = cplugins.build_manager_with_core(infos, order, CoreHooks())
         apply_plugin_defaults(app.config, pm, config)
+        # the settings administrators saved on the plugins screen (coulisses_settings_schema)
+        plugin_settings.install(app.config, db.session, pm, explicit=config)
         permissions = security.collect_permissions(cplugins.call_each_safely(pm, "coulisses_permissions"))
         _sync_permissions(permissions)
         db.session.close()
+
+    @app.before_request
+    def _refresh_plugin_settings():  # a change saved by another worker process, within a few seconds
+        plugin_settings.refresh(app.config, db.session, pm)
 
     # The host's catalogues, then each loaded plugin's (<plugin>/translations/<lang>/LC_MESSAGES/messages.po)
     translations = [str(here / "translations")]

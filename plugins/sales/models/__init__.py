@@ -74,12 +74,14 @@ from plugins.sales.models.orders import (
     CreditMovement,
     ImmutableRecordError,
     Operation,
+    OperationEntry,
     Order,
     OrderLine,
     Payment,
     SeatBooking,
     Ticket,
 )
+from plugins.sales.models.baskets import BASKET_STATE_LABELS, BASKET_STATES, Basket
 from plugins.sales.models.orders import _refuse_changes_to_money_records, _states_check  # noqa: F401
 
 __all__ = [
@@ -91,6 +93,8 @@ __all__ = [
     # orders
     "ORDER_STATES", "ORDER_STATE_LABELS", "TICKET_STATES", "TICKET_STATE_LABELS", "ACTIVE_TICKET_STATES",
     "DELIVERY_MODES", "DELIVERY_MODE_LABELS", "PRINT_STATES", "PRINT_STATE_LABELS", "TICKET_TYPES",
-    "TICKET_TYPE_LABELS", "Order", "OrderLine", "Ticket", "SeatBooking", "Operation", "Payment", "CreditMovement",
+    "TICKET_TYPE_LABELS", "Order", "OrderLine", "Ticket", "SeatBooking", "Operation", "OperationEntry", "Payment", "CreditMovement",
     "IMMUTABLE", "ImmutableRecordError",
+    # baskets
+    "BASKET_STATES", "BASKET_STATE_LABELS", "Basket",
 ]
