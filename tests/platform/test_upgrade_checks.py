@@ -59,6 +59,9 @@ def test_a_revision_this_version_does_not_know_is_a_downgrade_and_is_refused(cli
         assert "coulisses restore" in refused.output
     doctor = cli("doctor")
     assert doctor.exit_code == 1 and "core_0099" in doctor.output
+    current = cli("db", "current")
+    assert current.exit_code == 1 and "révisions inconnues de cette version : core_0099" in current.output
+    assert "Traceback" not in current.output
 
 
 def test_ready_says_a_newer_versions_database_is_not_for_this_code(cli, upgraded, make_app, database_url):  # noqa: F811
