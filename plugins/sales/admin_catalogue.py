@@ -11,11 +11,12 @@ import re
 
 from flask import abort, flash, redirect, request, url_for
 from flask_admin import expose
+from flask_admin.actions import action
+from flask_admin.contrib.sqla.validators import Unique
 from flask_admin.model import typefmt
 from markupsafe import Markup, escape
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
-from flask_admin.contrib.sqla.validators import Unique
 from wtforms import SelectField
 from wtforms.fields.core import UnboundField
 from wtforms.validators import NumberRange, Optional
@@ -31,7 +32,6 @@ from plugins.sales.models import (
     Season, Seat, SeatCategory, Tariff, Venue,
 )
 from plugins.sales.admin_common import PaymentModeSettingsMixin, settings_summary
-from plugins.sales.admin_deactivate import DeactivatableMixin
 from plugins.sales.registry import get_registry
 from plugins.sales.services import catalogue_rules
 from plugins.sales.services.catalogue import add_seats, performance_label
@@ -147,6 +147,45 @@ def refusal_text(exc: Exception) -> str:
     API's ``message`` and ``fields``)."""
     details = [str(m) for m in getattr(exc, "fields", {}).values()] if isinstance(exc, InvalidError) else []
     return " : ".join([str(exc), *details]) if details else str(exc)
+
+
+class DeactivatableMixin:
+    """For the catalogue views of models with an ``active`` column (listed in
+    ``catalogue_rules.WHAT``). Deleting a referenced row deactivates it and says so."""
+
+    def delete_model(self, model) -> bool:
+        try:
+            outcome = catalogue_rules.remove(db.session, model)
+            db.session.commit()
+        except CoulissesError as exc:
+            db.session.rollback()
+            flash(str(exc), "error")
+            return False
+        if outcome == "deactivated":
+            flash(catalogue_rules.removal_message(model, outcome), "warning")
+            return False  # nothing was deleted: Flask-Admin must not say "deleted"
+        return True
+
+    def _set_active(self, ids, active: bool) -> None:
+        rows = db.session.scalars(select(self.model).where(self.model.id.in_(self.coerce_ids(ids)))).all()
+        for row in rows:
+            catalogue_rules.set_active(db.session, self.model, row, active)
+        db.session.commit()
+        if active:
+            flash(_n("%(num)d élément réactivé.", "%(num)d éléments réactivés.", len(rows)), "success")
+        else:
+            flash(_n("%(num)d élément désactivé : il n'est plus proposé à la vente, les dossiers passés le gardent.",
+                     "%(num)d éléments désactivés : ils ne sont plus proposés à la vente, les dossiers passés les "
+                     "gardent.", len(rows)), "success")
+
+    @action("deactivate", _l("Désactiver"), _l("Désactiver les éléments sélectionnés ? Ils ne seront plus proposés "
+                                              "à la vente ; les dossiers passés les gardent."))
+    def action_deactivate(self, ids):
+        self._set_active(ids, False)
+
+    @action("activate", _l("Réactiver"), _l("Réactiver les éléments sélectionnés ?"))
+    def action_activate(self, ids):
+        self._set_active(ids, True)
 
 
 # --------------------------------------------------------------------------- catalogue

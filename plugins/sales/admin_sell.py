@@ -31,7 +31,7 @@ from sqlalchemy import select
 from plugins.contacts.services.contacts import get_contact
 from plugins.contacts.services.links import relay_contact
 from plugins.contacts.services.search import hits_for
-from plugins.contacts.admin_common import civility_choices, countries
+from plugins.contacts.admin_common import civility_choices, contact_types, countries
 from plugins.sales.admin_common import (
     at_point_of_sale, current_point_of_sale, form_fields, js_strings, mode_rows, posted_payments, require, script_json,
 )
@@ -124,6 +124,9 @@ class SellView(CoulissesBaseView):
         pos, pos_error = current_point_of_sale()
         if work is None:
             work = load_basket(values.get("basket"))
+        if work is not None and work.state != "open":
+            work = None  # settled, abandoned or held meanwhile: the screen starts a new basket
+            values = {k: v for k, v in values.items() if k != "basket"}
         block = basket_block(work) if work is not None else None
         if block is not None:
             values = {**values, "basket": str(block["number"])}
@@ -147,7 +150,7 @@ class SellView(CoulissesBaseView):
             fields=fields or {}, delivery_modes=DELIVERY_MODE_LABELS, modes=data["modes"],
             can_pay=current_user.has_permission("sales.pay"),
             can_create_contact=current_user.has_permission("contacts.edit"), js=js_strings(),
-            nc_civilities=civility_choices(), nc_countries=countries(), work=block,
+            nc_civilities=civility_choices(), nc_countries=countries(), work=block, nc_types=contact_types(),
         ), status
 
     @expose("/", methods=["GET"])
@@ -220,8 +223,8 @@ class SellView(CoulissesBaseView):
             baskets.settle(db.session, basket)
             return order.number, order.state_label, due, change, basket.number
 
-        result = self._in_basket(work)
-        if not isinstance(result, tuple):
+        done, result = self._in_basket(work)
+        if not done:
             return result
         number, state_label, due, change, basket_number = result
         message = _("Dossier %(number)s enregistré (%(state)s).", number=number, state=state_label)
@@ -246,8 +249,8 @@ class SellView(CoulissesBaseView):
             baskets.hold(db.session, basket, note=(form.get("basket_note") or "").strip())
             return basket.number
 
-        result = self._in_basket(work)
-        if not isinstance(result, int):
+        done, result = self._in_basket(work)
+        if not done:
             return result
         flash(_("Ordre %(number)s mis en attente : reprenez-le depuis « Paniers ».", number=result), "success")
         return redirect(url_for("sales_baskets.index"))
@@ -355,8 +358,8 @@ class SellView(CoulissesBaseView):
     # ------------------------------------------------------------------ the basket's work
 
     def _in_basket(self, work):
-        """Run ``work(pos, line inputs)`` at the chosen point of sale and commit; a refusal comes back
-        to the screen with the lines and what was typed (the basket as it was)."""
+        """Run ``work(pos, line inputs)`` at the chosen point of sale and commit: ``(True, its result)``;
+        a refusal: ``(False, the screen again)`` with the lines and what was typed (the basket as it was)."""
         form = request.form
         values = form.to_dict()
         pos, _error = current_point_of_sale()
@@ -375,8 +378,8 @@ class SellView(CoulissesBaseView):
             db.session.commit()
         except CoulissesError as exc:
             db.session.rollback()
-            return self._refused(exc, values, rows)
-        return result
+            return False, self._refused(exc, values, rows)
+        return True, result
 
     def _refused(self, exc, values=None, rows=None):
         values = values if values is not None else request.form.to_dict()

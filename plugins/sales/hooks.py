@@ -126,12 +126,13 @@ def coulisses_permissions():
 
 @hookimpl
 def coulisses_api_routes(api):
-    from plugins.sales import api_catalogue, api_catalogue_more, api_payments
+    from plugins.sales import api_baskets, api_catalogue, api_catalogue_more, api_payments
     from plugins.sales.api import register_routes
 
     register_routes(api)
     api_catalogue.register_routes(api)
     api_catalogue_more.register_routes(api)
+    api_baskets.register_routes(api)
     api_payments.register_routes(api)
 
 

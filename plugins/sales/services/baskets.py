@@ -189,11 +189,12 @@ def amount_due(session: Session, basket: Any) -> Decimal:
     return sum((balance(o) for o in basket_orders(session, basket)), ZERO)
 
 
-def held_baskets(session: Session, point_of_sale: Any = None) -> list[Basket]:
-    """The baskets waiting at ``point_of_sale`` (default: the operator's), oldest first."""
+def held_baskets(session: Session, point_of_sale: Any = None, *, states: tuple[str, ...] = ("held",)) -> list[Basket]:
+    """The baskets waiting at ``point_of_sale`` (default: the operator's), oldest first; ``states``:
+    ``("held", "open")`` adds those still open (left by an operator in the middle of a sale)."""
     pos = resolve_point_of_sale(session, point_of_sale)
-    return list(session.scalars(select(Basket).where(Basket.point_of_sale_id == pos.id, Basket.state == "held")
-                                .order_by(Basket.held_at, Basket.id)))
+    return list(session.scalars(select(Basket).where(Basket.point_of_sale_id == pos.id, Basket.state.in_(states))
+                                .order_by(Basket.created_at, Basket.id)))
 
 
 def open_baskets_of(session: Session, order: Order) -> list[Basket]:
