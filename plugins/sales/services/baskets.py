@@ -317,7 +317,8 @@ def pay_due(session: Session, basket: Any, payments: Iterable[PaymentInput], *,
                 break
             plan.append((item[0], take))
             item[1] -= take
-        inputs = [PaymentInput(mode=p.mode, amount=a, contact=p.contact, reference=p.reference) for p, a in plan]
+        inputs = [PaymentInput(mode=p.mode, amount=a, contact=p.contact, reference=p.reference, details=p.details)
+                  for p, a in plan]
         results.append(pay(session, order, inputs, operation=basket.operation))
         if balance(order) <= 0 and session.scalar(select(Ticket.id).where(
                 Ticket.order_id == order.id, Ticket.state == "reserved").limit(1)) is not None:
