@@ -27,6 +27,30 @@ def sales_operation_kinds():
     return BUILTIN_OPERATION_KINDS
 
 
+# --------------------------------------------------------------------------- domain: webhooks (own events)
+
+
+@hookimpl
+def coulisses_webhook_events():
+    from plugins.sales.events import EVENTS
+
+    return EVENTS
+
+
+@hookimpl
+def sales_order_created(session, order):
+    from plugins.sales import events
+
+    events.emit(session, events.CREATED, order)
+
+
+@hookimpl
+def sales_order_paid(session, order):
+    from plugins.sales import events
+
+    events.emit(session, events.PAID, order)
+
+
 # --------------------------------------------------------------------------- domain: contacts hooks
 
 
