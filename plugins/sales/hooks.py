@@ -10,6 +10,8 @@ from __future__ import annotations
 from coulisses import Permission, hookimpl
 from coulisses.i18n import _l
 
+from plugins.sales import lifecycle_hooks
+
 # --------------------------------------------------------------------------- domain: own registries
 
 
@@ -89,6 +91,7 @@ def coulisses_permissions():
         Permission("sales.catalogue.manage", _l("Gérer le catalogue (saisons, lieux, séances, tarifs, prix)"), ("supervisor",)),
         Permission("sales.settings.manage", _l("Paramétrer la vente (modes de règlement, points de vente, filières)"),
                    ("supervisor",)),
+        *lifecycle_hooks.permissions(),
     ]
 
 
@@ -113,6 +116,29 @@ def coulisses_startup(app):
     from plugins.sales.registry import registry_for
 
     app.extensions["sales"] = registry_for(app.extensions["coulisses"].pm)  # a clash refuses the start
+
+
+# --------------------------------------------------------------------------- the order's life (lifecycle_hooks.py)
+
+
+@hookimpl
+def coulisses_periodic_tasks():
+    return lifecycle_hooks.periodic_tasks()
+
+
+@hookimpl
+def coulisses_job_types():
+    return lifecycle_hooks.job_types()
+
+
+@hookimpl
+def sales_order_created(session, order):
+    lifecycle_hooks.order_created(session, order)
+
+
+@hookimpl
+def sales_order_paid(session, order):
+    lifecycle_hooks.order_paid(session, order)
 
 
 # --------------------------------------------------------------------------- reports (reports.py)

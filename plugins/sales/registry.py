@@ -71,6 +71,10 @@ BUILTIN_OPERATION_KINDS = [
     OperationKind("print", _l("Impression")),
     OperationKind("credit", _l("Mouvement d'avoir")),
     OperationKind("update", _l("Modification du dossier")),
+    # the order's life (services.reservations, services.delivery)
+    OperationKind("option", _l("Pose d'option")),
+    OperationKind("option_expired", _l("Option échue : places libérées")),
+    OperationKind("delivery", _l("Livraison billets")),
 ]
 
 

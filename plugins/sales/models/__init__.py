@@ -18,6 +18,9 @@ print state). ``SeatBooking`` holds "this seat is taken at this performance": it
 (performance, seat) makes a seat sold twice impossible on every database; the row is deleted when
 the ticket is cancelled. ``Operation`` is the immutable journal ("Ordre 1271"): every change of an
 order is one operation (number, kind, operator, point of sale, time, amount, details).
+``OrderDelivery`` ("Livraison billets": contact, address, e-mail, immediate print) and
+``OrderDocument`` ("Envoi documents") of an order; ``TillSession`` (a cash desk session per point of
+sale and operator) and its ``TillCount``s per payment mode (module ``lifecycle``).
 ``PaymentMode`` (configured by the organisation, each of a registered type: cash, card…) →
 ``Payment`` (immutable; positive = payment, negative = refund). ``CreditMovement`` (immutable):
 a contact's credit balance ("solde avoir") is the sum of its movements and never negative.
@@ -80,6 +83,20 @@ from plugins.sales.models.orders import (
     SeatBooking,
     Ticket,
 )
+from plugins.sales.models.lifecycle import (
+    DOCUMENT_SEND_LABELS,
+    DOCUMENT_SENDS,
+    DOCUMENT_STATE_LABELS,
+    DOCUMENT_STATES,
+    DOCUMENT_TYPE_LABELS,
+    DOCUMENT_TYPES,
+    TILL_STATE_LABELS,
+    TILL_STATES,
+    OrderDelivery,
+    OrderDocument,
+    TillCount,
+    TillSession,
+)
 from plugins.sales.models.orders import _refuse_changes_to_money_records, _states_check  # noqa: F401
 
 __all__ = [
@@ -93,4 +110,8 @@ __all__ = [
     "DELIVERY_MODES", "DELIVERY_MODE_LABELS", "PRINT_STATES", "PRINT_STATE_LABELS", "TICKET_TYPES",
     "TICKET_TYPE_LABELS", "Order", "OrderLine", "Ticket", "SeatBooking", "Operation", "Payment", "CreditMovement",
     "IMMUTABLE", "ImmutableRecordError",
+    # lifecycle: delivery, documents, tills
+    "OrderDelivery", "OrderDocument", "TillSession", "TillCount", "DOCUMENT_TYPES", "DOCUMENT_TYPE_LABELS",
+    "DOCUMENT_SENDS", "DOCUMENT_SEND_LABELS", "DOCUMENT_STATES", "DOCUMENT_STATE_LABELS", "TILL_STATES",
+    "TILL_STATE_LABELS",
 ]
