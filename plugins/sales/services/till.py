@@ -23,7 +23,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from coulisses import ConflictError, InvalidError, NotFoundError
-from coulisses.db import begin_write, current_actor, lock_rows, next_number, utcnow
+from coulisses.db import begin_write, current_actor, lock_rows, next_number, parse_money, utcnow
 from coulisses.i18n import _
 
 from plugins.sales.models import Operation, Order, Payment, PaymentMode, PointOfSale, TillCount, TillSession
@@ -49,6 +49,19 @@ class ModeTotal:
     @property
     def net(self) -> Decimal:
         return self.payments - self.refunds
+
+
+def _amount(raw: Any, field: str) -> Decimal:
+    """An amount given to a till: a Decimal, an int, or text as a person types it ("365,00")."""
+    if isinstance(raw, str):
+        try:
+            value = parse_money(raw)
+        except (TypeError, ValueError, ArithmeticError):
+            value = None
+        if value is None:
+            raise InvalidError(_("Montant invalide"), {field: _("Montant invalide : %(amount)s", amount=raw.strip())})
+        return value
+    return money(raw, field)
 
 
 def _operator_id() -> int:
@@ -96,7 +109,7 @@ def set_requires_open_till(session: Session, point_of_sale: Any, required: bool)
 
 def open_till(session: Session, opening_float: Any = ZERO, *, point_of_sale: Any = None) -> TillSession:
     """Open the actor's session at the point of sale with ``opening_float`` in the drawer."""
-    amount = money(opening_float if opening_float not in (None, "") else ZERO, "opening_float")
+    amount = _amount(opening_float if opening_float not in (None, "") else ZERO, "opening_float")
     if amount < 0:
         raise InvalidError(_("Le fond de caisse ne peut pas être négatif"), {"opening_float": _("Montant positif ou nul")})
     operator_id = _operator_id()
@@ -186,7 +199,7 @@ def close_till(session: Session, till: Any, counted: dict[Any, Any], reason: str
             errors[f"count-{row.code}"] = _("Montant compté requis pour %(mode)s", mode=row.label)
             continue
         try:
-            value = money(raw, f"count-{row.code}")
+            value = _amount(raw, f"count-{row.code}")
         except InvalidError as exc:
             errors.update(exc.fields or {f"count-{row.code}": str(exc)})
             continue
