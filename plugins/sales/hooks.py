@@ -97,11 +97,12 @@ def coulisses_permissions():
 
 @hookimpl
 def coulisses_api_routes(api):
-    from plugins.sales import api_catalogue
+    from plugins.sales import api_catalogue, api_lifecycle
     from plugins.sales.api import register_routes
 
     register_routes(api)
     api_catalogue.register_routes(api)
+    api_lifecycle.register_routes(api)
 
 
 @hookimpl

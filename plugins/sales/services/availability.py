@@ -56,9 +56,11 @@ class PerformanceFigures:
     available: int
     categories: list[CategoryFigures] = field(default_factory=list)
 
-    def as_dict(self) -> dict[str, Any]:
+    def as_dict(self, *, iso: bool = False) -> dict[str, Any]:
+        """As a dict (``iso``: the start as an ISO string, for a page's script)."""
         out = asdict(self)
-        out["starts_at"] = self.starts_at.isoformat()
+        if iso:
+            out["starts_at"] = self.starts_at.isoformat()
         return out
 
 
