@@ -20,6 +20,7 @@ from flask import Blueprint, abort, redirect, request, url_for
 from coulisses.i18n import _l
 
 from plugins.sales.admin_catalogue import catalogue_views
+from plugins.sales.admin_lifecycle import lifecycle_blueprint, lifecycle_views
 from plugins.sales.admin_common import (  # noqa: F401 - re-exported for other plugins' screens
     SALES, at_point_of_sale, current_point_of_sale, require,
 )
@@ -49,5 +50,6 @@ def admin_views() -> list:
         OrderView(name=_l("Dossiers"), endpoint="sales_orders", url="/admin/sales/orders", category=SALES),
         TicketSearchView(name=_l("Billets (code-barres)"), endpoint="sales_tickets", url="/admin/sales/tickets",
                          category=SALES),
+        *lifecycle_views(SALES),
         *catalogue_views(),
     ]

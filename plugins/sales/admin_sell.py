@@ -30,7 +30,7 @@ from plugins.sales.admin_common import (
 )
 from plugins.sales.models import DELIVERY_MODE_LABELS, PointOfSale, Seat
 from plugins.sales.registry import get_registry
-from plugins.sales.services import catalogue, orders, payments, settings
+from plugins.sales.services import catalogue, delivery, orders, payments, settings
 from plugins.sales.services.common import ZERO
 
 LINE_FIELD = re.compile(r"^line-(\d+)-(performance|category|tariff|quantity|seats)$")
@@ -209,6 +209,7 @@ class SellView(CoulissesBaseView):
                     order = orders.reserve(db.session, buyer, inputs, **common)
                 else:
                     order = orders.sell(db.session, buyer, inputs, **common)
+                delivery.apply_posted_delivery(db.session, order, form)  # "Livraison billets" (services.delivery)
                 change = ZERO
                 if pays:
                     if action == "reserve":

@@ -182,9 +182,9 @@ def coulisses_admin_views(admin):
 def coulisses_blueprints():
     """Templates (``sales/*.html``, also the sheet's credit section), static files
     (``/sales-static/sales/...``) and ``/admin/sales_order_detail/?number=`` (→ the order detail)."""
-    from plugins.sales.admin import ui_blueprint
+    from plugins.sales.admin import lifecycle_blueprint, ui_blueprint
 
-    return [ui_blueprint()]
+    return [ui_blueprint(), lifecycle_blueprint()]
 
 
 # --------------------------------------------------------------------------- demo (demo/)

@@ -111,9 +111,10 @@ _UNSET = object()
 
 def set_delivery(session: Session, order: Order, *, mode: str | None = None, contact: Any = _UNSET,
                  address: str | None = None, email: str | None = None, immediate_print: bool | None = None,
-                 point_of_sale: Any = None) -> dict:
-    """Change the delivery of ``order`` (only what is given); one ``delivery`` operation. E-mail
-    delivery needs an address e-mail, the post a postal address (InvalidError naming the field)."""
+                 point_of_sale: Any = None, record: bool = True) -> dict:
+    """Change the delivery of ``order`` (only what is given); one ``delivery`` operation (``record=False``:
+    none — the order is being created, its creation's operation covers it). E-mail delivery needs an
+    e-mail address, the post a postal address (InvalidError naming the field)."""
     order = lock_order(session, order)
     current = delivery_view(session, order)
     errors: dict[str, str] = {}
@@ -156,9 +157,10 @@ def set_delivery(session: Session, order: Order, *, mode: str | None = None, con
     if immediate_print is not None:
         row.immediate_print = bool(immediate_print)
     row.updated_at = utcnow()
-    record_operation(session, "delivery", order=order, point_of_sale=point_of_sale,
-                     details={"delivery_mode": mode, "email": row.email, "immediate_print": row.immediate_print,
-                              "contact": new_contact.number if new_contact is not None else current["contact_number"]})
+    if record:
+        record_operation(session, "delivery", order=order, point_of_sale=point_of_sale,
+                             details={"delivery_mode": mode, "email": row.email, "immediate_print": row.immediate_print,
+                                  "contact": new_contact.number if new_contact is not None else current["contact_number"]})
     if mode != order.delivery_mode:
         order.delivery_mode = mode
         for t in session.scalars(select(Ticket).where(Ticket.order_id == order.id,
@@ -166,6 +168,18 @@ def set_delivery(session: Session, order: Order, *, mode: str | None = None, con
             t.delivery_mode = mode
     session.flush()
     return delivery_view(session, order)
+
+
+def apply_posted_delivery(session: Session, order: Order, form: Any) -> None:
+    """The sales screen's "Livraison billets" beyond the mode (``_sell_delivery.html``: ``delivery_email``,
+    ``delivery_address``, ``immediate_print`` "1" / "0"), for the order just created — no operation of
+    its own: the creation's covers it. Nothing typed and a mode that needs nothing: the defaults stay."""
+    email = (form.get("delivery_email") or "").strip()
+    address = (form.get("delivery_address") or "").strip()
+    immediate = form.get("immediate_print", "1") != "0"
+    if email or address or not immediate or order.delivery_mode in (*EMAIL_MODES, "post"):
+        set_delivery(session, order, email=email or None, address=address or None, immediate_print=immediate,
+                     record=False)
 
 
 # --------------------------------------------------------------------------- documents
