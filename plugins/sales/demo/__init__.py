@@ -71,6 +71,7 @@ from plugins.sales.demo.data import (
     TARIFFS,
 )
 from plugins.sales.demo.devices import DemoClock, demo_clock, seeded_barcodes
+from plugins.sales.services.delivery import no_documents
 from plugins.sales.demo.orders import (
     People,
     Plan,
@@ -132,7 +133,7 @@ def load_demo(session: Session, size: str = "normal", *, today: date | None = No
     after = [p for p in plans if p.at >= seed_at]
     buyers: set[int] = set()
     made = 0
-    with demo_clock() as clock, seeded_barcodes(seed) as source:
+    with demo_clock() as clock, seeded_barcodes(seed) as source, no_documents(session):  # historical orders
         for i, plan in enumerate(before + [None] + after):
             if plan is None:
                 if akoka and university and c.joyaux_seed is not None:

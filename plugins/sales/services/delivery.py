@@ -20,8 +20,9 @@ produced.
 from __future__ import annotations
 
 import logging
+from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Iterator
 
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
@@ -42,6 +43,7 @@ from plugins.sales.services.state import lock_order
 log = logging.getLogger("plugins.sales.delivery")
 
 JOB_KIND = "sales.order_documents"
+NO_DOCUMENTS = "sales.no_documents"
 EMAIL_MODES = ("eticket", "print_at_home")
 DEFAULT_DOCUMENTS = {  # delivery mode → (document type, send)
     "handed": (("sales.ticket", "print"), ("sales.receipt", "print")),
@@ -275,9 +277,20 @@ def reports_enabled() -> bool:
     return pm is not None and pm.get_plugin("reports") is not None
 
 
+@contextmanager
+def no_documents(session: Session) -> Iterator[None]:
+    """Orders settled inside produce no documents (the demo's historical orders, imports)."""
+    previous = session.info.get(NO_DOCUMENTS)
+    session.info[NO_DOCUMENTS] = True
+    try:
+        yield
+    finally:
+        session.info.pop(NO_DOCUMENTS, None) if previous is None else session.info.__setitem__(NO_DOCUMENTS, previous)
+
+
 def on_order_settled(session: Session, order: Order) -> None:
     """``sales_order_paid``: write the planned list and enqueue its production (after commit)."""
-    if not reports_enabled():
+    if session.info.get(NO_DOCUMENTS) or not reports_enabled():
         return
     delivery = _materialise(session, order)
     planned = session.scalar(select(OrderDocument.id).where(OrderDocument.order_id == order.id,
