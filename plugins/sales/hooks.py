@@ -57,6 +57,7 @@ def contacts_references():
         Ref("sales_ticket", "attendee_id", _l("Billets (bénéficiaire)")),
         Ref("sales_payment", "contact_id", _l("Règlements")),
         Ref("sales_credit_movement", "contact_id", _l("Mouvements d'avoir")),
+        Ref("sales_order_delivery", "contact_id", _l("Livraisons de dossiers")),
     ]
 
 

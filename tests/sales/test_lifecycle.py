@@ -236,3 +236,15 @@ def test_documents_are_added_removed_and_reset_to_the_delivery_modes_defaults(db
     db.commit()
     assert [(d.type_code, d.send) for d in delivery.documents(db, order)] == [
         ("sales.ticket", "print"), ("sales.receipt", "print")]
+
+
+def test_a_delivery_contact_cannot_be_deleted(db, catalogue, buyer, person):
+    from plugins.sales.services.contact_activity import refuse_deletion_if_referenced
+
+    c = catalogue
+    other = person("Dupont", "Marc", email="marc@example.org")
+    order = orders.sell(db, buyer, [line(c.performance, c.cat1, c.full, 1)])
+    delivery.set_delivery(db, order, contact=other.number)
+    db.commit()
+    with pytest.raises(ConflictError, match="reçoit les billets d'un dossier"):
+        refuse_deletion_if_referenced(db, other)
