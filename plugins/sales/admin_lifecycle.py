@@ -164,6 +164,13 @@ def lifecycle_panel(order: Order) -> dict:
             "fields": (refused or {}).get("fields") or {}}
 
 
+def default_documents() -> list[tuple[str, str]]:
+    """Per delivery mode, the documents a settled order produces by default (the sales screen says so)."""
+    return [(str(DELIVERY_MODE_LABELS[mode]), ", ".join(f"{DOCUMENT_TYPE_LABELS[t]} ({DOCUMENT_SEND_LABELS[send]})"
+                                                        for t, send in docs))
+            for mode, docs in delivery.DEFAULT_DOCUMENTS.items()]
+
+
 def parse_local_datetime(raw: str | None, field: str) -> datetime | None:
     """"2026-12-24T18:00" (a datetime-local field), in the deployment's time zone → aware; empty → None."""
     text = (raw or "").strip()
@@ -279,7 +286,7 @@ def lifecycle_blueprint() -> Blueprint:
 
     @bp.app_context_processor
     def _context():
-        return {"sales_lifecycle": lifecycle_panel}
+        return {"sales_lifecycle": lifecycle_panel, "sales_default_documents": default_documents}
 
     return bp
 

@@ -51,6 +51,8 @@ def test_sell_screen_has_the_panel_and_takes_the_delivery_email(app, seller, sho
     html = seller.get("/admin/sales/sell/").get_data(as_text=True)
     assert 'data-testid="availability-panel"' in html and "sales/availability.js" in html
     assert 'name="delivery_email"' in html and 'name="immediate_print"' in html
+    documents = html.split('data-testid="sell-documents"')[1].split("</details>")[0]
+    assert "Billets (E-mail)" in documents and "Reçu (Impression)" in documents
     bad = seller.post("/admin/sales/sell/", data={**sell_form(seller, buyer=str(shop_buyer(app))), **basket(shop, 1),
                                                    "action": "reserve", "delivery_mode": "eticket",
                                                    "delivery_email": "pas-une-adresse"})
