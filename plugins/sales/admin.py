@@ -2,6 +2,7 @@
 
 URLs (all under ``/admin``):
 - ``/admin/sales/sell/`` — "Vente - réservation", the box-office sales screen (``admin_sell.py``);
+- ``/admin/sales/baskets/`` — "Paniers": the baskets waiting at the point of sale (``admin_basket_parts.py``);
 - ``/admin/sales/orders/`` — "Dossiers": search by number or buyer; ``/admin/sales/orders/<number>/`` —
   "Détail d'un dossier" and its actions (``admin_orders.py``);
 - ``/admin/sales/tickets/`` — "Billets": find a ticket by barcode, or a range first..last;
@@ -19,6 +20,7 @@ from flask import Blueprint, abort, redirect, request, url_for
 
 from coulisses.i18n import _l
 
+from plugins.sales.admin_basket_parts import BasketListView
 from plugins.sales.admin_catalogue import catalogue_views
 from plugins.sales.admin_lifecycle import lifecycle_blueprint, lifecycle_views
 from plugins.sales.admin_common import (  # noqa: F401 - re-exported for other plugins' screens
@@ -47,6 +49,7 @@ def ui_blueprint() -> Blueprint:
 def admin_views() -> list:
     return [
         SellView(name=_l("Vente - réservation"), endpoint="sales_sell", url="/admin/sales/sell", category=SALES),
+        BasketListView(name=_l("Paniers"), endpoint="sales_baskets", url="/admin/sales/baskets", category=SALES),
         OrderView(name=_l("Dossiers"), endpoint="sales_orders", url="/admin/sales/orders", category=SALES),
         TicketSearchView(name=_l("Billets (code-barres)"), endpoint="sales_tickets", url="/admin/sales/tickets",
                          category=SALES),

@@ -103,6 +103,10 @@ class OrderView(CoulissesBaseView):
             "confirm": can("sales.sell") and "reserved" in states,
             "print": can("sales.print") and any(t["state"] in ("paid", "printed") for t in detail["tickets"]),
             "attendee": can("sales.sell") and any(t["state"] != "cancelled" for t in detail["tickets"]),
+            # REPRENDRE: into the sell basket (add, remove reserved, change tariff, pay what is due)
+            "take_up": can("sales.sell") and order.state != "cancelled",
+            # ÉDITER DOSSIER: the order summary document (reports plugin), printed or sent again
+            "edit_document": next((a["href"] for a in plugin_actions(detail) if a["code"] == "reports_summary"), None),
         }
         pos, _error = current_point_of_sale()
         return self.render("sales/order.html", d=detail, order=order, flags=flags, actions=plugin_actions(detail), error=error, fields=fields or {},

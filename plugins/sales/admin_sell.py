@@ -2,16 +2,23 @@
 
 One form: the buyer (the contacts quick-search autocomplete, or a quick creation in a dialog), the
 basket (lines performance × category × tariff × quantity, or seats), the delivery mode, the payments
-(one amount per payment mode), then RÉSERVER or PAYER. The basket is kept in the form (hidden
-fields, drawn again by the server): a refused sale comes back with the basket, what was typed and
-the reason. The services do the work (``orders.sell`` / ``orders.reserve`` then ``payments.pay``).
+(one amount per payment mode), then RÉSERVER or PAYER. The lines being typed are kept in the form
+(hidden fields, drawn again by the server): a refused sale comes back with them, what was typed and
+the reason.
+
+The work is one basket (``services.baskets``): one numbered operation ("Ordre 1271") opened at the
+first write and named by the hidden field ``basket``. RÉSERVER / PAYER write the lines (a new order
+for the buyer, or added to an order taken up), pay what the basket's orders owe and settle it; METTRE
+EN ATTENTE reserves the lines and holds the basket (the "Paniers" list resumes it); ABANDONNER ORDRE
+releases what it reserved. "Reprise de dossier": REPRENDRE on an order detail brings the order into a
+basket, where its reserved tickets can be removed or change tariff (``admin_basket_parts.py``).
 """
 from __future__ import annotations
 
 import re
 from decimal import Decimal
 
-from flask import flash, jsonify, redirect, request, url_for
+from flask import abort, flash, jsonify, redirect, request, url_for
 from flask_admin import expose
 from flask_login import current_user
 
@@ -28,9 +35,10 @@ from plugins.contacts.admin_common import civility_choices, countries
 from plugins.sales.admin_common import (
     at_point_of_sale, current_point_of_sale, js_strings, parse_amount, require, script_json,
 )
+from plugins.sales.admin_basket_parts import basket_block, load_basket
 from plugins.sales.models import DELIVERY_MODE_LABELS, PointOfSale, Seat
 from plugins.sales.registry import get_registry
-from plugins.sales.services import catalogue, delivery, orders, payments, settings
+from plugins.sales.services import baskets, catalogue, delivery, orders, payments, settings
 from plugins.sales.services.common import ZERO
 
 LINE_FIELD = re.compile(r"^line-(\d+)-(performance|category|tariff|quantity|seats)$")
@@ -116,8 +124,14 @@ class SellView(CoulissesBaseView):
                  for m in settings.payment_modes(db.session)]
         return {"performances": performances, "modes": modes, "currency": currency()}
 
-    def _render(self, values: dict, basket: list[dict], *, error: str | None = None, fields=None, status=200):
+    def _render(self, values: dict, basket: list[dict], *, error: str | None = None, fields=None, status=200,
+                work=None):
         pos, pos_error = current_point_of_sale()
+        if work is None:
+            work = load_basket(values.get("basket"))
+        block = basket_block(work) if work is not None else None
+        if block is not None:
+            values = {**values, "basket": str(block["number"])}
         chosen = values.get("point_of_sale")
         if chosen and chosen.isdigit():
             pos = db.session.get(PointOfSale, int(chosen)) or pos
@@ -138,7 +152,7 @@ class SellView(CoulissesBaseView):
             fields=fields or {}, delivery_modes=DELIVERY_MODE_LABELS, modes=data["modes"],
             can_pay=current_user.has_permission("sales.pay"),
             can_create_contact=current_user.has_permission("contacts.edit"), js=js_strings(),
-            nc_civilities=civility_choices(), nc_countries=countries(),
+            nc_civilities=civility_choices(), nc_countries=countries(), work=block,
         ), status
 
     @expose("/", methods=["GET"])
@@ -146,7 +160,15 @@ class SellView(CoulissesBaseView):
         values = {"delivery_mode": "handed"}
         if (request.args.get("buyer") or "").isdigit():
             values["buyer"] = request.args["buyer"]
-        return self._render(values, [])
+        work = load_basket(request.args.get("basket"))
+        if work is not None:
+            if work.state != "open":
+                flash(_("L'ordre %(number)s est %(state)s.", number=work.number, state=work.state_label), "warning")
+                return redirect(url_for(".index"))
+            if work.contact_id and "buyer" not in values:
+                values["buyer"] = str(work.contact.number)
+            values["basket"] = str(work.number)
+        return self._render(values, [], work=work)
 
     @expose("/buyer-structure", methods=["GET"])
     def buyer_structure(self):
@@ -174,61 +196,225 @@ class SellView(CoulissesBaseView):
 
     @expose("/", methods=["POST"])
     def submit(self):
+        """RÉSERVER or PAYER: the lines into the basket, then the payments, then the basket settled."""
         form = request.form
-        values = form.to_dict()
         action = form.get("action", "")
-        pos, _error = current_point_of_sale()
-        chosen = form.get("point_of_sale", "")
-        if chosen.isdigit():
-            pos = db.session.get(PointOfSale, int(chosen)) or pos
-        lines = posted_lines(form)
-        basket = basket_rows(lines, pos.channel_id if pos else None)
-        try:
-            if action not in ("reserve", "pay"):
-                raise InvalidError(_("Choisissez RÉSERVER ou PAYER"), {"action": _("Action inconnue")})
-            if pos is None:
-                raise InvalidError(_("Aucun point de vente : demandez à un superviseur d'en définir un"),
-                                   {"point_of_sale": _("Point de vente requis")})
-            buyer = self._buyer(form.get("buyer", ""))
-            structure, payer = self._structure_and_payer(form, buyer)
-            if not basket:
-                raise InvalidError(_("Le panier est vide : ajoutez une séance, une catégorie et un tarif"),
-                                   {"lines": _("Panier vide")})
+        if action not in ("reserve", "pay"):
+            return self._refused(InvalidError(_("Choisissez RÉSERVER ou PAYER"), {"action": _("Action inconnue")}))
+
+        def work(pos, inputs):
+            basket = self._basket(form, pos)
             pays = self._payments(form)
             if action == "pay":
                 require("sales.pay")
                 if not pays:
                     raise InvalidError(_("Saisissez le montant d'au moins un règlement (ou RÉSERVER)"),
                                        {"payments": _("Aucun règlement")})
-            inputs = [orders.LineInput(r["performance"], r["category"], r["tariff"], r["quantity"], seats=r["seats"])
-                      for r in basket]
-            with at_point_of_sale(pos.id):
-                common = dict(point_of_sale=pos, delivery_mode=form.get("delivery_mode") or "handed",
-                              structure=structure, payer=payer)
-                if action == "reserve":
-                    order = orders.reserve(db.session, buyer, inputs, **common)
-                else:
-                    order = orders.sell(db.session, buyer, inputs, **common)
-                delivery.apply_posted_delivery(db.session, order, form)  # "Livraison billets" (services.delivery)
-                change = ZERO
-                if pays:
-                    if action == "reserve":
-                        require("sales.pay")
-                    change = payments.pay(db.session, order, pays, point_of_sale=pos).change
-                number, state_label, due = order.number, order.state_label, order.total - order.paid
-            db.session.commit()
-        except (InvalidError, ConflictError, NotFoundError) as exc:
-            db.session.rollback()
-            fields = getattr(exc, "fields", None) or {}
-            status = 409 if isinstance(exc, ConflictError) else 404 if isinstance(exc, NotFoundError) else 422
-            return self._render(values, basket, error=str(exc), fields=fields, status=status)
+            elif pays:
+                require("sales.pay")
+            order = self._write_lines(form, pos, basket, inputs, sell=action == "pay")
+            change = ZERO
+            if pays:
+                change = sum((r.change for r in baskets.pay_due(db.session, basket, pays, partial=True)), ZERO)
+            orders_done = baskets.basket_orders(db.session, basket)
+            order = order or (orders_done[0] if orders_done else None)
+            if order is None:
+                raise InvalidError(_("Le panier est vide : ajoutez une séance, une catégorie et un tarif"),
+                                   {"lines": _("Panier vide")})
+            due = sum((o.total - o.paid for o in orders_done), ZERO)
+            baskets.settle(db.session, basket)
+            return order.number, order.state_label, due, change, basket.number
+
+        result = self._in_basket(work)
+        if not isinstance(result, tuple) or len(result) != 5:  # a refusal: the screen (html, status)
+            return result
+        number, state_label, due, change, basket_number = result
         message = _("Dossier %(number)s enregistré (%(state)s).", number=number, state=state_label)
+        message += " " + _("Ordre %(number)s terminé.", number=basket_number)
         if due > 0 and action == "pay":
             message += " " + _("Reste dû : %(amount)s.", amount=format_money(due))
         flash(message, "success")
         if change > 0:
             flash(_("Monnaie à rendre : %(amount)s", amount=format_money(change)), "warning")
         return redirect(url_for("sales_orders.detail", number=number))
+
+    @expose("/hold", methods=["POST"])
+    def hold(self):
+        """METTRE EN ATTENTE: the lines typed are reserved in the basket, the basket waits."""
+        form = request.form
+
+        def work(pos, inputs):
+            basket = self._basket(form, pos)
+            self._write_lines(form, pos, basket, inputs, sell=False)
+            if not inputs and not baskets.basket_orders(db.session, basket):
+                raise InvalidError(_("Rien à mettre en attente : le panier est vide"), {"lines": _("Panier vide")})
+            baskets.hold(db.session, basket, note=(form.get("basket_note") or "").strip())
+            return basket.number
+
+        result = self._in_basket(work)
+        if not isinstance(result, int):
+            return result
+        flash(_("Ordre %(number)s mis en attente : reprenez-le depuis « Paniers ».", number=result), "success")
+        return redirect(url_for("sales_baskets.index"))
+
+    @expose("/abandon", methods=["POST"])
+    def abandon(self):
+        """ABANDONNER ORDRE: what the basket reserved is released; a new basket starts."""
+        work = load_basket(request.form.get("basket"))
+        if work is None:
+            return redirect(url_for(".index"))
+        pos, _error = current_point_of_sale()
+        try:
+            with at_point_of_sale(pos.id if pos else None):
+                baskets.abandon(db.session, work)
+            db.session.commit()
+        except CoulissesError as exc:
+            db.session.rollback()
+            flash(str(exc), "error")
+            back = request.form.get("back")
+            return redirect(url_for("sales_baskets.index") if back == "baskets" else url_for(".index", basket=work.number))
+        flash(_("Ordre %(number)s abandonné : les places réservées sont libérées.", number=work.number), "success")
+        return redirect(url_for("sales_baskets.index") if request.form.get("back") == "baskets" else url_for(".index"))
+
+    @expose("/resume", methods=["POST"])
+    def resume(self):
+        """REPRENDRE a held basket (from "Paniers")."""
+        work = load_basket(request.form.get("basket"))
+        if work is None:
+            abort(404)
+        pos, _error = current_point_of_sale()
+        try:
+            with at_point_of_sale(pos.id if pos else None):
+                baskets.resume(db.session, work)
+            db.session.commit()
+        except CoulissesError as exc:
+            db.session.rollback()
+            flash(str(exc), "error")
+            return redirect(url_for("sales_baskets.index"))
+        flash(_("Ordre %(number)s repris.", number=work.number), "success")
+        return redirect(url_for(".index", basket=work.number))
+
+    @expose("/take-up", methods=["POST"])
+    def take_up(self):
+        """REPRENDRE an order (from its detail): into the operator's basket (a new one if none)."""
+        number = request.form.get("order", "")
+        pos, pos_error = current_point_of_sale()
+        try:
+            if pos is None:
+                raise InvalidError(pos_error or _("Aucun point de vente"), {"point_of_sale": _("Point de vente requis")})
+            with at_point_of_sale(pos.id):
+                order = orders.get_order(db.session, int(number) if number.isdigit() else 0)
+                work = load_basket(request.form.get("basket"))
+                if work is None:
+                    work = baskets.open_basket(db.session, point_of_sale=pos, contact=order.buyer_id)
+                baskets.take_up(db.session, work, order)
+            db.session.commit()
+        except CoulissesError as exc:
+            db.session.rollback()
+            flash(str(exc), "error")
+            if number.isdigit():
+                return redirect(url_for("sales_orders.detail", number=int(number)))
+            return redirect(url_for(".index"))
+        flash(_("Dossier %(number)s repris dans l'ordre %(basket)s.", number=order.number, basket=work.number), "success")
+        return redirect(url_for(".index", basket=work.number))
+
+    @expose("/basket-change", methods=["POST"])
+    def basket_change(self):
+        """On an order of the basket: RETIRER a reserved ticket, or change its tariff; the screen comes
+        back with the lines being typed."""
+        form = request.form
+        values = form.to_dict()
+        pos, _error = current_point_of_sale()
+        lines = basket_rows(posted_lines(form), pos.channel_id if pos else None)
+        work = load_basket(form.get("basket"))
+        try:
+            if work is None:
+                raise InvalidError(_("Aucun ordre en cours"), {"basket": _("Ordre requis")})
+            require("sales.cancel" if form.get("remove") else "sales.sell")
+            with at_point_of_sale(pos.id if pos else None):
+                if form.get("remove", "").isdigit():
+                    ticket = db.session.get(orders.Ticket, int(form["remove"]))
+                    if ticket is None:
+                        raise NotFoundError(_("Billet introuvable"))
+                    baskets.remove_tickets(db.session, work, ticket.order.number, [ticket])
+                    message = _("Billet %(barcode)s retiré du dossier %(number)s.", barcode=ticket.barcode,
+                                number=ticket.order.number)
+                elif form.get("retariff", "").isdigit():
+                    ticket = db.session.get(orders.Ticket, int(form["retariff"]))
+                    tariff = form.get(f"tariff-{form['retariff']}", "")
+                    if ticket is None or not tariff.isdigit():
+                        raise InvalidError(_("Choisissez le nouveau tarif"), {"tariff": _("Tarif requis")})
+                    new = baskets.change_tariff(db.session, work, ticket.order.number, ticket, int(tariff))
+                    message = _("Billet %(barcode)s : tarif %(tariff)s.", barcode=new.barcode, tariff=new.tariff.full_label)
+                else:
+                    raise InvalidError(_("Choisissez un billet"), {"ticket": _("Billet requis")})
+            db.session.commit()
+        except CoulissesError as exc:
+            db.session.rollback()
+            return self._render(values, lines, error=str(exc), fields=getattr(exc, "fields", None) or {},
+                                status=409 if isinstance(exc, ConflictError) else 404 if isinstance(exc, NotFoundError)
+                                else 422, work=load_basket(form.get("basket")))
+        flash(message, "success")
+        return self._render(values, lines, work=work)
+
+    # ------------------------------------------------------------------ the basket's work
+
+    def _in_basket(self, work):
+        """Run ``work(pos, line inputs)`` at the chosen point of sale and commit; a refusal comes back
+        to the screen with the lines and what was typed (the basket as it was)."""
+        form = request.form
+        values = form.to_dict()
+        pos, _error = current_point_of_sale()
+        chosen = form.get("point_of_sale", "")
+        if chosen.isdigit():
+            pos = db.session.get(PointOfSale, int(chosen)) or pos
+        rows = basket_rows(posted_lines(form), pos.channel_id if pos else None)
+        try:
+            if pos is None:
+                raise InvalidError(_("Aucun point de vente : demandez à un superviseur d'en définir un"),
+                                   {"point_of_sale": _("Point de vente requis")})
+            inputs = [orders.LineInput(r["performance"], r["category"], r["tariff"], r["quantity"], seats=r["seats"])
+                      for r in rows]
+            with at_point_of_sale(pos.id):
+                result = work(pos, inputs)
+            db.session.commit()
+        except CoulissesError as exc:
+            db.session.rollback()
+            return self._refused(exc, values, rows)
+        return result
+
+    def _refused(self, exc, values=None, rows=None):
+        values = values if values is not None else request.form.to_dict()
+        fields = getattr(exc, "fields", None) or {}
+        status = 409 if isinstance(exc, ConflictError) else 404 if isinstance(exc, NotFoundError) else 422
+        return self._render(values, rows or [], error=str(exc), fields=fields, status=status)
+
+    def _basket(self, form, pos):
+        """The basket named by the form (must be open), else a new one at ``pos``."""
+        work = load_basket(form.get("basket"))
+        if work is None:
+            return baskets.open_basket(db.session, point_of_sale=pos)
+        return baskets.lock_basket(db.session, work)
+
+    def _write_lines(self, form, pos, basket, inputs, *, sell: bool):
+        """The lines typed: added to the order chosen in "Ajouter au dossier" (one of the basket's),
+        else a new order for the buyer. Returns that order (None when there were no lines)."""
+        if not inputs:
+            return None
+        target = (form.get("target") or "").strip()
+        if target.isdigit():
+            order = orders.get_order(db.session, int(target))
+            baskets.add_lines(db.session, basket, order, inputs, sell=False)
+            return order
+        buyer = self._buyer(form.get("buyer", ""))
+        structure, payer = self._structure_and_payer(form, buyer)
+        if basket.contact_id is None:
+            basket.contact_id = buyer.id
+        common = dict(point_of_sale=pos, delivery_mode=form.get("delivery_mode") or "handed", structure=structure,
+                      payer=payer, operation=basket.operation)
+        order = (orders.sell if sell else orders.reserve)(db.session, buyer, inputs, **common)
+        delivery.apply_posted_delivery(db.session, order, form)  # "Livraison billets" (services.delivery)
+        return order
 
     def _buyer(self, number: str):
         if not number.strip().isdigit():

@@ -57,6 +57,7 @@ def contacts_references():
         Ref("sales_ticket", "attendee_id", _l("Billets (bénéficiaire)")),
         Ref("sales_payment", "contact_id", _l("Règlements")),
         Ref("sales_credit_movement", "contact_id", _l("Mouvements d'avoir")),
+        Ref("sales_basket", "contact_id", _l("Paniers")),
         Ref("sales_order_delivery", "contact_id", _l("Livraisons de dossiers")),
     ]
 
@@ -104,6 +105,15 @@ def coulisses_api_routes(api):
     register_routes(api)
     api_catalogue.register_routes(api)
     api_lifecycle.register_routes(api)
+
+
+@hookimpl
+def coulisses_job_types():
+    from coulisses.outbox import JobType
+
+    from plugins.sales.services.events import JOB_TYPE, run_events
+
+    return [JobType(JOB_TYPE, run_events, _l("Événements de vente (après validation)"))]
 
 
 @hookimpl

@@ -101,3 +101,52 @@ def sales_tickets_printed(session, order, tickets):
 
     Raising vetoes the marking.
     """
+
+
+# --------------------------------------------------------------------------- after-commit events
+# Called by the outbox job ``sales.events`` (``plugins.sales.services.events``) *after* the business
+# transaction committed, in the job's own transaction, with rows read again. Raising does not undo
+# anything: the job is retried later (every event of the transaction is delivered again), then
+# parked. Implementations print, display or send; they must tolerate a second delivery.
+# ``operation`` is the ``Operation`` ("Ordre 1271", a basket's or a stand-alone one) that did it.
+
+
+@hookspec
+def sales_after_order_created(session, order, operation):
+    """Called after the commit of the transaction in which ``order`` was created (``reserve``,
+    ``sell``, or a basket's sale). Return value ignored."""
+
+
+@hookspec
+def sales_after_order_paid(session, order, operation):
+    """Called after the commit of the transaction in which ``order`` became settled ("soldé") by a
+    payment of ``operation`` (or the confirmation of a fully paid reservation). Return value ignored."""
+
+
+@hookspec
+def sales_after_tickets_cancelled(session, order, tickets, operation):
+    """Called after the commit of the transaction in which ``tickets`` (a list) of ``order`` were
+    cancelled (``cancel_reservation``, ``release_tickets``, a basket's removal or abandon).
+    Return value ignored."""
+
+
+@hookspec
+def sales_after_tickets_to_print(session, order, tickets, operation):
+    """Called after the commit of the transaction in which ``tickets`` (a list) of ``order`` were
+    sold (``sell``, a confirmation, a basket paid): they are now to be printed or sent according to
+    their delivery mode. A printing plugin queues them here; ``mark_printed`` records the print.
+    Return value ignored."""
+
+
+@hookspec
+def sales_after_payment_completed(session, order, payment, operation):
+    """Called after the commit of the transaction in which ``payment`` (a ``Payment``: positive, a
+    payment; negative, a refund) was recorded on ``order``. Return value ignored."""
+
+
+@hookspec
+def sales_after_payment_pending(session, order, payment, operation):
+    """Called after the commit of the transaction in which a payment that completes later (a
+    payment terminal, an online payment) was started on ``order``; ``payment`` is the row the
+    payment mode keeps for it. Fired by ``events.emit(session, "payment_pending", ...)`` from the
+    payment mode. Return value ignored."""

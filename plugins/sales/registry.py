@@ -71,6 +71,13 @@ BUILTIN_OPERATION_KINDS = [
     OperationKind("print", _l("Impression")),
     OperationKind("credit", _l("Mouvement d'avoir")),
     OperationKind("update", _l("Modification du dossier")),
+    OperationKind("basket", _l("Panier")),
+    OperationKind("hold", _l("Mise en attente du panier")),
+    OperationKind("resume", _l("Reprise du panier")),
+    OperationKind("abandon", _l("Abandon de l'ordre")),
+    OperationKind("settle", _l("Clôture du panier")),
+    OperationKind("take_up", _l("Reprise de dossier")),
+    OperationKind("change_tariff", _l("Changement de tarif")),
     # the order's life (services.reservations, services.delivery)
     OperationKind("option", _l("Pose d'option")),
     OperationKind("option_expired", _l("Option échue : places libérées")),

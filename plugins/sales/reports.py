@@ -260,8 +260,8 @@ def _journal_stmt(params):
     stmt = (select(Operation.number, Operation.at, Operation.kind, Order.number, Operation.operator_login,
                    PaymentMode.label, Payment.amount, PaymentMode.type_code)
             .join(PointOfSale, PointOfSale.id == Operation.point_of_sale_id)
-            .outerjoin(Order, Order.id == Operation.order_id)
             .outerjoin(Payment, Payment.operation_id == Operation.id)
+            .outerjoin(Order, Order.id == func.coalesce(Payment.order_id, Operation.order_id))  # a basket: each payment's
             .outerjoin(PaymentMode, PaymentMode.id == Payment.payment_mode_id)
             .where(Operation.at >= first, Operation.at < last, PointOfSale.code == params["point_of_sale"])
             .order_by(Operation.number, Payment.id))

@@ -64,10 +64,23 @@ def test_order_959_is_the_seeds_order(db, demo):
     assert sorted(t.id for t in in_range) == sorted(t["id"] for t in tickets)
     assert orders.find_ticket(db, "01010002748").order_id == order.id
     assert orders.find_ticket(db, "01010002748").seat.label == "51S"
-    # the numbers: 1271 left free for the seed's refund, sequences above what the demo used
-    assert db.scalar(select(Operation.id).where(Operation.number == 1271)) is None
-    assert peek_number(db, "sales.order") > db.scalar(select(func.max(Order.number)))
-    assert peek_number(db, "sales.operation") > max(1271, db.scalar(select(func.max(Operation.number))))
+    # the numbers: gapless, orders around 959, operations from 1271 (the seed's cancellation basket)
+    numbers = list(db.scalars(select(Order.number).order_by(Order.number)))
+    assert numbers == list(range(numbers[0], numbers[-1] + 1)) and 959 in numbers
+    ops = list(db.scalars(select(Operation.number).order_by(Operation.number)))
+    assert ops == list(range(1271, 1271 + len(ops)))
+    assert peek_number(db, "sales.order") == numbers[-1] + 1
+    assert peek_number(db, "sales.operation") == ops[-1] + 1
+
+
+def test_ordre_1271_is_the_seeds_basket_on_hold_with_order_959(db, demo):
+    from plugins.sales.services import baskets
+
+    basket = baskets.get_basket(db, 1271)
+    assert basket.id == demo["seed_basket"]
+    assert basket.state == "held" and basket.point_of_sale.code == "GUICHET" and "959" in basket.note
+    assert [o.number for o in baskets.basket_orders(db, basket)] == [959]
+    assert [b.number for b in baskets.held_baskets(db, "GUICHET")] == [1271]
 
 
 def test_akoka_sheet_shows_order_959(db, demo):

@@ -74,7 +74,12 @@ def test_paying_a_reservation_in_full_confirms_it(db, catalogue, buyer):
     pay(db, reservation, [PaymentInput("CARD", "100.00")])
     assert reservation.state == "settled" and reservation.tickets[0].state == "paid"
     assert buyer.customer_since is not None
-    assert [op.kind for op in reservation.operations] == ["reserve", "pay", "pay", "confirm"]
+    # the confirmation is part of the payment's operation (one operator action, one number)
+    assert [op.kind for op in reservation.operations] == ["reserve", "pay", "pay"]
+    from plugins.sales.services.journal import entries_of
+
+    assert [e.kind for e in entries_of(db, order=reservation)] == ["reserve", "pay", "pay", "confirm"]
+    assert entries_of(db, order=reservation)[-1].operation_id == reservation.operations[-1].id
 
 
 def test_refunds_are_capped_by_what_is_owed(db, catalogue, buyer):

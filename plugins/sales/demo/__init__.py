@@ -25,9 +25,11 @@ construction; two demo-only devices make the result historical and deterministic
 - ``seeded_barcodes``: barcode bases are drawn from a seeded ``random.Random`` instead of
   ``secrets`` (the demo is reproducible; production barcodes stay unguessable).
 
-Numbers: order 959 is the seed's; generated orders take the numbers before and after it in date
-order. Operation 1271 ("Ordre 1271", the refund of order 959 in the seed's cancellation basket) is
-left free for the refunds plugin's demo. Order 959's tickets carry the seed's barcodes
+Numbers, gapless as in production: order 959 is the seed's; generated orders take the numbers just
+before and after it in date order (a fresh database starts at 959 minus the orders dated before the
+seed's). Operations start at 1271 (a fresh database): "Ordre 1271" is the seed's cancellation basket
+of order 959 — a basket that takes order 959 up and is left on hold at the Guichet, for the refund
+(the refunds plugin's demo resumes it); every later operation follows without a gap. Order 959's tickets carry the seed's barcodes
 (``SEED_BARCODES``: 51S is 01010002748, …, all within 01010002727 … 01010002748, one range). They
 do not follow our scheme (10-digit payload + Luhn check digit): like tickets imported from another
 system, they are found by look-up and scanning all the same.
@@ -78,14 +80,17 @@ from plugins.sales.demo.orders import (
     give_credits,
     load_people,
     make_order,
+    hold_seed_basket,
     make_seed_order,
+    open_seed_basket,
+    take_up_seed_order,
     shapira_plans,
     align_customers,
     plan_orders,
 )
 from plugins.sales.demo.catalogue import _local, _operators, _round  # noqa: F401
 from plugins.sales.demo.devices import _SeededRandom  # noqa: F401
-from plugins.sales.demo.orders import _give_back, _lines, _payments, _sale_moment, _skip_seed_operation  # noqa: F401
+from plugins.sales.demo.orders import _give_back, _lines, _payments, _sale_moment  # noqa: F401
 
 __all__ = [
     "SIZES", "PARIS", "SEED", "SEED_ORDER_NUMBER", "SEED_OPERATION_NUMBER", "SEED_BARCODE_PAYLOAD", "SEED_BARCODES", "SEED_ORDER_AT",
@@ -93,7 +98,8 @@ __all__ = [
     "SCHOOL_PRICE", "SEASON_2015", "SEASON_TEMPLATE",
     "DemoClock", "demo_clock", "seeded_barcodes",
     "Catalogue", "season_start", "build_catalogue",
-    "People", "load_people", "Plan", "plan_orders", "make_order", "make_seed_order", "shapira_plans", "align_customers", "give_credits",
+    "People", "load_people", "Plan", "plan_orders", "make_order", "make_seed_order", "open_seed_basket",
+    "take_up_seed_order", "hold_seed_basket", "shapira_plans", "align_customers", "give_credits",
     "load_demo",
 ]
 
@@ -128,17 +134,21 @@ def load_demo(session: Session, size: str = "normal", *, today: date | None = No
     plans = plan_orders(c, people, count, rnd, now)
     plans = sorted(shapira_plans(session, c, shapira, now) + plans, key=lambda p: p.at)
     seed_at = SEED_ORDER_AT.astimezone(timezone.utc)
-    # the orders dated before the seed's take the numbers below 959 (at most 958 of them)
-    before = [p for p in plans if p.at < seed_at][-(SEED_ORDER_NUMBER - 1):]
+    # the orders dated before the seed's take the numbers just below 959 (at most 958 of them)
+    before = _feasible(c, [p for p in plans if p.at < seed_at])[-(SEED_ORDER_NUMBER - 1):]
     after = [p for p in plans if p.at >= seed_at]
+    seeded = bool(akoka and university and c.joyaux_seed is not None)
+    if seeded:
+        set_sequence_floor(session, "sales.order", SEED_ORDER_NUMBER - len(before))
     buyers: set[int] = set()
     made = 0
-    with demo_clock() as clock, seeded_barcodes(seed) as source, no_documents(session):  # historical orders
+    with demo_clock() as clock, seeded_barcodes(seed) as source, no_documents(session):  # historical orders: no documents
+        basket_id = open_seed_basket(session, c, clock) if seeded else None
         for i, plan in enumerate(before + [None] + after):
             if plan is None:
-                if akoka and university and c.joyaux_seed is not None:
-                    _skip_seed_operation(session)
-                    make_seed_order(session, c, (akoka, university), clock, source)
+                if seeded:
+                    order = make_seed_order(session, c, (akoka, university), clock, source)
+                    take_up_seed_order(session, c, basket_id, order)
                     buyers.add(akoka)
                 continue
             wanted: dict[int, int] = defaultdict(int)
@@ -149,7 +159,6 @@ def load_demo(session: Session, size: str = "normal", *, today: date | None = No
             if plan.kind != "cancelled":
                 for k, n in wanted.items():
                     c.left[(plan.performance.id, k)] -= n
-            _skip_seed_operation(session)
             make_order(session, c, plan, rnd, clock)
             buyers.add(plan.buyer)
             made += 1
@@ -158,13 +167,30 @@ def load_demo(session: Session, size: str = "normal", *, today: date | None = No
             if made % 100 == 0:
                 session.expunge_all()  # keep the identity map (and each flush) small
         clock.now = None
-        _skip_seed_operation(session, ahead=20)
+        if basket_id is not None:
+            hold_seed_basket(session, c, basket_id)
         give_credits(session, c, sorted(buyers - {akoka}), rnd)
-    set_sequence_floor(session, "sales.order", SEED_ORDER_NUMBER + 1)
-    set_sequence_floor(session, "sales.operation", SEED_OPERATION_NUMBER + 1)
     align_customers(session, buyers)
     # Indicators as of today (the orders recomputed them as of each order's moment).
     for contact in session.scalars(select(Contact).where(Contact.id.in_(buyers))):
         recompute_indicators(session, contact)
     session.flush()
-    return {"orders": made + 1}
+    return {"orders": made + 1, "seed_basket": basket_id}
+
+
+def _feasible(c: Catalogue, plans: list) -> list:
+    """The plans the loop will make (a cancelled reservation planned where the places had gone is
+    left out), worked out beforehand so that the order numbers can be given without a gap."""
+    left = dict(c.left)
+    kept = []
+    for plan in plans:
+        wanted: dict[int, int] = defaultdict(int)
+        for cat_id, _tariff in plan.tickets:
+            wanted[cat_id] += 1
+        if any(left[(plan.performance.id, k)] < n for k, n in wanted.items()):
+            continue
+        if plan.kind != "cancelled":
+            for k, n in wanted.items():
+                left[(plan.performance.id, k)] -= n
+        kept.append(plan)
+    return kept

@@ -11,7 +11,7 @@ PARIS = ZoneInfo("Europe/Paris")
 SEED = 20150928
 
 SEED_ORDER_NUMBER = 959
-SEED_OPERATION_NUMBER = 1271  # kept free: the seed's refund of order 959 ("Ordre 1271")
+SEED_OPERATION_NUMBER = 1271  # the seed's cancellation basket of order 959 ("Ordre 1271"): the demo's first operation
 SEED_BARCODE_PAYLOAD = 101000274  # kept for compatibility: the payload of the seed's first barcode
 SEED_ORDER_AT = datetime(2015, 9, 28, 17, 3, tzinfo=PARIS)
 SEED_PERFORMANCE_AT = datetime(2015, 11, 2, 20, 15, tzinfo=PARIS)

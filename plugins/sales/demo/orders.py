@@ -13,7 +13,8 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from coulisses.db import Actor, acting_as, peek_number, set_sequence_floor
+from coulisses.db import Actor, acting_as, set_sequence_floor
+from coulisses.i18n import _
 
 from plugins.sales.demo.catalogue import Catalogue, _round
 from plugins.sales.demo.data import (
@@ -336,8 +337,35 @@ def give_credits(session: Session, c: Catalogue, buyers: list[int], rnd: random.
                           point_of_sale=pos)
 
 
-def _skip_seed_operation(session: Session, ahead: int = 6) -> None:
-    """Keep operation number 1271 free: jump over it when the next operations would reach it."""
-    nxt = peek_number(session, "sales.operation") or 1
-    if nxt <= SEED_OPERATION_NUMBER < nxt + ahead:
-        set_sequence_floor(session, "sales.operation", SEED_OPERATION_NUMBER + 1)
+def open_seed_basket(session: Session, c: Catalogue, clock: DemoClock) -> int:
+    """"Ordre 1271": the seed's cancellation basket, the demo's first operation (a fresh database's
+    operation numbers start there, then follow without a gap). Returns the basket's id."""
+    from plugins.sales.services.baskets import open_basket
+
+    op, pos = c.operators["STX_BDD"], c.pos["GUICHET"]
+    set_sequence_floor(session, "sales.operation", SEED_OPERATION_NUMBER)
+    clock.now = SEED_ORDER_AT.astimezone(timezone.utc)
+    with acting_as(Actor(operator_id=op.id, login=op.login, context={"point_of_sale_id": pos.id})):
+        basket = open_basket(session, point_of_sale=pos)
+    return basket.id
+
+
+def take_up_seed_order(session: Session, c: Catalogue, basket_id: int, order) -> None:
+    """Order 959 taken up in "Ordre 1271" (the refund to come)."""
+    from plugins.sales.models import Basket
+    from plugins.sales.services.baskets import take_up
+
+    op, pos = c.operators["STX_BDD"], c.pos["GUICHET"]
+    with acting_as(Actor(operator_id=op.id, login=op.login, context={"point_of_sale_id": pos.id})):
+        take_up(session, session.get(Basket, basket_id), order)
+
+
+def hold_seed_basket(session: Session, c: Catalogue, basket_id: int) -> None:
+    """"Ordre 1271" waits at the Guichet (METTRE EN ATTENTE), for the refund of order 959."""
+    from plugins.sales.models import Basket
+    from plugins.sales.services.baskets import hold
+
+    op, pos = c.operators["STX_BDD"], c.pos["GUICHET"]
+    with acting_as(Actor(operator_id=op.id, login=op.login, context={"point_of_sale_id": pos.id})):
+        hold(session, session.get(Basket, basket_id), note=_("Remboursement du dossier %(number)s demandé",
+                                                              number=SEED_ORDER_NUMBER))

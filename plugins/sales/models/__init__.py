@@ -77,12 +77,14 @@ from plugins.sales.models.orders import (
     CreditMovement,
     ImmutableRecordError,
     Operation,
+    OperationEntry,
     Order,
     OrderLine,
     Payment,
     SeatBooking,
     Ticket,
 )
+from plugins.sales.models.baskets import BASKET_STATE_LABELS, BASKET_STATES, Basket
 from plugins.sales.models.lifecycle import (
     DOCUMENT_SEND_LABELS,
     DOCUMENT_SENDS,
@@ -108,8 +110,10 @@ __all__ = [
     # orders
     "ORDER_STATES", "ORDER_STATE_LABELS", "TICKET_STATES", "TICKET_STATE_LABELS", "ACTIVE_TICKET_STATES",
     "DELIVERY_MODES", "DELIVERY_MODE_LABELS", "PRINT_STATES", "PRINT_STATE_LABELS", "TICKET_TYPES",
-    "TICKET_TYPE_LABELS", "Order", "OrderLine", "Ticket", "SeatBooking", "Operation", "Payment", "CreditMovement",
+    "TICKET_TYPE_LABELS", "Order", "OrderLine", "Ticket", "SeatBooking", "Operation", "OperationEntry", "Payment", "CreditMovement",
     "IMMUTABLE", "ImmutableRecordError",
+    # baskets
+    "BASKET_STATES", "BASKET_STATE_LABELS", "Basket",
     # lifecycle: delivery, documents, tills
     "OrderDelivery", "OrderDocument", "TillSession", "TillCount", "DOCUMENT_TYPES", "DOCUMENT_TYPE_LABELS",
     "DOCUMENT_SENDS", "DOCUMENT_SEND_LABELS", "DOCUMENT_STATES", "DOCUMENT_STATE_LABELS", "TILL_STATES",

@@ -20,7 +20,7 @@ from coulisses import ConflictError
 from coulisses.db import Base, Money, UTCDateTime, utcnow
 from coulisses.i18n import _, _l
 
-from plugins.sales.models.orders import Operation, Order, _states_check
+from plugins.sales.models.orders import Operation, OperationEntry, Order, _states_check
 from plugins.sales.models.settings import PaymentMode, PointOfSale
 
 DOCUMENT_TYPES = ("sales.order_summary", "sales.ticket", "sales.receipt")
@@ -137,9 +137,10 @@ class TillCount(Base):
 
 @event.listens_for(Session, "before_flush")
 def check_new_operations(session: Session, flush_context, instances) -> None:
-    """Refuse an operator's operation at a point of sale that ``requires_open_till`` when their till
-    is not open there (``services.till``). Operations without an operator (periodic tasks) pass."""
-    new_ops = [o for o in session.new if isinstance(o, Operation) and o.operator_id is not None
+    """Refuse an operator's operation — a new number, or an entry joining a basket's — at a point of
+    sale that ``requires_open_till`` when their till is not open there (``services.till``).
+    Operations without an operator (periodic tasks) pass."""
+    new_ops = [o for o in session.new if isinstance(o, (Operation, OperationEntry)) and o.operator_id is not None
                and o.point_of_sale_id is not None]
     if not new_ops:
         return

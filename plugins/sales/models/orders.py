@@ -329,9 +329,36 @@ class CreditMovement(Base):
     order: Mapped[Order | None] = relationship()
 
 
+class OperationEntry(Base):
+    """One thing an operation did (immutable): ``kind`` (a registered operation kind), the order it
+    touched (None: none, e.g. a credit adjustment or holding a basket), the amount it moved, its
+    details, who, where and when."""
+
+    __tablename__ = "sales_operation_entry"
+    __table_args__ = (
+        Index("ix_sales_operation_entry_order", "order_id", "id"),
+        Index("ix_sales_operation_entry_operation", "operation_id", "id"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    operation_id: Mapped[int] = mapped_column(ForeignKey("sales_operation.id", ondelete="RESTRICT"))
+    order_id: Mapped[int | None] = mapped_column(ForeignKey("sales_order.id", ondelete="RESTRICT"), nullable=True)
+    kind: Mapped[str] = mapped_column(String(40))
+    operator_id: Mapped[int | None] = mapped_column(ForeignKey("core_operator.id", ondelete="SET NULL"),
+                                                    nullable=True)
+    operator_login: Mapped[str] = mapped_column(String(80), default="")
+    point_of_sale_id: Mapped[int | None] = mapped_column(ForeignKey("sales_point_of_sale.id", ondelete="RESTRICT"),
+                                                         nullable=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    amount: Mapped[Decimal | None] = mapped_column(Money, nullable=True)
+    details: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+
+    operation: Mapped[Operation] = relationship()
+
+
 # --------------------------------------------------------------------------- immutability
 
-IMMUTABLE = (Operation, Payment, CreditMovement)
+IMMUTABLE = (Operation, OperationEntry, Payment, CreditMovement)
 
 
 class ImmutableRecordError(RuntimeError):

@@ -18,7 +18,7 @@ from coulisses.i18n import _, format_money
 from plugins.contacts.models import Contact
 from plugins.sales.models import CreditMovement, Operation, Order
 from plugins.sales.services.common import contact as get_contact, money
-from plugins.sales.services.journal import record_operation
+from plugins.sales.services.journal import pos_ref, record_operation
 from plugins.sales.services.settings import resolve_point_of_sale
 
 
@@ -55,14 +55,16 @@ def move_credit(session: Session, contact: Any, amount: Any, reason: str, *, ord
     return movement
 
 
-def adjust_credit(session: Session, contact: Any, amount: Any, reason: str, *, point_of_sale: Any = None) -> CreditMovement:
-    """A credit movement by hand (a gesture, a correction), with its own ``credit`` operation, at
-    ``point_of_sale`` (instance, id or code; refused when closed)."""
+def adjust_credit(session: Session, contact: Any, amount: Any, reason: str, *, point_of_sale: Any = None,
+                  operation: Operation | None = None) -> CreditMovement:
+    """A credit movement by hand (a gesture, a correction), with its own ``credit`` operation (or a
+    ``credit`` entry of the basket's ``operation``), at ``point_of_sale`` (instance, id or code;
+    refused when closed)."""
     amount = money(amount)
     if not (reason or "").strip():
         raise InvalidError(_("Motif requis"), {"reason": _("Indiquez le motif")})
-    pos = resolve_point_of_sale(session, point_of_sale)
+    pos = resolve_point_of_sale(session, pos_ref(point_of_sale, operation))
     contact = get_contact(session, contact)
     operation = record_operation(session, "credit", point_of_sale=pos, amount=amount,
-                                 details={"contact": contact.number, "reason": reason})
+                                 details={"contact": contact.number, "reason": reason}, operation=operation)
     return move_credit(session, contact, amount, reason, operation=operation)

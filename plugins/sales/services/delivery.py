@@ -113,7 +113,7 @@ _UNSET = object()
 
 def set_delivery(session: Session, order: Order, *, mode: str | None = None, contact: Any = _UNSET,
                  address: str | None = None, email: str | None = None, immediate_print: bool | None = None,
-                 point_of_sale: Any = None, record: bool = True) -> dict:
+                 point_of_sale: Any = None, record: bool = True, operation=None) -> dict:
     """Change the delivery of ``order`` (only what is given); one ``delivery`` operation (``record=False``:
     none — the order is being created, its creation's operation covers it). E-mail delivery needs an
     e-mail address, the post a postal address (InvalidError naming the field)."""

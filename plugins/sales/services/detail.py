@@ -13,7 +13,7 @@ from coulisses.security import Operator
 
 from plugins.contacts.models import Contact
 from plugins.sales.models import (
-    DELIVERY_MODE_LABELS, Operation, Order, Payment, PRINT_STATE_LABELS, PointOfSale, SalesChannel, Ticket,
+    DELIVERY_MODE_LABELS, Operation, OperationEntry, Order, Payment, PRINT_STATE_LABELS, PointOfSale, SalesChannel, Ticket,
     TICKET_STATE_LABELS, TICKET_TYPE_LABELS,
 )
 from plugins.sales.registry import get_registry
@@ -51,8 +51,10 @@ def order_detail(session: Session, order: Order, *, can: Callable[[str], bool] |
         selectinload(Ticket.seat), selectinload(Ticket.area))))
     payments = list(session.scalars(select(Payment).where(Payment.order_id == order.id).order_by(Payment.id)
                                     .options(selectinload(Payment.payment_mode))))
-    operations = list(session.scalars(select(Operation).where(Operation.order_id == order.id).order_by(Operation.number)))
-    ops = {op.id: op for op in operations}
+    entries = list(session.scalars(select(OperationEntry).where(OperationEntry.order_id == order.id)
+                                   .order_by(OperationEntry.id)))
+    op_ids = {e.operation_id for e in entries} | {t.operation_id for t in tickets} | {p.operation_id for p in payments}
+    ops = {op.id: op for op in session.scalars(select(Operation).where(Operation.id.in_(op_ids - {None})))}
     logins = {o.id: o.login for o in session.scalars(select(Operator).where(Operator.id.in_(
         {order.created_by_id, order.updated_by_id} - {None})))}
     poses = {p.id: p for p in session.scalars(select(PointOfSale))}
@@ -136,12 +138,13 @@ def order_detail(session: Session, order: Order, *, can: Callable[[str], bool] |
                       "tendered": p.tendered, "change": p.change, "reference": p.reference, "at": p.at,
                       "operation": ops[p.operation_id].number if p.operation_id in ops else None,
                       "is_refund": p.amount < 0} for p in payments],
-        "operations": [{"number": op.number, "label": _("Ordre %(number)s", number=op.number), "kind": op.kind,
-                        "kind_label": str(registry.operation_kinds[op.kind].label) if op.kind in registry.operation_kinds
-                        else op.kind,
-                        "at": op.at, "operator": op.operator_login,
-                        "point_of_sale": poses[op.point_of_sale_id].label if op.point_of_sale_id in poses else "",
-                        "amount": op.amount, "details": op.details} for op in operations],
+        "operations": [{"number": ops[e.operation_id].number,
+                        "label": _("Ordre %(number)s", number=ops[e.operation_id].number), "kind": e.kind,
+                        "kind_label": str(registry.operation_kinds[e.kind].label) if e.kind in registry.operation_kinds
+                        else e.kind,
+                        "at": e.at, "operator": e.operator_login,
+                        "point_of_sale": poses[e.point_of_sale_id].label if e.point_of_sale_id in poses else "",
+                        "amount": e.amount, "details": e.details} for e in entries],
         "subtotal_paid": payments_in, "refunded": refunds, "total": order.total, "paid": order.paid,
         "balance": order.total - order.paid,
         "total_display": format_money(order.total), "balance_display": format_money(order.total - order.paid),

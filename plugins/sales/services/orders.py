@@ -25,13 +25,13 @@ from plugins.sales.models import (
     Tariff, Ticket,
 )
 from plugins.sales.registry import get_registry
-from plugins.sales.services import barcodes, capacity
+from plugins.sales.services import barcodes, capacity, events
 from plugins.sales.services.catalogue import fees_for, performance_label
 from plugins.sales.services.common import ZERO, contact as get_contact, money
 from plugins.sales.services.finding import (  # noqa: F401 - part of this module's interface (SERVICES.md)
     _valid_barcode, find_ticket, find_tickets_range, get_order, orders_of, when_label,
 )
-from plugins.sales.services.journal import record_operation
+from plugins.sales.services.journal import pos_ref, record_operation
 from plugins.sales.services.payments import pay
 from plugins.sales.services.settings import resolve_point_of_sale
 from plugins.sales.services.state import (  # noqa: F401 - part of this module's interface (SERVICES.md)
@@ -60,35 +60,52 @@ def _id(ref: Any) -> int:
     return ref if isinstance(ref, int) else int(ref.id)
 
 
-def _point_of_sale(session: Session, ref: Any):
-    """The operation's point of sale (instance, id or code), refused when unknown or closed — before
-    anything is locked or written."""
-    return resolve_point_of_sale(session, ref)
+def _point_of_sale(session: Session, ref: Any, operation=None):
+    """The operation's point of sale (instance, id or code; default: the joined operation's),
+    refused when unknown or closed — before anything is locked or written."""
+    return resolve_point_of_sale(session, pos_ref(ref, operation))
 
 
 # --------------------------------------------------------------------------- creating orders
 
 
 def reserve(session: Session, buyer: Any, lines: Iterable[LineInput], *, payer: Any = None, structure: Any = None,
-            point_of_sale: Any = None, delivery_mode: str = "handed", note: str = "") -> Order:
-    """Hold places for ``buyer``: tickets ``reserved``, nothing due until confirmed (deposits may be paid)."""
+            point_of_sale: Any = None, delivery_mode: str = "handed", note: str = "", operation=None) -> Order:
+    """Hold places for ``buyer``: tickets ``reserved``, nothing due until confirmed (deposits may be paid).
+    ``operation``: the basket's operation to join (default: a ``reserve`` operation of its own)."""
     return _create(session, "reserve", buyer, list(lines), payer=payer, structure=structure,
-                   point_of_sale=point_of_sale, delivery_mode=delivery_mode, note=note)
+                   point_of_sale=point_of_sale, delivery_mode=delivery_mode, note=note, operation=operation)[0]
 
 
 def sell(session: Session, buyer: Any, lines: Iterable[LineInput], *, payments: Iterable[Any] = (), payer: Any = None,
-         structure: Any = None, point_of_sale: Any = None, delivery_mode: str = "handed", note: str = "") -> Order:
-    """Sell tickets to ``buyer`` and record ``payments`` (``PaymentInput``s) at once."""
-    order = _create(session, "sell", buyer, list(lines), payer=payer, structure=structure,
-                    point_of_sale=point_of_sale, delivery_mode=delivery_mode, note=note)
+         structure: Any = None, point_of_sale: Any = None, delivery_mode: str = "handed", note: str = "",
+         operation=None) -> Order:
+    """Sell tickets to ``buyer`` and record ``payments`` (``PaymentInput``s) at once, in one
+    operation: ``operation`` (a basket's) when given, else a ``sell`` operation of its own."""
+    order, operation = _create(session, "sell", buyer, list(lines), payer=payer, structure=structure,
+                               point_of_sale=point_of_sale, delivery_mode=delivery_mode, note=note, operation=operation)
     payments = list(payments)
     if payments:
-        pay(session, order, payments, point_of_sale=point_of_sale)
+        pay(session, order, payments, point_of_sale=point_of_sale, operation=operation)
     return order
 
 
+def add_lines(session: Session, order: Order, lines: Iterable[LineInput], *, sell: bool = False,
+              point_of_sale: Any = None, operation=None) -> list[Ticket]:
+    """Add tickets to an existing order ("reprise de dossier"): reserved (``sell=False``) or sold;
+    the order's buyer, payer, delivery mode and channel are kept. Returns the new tickets."""
+    begin_write(session)
+    order = lock_order(session, order)
+    before = set(session.scalars(select(Ticket.id).where(Ticket.order_id == order.id)))
+    _create(session, "sell" if sell else "reserve", order.buyer_id, list(lines), payer=order.payer_id,
+            structure=order.structure_id, point_of_sale=point_of_sale, delivery_mode=order.delivery_mode,
+            note=order.note, operation=operation, into=order)
+    return list(session.scalars(select(Ticket).where(Ticket.order_id == order.id, Ticket.id.not_in(before))
+                                .order_by(Ticket.id)))
+
+
 def _create(session: Session, kind: str, buyer: Any, lines: list[LineInput], *, payer, structure, point_of_sale,
-            delivery_mode: str, note: str) -> Order:
+            delivery_mode: str, note: str, operation=None, into: Order | None = None) -> tuple[Order, Any]:
     begin_write(session)  # SQLite: the write lock first; PostgreSQL: the rows are locked below
     registry = get_registry()
     lines = [dataclasses.replace(line) for line in lines]  # the caller's inputs are left as they were
@@ -113,7 +130,7 @@ def _create(session: Session, kind: str, buyer: Any, lines: list[LineInput], *, 
     structure = get_contact(session, structure, "structure")
     if structure is not None and structure.kind != "structure":
         raise InvalidError(_("La structure doit être un contact structure"), {"structure": _("Pas une structure")})
-    pos = resolve_point_of_sale(session, point_of_sale)
+    pos = resolve_point_of_sale(session, pos_ref(point_of_sale, operation))
 
     wanted: Counter = Counter()
     for line in lines:
@@ -149,14 +166,17 @@ def _create(session: Session, kind: str, buyer: Any, lines: list[LineInput], *, 
     seats = _check_seats(session, lines)
 
     now = utcnow()
-    order = Order(number=next_number(session, ORDER_SEQUENCE), buyer_id=buyer.id,
-                  payer_id=payer.id if payer else None, structure_id=structure.id if structure else None,
-                  state="reserved", point_of_sale_id=pos.id, updated_point_of_sale_id=pos.id,
-                  channel_id=pos.channel_id, delivery_mode=delivery_mode, note=note or "", total=ZERO, paid=ZERO)
-    session.add(order)
-    session.flush()
+    if into is None:
+        order = Order(number=next_number(session, ORDER_SEQUENCE), buyer_id=buyer.id,
+                      payer_id=payer.id if payer else None, structure_id=structure.id if structure else None,
+                      state="reserved", point_of_sale_id=pos.id, updated_point_of_sale_id=pos.id,
+                      channel_id=pos.channel_id, delivery_mode=delivery_mode, note=note or "", total=ZERO, paid=ZERO)
+        session.add(order)
+        session.flush()
+    else:
+        order = into
     fee_cache: dict[int, tuple[Decimal, Decimal]] = {}
-    total = ZERO
+    total = ZERO  # of the new tickets
     for line in lines:
         if line.performance not in fee_cache:
             fees = fees_for(session, performances[line.performance], pos.channel_id)
@@ -165,7 +185,9 @@ def _create(session: Session, kind: str, buyer: Any, lines: list[LineInput], *, 
         total += (prices[(line.performance, line.category, line.tariff)] + fee_cache[line.performance][0]) * line.quantity
     operation = record_operation(session, kind, order=order, point_of_sale=pos, registry=registry, amount=total,
                                  details={"lines": [{"performance": ln.performance, "category": ln.category,
-                                                     "tariff": ln.tariff, "quantity": ln.quantity} for ln in lines]})
+                                                     "tariff": ln.tariff, "quantity": ln.quantity} for ln in lines],
+                                          **({"added_to": order.number} if into is not None else {})},
+                                 operation=operation)
     codes = iter(barcodes.allocate(session, sum(ln.quantity for ln in lines)))
     state = "reserved" if kind == "reserve" else "paid"
     tickets: list[Ticket] = []
@@ -195,13 +217,15 @@ def _create(session: Session, kind: str, buyer: Any, lines: list[LineInput], *, 
                 for t in tickets if t.seat_id is not None]
     if bookings:
         session.add_all(bookings)
-    order.total = total
     session.flush()
     if kind == "sell":
         record_purchase(session, order, registry)
+        events.emit(session, "tickets_to_print", order=order, operation=operation, tickets=tickets, registry=registry)
     refresh(session, order)
-    registry.hook("sales_order_created", session=session, order=order)
-    return order
+    if into is None:
+        registry.hook("sales_order_created", session=session, order=order)
+        events.emit(session, "order_created", order=order, operation=operation, registry=registry)
+    return order, operation
 
 
 def _prices(session: Session, lines: list[LineInput]) -> dict[tuple[int, int, int], Decimal]:
@@ -259,9 +283,10 @@ def _tickets_of(session: Session, order: Order, tickets: Iterable[Any] | None, s
 
 
 def cancel_reservation(session: Session, order: Order, tickets: Iterable[Any] | None = None, *,
-                       point_of_sale: Any = None) -> list[Ticket]:
-    """Cancel reserved tickets (all the order's reserved ones by default); paid ones are refused."""
-    pos = _point_of_sale(session, point_of_sale)
+                       point_of_sale: Any = None, operation=None) -> list[Ticket]:
+    """Cancel reserved tickets (all the order's reserved ones by default); paid ones are refused.
+    ``operation``: the basket's operation to join (default: one of its own)."""
+    pos = _point_of_sale(session, point_of_sale, operation)
     begin_write(session)
     order = lock_order(session, order)
     chosen = _tickets_of(session, order, tickets, ("reserved",))
@@ -275,10 +300,12 @@ def cancel_reservation(session: Session, order: Order, tickets: Iterable[Any] | 
     registry = get_registry()
     capacity.lock_places(session, {(t.performance_id, t.category_id) for t in chosen})  # before the counter
     operation = record_operation(session, "cancel_reservation", order=order, point_of_sale=pos,
-                                 registry=registry, details={"tickets": [t.barcode for t in chosen]})
+                                 registry=registry, details={"tickets": [t.barcode for t in chosen]},
+                                 operation=operation)
     _cancel(session, chosen, operation)
     refresh(session, order)
     registry.hook("sales_tickets_cancelled", session=session, order=order, tickets=chosen)
+    events.emit(session, "tickets_cancelled", order=order, operation=operation, tickets=chosen, registry=registry)
     return chosen
 
 
@@ -293,11 +320,12 @@ def _cancel(session: Session, tickets: list[Ticket], operation, retained: dict[i
 
 def release_tickets(session: Session, order: Order, tickets: Iterable[Any], *, kind: str,
                     retained: dict[int, Any] | None = None, details: dict | None = None,
-                    point_of_sale: Any = None):
-    """Cancel sold tickets for the refunds plugin, in one operation of ``kind``; ``retained`` maps a
-    ticket id to what the organisation keeps (at least its non-refundable fees, at most its price
-    and fees). Money is not moved here: record the refund with ``payments.refund``."""
-    pos = _point_of_sale(session, point_of_sale)
+                    point_of_sale: Any = None, operation=None):
+    """Cancel sold tickets for the refunds plugin, in one operation of ``kind`` (or, given
+    ``operation``, an entry of ``kind`` in that basket's operation); ``retained`` maps a ticket id to
+    what the organisation keeps (at least its non-refundable fees, at most its price and fees).
+    Money is not moved here: record the refund with ``payments.refund(..., operation=...)``."""
+    pos = _point_of_sale(session, point_of_sale, operation)
     begin_write(session)
     order = lock_order(session, order)
     chosen = _tickets_of(session, order, list(tickets), ())
@@ -316,23 +344,27 @@ def release_tickets(session: Session, order: Order, tickets: Iterable[Any], *, k
     registry = get_registry()
     capacity.lock_places(session, {(t.performance_id, t.category_id) for t in chosen})  # before the counter
     operation = record_operation(session, kind, order=order, point_of_sale=pos, registry=registry,
-                                 details={"tickets": [t.barcode for t in chosen], **(details or {})})
+                                 details={"tickets": [t.barcode for t in chosen], **(details or {})},
+                                 operation=operation)
     _cancel(session, chosen, operation, kept)
     refresh(session, order)
     registry.hook("sales_tickets_cancelled", session=session, order=order, tickets=chosen)
+    events.emit(session, "tickets_cancelled", order=order, operation=operation, tickets=chosen, registry=registry)
     return operation
 
 
 # --------------------------------------------------------------------------- printing, delivery
 
 
-def mark_printed(session: Session, tickets: Iterable[Any], *, reprint: bool = False, point_of_sale: Any = None) -> list[Ticket]:
-    """Mark sold tickets printed (one ``print`` operation per order); reserved ones are refused. Their
-    orders are locked before the tickets' state is read: two prints of the same tickets print once."""
+def mark_printed(session: Session, tickets: Iterable[Any], *, reprint: bool = False, point_of_sale: Any = None,
+                 operation=None) -> list[Ticket]:
+    """Mark sold tickets printed (one ``print`` operation per order, or entries of the basket's
+    ``operation``); reserved ones are refused. Their orders are locked before the tickets' state is
+    read: two prints of the same tickets print once."""
     ids = [_id(t) for t in tickets]
     if not ids:
         raise InvalidError(_("Aucun billet à imprimer"), {"tickets": _("Aucun billet")})
-    pos = _point_of_sale(session, point_of_sale)
+    pos = _point_of_sale(session, point_of_sale, operation)
     begin_write(session)
     orders = {oid: lock_order(session, oid) for oid in sorted(set(  # a ticket never changes order
         session.scalars(select(Ticket.order_id).where(Ticket.id.in_(ids)))))}
@@ -354,7 +386,7 @@ def mark_printed(session: Session, tickets: Iterable[Any], *, reprint: bool = Fa
     for order_id, group in sorted(by_order.items()):
         order = orders[order_id]
         record_operation(session, "print", order=order, point_of_sale=pos, registry=registry,
-                         details={"tickets": [t.barcode for t in group], "reprint": reprint})
+                         details={"tickets": [t.barcode for t in group], "reprint": reprint}, operation=operation)
         for t in group:
             t.state, t.print_state, t.printed_at, t.print_count = "printed", "printed", now, t.print_count + 1
         session.flush()
@@ -362,13 +394,15 @@ def mark_printed(session: Session, tickets: Iterable[Any], *, reprint: bool = Fa
     return found
 
 
-def set_delivery_mode(session: Session, order: Order, mode: str, tickets: Iterable[Any] | None = None) -> None:
+def set_delivery_mode(session: Session, order: Order, mode: str, tickets: Iterable[Any] | None = None, *,
+                      operation=None) -> None:
     if mode not in DELIVERY_MODES:
         raise InvalidError(_("Mode de livraison inconnu"),
                            {"delivery_mode": _("Modes : %(modes)s", modes=", ".join(DELIVERY_MODES))})
     order = lock_order(session, order)
     chosen = _tickets_of(session, order, tickets, ACTIVE_TICKET_STATES)
-    record_operation(session, "update", order=order, details={"delivery_mode": mode, "tickets": [t.barcode for t in chosen]})
+    record_operation(session, "update", order=order, details={"delivery_mode": mode, "tickets": [t.barcode for t in chosen]},
+                     operation=operation)
     if tickets is None:
         order.delivery_mode = mode
     for t in chosen:
@@ -376,15 +410,16 @@ def set_delivery_mode(session: Session, order: Order, mode: str, tickets: Iterab
     session.flush()
 
 
-def set_payer(session: Session, order: Order, payer: Any) -> None:
+def set_payer(session: Session, order: Order, payer: Any, *, operation=None) -> None:
     order = lock_order(session, order)
     payer = get_contact(session, payer, "payer")
-    record_operation(session, "update", order=order, details={"payer": payer.number if payer else None})
+    record_operation(session, "update", order=order, details={"payer": payer.number if payer else None},
+                     operation=operation)
     order.payer_id = payer.id if payer else None
     session.flush()
 
 
-def set_attendee(session: Session, ticket: Ticket, attendee: Any) -> None:
+def set_attendee(session: Session, ticket: Ticket, attendee: Any, *, operation=None) -> None:
     """The contact who attends with ``ticket`` (None: nobody named); a cancelled ticket is refused."""
     order = lock_order(session, ticket.order_id)
     if ticket.state == "cancelled":
@@ -393,6 +428,7 @@ def set_attendee(session: Session, ticket: Ticket, attendee: Any) -> None:
     if attendee is not None and not attendee.valid:
         raise InvalidError(_("Participant invalide"), {"attendee": _("Contact invalide ou fusionné")})
     record_operation(session, "update", order=order,
-                     details={"ticket": ticket.barcode, "attendee": attendee.number if attendee else None})
+                     details={"ticket": ticket.barcode, "attendee": attendee.number if attendee else None},
+                     operation=operation)
     ticket.attendee_id = attendee.id if attendee else None
     session.flush()

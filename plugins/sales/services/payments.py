@@ -26,7 +26,8 @@ from plugins.sales.models import Operation, Order, Payment
 from plugins.sales.registry import get_registry
 from plugins.sales.services.common import ZERO, contact as get_contact, money
 from plugins.sales.services.credit import move_credit
-from plugins.sales.services.journal import record_operation
+from plugins.sales.services import events
+from plugins.sales.services.journal import pos_ref, record_operation
 from plugins.sales.services.settings import get_payment_mode, resolve_point_of_sale
 from plugins.sales.services.state import confirm, lock_order, refresh
 
@@ -55,8 +56,10 @@ def balance(order: Order) -> Decimal:
     return order.total - order.paid
 
 
-def pay(session: Session, order: Order, payments: Iterable[PaymentInput], *, point_of_sale: Any = None) -> PayResult:
-    """Record one or several payments on ``order`` in one ``pay`` operation."""
+def pay(session: Session, order: Order, payments: Iterable[PaymentInput], *, point_of_sale: Any = None,
+        operation: Operation | None = None) -> PayResult:
+    """Record one or several payments on ``order`` in one ``pay`` operation (or, given
+    ``operation``, as a ``pay`` entry of that basket's operation)."""
     payments = list(payments)
     if not payments:
         raise InvalidError(_("Aucun règlement"), {"payments": _("Au moins un règlement")})
@@ -66,7 +69,7 @@ def pay(session: Session, order: Order, payments: Iterable[PaymentInput], *, poi
     if order.state in ("settled", "cancelled") or balance(order) <= 0:
         raise ConflictError(_("Le dossier %(number)s n'a rien à régler (solde %(balance)s)", number=order.number,
                               balance=format_money(balance(order))))
-    pos = resolve_point_of_sale(session, point_of_sale)
+    pos = resolve_point_of_sale(session, pos_ref(point_of_sale, operation))
     plan = []
     left = balance(order)
     for i, p in enumerate(payments):
@@ -96,14 +99,16 @@ def pay(session: Session, order: Order, payments: Iterable[PaymentInput], *, poi
         left -= amount
     total = sum((amount for _, _, amount, *_ in plan), ZERO)
     operation = record_operation(session, "pay", order=order, point_of_sale=pos, registry=registry, amount=total,
-                                 details={"payments": [{"mode": m.code, "amount": str(a)} for m, _, a, *_ in plan]})
+                                 details={"payments": [{"mode": m.code, "amount": str(a)} for m, _, a, *_ in plan]},
+                                 operation=operation)
     result = PayResult(order=order, operation=operation)
     for mode, mtype, amount, tendered, change, contact, reference in plan:
         payment = _record(session, order, mode, mtype, amount, operation, pos, contact, reference, tendered, change)
         result.payments.append(payment)
         result.change += change or ZERO
         registry.hook("sales_payment_recorded", session=session, order=order, payment=payment)
-    _after_money(session, order, pos)
+        events.emit(session, "payment_completed", order=order, operation=operation, payment=payment, registry=registry)
+    _after_money(session, order, pos, operation)
     return result
 
 
@@ -124,23 +129,25 @@ def _record(session, order, mode, mtype, amount, operation, pos, contact, refere
     return payment
 
 
-def _after_money(session: Session, order: Order, pos) -> None:
+def _after_money(session: Session, order: Order, pos, operation: Operation) -> None:
     """Confirm a reservation paid in full; recompute the state; ``sales_order_paid`` when settled."""
     registry = get_registry()
     if order.state == "reserved" and order.total > 0 and balance(order) <= 0:
-        confirm(session, order, point_of_sale=pos, _locked=True)  # fires sales_order_paid
+        confirm(session, order, point_of_sale=pos, operation=operation, _locked=True)  # fires sales_order_paid
         return
     previous = refresh(session, order)
     if order.state == "settled" and previous != "settled":
         registry.hook("sales_order_paid", session=session, order=order)
+        events.emit(session, "order_paid", order=order, operation=operation, registry=registry)
 
 
 def refund(session: Session, order: Order, mode: Any, amount: Any, *, contact: Any = None, reference: str = "",
            operation: Operation | None = None, point_of_sale: Any = None) -> Payment:
     """Give money back on ``order`` (a negative payment), at most what the organisation owes.
 
-    ``operation``: an operation the caller already wrote (the refunds plugin's ``refund``); else a
-    ``refund`` operation is written. With a ``credit_balance`` mode the contact's credit is credited.
+    ``operation``: the operation to join (a basket's, or one the refunds plugin already wrote): a
+    ``refund`` entry is added to it; else a ``refund`` operation is written. With a
+    ``credit_balance`` mode the contact's credit is credited.
     """
     begin_write(session)
     order = lock_order(session, order)
@@ -158,13 +165,14 @@ def refund(session: Session, order: Order, mode: Any, amount: Any, *, contact: A
         raise ConflictError(_("Remboursement de %(amount)s refusé : le dossier %(number)s ne doit que %(owed)s au "
                               "client", amount=format_money(amount), number=order.number,
                               owed=format_money(max(owed, ZERO))))
-    pos = resolve_point_of_sale(session, point_of_sale)
+    pos = resolve_point_of_sale(session, pos_ref(point_of_sale, operation))
     contact = get_contact(session, contact, "contact") if contact is not None else None
-    if operation is None:
-        operation = record_operation(session, "refund", order=order, point_of_sale=pos, registry=registry,
-                                     amount=-amount, details={"mode": mode.code, "amount": str(-amount)})
+    operation = record_operation(session, "refund", order=order, point_of_sale=pos, registry=registry,
+                                 amount=-amount, details={"mode": mode.code, "amount": str(-amount)},
+                                 operation=operation)
     payment = _record(session, order, mode, mtype, -amount, operation, pos, contact, reference or "")
     registry.hook("sales_payment_recorded", session=session, order=order, payment=payment)
-    _after_money(session, order, pos)
+    events.emit(session, "payment_completed", order=order, operation=operation, payment=payment, registry=registry)
+    _after_money(session, order, pos, operation)
     return payment
 

@@ -69,8 +69,10 @@ def has_reserved_tickets(session: Session, order: Order) -> bool:
     return bool(session.scalar(select(exists().where(Ticket.order_id == order.id, Ticket.state == "reserved"))))
 
 
-def set_expiry(session: Session, order: Order, expires_at: datetime | None, *, point_of_sale: Any = None) -> Order:
-    """Change (or remove, ``None``) the expiry of ``order``'s reservation: an ``option`` operation.
+def set_expiry(session: Session, order: Order, expires_at: datetime | None, *, point_of_sale: Any = None,
+               operation=None) -> Order:
+    """Change (or remove, ``None``) the expiry of ``order``'s reservation: an ``option`` operation
+    (``operation=``: a basket's, joined).
     Refused when the order holds no reserved ticket (ConflictError) or the moment is past or naive
     (InvalidError on ``option_expires_at``)."""
     if expires_at is not None:
@@ -85,7 +87,7 @@ def set_expiry(session: Session, order: Order, expires_at: datetime | None, *, p
         raise ConflictError(_("Le dossier %(number)s n'a pas de place réservée : pas d'option à changer",
                               number=order.number))
     previous = order.option_expires_at
-    record_operation(session, "option", order=order, point_of_sale=point_of_sale,
+    record_operation(session, "option", order=order, point_of_sale=point_of_sale, operation=operation,
                      details={"expires_at": expires_at.isoformat() if expires_at else None,
                               "previous": previous.isoformat() if previous else None})
     order.option_expires_at = expires_at

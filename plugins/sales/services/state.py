@@ -2,7 +2,8 @@
 ``orders`` (selling, cancelling, printing) and ``payments`` (paying, refunding) build on.
 
 The services form layers, each importing only those below it (no import cycle):
-``common`` → ``settings`` → ``journal`` → ``capacity``, ``credit`` → ``state`` → ``payments`` → ``orders``.
+``common`` → ``settings`` → ``journal``, ``events`` → ``capacity``, ``credit`` → ``state`` → ``payments`` →
+``orders`` → ``baskets``.
 Every name here is also part of ``plugins.sales.services.orders`` (SERVICES.md).
 
 State of an order (``refresh``): ``reserved`` while its live tickets are all reserved;
@@ -25,6 +26,7 @@ from coulisses.i18n import _
 from plugins.sales.models import ACTIVE_TICKET_STATES, Order, Payment, SeatBooking, Ticket
 from plugins.sales.registry import Registry, get_registry
 from plugins.sales.services.common import ZERO
+from plugins.sales.services import events
 from plugins.sales.services.journal import record_operation
 from plugins.sales.services.settings import resolve_point_of_sale
 
@@ -110,8 +112,10 @@ def check_order(session: Session, order: Order) -> list[str]:
     return problems
 
 
-def confirm(session: Session, order: Order, *, point_of_sale: Any = None, _locked: bool = False) -> Order:
-    """A reservation becomes a sale: its reserved tickets are sold (money may still be due)."""
+def confirm(session: Session, order: Order, *, point_of_sale: Any = None, operation=None,
+            _locked: bool = False) -> Order:
+    """A reservation becomes a sale: its reserved tickets are sold (money may still be due).
+    ``operation``: the basket's operation to join (default: a ``confirm`` operation of its own)."""
     pos = resolve_point_of_sale(session, point_of_sale)  # refused when closed, before any lock
     if not _locked:
         begin_write(session)
@@ -120,16 +124,18 @@ def confirm(session: Session, order: Order, *, point_of_sale: Any = None, _locke
     if not reserved:
         raise ConflictError(_("Le dossier %(number)s n'a pas de billet réservé à confirmer", number=order.number))
     registry = get_registry()
-    record_operation(session, "confirm", order=order, point_of_sale=pos, registry=registry,
-                     details={"tickets": [t.barcode for t in reserved]})
+    operation = record_operation(session, "confirm", order=order, point_of_sale=pos, registry=registry,
+                                 details={"tickets": [t.barcode for t in reserved]}, operation=operation)
     now = utcnow()
     for t in reserved:
         t.state, t.sold_at = "paid", now
     session.flush()
     record_purchase(session, order, registry)
+    events.emit(session, "tickets_to_print", order=order, operation=operation, tickets=reserved)
     previous = refresh(session, order)
     if order.state == "settled" and previous != "settled":
         registry.hook("sales_order_paid", session=session, order=order)
+        events.emit(session, "order_paid", order=order, operation=operation)
     return order
 
 

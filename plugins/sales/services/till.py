@@ -26,7 +26,9 @@ from coulisses import ConflictError, InvalidError, NotFoundError
 from coulisses.db import begin_write, current_actor, lock_rows, next_number, parse_money, utcnow
 from coulisses.i18n import _
 
-from plugins.sales.models import Operation, Order, Payment, PaymentMode, PointOfSale, TillCount, TillSession
+from plugins.sales.models import (
+    Operation, OperationEntry, Order, Payment, PaymentMode, PointOfSale, TillCount, TillSession,
+)
 from plugins.sales.registry import get_registry
 from plugins.sales.services.common import ZERO, money
 from plugins.sales.services.settings import get_point_of_sale, resolve_point_of_sale
@@ -133,10 +135,12 @@ def _within(column, till: TillSession):
     return cond
 
 
-def till_operations(session: Session, till: TillSession) -> list[Operation]:
-    return list(session.scalars(select(Operation).where(
-        Operation.point_of_sale_id == till.point_of_sale_id, Operation.operator_id == till.operator_id,
-        *_within(Operation.at, till)).order_by(Operation.number)))
+def till_entries(session: Session, till: TillSession) -> list[OperationEntry]:
+    """What the operator did at the point of sale while the till was open: the operations' entries
+    (a basket's operation has one per thing it did), in the order they were written."""
+    return list(session.scalars(select(OperationEntry).where(
+        OperationEntry.point_of_sale_id == till.point_of_sale_id, OperationEntry.operator_id == till.operator_id,
+        *_within(OperationEntry.at, till)).order_by(OperationEntry.id)))
 
 
 def till_payments(session: Session, till: TillSession) -> list[Payment]:
@@ -230,19 +234,31 @@ def journal(session: Session, till: TillSession) -> dict:
     the cash expected, and once closed what was counted, the differences and the reason."""
     registry = get_registry()
     kinds = registry.operation_kinds
-    payments_by_op: dict[int, list[Payment]] = {}
+    entries = till_entries(session, till)
+    numbers = dict(session.execute(select(Operation.id, Operation.number).where(
+        Operation.id.in_({e.operation_id for e in entries}))).all()) if entries else {}
+    order_ids = {e.order_id for e in entries if e.order_id}
+    orders = dict(session.execute(select(Order.id, Order.number).where(Order.id.in_(order_ids))).all()) if order_ids else {}
+    # each payment is shown with the entry that recorded it: the "pay" / "refund" entry of its operation
+    # and order (else the operation's last entry in the session)
+    waiting = {}
     for p in till_payments(session, till):
-        payments_by_op.setdefault(p.operation_id, []).append(p)
-    orders = {}
-    ops = till_operations(session, till)
-    order_ids = {op.order_id for op in ops if op.order_id}
-    if order_ids:
-        orders = dict(session.execute(select(Order.id, Order.number).where(Order.id.in_(order_ids))).all())
-    operations = [{"number": op.number, "at": op.at, "kind": op.kind,
-                   "kind_label": str(kinds[op.kind].label) if op.kind in kinds else op.kind,
-                   "order": orders.get(op.order_id), "amount": op.amount,
-                   "payments": [{"mode": p.payment_mode.label, "amount": p.amount} for p in payments_by_op.get(op.id, [])]}
-                  for op in ops]
+        waiting.setdefault(p.operation_id, []).append(p)
+    rows = []
+    for e in entries:
+        row = {"number": numbers.get(e.operation_id), "at": e.at, "kind": e.kind,
+               "kind_label": str(kinds[e.kind].label) if e.kind in kinds else e.kind,
+               "order": orders.get(e.order_id), "amount": e.amount, "payments": [], "operation_id": e.operation_id}
+        if e.kind in ("pay", "refund"):
+            mine = [p for p in waiting.get(e.operation_id, []) if p.order_id == e.order_id]
+            row["payments"] = [{"mode": p.payment_mode.label, "amount": p.amount} for p in mine]
+            waiting[e.operation_id] = [p for p in waiting.get(e.operation_id, []) if p not in mine]
+        rows.append(row)
+    for op_id, left in waiting.items():
+        last = next((r for r in reversed(rows) if r["operation_id"] == op_id), None)
+        if last is not None:
+            last["payments"] += [{"mode": p.payment_mode.label, "amount": p.amount} for p in left]
+    operations = rows
     modes = mode_totals(session, till)
     cash = [m for m in modes if m.is_cash]
     return {"id": till.id, "number": till.number, "state": till.state, "state_label": till.state_label,

@@ -1,7 +1,7 @@
 """the order's life: reservation expiry, delivery and documents, tills
 
-Revision ID: sales_0002_lifecycle
-Revises: sales_0001
+Revision ID: sales_0003_lifecycle
+Revises: sales_0002_baskets
 Create Date: 2026-12-01 08:30:00
 """
 from alembic import op
@@ -9,8 +9,8 @@ import sqlalchemy as sa
 import coulisses.db
 
 
-revision = 'sales_0002_lifecycle'
-down_revision = 'sales_0001'
+revision = 'sales_0003_lifecycle'
+down_revision = 'sales_0002_baskets'
 branch_labels = None
 depends_on = None
 
