@@ -113,7 +113,8 @@ def coulisses_job_types():
 
     from plugins.sales.services.events import JOB_TYPE, run_events
 
-    return [JobType(JOB_TYPE, run_events, _l("Événements de vente (après validation)"))]
+    return [JobType(JOB_TYPE, run_events, _l("Événements de vente (après validation)")),
+            *lifecycle_hooks.job_types()]
 
 
 @hookimpl
@@ -136,11 +137,6 @@ def coulisses_startup(app):
 @hookimpl
 def coulisses_periodic_tasks():
     return lifecycle_hooks.periodic_tasks()
-
-
-@hookimpl
-def coulisses_job_types():
-    return lifecycle_hooks.job_types()
 
 
 @hookimpl
