@@ -7,6 +7,7 @@ the plugins' own commands (``coulisses_cli_commands``) build the app.
 from __future__ import annotations
 
 import getpass
+import logging
 import os
 import json
 import secrets
@@ -182,6 +183,15 @@ class Context:
         pm = cplugins.build_manager(self.infos, order, CoreHooks(), warn=False)  # `plugins check` shows them
         config = dict(self.config)
         apply_plugin_defaults(config, pm)
+        try:  # the settings saved on the plugins screen, as the app reads them
+            from coulisses import plugin_settings
+
+            with self.session() as session:
+                plugin_settings.install(config, session, pm)
+        except CoulissesError:
+            raise
+        except Exception:  # noqa: BLE001 - no database yet (db upgrade creates it): the defaults
+            pass
         install_config(config)
         install_manager(pm)  # the plugins' registries, in this command, are those of the enabled set
         return pm
@@ -225,12 +235,27 @@ def db():
 
 
 @db.command("upgrade")
+@click.option("--force", is_flag=True,
+              help="Migrate even while workers of another version run, or over a newer version's database.")
 @pass_ctx
-def db_upgrade(ctx: Context):
-    """Upgrade the host and every enabled plugin to the newest schema."""
+def db_upgrade(ctx: Context, force):
+    """Upgrade the host and every enabled plugin to the newest schema.
+
+    Refused while a worker of another Coulisses version runs (stop them first), when the database was
+    migrated by a newer version (a downgrade: restore the backup instead)."""
+    from coulisses import upgrade as cupgrade
+
     try:
         with ctx.session() as session:
             order = ctx.enabled(session)
+            preflight = cupgrade.check(session, ctx.infos, order)
+        for warning in preflight.warnings:
+            click.echo(_("Attention : %(warning)s", warning=warning), err=True)
+        blocking = preflight.blocking(force)
+        if blocking:
+            for reason in blocking:
+                click.echo(f"- {reason}", err=True)
+            raise click.ClickException(_("Mise à jour de la base refusée : rien n'a été modifié."))
         with ctx.engine.begin() as conn:
             migrations.upgrade(conn, ctx.infos, order)
         with ctx.session() as session:
@@ -240,6 +265,7 @@ def db_upgrade(ctx: Context):
             declared = security.collect_permissions(cplugins.call_each_safely(pm, "coulisses_permissions"))
             new = security.sync_roles_and_permissions(session, declared)
             installed = cplugins.install_defaults(session, pm)
+            cupgrade.record_version(session)
             session.commit()
     except CoulissesError as exc:
         _fail(exc)
@@ -698,9 +724,11 @@ def worker(ctx: Context, once, poll):
     """
     import signal
     import threading
+    import time
 
-    from coulisses import outbox
+    from coulisses import outbox, processes
 
+    cdb.PROCESS_KIND[0] = "worker"
     try:
         with ctx.session() as session:
             ctx.manager(ctx.enabled(session))
@@ -712,14 +740,42 @@ def worker(ctx: Context, once, poll):
         signal.signal(signal.SIGTERM, lambda *_: stop.set())
         signal.signal(signal.SIGINT, lambda *_: stop.set())
         click.echo(f"Worker {outbox.worker_name()} started (Ctrl-C to stop).")
-    while True:
-        ran = outbox.run_pending(ctx.engine)
-        if ran:
-            click.echo(f"{ran} job(s) run.")
-        if once:
-            break
-        if stop.wait(poll):
-            break
+    name, last_beat = processes.process_name("worker"), 0.0
+
+    def heartbeat():  # metrics, doctor and `db upgrade` see this worker and its version
+        nonlocal last_beat
+        if time.monotonic() - last_beat < processes.HEARTBEAT_SECONDS:
+            return
+        try:
+            with ctx.session() as session:
+                processes.beat(session, name)
+            last_beat = time.monotonic()
+        except Exception as exc:  # noqa: BLE001 - a busy database must not stop the worker
+            logging.getLogger("coulisses.worker").warning("heartbeat not recorded: %s", exc)
+
+    from coulisses import plugin_settings
+    from coulisses.config import current_config
+    from coulisses.registry import current_manager
+
+    try:
+        while True:
+            heartbeat()
+            with ctx.session() as session:  # a setting changed on the plugins screen since the start
+                plugin_settings.refresh(current_config(), session, current_manager())
+            ran = outbox.run_pending(ctx.engine)
+            if ran:
+                click.echo(f"{ran} job(s) run.")
+            if once:
+                break
+            if stop.wait(poll):
+                break
+    finally:
+        if not once:
+            try:
+                with ctx.session() as session:
+                    processes.forget(session, name)
+            except Exception:  # noqa: BLE001 - its heartbeat simply grows old
+                pass
     if not once:
         click.echo("Worker stopped.")
 
@@ -879,6 +935,9 @@ def config_check():
             click.echo(f"- {problem}", err=True)
         raise SystemExit(1)
     click.echo(_("Configuration correcte."))
+
+
+from coulisses import cli_ops  # noqa: E402,F401 - backup, restore, doctor (registered on `main`)
 
 
 def run() -> None:  # pragma: no cover - console entry point alias

@@ -78,7 +78,8 @@ class Base(DeclarativeBase):
 
 # The host's models live in several modules; the host's schema is only whole once they are imported.
 CORE_MODEL_MODULES = ("coulisses.security", "coulisses.security_events", "coulisses.throttle", "coulisses.plugins",
-                      "coulisses.web.rest", "coulisses.outbox", "coulisses.tasks", "coulisses.files")
+                      "coulisses.web.rest", "coulisses.outbox", "coulisses.tasks", "coulisses.files",
+                      "coulisses.webhooks", "coulisses.processes")
 
 
 def load_core_models() -> None:
@@ -295,6 +296,8 @@ def _fill_audit(session: Session, flush_context, instances) -> None:
 
 
 DEFAULT_LOCK_TIMEOUT = 5.0  # seconds; COULISSES_LOCK_TIMEOUT
+# What this process is (``web``, ``worker``, ``cli``): named in its PostgreSQL connections' application_name
+PROCESS_KIND = ["cli"]
 
 
 def lock_timeout_setting(value: Any = None) -> float:
@@ -333,6 +336,14 @@ def configure_engine(engine: Engine, *, lock_timeout: float | None = None) -> No
     milliseconds = int(lock_timeout_setting(lock_timeout) * 1000)
     event.listen(engine, "handle_error", _busy_error)
     if engine.dialect.name == "postgresql":
+
+        @event.listens_for(engine, "do_connect")
+        def _application_name(dialect, conn_rec, cargs, cparams):
+            # ``coulisses/0.1.0 web``: `db upgrade` sees the processes of another version (pg_stat_activity)
+            if "application_name" not in cparams:
+                from coulisses.processes import application_name
+
+                cparams["application_name"] = application_name(PROCESS_KIND[0])
 
         @event.listens_for(engine, "connect")
         def _postgresql_settings(dbapi_conn, record):

@@ -111,6 +111,35 @@ def coulisses_job_types():
 
 
 @hookspec
+def coulisses_webhook_events():
+    """Called when the webhooks' registry is built (web app, worker, commands).
+
+    Return a list of ``coulisses.webhooks.WebhookEvent(code, label, schema, permission,
+    description)``: the events this plugin raises with ``coulisses.webhooks.emit(session, code, obj)``
+    inside its business transactions. Administrators subscribe URLs to them (Administration →
+    Webhooks), integrations poll them (``GET /api/v1/changes``, filtered by ``permission``), and
+    ``schema`` (a marshmallow ``Schema`` class dumping ``obj``) documents the payload in
+    ``/api/v1/openapi.json``. Codes start with the plugin's name (``"contacts.contact.created"``);
+    two plugins defining one code refuse the start.
+    """
+
+
+@hookspec
+def coulisses_settings_schema():
+    """Called when the plugins' settings are read (app start, commands, the worker) and by the
+    plugins screen.
+
+    Return a marshmallow ``Schema`` class whose fields are settings of this plugin that an
+    administrator may change on the plugins screen: field names are the setting keys (prefixed with
+    the plugin's name in upper case, e.g. ``CONTACTS_PURGE_ENABLED``), ``load_default`` is the
+    default, ``metadata={"label": _l("…"), "description": _l("…")}`` what the screen shows. The
+    values saved on the screen are stored in the database and read through ``coulisses.config``
+    (``current_config()[key]``) the same way in the web app, the CLI, the tasks and the worker; a
+    ``COULISSES_<KEY>`` environment variable or the configuration file still wins over them.
+    """
+
+
+@hookspec
 def coulisses_template_context():
     """Called for every rendered template. Return a dict of values to expose to Jinja templates
     (merged over the plugins; keys should be prefixed with the plugin name).
@@ -131,4 +160,16 @@ def coulisses_startup(app):
 
     Use it for what needs the whole app (registering Jinja filters, checking configuration).
     Raising refuses the start; the message is shown with the plugin's name.
+    """
+
+
+@hookspec
+def coulisses_metrics(session):
+    """Called at each scrape of ``/metrics`` (docs/operator-guide.md, "Metrics"), in the web process,
+    with a read-only ``session`` (rolled back afterwards).
+
+    Return a list of ``coulisses.metrics.Metric`` (name starting with ``coulisses_<plugin>_``, type
+    ``counter`` or ``gauge``, help, samples as ``(labels, value)``): the plugin's business figures
+    (orders paid, refunds…). Keep it cheap: a few aggregate queries. A metric named outside the
+    plugin's prefix refuses the scrape, naming the plugin.
     """

@@ -193,7 +193,7 @@ def build_registries(pm, infos: dict, order: Iterable[str]) -> list[str]:
 
     ``coulisses plugins enable`` and ``coulisses plugins check`` call it before anything changes.
     """
-    from coulisses import outbox, tasks  # noqa: F401 - the host's own slots
+    from coulisses import outbox, tasks, webhooks  # noqa: F401 - the host's own slots
 
     order = list(order)
     packages: dict[str, str] = {}

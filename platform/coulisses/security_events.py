@@ -44,6 +44,7 @@ EVENT_KINDS = {
     "plugin_enabled": _l("Plugin activé"),
     "plugin_disabled": _l("Plugin désactivé"),
     "plugin_uninstalled": _l("Plugin désinstallé (données supprimées)"),
+    "plugin_settings_changed": _l("Réglage d'un plugin modifié"),
 }
 
 DETAIL_LENGTH = 1000

@@ -160,7 +160,7 @@ class ContactSearchView(CoulissesBaseView):
             flash(_("Cochez d'abord les contacts à supprimer."), "warning")
             return self._back()
         selected = db.session.scalars(select(Contact).where(Contact.number.in_(numbers))
-                                      .order_by(Contact.number)).all()
+                                      .order_by(Contact.sort_last, Contact.sort_first, Contact.number)).all()
         if request.form.get("confirmed") != "1":
             return self.render("contacts/delete_confirm.html", contacts=selected, back=request.form.get("back") or "")
         deleted = []
@@ -236,7 +236,10 @@ class QuickCreateView(CoulissesBaseView):
                 structure_label = svc.contact_label(structure)
             except (NotFoundError, ValueError):
                 structure_label = str(number)
+        registry = get_registry()
+        chosen = registry.types.get(values.get("type_code") or "individual") or registry.types.get("individual")
         return self.render("contacts/quick_create.html", values=values, errors=errors or {},
+                           contact_types=list(registry.types.values()), chosen_type=chosen,
                            duplicates=duplicates or [], civilities=civility_choices(), countries=countries(),
                            phone_countries=phone_countries(), structure_label=structure_label,
                            department_choices=fr.department_choices(), region_choices=fr.region_choices()), status
@@ -247,7 +250,7 @@ class QuickCreateView(CoulissesBaseView):
         # (the account's login) and the operator unticks it for a contact without e-mail.
         values = {"country": "FR", "mobile_phone_country": "FR", "link_kind": "member_of",
                   "create_internet_account": "1"}
-        for key in ("last_name", "first_name", "structure_number", "link_kind", "email"):
+        for key in ("last_name", "first_name", "structure_number", "link_kind", "email", "type_code"):
             if request.args.get(key):
                 values[key] = request.args[key]
         name = (request.args.get("name") or "").strip()
@@ -266,6 +269,13 @@ class QuickCreateView(CoulissesBaseView):
         if data["new_structure_name"]:
             data["structure_number"] = ""
         data["link_kind"] = data["link_kind"] or "member_of"
+        # the contact type chosen up front, its name (a structure type) and its own fields
+        data["type_code"] = (form.get("type_code") or "individual").strip()
+        data["structure_name"] = (form.get("structure_name") or "").strip()
+        ctype = get_registry().types.get(data["type_code"])
+        if ctype is not None and ctype.fields:
+            data["extra"] = {f.name: (form.get(f"extra.{f.name}") == "1" if f.type == "bool"
+                                      else (form.get(f"extra.{f.name}") or "").strip() or None) for f in ctype.fields}
         return data
 
     @expose("/", methods=["POST"])

@@ -96,6 +96,20 @@ def coulisses_config_defaults():
 
 
 @hookimpl
+def coulisses_webhook_events():
+    from plugins.contacts.events import EVENTS
+
+    return EVENTS
+
+
+@hookimpl
+def contacts_contact_created(session, contact):
+    from plugins.contacts import events
+
+    events.created(session, contact)  # webhooks and the change feed, however the contact was created
+
+
+@hookimpl
 def coulisses_api_routes(api):
     from plugins.contacts.api import register_routes
     from plugins.contacts.api_batch import register_routes as register_batch_routes
@@ -181,6 +195,15 @@ def coulisses_js_messages():
 # The purge deletes and anonymises for good: it is off until an administrator turns it on
 # (COULISSES_CONTACTS_PURGE_ENABLED=true); until then the weekly task only simulates and reports.
 BATCH_CONFIG_DEFAULTS = {"CONTACTS_INACTIVITY_MONTHS": 36, "CONTACTS_PURGE_ENABLED": False}
+
+
+@hookimpl
+def coulisses_settings_schema():
+    """The settings an administrator changes on the plugins screen (Administration → Plugins →
+    Réglages…): the purge of personal data, off until someone decides, and its inactivity delay."""
+    from plugins.contacts.settings import ContactsSettings
+
+    return ContactsSettings
 
 
 @hookimpl

@@ -20,6 +20,11 @@ Indexes for the quick search (1,000,000 rows, SQLite and PostgreSQL)
   SQLite, whatever the database's locale.
 - ``ix_contacts_contact_search_first`` on ``(search_first, search_last)``: "celine" finds first names.
 - ``ix_contacts_contact_search_email`` on ``search_email``: e-mail prefix search.
+- ``ix_contacts_contact_sort_name`` on ``(sort_last, sort_first, number)``: the display order of
+  every contact list (``normalize.sort_key``: accents and case ignored, a space before a hyphen,
+  "DUPONT SADIER" before "DUPONT-ROUGIER"). A last-name prefix without a separator ("dup") is the
+  same range on ``sort_last`` as on ``search_last``, so the quick search walks this index in
+  display order and stops at ``LIMIT``.
 - ``uq_contacts_contact_number``: the contact number (exact).
 - ``*`` wildcards ("*pont" = contains "pont", since completion adds an implicit trailing ``*``):
   on PostgreSQL a GIN trigram index ``ix_contacts_contact_search_last_trgm`` (extension ``pg_trgm``,
@@ -96,6 +101,7 @@ class Contact(AuditMixin, Base):
         Index("ix_contacts_contact_search_name", "search_last", "search_first", "id"),
         Index("ix_contacts_contact_search_first", "search_first", "search_last", "id"),
         Index("ix_contacts_contact_search_email", "search_email"),
+        Index("ix_contacts_contact_sort_name", "sort_last", "sort_first", "number"),
         Index("ix_contacts_contact_phonetic", "phonetic_name"),
         Index("ix_contacts_contact_type", "type_code"),
         Index("ix_contacts_contact_mobile", "mobile_phone"),
@@ -152,6 +158,11 @@ class Contact(AuditMixin, Base):
     search_first: Mapped[str] = mapped_column(_search_string(120), default="")
     search_email: Mapped[str | None] = mapped_column(_search_string(254), nullable=True)
     phonetic_name: Mapped[str] = mapped_column(String(60), default="")
+    # The display order (``normalize.sort_key``: a space before a hyphen, "DUPONT SADIER" before
+    # "DUPONT-ROUGIER"): every list and search result of contacts is ordered by
+    # ``(sort_last, sort_first, number)``.
+    sort_last: Mapped[str] = mapped_column(_search_string(200), default="")
+    sort_first: Mapped[str] = mapped_column(_search_string(120), default="")
 
     addresses: Mapped[list["Address"]] = relationship(
         back_populates="contact", cascade="all, delete-orphan", passive_deletes=True,

@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
+from collections.abc import Mapping
 from typing import Any, Callable
 
 from coulisses import PluginError
@@ -19,6 +20,31 @@ from coulisses.registry import RegistrySlot, collect
 TABS = ("summary", "general", "marketing", "management", "notes", "administration", "side")
 HISTORY_KINDS = ("sends", "purchases", "cultural", "financial")
 FIELD_TYPES = ("str", "int", "decimal", "date", "bool", "choice")
+
+
+class ConfigView(Mapping):
+    """The ``CONTACTS_*`` settings of a configuration, read when asked (not copied), so that a value
+    saved on the plugins screen is what the services read next."""
+
+    def __init__(self, config: Mapping[str, Any]):
+        self._config = config
+
+    def _keys(self) -> list[str]:
+        return [k for k in list(self._config) if str(k).startswith("CONTACTS_")]
+
+    def __getitem__(self, key: str) -> Any:
+        if not str(key).startswith("CONTACTS_"):
+            raise KeyError(key)
+        return self._config[key]
+
+    def __iter__(self):
+        return iter(self._keys())
+
+    def __len__(self) -> int:
+        return len(self._keys())
+
+    def __repr__(self) -> str:
+        return f"ConfigView({dict(self)!r})"
 
 
 @dataclass(frozen=True)
@@ -150,7 +176,7 @@ class Registry:
             sections=sorted(sections, key=lambda s: (TABS.index(s.tab), s.position, s.code)),
             references=references,
             owners=owners,
-            config={k: v for k, v in (config or {}).items() if str(k).startswith("CONTACTS_")},
+            config=ConfigView(config if config is not None else {}),
         )
 
     def type(self, code: str) -> ContactType:
@@ -173,7 +199,8 @@ class Registry:
 
 
 def _build(pm) -> Registry:
-    return Registry.from_manager(pm, dict(current_config()))
+    # the live configuration: a setting changed on the plugins screen is seen without a new registry
+    return Registry.from_manager(pm, current_config())
 
 
 _slot = RegistrySlot("contacts", _build, fallback=["contacts"])

@@ -70,7 +70,7 @@ def list_rows(session, params):
                                Contact.kind, Contact.type_code, main.postal_code, main.city, Contact.email,
                                Contact.created_at))
     stmt = (stmt.outerjoin(main, and_(main.contact_id == Contact.id, main.usage == "main"))
-            .order_by(Contact.type_code, Contact.search_last, Contact.search_first, Contact.id))
+            .order_by(Contact.type_code, Contact.sort_last, Contact.sort_first, Contact.number))
     for number, last, first, structure, kind, type_code, postal, city, email, created in stream(session, stmt):
         label = types[type_code].label if type_code in types else type_code
         yield {"type": str(label), "contact": (number, _name(last, first, structure, kind)),

@@ -15,10 +15,12 @@ from flask_admin.model import typefmt
 from markupsafe import Markup, escape
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
+from flask_admin.contrib.sqla.validators import Unique
 from wtforms import SelectField
+from wtforms.fields.core import UnboundField
 from wtforms.validators import NumberRange, Optional
 
-from coulisses import CoulissesError
+from coulisses import CoulissesError, InvalidError
 from coulisses.db import lock_rows
 from coulisses.i18n import _, _l, _n, format_money, lazy_pgettext
 from coulisses.web.admin import ModelView
@@ -28,7 +30,9 @@ from plugins.sales.models import (
     Area, Audience, Event, Fee, PaymentMode, Performance, PerformanceQuota, PointOfSale, Price, SalesChannel,
     Season, Seat, SeatCategory, Tariff, Venue,
 )
+from plugins.sales.admin_deactivate import DeactivatableMixin
 from plugins.sales.registry import get_registry
+from plugins.sales.services import catalogue_rules
 from plugins.sales.services.catalogue import add_seats, performance_label
 from plugins.sales.services.reservations import MAX_OPTION_HOURS
 
@@ -117,31 +121,52 @@ class SalesModelView(ModelView):
             flash(message, "error")
             return True
         if isinstance(exc, (CoulissesError, ValueError)):
-            flash(str(exc), "error")
+            flash(refusal_text(exc), "error")
             return True
         return super().handle_view_exception(exc)
+
+    def on_model_change(self, form, model, is_created):
+        """The services' rules (``catalogue_rules.check``), the same the REST API applies."""
+        catalogue_rules.check(db.session, model)
+
+    def scaffold_form(self):
+        """Flask-Admin's own "already exists" check of a unique code is dropped for the catalogue's
+        models: the service's rule refuses it, with the API's message ("Saison : le code « S1 »
+        existe déjà")."""
+        form_class = super().scaffold_form()
+        if self.model in catalogue_rules.WHAT:
+            for name in dir(form_class):
+                field = getattr(form_class, name, None)
+                if isinstance(field, UnboundField) and field.kwargs.get("validators"):
+                    field.kwargs["validators"] = [v for v in field.kwargs["validators"] if not isinstance(v, Unique)]
+        return form_class
+
+
+def refusal_text(exc: Exception) -> str:
+    """A refusal as the operator reads it: the service's message and its fields' messages (the
+    API's ``message`` and ``fields``)."""
+    details = [str(m) for m in getattr(exc, "fields", {}).values()] if isinstance(exc, InvalidError) else []
+    return " : ".join([str(exc), *details]) if details else str(exc)
 
 
 # --------------------------------------------------------------------------- catalogue
 
 
-class SeasonView(SalesModelView):
-    column_list = ("code", "label", "start_date", "end_date")
+class SeasonView(DeactivatableMixin, SalesModelView):
+    column_list = ("code", "label", "start_date", "end_date", "active")
     labels = {"start_date": _l("Début"), "end_date": _l("Fin")}
-    form_columns = ("code", "label", "start_date", "end_date")
+    form_columns = ("code", "label", "start_date", "end_date", "active")
     column_default_sort = ("start_date", True)
     column_searchable_list = ("code", "label")
-
-    def on_model_change(self, form, model, is_created):
-        if model.start_date and model.end_date and model.start_date > model.end_date:
-            raise ValueError(_("La fin de la saison précède son début."))
+    column_filters = ("active",)
 
 
-class VenueView(SalesModelView):
-    column_list = ("code", "name", "seated", "address")
+class VenueView(DeactivatableMixin, SalesModelView):
+    column_list = ("code", "name", "seated", "address", "active")
     labels = {"seated": _l("Placé (places numérotées)"), "address": _l("Adresse"), "areas": _l("Zones")}
-    form_columns = ("code", "name", "seated", "address", "areas")
+    form_columns = ("code", "name", "seated", "address", "active", "areas")
     column_searchable_list = ("code", "name")
+    column_filters = ("active",)
     column_default_sort = "name"
     inline_models = [(Area, {"form_columns": ("id", "code", "name", "position"), "form_label": _l("Zones"),
                              "column_labels": {"code": _l("Code"), "name": _l("Nom de la zone"), "position": lazy_pgettext("position", "Ordre")}})]
@@ -200,6 +225,7 @@ class SeatView(SalesModelView):
 
     def on_model_change(self, form, model, is_created):
         model.venue_id = model.area.venue_id
+        super().on_model_change(form, model, is_created)
 
     @expose("/rows/", methods=["GET", "POST"])
     def rows(self):
@@ -229,18 +255,19 @@ class SeatView(SalesModelView):
         return self.render("sales/seat_rows.html", areas=areas, categories=categories, values=values, errors=errors)
 
 
-class SeatCategoryView(SalesModelView):
-    column_list = ("code", "label", "position")
-    form_columns = ("code", "label", "position")
+class SeatCategoryView(DeactivatableMixin, SalesModelView):
+    column_list = ("code", "label", "position", "active")
+    form_columns = ("code", "label", "position", "active")
+    column_filters = ("active",)
     column_default_sort = "position"
 
 
-class EventView(SalesModelView):
-    column_list = ("code", "title", "season", "for_children")
+class EventView(DeactivatableMixin, SalesModelView):
+    column_list = ("code", "title", "season", "for_children", "active")
     labels = {"for_children": _l("Produit enfant")}
-    form_columns = ("code", "title", "season", "description", "for_children")
+    form_columns = ("code", "title", "season", "description", "for_children", "active")
     column_searchable_list = ("code", "title")
-    column_filters = ("season.label", "for_children")
+    column_filters = ("season.label", "for_children", "active")
     column_default_sort = "title"
     form_args = {"season": {"query_factory": _by(Season, Season.start_date.desc()), "blank_text": _l("(aucune)")}}
 
@@ -273,17 +300,12 @@ class PerformanceView(SalesModelView):
             model.season = model.event.season
         quotas = [q for q in model.quotas if q.capacity is not None]
         for q in quotas:
-            if q.capacity < (q.taken or 0):
-                raise ValueError(_("%(taken)s places sont déjà prises en %(category)s : la jauge ne peut pas "
-                                   "descendre à %(capacity)s.", taken=q.taken, category=q.category.label,
-                                   capacity=q.capacity))
             q.taken = q.taken or 0
+            catalogue_rules.check(db.session, q)
         if not model.capacity:
             model.capacity = sum(q.capacity for q in quotas)
-        if model.capacity < (model.taken or 0):
-            raise ValueError(_("%(taken)s places sont déjà prises : la jauge ne peut pas descendre à %(capacity)s.",
-                               taken=model.taken, capacity=model.capacity))
         model.taken = model.taken or 0
+        catalogue_rules.check_capacity(model, model.capacity)
 
     def on_model_delete(self, model):
         if model.taken:
@@ -309,9 +331,7 @@ class QuotaView(SalesModelView):
                 locked = lock_rows(db.session, select(PerformanceQuota.taken).where(PerformanceQuota.id == model.id)).scalar()
             model.taken = locked or 0
         model.taken = model.taken or 0
-        if model.capacity < model.taken:
-            raise ValueError(_("%(taken)s places sont déjà prises : la jauge ne peut pas descendre à %(capacity)s.",
-                               taken=model.taken, capacity=model.capacity))
+        super().on_model_change(form, model, is_created)
 
     def on_model_delete(self, model):
         if model.taken:
@@ -319,13 +339,14 @@ class QuotaView(SalesModelView):
                                taken=model.taken))
 
 
-class AudienceView(SalesModelView):
-    column_list = ("code", "label", "position")
-    form_columns = ("code", "label", "position")
+class AudienceView(DeactivatableMixin, SalesModelView):
+    column_list = ("code", "label", "position", "active")
+    form_columns = ("code", "label", "position", "active")
+    column_filters = ("active",)
     column_default_sort = "position"
 
 
-class TariffView(SalesModelView):
+class TariffView(DeactivatableMixin, SalesModelView):
     column_list = ("code", "audience", "label", "position", "active")
     labels = {"label": _l("Libellé du tarif")}
     form_columns = ("code", "audience", "label", "position", "active")
@@ -348,16 +369,12 @@ class PriceView(SalesModelView):
                  "tariff": {"query_factory": _by(Tariff, Tariff.position), "get_label": lambda t: t.full_label},
                  "amount": {"description": _l("Ex. 110,00")}}
 
-    def on_model_change(self, form, model, is_created):
-        if model.amount is not None and model.amount < 0:
-            raise ValueError(_("Le prix doit être positif ou nul."))
-
 
 def _money(amount) -> str:
     return format_money(amount)
 
 
-class FeeView(SalesModelView):
+class FeeView(DeactivatableMixin, SalesModelView):
     column_list = ("code", "label", "amount", "refundable", "event", "channel", "active")
     labels = {"refundable": _l("Remboursable"), "event": _l("Événement (vide : tous)"), "channel": _l("Filière (vide : toutes)")}
     column_formatters = {"amount": lambda v, c, m, n: _money(m.amount)}

@@ -131,6 +131,7 @@ class VenueOutSchema(Schema):
     name = fields.String()
     seated = fields.Boolean()
     address = fields.String()
+    active = fields.Boolean()
     areas = fields.List(fields.Nested(AreaOutSchema))
 
 
@@ -217,6 +218,7 @@ class CategoryOutSchema(Schema):
     code = fields.String()
     label = fields.String()
     position = fields.Integer()
+    active = fields.Boolean()
 
 
 class QuotaSetSchema(Schema):
@@ -276,7 +278,7 @@ def _venue(venue: Venue) -> dict:
                                      .group_by(Seat.area_id)).all())
     areas = db.session.scalars(select(Area).where(Area.venue_id == venue.id).order_by(Area.position, Area.id)).all()
     return {"id": venue.id, "code": venue.code, "name": venue.name, "seated": venue.seated, "address": venue.address,
-            "areas": [_area(a, counts.get(a.id, 0)) for a in areas]}
+            "active": venue.active, "areas": [_area(a, counts.get(a.id, 0)) for a in areas]}
 
 
 def _area(area: Area, seat_count: int) -> dict:

@@ -25,6 +25,7 @@ class SeasonSchema(Schema):
     label = fields.String()
     start_date = fields.Date()
     end_date = fields.Date()
+    active = fields.Boolean(metadata={"description": "False: deactivated (no longer offered when selling)"})
 
 
 class EventQuerySchema(Schema):
@@ -38,6 +39,7 @@ class EventSchema(Schema):
     season_id = fields.Integer(allow_none=True)
     description = fields.String()
     for_children = fields.Boolean()
+    active = fields.Boolean(metadata={"description": "False: deactivated (its performances are off sale)"})
 
 
 class PerformanceQuerySchema(Schema):

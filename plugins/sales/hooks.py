@@ -29,6 +29,30 @@ def sales_operation_kinds():
     return BUILTIN_OPERATION_KINDS
 
 
+# --------------------------------------------------------------------------- domain: webhooks (own events)
+
+
+@hookimpl
+def coulisses_webhook_events():
+    from plugins.sales.events import EVENTS
+
+    return EVENTS
+
+
+@hookimpl
+def sales_order_created(session, order):
+    from plugins.sales import events
+
+    events.emit(session, events.CREATED, order)
+
+
+@hookimpl
+def sales_order_paid(session, order):
+    from plugins.sales import events
+
+    events.emit(session, events.PAID, order)
+
+
 # --------------------------------------------------------------------------- domain: contacts hooks
 
 
@@ -99,11 +123,12 @@ def coulisses_permissions():
 
 @hookimpl
 def coulisses_api_routes(api):
-    from plugins.sales import api_catalogue, api_lifecycle
+    from plugins.sales import api_catalogue, api_catalogue_more, api_lifecycle
     from plugins.sales.api import register_routes
 
     register_routes(api)
     api_catalogue.register_routes(api)
+    api_catalogue_more.register_routes(api)
     api_lifecycle.register_routes(api)
 
 

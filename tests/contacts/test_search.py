@@ -2,7 +2,7 @@
 from datetime import datetime, timezone
 
 import pytest
-from sqlalchemy import select, text
+from sqlalchemy import func, select, text
 
 from coulisses import InvalidError
 from plugins.contacts.models import Address, Contact
@@ -59,6 +59,45 @@ def test_the_seed_order_a_space_sorts_before_a_hyphen(db, duponts):
     assert sort_key("Dupont Sadier") < sort_key("DUPONT-ROUGIER") < sort_key("Dupontel")
     assert sort_key("Dupont") < sort_key("Dupont Sadier")
     assert sort_key("Élise") == sort_key("ELISE")
+
+
+def test_the_seed_order_is_stored_and_every_list_follows_it(db, duponts):
+    """The sort columns are stored on save; the quick search paged one by one, the advanced search
+    (the result list and the API's list) and the export give the seed's DUPONT order."""
+    seed = [number for _last, _first, _postal, number in SEED_DUPONTS]
+    sadier = db.scalar(select(Contact).where(Contact.number == 10162))
+    rougier = db.scalar(select(Contact).where(Contact.number == 2398))
+    assert (sadier.sort_last, sadier.sort_first) == ("dupont sadier", "michele")
+    assert rougier.sort_last == "dupont-rougier" and sadier.sort_last < rougier.sort_last
+    one_by_one = []
+    for offset in range(12):
+        page, total = quick_search_page(db, "dupon", limit=1, offset=offset)
+        assert total == 12
+        one_by_one += [h.number for h in page if h.first_name != "Jules"]
+    assert one_by_one == seed
+    rows = advanced_search(db, {"name": "dupon"}, limit=50).rows
+    assert [r.number for r in rows if not r.name.endswith("Jules")] == seed
+    paged = [advanced_search(db, {"name": "dupon"}, limit=1, offset=i).rows[0].number for i in range(12)]
+    assert [n for n in paged if n in seed] == seed
+    # the stored key follows a change of name
+    svc.update_contact(db, rougier, {"last_name": "Dupont Aaron"})
+    db.flush()
+    assert rougier.sort_last == "dupont aaron"
+    assert [h.number for h in quick_search(db, "dupont ", limit=50)][-2:] == [2398, 10162]
+
+
+def test_the_migration_fills_the_sort_columns(db, duponts):
+    """contacts_0003 fills the sort columns of contacts saved before it, in batches."""
+    from importlib import import_module
+
+    migration = import_module("plugins.contacts.migrations.contacts_0003_sort_columns")
+    db.execute(text("UPDATE contacts_contact SET sort_last = '', sort_first = ''"))
+    written = migration.backfill(db.connection())
+    assert written == db.scalar(select(func.count()).select_from(Contact))
+    db.expire_all()
+    found = [h.number for h in quick_search(db, "dupon", limit=50) if h.first_name != "Jules"]
+    assert found == [number for _last, _first, _postal, number in SEED_DUPONTS]
+    assert db.scalar(select(Contact.sort_last).where(Contact.number == 2398)) == "dupont-rougier"
 
 
 def test_star_text_gives_names_ending_with_it_first(db, duponts):
@@ -136,7 +175,8 @@ def test_structures_are_found_by_name_and_by_type(db, duponts, structure):
 
 
 def test_quick_search_walks_the_name_index(db, duponts, is_postgres):
-    """Each branch is a range on a btree index (no LIKE scan), on both databases."""
+    """Each branch is a range on a btree index (no LIKE scan), on both databases; a last-name prefix
+    walks the display-order index, which gives the rows already sorted (no sort step)."""
     [(cond, order), *_] = _quick_branches("dup")
     stmt = select(Contact.id).where(cond, Contact.valid.is_(True)).order_by(*order).limit(20)
     sql = str(stmt.compile(db.get_bind(), compile_kwargs={"literal_binds": True}))
@@ -144,11 +184,11 @@ def test_quick_search_walks_the_name_index(db, duponts, is_postgres):
         db.execute(text("SET LOCAL enable_seqscan = off"))
         compiled = stmt.compile(db.get_bind())
         plan = "\n".join(row[0] for row in db.connection().exec_driver_sql("EXPLAIN " + str(compiled), compiled.params))
-        assert "ix_contacts_contact_search_name" in plan
+        assert "ix_contacts_contact_sort_name" in plan
         assert "Sort" not in plan.split("Index")[0]  # the index gives the order
     else:
         plan = " ".join(str(row[-1]) for row in db.execute(text("EXPLAIN QUERY PLAN " + sql)))
-        assert "USING INDEX ix_contacts_contact_search_name (search_last>? AND search_last<?)" in plan
+        assert "USING INDEX ix_contacts_contact_sort_name (sort_last>? AND sort_last<?)" in plan
         assert "TEMP B-TREE" not in plan
 
 
@@ -158,9 +198,10 @@ def test_wildcard_search_uses_the_trigram_index_on_postgresql(db, duponts, is_po
     # enough rows for the planner to prefer an index over a scan of the whole table
     db.execute(text(
         "INSERT INTO contacts_contact (number, type_code, kind, role, last_name, first_name, structure_name, "
-        "language, valid, ambassador, extra, search_last, search_first, phonetic_name, created_at, updated_at) "
+        "language, valid, ambassador, extra, search_last, search_first, phonetic_name, sort_last, sort_first, "
+        "created_at, updated_at) "
         "SELECT 100000 + i, 'individual', 'individual', 'public', 'X', 'Y', '', 'fr', true, false, '{}', "
-        "md5(i::text), 'y', '', now(), now() FROM generate_series(1, 20000) AS i"))
+        "md5(i::text), 'y', '', md5(i::text), 'y', now(), now() FROM generate_series(1, 20000) AS i"))
     db.execute(text("ANALYZE contacts_contact"))
     [(cond, _order)] = _quick_branches("*pont")
     compiled = select(Contact.id).where(cond).compile(db.get_bind())

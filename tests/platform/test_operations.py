@@ -418,6 +418,23 @@ def test_the_documented_postgresql_roles_run_coulisses_with_least_privileges(tmp
                     conn.execute(text(ddl))
         finally:
             engine.dispose()
+        # the guide's backup (any role that reads every table) and restore (the owner, as db upgrade)
+        def coulisses_cmd(*args, url):
+            return subprocess.run([str(VENV / "bin" / "coulisses"), *args], capture_output=True, text=True,
+                                  timeout=300, env={**env, "COULISSES_DATABASE_URL": url})
+
+        archive = tmp_path / "nightly.tar.gz"
+        saved = coulisses_cmd("backup", "-o", str(archive), url=app_url)
+        assert saved.returncode == 0, saved.stdout + saved.stderr
+        restored = coulisses_cmd("restore", "--force", str(archive), url=owner_url)
+        assert restored.returncode == 0, restored.stdout + restored.stderr
+        engine = create_engine(app_url)
+        try:  # the restored tables are the application role's to use again
+            with engine.begin() as conn:
+                assert conn.execute(text("SELECT login FROM core_operator")).scalars().all() == ["marie"]
+                conn.execute(text("UPDATE core_operator SET full_name = 'Marie' WHERE login = 'marie'"))
+        finally:
+            engine.dispose()
     finally:
         cleanup = create_engine(PG_ADMIN, isolation_level="AUTOCOMMIT")
         with cleanup.connect() as conn:

@@ -149,7 +149,7 @@ def test_prices_and_fees_take_amounts_as_people_type_them(app, supervisor, catal
         assert fee.amount == Decimal("1.50") and fee.refundable is False
 
 
-def test_a_used_row_is_not_deleted_and_the_refusal_is_in_words(app, supervisor, catalogue, buyer, db):
+def test_a_used_row_is_deactivated_not_deleted_and_the_screen_says_so(app, supervisor, catalogue, buyer, db):
     from plugins.sales.services import orders
     from tests.sales.conftest import line
 
@@ -159,11 +159,13 @@ def test_a_used_row_is_not_deleted_and_the_refusal_is_in_words(app, supervisor, 
     data = form_of(supervisor, "/admin/sales_tariff/")
     data["id"] = str(c.full.id)
     html = supervisor.post("/admin/sales_tariff/delete/", data=data, follow_redirects=True).get_data(as_text=True)
-    assert "utilisé ailleurs" in html
+    assert "désactivé au lieu d&#39;être supprimé" in html or "désactivé au lieu d'être supprimé" in html
+    assert "successfully deleted" not in html
     with app_session(app) as s:
         from plugins.sales.models import Tariff
 
-        assert s.get(Tariff, c.full.id) is not None
+        tariff = s.get(Tariff, c.full.id)
+        assert tariff is not None and tariff.active is False  # kept for the order, no longer sold
 
 
 def test_payment_modes_offer_the_registered_types(app, supervisor):

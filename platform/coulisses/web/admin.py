@@ -278,12 +278,20 @@ class PluginsView(CoulissesBaseView):
         from coulisses import plugin_admin
 
         state, seed, config = self._state()
+        from coulisses import plugin_settings
+
         rows = plugin_admin.plugin_rows(db.session, state.infos, seed, config)
+        editable, saved = plugin_settings.schemas(state.pm), plugin_settings.stored(db.session)
+        fixed = config.get(plugin_settings.FIXED_KEY) or set()
         for row in rows:
             # the server runs with the plugins it started with: a change shows after a restart
             row["restart"] = row["name"] in state.infos and row["enabled"] != (row["name"] in state.order)
             row["running"] = row["name"] in state.order
             row["settings"] = plugin_admin.plugin_settings(state.infos, row["name"], config)
+            for setting in row["settings"]:  # saved on the settings page (and not fixed elsewhere)
+                if setting["key"] in saved and setting["key"] not in fixed:
+                    setting["source"] = "screen"
+            row["editable"] = row["running"] and row["name"] in editable
             row["changed_on"] = datetime.fromisoformat(row["changed_at"]) if row["changed_at"] else None
         return self.render("coulisses/plugins.html", plugins=rows,
                            can_manage=security_has(self.manage_permission))
@@ -352,6 +360,16 @@ class PluginsView(CoulissesBaseView):
             flash(_("Désactivé : %(name)s (ses données sont conservées). Redémarrez le serveur.", name=name),
                   "success")
         return redirect(url_for(".index"))
+
+
+    @expose("/settings/<plugin>", methods=("GET", "POST"))
+    def settings(self, plugin):
+        """Edit a running plugin's settings from its declared schema (``coulisses_settings_schema``)."""
+        from coulisses.web.admin_plugin_settings import settings_view
+
+        if not security_has(self.manage_permission):
+            abort(403)
+        return settings_view(self, plugin)
 
 
 def security_has(code: str) -> bool:
@@ -532,6 +550,7 @@ def _job_label(kind: str) -> str:
 def core_admin_views():
     from coulisses.security_events import SecurityEvent
     from coulisses.web.admin_security import SecurityEventView
+    from coulisses.web.admin_webhooks import webhook_views
 
     admin_menu = _l("Administration")  # lazy: the menu shows it in the operator's language
     return [
@@ -546,4 +565,5 @@ def core_admin_views():
                      endpoint="core_api_token", category=admin_menu),
         SecurityEventView(SecurityEvent, permission="core.security.events", name=_l("Journal de sécurité"),
                           endpoint="core_security_event", category=admin_menu),
+        *webhook_views(admin_menu),
     ]

@@ -23,8 +23,8 @@ from coulisses import CoulissesError, PluginError, Permission, hookimpl
 from coulisses import db as cdb
 from coulisses.config import apply_plugin_defaults
 from coulisses import plugins as cplugins
-from coulisses import security
-from coulisses.web import auth, forms, hardening, inputs, observe
+from coulisses import plugin_settings, security
+from coulisses.web import auth, forms, hardening, inputs, metrics, observe
 from coulisses.web.admin import ModelView
 from coulisses.web.extensions import babel, csrf, db, login_manager
 from coulisses.web.rest import API_PREFIX, Api
@@ -65,6 +65,9 @@ def load_config(overrides: dict[str, Any] | None = None, *, check_secret: bool =
         "LOG_LEVEL": env.get("COULISSES_LOG_LEVEL", "INFO"),
         # behind a reverse proxy: how many proxies' X-Forwarded-* headers are trusted
         "PROXY_COUNT": env.get("COULISSES_PROXY_COUNT", 0),
+        # /metrics: closed until a token (Bearer) and/or an allow-list of addresses is set
+        "METRICS_TOKEN": env.get("COULISSES_METRICS_TOKEN", ""),
+        "METRICS_ALLOW": env.get("COULISSES_METRICS_ALLOW", ""),
     }
     if env.get("COULISSES_OUTBOX_RUN"):
         cfg["OUTBOX_RUN"] = env["COULISSES_OUTBOX_RUN"]
@@ -95,6 +98,18 @@ def load_config(overrides: dict[str, Any] | None = None, *, check_secret: bool =
             cfg[key] = 0
         if cfg[key] <= 0:
             raise ConfigError(f"COULISSES_{key} must be a positive number of bytes")
+    from coulisses.web.metrics import parse_allow_list
+
+    try:
+        parse_allow_list(cfg["METRICS_ALLOW"])
+    except ValueError as exc:
+        raise ConfigError(f"COULISSES_METRICS_ALLOW: {exc} is not an address or a network (10.0.0.0/8)") from None
+    if cfg["METRICS_TOKEN"] and len(str(cfg["METRICS_TOKEN"])) < MIN_METRICS_TOKEN_LENGTH:
+        from coulisses.i18n import gettext
+
+        raise ConfigError(gettext("COULISSES_METRICS_TOKEN est trop court (%(minimum)d caractères au moins) : "
+                                  "générez-en un avec %(command)s.", minimum=MIN_METRICS_TOKEN_LENGTH,
+                                  command="python3 -c 'import secrets; print(secrets.token_urlsafe(32))'"))
     if not cfg["DATABASE_URL"]:
         cfg["DATABASE_URL"] = "sqlite:///" + str(Path(cfg["INSTANCE_PATH"]) / "coulisses.db")
     if check_secret and cfg["ENV"] == "production" and cfg.get("SECRET_KEY"):
@@ -113,6 +128,7 @@ def load_config(overrides: dict[str, Any] | None = None, *, check_secret: bool =
 
 
 MIN_SECRET_KEY_LENGTH = 32
+MIN_METRICS_TOKEN_LENGTH = 24
 # Values shown in documentation and examples: never a production key
 KNOWN_EXAMPLE_SECRETS = frozenset({
     "...", "changeme", "change-me", "secret", "secret-key", "dev", "development", "testing-secret-key",
@@ -189,13 +205,49 @@ class CoreHooks:
             Permission("core.jobs.view", i18n.lazy_gettext("Voir les tâches de fond"), ("supervisor",)),
             Permission("core.jobs.manage", i18n.lazy_gettext("Relancer ou annuler les tâches de fond"), ("supervisor",)),
             Permission("core.security.events", i18n.lazy_gettext("Consulter le journal de sécurité")),
+            Permission("core.webhooks.manage", i18n.lazy_gettext("Gérer les webhooks et voir leurs envois")),
+            Permission("core.changes", i18n.lazy_gettext("Lire le flux des changements (API)")),
         ]
+
+    @hookimpl
+    def coulisses_webhook_events(self):
+        from coulisses.webhooks import CORE_EVENTS
+
+        return CORE_EVENTS
+
+    @hookimpl
+    def coulisses_job_types(self):
+        from coulisses.webhooks import JOB_TYPES
+
+        return JOB_TYPES
+
+    @hookimpl
+    def coulisses_periodic_tasks(self):
+        from coulisses.tasks import Task
+
+        return [Task("core.webhooks.purge", "nightly", _purge_webhooks,
+                     i18n.lazy_gettext("Supprime les changements et envois de webhooks de plus de "
+                                       "WEBHOOKS_RETENTION_DAYS jours (90 par défaut)."))]
+
+    @hookimpl
+    def coulisses_api_routes(self, api):
+        from coulisses.web.api_webhooks import openapi_webhooks, register_routes
+
+        register_routes(api)
+        api.openapi_extensions.append(openapi_webhooks)
 
     @hookimpl
     def coulisses_admin_views(self, admin):
         from coulisses.web.admin import core_admin_views
 
         return core_admin_views()
+
+
+def _purge_webhooks(session):
+    from coulisses.config import current_config
+    from coulisses.webhooks import purge
+
+    return {"deleted_changes": purge(session, days=int(current_config().get("WEBHOOKS_RETENTION_DAYS") or 90))}
 
 
 @dataclass
@@ -244,6 +296,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     """
     cfg = load_config(config)
     cdb.CURRENCY = cfg["CURRENCY"]
+    cdb.PROCESS_KIND[0] = "web"
     here = Path(__file__).resolve().parent.parent
     app = Flask("coulisses", instance_path=cfg["INSTANCE_PATH"], template_folder=str(here / "templates"),
                 static_folder=str(here / "static"), static_url_path="/static")
@@ -262,6 +315,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.config["SESSION_COOKIE_SECURE"] = bool(cfg.get("SESSION_COOKIE_SECURE", cfg["HTTPS"]))
     hardening.init_hardening(app)
     observe.init_observability(app)
+    metrics.init_metrics(app)  # /metrics answers before the login machinery reads its bearer token
     app.config["WTF_CSRF_CHECK_DEFAULT"] = False  # checked in before_request, bearer requests excepted
     app.config["WTF_CSRF_TIME_LIMIT"] = None
     # The referrer check is the host's (auth.check_same_origin): Flask-WTF's refuses a login without a
@@ -291,9 +345,15 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         order = cplugins.resolve(infos, requested)
         pm = cplugins.build_manager_with_core(infos, order, CoreHooks())
         apply_plugin_defaults(app.config, pm, config)
+        # the settings administrators saved on the plugins screen (coulisses_settings_schema)
+        plugin_settings.install(app.config, db.session, pm, explicit=config)
         permissions = security.collect_permissions(cplugins.call_each_safely(pm, "coulisses_permissions"))
         _sync_permissions(permissions)
         db.session.close()
+
+    @app.before_request
+    def _refresh_plugin_settings():  # a change saved by another worker process, within a few seconds
+        plugin_settings.refresh(app.config, db.session, pm)
 
     # The host's catalogues, then each loaded plugin's (<plugin>/translations/<lang>/LC_MESSAGES/messages.po)
     translations = [str(here / "translations")]

@@ -172,7 +172,7 @@ def _load_operator(operator_id: str):
 @login_manager.request_loader
 def _load_from_token(req):
     header = req.headers.get("Authorization", "")
-    if not header.lower().startswith("bearer "):
+    if not header.lower().startswith("bearer ") or req.path == "/metrics":  # the metrics token is no operator's
         return None
     address = req.remote_addr or ""
     refusal = throttle.before_attempt(db.session, "api", address=address)

@@ -119,9 +119,14 @@ def readiness(session, infos, order) -> tuple[bool, dict]:
     from coulisses import db as cdb
     from coulisses import migrations
 
+    from coulisses.upgrade import unknown_revisions
+
     try:
         cdb.ping(session)
         connection = session.connection()
+        unknown = unknown_revisions(connection, infos)
+        if unknown:  # migrated by a newer version: this code must not serve it
+            return False, {"database": "ok", "migrations": "unknown", "unknown": unknown}
         applied = migrations.applied_revisions(connection, infos)
         heads = migrations.branch_heads(connection, infos)
     except Exception as exc:  # noqa: BLE001

@@ -127,6 +127,8 @@ class Api:
         self.blueprint = Blueprint("api", __name__, url_prefix=API_PREFIX)
         self.routes: list[Route] = []
         self.current_plugin: str | None = None
+        # callables ``extend(spec) -> dict``: more components, and top-level keys merged in the document
+        self.openapi_extensions: list[Callable[[APISpec], dict]] = []
         self.blueprint.add_url_rule("/openapi.json", "openapi", self._openapi_view)
         self.blueprint.register_error_handler(ApiError, lambda e: error_response(e.status, e.code, e.message, e.fields))
         self.blueprint.register_error_handler(HTTPException, self._http_error)
@@ -337,7 +339,10 @@ class Api:
                 paths.setdefault(path, {})[method.lower()] = op
         for path, operations in paths.items():
             spec.path(path=path, operations=operations)
-        return spec.to_dict()
+        extra: dict[str, Any] = {}
+        for extend in self.openapi_extensions:
+            extra.update(extend(spec) or {})
+        return {**spec.to_dict(), **extra}
 
     def _openapi_view(self):
         if not current_user.is_authenticated:

@@ -24,7 +24,7 @@ from sqlalchemy.orm import Session
 from coulisses.db import Sequence, begin_write, current_actor, ensure_sequence, utcnow
 
 from plugins.contacts.models import Address, Contact, ContactLink
-from plugins.contacts.services.normalize import normalize, normalize_email, phonetic_fr
+from plugins.contacts.services.normalize import normalize, normalize_email, phonetic_fr, sort_key
 
 SEQUENCE = "contacts.contact"
 
@@ -71,24 +71,26 @@ def reserve_ids(session: Session, table, count: int) -> list[int]:
 
 
 @lru_cache(maxsize=200_000)
-def name_columns(kind: str, name: str) -> tuple[str, str]:
-    """``(search_last, phonetic_name)`` of a last name / structure name (cached: names repeat)."""
-    return normalize(name), phonetic_fr(name)[:60]
+def name_columns(kind: str, name: str) -> tuple[str, str, str]:
+    """``(search_last, phonetic_name, sort_last)`` of a last name / structure name (cached: names repeat)."""
+    return normalize(name), phonetic_fr(name)[:60], sort_key(name)
 
 
 @lru_cache(maxsize=50_000)
-def first_name_column(first_name: str) -> str:
-    return normalize(first_name)
+def first_name_columns(first_name: str) -> tuple[str, str]:
+    """``(search_first, sort_first)`` of a first name."""
+    return normalize(first_name), sort_key(first_name)
 
 
 def search_values(kind: str, last_name: str, first_name: str, structure_name: str,
                   email: str | None) -> dict[str, Any]:
     """The same values as ``normalize.search_columns`` (a test keeps them equal), with caches."""
     name = structure_name if kind == "structure" else last_name
-    search_last, phonetic = name_columns(kind, name or "")
-    return {"search_last": search_last,
-            "search_first": first_name_column(first_name or "") if kind != "structure" else "",
-            "search_email": normalize_email(email), "phonetic_name": phonetic}
+    search_last, phonetic, sort_last = name_columns(kind, name or "")
+    search_first, sort_first = first_name_columns(first_name or "") if kind != "structure" else ("", "")
+    return {"search_last": search_last, "search_first": search_first,
+            "search_email": normalize_email(email), "phonetic_name": phonetic,
+            "sort_last": sort_last, "sort_first": sort_first}
 
 
 def insert_contacts(session: Session, rows: list[dict[str, Any]], *, now: datetime | None = None,

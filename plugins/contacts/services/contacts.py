@@ -270,6 +270,9 @@ def create_quick(session: Session, data: dict[str, Any], *, registry: Registry |
     from plugins.contacts.services.links import add_link
 
     registry = registry or get_registry()
+    chosen = registry.types.get(data.get("type_code") or "individual")
+    if chosen is not None and chosen.kind == "structure":
+        return _create_quick_structure(session, chosen, data, registry)
     errors: dict[str, str] = {}
     for key, message in (("civility", _("Civilité : obligatoire")), ("last_name", _("Nom : obligatoire")),
                          ("first_name", _("Prénom : obligatoire"))):
@@ -277,8 +280,8 @@ def create_quick(session: Session, data: dict[str, Any], *, registry: Registry |
             errors[key] = message
     type_code = data.get("type_code") or "individual"
     ctype = registry.types.get(type_code)
-    if ctype is None or ctype.kind != "individual":
-        errors["type_code"] = _("La création rapide crée un contact individuel")
+    if ctype is None:
+        errors["type_code"] = _("Type inconnu : %(code)s", code=type_code)
     structure = None
     structure_number = data.get("structure_number")
     new_structure_name = str(data.get("new_structure_name") or "").strip()
@@ -327,6 +330,33 @@ def create_quick(session: Session, data: dict[str, Any], *, registry: Registry |
             contact.generated_password = password
     except InvalidError as exc:
         raise InvalidError(str(exc), exc.fields) from None
+    return contact
+
+
+def _create_quick_structure(session: Session, ctype, data: dict[str, Any], registry: Registry) -> Contact:
+    """The quick creation of a structure of type ``ctype`` (a type chosen up front on the creation
+    form, e.g. a plugin's "École"): its name, e-mail, mobile phone, main address and the type's fields;
+    every error at once, keyed by the form's field names."""
+    from plugins.contacts.services.accounts import create_internet_account
+
+    errors: dict[str, str] = {}
+    if not str(data.get("structure_name") or "").strip():
+        errors["structure_name"] = _("Nom de la structure : obligatoire")
+    address = clean_address({k: data.get(k) for k in ADDRESS_FIELDS}, errors)
+    wants_account = bool(data.get("create_internet_account"))
+    if wants_account and not str(data.get("email") or "").strip():
+        errors["email"] = _("Mél : obligatoire pour créer un compte internet")
+    fields = {k: data.get(k) for k in ("structure_name", "mobile_phone", "email")}
+    clean_contact_fields(fields, "structure", region=address.get("country") or "FR", errors=errors)
+    errors.update(clean_extra(ctype, data.get("extra"))[1])
+    if errors:
+        raise InvalidError(_("La fiche n'est pas valide"), errors)
+    contact = create_contact(session, {**fields, "type_code": ctype.code, "extra": data.get("extra")},
+                             registry=registry, address=address)
+    contact.generated_password = None
+    if wants_account:
+        _account, password = create_internet_account(session, contact)
+        contact.generated_password = password
     return contact
 
 

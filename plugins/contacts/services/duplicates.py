@@ -325,6 +325,9 @@ def merge(session: Session, pair: DuplicatePair | None, head: Contact, other: Co
                        accepted_functions=(updates.get("function"),) if updates.get("function") else ())
     refresh_role(session, head)
     session.flush()
+    from plugins.contacts import events
+
+    events.merged(session, log)
     return log
 
 

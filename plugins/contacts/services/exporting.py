@@ -65,7 +65,7 @@ def export_csv(session: Session, criteria: dict[str, Any] | None = None, *, page
     yield _line(words["header"])
     contact_cols = [getattr(Contact, k) for k, _l in EXPORT_COLUMNS
                     if k not in ADDRESS_KEYS and k not in ("status",)]
-    stmt = (select(*contact_cols, Contact.customer_since, Contact.search_last, Contact.search_first, Contact.id,
+    stmt = (select(*contact_cols, Contact.customer_since, Contact.sort_last, Contact.sort_first,
                    *[getattr(addr, k) for k in ADDRESS_KEYS])
             .outerjoin(addr, and_(addr.contact_id == Contact.id, addr.usage == "main"))
             .where(*conds))
@@ -74,10 +74,11 @@ def export_csv(session: Session, criteria: dict[str, Any] | None = None, *, page
         q = stmt
         if last is not None:
             q = q.where(
-                (Contact.search_last > last[0])
-                | ((Contact.search_last == last[0]) & (Contact.search_first > last[1]))
-                | ((Contact.search_last == last[0]) & (Contact.search_first == last[1]) & (Contact.id > last[2])))
-        rows = session.execute(q.order_by(Contact.search_last, Contact.search_first, Contact.id).limit(page)).all()
+                (Contact.sort_last > last[0])
+                | ((Contact.sort_last == last[0]) & (Contact.sort_first > last[1]))
+                | ((Contact.sort_last == last[0]) & (Contact.sort_first == last[1]) & (Contact.number > last[2])))
+        # the display order of every contact list (ix_contacts_contact_sort_name), keyset-paged
+        rows = session.execute(q.order_by(Contact.sort_last, Contact.sort_first, Contact.number).limit(page)).all()
         if not rows:
             return
         for row in rows:
@@ -94,7 +95,7 @@ def export_csv(session: Session, criteria: dict[str, Any] | None = None, *, page
                     value = row.birth_date.strftime("%d.%m.%Y") if row.birth_date else ""
                 values.append("" if value is None else value)
             yield _line(values)
-        last = (rows[-1].search_last, rows[-1].search_first, rows[-1].id)
+        last = (rows[-1].sort_last, rows[-1].sort_first, rows[-1].number)
         if len(rows) < page:
             return
 

@@ -20,6 +20,25 @@ def normalize(value: str | None) -> str:
     return _NAME_NON_ALNUM.sub(" ", unidecode(value).lower()).strip()
 
 
+def sort_key(value: str | None) -> str:
+    """The display order of a name, stored in ``Contact.sort_last`` / ``sort_first``.
+
+    ``normalize`` with one difference: a run of separators that contains a hyphen becomes ``"-"``
+    (0x2d), any other run a space (0x20). Compared byte by byte (the "C" collation on PostgreSQL,
+    SQLite's default), a space sorts before a hyphen, which sorts before digits and letters, so
+    ``"DUPONT"`` < ``"DUPONT SADIER"`` < ``"DUPONT-ROUGIER"`` < ``"DUPONTEL"``, as the seeds list them.
+    Accents and case are ignored ("Émile" = "emile"). Computed in Python, so the order is the same
+    on SQLite and PostgreSQL whatever the database's locale.
+
+    It differs from ``normalize`` only where ``normalize`` has a space: a prefix without a separator
+    matches the same rows on both columns.
+    """
+    if not value:
+        return ""
+    text = unidecode(value).lower()
+    return _NAME_NON_ALNUM.sub(lambda m: "-" if "-" in m.group(0) else " ", text).strip(" -")
+
+
 def normalize_email(value: str | None) -> str | None:
     if not value:
         return None
@@ -119,4 +138,6 @@ def search_columns(kind: str | None, last_name: str | None, first_name: str | No
         "search_first": normalize(first_name) if kind != "structure" else "",
         "search_email": normalize_email(email),
         "phonetic_name": phonetic_fr(name)[:60],
+        "sort_last": sort_key(name),
+        "sort_first": sort_key(first_name) if kind != "structure" else "",
     }

@@ -68,13 +68,18 @@ def _anonymise_ids(session: Session, ids: list[int]) -> None:
     # the note is written in the language of whoever anonymises (the operator, the task's deployment)
     note = _("Contact anonymisé le %(date)s (données personnelles)", date=format_date(now))
     operator = current_actor().operator_id
+    from plugins.contacts import events
+
     for i in range(0, len(ids), 500):
         chunk = ids[i:i + 500]
+        events.anonymised(session, session.scalars(select(Contact.number).where(Contact.id.in_(chunk))
+                                                   .order_by(Contact.id)).all())
         session.execute(update(Contact).where(Contact.id.in_(chunk)).values(
             civility=None, last_name=ANONYMOUS, first_name="",
             structure_name="", birth_date=None, function=None, email=None, mobile_phone=None,
             phone=None, fax=None, iban=None, administrative_number=None, reference_code=None, extra={},
             search_last="anonyme", search_first="", search_email=None, phonetic_name="",
+            sort_last="anonyme", sort_first="",
             anonymised_at=now, updated_at=now, updated_by_id=operator,
         ).execution_options(synchronize_session=False))
         # structures keep "ANONYME" as their name

@@ -11,17 +11,21 @@ Quick search rules (the seeds' "Trucs et astuces"):
 - "Name, First name" narrows ("Dupont, j"); "dupont chantal" (no comma) also tries last name then
   first name;
 - a query of digits is a contact number; a query with "@" is an e-mail (prefix);
-- invalid contacts are hidden unless asked for; results sorted by name, first name, number, the
-  name compared with ``sort_key`` (a space before a hyphen, as the seed lists DUPONT SADIER before
-  DUPONT-ROUGIER); "*pont" gives the names ending with "pont" first, then those containing it;
+- invalid contacts are hidden unless asked for; results sorted by name, first name, number through
+  the stored sort columns ``Contact.sort_last`` / ``sort_first`` (``normalize.sort_key``: a space
+  before a hyphen, as the seed lists DUPONT SADIER before DUPONT-ROUGIER); "*pont" gives the names
+  ending with "pont" first, then those containing it;
 - paged: ``quick_search_page`` takes ``offset`` and gives the number of matches.
 
-The advanced search (the result list) sorts in SQL by the search columns (so ``OFFSET`` paging is
-exact), with the "*text" names ending with the text first; there a hyphen counts as a space.
+The advanced search (the result list, the API's list, exports, likely duplicates) sorts in SQL by
+the same columns ``(sort_last, sort_first, number)``, so ``OFFSET`` paging is exact and every list
+of contacts has one order, on SQLite and PostgreSQL alike.
 
 How it stays fast on 1,000,000 contacts: each branch (last-name prefix, first-name prefix…) is one
-range query on its btree index, ``ORDER BY`` the index order and ``LIMIT``; branches are merged in
-Python. See ``plugins/contacts/models.py`` for the indexes.
+query ``ORDER BY (sort_last, sort_first, number) LIMIT offset + limit``; a last-name prefix without
+a separator ("dup") is a range on ``sort_last`` itself, so the index ``ix_contacts_contact_sort_name``
+gives both the rows and their order. Branches are merged in Python on the same key. See
+``plugins/contacts/models.py`` for the indexes.
 """
 from __future__ import annotations
 
@@ -39,10 +43,13 @@ from coulisses.i18n import _
 
 from plugins.contacts.models import Address, Contact, ContactCriterion, ContactLink, Criterion
 from plugins.contacts.services import validation as v
-from plugins.contacts.services.normalize import next_prefix, normalize, normalize_email, phonetic_fr
+from plugins.contacts.services.normalize import next_prefix, normalize, normalize_email, phonetic_fr, sort_key
 
 MAX_LIMIT = 1000  # the API's documented maximum (``SearchQuerySchema.limit``)
-_SORT_SEPARATORS = re.compile(r"[^a-z0-9]+")
+# The display order of every list of contacts (``normalize.sort_key``; index ix_contacts_contact_sort_name).
+DISPLAY_ORDER = (Contact.sort_last, Contact.sort_first, Contact.number)
+
+__all__ = ["DISPLAY_ORDER", "advanced_search", "quick_search", "quick_search_page", "sort_key"]
 
 
 @dataclass
@@ -108,8 +115,19 @@ def _wildcard_pattern(text: str) -> str | None:
     return re.sub("%+", "%", pattern)
 
 
+def _last_prefix(text: str):
+    """Last names (structure names) starting with the normalised ``text``. Without a separator in
+    ``text`` this is the same range on ``sort_last`` (which differs from ``search_last`` only where
+    the latter has a space), so the display-order index serves it and gives the rows in order."""
+    if text and " " not in text:
+        return _prefix(Contact.sort_last, text)
+    return _prefix(Contact.search_last, text)
+
+
 def _name_condition(column, text: str):
     """A name criterion: prefix (range) or wildcard (LIKE)."""
+    if column is Contact.search_last and "*" not in text:
+        return _last_prefix(normalize(text))
     if "*" in text:
         pattern = _wildcard_pattern(text)
         if pattern is None:
@@ -133,16 +151,17 @@ def _visibility(include_invalid: bool, type_code: str | None, kind: str | None) 
 
 def _quick_branches(q: str) -> list[tuple[Any, list]]:
     """The branches of a quick search: ``(condition, order_by)`` pairs."""
-    by_last = [Contact.search_last, Contact.search_first, Contact.id]
-    by_first = [Contact.search_first, Contact.search_last, Contact.id]
+    # every branch is fetched in the display order, so that its first ``offset + limit`` rows are
+    # the ones the merged page may need
+    by_last = by_first = list(DISPLAY_ORDER)
     q = q.strip()
     if not q:
         return []
     digits = q.lstrip("#").strip()
     if digits.isdigit():
-        return [(Contact.number == int(digits), [Contact.id])]
+        return [(Contact.number == int(digits), by_last)]
     if "@" in q:
-        return [(_prefix(Contact.search_email, normalize_email(q) or ""), [Contact.search_email, Contact.id])]
+        return [(_prefix(Contact.search_email, normalize_email(q) or ""), by_last)]
     if "," in q:
         last, first = (part.strip() for part in q.split(",", 1))
         cond = _name_condition(Contact.search_last, last) if last else None
@@ -156,26 +175,15 @@ def _quick_branches(q: str) -> list[tuple[Any, list]]:
     text = normalize(q)
     if not text:
         return []
-    branches = [(_prefix(Contact.search_last, text), by_last), (_prefix(Contact.search_first, text), by_first)]
+    branches = [(_last_prefix(text), by_last), (_prefix(Contact.search_first, text), by_first)]
     words = text.split()
     if len(words) > 1:
         # "dupont chantal": last name then first name, and "chantal dupont": first name then last.
         for i in range(1, len(words)):
             a, b = " ".join(words[:i]), " ".join(words[i:])
-            branches.append((and_(_prefix(Contact.search_last, a), _prefix(Contact.search_first, b)), by_last))
-            branches.append((and_(_prefix(Contact.search_first, a), _prefix(Contact.search_last, b)), by_first))
+            branches.append((and_(_last_prefix(a), _prefix(Contact.search_first, b)), by_last))
+            branches.append((and_(_prefix(Contact.search_first, a), _last_prefix(b)), by_first))
     return branches
-
-
-def sort_key(name: str | None) -> str:
-    """The display order of names, as in the seeds' lists: accent and case insensitive, a space sorts
-    before a hyphen ("DUPONT", "DUPONT SADIER", "DUPONT-ROUGIER"). Computed in Python on the raw name,
-    so it is the same on SQLite and PostgreSQL whatever the database's collation."""
-    if not name:
-        return ""
-    text = unidecode(name).lower().strip()
-    # a run of separators containing a hyphen is "-" (0x2d), any other run is " " (0x20)
-    return _SORT_SEPARATORS.sub(lambda m: "-" if "-" in m.group(0) else " ", text).strip(" -")
 
 
 def _ends_with_pattern(q: str) -> str | None:
@@ -211,9 +219,9 @@ def quick_search_page(session: Session, q: str, *, limit: int = 20, offset: int 
                       with_total: bool = True) -> tuple[list[SearchHit], int | None]:
     """One page of the quick search and the number of matches (None when ``with_total`` is false).
 
-    Order: for ``*text``, names ending with the text first, then names containing it; then by
-    ``sort_key`` of the name, the first name, the number. Each branch fetches ``offset + limit`` rows
-    in its index order; the merge sorts them with the display key and cuts the page.
+    Order: for ``*text``, names ending with the text first, then names containing it; then by the
+    stored sort columns (name, first name) and the number. Each branch fetches ``offset + limit``
+    rows in that order; the merge sorts them on the same key and cuts the page.
     """
     limit = max(1, min(int(limit), MAX_LIMIT))
     offset = max(0, int(offset or 0))
@@ -232,18 +240,18 @@ def quick_search_page(session: Session, q: str, *, limit: int = 20, offset: int 
     ends = _ends_with_pattern(q or "")
     if ends is not None:
         stmt = (select(Contact.id).where(Contact.search_last.like(ends), *visible)
-                .order_by(Contact.search_last, Contact.search_first, Contact.id).limit(fetch))
+                .order_by(*DISPLAY_ORDER).limit(fetch))
         ends_ids = set(session.scalars(stmt))
         found |= ends_ids
     for cond, order in branches:
+        if ends is not None:  # the names ending with the text are fetched above: here only the others
+            cond = and_(cond, Contact.search_last.not_like(ends))
         stmt = select(Contact.id).where(cond, *visible).order_by(*order).limit(fetch)
         found |= set(session.scalars(stmt))
     keys = {}
     if found:
-        for row in session.execute(select(Contact.id, Contact.kind, Contact.last_name, Contact.structure_name,
-                                          Contact.first_name, Contact.number).where(Contact.id.in_(found))):
-            name = row.structure_name if row.kind == "structure" else row.last_name
-            keys[row.id] = (0 if row.id in ends_ids else 1, sort_key(name), sort_key(row.first_name), row.number)
+        for row in session.execute(select(Contact.id, *DISPLAY_ORDER).where(Contact.id.in_(found))):
+            keys[row.id] = (0 if row.id in ends_ids else 1, row.sort_last, row.sort_first, row.number)
     ids = sorted(found, key=lambda i: keys[i])[offset:offset + limit]
     return hits_for(session, ids), total
 
@@ -428,7 +436,7 @@ def advanced_search(session: Session, criteria: dict[str, Any], *, limit: int = 
     base = (select(Contact, addr)
             .outerjoin(addr, and_(addr.contact_id == Contact.id, addr.usage == "main"))
             .where(*conds))
-    order = [Contact.search_last, Contact.search_first, Contact.id]
+    order = list(DISPLAY_ORDER)
     ends = next((p for p in (_ends_with_pattern(str(criteria.get(k) or "")) for k in ("q", "name")) if p), None)
     if ends is not None:  # "*pont": names ending with "pont" first, then those containing it
         order.insert(0, case((Contact.search_last.like(ends), 0), else_=1))
@@ -494,5 +502,5 @@ def likely_duplicates(session: Session, data: dict[str, Any], limit: int = 10) -
     if not conds:
         return []
     ids = list(session.scalars(select(Contact.id).where(or_(*conds), Contact.valid.is_(True))
-                               .order_by(Contact.search_last, Contact.search_first, Contact.id).limit(limit)))
+                               .order_by(*DISPLAY_ORDER).limit(limit)))
     return hits_for(session, ids)

@@ -37,6 +37,8 @@ class Season(AuditMixin, Base):
     label: Mapped[str] = mapped_column(String(120))
     start_date: Mapped[date] = mapped_column(Date)
     end_date: Mapped[date] = mapped_column(Date)
+    # False: deactivated (kept for the orders and tickets that refer to it, no longer offered when selling)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
 
     def __str__(self) -> str:
         return self.label
@@ -52,6 +54,8 @@ class Venue(AuditMixin, Base):
     name: Mapped[str] = mapped_column(String(200))
     seated: Mapped[bool] = mapped_column(Boolean, default=False)
     address: Mapped[str] = mapped_column(String(300), default="")
+    # False: deactivated (kept for the orders and tickets that refer to it, no longer offered when selling)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
 
     areas: Mapped[list["Area"]] = relationship(back_populates="venue", order_by="Area.position")
 
@@ -86,6 +90,8 @@ class SeatCategory(AuditMixin, Base):
     code: Mapped[str] = mapped_column(String(40), unique=True)
     label: Mapped[str] = mapped_column(String(120))
     position: Mapped[int] = mapped_column(Integer, default=0)
+    # False: deactivated (kept for the orders and tickets that refer to it, no longer offered when selling)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
 
     def __str__(self) -> str:
         return self.label
@@ -133,6 +139,8 @@ class Event(AuditMixin, Base):
     season_id: Mapped[int | None] = mapped_column(ForeignKey("sales_season.id", ondelete="SET NULL"), nullable=True)
     description: Mapped[str] = mapped_column(Text, default="")
     for_children: Mapped[bool] = mapped_column(Boolean, default=False)  # the "children product" indicator
+    # False: deactivated (kept for the orders and tickets that refer to it, no longer offered when selling)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
 
     season: Mapped[Season | None] = relationship()
     performances: Mapped[list["Performance"]] = relationship(back_populates="event", order_by="Performance.starts_at")
@@ -216,6 +224,8 @@ class Audience(AuditMixin, Base):
     code: Mapped[str] = mapped_column(String(40), unique=True)
     label: Mapped[str] = mapped_column(String(120))
     position: Mapped[int] = mapped_column(Integer, default=0)
+    # False: deactivated (kept for the orders and tickets that refer to it, no longer offered when selling)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
 
     def __str__(self) -> str:
         return self.label

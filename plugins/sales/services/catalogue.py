@@ -127,10 +127,10 @@ def set_quota(session: Session, performance: Any, category: Any, capacity: int) 
 
 
 def create_audience(session: Session, code: str, label: str, position: int = 0) -> Audience:
-    audience = Audience(code=code, label=label, position=position)
-    session.add(audience)
-    session.flush()
-    return audience
+    """A new audience (unique code): ``catalogue_rules.create_audience``."""
+    from plugins.sales.services import catalogue_rules
+
+    return catalogue_rules.create_audience(session, code, label, position)
 
 
 def create_tariff(session: Session, code: str, label: str, audience: Any = None, position: int = 0) -> Tariff:
@@ -173,12 +173,11 @@ def set_event_prices(session: Session, event: Any, prices: dict[tuple[Any, Any],
 
 def create_fee(session: Session, code: str, label: str, amount, *, refundable: bool = True, event: Any = None,
                channel: Any = None) -> Fee:
-    fee = Fee(code=code, label=label, amount=money(amount), refundable=refundable,
-              event_id=get(session, Event, event, _l("Événement introuvable")).id if event is not None else None,
-              channel_id=get(session, SalesChannel, channel, _l("Filière introuvable")).id if channel is not None else None)
-    session.add(fee)
-    session.flush()
-    return fee
+    """A new fee (unique code, amount not negative): ``catalogue_rules.create_fee``."""
+    from plugins.sales.services import catalogue_rules
+
+    return catalogue_rules.create_fee(session, code, label, amount, refundable=refundable, event=event,
+                                      channel=channel)
 
 
 def fees_for(session: Session, performance: Performance, channel_id: int | None) -> list[Fee]:
@@ -237,11 +236,13 @@ def performance_label(performance: Performance) -> str:
     return f"{performance.event.title} - {format_datetime(performance.starts_at, weekday=True)}"
 
 
-def _availability(performance: Performance) -> PerformanceAvailability:
+def _availability(performance: Performance, *, active_only: bool = False) -> PerformanceAvailability:
+    """``active_only``: what the sales offer (deactivated categories left out)."""
     overall = performance.capacity - performance.taken
     cats = [CategoryAvailability(q.category_id, q.category.code, q.category.label, q.capacity, q.taken,
                                  max(0, min(q.capacity - q.taken, overall)))
-            for q in sorted(performance.quotas, key=lambda q: (q.category.position, q.category_id))]
+            for q in sorted(performance.quotas, key=lambda q: (q.category.position, q.category_id))
+            if q.category.active or not active_only]
     return PerformanceAvailability(
         performance.id, performance.event_id, performance.event.title, performance.venue_id, performance.venue.name,
         performance.venue.seated, performance.season_id, performance.starts_at, performance_label(performance),
@@ -256,7 +257,10 @@ def performances_on_sale(session: Session, *, event: Any = None, season: Any = N
                          starts_until: datetime | None = None, q: str | None = None,
                          limit: int = 100) -> list[PerformanceAvailability]:
     stmt = (select(Performance).join(Event, Performance.event_id == Event.id)
-            .where(Performance.on_sale.is_(True), Performance.starts_at >= (starts_from or utcnow()))
+            .join(Venue, Performance.venue_id == Venue.id)
+            .outerjoin(Season, Performance.season_id == Season.id)
+            .where(Performance.on_sale.is_(True), Performance.starts_at >= (starts_from or utcnow()),
+                   Event.active.is_(True), Venue.active.is_(True), or_(Season.id.is_(None), Season.active.is_(True)))
             .options(selectinload(Performance.quotas).selectinload(PerformanceQuota.category),
                      selectinload(Performance.event), selectinload(Performance.venue))
             .order_by(Performance.starts_at, Performance.id).limit(max(1, min(int(limit), 1000))))
@@ -268,7 +272,7 @@ def performances_on_sale(session: Session, *, event: Any = None, season: Any = N
         stmt = stmt.where(Performance.starts_at <= starts_until)
     if q:
         stmt = stmt.where(Event.title.ilike(f"%{q.strip()}%"))
-    return [_availability(p) for p in session.scalars(stmt)]
+    return [_availability(p, active_only=True) for p in session.scalars(stmt)]
 
 
 @dataclass
@@ -295,7 +299,9 @@ def prices_for(session: Session, performance: Any, channel: Any = None) -> list[
     rows = session.execute(
         select(Price, SeatCategory, Tariff).join(SeatCategory, Price.category_id == SeatCategory.id)
         .join(Tariff, Price.tariff_id == Tariff.id)
-        .where(Price.performance_id == performance.id, Tariff.active.is_(True))
+        .outerjoin(Audience, Tariff.audience_id == Audience.id)
+        .where(Price.performance_id == performance.id, Tariff.active.is_(True), SeatCategory.active.is_(True),
+               or_(Audience.id.is_(None), Audience.active.is_(True)))
         .order_by(SeatCategory.position, SeatCategory.id, Tariff.position, Tariff.id)).all()
     return [PriceRow(c.id, c.label, t.id, t.code, t.full_label, p.amount, fees) for p, c, t in rows]
 
@@ -449,12 +455,10 @@ def set_on_sale(session: Session, performance: Any, on_sale: bool) -> Performanc
 
 
 def deactivate_event(session: Session, event: Any) -> Event:
-    """Take every performance of ``event`` off sale."""
-    event = get(session, Event, event, _l("Événement introuvable"), by_code=False)
-    for performance in session.scalars(select(Performance).where(Performance.event_id == event.id)):
-        performance.on_sale = False
-    session.flush()
-    return event
+    """Deactivate ``event`` and take every performance of it off sale (``catalogue_rules.set_active``)."""
+    from plugins.sales.services import catalogue_rules
+
+    return catalogue_rules.set_active(session, Event, event, False)
 
 
 def delete_quota(session: Session, performance: Any, category: Any) -> None:

@@ -295,6 +295,31 @@
     });
   }
 
+  // The creation form: the contact type chosen up front shows its own fields at once (from the
+  // page's <template data-type-fields>), and the individual's or the structure's part of the form.
+  function contactTypeChooser() {
+    document.querySelectorAll("select[data-contact-type]").forEach(function (select) {
+      var form = select.form;
+      var target = form && form.querySelector("[data-type-fields-target]");
+      if (!target) { return; }
+      var shown = select.value;
+      select.addEventListener("change", function () {
+        var option = select.options[select.selectedIndex];
+        var kind = option ? option.getAttribute("data-kind") : "individual";
+        form.querySelectorAll("[data-kind-only]").forEach(function (part) {
+          var on = part.getAttribute("data-kind-only") === kind;
+          part.hidden = !on;
+          part.disabled = !on;
+        });
+        if (select.value === shown) { return; }
+        shown = select.value;
+        target.innerHTML = "";
+        var template = form.querySelector('template[data-type-fields="' + select.value + '"]');
+        if (template) { target.appendChild(template.content.cloneNode(true)); }
+      });
+    });
+  }
+
   function structureChooser() {
     var existing = document.getElementById("structure-existing");
     var created = document.getElementById("structure-new");
@@ -342,6 +367,7 @@
     toggleAdvanced();
     checkAll();
     structureChooser();
+    contactTypeChooser();
     initialFocus(sheetTabs());
   });
 

@@ -1,7 +1,7 @@
 """the order's life: reservation expiry, delivery and documents, tills
 
-Revision ID: sales_0003_lifecycle
-Revises: sales_0002_baskets
+Revision ID: sales_0004_lifecycle
+Revises: sales_0003_active
 Create Date: 2026-12-01 08:30:00
 """
 from alembic import op
@@ -9,8 +9,8 @@ import sqlalchemy as sa
 import coulisses.db
 
 
-revision = 'sales_0003_lifecycle'
-down_revision = 'sales_0002_baskets'
+revision = 'sales_0004_lifecycle'
+down_revision = 'sales_0003_active'
 branch_labels = None
 depends_on = None
 

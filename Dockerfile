@@ -1,0 +1,38 @@
+# Coulisses as a container image (docs/operator-guide.md, "Containers").
+#   docker build -t coulisses .
+#   docker run --rm coulisses coulisses --version
+# One image, four roles: `web` (gunicorn), `worker`, `tasks` (the periodic tasks, hourly), `upgrade`
+# (`coulisses db upgrade`, run once before the others start); or any `coulisses …` command.
+# docs/deploy/compose.yaml runs them with PostgreSQL.
+FROM python:3.11-slim-bookworm
+
+# pg_dump / pg_restore for `coulisses backup` and `restore` (Debian 12: PostgreSQL 15's; use a
+# server of the same major version, or install the PGDG client of yours)
+RUN apt-get update \
+    && apt-get install -y --no-install-recommends postgresql-client \
+    && rm -rf /var/lib/apt/lists/*
+
+# The code, installed into the image's Python (not a development .venv); .dockerignore keeps the
+# checkout's .venv, instance/, tests and caches out.
+COPY setup.cfg pyproject.toml README.md /src/
+COPY platform /src/platform
+COPY plugins /src/plugins
+RUN pip install --no-cache-dir /src gunicorn \
+    && rm -rf /src
+
+RUN useradd --system --uid 10001 --user-group --home-dir /var/lib/coulisses --create-home \
+        --shell /usr/sbin/nologin coulisses
+COPY docs/deploy/container-entrypoint.sh /usr/local/bin/coulisses-entrypoint
+
+ENV COULISSES_INSTANCE_PATH=/var/lib/coulisses \
+    PROMETHEUS_MULTIPROC_DIR=/tmp/coulisses-metrics \
+    PYTHONUNBUFFERED=1 \
+    PYTHONDONTWRITEBYTECODE=1
+USER coulisses
+WORKDIR /var/lib/coulisses
+VOLUME ["/var/lib/coulisses"]
+EXPOSE 8000
+HEALTHCHECK --interval=30s --timeout=5s --start-period=30s \
+    CMD python -c "import sys, urllib.request; sys.exit(urllib.request.urlopen('http://127.0.0.1:8000/health', timeout=4).status != 200)"
+ENTRYPOINT ["/usr/local/bin/coulisses-entrypoint"]
+CMD ["web"]

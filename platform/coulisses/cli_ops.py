@@ -1,0 +1,93 @@
+"""The operations commands of ``coulisses``: ``backup``, ``restore``, ``doctor``
+(docs/operator-guide.md, "Backing up and restoring", "Observing")."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from coulisses import CoulissesError
+from coulisses.cli import Context, _fail, main, pass_ctx
+from coulisses.i18n import gettext as _
+
+
+@main.command("backup", with_appcontext=False)
+@click.option("-o", "--output", type=click.Path(dir_okay=True, path_type=Path), default=None,
+              help="The archive to write (a folder: a dated name in it). Default: a dated name here.")
+@pass_ctx
+def backup_command(ctx: Context, output):
+    """Back up the database and the stored files into one archive, while Coulisses runs.
+
+    SQLite through its online backup API, PostgreSQL through pg_dump; the archive also records every
+    table's row count, money totals and file checksums, which `coulisses restore` checks."""
+    from coulisses import backup
+
+    target = output or Path.cwd()
+    if target.is_dir():
+        target = target / backup.default_name()
+    try:
+        manifest = backup.backup(ctx.engine, ctx.infos, target)
+    except CoulissesError as exc:
+        _fail(exc)
+    content = manifest["summary"]
+    click.echo(_("Sauvegarde écrite : %(path)s (%(size)s Ko) — %(tables)s tables, %(rows)s lignes, "
+                 "%(files)s fichiers stockés.", path=str(target), size=target.stat().st_size >> 10,
+                 tables=len(content["tables"]), rows=sum(content["tables"].values()),
+                 files=content["files"]["count"]))
+
+
+@main.command("restore", with_appcontext=False)
+@click.argument("archive", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--force", is_flag=True, help="Replace the data the target database holds.")
+@pass_ctx
+def restore_command(ctx: Context, archive, force):
+    """Restore ARCHIVE (made by `coulisses backup`) into the configured database, then check that
+    every count, amount and stored file is back. Refuses a database that holds data unless --force.
+
+    Stop the web workers, the worker and the timer first (docs/operator-guide.md)."""
+    from coulisses import backup
+
+    try:
+        outcome = backup.restore(ctx.engine, ctx.infos, archive, force=force)
+    except CoulissesError as exc:
+        _fail(exc)
+    manifest = outcome["manifest"]
+    problems = outcome["differences"] + [_("fichier stocké %(id)s : ne correspond pas à son empreinte SHA-256",
+                                           id=file_id) for file_id in outcome["bad_files"]]
+    if problems:
+        for problem in problems:
+            click.echo(f"- {problem}", err=True)
+        raise click.ClickException(_("La base restaurée ne correspond pas à la sauvegarde."))
+    content = manifest["summary"]
+    click.echo(_("Sauvegarde du %(when)s (Coulisses %(version)s) restaurée et vérifiée : %(rows)s lignes, "
+                 "%(amounts)s totaux de montants, %(files)s fichiers stockés identiques.",
+                 when=manifest["created_at"][:19].replace("T", " "), version=manifest["coulisses"],
+                 rows=sum(content["tables"].values()), amounts=len(content["amounts"]),
+                 files=content["files"]["count"]))
+    click.echo(_("Ensuite : `coulisses db upgrade` (si la sauvegarde vient d'une version antérieure), puis "
+                 "redémarrez les services."))
+
+
+@main.command("doctor", with_appcontext=False)
+@pass_ctx
+def doctor_command(ctx: Context):
+    """Check the deployment: configuration and secret key, database and migrations, plugins, worker
+    and periodic tasks recently run, disk space, time zone and language. Exit 1 on an error."""
+    from coulisses import doctor
+    from coulisses import tasks as ctasks
+
+    def load(order):
+        ctx.check(order)
+        return ctasks.tasks_of(ctx.manager(order))
+
+    checks = doctor.run(ctx.config, ctx.engine, ctx.infos, ctx.enabled, load)
+    marks = {doctor.OK: "ok", doctor.WARNING: "!!", doctor.ERROR: "XX"}
+    width = max(len(c.name) for c in checks)
+    for check in checks:
+        click.echo(f"[{marks[check.status]}] {check.name:{width}}  {check.message}",
+                   err=check.status == doctor.ERROR)
+    errors = sum(1 for c in checks if c.status == doctor.ERROR)
+    warnings = sum(1 for c in checks if c.status == doctor.WARNING)
+    click.echo(_("%(errors)s erreur(s), %(warnings)s avertissement(s).", errors=errors, warnings=warnings))
+    if errors:
+        raise SystemExit(1)

@@ -1,0 +1,177 @@
+"""The container image (issue 15): the Dockerfile, its entrypoint and the compose example.
+
+Without a Docker engine the image cannot be built here; what can be checked without one is: every
+file the Dockerfile copies exists and nothing it needs is ignored, the compose example's settings
+are accepted by `coulisses config check`, and the entrypoint's roles run exactly as in the image
+(gunicorn answering /health and /metrics, the upgrade, a command). With an engine and
+COULISSES_TEST_DOCKER=1, docs/deploy/container-check.sh builds and starts the real image.
+"""
+from __future__ import annotations
+
+import fnmatch
+import os
+import re
+import select
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[2]
+DEPLOY = REPO / "docs" / "deploy"
+ENTRYPOINT = DEPLOY / "container-entrypoint.sh"
+STRONG_KEY = "3f9c1e7a5b2d4c6e8a0b1c3d5e7f9a2b4c6d8e0f1a3b5c7d"
+METRICS_TOKEN = "scraper-token-0123456789abcdef"
+
+
+def dockerfile_instructions():
+    text = (REPO / "Dockerfile").read_text().replace("\\\n", " ")
+    return [(m.group(1).upper(), m.group(2).strip()) for m in
+            re.finditer(r"^([A-Z]+)\s+(.*)$", text, re.MULTILINE)]
+
+
+def ignored(path: str) -> bool:
+    patterns = [line.strip() for line in (REPO / ".dockerignore").read_text().splitlines()
+                if line.strip() and not line.startswith("#")]
+    parts = Path(path).parts
+    return any(fnmatch.fnmatch(path, p) or fnmatch.fnmatch(parts[0], p) for p in patterns)
+
+
+def test_the_dockerfile_copies_files_that_exist_and_are_not_ignored():
+    instructions = dockerfile_instructions()
+    copies = [args.split() for kind, args in instructions if kind == "COPY" and "--from" not in args]
+    assert copies
+    for *sources, _target in copies:
+        for source in sources:
+            assert (REPO / source).exists(), f"the Dockerfile copies {source}, which does not exist"
+            assert not ignored(source), f".dockerignore leaves out {source}, which the Dockerfile copies"
+    for kept_out in (".venv", "instance", ".git", "tests"):
+        assert ignored(kept_out), f".dockerignore should keep {kept_out} out of the image"
+    kinds = dict(instructions)
+    assert kinds["USER"] == "coulisses"  # never root
+    assert "/health" in kinds["HEALTHCHECK"]
+    assert "postgresql-client" in next(a for k, a in instructions if k == "RUN" and "apt-get" in a)
+    assert "gunicorn" in next(a for k, a in instructions if k == "RUN" and "pip install" in a)
+    assert '"/usr/local/bin/coulisses-entrypoint"' in kinds["ENTRYPOINT"]
+    assert os.access(ENTRYPOINT, os.X_OK)
+    assert re.match(r"python:3\.1[1-9]", kinds["FROM"])
+
+
+def compose():
+    yaml = pytest.importorskip("yaml")
+    return yaml.safe_load((DEPLOY / "compose.yaml").read_text())
+
+
+def test_the_compose_example_runs_postgresql_the_upgrade_then_web_worker_and_tasks():
+    services = compose()["services"]
+    assert set(services) == {"db", "upgrade", "web", "worker", "tasks"}
+    assert services["db"]["image"].startswith("postgres:")
+    assert services["upgrade"]["command"] == ["upgrade"]
+    assert services["upgrade"]["depends_on"]["db"]["condition"] == "service_healthy"
+    for role in ("web", "worker", "tasks"):
+        assert services[role]["command"] == [role]
+        assert services[role]["depends_on"]["upgrade"]["condition"] == "service_completed_successfully"
+        assert services[role]["build"]["dockerfile"] == "Dockerfile"
+        assert (DEPLOY / services[role]["build"]["context"] / "Dockerfile").resolve() == REPO / "Dockerfile"
+    entrypoint = ENTRYPOINT.read_text()
+    for role in ("web)", "worker)", "tasks)", "upgrade)"):
+        assert f"  {role}" in entrypoint
+
+
+def test_the_compose_settings_pass_config_check(cli, database_url):
+    environment = dict(compose()["services"]["web"]["environment"])
+    values = {"COULISSES_SECRET_KEY": STRONG_KEY, "POSTGRES_PASSWORD": "pw", "COULISSES_METRICS_TOKEN": METRICS_TOKEN}
+
+    def substitute(value):
+        return re.sub(r"\$\{(\w+)(:[?-][^}]*)?\}", lambda m: values[m.group(1)], str(value))
+
+    env = {key: substitute(value) for key, value in environment.items()}
+    assert env["COULISSES_DATABASE_URL"] == "postgresql+psycopg://coulisses:pw@db:5432/coulisses"
+    env["COULISSES_DATABASE_URL"] = database_url  # no host named db here
+    result = cli("config", "check", env=env)
+    assert result.exit_code == 0, result.output
+    assert STRONG_KEY not in result.output and METRICS_TOKEN not in result.output
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _wait_for_line(process, needle: str, deadline: float) -> str:
+    seen = ""
+    while time.monotonic() < deadline:
+        ready, _, _ = select.select([process.stderr], [], [], max(0.0, deadline - time.monotonic()))
+        if not ready:
+            break
+        line = process.stderr.readline()
+        if not line:
+            break
+        seen += line
+        if needle in line:
+            return seen
+    raise AssertionError(f"{needle!r} never came:\n{seen}")
+
+
+def test_the_entrypoint_roles_run_as_in_the_image(tmp_path):
+    venv_bin = Path(sys.executable).parent
+    port = _free_port()
+    env = {"PATH": f"{venv_bin}:/usr/bin:/bin", "HOME": str(tmp_path), "COULISSES_ENV": "production",
+           "COULISSES_SECRET_KEY": STRONG_KEY, "COULISSES_INSTANCE_PATH": str(tmp_path / "data"),
+           "COULISSES_PLUGINS": "", "COULISSES_BIND": f"127.0.0.1:{port}", "COULISSES_WEB_WORKERS": "2",
+           "COULISSES_METRICS_TOKEN": METRICS_TOKEN, "PROMETHEUS_MULTIPROC_DIR": str(tmp_path / "metrics")}
+    (tmp_path / "metrics").mkdir()
+    (tmp_path / "metrics" / "stale.db").write_text("from an earlier start")
+
+    def run(*args):
+        return subprocess.run(["sh", str(ENTRYPOINT), *args], env=env, capture_output=True, text=True, timeout=300,
+                              cwd=tmp_path)
+
+    upgrade = run("upgrade")
+    assert upgrade.returncode == 0, upgrade.stdout + upgrade.stderr
+    command = run("coulisses", "worker", "--once")
+    assert command.returncode == 0, command.stdout + command.stderr
+    web = subprocess.Popen(["sh", str(ENTRYPOINT), "web"], env=env, cwd=tmp_path, stderr=subprocess.PIPE,
+                           stdout=subprocess.DEVNULL, text=True)
+    try:
+        booted = _wait_for_line(web, "Booting worker", time.monotonic() + 120)
+        assert f"Listening at: http://127.0.0.1:{port}" in booted
+        assert not (tmp_path / "metrics" / "stale.db").exists()  # emptied at start
+        base = f"http://127.0.0.1:{port}"
+        for _ in range(3):
+            with urllib.request.urlopen(f"{base}/health", timeout=30) as response:
+                assert response.status == 200
+        for _ in range(4):
+            with urllib.request.urlopen(f"{base}/login", timeout=30) as response:
+                assert response.status == 200
+        request = urllib.request.Request(f"{base}/metrics", headers={"Authorization": f"Bearer {METRICS_TOKEN}"})
+        with urllib.request.urlopen(request, timeout=30) as response:
+            body = response.read().decode()
+        # whichever gunicorn worker answered, the four logins of every worker are counted
+        assert 'coulisses_http_requests_total{method="GET",status="200"} 4.0' in body
+    finally:
+        web.terminate()
+        web.wait(timeout=90)
+
+
+DOCKER = shutil.which("docker")
+
+
+def _engine_available() -> bool:
+    if not DOCKER or os.environ.get("COULISSES_TEST_DOCKER") != "1":
+        return False
+    return subprocess.run([DOCKER, "info"], capture_output=True, timeout=30).returncode == 0
+
+
+@pytest.mark.skipif(not _engine_available(), reason="needs a Docker engine and COULISSES_TEST_DOCKER=1")
+def test_the_image_builds_and_starts():
+    result = subprocess.run(["sh", str(DEPLOY / "container-check.sh")], cwd=REPO, capture_output=True, text=True,
+                            timeout=1800)
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    assert "container check: ok" in result.stdout
