@@ -252,9 +252,19 @@ def read_manifest(archive_path: Path) -> dict:
     return manifest
 
 
-def restore(engine: Engine, infos: dict, archive_path: Path, *, force: bool = False) -> dict:
-    """Restore ``archive_path`` into ``engine``'s database; returns ``{"manifest", "differences",
-    "bad_files"}`` (both lists empty: every count, amount and file is back)."""
+def _member_digest(archive_path: Path, member: str) -> str:
+    digest = hashlib.sha256()
+    with tarfile.open(archive_path, "r:*") as archive:
+        handle = archive.extractfile(member)
+        if handle is None:
+            raise KeyError(member)
+        for chunk in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def check_archive(engine: Engine, infos: dict, archive_path: Path, *, force: bool = False) -> dict:
+    """Everything ``restore`` refuses, checked before anything is changed; returns the manifest."""
     from alembic.script import ScriptDirectory
 
     manifest = read_manifest(archive_path)
@@ -270,6 +280,13 @@ def restore(engine: Engine, infos: dict, archive_path: Path, *, force: bool = Fa
                             "inconnues de la version installée (%(installed)s) : installez %(version)s (et ses "
                             "plugins) pour la restaurer.", version=manifest["coulisses"],
                             revisions=", ".join(unknown), installed=coulisses.__version__))
+    try:
+        intact = _member_digest(archive_path, manifest["member"]) == manifest["sha256"]
+    except (OSError, tarfile.TarError, KeyError):
+        intact = False
+    if not intact:
+        raise BackupError(_("La sauvegarde %(path)s est abîmée (son contenu ne correspond pas à son empreinte "
+                            "SHA-256) : rien n'a été restauré.", path=str(archive_path)))
     with engine.connect() as conn:
         existing = holds_data(conn)
         schema = conn.execute(text("SELECT current_schema()")).scalar_one() if kind == "postgresql" else "main"
@@ -283,6 +300,13 @@ def restore(engine: Engine, infos: dict, archive_path: Path, *, force: bool = Fa
         raise BackupError(_("Cette sauvegarde est celle du schéma « %(backup)s » ; la base cible utilise le schéma "
                             "« %(target)s ». Restaurez-la dans une base dont le schéma est « %(backup)s ».",
                             backup=manifest["schema"], target=schema))
+    return manifest
+
+
+def restore(engine: Engine, infos: dict, archive_path: Path, *, force: bool = False) -> dict:
+    """Restore ``archive_path`` into ``engine``'s database; returns ``{"manifest", "differences",
+    "bad_files"}`` (both lists empty: every count, amount and file is back)."""
+    manifest = check_archive(engine, infos, archive_path, force=force)
     with tempfile.TemporaryDirectory(prefix="coulisses-restore-") as work:
         member = Path(work) / manifest["member"]
         with tarfile.open(archive_path, "r:*") as archive:
@@ -290,10 +314,10 @@ def restore(engine: Engine, infos: dict, archive_path: Path, *, force: bool = Fa
         if hashlib.sha256(member.read_bytes()).hexdigest() != manifest["sha256"]:
             raise BackupError(_("La sauvegarde %(path)s est abîmée (son contenu ne correspond pas à son empreinte "
                                 "SHA-256) : rien n'a été restauré.", path=str(archive_path)))
-        if kind == "sqlite":
+        if engine.dialect.name == "sqlite":
             _restore_sqlite(engine, member)
         else:
-            _restore_postgresql(engine, member, schema, Path(work), manifest.get("extensions", []),
+            _restore_postgresql(engine, member, manifest["schema"], Path(work), manifest.get("extensions", []),
                                 set(manifest["summary"]["tables"]))
     engine.dispose()
     with engine.connect() as conn:

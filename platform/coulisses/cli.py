@@ -279,7 +279,16 @@ def db_upgrade(ctx: Context, force):
 @pass_ctx
 def db_current(ctx: Context):
     """Show the schema revision of the host and each plugin."""
+    from sqlalchemy import inspect as sqlalchemy_inspect
+
+    from coulisses.upgrade import unknown_revisions
+
     with ctx.engine.connect() as conn:
+        has_versions = migrations.VERSION_TABLE in sqlalchemy_inspect(conn).get_table_names()
+        unknown = unknown_revisions(conn, ctx.infos) if has_versions else []
+        if unknown:  # migrated by a newer version: say so instead of a traceback
+            _fail(CoulissesError(_("révisions inconnues de cette version : %(revisions)s (base migrée par une "
+                                   "version plus récente ?)", revisions=", ".join(unknown))))
         applied = migrations.applied_revisions(conn, ctx.infos)
         heads = migrations.branch_heads(conn, ctx.infos)
     for branch, head in sorted(heads.items()):

@@ -39,15 +39,32 @@ def backup_command(ctx: Context, output):
 @main.command("restore", with_appcontext=False)
 @click.argument("archive", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--force", is_flag=True, help="Replace the data the target database holds.")
+@click.option("--no-safety-backup", is_flag=True,
+              help="With --force, do not back up the data being replaced first.")
 @pass_ctx
-def restore_command(ctx: Context, archive, force):
+def restore_command(ctx: Context, archive, force, no_safety_backup):
     """Restore ARCHIVE (made by `coulisses backup`) into the configured database, then check that
-    every count, amount and stored file is back. Refuses a database that holds data unless --force.
+    every count, amount and stored file is back. Refuses a database that holds data unless --force;
+    then the data being replaced is backed up first into <instance>/backups/.
 
     Stop the web workers, the worker and the timer first (docs/operator-guide.md)."""
     from coulisses import backup
 
     try:
+        # what restore refuses is refused before anything is saved or replaced
+        backup.check_archive(ctx.engine, ctx.infos, archive, force=force)
+        with ctx.engine.connect() as conn:
+            replaced = backup.holds_data(conn)
+        if force and replaced and not no_safety_backup:
+            folder = Path(ctx.config["INSTANCE_PATH"]) / "backups"
+            folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+            safety = folder / ("before-restore-" + backup.default_name())
+            number = 1
+            while safety.exists():
+                number += 1
+                safety = folder / f"before-restore-{number}-{backup.default_name()}"
+            backup.backup(ctx.engine, ctx.infos, safety)
+            click.echo(_("Les données remplacées sont sauvegardées d'abord : %(path)s", path=str(safety)))
         outcome = backup.restore(ctx.engine, ctx.infos, archive, force=force)
     except CoulissesError as exc:
         _fail(exc)

@@ -207,6 +207,10 @@ def check_configuration(environ: Mapping[str, str] | None = None):
         for plugin, defaults in cplugins.call_each_safely(pm, "coulisses_config_defaults"):
             for key, value in defaults.items():
                 plugin_defaults[key] = (plugin, value)
+        from coulisses.plugin_settings import declared_defaults
+
+        for key, (plugin, value) in declared_defaults(pm).items():  # the settings edited on screen too
+            plugin_defaults.setdefault(key, (plugin, value))
     except CoulissesError as exc:
         problems.append(str(exc))
     settings = settings_environment(environ)

@@ -60,6 +60,12 @@ def _default(field: fields.Field) -> Any:
     return value() if callable(value) else (None if value is fields.missing_ else value)
 
 
+def declared_defaults(pm) -> dict[str, tuple[str, Any]]:
+    """``KEY → (plugin, default)`` for every setting a plugin declares editable."""
+    return {key: (plugin, _default(field)) for plugin, schema in schemas(pm).items()
+            for key, field in schema.fields.items()}
+
+
 def fixed_keys(explicit: Mapping[str, Any] | None = None) -> set[str]:
     """The settings given by the configuration file, the environment or ``explicit`` (create_app's)."""
     from coulisses.config import PREFIX, settings_environment

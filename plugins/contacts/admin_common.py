@@ -100,3 +100,12 @@ def contact_or_404(number: int) -> Contact:
         return svc.get_contact(db.session, number)
     except NotFoundError:
         abort(404)
+
+
+def contact_types() -> list:
+    """Every contact type (the contacts plugin's and other plugins'), for a creation form's *Type de
+    contact*: the creation screen and the sell screen's "+ NOUVEAU" dialog show a type's fields as
+    soon as it is picked."""
+    from plugins.contacts.registry import get_registry
+
+    return list(get_registry().types.values())

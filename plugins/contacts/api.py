@@ -13,7 +13,8 @@ from coulisses.i18n import _
 from plugins.contacts.api_schemas import (
     AddressSchema, CreateSchema, CriteriaListQuery, CriteriaSetSchema, CriterionSchema, ConsentSchema,
     ConsentsSetSchema, DuplicateCheckSchema, HistoryRowSchema, IndicatorSchema, LinkCreateSchema, LinkSchema,
-    LinkUpdateSchema, MarketingAlertSchema, NoteSchema, PasswordSchema, PreferredSeatSchema, SearchItemSchema,
+    LinkUpdateSchema, MarketingAlertSchema, NoteSchema, PasswordSchema, PostalCitiesSchema, PostalCodeQuerySchema,
+    PreferredSeatSchema, SearchItemSchema,
     SearchQuerySchema, SearchResultSchema, SheetSchema, TypeSchema, UpdateSchema,
 )
 from plugins.contacts.models import CONSENT_CHANNELS
@@ -76,6 +77,17 @@ def register_routes(api) -> None:  # noqa: C901 - one declaration per endpoint
         page = search.advanced_search(db.session, args, limit=limit, offset=offset)
         return {"mode": "advanced", "total": page.total, "offset": offset, "limit": limit,
                 "has_more": offset + len(page.rows) < page.total, "items": [_item_from_row(r) for r in page.rows]}
+
+    @api.route("/contacts/postal-codes", permission="contacts.view", query=PostalCodeQuerySchema,
+               response=PostalCitiesSchema, summary="The cities of a French postal code", tags=TAG)
+    def postal_cities(args):
+        """The cities whose postal code starts with ``q`` (France: La Poste's and INSEE's reference
+        list shipped with the plugin), for the address fields' suggestions; ``has_more`` when more
+        match than ``limit``. Another country: no suggestion."""
+        from plugins.contacts.services.postal_codes import cities_for
+
+        cities, more = cities_for(args["q"], country=args["country"], limit=args["limit"])
+        return {"items": [{**vars(c), "label": c.label} for c in cities], "has_more": more}
 
     @api.route("/contacts", methods=["POST"], permission="contacts.edit", body=CreateSchema,
                response=SheetSchema, status=201, summary="Create a contact (quick creation)", tags=TAG)

@@ -368,3 +368,22 @@ class DuplicateCheckSchema(CreateSchema):
     pass
 
 
+
+
+class PostalCodeQuerySchema(Schema):
+    q = SafeString(10, required=True, metadata={"description": "The start of a French postal code (2 to 5 digits)"})
+    country = SafeString(2, load_default="FR", metadata={"description": "ISO country code; only France has a list"})
+    limit = Int(1, 100, load_default=15)
+
+
+class PostalCitySchema(Schema):
+    postal_code = fields.String(metadata={"description": "\"07000\""})
+    city = fields.String(metadata={"description": "La Poste's line, what the address shows (\"FREYSSENET\")"})
+    name = fields.String(metadata={"description": "The commune's name (\"Freyssenet\")"})
+    commune_code = fields.String(metadata={"description": "INSEE code of the commune"})
+    label = fields.String(metadata={"description": "\"07000 FREYSSENET\""})
+
+
+class PostalCitiesSchema(Schema):
+    items = fields.List(fields.Nested(PostalCitySchema))
+    has_more = fields.Boolean(metadata={"description": "More cities match than listed: type more digits"})

@@ -183,6 +183,11 @@ def coulisses_js_messages():
         "contacts_ac_many": _l("%(num)s contacts proposés : flèches haut et bas pour choisir, Entrée pour valider."),
         "contacts_ac_chosen": _l("Contact choisi : %(label)s"),
         "contacts_ac_more": _l("D'autres contacts correspondent : affinez la recherche."),
+        "contacts_pc_none": _l("Aucune ville pour ce code postal"),
+        "contacts_pc_one": _l("1 ville proposée : flèches haut et bas pour choisir, Entrée pour valider."),
+        "contacts_pc_many": _l("%(num)s villes proposées : flèches haut et bas pour choisir, Entrée pour valider."),
+        "contacts_pc_chosen": _l("Ville choisie : %(label)s"),
+        "contacts_pc_more": _l("D'autres villes correspondent : tapez le code postal complet."),
     }
 
 

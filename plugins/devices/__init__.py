@@ -15,7 +15,7 @@ MANIFEST = Manifest(
     version="0.1.0",
     label=_l("Matériel de caisse"),
     depends=[],
-    optional_depends=["sales", "refunds", "reports"],
+    optional_depends=["sales", "reports"],  # the refunds plugin implements its hooks (and names it)
     description=_l("Le matériel de caisse : imprimantes de billets et de tickets, tiroir-caisse, lecteur de codes-barres, "
     "afficheur client, terminal de paiement ; l'agent du poste ; les simulateurs."),
 )

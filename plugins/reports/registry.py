@@ -139,7 +139,9 @@ class DocumentType:
     organisation header, the footer and the page numbers are drawn by the reports plugin; ``ctx`` is a
     ``plugins.reports.render.documents.DocumentContext``); ``numbering``: the name of a gapless
     sequence (``coulisses.db.next_number``) and ``number_format`` (``"R{year}-{number:05d}"``) when the
-    document is numbered; ``recipient(session, obj)`` → ``Recipient``; ``pagesize``: ``"A4"``."""
+    document is numbered; ``recipient(session, obj)`` → ``Recipient``; ``pagesize``: ``"A4"``;
+    ``finish(session, obj, pdf)`` → the bytes stored, when the drawn PDF must be completed (the
+    waiting account's invoices embed their Factur-X XML)."""
 
     code: str
     title: Any
@@ -152,6 +154,7 @@ class DocumentType:
     number_format: str = "{number}"
     recipient: Callable[..., Recipient] | None = field(default=None, compare=False)
     description: Any = ""
+    finish: Callable[..., bytes] | None = field(default=None, compare=False)
 
 
 class ReportsRegistry:

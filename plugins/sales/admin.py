@@ -6,6 +6,8 @@ URLs (all under ``/admin``):
 - ``/admin/sales/orders/`` — "Dossiers": search by number or buyer; ``/admin/sales/orders/<number>/`` —
   "Détail d'un dossier" and its actions (``admin_orders.py``);
 - ``/admin/sales/tickets/`` — "Billets": find a ticket by barcode, or a range first..last;
+- ``/admin/sales/pending-payments/`` — "Règlements en attente": resolve payments of unknown outcome;
+  ``/admin/sales/payer/<number>/`` — "Changer le payeur" of an order's payments (``admin_payments.py``);
 - ``/admin/sales_<thing>/`` — the generated CRUD of the catalogue ("Catalogue" menu) and of the sales
   settings ("Paramètres de vente" menu) (``admin_catalogue.py``).
 
@@ -27,6 +29,7 @@ from plugins.sales.admin_common import (  # noqa: F401 - re-exported for other p
     SALES, at_point_of_sale, current_point_of_sale, require,
 )
 from plugins.sales.admin_orders import OrderView, TicketSearchView
+from plugins.sales.admin_payments import PayerChangeView, PendingPaymentsView
 from plugins.sales.admin_sell import SellView
 
 
@@ -53,6 +56,9 @@ def admin_views() -> list:
         OrderView(name=_l("Dossiers"), endpoint="sales_orders", url="/admin/sales/orders", category=SALES),
         TicketSearchView(name=_l("Billets (code-barres)"), endpoint="sales_tickets", url="/admin/sales/tickets",
                          category=SALES),
+        PendingPaymentsView(name=_l("Règlements en attente"), endpoint="sales_pending", url="/admin/sales/pending-payments",
+                            category=SALES),
+        PayerChangeView(name=_l("Changer le payeur"), endpoint="sales_payer", url="/admin/sales/payer"),
         *lifecycle_views(SALES),
         *catalogue_views(),
     ]

@@ -58,8 +58,8 @@ def basket_block(work: Basket) -> dict:
 
 
 class BasketListView(CoulissesBaseView):
-    """"Paniers": the baskets waiting (METTRE EN ATTENTE) at the operator's point of sale; REPRENDRE
-    and ABANDONNER post to the sell screen (permission ``sales.sell``)."""
+    """"Paniers": the baskets waiting (METTRE EN ATTENTE) at the operator's point of sale, and those
+    left open; REPRENDRE and ABANDONNER post to the sell screen (permission ``sales.sell``)."""
 
     permission = "sales.sell"
 
@@ -68,14 +68,16 @@ class BasketListView(CoulissesBaseView):
         pos, pos_error = current_point_of_sale()
         rows = []
         if pos is not None:
-            held = baskets.held_baskets(db.session, pos)
+            held = baskets.held_baskets(db.session, pos, states=("held", "open"))
             logins = {o.id: o.login for o in db.session.scalars(select(Operator).where(
-                Operator.id.in_({b.held_by_id for b in held} - {None})))}
+                Operator.id.in_({b.held_by_id for b in held} | {b.operator_id for b in held} - {None})))}
             for b in held:
                 found = baskets.basket_orders(db.session, b)
-                rows.append({"number": b.number, "contact": b.contact.display_name if b.contact_id else "",
+                rows.append({"number": b.number, "state": b.state, "state_label": b.state_label,
+                             "contact": b.contact.display_name if b.contact_id else "",
                              "contact_number": b.contact.number if b.contact_id else None,
-                             "held_at": format_datetime(b.held_at), "held_by": logins.get(b.held_by_id, ""),
+                             "since": format_datetime(b.held_at or b.created_at),
+                             "by": logins.get(b.held_by_id if b.state == "held" else b.operator_id, ""),
                              "orders": [o.number for o in found], "note": b.note,
                              "due": sum((o.total - o.paid for o in found), ZERO)})
         return self.render("sales/baskets.html", rows=rows, pos=pos, pos_error=pos_error)

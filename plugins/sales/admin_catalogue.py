@@ -11,11 +11,12 @@ import re
 
 from flask import abort, flash, redirect, request, url_for
 from flask_admin import expose
+from flask_admin.actions import action
+from flask_admin.contrib.sqla.validators import Unique
 from flask_admin.model import typefmt
 from markupsafe import Markup, escape
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
-from flask_admin.contrib.sqla.validators import Unique
 from wtforms import SelectField
 from wtforms.fields.core import UnboundField
 from wtforms.validators import NumberRange, Optional
@@ -30,7 +31,7 @@ from plugins.sales.models import (
     Area, Audience, Event, Fee, PaymentMode, Performance, PerformanceQuota, PointOfSale, Price, SalesChannel,
     Season, Seat, SeatCategory, Tariff, Venue,
 )
-from plugins.sales.admin_deactivate import DeactivatableMixin
+from plugins.sales.admin_common import PaymentModeSettingsMixin, settings_summary
 from plugins.sales.registry import get_registry
 from plugins.sales.services import catalogue_rules
 from plugins.sales.services.catalogue import add_seats, performance_label
@@ -147,6 +148,45 @@ def refusal_text(exc: Exception) -> str:
     API's ``message`` and ``fields``)."""
     details = [str(m) for m in getattr(exc, "fields", {}).values()] if isinstance(exc, InvalidError) else []
     return " : ".join([str(exc), *details]) if details else str(exc)
+
+
+class DeactivatableMixin:
+    """For the catalogue views of models with an ``active`` column (listed in
+    ``catalogue_rules.WHAT``). Deleting a referenced row deactivates it and says so."""
+
+    def delete_model(self, model) -> bool:
+        try:
+            outcome = catalogue_rules.remove(db.session, model)
+            db.session.commit()
+        except CoulissesError as exc:
+            db.session.rollback()
+            flash(str(exc), "error")
+            return False
+        if outcome == "deactivated":
+            flash(catalogue_rules.removal_message(model, outcome), "warning")
+            return False  # nothing was deleted: Flask-Admin must not say "deleted"
+        return True
+
+    def _set_active(self, ids, active: bool) -> None:
+        rows = db.session.scalars(select(self.model).where(self.model.id.in_(self.coerce_ids(ids)))).all()
+        for row in rows:
+            catalogue_rules.set_active(db.session, self.model, row, active)
+        db.session.commit()
+        if active:
+            flash(_n("%(num)d élément réactivé.", "%(num)d éléments réactivés.", len(rows)), "success")
+        else:
+            flash(_n("%(num)d élément désactivé : il n'est plus proposé à la vente, les dossiers passés le gardent.",
+                     "%(num)d éléments désactivés : ils ne sont plus proposés à la vente, les dossiers passés les "
+                     "gardent.", len(rows)), "success")
+
+    @action("deactivate", _l("Désactiver"), _l("Désactiver les éléments sélectionnés ? Ils ne seront plus proposés "
+                                              "à la vente ; les dossiers passés les gardent."))
+    def action_deactivate(self, ids):
+        self._set_active(ids, False)
+
+    @action("activate", _l("Réactiver"), _l("Réactiver les éléments sélectionnés ?"))
+    def action_activate(self, ids):
+        self._set_active(ids, True)
 
 
 # --------------------------------------------------------------------------- catalogue
@@ -386,13 +426,14 @@ class FeeView(DeactivatableMixin, SalesModelView):
 # --------------------------------------------------------------------------- settings
 
 
-class PaymentModeView(SalesModelView):
-    """Modes de règlement: each of a type registered by a plugin (cash, card, …, waiting account).
-    Never deleted (payments refer to them): deactivated."""
+class PaymentModeView(PaymentModeSettingsMixin, SalesModelView):
+    """Modes de règlement: each of a type registered by a plugin (cash, card, …, waiting account), its
+    type chosen at creation; the type's settings edited as a form (``admin_payments``). Never deleted
+    (payments refer to them): deactivated."""
 
     permission_edit = MANAGE_SETTINGS
-    column_list = ("position", "code", "label", "type_code", "active")
-    labels = {"type_code": _l("Type")}
+    column_list = ("position", "code", "label", "type_code", "settings", "active")
+    labels = {"type_code": _l("Type"), "settings": _l("Réglages")}
     form_columns = ("code", "label", "type_code", "position", "active")
     form_overrides = {"type_code": SelectField}
     column_default_sort = "position"
@@ -405,7 +446,8 @@ class PaymentModeView(SalesModelView):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.column_formatters = {"type_code": lambda v, c, m, n: getattr(self._types().get(m.type_code), "label",
-                                                                          m.type_code)}
+                                                                          m.type_code),
+                                  "settings": lambda v, c, m, n: settings_summary(m)}
 
     def _with_choices(self, form):
         form.type_code.choices = [(t.code, t.label) for t in self._types().values()]
@@ -413,9 +455,6 @@ class PaymentModeView(SalesModelView):
 
     def create_form(self, obj=None):
         return self._with_choices(super().create_form(obj))
-
-    def edit_form(self, obj=None):
-        return self._with_choices(super().edit_form(obj))
 
 
 class PointOfSaleView(SalesModelView):

@@ -1,6 +1,7 @@
 """What the sales work screens share (``admin_sell.py``, ``admin_orders.py``): the point of sale the
 operator sells from, the permission check, amounts typed by a person, JSON for a page's script, and
-the strings the screens' JavaScript shows (translated here, read with ``Coulisses.t``).
+the strings the screens' JavaScript shows (translated here, read with ``Coulisses.t``), the payment
+rows with the fields of each mode's type, and a mode's settings as a form.
 
 It imports no other screen module: ``admin.py`` imports the screens, the screens import this module
 (no import cycle).
@@ -8,10 +9,13 @@ It imports no other screen module: ``admin.py`` imports the screens, the screens
 from __future__ import annotations
 
 import json
+import re
 from contextlib import contextmanager
 from decimal import Decimal
 
+from flask_admin.helpers import get_form_data
 from flask_login import current_user
+from wtforms import BooleanField, SelectField, StringField
 
 from coulisses import CoulissesError, InvalidError
 from coulisses.db import Actor, acting_as, parse_money
@@ -19,9 +23,13 @@ from coulisses.i18n import _, _l
 from coulisses.web.auth import require  # noqa: F401 - the host's permission check, for the screens
 from coulisses.web.extensions import db
 
+from plugins.sales.payment_types import field_specs
+from plugins.sales.registry import get_registry
+from plugins.sales.services import payments
 from plugins.sales.services.settings import resolve_point_of_sale
 
 SALES = _l("Ventes")
+SETTING = "setting__"
 
 
 @contextmanager
@@ -88,3 +96,135 @@ def js_strings() -> dict:
         "sales.amountInvalid": _("Montant invalide"),
         "sales.performancesShown": _("%(num)s séance(s) affichée(s)"),
     }
+
+
+# --------------------------------------------------------------------------- payment rows (sell, order)
+
+
+def mode_rows(modes) -> list[dict]:
+    """The payment modes as the payment rows draw them: code, label, flags and the operator's fields."""
+    registry = get_registry()
+    out = []
+    for m in modes:
+        t = registry.payment_mode_type(m.type_code)
+        out.append({"code": m.code, "label": m.label, "type": m.type_code, "gives_change": t.gives_change,
+                    "needs_contact": t.needs_contact, "completes_later": t.completes_later,
+                    "fields": [f.as_dict() for f in field_specs(t.fields_schema)]})
+    return out
+
+
+def posted_payments(form, modes) -> list[payments.PaymentInput]:
+    """The payments typed in the rows: ``pay-<CODE>`` (amount) and ``pay-<CODE>-<field>`` (the mode's
+    fields). A negative amount is refused naming the field."""
+    out = []
+    for row in mode_rows(modes):
+        code = row["code"]
+        amount = parse_amount(form.get(f"pay-{code}"), f"pay-{code}")
+        if amount is None or amount == 0:
+            continue
+        if amount < 0:
+            raise InvalidError(_("Un règlement est positif"), {f"pay-{code}": _("Montant positif requis")})
+        details = {f["name"]: (form.get(f"pay-{code}-{f['name']}") or "").strip() for f in row["fields"]}
+        out.append(payments.PaymentInput(code, amount, details={k: v for k, v in details.items() if v}))
+    return out
+
+
+_PAYMENT_FIELD = re.compile(r"^payments\.(\d+)\.(?:details\.(\w+)|(amount|mode))$")
+
+
+def form_fields(fields: dict, inputs: list[payments.PaymentInput]) -> dict:
+    """A service's field errors (``payments.0.details.bank``) as the names of the screen's inputs
+    (``pay-CHEQUE-bank``), so the message shows beside what the operator typed."""
+    out = {}
+    for key, message in (fields or {}).items():
+        m = _PAYMENT_FIELD.match(key)
+        if m and int(m.group(1)) < len(inputs):
+            code = inputs[int(m.group(1))].mode
+            out[f"pay-{code}-{m.group(2)}" if m.group(2) else f"pay-{code}"] = message
+        else:
+            out[key] = message
+    return out
+
+
+# --------------------------------------------------------------------------- the mode's settings as a form
+
+
+def _wtf_field(spec):
+    kw = {"label": spec.label, "description": spec.description}
+    if spec.kind == "boolean":
+        return BooleanField(**kw)
+    if spec.kind == "choice":
+        return SelectField(choices=[("", "—")] + list(spec.choices), **kw)
+    render = {"inputmode": "decimal"} if spec.kind == "amount" else {"inputmode": "numeric"} if spec.kind == "integer" else {}
+    return StringField(render_kw=render, **kw)
+
+
+def settings_form(base_class, mode, formdata):
+    """The Flask-Admin form of ``mode`` with one field per setting of its type (``setting__<name>``),
+    filled from the mode's settings (or from what was posted)."""
+    mtype = get_registry().payment_mode_types.get(mode.type_code) if mode is not None else None
+    specs = field_specs(mtype.settings_schema) if mtype is not None else []
+    attrs = {SETTING + s.name: _wtf_field(s) for s in specs}
+    cls = type("PaymentModeSettingsForm", (base_class,), attrs)
+    values = {}
+    if mtype is not None:
+        current = mtype.load_settings(mtype.settings_of(mode))
+        for s in specs:
+            value = current.get(s.name)
+            values[SETTING + s.name] = "" if value is None and s.kind != "boolean" else value
+    return cls(formdata, obj=mode, **values), specs
+
+
+def apply_settings(form, model, specs) -> None:
+    """Validate the posted settings with the type's schema; errors go on their fields (the form comes
+    back with what was typed) and refuse the save."""
+    mtype = get_registry().payment_mode_type(model.type_code)
+    raw = {}
+    for s in specs:
+        data = form[SETTING + s.name].data
+        raw[s.name] = bool(data) if s.kind == "boolean" else (data if data not in ("", None) else None)
+    try:
+        model.settings = mtype.load_settings(raw)
+    except InvalidError as exc:
+        for key, message in exc.fields.items():
+            name = SETTING + key.split(".", 1)[-1]
+            if name in form:
+                form[name].errors = list(form[name].errors or []) + [message]
+        raise ValueError("; ".join(f"{form[SETTING + k.split('.', 1)[-1]].label.text} : {v}"
+                                   for k, v in exc.fields.items() if SETTING + k.split(".", 1)[-1] in form)
+                         or str(exc)) from None
+
+
+def settings_summary(mode) -> str:
+    """"Montant maximum d'un règlement : 1000.00 · Banque obligatoire : oui" (the list's column)."""
+    mtype = get_registry().payment_mode_types.get(mode.type_code)
+    if mtype is None:
+        return ""
+    current = mtype.load_settings(mtype.settings_of(mode))
+    parts = []
+    for s in field_specs(mtype.settings_schema):
+        value = current.get(s.name)
+        if value in (None, "", False):
+            continue
+        shown = _("oui") if value is True else str(value)
+        parts.append(f"{s.label} : {shown}")
+    return " · ".join(parts)
+
+
+class PaymentModeSettingsMixin:
+    """For ``PaymentModeView``: the type is chosen when the mode is created (its settings then take
+    their defaults), fixed afterwards (payments refer to it); the type's settings are a form."""
+
+    def edit_form(self, obj=None):
+        form, self._setting_specs = settings_form(self._edit_form_class, obj, get_form_data())
+        if "type_code" in form:
+            del form.type_code  # payments refer to the mode: its type does not change
+        mtype = get_registry().payment_mode_types.get(obj.type_code) if obj is not None else None
+        form.label.description = _("Type : %(type)s", type=mtype.label if mtype else obj.type_code if obj else "")
+        return form
+
+    def on_model_change(self, form, model, is_created):
+        if is_created:
+            model.settings = get_registry().payment_mode_type(model.type_code).load_settings({})
+            return
+        apply_settings(form, model, getattr(self, "_setting_specs", []))

@@ -19,7 +19,7 @@ from werkzeug.routing import BuildError
 from plugins.contacts.models import Contact
 from plugins.contacts.services.contacts import get_contact
 from plugins.sales.admin_common import (
-    at_point_of_sale, current_point_of_sale, js_strings, parse_amount, require, script_json,
+    at_point_of_sale, current_point_of_sale, form_fields, js_strings, mode_rows, posted_payments, require, script_json,
 )
 from plugins.sales.models import (
     DELIVERY_MODE_LABELS, ORDER_STATE_LABELS, PRINT_STATE_LABELS, TICKET_STATE_LABELS, Performance, PointOfSale, Ticket,
@@ -110,8 +110,7 @@ class OrderView(CoulissesBaseView):
         }
         pos, _error = current_point_of_sale()
         return self.render("sales/order.html", d=detail, order=order, flags=flags, actions=plugin_actions(detail), error=error, fields=fields or {},
-                           values=values or {}, modes=[{"code": m.code, "label": m.label, "gives_change":
-                                                        settings.payment_mode_type(m).gives_change} for m in pay_modes],
+                           values=values or {}, modes=mode_rows(pay_modes),
                            pos=pos, data_json=script_json({"currency": currency()}), js=js_strings()), status
 
     @expose("/<int:number>/")
@@ -147,14 +146,13 @@ class OrderView(CoulissesBaseView):
     @expose("/<int:number>/pay", methods=["POST"])
     def pay(self, number: int):
         def action(order, pos):
-            inputs = []
-            for mode in settings.payment_modes(db.session):
-                amount = parse_amount(request.form.get(f"pay-{mode.code}"), f"pay-{mode.code}")
-                if amount:
-                    inputs.append(payments.PaymentInput(mode, amount))
+            inputs = posted_payments(request.form, settings.payment_modes(db.session))
             if not inputs:
                 raise InvalidError(_("Saisissez le montant d'au moins un règlement"), {"payments": _("Aucun règlement")})
-            result = payments.pay(db.session, order, inputs, point_of_sale=pos)
+            try:
+                result = payments.pay(db.session, order, inputs, point_of_sale=pos)
+            except InvalidError as exc:  # the fields named as the screen's inputs (pay-CHEQUE-bank)
+                raise InvalidError(str(exc), form_fields(exc.fields, inputs)) from None
             message = _("Règlement enregistré. Dossier %(number)s : %(state)s.", number=order.number, state=order.state_label)
             if result.change > 0:
                 flash(_("Monnaie à rendre : %(amount)s", amount=format_money(result.change)), "warning")

@@ -18,7 +18,7 @@ from __future__ import annotations
 import re
 from decimal import Decimal
 
-from flask import abort, flash, jsonify, redirect, request, url_for
+from flask import abort, flash, jsonify, make_response, redirect, request, url_for
 from flask_admin import expose
 from flask_login import current_user
 
@@ -31,13 +31,12 @@ from sqlalchemy import select
 from plugins.contacts.services.contacts import get_contact
 from plugins.contacts.services.links import relay_contact
 from plugins.contacts.services.search import hits_for
-from plugins.contacts.admin_common import civility_choices, countries
+from plugins.contacts.admin_common import civility_choices, contact_types, countries
 from plugins.sales.admin_common import (
-    at_point_of_sale, current_point_of_sale, js_strings, parse_amount, require, script_json,
+    at_point_of_sale, current_point_of_sale, form_fields, js_strings, mode_rows, posted_payments, require, script_json,
 )
 from plugins.sales.admin_basket_parts import basket_block, load_basket
 from plugins.sales.models import DELIVERY_MODE_LABELS, PointOfSale, Seat
-from plugins.sales.registry import get_registry
 from plugins.sales.services import baskets, catalogue, delivery, orders, payments, settings
 from plugins.sales.services.common import ZERO
 
@@ -117,11 +116,7 @@ class SellView(CoulissesBaseView):
                 "prices": [{"category": r.category_id, "tariff": r.tariff_id, "label": r.tariff_label,
                             "amount": _cents(r.amount), "fees": _cents(r.fees)} for r in prices],
             })
-        registry = get_registry()
-        modes = [{"code": m.code, "label": m.label, "type": m.type_code,
-                  "gives_change": registry.payment_mode_types[m.type_code].gives_change,
-                  "needs_contact": registry.payment_mode_types[m.type_code].needs_contact}
-                 for m in settings.payment_modes(db.session)]
+        modes = mode_rows(settings.payment_modes(db.session))  # with the fields the operator fills
         return {"performances": performances, "modes": modes, "currency": currency()}
 
     def _render(self, values: dict, basket: list[dict], *, error: str | None = None, fields=None, status=200,
@@ -129,6 +124,9 @@ class SellView(CoulissesBaseView):
         pos, pos_error = current_point_of_sale()
         if work is None:
             work = load_basket(values.get("basket"))
+        if work is not None and work.state != "open":
+            work = None  # settled, abandoned or held meanwhile: the screen starts a new basket
+            values = {k: v for k, v in values.items() if k != "basket"}
         block = basket_block(work) if work is not None else None
         if block is not None:
             values = {**values, "basket": str(block["number"])}
@@ -152,7 +150,7 @@ class SellView(CoulissesBaseView):
             fields=fields or {}, delivery_modes=DELIVERY_MODE_LABELS, modes=data["modes"],
             can_pay=current_user.has_permission("sales.pay"),
             can_create_contact=current_user.has_permission("contacts.edit"), js=js_strings(),
-            nc_civilities=civility_choices(), nc_countries=countries(), work=block,
+            nc_civilities=civility_choices(), nc_countries=countries(), work=block, nc_types=contact_types(),
         ), status
 
     @expose("/", methods=["GET"])
@@ -225,8 +223,8 @@ class SellView(CoulissesBaseView):
             baskets.settle(db.session, basket)
             return order.number, order.state_label, due, change, basket.number
 
-        result = self._in_basket(work)
-        if not isinstance(result, tuple) or len(result) != 5:  # a refusal: the screen (html, status)
+        done, result = self._in_basket(work)
+        if not done:
             return result
         number, state_label, due, change, basket_number = result
         message = _("Dossier %(number)s enregistré (%(state)s).", number=number, state=state_label)
@@ -251,8 +249,8 @@ class SellView(CoulissesBaseView):
             baskets.hold(db.session, basket, note=(form.get("basket_note") or "").strip())
             return basket.number
 
-        result = self._in_basket(work)
-        if not isinstance(result, int):
+        done, result = self._in_basket(work)
+        if not done:
             return result
         flash(_("Ordre %(number)s mis en attente : reprenez-le depuis « Paniers ».", number=result), "success")
         return redirect(url_for("sales_baskets.index"))
@@ -360,8 +358,8 @@ class SellView(CoulissesBaseView):
     # ------------------------------------------------------------------ the basket's work
 
     def _in_basket(self, work):
-        """Run ``work(pos, line inputs)`` at the chosen point of sale and commit; a refusal comes back
-        to the screen with the lines and what was typed (the basket as it was)."""
+        """Run ``work(pos, line inputs)`` at the chosen point of sale and commit: ``(True, its result)``;
+        a refusal: ``(False, the screen again)`` with the lines and what was typed (the basket as it was)."""
         form = request.form
         values = form.to_dict()
         pos, _error = current_point_of_sale()
@@ -380,14 +378,19 @@ class SellView(CoulissesBaseView):
             db.session.commit()
         except CoulissesError as exc:
             db.session.rollback()
-            return self._refused(exc, values, rows)
-        return result
+            return False, self._refused(exc, values, rows)
+        return True, result
 
     def _refused(self, exc, values=None, rows=None):
         values = values if values is not None else request.form.to_dict()
         fields = getattr(exc, "fields", None) or {}
+        try:  # a payment's field errors (payments.0.details.bank) shown beside its input (pay-CHEQUE-bank)
+            fields = form_fields(fields, posted_payments(request.form, settings.payment_modes(db.session)))
+        except CoulissesError:
+            pass
         status = 409 if isinstance(exc, ConflictError) else 404 if isinstance(exc, NotFoundError) else 422
-        return self._render(values, rows or [], error=str(exc), fields=fields, status=status)
+        # a Response, not a (body, status) tuple: the callers tell a refusal from their work's tuple
+        return make_response(*self._render(values, rows or [], error=str(exc), fields=fields, status=status))
 
     def _basket(self, form, pos):
         """The basket named by the form (must be open), else a new one at ``pos``."""
@@ -461,14 +464,8 @@ class SellView(CoulissesBaseView):
         return structure, payer
 
     def _payments(self, form) -> list[payments.PaymentInput]:
-        out = []
-        for mode in settings.payment_modes(db.session):
-            amount = parse_amount(form.get(f"pay-{mode.code}"), f"pay-{mode.code}")
-            if amount is not None and amount != 0:
-                if amount < 0:
-                    raise InvalidError(_("Un règlement est positif"), {f"pay-{mode.code}": _("Montant positif requis")})
-                out.append(payments.PaymentInput(mode, amount))
-        return out
+        """The amounts typed per mode and the mode's fields (cheque number, bank…)."""
+        return posted_payments(form, settings.payment_modes(db.session))
 
 
 def settings_points_of_sale() -> list[PointOfSale]:

@@ -16,7 +16,6 @@ from plugins.sales.api_schemas import (
     PrintSchema, SeasonSchema, SeatStateSchema, TariffSchema, TicketRangeQuerySchema, TicketSchema,
 )
 from plugins.sales.models import Event, Season, Tariff, Ticket
-from plugins.sales.registry import get_registry
 from plugins.sales.services import catalogue, credit, orders, payments, settings
 from plugins.sales.services.catalogue import performance_label
 from plugins.sales.services.detail import order_detail
@@ -41,7 +40,7 @@ def _detail(order) -> dict:
 
 def _payment_inputs(items, field="payments") -> list[payments.PaymentInput]:
     return [payments.PaymentInput(p["mode"], p["amount"], _contact_id(p["contact"], f"{field}.{i}.contact"),
-                                  p["reference"]) for i, p in enumerate(items)]
+                                  p["reference"], p.get("details") or {}) for i, p in enumerate(items)]
 
 
 def _tickets_by_barcode(order, barcodes_: list[str] | None):
@@ -122,13 +121,11 @@ def register_routes(api) -> None:  # noqa: C901 - one declaration per endpoint
     @api.route("/sales/payment-modes", permission="sales.view", response=PaymentModeSchema, many=True,
                summary="Payment modes that can pay", tags=TAG)
     def list_payment_modes():
-        registry = get_registry()
-        out = []
-        for mode in settings.payment_modes(db.session):
-            t = registry.payment_mode_types[mode.type_code]
-            out.append({"code": mode.code, "label": mode.label, "type_code": mode.type_code, "can_pay": t.can_pay,
-                        "can_refund": t.can_refund, "needs_contact": t.needs_contact, "gives_change": t.gives_change})
-        return out
+        """With each mode, the fields the operator fills (``operator_fields``): send them as a payment's
+        ``details``."""
+        from plugins.sales.api_payments import payment_mode_dict
+
+        return [payment_mode_dict(mode) for mode in settings.payment_modes(db.session)]
 
     # ---------------------------------------------------------------- orders
 
@@ -166,8 +163,11 @@ def register_routes(api) -> None:  # noqa: C901 - one declaration per endpoint
         """Payments beyond the balance are refused (409), except cash: the change is returned in
         ``change``."""
         order = orders.get_order(db.session, number)
+        from plugins.sales.api_payments import pending_dict
+
         result = payments.pay(db.session, order, _payment_inputs(body["payments"]), point_of_sale=body["point_of_sale"])
-        return {"order": _detail(result.order), "change": result.change}
+        return {"order": _detail(result.order), "change": result.change,
+                "pending": [pending_dict(p) for p in result.pending]}
 
     @api.route("/orders/<int:number>/cancel", methods=["POST"], permission="sales.cancel", body=CancelSchema,
                response=OrderSchema, idempotent=True, summary="Cancel reserved tickets of an order", tags=TAG)

@@ -109,14 +109,29 @@ class TariffSchema(Schema):
     audience_id = fields.Integer(allow_none=True)
 
 
+class FieldSpecSchema(Schema):
+    name = fields.String()
+    label = fields.String()
+    kind = fields.String(metadata={"description": "text | amount | integer | boolean | choice"})
+    required = fields.Boolean()
+    description = fields.String()
+    choices = fields.List(fields.List(fields.String()), metadata={"description": "[value, label] pairs"})
+    max_length = fields.Integer(allow_none=True)
+
+
 class PaymentModeSchema(Schema):
     code = fields.String()
     label = fields.String()
     type_code = fields.String()
+    type_label = fields.String()
+    description = fields.String()
     can_pay = fields.Boolean()
     can_refund = fields.Boolean()
     needs_contact = fields.Boolean()
     gives_change = fields.Boolean()
+    completes_later = fields.Boolean(metadata={"description": "A payment may stay pending (terminal, online)"})
+    operator_fields = fields.List(fields.Nested(FieldSpecSchema),
+                         metadata={"description": "What the operator fills: send them as a payment's `details`"})
 
 
 # --------------------------------------------------------------------------- orders
@@ -139,6 +154,10 @@ class PaymentInSchema(Schema):
     amount = Amount(required=True, minimum="0.01")
     contact = Number(load_default=None, metadata={"description": "Contact number (credit balance…)"})
     reference = SafeString(120, load_default="")
+    details = fields.Dict(keys=SafeString(40), values=fields.Raw(allow_none=True), load_default=dict,
+                          validate=validate.Length(max=20), metadata={
+                              "description": "The mode's fields (`operator_fields` of /sales/payment-modes): cheque_number, "
+                                             "bank, authorisation, transfer_reference…"})
 
 
 def _point_of_sale():
@@ -204,6 +223,7 @@ class TicketRowSchema(Schema):
 
 
 class PaymentRowSchema(Schema):
+    id = fields.Integer()
     mode = fields.String()
     mode_label = fields.String()
     amount = Money(metadata={"description": "Positive: payment; negative: refund"})
@@ -213,6 +233,9 @@ class PaymentRowSchema(Schema):
     at = fields.DateTime()
     operation = fields.Integer(allow_none=True)
     is_refund = fields.Boolean()
+    details = fields.Dict(metadata={"description": "The fields the operator filled"})
+    correction_of = fields.Integer(allow_none=True, metadata={
+        "description": "A change of payer: the payment this reversal / replacement corrects"})
 
 
 class OperationRowSchema(Schema):
@@ -262,9 +285,25 @@ class OrderSchema(Schema):
     actions = fields.List(fields.Nested(ActionSchema))
 
 
+class PendingRowSchema(Schema):
+    id = fields.Integer()
+    order = fields.Integer()
+    mode = fields.String()
+    mode_label = fields.String()
+    amount = Money(metadata={"description": "Positive: payment; negative: refund"})
+    state = fields.String(metadata={"description": "pending | unknown | completed | failed"})
+    state_label = fields.String()
+    reference = fields.String()
+    message = fields.String()
+    created_at = fields.DateTime()
+    payment = fields.Integer(allow_none=True)
+
+
 class PayResultSchema(Schema):
     order = fields.Nested(OrderSchema)
     change = Money(metadata={"description": "Cash given back"})
+    pending = fields.List(fields.Nested(PendingRowSchema), metadata={
+        "description": "Payments that complete later (a terminal): not counted until completed"})
 
 
 class TicketSchema(Schema):

@@ -81,6 +81,9 @@ def contacts_references():
         Ref("sales_ticket", "attendee_id", _l("Billets (bénéficiaire)")),
         Ref("sales_payment", "contact_id", _l("Règlements")),
         Ref("sales_credit_movement", "contact_id", _l("Mouvements d'avoir")),
+        Ref("sales_pending_payment", "contact_id", _l("Règlements en attente")),
+        # one row per contact: when merging, the head's row wins (its indicators are recomputed anyway)
+        Ref("sales_contact_refresh", "contact_id", _l("Indicateurs à recalculer"), unique_with=("contact_id",)),
         Ref("sales_basket", "contact_id", _l("Paniers")),
         Ref("sales_order_delivery", "contact_id", _l("Livraisons de dossiers")),
     ]
@@ -114,6 +117,10 @@ def coulisses_permissions():
         Permission("sales.cancel", _l("Annuler des réservations"), ("operator", "supervisor")),
         Permission("sales.print", _l("Imprimer les billets"), ("operator", "supervisor")),
         Permission("sales.credit.manage", _l("Créditer ou débiter un avoir à la main"), ("supervisor",)),
+        Permission("sales.payer.change", _l("Changer le contact payeur des règlements d'un dossier"),
+                   ("supervisor",)),
+        Permission("sales.payments.resolve", _l("Résoudre les règlements en attente (issue inconnue)"),
+                   ("supervisor",)),
         Permission("sales.catalogue.manage", _l("Gérer le catalogue (saisons, lieux, séances, tarifs, prix)"), ("supervisor",)),
         Permission("sales.settings.manage", _l("Paramétrer la vente (modes de règlement, points de vente, filières)"),
                    ("supervisor",)),
@@ -123,12 +130,14 @@ def coulisses_permissions():
 
 @hookimpl
 def coulisses_api_routes(api):
-    from plugins.sales import api_catalogue, api_catalogue_more, api_lifecycle
+    from plugins.sales import api_baskets, api_catalogue, api_catalogue_more, api_lifecycle, api_payments
     from plugins.sales.api import register_routes
 
     register_routes(api)
     api_catalogue.register_routes(api)
     api_catalogue_more.register_routes(api)
+    api_baskets.register_routes(api)
+    api_payments.register_routes(api)
     api_lifecycle.register_routes(api)
 
 
@@ -136,9 +145,11 @@ def coulisses_api_routes(api):
 def coulisses_job_types():
     from coulisses.outbox import JobType
 
-    from plugins.sales.services.events import JOB_TYPE, run_events
+    from plugins.sales.services import deferred, events
 
-    return [JobType(JOB_TYPE, run_events, _l("Événements de vente (après validation)")),
+    return [JobType(events.JOB_TYPE, events.run_events, _l("Événements de vente (après validation)")),
+            JobType(deferred.JOB_TYPE, deferred.run_indicators_job,
+                    _l("Recalcul des indicateurs d'un contact après une vente")),
             *lifecycle_hooks.job_types()]
 
 
@@ -193,9 +204,14 @@ def reports_documents():
 
 @hookimpl
 def sales_order_actions(session, order):
+    from plugins.sales.registry import OrderAction
     from plugins.sales.report_documents import order_actions
 
-    return order_actions(order)
+    actions = list(order_actions(order))
+    if order.paid > 0:  # "Détails > Règlements": change the paying contact (correction entries)
+        actions.append(OrderAction("change_payer", _l("Changer le payeur"), endpoint="sales_payer.form",
+                                   permission="sales.payer.change", position=60))
+    return actions
 
 
 # --------------------------------------------------------------------------- screens (admin.py)

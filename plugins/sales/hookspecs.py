@@ -20,12 +20,21 @@ from coulisses import hookspec
 def sales_payment_mode_types():
     """Called when the sales registry is built (at startup, and for service calls outside the app).
 
-    Return a list of ``plugins.sales.registry.PaymentModeType(code, label, can_pay, can_refund,
-    needs_contact, gives_change=False, description="")``. The organisation's payment modes
-    (``PaymentMode``) each name one of these types. Built-ins: ``cash`` (Espèces, gives change),
-    ``card`` (Carte bancaire), ``cheque`` (Chèque), ``bank_transfer`` (Virement),
-    ``credit_balance`` (Solde avoir: needs a contact, spends or credits their credit balance),
-    ``other`` (Autre paiement). The waiting_account plugin adds ``waiting_account``.
+    Return a list of payment mode types: instances (or subclasses) of
+    ``plugins.sales.payment_types.PaymentModeType`` (also importable from ``plugins.sales.registry``),
+    the base class whose documented, safely defaulted methods say what the mode does: may this
+    contact pay this amount on this order (``check_payment``, the reason when not), pay (``pay``:
+    completed, or pending for a mode that completes later), how much may be refunded
+    (``refundable`` / ``check_refund``) and refund (``refund``), changing the payer
+    (``check_transfer`` / ``transfer``), its settings (``settings_schema``, marshmallow, edited as a
+    form) and the fields the operator fills (``fields_schema``). ``PaymentModeType(code, label,
+    can_pay=True, can_refund=True, needs_contact=False, gives_change=False, description="")`` — the
+    flags-only form — still works. The organisation's payment modes (``PaymentMode``) each name one
+    of these types. Built-ins (``plugins.sales.payment_builtin``): ``cash`` (Espèces, gives change),
+    ``card`` (Carte bancaire), ``cheque`` (Chèque), ``bank_transfer`` (Virement), ``credit_balance``
+    (Solde avoir: needs a contact, spends or credits their credit balance), ``other`` (Autre
+    paiement). The waiting_account plugin adds ``waiting_account``, the devices plugin the payment
+    terminal.
     """
 
 
@@ -76,7 +85,9 @@ def sales_order_paid(session, order):
 @hookspec
 def sales_payment_recorded(session, order, payment):
     """Called inside the transaction for each payment or refund recorded on ``order``
-    (``payment.amount`` positive: payment, negative: refund), after it was flushed.
+    (``payment.amount`` positive: payment, negative: refund), after it was flushed: also when a
+    pending payment completes, and for the two correction entries of a change of payer
+    (``payment.correction_of_id`` set: the reversal, negative, and the replacement, positive).
 
     Raising vetoes the payment (e.g. the waiting account refuses one beyond the contact's maximum
     outstanding).

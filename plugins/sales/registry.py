@@ -10,24 +10,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from coulisses import InvalidError
+from coulisses import InvalidError, PluginError
 from coulisses.i18n import _, _l
 from coulisses.registry import RegistrySlot, collect
 
-
-@dataclass(frozen=True)
-class PaymentModeType:
-    """What a kind of payment mode allows. ``needs_contact``: each payment names a contact (the
-    credit balance spent, the waiting account charged). ``gives_change``: a payment may exceed the
-    balance, the excess is given back as change (cash)."""
-
-    code: str
-    label: Any  # a lazy string (``_l``): shown in the operator's language
-    can_pay: bool = True
-    can_refund: bool = True
-    needs_contact: bool = False
-    gives_change: bool = False
-    description: Any = ""
+# The base class of payment mode types and the built-in ones (``payment_types``, ``payment_builtin``);
+# ``PaymentModeType`` stays importable from here (plugins did: ``PaymentModeType("x", "X", ...)``).
+from plugins.sales.payment_builtin import BUILTIN_TYPES
+from plugins.sales.payment_types import PaymentModeType  # noqa: F401 - re-exported
 
 
 @dataclass(frozen=True)
@@ -49,17 +39,7 @@ class OrderAction:
     method: str = "GET"
 
 
-BUILTIN_PAYMENT_MODE_TYPES = [
-    PaymentModeType("cash", _l("Espèces"), gives_change=True,
-                    description=_l("Billets et pièces ; la monnaie est rendue quand le client donne plus.")),
-    PaymentModeType("card", _l("Carte bancaire")),
-    PaymentModeType("cheque", _l("Chèque")),
-    PaymentModeType("bank_transfer", _l("Virement")),
-    PaymentModeType("credit_balance", _l("Solde avoir"), needs_contact=True,
-                    description=_l("Dépense l'avoir du contact (jamais en dessous de zéro) ; un remboursement "
-                                "par ce mode crédite son avoir.")),
-    PaymentModeType("other", _l("Autre paiement")),
-]
+BUILTIN_PAYMENT_MODE_TYPES = BUILTIN_TYPES
 
 BUILTIN_OPERATION_KINDS = [
     OperationKind("reserve", _l("Réservation")),
@@ -71,6 +51,8 @@ BUILTIN_OPERATION_KINDS = [
     OperationKind("print", _l("Impression")),
     OperationKind("credit", _l("Mouvement d'avoir")),
     OperationKind("update", _l("Modification du dossier")),
+    OperationKind("payer_change", _l("Changement de payeur")),
+    OperationKind("pending_resolved", _l("Règlement en attente résolu")),
     OperationKind("basket", _l("Panier")),
     OperationKind("hold", _l("Mise en attente du panier")),
     OperationKind("resume", _l("Reprise du panier")),
@@ -94,11 +76,12 @@ class Registry:
 
     @classmethod
     def from_manager(cls, pm) -> "Registry":
-        types = collect(pm, "sales_payment_mode_types", what="payment mode type")
+        types = collect(pm, "sales_payment_mode_types", what="payment mode type", validate=_check_type)
         kinds = collect(pm, "sales_operation_kinds", what="operation kind")
         owners = {**{f"payment mode type:{k}": v for k, v in types.owners.items()},
                   **{f"operation kind:{k}": v for k, v in kinds.owners.items()}}
-        return cls(pm=pm, payment_mode_types=dict(types), operation_kinds=dict(kinds), owners=owners)
+        instances = {code: (t() if isinstance(t, type) else t) for code, t in types.items()}
+        return cls(pm=pm, payment_mode_types=instances, operation_kinds=dict(kinds), owners=owners)
 
     def payment_mode_type(self, code: str) -> PaymentModeType:
         try:
@@ -116,6 +99,16 @@ class Registry:
         from plugins.contacts.registry import installed_registry, registry_for
 
         return installed_registry() or registry_for(self.pm)
+
+
+def _check_type(plugin: str, item) -> None:
+    """A ``sales_payment_mode_types`` item is a ``PaymentModeType`` instance or subclass with a code."""
+    ok = isinstance(item, PaymentModeType) or (isinstance(item, type) and issubclass(item, PaymentModeType))
+    if not ok:
+        raise PluginError(plugin, "sales_payment_mode_types must return PaymentModeType objects (or subclasses), "
+                                  f"not {type(item).__name__}")
+    if not item.code:
+        raise PluginError(plugin, f"payment mode type {item!r} has no code")
 
 
 _slot = RegistrySlot("sales", Registry.from_manager, fallback=["sales"])

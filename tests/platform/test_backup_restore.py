@@ -147,11 +147,18 @@ def test_backup_change_delete_restore_and_every_figure_is_back(cli, filled, data
     assert refused.exit_code == 1
     assert "contient déjà des données" in refused.output and "--force" in refused.output
     assert "tp_till_sale : 3" in refused.output  # what would be replaced
+    changed = _state(database_url)
     restored = cli("restore", "--force", str(archive), env=filled)
     assert restored.exit_code == 0, restored.output
     assert "restaurée et vérifiée" in restored.output and "2 fichiers stockés identiques" in restored.output
     logins, sales, stored = _state(database_url)
     assert (logins, sales, stored) == before
+    # what --force replaced was saved first, and can itself be restored: nothing is lost by --force
+    safety = list((tmp_path / "instance" / "backups").glob("before-restore-coulisses-*.tar.gz"))
+    assert len(safety) == 1 and str(safety[0]) in restored.output
+    assert cli("restore", "--force", "--no-safety-backup", str(safety[0]), env=filled).exit_code == 0
+    assert _state(database_url) == changed
+    assert cli("restore", "--force", "--no-safety-backup", str(archive), env=filled).exit_code == 0
     assert sales == [("Carmen", 4250), ("Tosca", 1800), ("Remboursement", -1800)]
     assert stored["facture-F-0001.pdf"] == b"%PDF-1.4 facture F-0001"
     # the restored database is a working one: current, and it logs the operator in
@@ -254,6 +261,7 @@ def test_restore_refuses_a_damaged_archive_a_newer_version_and_another_database_
     result = cli("restore", str(not_a_backup), env=filled)
     assert result.exit_code == 1 and "n'est pas une sauvegarde de Coulisses" in result.output
     assert _state(database_url) == before  # nothing was touched
+    assert not (tmp_path / "instance" / "backups").exists()  # nor saved: refused before anything
 
 
 def test_backup_never_overwrites_an_existing_file(cli, filled, tmp_path):

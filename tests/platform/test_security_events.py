@@ -39,7 +39,7 @@ def operator_id(app, login_name):
         return security.get_operator(s, login_name).id
 
 
-def test_every_kind_of_event_is_recorded_where_it_happens(app, make_operator, token_for, cli, clock):
+def test_every_kind_of_event_is_recorded_where_it_happens(app, make_operator, token_for, cli, clock, register_plugin):
     make_operator("boss", roles=["administrator"])
     make_operator("anne", roles=["operator"])
     boss = app.test_client()
@@ -98,12 +98,29 @@ def test_every_kind_of_event_is_recorded_where_it_happens(app, make_operator, to
     assert cli("plugins", "disable", "contacts").exit_code == 0
     assert cli("plugins", "uninstall", "contacts", "--drop-data", "--yes").exit_code == 0
 
+    # a plugin's setting changed (the plugins screen's service; a throwaway plugin declaring one)
+    from marshmallow import Schema, fields as mfields
+
+    from coulisses import plugin_settings
+    from coulisses import plugins as cplugins
+    from tests.platform.conftest import make_plugin
+
+    class TpSettings(Schema):
+        TP_SEC_LIMIT = mfields.Integer(load_default=5)
+
+    register_plugin(make_plugin("tp_sec", hooks={"coulisses_settings_schema": lambda: TpSettings}))
+    pm = cplugins.build_manager(cplugins.discover(), ["tp_sec"])
+    with app_session(app) as s, acting_as(Actor(None, "boss")):
+        assert plugin_settings.save(s, pm, "tp_sec", {"TP_SEC_LIMIT": "7"}, {"TP_SEC_LIMIT": 5}) == ["TP_SEC_LIMIT"]
+        s.commit()
+
     recorded = {e[0] for e in journal(app)}
     assert recorded == set(EVENT_KINDS), f"never recorded: {set(EVENT_KINDS) - recorded}"
 
     assert of_kind(app, "login_failed")[0][1:4] == ("boss", "", "127.0.0.1")
     assert ("login_succeeded", "boss", "boss", "127.0.0.1", "") in journal(app)
     assert [e[1] for e in of_kind(app, "locked_out")] == ["ghost"]
+    assert [e[2:] for e in of_kind(app, "plugin_settings_changed")] == [("boss", "", "tp_sec TP_SEC_LIMIT 5 -> 7")]
     assert of_kind(app, "operator_changed") == [("operator_changed", "boss", "anne", "127.0.0.1", "anne boss")]
     assert [e[1:3] for e in of_kind(app, "logout")] == [("boss", "boss")]
     assert of_kind(app, "session_expired")[0][2:] == ("anne", "127.0.0.1", "30min")

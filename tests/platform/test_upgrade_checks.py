@@ -59,6 +59,9 @@ def test_a_revision_this_version_does_not_know_is_a_downgrade_and_is_refused(cli
         assert "coulisses restore" in refused.output
     doctor = cli("doctor")
     assert doctor.exit_code == 1 and "core_0099" in doctor.output
+    current = cli("db", "current")
+    assert current.exit_code == 1 and "révisions inconnues de cette version : core_0099" in current.output
+    assert "Traceback" not in current.output
 
 
 def test_ready_says_a_newer_versions_database_is_not_for_this_code(cli, upgraded, make_app, database_url):  # noqa: F811
@@ -116,10 +119,18 @@ def test_a_disabled_plugin_behind_its_migrations_is_named(cli, database_url):
     env = {"COULISSES_PLUGINS": "contacts"}
     assert cli("db", "upgrade", env=env).exit_code == 0
     assert cli("plugins", "disable", "contacts", env=env).exit_code == 0
+    from alembic.script import ScriptDirectory
+
+    from coulisses import migrations
+    from coulisses import plugins as cplugins
+
+    infos = cplugins.discover()
+    head = migrations.branch_heads(None, infos)["contacts"]
+    previous = ScriptDirectory.from_config(migrations.alembic_config(None, infos)).get_revision(head).down_revision
     engine = cdb.make_engine(database_url)
     with engine.begin() as conn:  # as if a newer contacts had been installed while it was disabled
-        conn.execute(text("UPDATE core_alembic_version SET version_num = 'contacts_0001' "
-                          "WHERE version_num = 'contacts_0002'"))
+        assert conn.execute(text("UPDATE core_alembic_version SET version_num = :previous WHERE version_num = :head"),
+                            {"previous": previous, "head": head}).rowcount == 1
     engine.dispose()
     result = cli("db", "upgrade", env=env)
     assert result.exit_code == 0, result.output
@@ -154,6 +165,43 @@ def test_the_doctor_says_what_is_wrong_and_what_is_fine(cli, database_url):
 def test_the_doctor_in_english(cli, upgraded):  # noqa: F811
     result = cli("doctor", env={"COULISSES_LOCALE": "en"})
     assert "schema up to date and matching the models" in result.output, result.output
+
+
+def test_an_upgrade_from_the_previous_schema_then_its_rollback_with_the_backup(cli, database_url, tmp_path):
+    """The guide's sequence: back up, upgrade; a failed upgrade rolls back by restoring the backup."""
+    from alembic import command
+    from sqlalchemy import inspect
+
+    from coulisses import migrations
+    from coulisses import plugins as cplugins
+    engine = cdb.make_engine(database_url)
+    with engine.begin() as conn:  # the schema of the release before core_0004, and its data
+        command.upgrade(migrations.alembic_config(conn, cplugins.discover(), ["core"]), "core_0003")
+        conn.execute(text("INSERT INTO core_setting (key, value) VALUES ('org.name', 'Théâtre du Port')"))
+    engine.dispose()
+    archive = tmp_path / "before-upgrade.tar.gz"
+    assert cli("backup", "-o", str(archive)).exit_code == 0
+    upgrade = cli("db", "upgrade")
+    assert upgrade.exit_code == 0, upgrade.output
+
+    def tables_and_names():
+        engine = cdb.make_engine(database_url)
+        try:
+            with engine.connect() as conn:
+                return (set(inspect(conn).get_table_names()),
+                        conn.execute(text("SELECT value FROM core_setting WHERE key = 'org.name'")).scalars().all(),
+                        sorted(migrations.current_heads(conn)))
+        finally:
+            engine.dispose()
+
+    tables, names, heads = tables_and_names()
+    newest = migrations.branch_heads(None, cplugins.discover())["core"]
+    assert "core_process" in tables and names == ["Théâtre du Port"] and heads == [newest]
+    rollback = cli("restore", "--force", str(archive))
+    assert rollback.exit_code == 0, rollback.output
+    tables, names, heads = tables_and_names()
+    assert "core_process" not in tables and names == ["Théâtre du Port"] and heads == ["core_0003"]
+    assert cli("db", "upgrade").exit_code == 0  # and the upgrade can be tried again
 
 
 # --------------------------------------------------------------------------- version and changelog

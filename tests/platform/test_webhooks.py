@@ -332,8 +332,9 @@ def test_the_change_feed_pages_in_commit_order_and_checks_permissions(contacts_a
     assert client.get("/api/v1/changes?after=-1", headers=auth).status_code == 422
 
 
-def test_positions_follow_the_commits_not_the_inserts(contacts_app):
-    """A change inserted first but committed last gets the later position."""
+def test_positions_follow_the_commits_not_the_inserts(contacts_app, is_postgres):
+    """A change inserted first but committed last gets the later position (PostgreSQL: two
+    transactions at once; SQLite has one writer at a time, so its commits follow its inserts)."""
     from sqlalchemy.orm import Session
 
     from coulisses.web.extensions import db
@@ -343,15 +344,26 @@ def test_positions_follow_the_commits_not_the_inserts(contacts_app):
     first, second = Session(engine), Session(engine)
     a = webhooks.emit(first, "contacts.contact.anonymised", {"number": 1})
     first.flush()
-    first_id = a.id
-    first.commit()  # SQLite: one writer at a time; the order of commits decides
-    b = webhooks.emit(second, "contacts.contact.anonymised", {"number": 2})
-    second.commit()
-    with Session(engine) as s:
-        rows = {c.id: c.position for c in s.scalars(select(webhooks.Change))}
-    assert rows[first_id] < rows[b.id]
+    if is_postgres:
+        b = webhooks.emit(second, "contacts.contact.anonymised", {"number": 2})
+        second.flush()
+        assert a.id < b.id  # inserted first…
+        second.commit()
+        first.commit()  # …committed last
+    else:
+        first.commit()
+        b = webhooks.emit(second, "contacts.contact.anonymised", {"number": 2})
+        second.commit()
+    ids = (a.id, b.id)
     first.close()
     second.close()
+    with Session(engine) as s:
+        positions = {c.id: c.position for c in s.scalars(select(webhooks.Change))}
+    first_id, second_id = ids
+    if is_postgres:
+        assert positions[second_id] < positions[first_id]
+    else:
+        assert positions[first_id] < positions[second_id]
 
 
 def test_the_payloads_are_in_the_openapi_document(contacts_app, make_operator, token_for):
@@ -378,3 +390,11 @@ def test_old_changes_and_deliveries_are_purged(contacts_app):
             assert webhooks.purge(db.session, days=90) == 1
         db.session.commit()
         assert db.session.scalar(select(func.count()).select_from(webhooks.Change)) == 0
+
+
+def test_the_timeout_and_the_retention_come_from_the_configuration(make_app, monkeypatch):
+    monkeypatch.setenv("COULISSES_WEBHOOKS_TIMEOUT", "3")
+    monkeypatch.setenv("COULISSES_WEBHOOKS_RETENTION_DAYS", "30")
+    app = make_app([])
+    with app.app_context():
+        assert webhooks._timeout() == 3.0 and app.config["WEBHOOKS_RETENTION_DAYS"] == 30

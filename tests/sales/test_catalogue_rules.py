@@ -147,7 +147,8 @@ def test_deleting_on_a_screen_deletes_an_unused_row_and_deactivates_a_used_one(a
         data = form_of(supervisor, "/admin/sales_seat_category/")
         data["id"] = str(ref)
         page = _page(supervisor, "/admin/sales_seat_category/delete/", data)
-    assert "Catégorie « Cat 2 » est utilisé (billets, prix, séances…) : désactivé au lieu d'être supprimé." in page
+    assert ("Catégorie « Cat 2 » : des billets, des prix ou des séances s'y rapportent. "
+            "Désactivation au lieu de suppression.") in page
     with app_session(app) as s:
         assert s.get(SeatCategory, spare.id) is None
         assert s.get(SeatCategory, catalogue.cat2.id).active is False

@@ -98,6 +98,9 @@ def test_take_up_an_order_remove_change_tariff_add_and_pay(app, seller, shop, bu
     [(number, _)] = baskets_of(app)
     page = seller.get(taken.headers["Location"]).get_data(as_text=True)
     assert f'data-testid="basket-order-{order.number}"' in page
+    # left open, the basket is in "Paniers" too, to be taken back
+    listing = seller.get("/admin/sales/baskets/").get_data(as_text=True)
+    assert f"/admin/sales/sell/?basket={number}" in listing and "En cours" in listing
     with app_session(app) as s:
         first, second, third = s.scalars(select(Ticket).where(Ticket.order_id == order.id).order_by(Ticket.id)).all()
         ids = (first.id, second.id, third.id)

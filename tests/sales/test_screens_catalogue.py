@@ -159,7 +159,7 @@ def test_a_used_row_is_deactivated_not_deleted_and_the_screen_says_so(app, super
     data = form_of(supervisor, "/admin/sales_tariff/")
     data["id"] = str(c.full.id)
     html = supervisor.post("/admin/sales_tariff/delete/", data=data, follow_redirects=True).get_data(as_text=True)
-    assert "désactivé au lieu d&#39;être supprimé" in html or "désactivé au lieu d'être supprimé" in html
+    assert "Désactivation au lieu de suppression." in html
     assert "successfully deleted" not in html
     with app_session(app) as s:
         from plugins.sales.models import Tariff

@@ -56,6 +56,20 @@ def coulisses_api_routes(api):
 
 
 @hookimpl
+def coulisses_settings_schema():
+    from coulisses_patrons.settings import PatronsSettings   # edited on the plugins screen
+
+    return PatronsSettings
+
+
+@hookimpl
+def coulisses_webhook_events():
+    from coulisses_patrons.events import EVENTS              # raised by services.add_pledge
+
+    return EVENTS
+
+
+@hookimpl
 def coulisses_cli_commands():
     from coulisses_patrons.cli import patrons
 

@@ -7,11 +7,13 @@ from decimal import Decimal
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from coulisses import InvalidError, NotFoundError
+from coulisses import InvalidError, NotFoundError, webhooks
 from coulisses.db import to_money
 from plugins.contacts.models import Contact
 
+from coulisses_patrons.events import PLEDGED
 from coulisses_patrons.models import Patronage
+from coulisses_patrons.settings import minimum_pledge
 
 
 def add_pledge(session: Session, donor_name: str, amount, pledged_on: date | None = None,
@@ -32,6 +34,8 @@ def add_pledge(session: Session, donor_name: str, amount, pledged_on: date | Non
         amount = to_money(amount)
         if amount <= 0:
             errors["amount"] = "The amount must be positive."
+        elif amount < minimum_pledge():  # a setting the administrator changes on the plugins screen
+            errors["amount"] = f"The minimum pledge is {minimum_pledge():.2f}."
     except (TypeError, ValueError) as exc:
         errors["amount"] = str(exc)
     if errors:
@@ -40,6 +44,7 @@ def add_pledge(session: Session, donor_name: str, amount, pledged_on: date | Non
                        note=note or "", contact=contact)
     session.add(pledge)
     session.flush()
+    webhooks.emit(session, PLEDGED, pledge, subject=f"pledge:{pledge.id}")  # sent after commit, if it commits
     return pledge
 
 

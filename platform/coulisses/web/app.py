@@ -65,6 +65,9 @@ def load_config(overrides: dict[str, Any] | None = None, *, check_secret: bool =
         "LOG_LEVEL": env.get("COULISSES_LOG_LEVEL", "INFO"),
         # behind a reverse proxy: how many proxies' X-Forwarded-* headers are trusted
         "PROXY_COUNT": env.get("COULISSES_PROXY_COUNT", 0),
+        # webhooks: seconds a receiver has to answer; days changes and deliveries are kept
+        "WEBHOOKS_TIMEOUT": env.get("COULISSES_WEBHOOKS_TIMEOUT", 10),
+        "WEBHOOKS_RETENTION_DAYS": env.get("COULISSES_WEBHOOKS_RETENTION_DAYS", 90),
         # /metrics: closed until a token (Bearer) and/or an allow-list of addresses is set
         "METRICS_TOKEN": env.get("COULISSES_METRICS_TOKEN", ""),
         "METRICS_ALLOW": env.get("COULISSES_METRICS_ALLOW", ""),
@@ -76,7 +79,7 @@ def load_config(overrides: dict[str, Any] | None = None, *, check_secret: bool =
     cfg.update(overrides or {})
     if cfg["ENV"] not in ENVIRONMENTS:
         raise ConfigError(f"COULISSES_ENV must be one of {', '.join(ENVIRONMENTS)}, not {cfg['ENV']!r}")
-    for key in (*SECURITY_SETTINGS, "PROXY_COUNT"):
+    for key in (*SECURITY_SETTINGS, "PROXY_COUNT", "WEBHOOKS_TIMEOUT", "WEBHOOKS_RETENTION_DAYS"):
         cfg[key] = _whole_number(key, cfg[key])
     cfg["HTTPS"] = str(cfg["HTTPS"]).strip().lower() in ("1", "true", "yes", "on")
     from coulisses.web.observe import LOG_FORMATS, LOG_LEVELS

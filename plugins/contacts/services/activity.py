@@ -24,10 +24,11 @@ def _contact(session: Session, contact: Contact | int) -> Contact:
 
 
 def record_purchase(session: Session, contact: Contact | int, when: datetime | None = None, *,
-                    registry: Registry | None = None) -> Contact:
+                    registry: Registry | None = None, recompute: bool = True) -> Contact:
     """Called by the sales plugin inside the transaction of each paid order (``contact`` is the
     Contact or its id). The first purchase makes the contact a customer (``customer_since``); every
-    purchase moves ``last_purchase_at``; the contact's indicators are recomputed."""
+    purchase moves ``last_purchase_at``; the contact's indicators are recomputed, unless
+    ``recompute=False`` (the caller has them recomputed after its commit: the sales plugin's job)."""
     from plugins.contacts.services.indicators import recompute_indicators
 
     contact = _contact(session, contact)
@@ -39,7 +40,8 @@ def record_purchase(session: Session, contact: Contact | int, when: datetime | N
     if contact.last_purchase_at is None or when > contact.last_purchase_at:
         contact.last_purchase_at = when
     session.flush()
-    recompute_indicators(session, contact, registry=registry or get_registry())
+    if recompute:
+        recompute_indicators(session, contact, registry=registry or get_registry())
     return contact
 
 

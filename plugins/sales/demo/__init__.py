@@ -11,8 +11,8 @@
 - The seed's order, exactly: order 959 for AKOKA, Viviane [15], relay of UNIVERSITY PARIS [16] (the
   structure is the order's structure and its payer), 22 tickets "Joyaux - Lun 02.11.2015 20:15,
   Cat 1, Contact occasionnel - Plein tarif" at 110,00 € in the Balcon (51S, 1, 3, 17 … as in the
-  seed), paid 2 420,00 € by the payment mode "other" (the waiting account plugin will own that
-  payment later), created 28.09.2015 17:03 by STX_BDD at the Guichet, printed, handed to the contact.
+  seed), paid 2 420,00 € by the payment mode "other" — or, when the waiting_account plugin is
+  enabled (a payment mode of its type exists), left for its demo to pay on account —, created 28.09.2015 17:03 by STX_BDD at the Guichet, printed, handed to the contact.
 - Generated orders (``small`` 40, ``normal`` 2,000, ``large`` 30,000) spread over the demo contacts
   and the performances, in chronological order: settled, partly paid, reserved (some with a
   deposit), cancelled reservations, printed tickets, e-tickets; cash (with change), card, cheque,

@@ -261,10 +261,20 @@ def make_seed_order(session: Session, c: Catalogue, people_akoka: tuple[int, int
         for seat_id, code in zip(seats, SEED_BARCODES, strict=True):
             by_seat[seat_id].barcode = code
         session.flush()
-        pay(session, order, [PaymentInput("OTHER", order.total, reference="Compte d'attente UNIVERSITY PARIS")],
-            point_of_sale=pos)
+        if not waiting_account_modes(session):
+            pay(session, order, [PaymentInput("OTHER", order.total, reference="Compte d'attente UNIVERSITY PARIS")],
+                point_of_sale=pos)
+        # else the waiting_account plugin's demo pays it on UNIVERSITY PARIS's account, as in the seed
         orders.mark_printed(session, order.tickets, point_of_sale=pos)
     return order
+
+
+def waiting_account_modes(session: Session) -> list[str]:
+    """The codes of the active payment modes of type ``waiting_account`` (the plugin is enabled)."""
+    from plugins.sales.models import PaymentMode
+
+    return list(session.scalars(select(PaymentMode.code).where(PaymentMode.type_code == "waiting_account",
+                                                                 PaymentMode.active.is_(True))))
 
 
 SHAPIRA_FIRST_PURCHASE = datetime(2015, 9, 21, 8, 36, tzinfo=PARIS)  # "Client depuis le 21.09.2015"

@@ -41,7 +41,8 @@ Immutability: operations, payments and credit movements refuse ORM updates and d
 Modules: ``catalogue`` (seasons, venues, areas, seats, categories, events, performances, quotas,
 audiences, tariffs, prices, fees), ``settings`` (channels, points of sale, operators' points of sale,
 payment modes), ``orders`` (orders, lines, tickets, seat bookings, operations, payments, credit
-movements, the states and the immutability guard). Every name is re-exported here: import from
+movements, the states and the immutability guard), ``payments`` (pending payments, the contacts
+whose indicators a job recomputes). Every name is re-exported here: import from
 ``plugins.sales.models``; importing it imports every table.
 """
 from __future__ import annotations
@@ -100,6 +101,13 @@ from plugins.sales.models.lifecycle import (
     TillSession,
 )
 from plugins.sales.models.orders import _refuse_changes_to_money_records, _states_check  # noqa: F401
+from plugins.sales.models.payments import (
+    PENDING_OPEN_STATES,
+    PENDING_STATE_LABELS,
+    PENDING_STATES,
+    ContactIndicatorRefresh,
+    PendingPayment,
+)
 
 __all__ = [
     # catalogue
@@ -112,6 +120,8 @@ __all__ = [
     "DELIVERY_MODES", "DELIVERY_MODE_LABELS", "PRINT_STATES", "PRINT_STATE_LABELS", "TICKET_TYPES",
     "TICKET_TYPE_LABELS", "Order", "OrderLine", "Ticket", "SeatBooking", "Operation", "OperationEntry", "Payment", "CreditMovement",
     "IMMUTABLE", "ImmutableRecordError",
+    # payments that complete later, deferred work
+    "PendingPayment", "PENDING_STATES", "PENDING_OPEN_STATES", "PENDING_STATE_LABELS", "ContactIndicatorRefresh",
     # baskets
     "BASKET_STATES", "BASKET_STATE_LABELS", "Basket",
     # lifecycle: delivery, documents, tills

@@ -15,14 +15,14 @@ from sqlalchemy import CheckConstraint, ForeignKey, Index, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from coulisses.db import Base, UTCDateTime, utcnow
-from coulisses.i18n import _l
+from coulisses.i18n import lazy_pgettext
 
 from plugins.sales.models.orders import Operation, _states_check
 from plugins.sales.models.settings import PointOfSale
 
 BASKET_STATES = ("open", "held", "settled", "abandoned")
-BASKET_STATE_LABELS = {"open": _l("En cours"), "held": _l("En attente"), "settled": _l("Terminé"),
-                       "abandoned": _l("Abandonné")}
+BASKET_STATE_LABELS = {"open": lazy_pgettext("basket", "En cours"), "held": lazy_pgettext("basket", "En attente"),
+                       "settled": lazy_pgettext("basket", "Terminé"), "abandoned": lazy_pgettext("basket", "Abandonné")}
 
 
 class Basket(Base):

@@ -266,7 +266,11 @@ class Payment(Base):
 
     ``contact_id``: the contact whose money it is (the payer, or the buyer when the order has no
     payer; for a credit-balance payment, whose credit was spent). Cash: ``tendered`` is what was
-    handed over and ``change`` what was given back (``amount = tendered − change``).
+    handed over and ``change`` what was given back (``amount = tendered − change``). ``details``: the
+    fields the operator filled (the type's ``fields_schema``: cheque number and bank…).
+    ``correction_of_id``: set on the two correction entries of a change of payer (a reversal with
+    the old contact, a replacement with the new one); a payment is *current* while no reversal
+    names it.
     """
 
     __tablename__ = "sales_payment"
@@ -286,6 +290,11 @@ class Payment(Base):
     contact_id: Mapped[int | None] = mapped_column(ForeignKey("contacts_contact.id", ondelete="RESTRICT"),
                                                    nullable=True)
     reference: Mapped[str] = mapped_column(String(120), default="")  # cheque number, card receipt…
+    details: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)  # the fields the operator filled
+    # a correction entry (changing the payer): the reversal (negative) and the replacement (positive)
+    # both name the payment they correct; the original row never changes
+    correction_of_id: Mapped[int | None] = mapped_column(ForeignKey("sales_payment.id", ondelete="RESTRICT"),
+                                                         nullable=True)
     at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     operator_id: Mapped[int | None] = mapped_column(ForeignKey("core_operator.id", ondelete="SET NULL"),
                                                     nullable=True)

@@ -189,11 +189,12 @@ def amount_due(session: Session, basket: Any) -> Decimal:
     return sum((balance(o) for o in basket_orders(session, basket)), ZERO)
 
 
-def held_baskets(session: Session, point_of_sale: Any = None) -> list[Basket]:
-    """The baskets waiting at ``point_of_sale`` (default: the operator's), oldest first."""
+def held_baskets(session: Session, point_of_sale: Any = None, *, states: tuple[str, ...] = ("held",)) -> list[Basket]:
+    """The baskets waiting at ``point_of_sale`` (default: the operator's), oldest first; ``states``:
+    ``("held", "open")`` adds those still open (left by an operator in the middle of a sale)."""
     pos = resolve_point_of_sale(session, point_of_sale)
-    return list(session.scalars(select(Basket).where(Basket.point_of_sale_id == pos.id, Basket.state == "held")
-                                .order_by(Basket.held_at, Basket.id)))
+    return list(session.scalars(select(Basket).where(Basket.point_of_sale_id == pos.id, Basket.state.in_(states))
+                                .order_by(Basket.created_at, Basket.id)))
 
 
 def open_baskets_of(session: Session, order: Order) -> list[Basket]:
@@ -316,7 +317,8 @@ def pay_due(session: Session, basket: Any, payments: Iterable[PaymentInput], *,
                 break
             plan.append((item[0], take))
             item[1] -= take
-        inputs = [PaymentInput(mode=p.mode, amount=a, contact=p.contact, reference=p.reference) for p, a in plan]
+        inputs = [PaymentInput(mode=p.mode, amount=a, contact=p.contact, reference=p.reference, details=p.details)
+                  for p, a in plan]
         results.append(pay(session, order, inputs, operation=basket.operation))
         if balance(order) <= 0 and session.scalar(select(Ticket.id).where(
                 Ticket.order_id == order.id, Ticket.state == "reserved").limit(1)) is not None:

@@ -22,7 +22,7 @@ from sqlalchemy import exists, select
 from sqlalchemy.orm import Session
 
 from coulisses import ConflictError, InvalidError
-from coulisses.i18n import _, _l
+from coulisses.i18n import _, _l, lazy_pgettext
 
 from plugins.sales.models import (
     Audience, Event, Fee, Performance, PerformanceQuota, Price, Season, Seat, SeatCategory, Tariff, Venue,
@@ -37,7 +37,7 @@ WHAT = {
     Venue: (_l("Lieu"), _l("Lieu introuvable")),
     SeatCategory: (_l("Catégorie"), _l("Catégorie introuvable")),
     Event: (_l("Événement"), _l("Événement introuvable")),
-    Audience: (_l("Public"), _l("Public introuvable")),
+    Audience: (lazy_pgettext("audience", "Public"), _l("Public introuvable")),
     Tariff: (_l("Tarif"), _l("Tarif introuvable")),
     Fee: (_l("Frais"), _l("Frais introuvables")),
 }
@@ -191,6 +191,6 @@ def removal_message(obj: Any, outcome: str) -> str:
     """What the operator reads after ``remove``."""
     what = WHAT[type(obj)][0]
     if outcome == "deactivated":
-        return _("%(what)s « %(name)s » est utilisé (billets, prix, séances…) : désactivé au lieu d'être supprimé.",
-                 what=str(what), name=str(obj))
-    return _("%(what)s « %(name)s » supprimé.", what=str(what), name=str(obj))
+        return _("%(what)s « %(name)s » : des billets, des prix ou des séances s'y rapportent. "
+                 "Désactivation au lieu de suppression.", what=str(what), name=str(obj))
+    return _("Suppression effectuée : %(what)s « %(name)s ».", what=str(what), name=str(obj))

@@ -137,7 +137,8 @@ def order_detail(session: Session, order: Order, *, can: Callable[[str], bool] |
         "payments": [{"id": p.id, "mode": p.payment_mode.code, "mode_label": p.payment_mode.label, "amount": p.amount,
                       "tendered": p.tendered, "change": p.change, "reference": p.reference, "at": p.at,
                       "operation": ops[p.operation_id].number if p.operation_id in ops else None,
-                      "is_refund": p.amount < 0} for p in payments],
+                      "is_refund": p.amount < 0, "details": p.details or {},
+                      "correction_of": p.correction_of_id} for p in payments],
         "operations": [{"number": ops[e.operation_id].number,
                         "label": _("Ordre %(number)s", number=ops[e.operation_id].number), "kind": e.kind,
                         "kind_label": str(registry.operation_kinds[e.kind].label) if e.kind in registry.operation_kinds

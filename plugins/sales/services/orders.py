@@ -221,7 +221,11 @@ def _create(session: Session, kind: str, buyer: Any, lines: list[LineInput], *, 
     if kind == "sell":
         record_purchase(session, order, registry)
         events.emit(session, "tickets_to_print", order=order, operation=operation, tickets=tickets, registry=registry)
-    refresh(session, order)
+    if into is None:  # a new order: its total is what was just computed, nothing paid yet
+        order.total = total
+        refresh(session, order, totals=False)
+    else:
+        refresh(session, order)
     if into is None:
         registry.hook("sales_order_created", session=session, order=order)
         events.emit(session, "order_created", order=order, operation=operation, registry=registry)

@@ -110,9 +110,21 @@ def resolve_point_of_sale(session: Session, point_of_sale: Any = None) -> PointO
 
 def create_payment_mode(session: Session, code: str, label: str, type_code: str, *, position: int = 0,
                         settings: dict | None = None) -> PaymentMode:
-    get_registry().payment_mode_type(type_code)
-    mode = PaymentMode(code=code, label=label, type_code=type_code, position=position, settings=settings or {})
+    """A payment mode of a registered type; ``settings`` validated by the type's ``settings_schema``
+    (InvalidError naming ``settings.<field>``)."""
+    mtype = get_registry().payment_mode_type(type_code)
+    mode = PaymentMode(code=code, label=label, type_code=type_code, position=position,
+                       settings=mtype.load_settings(settings))
     session.add(mode)
+    session.flush()
+    return mode
+
+
+def update_payment_mode_settings(session: Session, mode: Any, raw: dict) -> PaymentMode:
+    """Replace a mode's settings with ``raw``, validated by its type (InvalidError naming
+    ``settings.<field>``; nothing changed then)."""
+    mode = get_payment_mode(session, mode)
+    mode.settings = payment_mode_type(mode).load_settings(raw)
     session.flush()
     return mode
 

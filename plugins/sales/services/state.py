@@ -33,12 +33,17 @@ from plugins.sales.services.settings import resolve_point_of_sale
 
 def record_purchase(session: Session, order: Order, registry: Registry) -> None:
     """Tell contacts who bought (their "customer" status, seniority): the buyer, the payer and the
-    structure a relay bought for (each once)."""
+    structure a relay bought for (each once). Their indicators are recomputed by a job after the
+    commit (``services.deferred``), not inside the sale."""
     from plugins.contacts.services.activity import record_purchase
+    from plugins.sales.services.deferred import request_indicators
 
     now = utcnow()
-    for contact_id in dict.fromkeys(i for i in (order.buyer_id, order.payer_id, order.structure_id) if i is not None):
-        record_purchase(session, contact_id, now, registry=registry.contacts())
+    ids = list(dict.fromkeys(i for i in (order.buyer_id, order.payer_id, order.structure_id) if i is not None))
+    contacts_registry = registry.contacts()
+    for contact_id in ids:
+        record_purchase(session, contact_id, now, registry=contacts_registry, recompute=False)
+    request_indicators(session, ids, registry=contacts_registry)
 
 
 # --------------------------------------------------------------------------- totals and state
@@ -67,11 +72,14 @@ def computed_totals(session: Session, order: Order) -> tuple[Decimal, Decimal]:
     return total, paid
 
 
-def refresh(session: Session, order: Order) -> str:
-    """Recompute ``total``, ``paid`` and ``state``; returns the previous state."""
+def refresh(session: Session, order: Order, *, totals: bool = True) -> str:
+    """Recompute ``total``, ``paid`` and ``state``; returns the previous state. ``totals=False``: keep
+    ``total`` and ``paid`` as the caller maintained them under the order's lock (a payment adds its
+    amount to ``paid``; a new order knows its total) and recompute the state only."""
     session.flush()
     previous = order.state
-    order.total, order.paid = computed_totals(session, order)
+    if totals:
+        order.total, order.paid = computed_totals(session, order)
     counts = dict(session.execute(select(Ticket.state, func.count()).where(Ticket.order_id == order.id)
                                   .group_by(Ticket.state)).all())
     live = sum(counts.get(s, 0) for s in ACTIVE_TICKET_STATES)

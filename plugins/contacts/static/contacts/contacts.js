@@ -4,7 +4,9 @@
  * <input data-autocomplete="navigate" data-sheet-url=".../sheet/" data-create-url=".../new/">
  *     the quick search box: an entry opens the sheet, the last entry creates a new contact;
  * <input data-autocomplete="structure" data-target="#hidden">  choose a structure (its number goes to #hidden);
- * <input data-autocomplete="number">  choose any contact: its number replaces what was typed.
+ * <input data-autocomplete="number">  choose any contact: its number replaces what was typed;
+ * <input data-autocomplete="postal" name="postal_code">  a French postal code proposes its cities
+ *     (GET /api/v1/contacts/postal-codes); choosing one fills the code and the form's [name=city].
  */
 (function () {
   "use strict";
@@ -206,7 +208,7 @@
     } else if (e.key === "Tab") {
       // the focus goes on to the next field (never into the list); a chooser keeps the highlighted contact
       var entry = this.isOpen() && this.active >= 0 ? this.items[this.active] : null;
-      if (entry && entry.kind === "contact" && this.mode !== "navigate") { this.choose(this.active); }
+      if (entry && entry.kind !== "create" && this.mode !== "navigate") { this.choose(this.active); }
       this.close();
     }
   };
@@ -361,9 +363,90 @@
     });
   }
 
+  /* The postal code box: the same combobox, whose options are the cities of the postal code typed
+   * (France only: for another country chosen in the form's [name=country], nothing is proposed).
+   * Choosing a city fills the postal code and the form's [name=city]; the focus stays in the box. */
+  function PostalAutocomplete(input) {
+    Autocomplete.call(this, input);
+    this.form = input.form || input.closest("form") || document;
+  }
+  PostalAutocomplete.prototype = Object.create(Autocomplete.prototype);
+  PostalAutocomplete.prototype.constructor = PostalAutocomplete;
+  PostalAutocomplete.COUNTRIES = ["FR", "GP", "MQ", "GF", "RE", "YT"];
+
+  PostalAutocomplete.prototype.country = function () {
+    var select = this.form.querySelector("[name=country]");
+    return select && select.value ? select.value.toUpperCase() : "FR";
+  };
+
+  PostalAutocomplete.prototype.url = function (q) {
+    var params = new URLSearchParams();
+    params.set("q", q);
+    params.set("country", this.country());
+    params.set("limit", "15");
+    return API + "/postal-codes?" + params.toString();
+  };
+
+  PostalAutocomplete.prototype.fetch = function () {
+    var q = this.input.value.replace(/\s+/g, "");
+    if (PostalAutocomplete.COUNTRIES.indexOf(this.country()) < 0 || !/^\d{2,5}$/.test(q)) {
+      this.seq++; this.items = []; this.close(); return;
+    }
+    Autocomplete.prototype.fetch.call(this);
+  };
+
+  PostalAutocomplete.prototype.render = function (q, items, hasMore) {
+    var self = this;
+    this.items = items.map(function (it) { return { kind: "city", item: it, text: it.label }; });
+    this.list.innerHTML = "";
+    if (!this.items.length) { this.close(); announce(t("contacts_pc_none")); return; }
+    this.items.forEach(function (entry, i) {
+      var li = document.createElement("li");
+      li.id = self.id + "-" + i;
+      li.setAttribute("role", "option");
+      li.setAttribute("aria-selected", "false");
+      li.setAttribute("data-index", String(i));
+      li.className = "list-group-item list-group-item-action py-1";
+      li.textContent = entry.text;
+      li.addEventListener("mousedown", function (e) { e.preventDefault(); self.choose(i); });
+      self.list.appendChild(li);
+    });
+    if (hasMore) {
+      var more = document.createElement("li");
+      more.className = "list-group-item small text-muted py-1";
+      more.setAttribute("role", "option");
+      more.setAttribute("aria-disabled", "true");
+      more.setAttribute("data-testid", "autocomplete-more");
+      more.textContent = t("contacts_pc_more");
+      this.list.appendChild(more);
+    }
+    this.active = -1;
+    if (document.activeElement !== this.input) { this.close(); return; }  // the operator has moved on
+    this.open();
+    announce((items.length === 1 ? t("contacts_pc_one") : t("contacts_pc_many", { num: items.length }))
+             + (hasMore ? " " + t("contacts_pc_more") : ""));
+  };
+
+  PostalAutocomplete.prototype.choose = function (i) {
+    var entry = this.items[i];
+    if (!entry) { return; }
+    this.close();
+    this.input.value = entry.item.postal_code;
+    var city = this.form.querySelector("[name=city]");
+    if (city) {
+      city.value = entry.item.city;
+      city.dispatchEvent(new Event("input", { bubbles: true }));
+      city.dispatchEvent(new Event("change", { bubbles: true }));
+    }
+    announce(t("contacts_pc_chosen", { label: entry.text }));
+    this.input.dispatchEvent(new CustomEvent("contacts:chosen", { detail: entry.item }));
+  };
+
   document.addEventListener("DOMContentLoaded", function () {
     subdivisions();
-    document.querySelectorAll("input[data-autocomplete]").forEach(function (input) { new Autocomplete(input); });
+    document.querySelectorAll("input[data-autocomplete]").forEach(function (input) {
+      if (input.getAttribute("data-autocomplete") === "postal") { new PostalAutocomplete(input); } else { new Autocomplete(input); }
+    });
     toggleAdvanced();
     checkAll();
     structureChooser();
@@ -371,5 +454,5 @@
     initialFocus(sheetTabs());
   });
 
-  window.CoulissesContacts = { Autocomplete: Autocomplete };
+  window.CoulissesContacts = { Autocomplete: Autocomplete, PostalAutocomplete: PostalAutocomplete };
 })();

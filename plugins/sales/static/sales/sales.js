@@ -79,7 +79,10 @@
   function totalCents() {
     var basket = $("#basket");
     if (basket) {
-      return $$("tr.basket-line", basket).reduce(function (sum, tr) { return sum + cents(tr.getAttribute("data-amount")); }, 0);
+      // the lines being typed, plus what the basket's orders (taken up) still owe
+      var due = cents(basket.getAttribute("data-due") || "0");
+      return $$("tr.basket-line", basket).reduce(function (sum, tr) { return sum + cents(tr.getAttribute("data-amount")); },
+                                                  isNaN(due) ? 0 : due);
     }
     var summary = $("#payment-summary");
     return summary ? cents(summary.getAttribute("data-total")) : 0;
@@ -132,13 +135,21 @@
     var value = Math.max(0, st.rest + (isNaN(current) ? 0 : current));
     input.value = value ? plain(value) : "";
     refreshDue();
+    showPaymentFields(input);
     input.focus();
     input.select();
+  }
+
+  function showPaymentFields(input) {
+    // the fields of the mode (cheque number, bank…) appear once an amount is typed in its row
+    var box = document.querySelector('.payment-fields[data-for="' + input.id + '"]');
+    if (box && input.value.trim()) { box.hidden = false; }
   }
 
   function initPayments() {
     $$(".payment-amount").forEach(function (input) {
       input.addEventListener("input", refreshDue);
+      input.addEventListener("input", function () { showPaymentFields(input); });
       input.addEventListener("focus", function () { input.select(); });
     });
     $$(".payment-rest").forEach(function (btn) {
@@ -290,10 +301,21 @@
 
   function ncBody(form) {
     var body = {};
-    ["civility", "last_name", "first_name", "email", "mobile_phone", "country", "postal_code", "city", "line1"].forEach(function (k) {
-      var v = form[k].value.trim();
+    ["type_code", "civility", "last_name", "first_name", "structure_name", "email", "mobile_phone", "country",
+     "postal_code", "city", "line1"].forEach(function (k) {
+      var input = form[k];
+      if (!input || input.closest("fieldset[disabled]")) { return; }  // the other kind's part of the form
+      var v = input.value.trim();
       if (v) { body[k] = k === "country" ? v.toUpperCase() : v; }
     });
+    // the chosen type's own fields (the contacts plugin's creation form shows them once it is picked)
+    var extra = {};
+    $$("[name^='extra.']", form).forEach(function (input) {
+      var name = input.name.slice(6);
+      if (input.type === "checkbox") { extra[name] = input.checked; return; }
+      if (input.value.trim()) { extra[name] = input.value.trim(); }
+    });
+    if (Object.keys(extra).length) { body.extra = extra; }
     return body;
   }
 
@@ -796,6 +818,7 @@
     switch (e.code) {
       case "KeyR": click("#reserve-btn"); break;
       case "KeyP": click("#pay-btn"); break;
+      case "KeyT": click("#hold-btn"); break;
       case "KeyA": if ($("#add-line")) { e.preventDefault(); addLine(); } break;
       case "KeyC": focus("#buyer-search"); break;
       case "KeyL": focus("#perf-filter"); break;

@@ -1,7 +1,7 @@
 """the order's life: reservation expiry, delivery and documents, tills
 
-Revision ID: sales_0004_lifecycle
-Revises: sales_0003_active
+Revision ID: sales_0005_lifecycle
+Revises: sales_0004_paymodes
 Create Date: 2026-12-01 08:30:00
 """
 from alembic import op
@@ -9,8 +9,8 @@ import sqlalchemy as sa
 import coulisses.db
 
 
-revision = 'sales_0004_lifecycle'
-down_revision = 'sales_0003_active'
+revision = 'sales_0005_lifecycle'
+down_revision = 'sales_0004_paymodes'
 branch_labels = None
 depends_on = None
 
