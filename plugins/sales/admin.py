@@ -24,6 +24,7 @@ from coulisses.i18n import _l
 
 from plugins.sales.admin_baskets import BasketListView
 from plugins.sales.admin_catalogue import catalogue_views
+from plugins.sales.admin_lifecycle import lifecycle_blueprint, lifecycle_views
 from plugins.sales.admin_common import (  # noqa: F401 - re-exported for other plugins' screens
     SALES, at_point_of_sale, current_point_of_sale, require,
 )
@@ -58,5 +59,6 @@ def admin_views() -> list:
         PendingPaymentsView(name=_l("Règlements en attente"), endpoint="sales_pending", url="/admin/sales/pending-payments",
                             category=SALES),
         PayerChangeView(name=_l("Changer le payeur"), endpoint="sales_payer", url="/admin/sales/payer"),
+        *lifecycle_views(SALES),
         *catalogue_views(),
     ]

@@ -37,7 +37,7 @@ from plugins.sales.admin_common import (
     posted_payments, require, script_json,
 )
 from plugins.sales.models import DELIVERY_MODE_LABELS, PointOfSale, Seat
-from plugins.sales.services import baskets, catalogue, orders, payments, settings
+from plugins.sales.services import baskets, catalogue, delivery, orders, payments, settings
 from plugins.sales.services.common import ZERO
 
 LINE_FIELD = re.compile(r"^line-(\d+)-(performance|category|tariff|quantity|seats)$")
@@ -417,9 +417,9 @@ class SellView(CoulissesBaseView):
             basket.contact_id = buyer.id
         common = dict(point_of_sale=pos, delivery_mode=form.get("delivery_mode") or "handed", structure=structure,
                       payer=payer, operation=basket.operation)
-        if sell:
-            return orders.sell(db.session, buyer, inputs, **common)
-        return orders.reserve(db.session, buyer, inputs, **common)
+        order = (orders.sell if sell else orders.reserve)(db.session, buyer, inputs, **common)
+        delivery.apply_posted_delivery(db.session, order, form)  # "Livraison billets" (services.delivery)
+        return order
 
     def _buyer(self, number: str):
         if not number.strip().isdigit():

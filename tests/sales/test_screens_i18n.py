@@ -113,7 +113,8 @@ def _pages(app, client, order_numbers) -> dict[str, str]:
     urls = ["/admin/sales/sell/", "/admin/sales/orders/", "/admin/sales/orders/?q=akoka",
             f"/admin/sales/orders/{sold}/", f"/admin/sales/orders/{reserved}/", "/admin/sales/tickets/",
             f"/admin/sales/tickets/?barcode={barcodes[0]}", f"/admin/sales/tickets/?first={barcodes[0]}&last={barcodes[-1]}",
-            "/admin/sales/tickets/?barcode=123", "/admin/sales_seat/rows/", "/admin/"]
+            "/admin/sales/tickets/?barcode=123", "/admin/sales_seat/rows/", "/admin/",
+            "/admin/sales/availability/", "/admin/sales/availability/?performance=1", "/admin/sales/till/"]
     for endpoint in ENDPOINTS:
         urls += [f"/admin/sales_{endpoint}/", f"/admin/sales_{endpoint}/new/", f"/admin/sales_{endpoint}/details/?id=1",
                  f"/admin/sales_{endpoint}/edit/?id=1"]
