@@ -12,8 +12,8 @@ from coulisses.web.extensions import db
 from coulisses.web.rest import ApiError
 
 from plugins.refunds.api_schemas import (
-    AddResultSchema, AddTicketsSchema, BasketChangeSchema, BasketCreateSchema, BasketSchema, CancellationSchema,
-    CancellationStateSchema, CauseSchema, ExchangeLineChangeSchema, ExchangeSchema, PayoutSchema, RemoveTicketsSchema,
+    AddResultSchema, AddTicketsSchema, BasketChangeSchema, BasketCreateSchema, CancellationBasketSchema, CancellationSchema,
+    CancellationStateSchema, CauseSchema, ExchangeLineChangeSchema, ExchangeSchema, PayoutSchema, CancellationRemoveTicketsSchema,
     SelfExchangeSchema, SettleResultSchema, SettleSchema, SimulationSchema,
 )
 from plugins.refunds.services import amounts, baskets, batch, causes, exchange, settle as settling
@@ -64,19 +64,19 @@ def register_routes(api) -> None:  # noqa: C901 - one declaration per endpoint
         return causes.causes(db.session)
 
     @api.route("/refunds/baskets", methods=["POST"], permission="refunds.refund", body=BasketCreateSchema,
-               response=BasketSchema, status=201, summary="Open a cancellation basket (one operation)", tags=TAG)
+               response=CancellationBasketSchema, status=201, summary="Open a cancellation basket (one operation)", tags=TAG)
     def create_basket(body):
         basket = baskets.open_basket(db.session, contact=_contact_id(body["contact"], "contact"),
                                      point_of_sale=body["point_of_sale"])
         return _view(basket)
 
-    @api.route("/refunds/baskets/<int:basket_id>", permission="refunds.refund", response=BasketSchema,
+    @api.route("/refunds/baskets/<int:basket_id>", permission="refunds.refund", response=CancellationBasketSchema,
                summary="A basket: lines grouped, totals (preview), refund modes", tags=TAG)
     def get_basket(basket_id):
         return _view(_basket(basket_id))
 
     @api.route("/refunds/baskets/<int:basket_id>", methods=["PATCH"], permission="refunds.refund",
-               body=BasketChangeSchema, response=BasketSchema, summary="Contact, who asked, cause, fees", tags=TAG)
+               body=BasketChangeSchema, response=CancellationBasketSchema, summary="Contact, who asked, cause, fees", tags=TAG)
     def change_basket(basket_id, body):
         basket = _basket(basket_id)
         changes = dict(body)
@@ -114,14 +114,14 @@ def register_routes(api) -> None:  # noqa: C901 - one declaration per endpoint
                 "basket": _view(basket)}
 
     @api.route("/refunds/baskets/<int:basket_id>/tickets/remove", methods=["POST"], permission="refunds.refund",
-               body=RemoveTicketsSchema, response=BasketSchema, summary="Take tickets out of the basket", tags=TAG)
+               body=CancellationRemoveTicketsSchema, response=CancellationBasketSchema, summary="Take tickets out of the basket", tags=TAG)
     def remove_tickets(basket_id, body):
         basket = _basket(basket_id)
         baskets.remove_tickets(db.session, basket, body["tickets"])
         return _view(basket)
 
     @api.route("/refunds/baskets/<int:basket_id>/exchange", methods=["POST"], permission="refunds.exchange",
-               body=ExchangeSchema, response=BasketSchema, status=201,
+               body=ExchangeSchema, response=CancellationBasketSchema, status=201,
                summary="Add an item to sell in exchange (a product kind of the registry)", tags=TAG)
     def add_exchange(basket_id, body):
         basket = _basket(basket_id)
@@ -129,7 +129,7 @@ def register_routes(api) -> None:  # noqa: C901 - one declaration per endpoint
         return _view(basket)
 
     @api.route("/refunds/baskets/<int:basket_id>/self-exchange", methods=["POST"], permission="refunds.exchange",
-               body=SelfExchangeSchema, response=BasketSchema, status=201,
+               body=SelfExchangeSchema, response=CancellationBasketSchema, status=201,
                summary="AUTO-ÉCHANGE: the basket's tickets sold again (change tariff or category)", tags=TAG)
     def self_exchange(basket_id, body):
         basket = _basket(basket_id)
@@ -137,7 +137,7 @@ def register_routes(api) -> None:  # noqa: C901 - one declaration per endpoint
         return _view(basket)
 
     @api.route("/refunds/baskets/<int:basket_id>/exchange/<int:line_id>", methods=["PATCH"],
-               permission="refunds.exchange", body=ExchangeLineChangeSchema, response=BasketSchema,
+               permission="refunds.exchange", body=ExchangeLineChangeSchema, response=CancellationBasketSchema,
                summary="Change an exchange line's category, tariff or quantity", tags=TAG)
     def change_exchange(basket_id, line_id, body):
         basket = _basket(basket_id)
@@ -145,7 +145,7 @@ def register_routes(api) -> None:  # noqa: C901 - one declaration per endpoint
         return _view(basket)
 
     @api.route("/refunds/baskets/<int:basket_id>/exchange/<int:line_id>/remove", methods=["POST"],
-               permission="refunds.exchange", response=BasketSchema, summary="Remove an exchange line", tags=TAG)
+               permission="refunds.exchange", response=CancellationBasketSchema, summary="Remove an exchange line", tags=TAG)
     def remove_exchange(basket_id, line_id):
         basket = _basket(basket_id)
         exchange.remove_line(db.session, basket, line_id)
@@ -181,7 +181,7 @@ def register_routes(api) -> None:  # noqa: C901 - one declaration per endpoint
             return view
 
         api.route(f"/refunds/baskets/<int:basket_id>/{action}", methods=["POST"], permission="refunds.refund",
-                  response=BasketSchema, summary=summary, tags=TAG)(make())
+                  response=CancellationBasketSchema, summary=summary, tags=TAG)(make())
 
     @api.route("/refunds/orders/<int:number>/complete", methods=["POST"], permission="refunds.refund",
                response=PayoutSchema, many=True, idempotent=True,

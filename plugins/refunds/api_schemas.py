@@ -45,7 +45,7 @@ class AddTicketsSchema(Schema):
                           metadata={"description": "With `order`: the selected tickets (barcodes)"})
 
 
-class RemoveTicketsSchema(Schema):
+class CancellationRemoveTicketsSchema(Schema):
     tickets = fields.List(SafeString(20, metadata=BARCODE), required=True,
                           validate=validate.Length(min=1, max=MAX_TICKETS))
 
@@ -108,7 +108,7 @@ class ReminderSchema(Schema):
     amount = Money()
 
 
-class BasketSchema(Schema):
+class CancellationBasketSchema(Schema):
     basket = fields.Integer()
     operation = fields.Integer(metadata={"description": "The basket's operation number (\"Ordre 1271\")"})
     state = fields.String()
@@ -139,7 +139,7 @@ class RefusedSchema(Schema):
 class AddResultSchema(Schema):
     added = fields.List(fields.String())
     refused = fields.List(fields.Nested(RefusedSchema))
-    basket = fields.Nested(BasketSchema)
+    basket = fields.Nested(CancellationBasketSchema)
 
 
 class RefundOutSchema(Schema):
@@ -149,7 +149,7 @@ class RefundOutSchema(Schema):
 
 
 class SettleResultSchema(Schema):
-    basket = fields.Nested(BasketSchema)
+    basket = fields.Nested(CancellationBasketSchema)
     refunded = Money()
     kept = Money()
     sold = Money()
