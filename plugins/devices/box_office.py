@@ -135,6 +135,8 @@ def after_payment_completed(session, order, payment, operation) -> None:
 
 
 def _fit(left: str, right: str) -> str:
+    """``left`` and ``right`` on one display line (spaces for the no-break spaces of amounts)."""
+    right = right.replace("\xa0", " ").replace("\u202f", " ")
     room = DISPLAY_WIDTH - len(right) - 1
     return f"{left[:max(room, 0)]:<{max(room, 0)}} {right}"[:DISPLAY_WIDTH]
 
@@ -147,11 +149,18 @@ def display_lines(order) -> list[str]:
     return [total, _fit(_("Reste"), format_money(order.balance))]
 
 
-def show_order(session, order, operation) -> None:
+def show_order(session, order, operation, lines: list[str] | None = None) -> None:
+    """Show the order's total and what is left to pay (or ``lines``) on the point of sale's display."""
     pos_id = operation.point_of_sale_id if operation is not None else order.point_of_sale_id
     display = _device(session, pos_id, "display")
     if display is None:
         return
     from plugins.devices.services.jobs import submit
 
-    submit(session, display, "show", {"lines": display_lines(order)}, reference=f"sales.order:{order.number}")
+    submit(session, display, "show", {"lines": lines or display_lines(order)}, reference=f"sales.order:{order.number}")
+
+
+def show_pending(session, order, payment, operation) -> None:
+    """A payment started on the terminal: the display says so, with the amount."""
+    show_order(session, order, operation, [_fit(_("Total"), format_money(order.total)),
+                                           _fit(_("Terminal"), format_money(abs(payment.amount)))])

@@ -127,3 +127,17 @@ def sales_after_order_created(session, order, operation):
     from plugins.devices.box_office import show_order
 
     show_order(session, order, operation)
+
+
+@hookimpl(optionalhook=True)
+def sales_after_tickets_cancelled(session, order, tickets, operation):
+    from plugins.devices.box_office import show_order
+
+    show_order(session, order, operation)
+
+
+@hookimpl(optionalhook=True)
+def sales_after_payment_pending(session, order, payment, operation):
+    from plugins.devices.box_office import show_pending
+
+    show_pending(session, order, payment, operation)

@@ -254,3 +254,29 @@ def test_display_lines_fit_the_display():
 
     lines = display_lines(SimpleNamespace(total=Decimal("1234.50"), balance=Decimal("34.50")))
     assert all(len(x) <= 20 for x in lines) and lines[0].startswith("Total") and "34,50" in lines[1]
+
+
+def test_the_display_follows_the_basket(db, catalogue, buyer, tpe, pos_code):
+    """Created → total and what is left; a payment started on the terminal; tickets removed → new total."""
+    from plugins.sales.services import baskets, orders
+    from plugins.sales.services.payments import PaymentInput, pay
+
+    device(db, pos_code, "display", "cd5220")
+    device(db, pos_code, "payment_terminal", "concert")
+
+    def shown():
+        return [j.payload["lines"] for j in db.scalars(select(DeviceJob).where(DeviceJob.operation == "show")
+                                                       .order_by(DeviceJob.id))][-1]
+
+    with use_config({"OUTBOX_RUN": "inline"}):
+        basket = baskets.open_basket(db)
+        order = orders.reserve(db, buyer, [line(catalogue.performance, catalogue.cat2, catalogue.full, 2)],
+                               operation=basket.operation)
+        db.commit()
+        assert shown() == ["Total       120,00 €", "Reste       120,00 €"]
+        orders.cancel_reservation(db, order, order.tickets[:1], operation=basket.operation)
+        db.commit()
+        assert shown() == ["Total        60,00 €", "Reste        60,00 €"]
+        pay(db, order, [PaymentInput("TPE", "60.00")], operation=basket.operation)
+        db.commit()
+        assert shown() == ["Total        60,00 €", "Terminal     60,00 €"]
