@@ -10,7 +10,7 @@ operator resolves it ("Règlements en attente" in sales, or the device job's "R�
 """
 from __future__ import annotations
 
-from marshmallow import fields
+from marshmallow import fields, validate
 
 from coulisses import NotFoundError
 from plugins.devices.i18n import _, _l
@@ -24,7 +24,9 @@ class TerminalSettings(AmountLimits):
     role = TrimmedString(load_default="", metadata={
         "label": _l("Rôle du terminal"),
         "description": _l("Vide : le terminal principal du point de vente.")})
-    card_mode = fields.String(load_default="card", metadata={"label": _l("Mode du terminal")})
+    card_mode = fields.String(load_default="card", validate=validate.OneOf(["card", "cheque"]), metadata={
+        "label": _l("Mode du terminal"),
+        "choices": {"card": _l("Carte bancaire"), "cheque": _l("Chèque (lecteur de chèques du terminal)")}})
 
 
 class PaymentTerminal(PaymentModeType):

@@ -280,3 +280,14 @@ def test_the_display_follows_the_basket(db, catalogue, buyer, tpe, pos_code):
         pay(db, order, [PaymentInput("TPE", "60.00")], operation=basket.operation)
         db.commit()
         assert shown() == ["Total        60,00 €", "Terminal     60,00 €"]
+
+
+def test_the_terminal_settings_are_checked(db):
+    from coulisses import InvalidError
+    from plugins.devices.payment_terminal import PaymentTerminal
+
+    t = PaymentTerminal()
+    assert t.load_settings({"card_mode": "cheque", "role": " caisse 2 "})["role"] == "caisse 2"
+    with pytest.raises(InvalidError) as err:
+        t.load_settings({"card_mode": "bitcoin"})
+    assert "settings.card_mode" in err.value.fields
