@@ -18,7 +18,7 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from coulisses import NotFoundError
-from coulisses.i18n import format_money
+from coulisses.i18n import format_datetime, format_money
 from plugins.devices.i18n import _
 from plugins.devices.models import DeviceJob
 
@@ -55,7 +55,8 @@ def ticket_layout(ticket) -> dict:
     """A ticket as the ticket printer's elements (BOCA FGL): show, date, venue, place, tariff, price,
     bar code. Dots at 300 dpi on a 2×5.5" ticket."""
     perf = ticket.performance
-    when = perf.starts_at.strftime("%d/%m/%Y %H:%M")
+    when = format_datetime(perf.starts_at, weekday=True)  # in the deployment's time zone
+    price = format_money(ticket.price + ticket.fees)
     if ticket.seat is not None:
         place = _("Rang %(row)s place %(number)s", row=ticket.seat.row, number=ticket.seat.number)
     else:
@@ -65,8 +66,7 @@ def ticket_layout(ticket) -> dict:
         {"type": "text", "row": 40, "col": 40, "text": perf.event.title[:40], "font": 3},
         {"type": "text", "row": 110, "col": 40, "text": f"{when} — {perf.venue.name}"[:60], "font": 2},
         {"type": "text", "row": 170, "col": 40, "text": f"{ticket.category.label} — {place}"[:60], "font": 2},
-        {"type": "text", "row": 230, "col": 40, "text": f"{ticket.tariff.label} {format_money(ticket.price + ticket.fees)}"[:60],
-         "font": 2},
+        {"type": "text", "row": 230, "col": 40, "text": f"{ticket.tariff.label} {price}"[:60], "font": 2},
         {"type": "text", "row": 290, "col": 40, "text": _("Dossier %(number)s", number=ticket.order.number), "font": 1},
         {"type": "barcode", "row": 360, "col": 40, "data": ticket.barcode, "symbology": "code128"},
     ]

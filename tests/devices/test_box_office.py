@@ -291,3 +291,16 @@ def test_the_terminal_settings_are_checked(db):
     with pytest.raises(InvalidError) as err:
         t.load_settings({"card_mode": "bitcoin"})
     assert "settings.card_mode" in err.value.fields
+
+
+def test_a_ticket_layout_shows_the_local_time_and_prints_on_the_simulated_printer(db, catalogue, buyer):
+    from coulisses.i18n import format_datetime
+    from plugins.devices.box_office import ticket_layout
+    from plugins.devices.drivers.fgl import ticket_from_payload
+
+    order = a_sale(db, catalogue, buyer)
+    layout = ticket_layout(order.tickets[0])
+    texts = [e["text"] for e in layout["elements"] if e["type"] == "text"]
+    assert texts[1].startswith(format_datetime(catalogue.performance.starts_at, weekday=True))
+    assert "Placement libre" in texts[2] and "60,00" in texts[3]
+    ticket_from_payload(dict(layout))  # the printer's driver accepts it
