@@ -53,7 +53,7 @@ class BasketView(CoulissesBaseView):
     def _render(self, basket, *, values=None, error=None, fields=None, status=200):
         view = amounts.preview(db.session, basket)
         registry = get_registry()
-        performances = catalogue.performances_on_sale(db.session, starts_from=None, limit=200)
+        performances = catalogue.performances_on_sale(db.session, starts_from=exchange_from(basket), limit=200)
         tariffs = []
         for p in performances[:200]:
             for r in catalogue.prices_for(db.session, p.id):
@@ -262,6 +262,18 @@ class BasketView(CoulissesBaseView):
     def abandon(self, basket_id):
         self._do(basket_id, lambda b: baskets.abandon(db.session, b) and _("Ordre abandonné"))
         return redirect(url_for(".index"))
+
+
+def exchange_from(basket):
+    """What the exchange tab offers: performances on sale from the season of the tickets taken back
+    (an exchange usually moves within it), else from today."""
+    from datetime import timedelta
+
+    from coulisses.db import utcnow
+
+    starts = [bt.ticket.performance.starts_at for bt in basket.tickets]
+    now = utcnow()
+    return min([now, *[s - timedelta(days=120) for s in starts]])
 
 
 def amounts_format(value) -> str:

@@ -2,7 +2,7 @@
 
 URLs (all under ``/admin``):
 - ``/admin/sales/sell/`` — "Vente - réservation", the box-office sales screen (``admin_sell.py``);
-- ``/admin/sales/baskets/`` — "Paniers": the baskets waiting at the point of sale (``admin_basket_parts.py``);
+- ``/admin/sales/baskets/`` — "Paniers": the baskets waiting at the point of sale (``admin_baskets.py``);
 - ``/admin/sales/orders/`` — "Dossiers": search by number or buyer; ``/admin/sales/orders/<number>/`` —
   "Détail d'un dossier" and its actions (``admin_orders.py``);
 - ``/admin/sales/tickets/`` — "Billets": find a ticket by barcode, or a range first..last;
@@ -22,8 +22,9 @@ from flask import Blueprint, abort, redirect, request, url_for
 
 from coulisses.i18n import _l
 
-from plugins.sales.admin_basket_parts import BasketListView
+from plugins.sales.admin_baskets import BasketListView
 from plugins.sales.admin_catalogue import catalogue_views
+from plugins.sales.admin_lifecycle import lifecycle_blueprint, lifecycle_views
 from plugins.sales.admin_common import (  # noqa: F401 - re-exported for other plugins' screens
     SALES, at_point_of_sale, current_point_of_sale, require,
 )
@@ -58,5 +59,6 @@ def admin_views() -> list:
         PendingPaymentsView(name=_l("Règlements en attente"), endpoint="sales_pending", url="/admin/sales/pending-payments",
                             category=SALES),
         PayerChangeView(name=_l("Changer le payeur"), endpoint="sales_payer", url="/admin/sales/payer"),
+        *lifecycle_views(SALES),
         *catalogue_views(),
     ]

@@ -35,6 +35,7 @@ from plugins.sales.admin_common import PaymentModeSettingsMixin, settings_summar
 from plugins.sales.registry import get_registry
 from plugins.sales.services import catalogue_rules
 from plugins.sales.services.catalogue import add_seats, performance_label
+from plugins.sales.services.reservations import MAX_OPTION_HOURS
 
 CATALOGUE = _l("Catalogue")
 SETTINGS = _l("Paramètres de vente")
@@ -458,10 +459,12 @@ class PaymentModeView(PaymentModeSettingsMixin, SalesModelView):
 
 class PointOfSaleView(SalesModelView):
     permission_edit = MANAGE_SETTINGS
-    column_list = ("code", "label", "channel", "is_default", "active")
-    labels = {"is_default": _l("Par défaut")}
-    form_columns = ("code", "label", "channel", "is_default", "active")
-    form_args = {"channel": {"query_factory": _by(SalesChannel, SalesChannel.label)}}
+    column_list = ("code", "label", "channel", "is_default", "option_hours", "requires_open_till", "active")
+    labels = {"is_default": _l("Par défaut"), "option_hours": _l("Durée d'option (heures, 0 : sans échéance)"),
+              "requires_open_till": _l("Caisse ouverte obligatoire")}
+    form_columns = ("code", "label", "channel", "is_default", "option_hours", "requires_open_till", "active")
+    form_args = {"channel": {"query_factory": _by(SalesChannel, SalesChannel.label)},
+                 "option_hours": {"validators": [NumberRange(min=0, max=MAX_OPTION_HOURS)]}}
     can_delete = False
 
     def on_model_change(self, form, model, is_created):

@@ -1,7 +1,8 @@
-"""What the sales work screens share (``admin_sell.py``, ``admin_orders.py``): the point of sale the
-operator sells from, the permission check, amounts typed by a person, JSON for a page's script, and
-the strings the screens' JavaScript shows (translated here, read with ``Coulisses.t``), the payment
-rows with the fields of each mode's type, and a mode's settings as a form.
+"""What the sales work screens share (``admin_sell.py``, ``admin_orders.py``, ``admin_baskets.py``): the
+point of sale the operator sells from, the permission check, amounts typed by a person, JSON for a
+page's script, the basket named by a form and the block the sell screen draws for it, the strings the
+screens' JavaScript shows (translated here, read with ``Coulisses.t``), the payment rows with the
+fields of each mode's type, and a mode's settings as a form.
 
 It imports no other screen module: ``admin.py`` imports the screens, the screens import this module
 (no import cycle).
@@ -17,15 +18,19 @@ from flask_admin.helpers import get_form_data
 from flask_login import current_user
 from wtforms import BooleanField, SelectField, StringField
 
-from coulisses import CoulissesError, InvalidError
+from sqlalchemy import select
+
+from coulisses import CoulissesError, InvalidError, NotFoundError
 from coulisses.db import Actor, acting_as, parse_money
 from coulisses.i18n import _, _l
 from coulisses.web.auth import require  # noqa: F401 - the host's permission check, for the screens
 from coulisses.web.extensions import db
 
+from plugins.sales.models import TICKET_STATE_LABELS, Basket, Ticket
 from plugins.sales.payment_types import field_specs
 from plugins.sales.registry import get_registry
-from plugins.sales.services import payments
+from plugins.sales.services import baskets, catalogue, payments
+from plugins.sales.services.common import ZERO
 from plugins.sales.services.settings import resolve_point_of_sale
 
 SALES = _l("Ventes")
@@ -96,6 +101,42 @@ def js_strings() -> dict:
         "sales.amountInvalid": _("Montant invalide"),
         "sales.performancesShown": _("%(num)s séance(s) affichée(s)"),
     }
+
+
+def load_basket(ref) -> Basket | None:
+    """The basket named by a form or query value (its "Ordre" number), or None."""
+    ref = (ref or "").strip() if isinstance(ref, str) else ref
+    if not ref or not str(ref).isdigit():
+        return None
+    try:
+        return baskets.get_basket(db.session, int(ref))
+    except NotFoundError:
+        return None
+
+
+def basket_block(work: Basket) -> dict:
+    """What the sell screen shows of a basket: ``number``, ``state``, ``orders`` (each with its live
+    tickets and, for reserved ones, the other tariffs of their category), ``due``."""
+    rows = []
+    for order in baskets.basket_orders(db.session, work):
+        tickets = list(db.session.scalars(select(Ticket).where(Ticket.order_id == order.id, Ticket.state != "cancelled")
+                                          .order_by(Ticket.id)))
+        prices: dict[int, list] = {}
+        out = []
+        for t in tickets:
+            if t.state == "reserved" and t.performance_id not in prices:
+                prices[t.performance_id] = catalogue.prices_for(db.session, t.performance_id,
+                                                                channel=order.channel_id)
+            tariffs = [(p.tariff_id, p.tariff_label, p.amount) for p in prices.get(t.performance_id, [])
+                       if p.category_id == t.category_id] if t.state == "reserved" else []
+            out.append({"id": t.id, "barcode": t.barcode, "performance": catalogue.performance_label(t.performance),
+                        "category": t.category.label, "tariff": t.tariff.full_label, "tariff_id": t.tariff_id,
+                        "seat": str(t.seat) if t.seat_id else "", "amount": t.price + t.fees, "state": t.state,
+                        "state_label": str(TICKET_STATE_LABELS[t.state]), "tariffs": tariffs})
+        rows.append({"number": order.number, "state_label": order.state_label, "total": order.total,
+                     "paid": order.paid, "balance": order.total - order.paid, "tickets": out})
+    return {"number": work.number, "state": work.state, "state_label": work.state_label, "orders": rows,
+            "due": sum((r["balance"] for r in rows), ZERO), "note": work.note}
 
 
 # --------------------------------------------------------------------------- payment rows (sell, order)

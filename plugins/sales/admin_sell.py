@@ -11,7 +11,7 @@ first write and named by the hidden field ``basket``. RÉSERVER / PAYER write th
 for the buyer, or added to an order taken up), pay what the basket's orders owe and settle it; METTRE
 EN ATTENTE reserves the lines and holds the basket (the "Paniers" list resumes it); ABANDONNER ORDRE
 releases what it reserved. "Reprise de dossier": REPRENDRE on an order detail brings the order into a
-basket, where its reserved tickets can be removed or change tariff (``admin_basket_parts.py``).
+basket, where its reserved tickets can be removed or change tariff; "Paniers" is ``admin_baskets.py``.
 """
 from __future__ import annotations
 
@@ -33,11 +33,11 @@ from plugins.contacts.services.links import relay_contact
 from plugins.contacts.services.search import hits_for
 from plugins.contacts.admin_common import civility_choices, contact_types, countries
 from plugins.sales.admin_common import (
-    at_point_of_sale, current_point_of_sale, form_fields, js_strings, mode_rows, posted_payments, require, script_json,
+    at_point_of_sale, basket_block, current_point_of_sale, form_fields, js_strings, load_basket, mode_rows,
+    posted_payments, require, script_json,
 )
-from plugins.sales.admin_basket_parts import basket_block, load_basket
 from plugins.sales.models import DELIVERY_MODE_LABELS, PointOfSale, Seat
-from plugins.sales.services import baskets, catalogue, orders, payments, settings
+from plugins.sales.services import baskets, catalogue, delivery, orders, payments, settings
 from plugins.sales.services.common import ZERO
 
 LINE_FIELD = re.compile(r"^line-(\d+)-(performance|category|tariff|quantity|seats)$")
@@ -202,6 +202,11 @@ class SellView(CoulissesBaseView):
 
         def work(pos, inputs):
             basket = self._basket(form, pos)
+            if inputs and not (form.get("target") or "").strip():
+                self._structure_and_payer(form, self._buyer(form.get("buyer", "")))  # said first
+            if not inputs and not baskets.basket_orders(db.session, basket):
+                raise InvalidError(_("Le panier est vide : ajoutez une séance, une catégorie et un tarif"),
+                                   {"lines": _("Panier vide")})
             pays = self._payments(form)
             if action == "pay":
                 require("sales.pay")
@@ -215,10 +220,7 @@ class SellView(CoulissesBaseView):
             if pays:
                 change = sum((r.change for r in baskets.pay_due(db.session, basket, pays, partial=True)), ZERO)
             orders_done = baskets.basket_orders(db.session, basket)
-            order = order or (orders_done[0] if orders_done else None)
-            if order is None:
-                raise InvalidError(_("Le panier est vide : ajoutez une séance, une catégorie et un tarif"),
-                                   {"lines": _("Panier vide")})
+            order = order or orders_done[0]
             due = sum((o.total - o.paid for o in orders_done), ZERO)
             baskets.settle(db.session, basket)
             return order.number, order.state_label, due, change, basket.number
@@ -415,9 +417,9 @@ class SellView(CoulissesBaseView):
             basket.contact_id = buyer.id
         common = dict(point_of_sale=pos, delivery_mode=form.get("delivery_mode") or "handed", structure=structure,
                       payer=payer, operation=basket.operation)
-        if sell:
-            return orders.sell(db.session, buyer, inputs, **common)
-        return orders.reserve(db.session, buyer, inputs, **common)
+        order = (orders.sell if sell else orders.reserve)(db.session, buyer, inputs, **common)
+        delivery.apply_posted_delivery(db.session, order, form)  # "Livraison billets" (services.delivery)
+        return order
 
     def _buyer(self, number: str):
         if not number.strip().isdigit():

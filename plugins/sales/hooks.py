@@ -10,6 +10,8 @@ from __future__ import annotations
 from coulisses import Permission, hookimpl
 from coulisses.i18n import _l
 
+from plugins.sales import lifecycle_hooks
+
 # --------------------------------------------------------------------------- domain: own registries
 
 
@@ -83,6 +85,7 @@ def contacts_references():
         # one row per contact: when merging, the head's row wins (its indicators are recomputed anyway)
         Ref("sales_contact_refresh", "contact_id", _l("Indicateurs à recalculer"), unique_with=("contact_id",)),
         Ref("sales_basket", "contact_id", _l("Paniers")),
+        Ref("sales_order_delivery", "contact_id", _l("Livraisons de dossiers")),
     ]
 
 
@@ -121,12 +124,13 @@ def coulisses_permissions():
         Permission("sales.catalogue.manage", _l("Gérer le catalogue (saisons, lieux, séances, tarifs, prix)"), ("supervisor",)),
         Permission("sales.settings.manage", _l("Paramétrer la vente (modes de règlement, points de vente, filières)"),
                    ("supervisor",)),
+        *lifecycle_hooks.permissions(),
     ]
 
 
 @hookimpl
 def coulisses_api_routes(api):
-    from plugins.sales import api_baskets, api_catalogue, api_catalogue_more, api_payments
+    from plugins.sales import api_baskets, api_catalogue, api_catalogue_more, api_lifecycle, api_payments
     from plugins.sales.api import register_routes
 
     register_routes(api)
@@ -134,6 +138,7 @@ def coulisses_api_routes(api):
     api_catalogue_more.register_routes(api)
     api_baskets.register_routes(api)
     api_payments.register_routes(api)
+    api_lifecycle.register_routes(api)
 
 
 @hookimpl
@@ -144,7 +149,8 @@ def coulisses_job_types():
 
     return [JobType(events.JOB_TYPE, events.run_events, _l("Événements de vente (après validation)")),
             JobType(deferred.JOB_TYPE, deferred.run_indicators_job,
-                    _l("Recalcul des indicateurs d'un contact après une vente"))]
+                    _l("Recalcul des indicateurs d'un contact après une vente")),
+            *lifecycle_hooks.job_types()]
 
 
 @hookimpl
@@ -159,6 +165,24 @@ def coulisses_startup(app):
     from plugins.sales.registry import registry_for
 
     app.extensions["sales"] = registry_for(app.extensions["coulisses"].pm)  # a clash refuses the start
+
+
+# --------------------------------------------------------------------------- the order's life (lifecycle_hooks.py)
+
+
+@hookimpl
+def coulisses_periodic_tasks():
+    return lifecycle_hooks.periodic_tasks()
+
+
+@hookimpl
+def sales_order_created(session, order):
+    lifecycle_hooks.order_created(session, order)
+
+
+@hookimpl
+def sales_order_paid(session, order):
+    lifecycle_hooks.order_paid(session, order)
 
 
 # --------------------------------------------------------------------------- reports (reports.py)
@@ -206,9 +230,9 @@ def coulisses_admin_views(admin):
 def coulisses_blueprints():
     """Templates (``sales/*.html``, also the sheet's credit section), static files
     (``/sales-static/sales/...``) and ``/admin/sales_order_detail/?number=`` (→ the order detail)."""
-    from plugins.sales.admin import ui_blueprint
+    from plugins.sales.admin import lifecycle_blueprint, ui_blueprint
 
-    return [ui_blueprint()]
+    return [ui_blueprint(), lifecycle_blueprint()]
 
 
 # --------------------------------------------------------------------------- demo (demo/)

@@ -45,7 +45,8 @@ def sales_operation_kinds():
     Return a list of ``plugins.sales.registry.OperationKind(code, label)``: the kinds of operations
     ("ordres") the plugin writes in the journal, with their French labels for the screens. Built-ins:
     ``reserve``, ``sell``, ``confirm``, ``pay``, ``refund``, ``cancel_reservation``, ``print``,
-    ``credit``, ``update``. An operation of an unregistered kind is refused.
+    ``credit``, ``update``, ``option``, ``option_expired``, ``delivery``. An operation of an
+    unregistered kind is refused.
     """
 
 
@@ -97,7 +98,8 @@ def sales_payment_recorded(session, order, payment):
 def sales_tickets_cancelled(session, order, tickets):
     """Called inside the transaction after ``tickets`` (a list) of ``order`` were cancelled: their
     places and seats are free again and the order's total was recomputed. Called by
-    ``cancel_reservation`` and by ``release_tickets`` (the refunds plugin's cancellations).
+    ``cancel_reservation``, by the release of expired reservations (``reservations.release_order``)
+    and by ``release_tickets`` (the refunds plugin's cancellations).
 
     Raising vetoes the cancellation.
     """

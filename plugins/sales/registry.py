@@ -60,6 +60,10 @@ BUILTIN_OPERATION_KINDS = [
     OperationKind("settle", _l("Clôture du panier")),
     OperationKind("take_up", _l("Reprise de dossier")),
     OperationKind("change_tariff", _l("Changement de tarif")),
+    # the order's life (services.reservations, services.delivery)
+    OperationKind("option", _l("Pose d'option")),
+    OperationKind("option_expired", _l("Option échue : places libérées")),
+    OperationKind("delivery", _l("Livraison billets")),
 ]
 
 

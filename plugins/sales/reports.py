@@ -313,4 +313,6 @@ CASH_JOURNAL = ReportDefinition(
 
 
 def definitions() -> list[ReportDefinition]:
-    return [BY_PERFORMANCE, PER_DAY, PAYMENTS_BY_MODE, DOOR_LIST, CASH_JOURNAL]
+    from plugins.sales.reports_till import TILL_JOURNAL
+
+    return [BY_PERFORMANCE, PER_DAY, PAYMENTS_BY_MODE, DOOR_LIST, CASH_JOURNAL, TILL_JOURNAL]

@@ -147,3 +147,46 @@ def test_the_job_is_idempotent(db, catalogue, buyer, deferred):
     db.commit()
     assert first == again and first["indicators"] > 0
     assert timedelta(0) <= (db.get(ContactIndicatorRefresh, buyer.id).done_at - job.created_at) < timedelta(minutes=5)
+
+
+def test_sales_of_one_contact_at_once_make_one_job(db, database_url, catalogue, buyer, operator_id):
+    """Eight points of sale selling to the same contact at the same moment (real threads, SQLite's
+    write lock or PostgreSQL's row locks): no error, no deadlock, one job waiting for the contact."""
+    import threading
+
+    from sqlalchemy.orm import Session
+
+    from coulisses import db as cdb
+    from coulisses.db import Actor, acting_as
+
+    c = catalogue
+    db.commit()  # the buyer
+    engine = cdb.make_engine(database_url, pool_size=10)
+    barrier, errors = threading.Barrier(8), []
+
+    def sell(i):
+        with use_job_types({JOB_TYPE: JobType(JOB_TYPE, run_indicators_job, "indicators")}), \
+                acting_as(Actor(operator_id, f"guichet{i}")), Session(engine) as s:
+            barrier.wait()
+            try:
+                orders.sell(s, buyer.id, [line(c.performance, c.cat1, c.full, 1)],
+                            payments=[PaymentInput("CARD", "110.00")])
+                s.commit()
+            except Exception as exc:  # noqa: BLE001 - reported below
+                s.rollback()
+                errors.append(repr(exc))
+
+    threads = [threading.Thread(target=sell, args=(i,)) for i in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    engine.dispose()
+    assert errors == []
+    db.expire_all()
+    jobs = db.scalars(select(Job).where(Job.kind == JOB_TYPE, Job.state == "pending")).all()
+    assert [j.payload for j in jobs] == [{"contact": buyer.id}] and pending_refreshes(db) == [buyer.id]
+    with use_job_types({JOB_TYPE: JobType(JOB_TYPE, run_indicators_job, "indicators")}):
+        assert run_pending(db.get_bind()) == 1
+    db.expire_all()
+    assert pending_refreshes(db) == []

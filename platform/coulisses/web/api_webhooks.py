@@ -7,7 +7,8 @@ import re
 from flask_login import current_user
 from marshmallow import Schema, fields, validate
 
-from coulisses import webhooks
+from coulisses import hookimpl, webhooks
+from coulisses.i18n import _l
 from coulisses.web.extensions import db
 
 MAX_LIMIT = 500
@@ -93,3 +94,36 @@ def openapi_webhooks(spec) -> dict:
             "responses": {"2XX": {"description": "Received (anything else, or no answer, is retried with backoff)"}},
         }}
     return {"x-webhooks": hooks}
+
+
+def _purge_webhooks(session):
+    from coulisses.config import current_config
+
+    days = int(current_config().get("WEBHOOKS_RETENTION_DAYS") or 90)
+    return {"deleted_changes": webhooks.purge(session, days=days)}
+
+
+class WebhookHooks:
+    """The host's hook implementations for webhooks (``CoreHooks`` inherits them): the test event, the
+    delivery job, the retention task, the change feed and the payloads in the OpenAPI document."""
+
+    @hookimpl
+    def coulisses_webhook_events(self):
+        return webhooks.CORE_EVENTS
+
+    @hookimpl
+    def coulisses_job_types(self):
+        return webhooks.JOB_TYPES
+
+    @hookimpl
+    def coulisses_periodic_tasks(self):
+        from coulisses.tasks import Task
+
+        return [Task("core.webhooks.purge", "nightly", _purge_webhooks,
+                     _l("Supprime les changements et envois de webhooks de plus de "
+                        "WEBHOOKS_RETENTION_DAYS jours (90 par défaut)."))]
+
+    @hookimpl
+    def coulisses_api_routes(self, api):
+        register_routes(api)
+        api.openapi_extensions.append(openapi_webhooks)

@@ -28,6 +28,7 @@ from coulisses.web import auth, forms, hardening, inputs, metrics, observe
 from coulisses.web.admin import ModelView
 from coulisses.web.extensions import babel, csrf, db, login_manager
 from coulisses.web.rest import API_PREFIX, Api
+from coulisses.web.api_webhooks import WebhookHooks
 
 from coulisses import i18n
 from coulisses.i18n import LANGUAGES, format_money  # noqa: F401 - format_money re-exported for plugins
@@ -194,7 +195,7 @@ def _development_secret(cfg: dict) -> str:
 # --------------------------------------------------------------------------- the host as a plugin
 
 
-class CoreHooks:
+class CoreHooks(WebhookHooks):
     """The host's own contributions, registered under the name ``core`` before every plugin."""
 
     @hookimpl
@@ -212,45 +213,12 @@ class CoreHooks:
             Permission("core.changes", i18n.lazy_gettext("Lire le flux des changements (API)")),
         ]
 
-    @hookimpl
-    def coulisses_webhook_events(self):
-        from coulisses.webhooks import CORE_EVENTS
-
-        return CORE_EVENTS
-
-    @hookimpl
-    def coulisses_job_types(self):
-        from coulisses.webhooks import JOB_TYPES
-
-        return JOB_TYPES
-
-    @hookimpl
-    def coulisses_periodic_tasks(self):
-        from coulisses.tasks import Task
-
-        return [Task("core.webhooks.purge", "nightly", _purge_webhooks,
-                     i18n.lazy_gettext("Supprime les changements et envois de webhooks de plus de "
-                                       "WEBHOOKS_RETENTION_DAYS jours (90 par défaut)."))]
-
-    @hookimpl
-    def coulisses_api_routes(self, api):
-        from coulisses.web.api_webhooks import openapi_webhooks, register_routes
-
-        register_routes(api)
-        api.openapi_extensions.append(openapi_webhooks)
 
     @hookimpl
     def coulisses_admin_views(self, admin):
         from coulisses.web.admin import core_admin_views
 
         return core_admin_views()
-
-
-def _purge_webhooks(session):
-    from coulisses.config import current_config
-    from coulisses.webhooks import purge
-
-    return {"deleted_changes": purge(session, days=int(current_config().get("WEBHOOKS_RETENTION_DAYS") or 90))}
 
 
 @dataclass

@@ -99,7 +99,8 @@ class Group:
     tickets: list[str] = field(default_factory=list)
 
     def as_dict(self) -> dict:
-        return {"label": self.label, "quantity": self.quantity, "price": self.price, "fees": self.fees,
+        return {"label": self.label, "key": self.key if isinstance(self.key, int) else None,
+                "quantity": self.quantity, "price": self.price, "fees": self.fees,
                 "amount": self.amount, "tickets": self.tickets, "children": [c.as_dict() for c in self.children]}
 
 

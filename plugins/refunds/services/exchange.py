@@ -54,7 +54,7 @@ def _performance_describe(session: Session, line: ExchangeLine) -> tuple[str, st
 def _performance_choices(session: Session, q: str = "") -> list[dict]:
     return [{"id": p.id, "label": p.label, "available": p.available,
              "categories": [{"id": c.category_id, "label": c.label, "available": c.available} for c in p.categories]}
-            for p in performances_on_sale(session, q=q or None, starts_from=None, limit=50)]
+            for p in performances_on_sale(session, q=q or None, limit=50)]
 
 
 PERFORMANCE_KIND = ProductKind("performance", _l("Événement"), _performance_unit, _performance_line,

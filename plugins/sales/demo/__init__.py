@@ -73,6 +73,7 @@ from plugins.sales.demo.data import (
     TARIFFS,
 )
 from plugins.sales.demo.devices import DemoClock, demo_clock, seeded_barcodes
+from plugins.sales.services.delivery import no_documents
 from plugins.sales.demo.orders import (
     People,
     Plan,
@@ -141,7 +142,7 @@ def load_demo(session: Session, size: str = "normal", *, today: date | None = No
         set_sequence_floor(session, "sales.order", SEED_ORDER_NUMBER - len(before))
     buyers: set[int] = set()
     made = 0
-    with demo_clock() as clock, seeded_barcodes(seed) as source:
+    with demo_clock() as clock, seeded_barcodes(seed) as source, no_documents(session):  # historical orders: no documents
         basket_id = open_seed_basket(session, c, clock) if seeded else None
         for i, plan in enumerate(before + [None] + after):
             if plan is None:

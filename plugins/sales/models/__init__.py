@@ -18,6 +18,9 @@ print state). ``SeatBooking`` holds "this seat is taken at this performance": it
 (performance, seat) makes a seat sold twice impossible on every database; the row is deleted when
 the ticket is cancelled. ``Operation`` is the immutable journal ("Ordre 1271"): every change of an
 order is one operation (number, kind, operator, point of sale, time, amount, details).
+``OrderDelivery`` ("Livraison billets": contact, address, e-mail, immediate print) and
+``OrderDocument`` ("Envoi documents") of an order; ``TillSession`` (a cash desk session per point of
+sale and operator) and its ``TillCount``s per payment mode (module ``lifecycle``).
 ``PaymentMode`` (configured by the organisation, each of a registered type: cash, card…) →
 ``Payment`` (immutable; positive = payment, negative = refund). ``CreditMovement`` (immutable):
 a contact's credit balance ("solde avoir") is the sum of its movements and never negative.
@@ -83,6 +86,20 @@ from plugins.sales.models.orders import (
     Ticket,
 )
 from plugins.sales.models.baskets import BASKET_STATE_LABELS, BASKET_STATES, Basket
+from plugins.sales.models.lifecycle import (
+    DOCUMENT_SEND_LABELS,
+    DOCUMENT_SENDS,
+    DOCUMENT_STATE_LABELS,
+    DOCUMENT_STATES,
+    DOCUMENT_TYPE_LABELS,
+    DOCUMENT_TYPES,
+    TILL_STATE_LABELS,
+    TILL_STATES,
+    OrderDelivery,
+    OrderDocument,
+    TillCount,
+    TillSession,
+)
 from plugins.sales.models.orders import _refuse_changes_to_money_records, _states_check  # noqa: F401
 from plugins.sales.models.payments import (
     PENDING_OPEN_STATES,
@@ -107,4 +124,8 @@ __all__ = [
     "PendingPayment", "PENDING_STATES", "PENDING_OPEN_STATES", "PENDING_STATE_LABELS", "ContactIndicatorRefresh",
     # baskets
     "BASKET_STATES", "BASKET_STATE_LABELS", "Basket",
+    # lifecycle: delivery, documents, tills
+    "OrderDelivery", "OrderDocument", "TillSession", "TillCount", "DOCUMENT_TYPES", "DOCUMENT_TYPE_LABELS",
+    "DOCUMENT_SENDS", "DOCUMENT_SEND_LABELS", "DOCUMENT_STATES", "DOCUMENT_STATE_LABELS", "TILL_STATES",
+    "TILL_STATE_LABELS",
 ]

@@ -35,8 +35,9 @@ ORDER_STATE_LABELS = {"reserved": _l("Réservé"), "not_settled": _l("Non soldé
 TICKET_STATES = ("reserved", "paid", "printed", "cancelled")
 TICKET_STATE_LABELS = {"reserved": _l("réservé"), "paid": _l("payé"), "printed": _l("imprimé"), "cancelled": _l("annulé")}
 ACTIVE_TICKET_STATES = ("reserved", "paid", "printed")  # they hold capacity (and their seat)
-DELIVERY_MODES = ("handed", "eticket", "post")
-DELIVERY_MODE_LABELS = {"handed": _l("Remis au contact"), "eticket": _l("E-billet"), "post": _l("Envoi postal")}
+DELIVERY_MODES = ("handed", "eticket", "post", "print_at_home")
+DELIVERY_MODE_LABELS = {"handed": _l("Remis au contact"), "eticket": _l("E-billet"), "post": _l("Envoi postal"),
+                        "print_at_home": _l("Impression à domicile")}
 PRINT_STATES = ("not_printed", "printed")
 PRINT_STATE_LABELS = {"not_printed": _l("non imprimé"), "printed": _l("imprimé")}
 TICKET_TYPES = ("ticket",)
@@ -64,6 +65,7 @@ class Order(AuditMixin, Base):
         Index("ix_sales_order_payer", "payer_id"),
         Index("ix_sales_order_structure", "structure_id"),
         Index("ix_sales_order_created", "created_at"),
+        Index("ix_sales_order_option_expires", "option_expires_at"),
         CheckConstraint(_states_check("state", ORDER_STATES), name="state"),
     )
 
@@ -85,6 +87,8 @@ class Order(AuditMixin, Base):
     paid: Mapped[Decimal] = mapped_column(Money, default=Decimal("0.00"))
     delivery_mode: Mapped[str] = mapped_column(String(16), default="handed")
     note: Mapped[str] = mapped_column(Text, default="")
+    # a reservation's expiry ("pose d'option"): its reserved places are released after it (services.reservations)
+    option_expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
 
     buyer = relationship("Contact", foreign_keys=[buyer_id])
     structure = relationship("Contact", foreign_keys=[structure_id])

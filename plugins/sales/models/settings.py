@@ -28,7 +28,9 @@ class SalesChannel(AuditMixin, Base):
 
 
 class PointOfSale(AuditMixin, Base):
-    """A point of sale ("Guichet"), in a channel. ``is_default``: used when none is given."""
+    """A point of sale ("Guichet"), in a channel. ``is_default``: used when none is given;
+    ``option_hours``: how long its reservations hold by default; ``requires_open_till``: its sales
+    need an open till (``services.till``)."""
 
     __tablename__ = "sales_point_of_sale"
 
@@ -38,6 +40,10 @@ class PointOfSale(AuditMixin, Base):
     channel_id: Mapped[int] = mapped_column(ForeignKey("sales_channel.id", ondelete="RESTRICT"))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     is_default: Mapped[bool] = mapped_column(Boolean, default=False)
+    # a reservation ("pose d'option") made here holds its places this many hours (0: until cancelled)
+    option_hours: Mapped[int] = mapped_column(Integer, default=72)
+    # sales here need the operator's till to be open (services.till)
+    requires_open_till: Mapped[bool] = mapped_column(Boolean, default=False)
 
     channel: Mapped[SalesChannel] = relationship()
 

@@ -14,7 +14,8 @@ from coulisses.i18n import _, _l, _n, deployment_timezone, format_datetime, form
 
 from plugins.contacts.registry import HistoryRow
 from plugins.sales.models import (
-    ORDER_STATE_LABELS, CreditMovement, Event, Order, Payment, PaymentMode, PendingPayment, Performance, SalesChannel,
+    ORDER_STATE_LABELS, CreditMovement, Event, Order, OrderDelivery, Payment, PaymentMode, PendingPayment, Performance,
+    SalesChannel,
     Season, Ticket,
 )
 from plugins.sales.services.common import ZERO
@@ -173,6 +174,8 @@ def refuse_deletion_if_referenced(session: Session, contact) -> None:
          _l("Le contact %(number)s a des règlements en attente : il ne peut pas être supprimé")),
         (select(CreditMovement.id).where(CreditMovement.contact_id == contact.id),
          _l("Le contact %(number)s a un avoir : il ne peut pas être supprimé")),
+        (select(OrderDelivery.order_id).where(OrderDelivery.contact_id == contact.id),
+         _l("Le contact %(number)s reçoit les billets d'un dossier : il ne peut pas être supprimé")),
     ]
     for stmt, message in checks:
         if session.scalar(stmt.limit(1)) is not None:

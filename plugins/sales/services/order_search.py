@@ -26,6 +26,7 @@ class OrderRow:
     tickets: int
     total: Decimal
     balance: Decimal
+    option_expires_at: datetime | None = None  # a reservation's expiry (``services.reservations``)
 
 
 @dataclass
@@ -89,7 +90,8 @@ def find_orders(session: Session, q: str = "", *, state: str | None = None, date
     contacts = {c.id: c for c in session.scalars(select(Contact).where(Contact.id.in_({o.buyer_id for o in found})))}
     rows = [OrderRow(o.number, o.created_at, contacts[o.buyer_id].number,
                      f"{contacts[o.buyer_id].display_name} [{contacts[o.buyer_id].number}]", o.state,
-                     str(ORDER_STATE_LABELS.get(o.state, o.state)), counts.get(o.id, 0), o.total, o.total - o.paid)
+                     str(ORDER_STATE_LABELS.get(o.state, o.state)), counts.get(o.id, 0), o.total, o.total - o.paid,
+                     o.option_expires_at if o.state == "reserved" else None)
             for o in found]
     return OrderPage(rows, total, offset, limit)
 
