@@ -78,3 +78,66 @@ def coulisses_blueprints():
     from plugins.devices.admin import ui_blueprint
 
     return [ui_blueprint()]
+
+
+@hookimpl
+def devices_job_finished(session, job):
+    """A payment terminal's job completes, fails or leaves unknown the sales pending payment it was for."""
+    from plugins.devices.payment_terminal import REFERENCE_PREFIX
+
+    if (job.reference or "").startswith(REFERENCE_PREFIX):
+        from plugins.devices.payment_terminal import job_finished
+
+        job_finished(session, job)
+
+
+# --------------------------------------------------------------------------- sales (optional)
+
+
+@hookimpl(optionalhook=True)
+def sales_payment_mode_types():
+    from plugins.devices.payment_terminal import PaymentTerminal
+
+    return [PaymentTerminal]
+
+
+@hookimpl(optionalhook=True)
+def sales_tickets_printed(session, order, tickets):
+    from plugins.devices.box_office import tickets_printed
+
+    tickets_printed(session, order, tickets)
+
+
+@hookimpl(optionalhook=True)
+def sales_after_tickets_to_print(session, order, tickets, operation):
+    from plugins.devices.box_office import after_tickets_to_print
+
+    after_tickets_to_print(session, order, tickets, operation)
+
+
+@hookimpl(optionalhook=True)
+def sales_after_payment_completed(session, order, payment, operation):
+    from plugins.devices.box_office import after_payment_completed
+
+    after_payment_completed(session, order, payment, operation)
+
+
+@hookimpl(optionalhook=True)
+def sales_after_order_created(session, order, operation):
+    from plugins.devices.box_office import show_order
+
+    show_order(session, order, operation)
+
+
+@hookimpl(optionalhook=True)
+def sales_after_tickets_cancelled(session, order, tickets, operation):
+    from plugins.devices.box_office import show_order
+
+    show_order(session, order, operation)
+
+
+@hookimpl(optionalhook=True)
+def sales_after_payment_pending(session, order, payment, operation):
+    from plugins.devices.box_office import show_pending
+
+    show_pending(session, order, payment, operation)
