@@ -24,7 +24,7 @@ from coulisses import CoulissesError, migrations, schema_check
 from coulisses import db as cdb
 from coulisses import plugins as cplugins
 from coulisses import security, tasks as ctasks
-from coulisses.cli_help import option
+from coulisses.cli_help import LazyHelpOption, option, translate_flask_parts
 from coulisses.i18n import _, _l, _n
 
 DEMO_ADMIN = "admin"
@@ -98,6 +98,10 @@ class _Main(FlaskGroup):
     """The ``coulisses`` group: a plugin that cannot be loaded gives one line, never a traceback
     (``--traceback`` or ``COULISSES_DEBUG=1`` add it), also under ``coulisses --help``."""
 
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        translate_flask_parts(self)
+
     def main(self, *args, **kwargs):
         # help texts and messages in the deployment's language (COULISSES_LOCALE), also under --help,
         # before any command has loaded the configuration
@@ -134,7 +138,8 @@ def _quietly(call, default):
 @click.group(cls=_Main, create_app=_create_app, add_version_option=False, load_dotenv=False,
              set_debug_flag=False,
              help=_l("Coulisses : le back-office de la billetterie."))
-@click.version_option(coulisses.__version__, prog_name="coulisses")
+@click.version_option(coulisses.__version__, prog_name="coulisses", cls=LazyHelpOption,
+                       help=_l("Afficher la version et quitter."))
 @option("--traceback", is_flag=True, is_eager=True, expose_value=False, callback=_set_traceback,
               help=_l("Afficher la trace complète d'une erreur (aussi COULISSES_DEBUG=1)."))
 def main():
