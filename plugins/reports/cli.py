@@ -9,7 +9,7 @@ import click
 
 from coulisses import CoulissesError
 from coulisses.cli_help import option
-from coulisses.i18n import _, _l
+from coulisses.i18n import _, _l, _n
 
 
 def _session():
@@ -41,7 +41,7 @@ def _parse_params(values) -> dict:
     for item in values:
         key, sep, value = item.partition("=")
         if not sep or not key.strip():
-            raise click.BadParameter(f"expected k=v, got {item!r}", param_hint="--param")
+            raise click.BadParameter(_("k=v attendu, reçu %(value)s", value=repr(item)), param_hint="--param")
         params[key.strip()] = value
     return params
 
@@ -72,7 +72,7 @@ def run_command(code, params, fmt, separator, output, login, locale):
     if login:
         operator = session.scalar(select(Operator).where(Operator.login == login))
         if operator is None:
-            raise click.ClickException(f"unknown operator: {login}")
+            raise click.ClickException(_("opérateur inconnu : %(login)s", login=login))
         actor = Actor(operator.id, operator.login)
     with acting_as(actor), use_locale(locale) if locale else contextlib.nullcontext():
         try:
@@ -98,4 +98,4 @@ def run_command(code, params, fmt, separator, output, login, locale):
                 raise click.ClickException(str(exc)) from None
             bar.update(max(total, 1) - seen[0])
         session.rollback()
-    click.echo(f"{outcome.rows} rows → {output}")
+    click.echo(_n("%(num)d ligne → %(path)s", "%(num)d lignes → %(path)s", outcome.rows, path=output))
