@@ -24,7 +24,8 @@ from coulisses import CoulissesError, migrations, schema_check
 from coulisses import db as cdb
 from coulisses import plugins as cplugins
 from coulisses import security, tasks as ctasks
-from coulisses.i18n import _, _n
+from coulisses.cli_help import LazyHelpOption, option, translate_flask_parts
+from coulisses.i18n import _, _l, _n
 
 DEMO_ADMIN = "admin"
 
@@ -97,6 +98,19 @@ class _Main(FlaskGroup):
     """The ``coulisses`` group: a plugin that cannot be loaded gives one line, never a traceback
     (``--traceback`` or ``COULISSES_DEBUG=1`` add it), also under ``coulisses --help``."""
 
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        translate_flask_parts(self)
+
+    def main(self, *args, **kwargs):
+        # help texts and messages in the deployment's language (COULISSES_LOCALE), also under --help,
+        # before any command has loaded the configuration
+        from coulisses.cli_help import deployment_language
+        from coulisses.i18n import use_locale
+
+        with use_locale(deployment_language()):
+            return super().main(*args, **kwargs)
+
     def list_commands(self, ctx):
         return _quietly(lambda: super(_Main, self).list_commands(ctx), default=sorted(self.commands))
 
@@ -122,12 +136,14 @@ def _quietly(call, default):
 
 
 @click.group(cls=_Main, create_app=_create_app, add_version_option=False, load_dotenv=False,
-             set_debug_flag=False)
-@click.version_option(coulisses.__version__, prog_name="coulisses")
-@click.option("--traceback", is_flag=True, is_eager=True, expose_value=False, callback=_set_traceback,
-              help="Show the full traceback of an error (also COULISSES_DEBUG=1).")
+             set_debug_flag=False,
+             help=_l("Coulisses : le back-office de la billetterie."))
+@click.version_option(coulisses.__version__, prog_name="coulisses", cls=LazyHelpOption,
+                       help=_l("Afficher la version et quitter."))
+@option("--traceback", is_flag=True, is_eager=True, expose_value=False, callback=_set_traceback,
+              help=_l("Afficher la trace complète d'une erreur (aussi COULISSES_DEBUG=1)."))
 def main():
-    """Coulisses: the back-office of the box office."""
+    pass
 
 
 # --------------------------------------------------------------------------- helpers
@@ -229,20 +245,22 @@ pass_ctx = click.make_pass_decorator(Context, ensure=True)
 # --------------------------------------------------------------------------- db
 
 
-@main.group(cls=click.Group)
+@main.group(cls=click.Group,
+            help=_l("Créer et mettre à jour le schéma de la base de données."))
 def db():
-    """Create and upgrade the database schema."""
+    pass
 
 
-@db.command("upgrade")
-@click.option("--force", is_flag=True,
-              help="Migrate even while workers of another version run, or over a newer version's database.")
+@db.command("upgrade",
+            help=_l("Mettre à jour le cœur et chaque plugin activé vers le schéma le plus récent.\n\nRefusé "
+                    "tant qu'un worker d'une autre version de Coulisses tourne (arrêtez-les d'abord), ou "
+                    "quand la base a été migrée par une version plus récente (un retour en arrière : "
+                    "restaurez plutôt la sauvegarde)."))
+@option("--force", is_flag=True,
+              help=_l("Migrer même si des workers d'une autre version tournent, ou sur la base d'une version "
+                      "plus récente."))
 @pass_ctx
 def db_upgrade(ctx: Context, force):
-    """Upgrade the host and every enabled plugin to the newest schema.
-
-    Refused while a worker of another Coulisses version runs (stop them first), when the database was
-    migrated by a newer version (a downgrade: restore the backup instead)."""
     from coulisses import upgrade as cupgrade
 
     try:
@@ -275,10 +293,10 @@ def db_upgrade(ctx: Context, force):
                   if installed else ""))
 
 
-@db.command("current")
+@db.command("current",
+            help=_l("Afficher la révision du schéma du cœur et de chaque plugin."))
 @pass_ctx
 def db_current(ctx: Context):
-    """Show the schema revision of the host and each plugin."""
     from sqlalchemy import inspect as sqlalchemy_inspect
 
     from coulisses.upgrade import unknown_revisions
@@ -296,18 +314,16 @@ def db_current(ctx: Context):
         click.echo(f"{branch:20} {head:14} {state}")
 
 
-@db.command("revision")
+@db.command("revision",
+            help=_l("(Auteurs de plugins) générer une migration de PLUGIN (core : le cœur) d'après ses "
+                    "modèles.\n\nLes modèles sont comparés à une base temporaire migrée jusqu'aux têtes du "
+                    "cœur, des dépendances de PLUGIN et de PLUGIN : ni l'état de votre base ni les autres "
+                    "plugins installés n'entrent en jeu."))
 @click.argument("plugin")
-@click.option("-m", "--message", required=True, help="What the revision does (its file is named after it).")
-@click.option("--empty", is_flag=True, help="An empty revision to fill by hand (a data migration).")
+@option("-m", "--message", required=True, help=_l("Ce que fait la révision (son fichier en prend le nom)."))
+@option("--empty", is_flag=True, help=_l("Une révision vide à remplir à la main (une migration de données)."))
 @pass_ctx
 def db_revision(ctx: Context, plugin, message, empty):
-    """(Plugin authors) autogenerate a migration for PLUGIN (core: the host) from its models.
-
-    The models are compared with a scratch database migrated to the heads of the host, of PLUGIN's
-    dependencies and of PLUGIN: neither the state of your database nor the other installed plugins
-    matter.
-    """
     import tempfile
 
     from alembic.util import CommandError
@@ -332,10 +348,11 @@ def db_revision(ctx: Context, plugin, message, empty):
                  revision=script.revision, path=script.path))
 
 
-@db.command("check")
+@db.command("check",
+            help=_l("Comparer les modèles de chaque plugin activé au schéma migré ; code de sortie 1 en "
+                    "nommant ce qui manque."))
 @pass_ctx
 def db_check(ctx: Context):
-    """Compare each enabled plugin's models with the migrated schema; exit 1 naming what is missing."""
     try:
         with ctx.session() as session:
             order = ctx.enabled(session)
@@ -354,9 +371,10 @@ def db_check(ctx: Context):
 # --------------------------------------------------------------------------- plugins
 
 
-@main.group(cls=click.Group)
+@main.group(cls=click.Group,
+            help=_l("Lister, activer et désactiver les plugins."))
 def plugins():
-    """List, enable and disable plugins."""
+    pass
 
 
 def _plugin_rows(ctx: Context):
@@ -366,12 +384,13 @@ def _plugin_rows(ctx: Context):
         return plugin_admin.plugin_rows(session, ctx.infos, ctx.seed(), ctx.config)
 
 
-@plugins.command("list")
-@click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
-@click.option("--hooks", "show_hooks", is_flag=True, help="Also list the hooks each plugin implements.")
+@plugins.command("list",
+                 help=_l("Les plugins installés : nom, version, état (et pourquoi l'un ne se charge pas), "
+                         "dépendances, description."))
+@option("--json", "as_json", is_flag=True, help=_l("Afficher du JSON au lieu d'un tableau."))
+@option("--hooks", "show_hooks", is_flag=True, help=_l("Lister aussi les hooks que chaque plugin implémente."))
 @pass_ctx
 def plugins_list(ctx: Context, as_json, show_hooks):
-    """The installed plugins: name, version, state (and why one cannot load), dependencies, description."""
     rows = _plugin_rows(ctx)
     if as_json:
         click.echo(json.dumps(rows, indent=2))
@@ -393,12 +412,12 @@ def plugins_list(ctx: Context, as_json, show_hooks):
             click.echo(_("Attention : %(warning)s", warning=warning), err=True)
 
 
-@plugins.command("enable")
+@plugins.command("enable",
+                 help=_l("Activer NAME et ce dont il dépend, et créer leurs tables."))
 @click.argument("name")
-@click.option("--no-upgrade", is_flag=True, help="Do not upgrade the database schema now.")
+@option("--no-upgrade", is_flag=True, help=_l("Ne pas mettre à jour le schéma de la base maintenant."))
 @pass_ctx
 def plugins_enable(ctx: Context, name, no_upgrade):
-    """Enable NAME and what it depends on, and create their tables."""
     from coulisses import plugin_admin
 
     try:
@@ -420,11 +439,12 @@ def plugins_enable(ctx: Context, name, no_upgrade):
         click.echo(f"{name} is already enabled.")
 
 
-@plugins.command("disable")
+@plugins.command("disable",
+                 help=_l("Désactiver NAME (refusé tant qu'un plugin activé en dépend). Ses données sont "
+                         "conservées."))
 @click.argument("name")
 @pass_ctx
 def plugins_disable(ctx: Context, name):
-    """Disable NAME (refused while an enabled plugin depends on it). Its data is kept."""
     from coulisses import plugin_admin
 
     try:
@@ -436,14 +456,16 @@ def plugins_disable(ctx: Context, name):
     click.echo(f"Disabled: {name} (its data is kept; enable it again to find it back). Restart the server.")
 
 
-@plugins.command("uninstall")
+@plugins.command("uninstall",
+                 help=_l("Supprimer les tables de NAME, un plugin désactivé dont aucun plugin activé ne dépend, et "
+                         "sa révision du schéma, après avoir montré ce qui sera supprimé. `plugins disable` garde "
+                         "les données ; ceci non."))
 @click.argument("name")
-@click.option("--drop-data", is_flag=True, help="Drop the plugin's tables and its schema revision (required).")
-@click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
+@option("--drop-data", is_flag=True,
+              help=_l("Supprimer les tables du plugin et sa révision du schéma (obligatoire)."))
+@option("--yes", is_flag=True, help=_l("Ne pas demander de confirmation."))
 @pass_ctx
 def plugins_uninstall(ctx: Context, name, drop_data, yes):
-    """Drop the tables of NAME, a disabled plugin no enabled plugin depends on, and its schema
-    revision, after showing what will be dropped. `plugins disable` keeps the data; this does not."""
     from coulisses import plugin_admin
 
     if not drop_data:
@@ -479,11 +501,12 @@ def plugins_uninstall(ctx: Context, name, drop_data, yes):
                  name=name, tables=", ".join(plan["tables"]) or "-"))
 
 
-@plugins.command("check")
+@plugins.command("check",
+                 help=_l("Charger les plugins activés comme le ferait le démarrage (hooks, permissions, registres, "
+                         "migrations) sans rien modifier ; code de sortie 1 avec le message du démarrage s'ils ne "
+                         "se chargent pas."))
 @pass_ctx
 def plugins_check(ctx: Context):
-    """Load the enabled plugins as the start would (hooks, permissions, registries, migrations) and
-    change nothing; exit 1 with the start's message when they cannot be loaded."""
     try:
         with ctx.session() as session:
             order = ctx.enabled(session)
@@ -496,15 +519,16 @@ def plugins_check(ctx: Context):
     click.echo(_("Les plugins activés se chargent : %(plugins)s.", plugins=", ".join(order) or "-"))
 
 
-@plugins.command("new")
+@plugins.command("new",
+                 help=_l("(Auteurs de plugins) écrire une distribution de plugin, coulisses-NAME, qui s'installe, "
+                         "s'active, se migre et passe ses propres tests telle que générée : paquet, MANIFEST, "
+                         "point d'entrée, hooks, un modèle et sa première migration, un écran d'administration, "
+                         "des permissions, des routes REST, des traductions, des tests."))
 @click.argument("name")
-@click.option("--directory", "-d", type=click.Path(file_okay=False), default=".", show_default=True,
-              help="Where to write the distribution coulisses-NAME.")
-@click.option("--label", default=None, help="The plugin's label, shown to operators (French).")
+@option("--directory", "-d", type=click.Path(file_okay=False), default=".", show_default=True,
+              help=_l("Où écrire la distribution coulisses-NAME."))
+@option("--label", default=None, help=_l("Le libellé du plugin, montré aux opérateurs (en français)."))
 def plugins_new(name, directory, label):
-    """(Plugin authors) write a plugin distribution, coulisses-NAME, that installs, enables, migrates
-    and passes its own tests as generated: package, MANIFEST, entry point, hooks, a model and its first
-    migration, an admin view, permissions, REST routes, translations, tests."""
     from coulisses import scaffold
 
     try:
@@ -518,25 +542,26 @@ def plugins_new(name, directory, label):
 # --------------------------------------------------------------------------- operators
 
 
-@main.group(cls=click.Group)
+@main.group(cls=click.Group,
+            help=_l("Créer des opérateurs, définir leurs mots de passe, délivrer des jetons d'API."))
 def operators():
-    """Create operators, set passwords, issue API tokens."""
+    pass
 
 
 def _password_option(f):
-    return click.option("--password", prompt=True, hide_input=True, confirmation_prompt=True,
-                        help="Prompted for when not given.")(f)
+    return option("--password", prompt=True, hide_input=True, confirmation_prompt=True,
+                        help=_l("Demandé s'il n'est pas donné."))(f)
 
 
-@operators.command("create")
+@operators.command("create",
+                   help=_l("Créer l'opérateur LOGIN."))
 @click.argument("login")
-@click.option("--full-name", default="")
-@click.option("--role", "roles", multiple=True, default=["operator"], show_default=True,
-              help="administrator, supervisor, operator, readonly (repeatable)")
+@option("--full-name", default="", help=_l("Le nom complet de l'opérateur."))
+@option("--role", "roles", multiple=True, default=["operator"], show_default=True,
+              help=_l("administrator, supervisor, operator, readonly (répétable)"))
 @_password_option
 @pass_ctx
 def operators_create(ctx: Context, login, full_name, roles, password):
-    """Create the operator LOGIN."""
     try:
         with ctx.session() as session, _as_cli():
             op = security.create_operator(session, login, password, full_name, list(roles))
@@ -546,12 +571,12 @@ def operators_create(ctx: Context, login, full_name, roles, password):
         _fail(exc)
 
 
-@operators.command("set-password")
+@operators.command("set-password",
+                   help=_l("Définir le mot de passe de LOGIN."))
 @click.argument("login")
 @_password_option
 @pass_ctx
 def operators_set_password(ctx: Context, login, password):
-    """Set the password of LOGIN."""
     try:
         with ctx.session() as session, _as_cli():
             security.set_password(session, login, password)
@@ -561,12 +586,12 @@ def operators_set_password(ctx: Context, login, password):
     click.echo(f"Password of {login} changed.")
 
 
-@operators.command("token")
+@operators.command("token",
+                   help=_l("Délivrer un jeton d'API à LOGIN (affiché une seule fois)."))
 @click.argument("login")
-@click.option("--label", default="", help="What the token is for.")
+@option("--label", default="", help=_l("À quoi sert le jeton."))
 @pass_ctx
 def operators_token(ctx: Context, login, label):
-    """Issue an API token for LOGIN (shown once)."""
     with ctx.session() as session, _as_cli():
         op = security.get_operator(session, login)
         if op is None:
@@ -576,11 +601,11 @@ def operators_token(ctx: Context, login, label):
     click.echo(token)
 
 
-@operators.command("unlock")
+@operators.command("unlock",
+                   help=_l("Lever les attentes et le verrouillage que des connexions échouées ont mis sur LOGIN."))
 @click.argument("login")
 @pass_ctx
 def operators_unlock(ctx: Context, login):
-    """Lift the waits and the lock that failed logins put on LOGIN."""
     from coulisses import throttle
 
     with ctx.session() as session:
@@ -589,10 +614,10 @@ def operators_unlock(ctx: Context, login):
     click.echo(f"{login}: unlocked." if removed else f"{login} was not locked.")
 
 
-@operators.command("list")
+@operators.command("list",
+                   help=_l("Les opérateurs et leurs rôles."))
 @pass_ctx
 def operators_list(ctx: Context):
-    """The operators and their roles."""
     from sqlalchemy import select
 
     with ctx.session() as session:
@@ -604,17 +629,21 @@ def operators_list(ctx: Context):
 # --------------------------------------------------------------------------- demo
 
 
-@main.group(cls=click.Group)
+@main.group(cls=click.Group,
+            help=_l("Les données de démonstration et l'administrateur de démonstration."))
 def demo():
-    """Demo data and the demo administrator."""
+    pass
 
 
-@demo.command("load")
-@click.option("--size", type=click.Choice(["small", "normal", "large"]), default="normal", show_default=True)
-@click.option("--force", is_flag=True, help="Load it even on a production instance (never over real data).")
+@demo.command("load",
+              help=_l("Charger les données de démonstration des plugins activés qui n'ont pas encore chargé les "
+                      "leurs."))
+@option("--size", type=click.Choice(["small", "normal", "large"]), default="normal", show_default=True,
+              help=_l("La quantité de données de démonstration."))
+@option("--force", is_flag=True,
+              help=_l("Les charger même sur une instance de production (jamais sur des données réelles)."))
 @pass_ctx
 def demo_load(ctx: Context, size, force):
-    """Load the demo data of the enabled plugins that have not loaded theirs yet."""
     from coulisses.demo import load_demo, real_data_tables
     from coulisses.i18n import gettext as _
 
@@ -637,10 +666,11 @@ def demo_load(ctx: Context, size, force):
                else _("Données de démonstration : rien de nouveau à charger."))
 
 
-@demo.command("admin")
+@demo.command("admin",
+              help=_l("Créer l'administrateur de démonstration (une fois) et afficher son identifiant et son "
+                      "mot de passe."))
 @pass_ctx
 def demo_admin(ctx: Context):
-    """Create the demo administrator (once) and print its login and password."""
     path = Path(ctx.config["INSTANCE_PATH"]) / "demo-admin-password"
     with ctx.session() as session:
         op = security.get_operator(session, DEMO_ADMIN)
@@ -663,9 +693,11 @@ def demo_admin(ctx: Context):
 # --------------------------------------------------------------------------- tasks
 
 
-@main.group("tasks", cls=click.Group)
+@main.group("tasks", cls=click.Group,
+            help=_l("Les tâches périodiques des plugins (lancez `coulisses tasks run --due` depuis cron, "
+                    "toutes les heures)."))
 def tasks_group():
-    """Periodic tasks of the plugins (run `coulisses tasks run --due` from cron, hourly)."""
+    pass
 
 
 def _tasks(ctx: Context, session):
@@ -676,10 +708,10 @@ def _tasks(ctx: Context, session):
         _fail(exc)
 
 
-@tasks_group.command("list")
+@tasks_group.command("list",
+                     help=_l("Les tâches périodiques, leur fréquence, leur dernière exécution et son issue."))
 @pass_ctx
 def tasks_list(ctx: Context):
-    """The periodic tasks, their schedule, last run and how it ended."""
     with ctx.session() as session:
         found = _tasks(ctx, session)
         ends = ctasks.states(session) if found else {}
@@ -690,12 +722,13 @@ def tasks_list(ctx: Context):
             click.echo(f"{name:40} {task.schedule:8} {last.isoformat() if last else 'never':34} {status}".rstrip())
 
 
-@tasks_group.command("run")
+@tasks_group.command("run",
+                     help=_l("Exécuter les tâches nommées (ou celles qui sont dues). Code de sortie 1 si une tâche a "
+                             "échoué ; les autres s'exécutent quand même."))
 @click.argument("names", nargs=-1)
-@click.option("--due", is_flag=True, help="Run every task whose schedule says it is due.")
+@option("--due", is_flag=True, help=_l("Exécuter chaque tâche dont la fréquence dit qu'elle est due."))
 @pass_ctx
 def tasks_run(ctx: Context, names, due):
-    """Run the named tasks (or the due ones). Exits with 1 when a task failed; the others still run."""
     failed = False
     with ctx.session() as session:
         found = _tasks(ctx, session)
@@ -721,16 +754,14 @@ def tasks_run(ctx: Context, names, due):
 # --------------------------------------------------------------------------- the worker
 
 
-@main.command("worker")
-@click.option("--once", is_flag=True, help="Run the due jobs, then stop (cron, tests).")
-@click.option("--poll", default=2.0, show_default=True, help="Seconds between two looks at the queue.")
+@main.command("worker",
+              help=_l("Exécuter les travaux de la file d'envoi (impression, e-mails, fichiers bancaires, longs "
+                      "rapports) à leur échéance.\n\nEn production, lancez-en un ou plusieurs (systemd : "
+                      "docs/operator-guide.md) ; arrêtez avec SIGTERM (un travail en cours se termine d'abord)."))
+@option("--once", is_flag=True, help=_l("Exécuter les travaux échus, puis s'arrêter (cron, tests)."))
+@option("--poll", default=2.0, show_default=True, help=_l("Secondes entre deux consultations de la file."))
 @pass_ctx
 def worker(ctx: Context, once, poll):
-    """Run the jobs of the outbox (printing, e-mail, bank files, long reports) as they come due.
-
-    Run one or more in production (systemd: docs/operator-guide.md); stop with SIGTERM (a running job
-    finishes first).
-    """
     import signal
     import threading
     import time
@@ -853,9 +884,10 @@ _add_standalone_commands()
 # --------------------------------------------------------------------------- translations
 
 
-@main.group("i18n", cls=click.Group)
+@main.group("i18n", cls=click.Group,
+            help=_l("Catalogues de messages : textes source en français, traductions anglaise et espagnole."))
 def i18n_group():
-    """Message catalogues: French source strings, English and Spanish translations."""
+    pass
 
 
 def _i18n_packages(names, everything):
@@ -872,14 +904,13 @@ def _i18n_packages(names, everything):
     return {n: found[n] for n in names}
 
 
-@i18n_group.command("update")
+@i18n_group.command("update",
+                    help=_l("Extraire les messages de NAMES (des plugins, ou core), mettre à jour leurs catalogues en "
+                            "et es, les compiler.\n\nTraduisez ensuite les lignes msgstr vides de "
+                            "translations/<lang>/LC_MESSAGES/messages.po et relancez la commande."))
 @click.argument("names", nargs=-1)
-@click.option("--all", "everything", is_flag=True, help="The host and every installed plugin.")
+@option("--all", "everything", is_flag=True, help=_l("Le cœur et chaque plugin installé."))
 def i18n_update(names, everything):
-    """Extract the messages of NAMES (plugins, or core), update their en and es catalogues, compile them.
-
-    Then translate the empty msgstr lines of translations/<lang>/LC_MESSAGES/messages.po and run it again.
-    """
     from coulisses import i18n_tools
 
     for name, folder in _i18n_packages(names, everything).items():
@@ -889,11 +920,12 @@ def i18n_update(names, everything):
         click.echo(f"{name}: {report.messages} message(s), {state} ({folder / 'translations'})")
 
 
-@i18n_group.command("check")
+@i18n_group.command("check",
+                    help=_l("Échouer quand un message de NAMES n'a pas de traduction anglaise ou espagnole ou qu'un "
+                            ".mo est périmé."))
 @click.argument("names", nargs=-1)
-@click.option("--all", "everything", is_flag=True, help="The host and every installed plugin.")
+@option("--all", "everything", is_flag=True, help=_l("Le cœur et chaque plugin installé."))
 def i18n_check(names, everything):
-    """Fail when a message of NAMES has no English or Spanish translation or a .mo is stale."""
     from coulisses import i18n_tools
 
     folders = _i18n_packages(names, everything)
@@ -917,15 +949,16 @@ def i18n_check(names, everything):
 # --------------------------------------------------------------------------- config
 
 
-@main.group(cls=click.Group)
+@main.group(cls=click.Group,
+            help=_l("Les réglages : fichier de configuration (COULISSES_CONFIG) et environnement."))
 def config():
-    """The settings: configuration file (COULISSES_CONFIG) and environment."""
+    pass
 
 
-@config.command("check")
+@config.command("check",
+                help=_l("Afficher les réglages en vigueur et leur origine (secrets masqués) ; code de sortie 1 "
+                        "avec les raisons si l'un est refusé."))
 def config_check():
-    """Print the effective settings and their source (secrets masked); exit 1 with the reasons when
-    one is refused."""
     from coulisses.config import check_configuration, config_file_path
     from coulisses.i18n import gettext as _
 

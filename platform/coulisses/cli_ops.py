@@ -8,18 +8,19 @@ import click
 
 from coulisses import CoulissesError
 from coulisses.cli import Context, _fail, main, pass_ctx
-from coulisses.i18n import gettext as _
+from coulisses.cli_help import option
+from coulisses.i18n import _l, gettext as _
 
 
-@main.command("backup", with_appcontext=False)
-@click.option("-o", "--output", type=click.Path(dir_okay=True, path_type=Path), default=None,
-              help="The archive to write (a folder: a dated name in it). Default: a dated name here.")
+@main.command("backup", with_appcontext=False,
+              help=_l("Sauvegarder la base de données et les fichiers stockés dans une archive, pendant que "
+                      "Coulisses tourne.\n\nSQLite par son API de sauvegarde en ligne, PostgreSQL par pg_dump ; "
+                      "l'archive enregistre aussi le nombre de lignes de chaque table, les totaux des montants "
+                      "et les empreintes des fichiers, que `coulisses restore` vérifie."))
+@option("-o", "--output", type=click.Path(dir_okay=True, path_type=Path), default=None,
+              help=_l("L'archive à écrire (un dossier : un nom daté dedans). Par défaut : un nom daté ici."))
 @pass_ctx
 def backup_command(ctx: Context, output):
-    """Back up the database and the stored files into one archive, while Coulisses runs.
-
-    SQLite through its online backup API, PostgreSQL through pg_dump; the archive also records every
-    table's row count, money totals and file checksums, which `coulisses restore` checks."""
     from coulisses import backup
 
     target = output or Path.cwd()
@@ -36,18 +37,18 @@ def backup_command(ctx: Context, output):
                  files=content["files"]["count"]))
 
 
-@main.command("restore", with_appcontext=False)
+@main.command("restore", with_appcontext=False,
+              help=_l("Restaurer ARCHIVE (faite par `coulisses backup`) dans la base configurée, puis vérifier "
+                      "que chaque nombre, montant et fichier stocké est revenu. Refuse une base qui contient "
+                      "des données, sauf avec --force ; les données remplacées sont alors d'abord sauvegardées "
+                      "dans <instance>/backups/.\n\nArrêtez d'abord les workers web, le worker et le minuteur "
+                      "(docs/operator-guide.md)."))
 @click.argument("archive", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@click.option("--force", is_flag=True, help="Replace the data the target database holds.")
-@click.option("--no-safety-backup", is_flag=True,
-              help="With --force, do not back up the data being replaced first.")
+@option("--force", is_flag=True, help=_l("Remplacer les données que contient la base cible."))
+@option("--no-safety-backup", is_flag=True,
+              help=_l("Avec --force, ne pas sauvegarder d'abord les données remplacées."))
 @pass_ctx
 def restore_command(ctx: Context, archive, force, no_safety_backup):
-    """Restore ARCHIVE (made by `coulisses backup`) into the configured database, then check that
-    every count, amount and stored file is back. Refuses a database that holds data unless --force;
-    then the data being replaced is backed up first into <instance>/backups/.
-
-    Stop the web workers, the worker and the timer first (docs/operator-guide.md)."""
     from coulisses import backup
 
     try:
@@ -85,11 +86,12 @@ def restore_command(ctx: Context, archive, force, no_safety_backup):
                  "redémarrez les services."))
 
 
-@main.command("doctor", with_appcontext=False)
+@main.command("doctor", with_appcontext=False,
+              help=_l("Vérifier le déploiement : configuration et clé secrète, base de données et migrations, "
+                      "plugins, worker et tâches périodiques récemment exécutées, espace disque, fuseau horaire "
+                      "et langue. Code de sortie 1 en cas d'erreur."))
 @pass_ctx
 def doctor_command(ctx: Context):
-    """Check the deployment: configuration and secret key, database and migrations, plugins, worker
-    and periodic tasks recently run, disk space, time zone and language. Exit 1 on an error."""
     from coulisses import doctor
     from coulisses import tasks as ctasks
 

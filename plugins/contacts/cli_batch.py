@@ -10,7 +10,8 @@ from decimal import Decimal
 import click
 
 from coulisses import CoulissesError, InvalidError
-from coulisses.i18n import _, _n, format_date, format_number
+from coulisses.cli_help import option
+from coulisses.i18n import _, _l, _n, format_date, format_number
 
 
 def _session():
@@ -25,20 +26,23 @@ def _fail(exc: Exception):
     raise click.ClickException(f"{exc}{details}")
 
 
-@click.group("contacts")
+@click.group("contacts",
+             help=_l("Contacts : doublons, données personnelles, import et export."))
 def contacts_group():
-    """Contacts: duplicates, personal data, import and export."""
+    pass
 
 
-@contacts_group.group("duplicates")
+@contacts_group.group("duplicates",
+                      help=_l("Doublons probables."))
 def duplicates_group():
-    """Likely duplicates."""
+    pass
 
 
-@duplicates_group.command("detect")
+@duplicates_group.command("detect",
+                          help=_l("Proposer les paires de doublons probables (rôle + nom phonétique + rue + code "
+                                  "postal + pays, ou e-mail sans adresse). Les paires connues (faux positifs "
+                                  "compris) ne sont pas reproposées."))
 def duplicates_detect():
-    """Propose the likely-duplicate pairs (role + phonetic name + street + postal code + country,
-    or e-mail without address). Known pairs (false positives included) are not proposed again."""
     from plugins.contacts.services.duplicates import detect
 
     session = _session()
@@ -51,12 +55,12 @@ def duplicates_detect():
     click.echo(_("Paires ouvertes à traiter : %(count)s", count=result.open_pairs))
 
 
-@contacts_group.command("purge")
-@click.option("--months", type=int, default=None,
-              help="Inactivity in months (default: CONTACTS_INACTIVITY_MONTHS, 36).")
-@click.option("--simulate", is_flag=True, help="Only report what would be done.")
+@contacts_group.command("purge",
+                        help=_l("Supprimer les prospects inactifs et anonymiser les clients inactifs."))
+@option("--months", type=int, default=None,
+              help=_l("Inactivité en mois (par défaut : CONTACTS_INACTIVITY_MONTHS, 36)."))
+@option("--simulate", is_flag=True, help=_l("Seulement indiquer ce qui serait fait."))
 def purge_command(months, simulate):
-    """Delete inactive prospects and anonymise inactive customers."""
     from plugins.contacts.services.personal_data import purge
 
     session = _session()
@@ -82,17 +86,19 @@ def purge_command(months, simulate):
                      "d'autres modules)", count=len(report.anonymised), referenced=len(report.kept_referenced)))
 
 
-@contacts_group.command("import")
+@contacts_group.command("import",
+                        help=_l("Importer des contacts depuis un fichier CSV ou XLSX FILE."))
 @click.argument("file", type=click.Path(exists=True, dir_okay=False))
-@click.option("--mapping", default=None,
-              help='Column mapping: "Header=field,Other=field" or a JSON object; "Header=" ignores a column.')
-@click.option("--dry-run", is_flag=True, help="Validate every line, import nothing.")
-@click.option("--delimiter", default=None, help="CSV separator (guessed from the header line by default).")
-@click.option("--encoding", default="utf-8-sig", show_default=True)
-@click.option("--rejects", "rejects_path", type=click.Path(dir_okay=False), default=None,
-              help="Write the rejected lines here (CSV with an 'erreur' column). Default: FILE.rejets.csv")
+@option("--mapping", default=None,
+              help=_l("Correspondance des colonnes : « En-tête=champ,Autre=champ » ou un objet JSON ; « "
+                      "En-tête= » ignore une colonne."))
+@option("--dry-run", is_flag=True, help=_l("Valider chaque ligne, ne rien importer."))
+@option("--delimiter", default=None, help=_l("Séparateur CSV (déduit de la ligne d'en-tête par défaut)."))
+@option("--encoding", default="utf-8-sig", show_default=True, help=_l("L'encodage d'un fichier CSV."))
+@option("--rejects", "rejects_path", type=click.Path(dir_okay=False), default=None,
+              help=_l("Écrire ici les lignes rejetées (CSV avec une colonne « erreur »). Par défaut : "
+                      "FILE.rejets.csv"))
 def import_command(file, mapping, dry_run, delimiter, encoding, rejects_path):
-    """Import contacts from a CSV or XLSX FILE."""
     import os
 
     from plugins.contacts.services.importing import import_file, parse_mapping_option, read_rows
@@ -161,11 +167,12 @@ def _count_lines(path: str) -> int:
         return max(0, sum(chunk.count(b"\n") for chunk in iter(lambda: f.read(1 << 20), b"")) - 1)
 
 
-@contacts_group.command("export")
-@click.option("-o", "--output", type=click.File("w", encoding="utf-8-sig"), default="-")
-@click.option("-c", "--criterion", "criteria", multiple=True, help="key=value advanced-search criterion.")
+@contacts_group.command("export",
+                        help=_l("Exporter en CSV les contacts que trouve une recherche avancée."))
+@option("-o", "--output", type=click.File("w", encoding="utf-8-sig"), default="-",
+              help=_l("Le fichier CSV à écrire (par défaut : la sortie standard)."))
+@option("-c", "--criterion", "criteria", multiple=True, help=_l("Critère de recherche avancée clé=valeur."))
 def export_command(output, criteria):
-    """Export the contacts an advanced search finds, as CSV."""
     from plugins.contacts.services.exporting import export_csv
 
     values = {}

@@ -12,21 +12,22 @@ import threading
 
 import click
 
-from plugins.devices.i18n import _
+from coulisses.cli_help import option
+from plugins.devices.i18n import _, _l
 
 
-@click.group()
+@click.group(help=_l("Matériel de billetterie : simulateurs, agent de poste."))
 def devices():
-    """Box-office hardware: simulators, the workstation agent."""
+    pass
 
 
-@devices.command("simulate")
-@click.option("--transport", type=click.Choice(["tcp", "pty"]), default="tcp", show_default=True,
-              help="TCP on 127.0.0.1 (socket://) or pseudo-terminals (native ports).")
-@click.option("--outcome", type=click.Choice(["accept", "decline", "timeout", "bad_checksum"]), default="accept",
-              show_default=True, help="What the payment terminals answer.")
+@devices.command("simulate",
+                 help=_l("Démarrer un simulateur de chaque appareil et afficher leurs URL (Ctrl-C les arrête)."))
+@option("--transport", type=click.Choice(["tcp", "pty"]), default="tcp", show_default=True,
+              help=_l("TCP sur 127.0.0.1 (socket://) ou pseudo-terminaux (ports natifs)."))
+@option("--outcome", type=click.Choice(["accept", "decline", "timeout", "bad_checksum"]), default="accept",
+              show_default=True, help=_l("Ce que répondent les terminaux de paiement."))
 def simulate(transport, outcome):
-    """Start one simulator of each device and print their URLs (Ctrl-C stops them)."""
     from plugins.devices.simulators import ALL, CaisseApTerminalSimulator, ConcertTerminalSimulator
 
     sims = []
@@ -46,16 +47,17 @@ def simulate(transport, outcome):
         sim.stop()
 
 
-@devices.command("agent")
-@click.option("--server", required=True, help="The Coulisses server, e.g. https://billetterie.example.org")
-@click.option("--token", required=True, envvar="COULISSES_DEVICES_TOKEN",
-              help="The workstation's device token (coulisses devices token LOCATION).")
-@click.option("--wait", type=float, default=25.0, show_default=True, help="Long-polling duration (seconds).")
-@click.option("--plugin", "extra_plugins", multiple=True,
-              help="An installed plugin whose drivers this workstation needs (repeat for several).")
-@click.option("-v", "--verbose", is_flag=True)
+@devices.command("agent",
+                 help=_l("Piloter les appareils de ce poste pour le serveur (ni serveur web ni base de données "
+                         "ici)."))
+@option("--server", required=True, help=_l("Le serveur Coulisses, par exemple https://billetterie.example.org"))
+@option("--token", required=True, envvar="COULISSES_DEVICES_TOKEN",
+              help=_l("Le jeton d'appareils du poste (coulisses devices token LOCATION)."))
+@option("--wait", type=float, default=25.0, show_default=True, help=_l("Durée de l'attente longue (secondes)."))
+@option("--plugin", "extra_plugins", multiple=True,
+              help=_l("Un plugin installé dont ce poste a besoin des pilotes (à répéter pour plusieurs)."))
+@option("-v", "--verbose", is_flag=True, help=_l("Afficher aussi les messages d'information (journal détaillé)."))
 def agent_command(server, token, wait, extra_plugins, verbose):
-    """Drive this workstation's devices for the server (no web server, no database here)."""
     from coulisses import CoulissesError
     from coulisses import plugins as cplugins
     from coulisses.registry import install_manager
@@ -76,11 +78,12 @@ def agent_command(server, token, wait, extra_plugins, verbose):
         raise click.ClickException(_("Le serveur refuse cet agent : %(error)s", error=str(agent.fatal)))
 
 
-@devices.command("token")
+@devices.command("token",
+                 help=_l("Créer un agent de poste pour LOCATION_CODE et afficher son jeton (affiché une seule "
+                         "fois)."))
 @click.argument("location_code")
-@click.option("--label", default="", help="The workstation's name.")
+@option("--label", default="", help=_l("Le nom du poste."))
 def token_command(location_code, label):
-    """Create a workstation agent for LOCATION_CODE and print its token (shown once)."""
     from coulisses import CoulissesError
     from coulisses.cli import Context
     from plugins.devices.services import agents

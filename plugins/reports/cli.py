@@ -8,6 +8,8 @@ import sys
 import click
 
 from coulisses import CoulissesError
+from coulisses.cli_help import option
+from coulisses.i18n import _, _l, _n
 
 
 def _session():
@@ -16,14 +18,15 @@ def _session():
     return db.session
 
 
-@click.group("reports")
+@click.group("reports",
+             help=_l("Rapports : les lister, en produire un dans un fichier."))
 def reports_group():
-    """Reports: list them, run one to a file."""
+    pass
 
 
-@reports_group.command("list")
+@reports_group.command("list",
+                       help=_l("Les rapports des plugins activés : code, plugin, titre, paramètres."))
 def list_command():
-    """The reports of the enabled plugins: code, plugin, title, parameters."""
     from plugins.reports.registry import get_registry
 
     registry = get_registry()
@@ -38,21 +41,24 @@ def _parse_params(values) -> dict:
     for item in values:
         key, sep, value = item.partition("=")
         if not sep or not key.strip():
-            raise click.BadParameter(f"expected k=v, got {item!r}", param_hint="--param")
+            raise click.BadParameter(_("k=v attendu, reçu %(value)s", value=repr(item)), param_hint="--param")
         params[key.strip()] = value
     return params
 
 
-@reports_group.command("run")
+@reports_group.command("run",
+                       help=_l("Produire le rapport CODE dans un fichier, avec une barre de progression."))
 @click.argument("code")
-@click.option("--param", "-p", "params", multiple=True, help="A parameter, k=v (repeat it).")
-@click.option("--format", "fmt", type=click.Choice(["pdf", "csv", "xlsx"]), default="pdf", show_default=True)
-@click.option("--separator", type=click.Choice([",", ";"]), default=",", help="CSV separator.")
-@click.option("-o", "--output", type=click.Path(dir_okay=False, writable=True), required=True, help="The file to write.")
-@click.option("--as", "login", default=None, help="Run as this operator (their name on the report).")
-@click.option("--locale", default=None, help="fr, en or es (default: the deployment's).")
+@option("--param", "-p", "params", multiple=True, help=_l("Un paramètre, k=v (à répéter)."))
+@option("--format", "fmt", type=click.Choice(["pdf", "csv", "xlsx"]), default="pdf", show_default=True,
+              help=_l("Le format du fichier."))
+@option("--separator", type=click.Choice([",", ";"]), default=",", help=_l("Séparateur CSV."))
+@option("-o", "--output", type=click.Path(dir_okay=False, writable=True), required=True,
+              help=_l("Le fichier à écrire."))
+@option("--as", "login", default=None,
+              help=_l("Produire en tant que cet opérateur (son nom figure sur le rapport)."))
+@option("--locale", default=None, help=_l("fr, en ou es (par défaut : la langue du déploiement)."))
 def run_command(code, params, fmt, separator, output, login, locale):
-    """Run report CODE into a file, with a progress bar."""
     from coulisses.db import Actor, acting_as
     from coulisses.i18n import use_locale
     from coulisses.security import Operator
@@ -66,7 +72,7 @@ def run_command(code, params, fmt, separator, output, login, locale):
     if login:
         operator = session.scalar(select(Operator).where(Operator.login == login))
         if operator is None:
-            raise click.ClickException(f"unknown operator: {login}")
+            raise click.ClickException(_("opérateur inconnu : %(login)s", login=login))
         actor = Actor(operator.id, operator.login)
     with acting_as(actor), use_locale(locale) if locale else contextlib.nullcontext():
         try:
@@ -92,4 +98,4 @@ def run_command(code, params, fmt, separator, output, login, locale):
                 raise click.ClickException(str(exc)) from None
             bar.update(max(total, 1) - seen[0])
         session.rollback()
-    click.echo(f"{outcome.rows} rows → {output}")
+    click.echo(_n("%(num)d ligne → %(path)s", "%(num)d lignes → %(path)s", outcome.rows, path=output))

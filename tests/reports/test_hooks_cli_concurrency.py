@@ -195,7 +195,7 @@ def test_cli_lists_and_runs_a_report(cli_env, tmp_path):
     out = tmp_path / "nombres.pdf"
     ran = cli_env("reports", "run", "tp_rep.numbers", "--param", "n=40", "--format", "pdf", "-o", str(out))
     assert ran.exit_code == 0, ran.output
-    assert "40 rows" in ran.output and out.read_bytes().startswith(b"%PDF")
+    assert "40 lignes" in ran.output and out.read_bytes().startswith(b"%PDF")
     out = tmp_path / "nombres.csv"
     ran = cli_env("reports", "run", "tp_rep.numbers", "-p", "n=3", "--format", "csv", "--separator", ";", "-o", str(out))
     assert ran.exit_code == 0 and out.read_text(encoding="utf-8-sig").splitlines()[1].startswith("A;Ligne 0;")

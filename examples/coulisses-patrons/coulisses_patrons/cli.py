@@ -6,36 +6,36 @@ from datetime import date
 import click
 
 from coulisses import CoulissesError
+from coulisses.cli_help import option
+from coulisses.i18n import _l
 from coulisses.web.app import format_money
 from coulisses.web.extensions import db
 
 from coulisses_patrons import services
 
 
-@click.group()
+@click.group(help=_l("Promesses de mécénat."))
 def patrons():
-    """Sponsorship pledges."""
+    pass
 
 
-@patrons.command("total")
-@click.option("--year", type=int, help="Only the pledges of this calendar year.")
+@patrons.command("total", help=_l("Afficher le total promis."))
+@option("--year", type=int, help=_l("Seulement les promesses de cette année civile."))
 def total(year):
-    """Print the total pledged."""
     amount = services.total_pledged(db.session, year)
     click.echo(f"Total pledged{f' in {year}' if year else ''}: {format_money(amount)}")
 
 
-@patrons.command("add")
+@patrons.command("add", help=_l("Enregistrer une promesse de AMOUNT par DONOR.\n\nAMOUNT s'écrit 1500.00 ou "
+                                 "1500,00 ; jamais plus de décimales que n'en a la devise."))
 @click.argument("donor")
 @click.argument("amount")
-@click.option("--on", "pledged_on", type=click.DateTime(["%Y-%m-%d"]), help="Date of the pledge (today).")
-@click.option("--note", default="")
-@click.option("--contact", "contact_number", type=int, help="The donor's contact number (a contact of type patron).")
+@option("--on", "pledged_on", type=click.DateTime(["%Y-%m-%d"]),
+        help=_l("Date de la promesse (aujourd'hui par défaut)."))
+@option("--note", default="", help=_l("Une note sur la promesse."))
+@option("--contact", "contact_number", type=int,
+        help=_l("Le numéro de contact du donateur (un contact de type mécène)."))
 def add(donor, amount, pledged_on, note, contact_number):
-    """Record a pledge of AMOUNT by DONOR.
-
-    AMOUNT is written 1500.00 or 1500,00; never more decimals than the currency has.
-    """
     try:
         pledge = services.add_pledge(db.session, donor, amount.replace(",", "."),
                                      pledged_on.date() if pledged_on else date.today(), note, contact_number)
