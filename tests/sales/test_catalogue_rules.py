@@ -237,3 +237,21 @@ def test_rules_hold_for_services_called_directly(db, catalogue):
     assert catalogue_rules.remove(db, catalogue.audience) == "deactivated"  # its tariffs refer to it
     spare = catalogue_rules.create_audience(db, "GRP", "Groupe")
     assert catalogue_rules.remove(db, spare) == "deleted"
+
+
+
+@pytest.mark.parametrize("what", ["season", "venue", "category", "audience"])
+def test_a_deactivated_part_of_the_catalogue_cannot_be_sold_through_the_api(api, db, catalogue, buyer, what):
+    """The sell screen hides deactivated rows; the API (and every other path) refuses them with a reason."""
+    c = catalogue
+    db.commit()
+    segment, ref = {"season": ("seasons", c.season.id), "venue": ("venues", c.venue.id),
+                    "category": ("categories", c.cat1.id), "audience": ("audiences", c.audience.id)}[what]
+    sale = {"buyer": buyer.number,
+            "lines": [{"performance": c.performance.id, "category": c.cat1.id, "tariff": c.full.id, "quantity": 1}]}
+    _ok(api.post(f"/api/v1/sales/{segment}/{ref}/deactivate"), 200)
+    refused = api.post("/api/v1/orders", json=sale)
+    assert refused.status_code == 409, refused.get_json()
+    assert refused.get_json()["error"]["message"]
+    _ok(api.post(f"/api/v1/sales/{segment}/{ref}/activate"), 200)
+    assert api.post("/api/v1/orders", json=sale).status_code == 201

@@ -22,7 +22,7 @@ from coulisses.i18n import _, format_money
 
 from plugins.sales.models import (
     ACTIVE_TICKET_STATES, DELIVERY_MODES, TICKET_STATE_LABELS, Order, OrderLine, Performance, Price, Seat, SeatBooking,
-    Tariff, Ticket,
+    SeatCategory, Tariff, Ticket,
 )
 from plugins.sales.registry import get_registry
 from plugins.sales.services import barcodes, capacity, events
@@ -152,6 +152,9 @@ def _create(session: Session, kind: str, buyer: Any, lines: list[LineInput], *, 
         tariff_row = tariffs.get(line.tariff)
         if tariff_row is not None and not tariff_row.active:
             raise ConflictError(_("Le tarif %(tariff)s n'est plus en vigueur", tariff=tariff_row.full_label))
+        withdrawn = _withdrawn(session, performance, line.category, tariff_row)
+        if withdrawn:
+            raise ConflictError(withdrawn)
         if (line.performance, line.category) not in quotas:
             raise InvalidError(_("Catégorie non vendue pour cette séance"),
                                {f"lines.{i}.category": _("Catégorie absente de la séance")})
@@ -230,6 +233,20 @@ def _create(session: Session, kind: str, buyer: Any, lines: list[LineInput], *, 
         registry.hook("sales_order_created", session=session, order=order)
         events.emit(session, "order_created", order=order, operation=operation, registry=registry)
     return order, operation
+
+
+def _withdrawn(session: Session, performance: Performance, category_id: int, tariff: Tariff | None) -> str | None:
+    """Why a line cannot be sold because part of the catalogue was deactivated (screens hide such rows;
+    this refuses them on every path, the API included), or None."""
+    seasons = [s for s in (performance.season, performance.event.season) if s is not None]
+    if not performance.event.active or not performance.venue.active or any(not s.active for s in seasons):
+        return _("La séance %(performance)s n'est pas en vente", performance=performance_label(performance))
+    category = session.get(SeatCategory, category_id)
+    if category is not None and not category.active:
+        return _("La catégorie %(category)s n'est plus proposée à la vente", category=category.label)
+    if tariff is not None and tariff.audience is not None and not tariff.audience.active:
+        return _("Le tarif %(tariff)s n'est plus en vigueur", tariff=tariff.full_label)
+    return None
 
 
 def _prices(session: Session, lines: list[LineInput]) -> dict[tuple[int, int, int], Decimal]:
