@@ -107,15 +107,12 @@ def after_tickets_to_print(session, order, tickets, operation) -> None:
 # --------------------------------------------------------------------------- cash drawer
 
 
-def _paid_out_by_refunds(session, payment) -> bool:
-    """A refund the refunds plugin pays out opens the drawer at payout (``refunds_payout``)."""
+def _paid_out_later(session, payment) -> bool:
+    """Another plugin opens the drawer for this payment at a later step (``devices_cash_paid_out_later``:
+    the refunds plugin, at the payout)."""
     from plugins.sales.registry import get_registry
 
-    if payment.amount >= 0 or not get_registry().pm.has_plugin("refunds"):
-        return False
-    from plugins.refunds.models import RefundPayout
-
-    return session.scalar(select(RefundPayout.id).where(RefundPayout.payment_id == payment.id)) is not None
+    return bool(get_registry().pm.hook.devices_cash_paid_out_later(session=session, payment=payment))
 
 
 def after_payment_completed(session, order, payment, operation) -> None:
@@ -123,7 +120,7 @@ def after_payment_completed(session, order, payment, operation) -> None:
     from plugins.sales.models import PaymentMode
 
     mode = session.get(PaymentMode, payment.payment_mode_id)
-    if mode is not None and mode.type_code == "cash" and not _paid_out_by_refunds(session, payment):
+    if mode is not None and mode.type_code == "cash" and not _paid_out_later(session, payment):
         drawer = _device(session, payment.point_of_sale_id or getattr(operation, "point_of_sale_id", None),
                          "cash_drawer")
         if drawer is not None:

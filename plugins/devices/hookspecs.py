@@ -44,3 +44,14 @@ def devices_job_finished(session, job):
     ``job.payload`` is what was asked, ``job.reference`` the caller's reference (e.g. ``sales.order:959``).
     Use it to mark tickets printed only once the printer confirmed. Raising rolls the report back.
     """
+
+
+@hookspec(firstresult=True)
+def devices_cash_paid_out_later(session, payment):
+    """Called after commit, when a cash payment or refund recorded by the sales plugin is about to open
+    the cash drawer of its point of sale.
+
+    ``payment`` is a ``plugins.sales.models.Payment``. Return ``True`` when your plugin opens the drawer
+    itself at a later step for this payment (the refunds plugin: a refund is paid out at the payout, not
+    when the basket is settled); return ``None`` otherwise. The first ``True`` wins.
+    """

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from plugins.refunds.models import CancellationBasket
+from plugins.refunds.models import CancellationBasket, RefundPayout
 from plugins.sales.models import PointOfSale
 
 
@@ -50,3 +50,10 @@ def open_drawer(session, payout, mode_type: str) -> None:
     except NotFoundError:
         return
     submit(session, drawer, "open_drawer", {}, reference=f"refunds.payout:{payout.id}")
+
+
+def paid_out_later(session, payment) -> bool:
+    """A refund this plugin pays out: the drawer opens at the payout (``open_drawer``), not before."""
+    if payment.amount >= 0:
+        return False
+    return session.scalar(select(RefundPayout.id).where(RefundPayout.payment_id == payment.id)) is not None

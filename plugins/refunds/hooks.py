@@ -94,6 +94,13 @@ def devices_scan_received(session, scan):
     scan_received(session, scan)
 
 
+@hookimpl(optionalhook=True)
+def devices_cash_paid_out_later(session, payment):
+    from plugins.refunds.devices_hooks import paid_out_later
+
+    return True if paid_out_later(session, payment) else None
+
+
 @hookimpl
 def refunds_payout(session, payout, mode_type):
     """The cash drawer opens on a cash refund, when the devices plugin is enabled."""
