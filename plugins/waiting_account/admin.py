@@ -88,7 +88,12 @@ class AccountView(CoulissesBaseView):
         if account is None and q:
             from plugins.contacts.services.search import quick_search
 
-            found = invoices.get_invoice(db.session, q) if q[:1].isalpha() and any(c.isdigit() for c in q) else None
+            found = None
+            if q[:1].isalpha() and any(c.isdigit() for c in q):  # "FA12": an invoice number?
+                try:
+                    found = invoices.get_invoice(db.session, q)
+                except NotFoundError:
+                    found = None
             if found is None:
                 hits = quick_search(db.session, q, limit=20)
             else:

@@ -69,3 +69,27 @@ def test_the_plugin_conforms(app):
     from coulisses.testing import assert_plugin_conforms
 
     assert_plugin_conforms(app, "waiting_account", api_prefixes=("/contacts", "/invoices"), public=("/portal/login",))
+
+
+def test_a_sale_on_account_through_the_sales_api_is_refused_beyond_the_ceiling(app, db, catalogue, buyer, structure,
+                                                                              make_operator, token_for):
+    accounts.set_authorisation(db, structure, authorised=True, ceiling="300.00")
+    db.commit()
+    make_operator("guichet", roles=["operator"])
+    client = app.test_client()
+    c = catalogue
+
+    def sell(quantity, key):
+        return client.post("/api/v1/orders", headers={**_bearer(token_for("guichet")), "Idempotency-Key": key}, json={
+            "action": "sell", "buyer": buyer.number, "payer": structure.number, "point_of_sale": "GUICHET",
+            "lines": [{"performance": c.performance.id, "category": c.cat1.id, "tariff": c.full.id,
+                       "quantity": quantity}],
+            "payments": [{"mode": "ATTENTE", "amount": f"{110 * quantity}.00", "contact": structure.number}]})
+
+    assert sell(2, "o-1").status_code == 201
+    refused = sell(1, "o-2")
+    assert refused.status_code == 409
+    message = refused.get_json()["error"]["message"]
+    assert "220,00" in message and "330,00" in message and "300,00" in message
+    db.expire_all()
+    assert accounts.balance(db, accounts.account_of(db, structure)) == Decimal("220.00")

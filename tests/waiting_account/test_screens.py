@@ -28,6 +28,7 @@ def test_the_operator_finds_the_account_and_settles_it_by_cheque(app, db, catalo
     client = client_for("guichet")
     hits = _screen(client, q="UNIVERSITY")
     assert f"contact={structure.id}" in hits
+    assert "Aucun contact ni facture ne correspond" in _screen(client, q="ZZ99")  # not an invoice either
     html = _screen(client, q=invoice.number)  # by invoice number
     assert "UNIVERSITY PARIS" in html and "330,00" in html and "Non soldé" in html and invoice.number in html
     assert 'data-testid="authorisation-form"' not in html  # operators do not authorise
