@@ -130,3 +130,15 @@ def test_a_supervisor_types_the_override_reason_in_the_payment_field(db, catalog
     with pytest.raises(ConflictError, match="n'est pas autorisé"):  # for that payment only
         sell_on_account(db, catalogue, buyer, buyer, 1)
 
+
+
+def test_installing_the_defaults_again_restores_rules_lost_while_the_type_had_no_schema(db):
+    from plugins.waiting_account.services.views import install_defaults
+
+    _mode(db, "ATTENTE_SUIVI").settings = {}
+    _mode(db, "ATTENTE").settings = {"follow_up": True, "count": 2}  # an organisation's own: kept
+    db.commit()
+    install_defaults(db)
+    db.commit()
+    assert schedule.rules(_mode(db, "ATTENTE_SUIVI"))["count"] == 3
+    assert _mode(db, "ATTENTE").settings == {"follow_up": True, "count": 2}
