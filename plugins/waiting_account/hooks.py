@@ -21,12 +21,9 @@ def waiting_account_payment_providers():
 
 @hookimpl
 def sales_payment_mode_types():
-    from plugins.sales.registry import PaymentModeType
+    from plugins.waiting_account.payment_type import WAITING_ACCOUNT
 
-    return [PaymentModeType("waiting_account", _l("Compte d'attente"), can_pay=True, can_refund=True,
-                            needs_contact=True,
-                            description=_l("Paiement différé : le compte d'attente du contact payeur est débité, "
-                                           "dans la limite de son encours maximum ; « avec suivi », en échéances."))]
+    return [WAITING_ACCOUNT]
 
 
 @hookimpl

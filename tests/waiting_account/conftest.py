@@ -72,14 +72,15 @@ def invoice_range(db, operator_id):
     return rng
 
 
-def sell_on_account(db, catalogue, buyer, payer, quantity=1, mode="ATTENTE", **kw):
-    """An order of ``quantity`` × 110,00 (Cat 1, full price) paid on ``payer``'s account."""
+def sell_on_account(db, catalogue, buyer, payer, quantity=1, mode="ATTENTE", details=None, **kw):
+    """An order of ``quantity`` × 110,00 (Cat 1, full price) paid on ``payer``'s account (``details``:
+    the payment's fields)."""
     from plugins.sales.services import orders
     from plugins.sales.services.payments import PaymentInput
 
     c = catalogue
     order = orders.sell(db, buyer, [line(c.performance, c.cat1, c.full, quantity)], payer=payer,
-                        payments=[PaymentInput(mode, str(110 * quantity) + ".00", contact=payer.id)], **kw)
+                        payments=[PaymentInput(mode, str(110 * quantity) + ".00", contact=payer.id, details=details)], **kw)
     return order
 
 

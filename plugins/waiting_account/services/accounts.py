@@ -222,9 +222,19 @@ def override(session: Session, reason: str):
         session.info.pop(OVERRIDE_KEY, None)
 
 
-def check_sale(session: Session, account: Account, amount: Decimal) -> str:
-    """Under the account's lock: raise ``ConflictError`` when refused (unless overridden); returns
-    the override's reason ("" when none was needed)."""
+def may_override(session: Session) -> bool:
+    """Does the current operator hold ``waiting_account.override``?"""
+    from coulisses.security import Operator
+
+    operator_id = current_actor().operator_id
+    operator = session.get(Operator, operator_id) if operator_id is not None else None
+    return operator is not None and operator.has_permission("waiting_account.override")
+
+
+def check_sale(session: Session, account: Account, amount: Decimal, override_reason: str = "") -> str:
+    """Under the account's lock: raise ``ConflictError`` when refused (unless overridden: by
+    ``override`` or by the payment's ``override_reason``, its permission checked by the payment
+    mode type); returns the override's reason ("" when none was needed)."""
     owed = balance(session, account)
     reason = refusal(account, owed, amount)
     if reason is None:
@@ -232,6 +242,8 @@ def check_sale(session: Session, account: Account, amount: Decimal) -> str:
     forced = session.info.get(OVERRIDE_KEY)
     if forced:
         return forced["reason"]
+    if (override_reason or "").strip():
+        return override_reason.strip()[:200]
     raise ConflictError(reason)
 
 

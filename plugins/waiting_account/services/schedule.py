@@ -1,6 +1,7 @@
 """Instalment schedules ("échéancier") and the movements of sales and refunds on account.
 
-A payment mode of type ``waiting_account`` keeps its rules in ``PaymentMode.settings``:
+A payment mode of type ``waiting_account`` keeps its rules in ``PaymentMode.settings``, validated by
+the type's settings schema (``plugins.waiting_account.payment_type``):
 ``{"follow_up": true, "count": 3, "day": 5, "months": 1, "auto_invoice": false}`` — "Avec suivi":
 ``count`` instalments, every ``months`` month(s), on day ``day`` (the first one in the month after
 the sale). Without follow-up, one instalment due after the organisation's payment terms.
@@ -34,10 +35,12 @@ TYPE_CODE = "waiting_account"
 
 
 def rules(mode) -> dict:
-    settings = dict(mode.settings or {})
-    return {"follow_up": bool(settings.get("follow_up", False)), "count": max(1, int(settings.get("count", 1))),
-            "day": min(28, max(1, int(settings.get("day", 5)))), "months": max(1, int(settings.get("months", 1))),
-            "auto_invoice": bool(settings.get("auto_invoice", False))}
+    """The mode's rules, loaded by the type's settings schema (defaults filled, bad values dropped)."""
+    from plugins.waiting_account.payment_type import WAITING_ACCOUNT
+
+    r = WAITING_ACCOUNT.settings_of(mode)
+    return {"follow_up": bool(r["follow_up"]), "count": r["count"], "day": r["day"], "months": r["months"],
+            "auto_invoice": bool(r["auto_invoice"])}
 
 
 def _add_months(day: date, months: int, on: int) -> date:
@@ -113,7 +116,7 @@ def on_payment_recorded(session: Session, order, payment) -> Movement | None:
 def record_sale(session: Session, order, payment, mode) -> Movement:
     account = accounts.lock_account(session, payment.contact_id)
     amount = payment.amount
-    forced = accounts.check_sale(session, account, amount)
+    forced = accounts.check_sale(session, account, amount, (payment.details or {}).get("override_reason") or "")
     sold_on = local_time(payment.at).date()
     custom = session.info.get(SCHEDULE_KEY)
     settings = accounts.organisation_settings(session)

@@ -34,10 +34,15 @@ def install_defaults(session: Session) -> None:
     from plugins.sales.models import PaymentMode
     from plugins.sales.services.settings import create_payment_mode
 
-    existing = set(session.scalars(select(PaymentMode.code)))
+    from plugins.waiting_account.payment_type import WAITING_ACCOUNT
+
+    existing = {m.code: m for m in session.scalars(select(PaymentMode))}
     for i, (code, label, settings) in enumerate(DEFAULT_MODES):
         if code not in existing:
             create_payment_mode(session, code, str(label), "waiting_account", position=70 + i, settings=settings)
+        elif existing[code].type_code == "waiting_account" and not existing[code].settings:
+            # created while the type had no settings schema (its rules were dropped): the defaults again
+            existing[code].settings = WAITING_ACCOUNT.load_settings(settings)
     session.flush()
 
 

@@ -1,0 +1,88 @@
+"""The "Compte d'attente" payment mode type (``plugins.sales.payment_types.PaymentModeType``).
+
+Its settings (``WaitingAccountSettings``, edited as a form in Paramètres de vente → Modes de
+règlement): ``follow_up`` ("avec suivi": instalments), ``count`` instalments every ``months``
+month(s) on day ``day``, ``auto_invoice`` (an invoice issued with each sale). ``services.schedule``
+reads them through ``settings_of``.
+
+Paying: ``check_payment`` tells the operator beforehand why the contact may not pay this amount on
+account (not authorised, or the maximum outstanding exceeded, with the amounts) — unless a
+supervisor's override (``services.accounts.override``) is active. The vetting that counts is made
+when the payment is recorded (``sales_payment_recorded`` → ``services.schedule.record_sale``), under
+the account row's lock: N concurrent sales on account never exceed the ceiling. A supervisor
+(permission ``waiting_account.override``) may type the reason of an override in the payment's field
+``override_reason``: it is recorded on the movement like ``accounts.override``'s. Refunds are allowed:
+they lower what is owed (beyond it, the contact's credit balance).
+"""
+from __future__ import annotations
+
+from marshmallow import Schema, fields, pre_load, validate
+
+from coulisses.i18n import _l
+
+from plugins.sales.payment_types import PaymentModeType, TrimmedString
+
+TYPE_CODE = "waiting_account"
+
+
+class WaitingAccountSettings(Schema):
+    """The rules of a mode of type "Compte d'attente"; an empty field takes its default."""
+
+    follow_up = fields.Boolean(load_default=False, metadata={
+        "label": _l("Avec suivi (échéancier)"),
+        "description": _l("Coché : la vente est payée en plusieurs échéances ; sinon une seule, au terme des "
+                          "conditions de paiement de l'organisme.")})
+    count = fields.Integer(load_default=1, validate=validate.Range(min=1, max=36), metadata={
+        "label": _l("Nombre d'échéances"), "description": _l("De 1 à 36.")})
+    day = fields.Integer(load_default=5, validate=validate.Range(min=1, max=28), metadata={
+        "label": _l("Jour du mois des échéances"), "description": _l("De 1 à 28.")})
+    months = fields.Integer(load_default=1, validate=validate.Range(min=1, max=12), metadata={
+        "label": _l("Mois entre deux échéances"), "description": _l("De 1 à 12.")})
+    auto_invoice = fields.Boolean(load_default=False, metadata={
+        "label": _l("Facturer à chaque vente"),
+        "description": _l("Une facture est émise pour chaque dossier payé par ce mode.")})
+
+    @pre_load
+    def _empty_is_default(self, data, **kwargs):
+        """A field left empty in the form (``None`` or ``""``) takes its default."""
+        return {k: v for k, v in dict(data or {}).items() if v is not None and v != ""}
+
+
+class WaitingAccountFields(Schema):
+    """What the operator may fill for a payment on account: a supervisor's reason to let it through
+    beyond the authorisation or the maximum outstanding (permission ``waiting_account.override``)."""
+
+    override_reason = TrimmedString(load_default=None, allow_none=True, validate=validate.Length(max=200), metadata={
+        "label": _l("Motif du dépassement (superviseur)"),
+        "description": _l("Seulement pour dépasser l'encours maximum ou l'autorisation ; enregistré sur le "
+                          "mouvement.")})
+
+
+class WaitingAccount(PaymentModeType):
+    code = TYPE_CODE
+    label = _l("Compte d'attente")
+    description = _l("Paiement différé : le compte d'attente du contact payeur est débité, dans la limite de son "
+                     "encours maximum ; « avec suivi », en échéances.")
+    needs_contact = True
+    can_refund = True
+    settings_schema = WaitingAccountSettings
+    fields_schema = WaitingAccountFields
+
+    def check_payment(self, ctx):
+        reason = super().check_payment(ctx)
+        if reason is not None:
+            return reason
+        from coulisses import InvalidError
+        from coulisses.i18n import _
+
+        from plugins.waiting_account.services import accounts
+
+        if ctx.details.get("override_reason") and not accounts.may_override(ctx.session):
+            raise InvalidError(_("Dépassement réservé aux superviseurs"), {
+                f"{ctx.field_prefix}.override_reason": _("Vous n'avez pas le droit de dépasser l'encours maximum")})
+        if ctx.session.info.get(accounts.OVERRIDE_KEY) or ctx.details.get("override_reason"):
+            return None  # a supervisor lets it through: the reason is recorded on the movement
+        return accounts.can_pay(ctx.session, ctx.contact, ctx.amount)
+
+
+WAITING_ACCOUNT = WaitingAccount()
