@@ -170,6 +170,8 @@ def test_a_whole_sale_with_the_keyboard_only_the_focus_followed_at_each_step(app
     page.keyboard.press("Alt+a")
     expect(basket).to_have_count(2)
     expect(page.locator("#pay-CASH")).to_be_focused()
+    page.keyboard.press("Shift+Tab")  # the delivery details, closed: one stop
+    expect(page.locator("[data-testid=sell-delivery-details] > summary")).to_be_focused()
     page.keyboard.press("Shift+Tab")
     expect(page.locator("#delivery_mode")).to_be_focused()
     page.keyboard.press("Shift+Tab")
