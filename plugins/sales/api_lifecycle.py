@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from flask_login import current_user
 
+from coulisses import InvalidError, NotFoundError
 from coulisses.i18n import _
 from coulisses.web.extensions import db
 from coulisses.web.rest import ApiError
@@ -113,7 +114,11 @@ def register_routes(api) -> None:  # noqa: C901 - one declaration per endpoint
     def list_tills(args):
         """The caller's own; every operator's with ``sales.till.manage``."""
         operator = None if current_user.has_permission("sales.till.manage") else current_user.id
-        found = till.tills(db.session, point_of_sale=args["point_of_sale"], operator_id=operator, limit=args["limit"])
+        try:  # an unknown point of sale in a filter is the query's fault (422), not a missing resource (404)
+            found = till.tills(db.session, point_of_sale=args["point_of_sale"], operator_id=operator,
+                               limit=args["limit"])
+        except NotFoundError as exc:
+            raise InvalidError(str(exc), {"point_of_sale": str(exc)}) from None
         if args["state"]:
             found = [t for t in found if t.state == args["state"]]
         return [till.journal(db.session, t) for t in found]

@@ -6,6 +6,7 @@ from __future__ import annotations
 from flask_login import current_user
 from marshmallow import Schema, fields, validate
 
+from coulisses import InvalidError, NotFoundError
 from coulisses.web.extensions import db
 from coulisses.web.schemas import Id, Number, SafeString
 
@@ -113,7 +114,10 @@ def register_routes(api) -> None:
                response=PendingRowSchema, many=True,
                summary="Payments that complete later, still pending or of unknown outcome", tags=TAG)
     def list_pending(args):
-        order = orders.get_order(db.session, args["order"]) if args["order"] is not None else None
+        try:  # an unknown order in a filter is the query's fault (422), not a missing resource (404)
+            order = orders.get_order(db.session, args["order"]) if args["order"] is not None else None
+        except NotFoundError as exc:
+            raise InvalidError(str(exc), {"order": str(exc)}) from None
         return [pending_dict(p) for p in pending.open_pending(db.session, order=order)]
 
     @api.route("/sales/pending-payments/<int:pending_id>/resolve", methods=["POST"],
