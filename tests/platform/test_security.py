@@ -24,7 +24,14 @@ STATIC_FILES = {
     "admin.static": "bootstrap/bootstrap4/css/bootstrap.min.css",
 }
 PUBLIC = {"/login", "/health", "/static/coulisses/coulisses.css",
-          "/admin/static/bootstrap/bootstrap4/css/bootstrap.min.css"}
+          "/admin/static/bootstrap/bootstrap4/css/bootstrap.min.css",
+          "/portal/login"}  # the customers' portal (waiting_account): its own login, its own population
+PORTAL = "/portal/"
+
+
+def login_page_of(url: str) -> str:
+    """Where an anonymous client is sent: the customers' portal has its own login page."""
+    return "/portal/login" if url.startswith(PORTAL) else "/login"
 # Public redirects: /favicon.ico → the host's icon (a static file)
 PUBLIC_REDIRECTS = {"/favicon.ico": "/static/coulisses/favicon.svg"}
 
@@ -63,7 +70,7 @@ def test_anonymous_gets_nothing_but_the_login_page_static_files_and_health(full_
             assert response.status_code in (302, 401, 403, 404), f"{url} answered {response.status_code}"
             if response.status_code == 302:
                 location = response.headers["Location"]
-                assert location.startswith("/login") or (url == "/" and location == "/admin/"), (url, location)
+                assert location.startswith(login_page_of(url)) or (url == "/" and location == "/admin/"), (url, location)
     assert len(answered) > 10
     assert sorted(url for url, r in answered.items() if r.status_code == 200) == sorted(PUBLIC)
     assert answered["/health"].get_json() == {"status": "ok"}
@@ -73,13 +80,14 @@ def test_anonymous_posts_are_refused_everywhere(full_app):
     client = full_app.test_client()
     token = csrf_token_of(client.get("/login").get_data(as_text=True))  # a valid token, no login
     for rule in full_app.url_map.iter_rules():
-        if "POST" not in rule.methods or rule.endpoint in ("auth.login", "auth.set_locale"):
-            continue  # logging in, and choosing the login page's language
+        if "POST" not in rule.methods or rule.endpoint in ("auth.login", "auth.set_locale",
+                                                           "waiting_account_portal.login"):
+            continue  # logging in (operators, the portal's customers), and choosing the login page's language
         url = url_for_rule(full_app, rule, "POST")
         response = client.post(url, data={"csrf_token": token})
         assert response.status_code in (302, 401, 403, 404), f"POST {url} answered {response.status_code}"
         if response.status_code == 302:
-            assert response.headers["Location"].startswith("/login"), url
+            assert response.headers["Location"].startswith(login_page_of(url)), url
 
 
 def test_every_admin_view_and_api_route_names_a_permission(full_app):
