@@ -266,8 +266,9 @@ def test_config_check_prints_the_settings_their_source_and_masks_the_secrets(cli
     assert "db.example" in lines["DATABASE_URL"] and "***" in lines["DATABASE_URL"]
     assert lines["LOCALE"].split("=")[1].split()[0] == "es" and "COULISSES_LOCALE" in lines["LOCALE"]
     assert "********" in lines["REPORTS_SMTP_PASSWORD"]
-    assert "[défaut]" in lines["CURRENCY"]
-    assert "Configuration correcte." in out
+    # the command speaks the deployment's language (COULISSES_LOCALE, here Spanish)
+    assert "[valor por defecto]" in lines["CURRENCY"]
+    assert "La configuración es correcta." in out
 
 
 def test_config_check_refuses_bad_settings_with_the_reasons(cli, tmp_path):
