@@ -24,22 +24,50 @@ def browser():
         b.close()
 
 
+class _InFlight:
+    """WSGI wrapper counting the requests being served, so that teardown waits for the last one (a
+    request still running when the test ends would otherwise hold a transaction open while the
+    database is dropped)."""
+
+    def __init__(self, app):
+        self.app = app
+        self.count = 0
+        self.idle = threading.Condition()
+
+    def __call__(self, environ, start_response):
+        with self.idle:
+            self.count += 1
+        try:
+            yield from self.app(environ, start_response)
+        finally:
+            with self.idle:
+                self.count -= 1
+                self.idle.notify_all()
+
+    def wait_idle(self, timeout=30):
+        with self.idle:
+            return self.idle.wait_for(lambda: self.count == 0, timeout=timeout)
+
+
 @pytest.fixture
 def live_server(make_app):
     servers = []
 
     def start(plugins=(), **config):
         app = make_app(plugins, **config)
-        server = make_server("127.0.0.1", 0, app, threaded=True)
+        counted = _InFlight(app)
+        server = make_server("127.0.0.1", 0, counted, threaded=True)
         thread = threading.Thread(target=server.serve_forever, daemon=True)
         thread.start()
-        servers.append(server)
+        servers.append((server, counted))
         app.config["LIVE_URL"] = f"http://127.0.0.1:{server.server_port}"
         return app
 
     yield start
-    for server in servers:
+    for server, counted in servers:
         server.shutdown()
+        assert counted.wait_idle(), "a request of the live server was still running 30 s after the test"
+        server.server_close()
 
 
 @pytest.fixture

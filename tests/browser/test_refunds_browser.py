@@ -130,7 +130,11 @@ def test_the_basket_screen_passes_the_audit(app, make_operator, browser):
     try:
         browser_login(page, base, "chef", PASSWORD)
         page.goto(base + "/admin/refunds/basket/")
+        page.wait_for_load_state()
+        expect(page.locator("#new-basket")).to_be_focused()
         page.keyboard.press("Enter")
+        expect(page.locator("#scan")).to_be_focused()
+        page.wait_for_load_state()
         page.locator("#order-number").fill(str(data["order"]))
         page.locator("#order-number").press("Enter")
         expect(page.get_by_test_id("subtotal-refunded")).to_have_text(re.compile(r"420,00"))
