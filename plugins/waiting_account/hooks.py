@@ -48,6 +48,21 @@ def sales_order_actions(session, order):
     return order_actions(session, order)
 
 
+@hookimpl
+def sales_order_blocks(session, order):
+    from plugins.waiting_account.services.views import order_blocks
+
+    return order_blocks(session, order)
+
+
+@hookimpl
+def sales_payment_panels():
+    from plugins.sales.registry import PaymentPanel
+
+    return [PaymentPanel("waiting_account", "waiting_account/_payment_panel.html", permission="waiting_account.view",
+                         position=10)]
+
+
 # --------------------------------------------------------------------------- contacts hooks
 
 
