@@ -127,6 +127,24 @@ def coulisses_permissions():
 
 
 @hookimpl
+def coulisses_js_messages():
+    """The strings of the payment panel's script (``static/waiting_account/payment_panel.js``), on
+    every page: the panel is drawn on the sales screens."""
+    return {
+        "waiting_account_outstanding": _l("Encours de %(name)s : %(now)s aujourd'hui, %(after)s après cette vente (maximum %(ceiling)s)"),
+        "waiting_account_refused": _l("Refusé : %(reason)s"),
+        "waiting_account_noContact": _l("Choisissez d'abord le contact (acheteur ou payeur) pour voir son encours."),
+        "waiting_account_sum": _l("Total des échéances : %(sum)s sur %(amount)s"),
+        "waiting_account_gap": _l("Écart de %(gap)s : la somme des échéances doit faire le montant payé."),
+        "waiting_account_order": _l("Les dates des échéances doivent se suivre."),
+        "waiting_account_due": _l("Échéance %(n)s : date"),
+        "waiting_account_amount": _l("Échéance %(n)s : montant"),
+        "waiting_account_remove": _l("Retirer l'échéance %(n)s"),
+        "waiting_account_unavailable": _l("Échéancier indisponible : %(reason)s"),
+    }
+
+
+@hookimpl
 def coulisses_startup(app):
     from plugins.waiting_account.registry import registry_for
 

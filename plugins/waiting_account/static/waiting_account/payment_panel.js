@@ -7,7 +7,7 @@
   "use strict";
 
   var C = window.Coulisses;
-  function t(key, values) { return C.format(C.t(key), values || {}); }
+  function t(key, values) { return C.format(C.t("waiting_account_" + key.slice(3)), values || {}); }
 
   function cents(text) {
     var s = String(text == null ? "" : text).replace(/[\s\u00a0\u202f]/g, "").replace(",", ".");
