@@ -14,7 +14,9 @@ import re
 from contextlib import contextmanager
 from decimal import Decimal
 
+from flask import render_template
 from flask_admin.helpers import get_form_data
+from markupsafe import Markup
 from flask_login import current_user
 from wtforms import BooleanField, SelectField, StringField
 
@@ -154,6 +156,16 @@ def mode_rows(modes) -> list[dict]:
     return out
 
 
+def payment_panels(screen: str, modes: list[dict], values: dict, fields: dict, order: dict | None = None) -> list:
+    """The panels other plugins draw under the payment rows (``sales_payment_panels``), rendered, by
+    position; those whose permission the operator lacks are left out."""
+    panels = [p for items in get_registry().hook("sales_payment_panels") for p in (items or [])
+              if not p.permission or current_user.has_permission(p.permission)]
+    panels.sort(key=lambda p: (p.position, p.code))
+    return [Markup(render_template(p.template, modes=modes, values=values, fields=fields, screen=screen, order=order))
+            for p in panels]
+
+
 def posted_payments(form, modes) -> list[payments.PaymentInput]:
     """The payments typed in the rows: ``pay-<CODE>`` (amount) and ``pay-<CODE>-<field>`` (the mode's
     fields). A negative amount is refused naming the field."""
@@ -170,7 +182,7 @@ def posted_payments(form, modes) -> list[payments.PaymentInput]:
     return out
 
 
-_PAYMENT_FIELD = re.compile(r"^payments\.(\d+)\.(?:details\.(\w+)|(amount|mode))$")
+_PAYMENT_FIELD = re.compile(r"^payments\.(\d+)\.(?:details\.([\w.]+)|(amount|mode))$")
 
 
 def form_fields(fields: dict, inputs: list[payments.PaymentInput]) -> dict:

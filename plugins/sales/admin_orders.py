@@ -19,7 +19,8 @@ from werkzeug.routing import BuildError
 from plugins.contacts.models import Contact
 from plugins.contacts.services.contacts import get_contact
 from plugins.sales.admin_common import (
-    at_point_of_sale, current_point_of_sale, form_fields, js_strings, mode_rows, posted_payments, require, script_json,
+    at_point_of_sale, current_point_of_sale, form_fields, js_strings, mode_rows, payment_panels, posted_payments, require,
+    script_json,
 )
 from plugins.sales.models import (
     DELIVERY_MODE_LABELS, ORDER_STATE_LABELS, PRINT_STATE_LABELS, TICKET_STATE_LABELS, Performance, PointOfSale, Ticket,
@@ -109,8 +110,10 @@ class OrderView(CoulissesBaseView):
             "edit_document": next((a["href"] for a in plugin_actions(detail) if a["code"] == "reports_summary"), None),
         }
         pos, _error = current_point_of_sale()
+        modes = mode_rows(pay_modes)
+        panels = payment_panels("order", modes, values or {}, fields or {}, order=detail) if flags["pay"] else []
         return self.render("sales/order.html", d=detail, order=order, flags=flags, actions=plugin_actions(detail), error=error, fields=fields or {},
-                           values=values or {}, modes=mode_rows(pay_modes),
+                           values=values or {}, modes=modes, panels=panels,
                            pos=pos, data_json=script_json({"currency": currency()}), js=js_strings()), status
 
     @expose("/<int:number>/")

@@ -34,7 +34,7 @@ from plugins.contacts.services.search import hits_for
 from plugins.contacts.admin_common import civility_choices, contact_types, countries
 from plugins.sales.admin_common import (
     at_point_of_sale, basket_block, current_point_of_sale, form_fields, js_strings, load_basket, mode_rows,
-    posted_payments, require, script_json,
+    payment_panels, posted_payments, require, script_json,
 )
 from plugins.sales.models import DELIVERY_MODE_LABELS, PointOfSale, Seat
 from plugins.sales.services import baskets, catalogue, delivery, orders, payments, settings
@@ -148,6 +148,7 @@ class SellView(CoulissesBaseView):
             pos=pos, pos_error=pos_error, points_of_sale=points, buyer_label=buyer_label, error=error,
             buyer_structure=structure, payer_label=payer_label,
             fields=fields or {}, delivery_modes=DELIVERY_MODE_LABELS, modes=data["modes"],
+            panels=payment_panels("sell", data["modes"], values, fields or {}),
             can_pay=current_user.has_permission("sales.pay"),
             can_create_contact=current_user.has_permission("contacts.edit"), js=js_strings(),
             nc_civilities=civility_choices(), nc_countries=countries(), work=block, nc_types=contact_types(),

@@ -258,6 +258,22 @@ class ActionSchema(Schema):
     method = fields.String()
 
 
+class OrderBlockFactSchema(Schema):
+    label = fields.String()
+    value = fields.String()
+
+
+class OrderBlockSchema(Schema):
+    code = fields.String()
+    title = fields.String()
+    caption = fields.String()
+    facts = fields.List(fields.Nested(OrderBlockFactSchema))
+    columns = fields.List(fields.String())
+    rows = fields.List(fields.List(fields.String()))
+    numeric = fields.List(fields.Integer(), metadata={"description": "Indexes of the columns aligned right"})
+    position = fields.Integer()
+
+
 class OrderSchema(Schema):
     number = fields.Integer()
     state = fields.String(metadata={"description": "reserved | not_settled | settled | cancelled"})
@@ -283,6 +299,8 @@ class OrderSchema(Schema):
     total = Money()
     balance = Money(metadata={"description": "total − payments + refunds"})
     actions = fields.List(fields.Nested(ActionSchema))
+    blocks = fields.List(fields.Nested(OrderBlockSchema), metadata={
+        "description": "What other plugins show of the order (sales_order_blocks): the waiting account's schedule…"})
 
 
 class PendingRowSchema(Schema):

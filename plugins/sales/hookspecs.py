@@ -64,6 +64,37 @@ def sales_order_actions(session, order):
 
 
 @hookspec
+def sales_order_blocks(session, order):
+    """Called when the order detail screen, ``GET /api/v1/orders/<number>`` (``blocks``) or the order
+    summary document ("Récapitulatif de commande", reports plugin) shows ``order``.
+
+    Return a list of ``plugins.sales.registry.OrderBlock(code, title, facts=(), columns=(), rows=(),
+    numeric=(), caption="", permission=None, position=100, document=True)``: what the plugin knows of
+    this order, as text already formatted in the current language (e.g. the waiting account's
+    instalment schedule: due dates, amounts, what is paid). Blocks whose ``permission`` the operator
+    lacks are hidden on the screen and in the API; the document prints those with ``document=True``.
+    Read-only: must not write.
+    """
+
+
+@hookspec
+def sales_payment_panels():
+    """Called when a screen with payment rows is drawn: "Vente - réservation" (``screen="sell"``) and
+    an order's "Payer le solde" (``screen="order"``).
+
+    Return a list of ``plugins.sales.registry.PaymentPanel(code, template, permission=None,
+    position=100)``: a Jinja template of the plugin's blueprint drawn under the payment rows, given
+    ``modes`` (the rows: ``code``, ``label``, ``type``, ``fields``), ``values`` (what was posted: a
+    refused form comes back with it), ``fields`` (errors named like the inputs, ``pay-<CODE>-<field>``),
+    ``screen`` and ``order`` (the order detail on "order", else None). The panel brings its own script
+    (its blueprint's static folder) and posts through its payment type's fields: a field whose
+    metadata says ``{"hidden": True}`` is not drawn in the row but posted as the hidden input
+    ``pay-<CODE>-<field>`` the panel fills (the waiting account's schedule, as JSON). Panels whose
+    ``permission`` the operator lacks are not drawn.
+    """
+
+
+@hookspec
 def sales_order_created(session, order):
     """Called inside the transaction when an order was created by ``reserve`` or ``sell``, after
     its lines, tickets and first operation were flushed, before the payments given with it.

@@ -376,7 +376,8 @@ def _field_errors(messages, prefix: str) -> dict[str, str]:
 @dataclass(frozen=True)
 class FieldSpec:
     """One field of a settings or fields schema, as a screen draws it and the API describes it.
-    ``kind``: ``text``, ``amount``, ``integer``, ``boolean``, ``choice``."""
+    ``kind``: ``text``, ``amount``, ``integer``, ``boolean``, ``choice``, ``hidden`` (metadata
+    ``{"hidden": True}``: a hidden input a payment panel fills, e.g. the waiting account's schedule)."""
 
     name: str
     label: str
@@ -407,7 +408,9 @@ def field_specs(schema_class: type[Schema] | None) -> list[FieldSpec]:
                 choices = tuple((c, str(labels.get(c, c))) for c in v.choices)
             if isinstance(v, validate.Length) and v.max is not None:
                 max_length = v.max
-        if choices:
+        if meta.get("hidden"):
+            kind = "hidden"  # posted by a payment panel's script (sales_payment_panels), not drawn in the row
+        elif choices:
             kind = "choice"
         elif isinstance(f, fields.Boolean):
             kind = "boolean"

@@ -39,6 +39,44 @@ class OrderAction:
     method: str = "GET"
 
 
+@dataclass(frozen=True)
+class OrderBlock:
+    """A block another plugin adds to the order detail screen, to ``GET /api/v1/orders/<number>``
+    (``blocks``) and to the order summary document (``sales_order_blocks``): a title, facts
+    (label, value) and a table (column headings, rows of text already formatted in the operator's
+    language; ``numeric``: the indexes of the columns aligned right)."""
+
+    code: str
+    title: Any  # translated (``_`` when built, or ``_l``)
+    facts: tuple = ()  # ((label, value), ...)
+    columns: tuple = ()
+    rows: tuple = ()  # (("1", "05.12.2026", "110,00 €"), ...)
+    numeric: tuple = ()
+    caption: Any = ""  # the table's caption (read by screen readers; printed under the title)
+    permission: str | None = None
+    position: int = 100
+    document: bool = True  # also printed on the order summary ("Récapitulatif de commande")
+
+    def as_dict(self) -> dict:
+        return {"code": self.code, "title": str(self.title), "caption": str(self.caption),
+                "facts": [{"label": str(k), "value": str(v)} for k, v in self.facts],
+                "columns": [str(c) for c in self.columns], "rows": [[str(c) for c in r] for r in self.rows],
+                "numeric": list(self.numeric), "position": self.position}
+
+
+@dataclass(frozen=True)
+class PaymentPanel:
+    """A panel another plugin draws under the payment rows (``sales_payment_panels``): the template
+    (of the plugin's blueprint) gets ``modes`` (the payment rows: code, label, type, fields),
+    ``values`` (what was posted), ``fields`` (errors named like the inputs: ``pay-<CODE>-<field>``),
+    ``screen`` ("sell" or "order") and ``order`` (the order detail, on "order"; else None)."""
+
+    code: str
+    template: str
+    permission: str | None = None
+    position: int = 100
+
+
 BUILTIN_PAYMENT_MODE_TYPES = BUILTIN_TYPES
 
 BUILTIN_OPERATION_KINDS = [

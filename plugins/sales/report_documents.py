@@ -71,6 +71,25 @@ def build_summary(ctx, order: Order):
     if order.payments:
         story += [ctx.text(_("Règlements"), "h2"), _payments(ctx, order), Spacer(1, 6)]
     story.append(ctx.text(_("Solde restant dû : %(amount)s", amount=ctx.money(order.balance)), "h2"))
+    story += _blocks(ctx, session, order)
+    return story
+
+
+def _blocks(ctx, session, order: Order) -> list:
+    """What other plugins add to the order summary (``sales_order_blocks`` with ``document=True``): the
+    waiting account's instalment schedule…"""
+    from reportlab.platypus import Spacer
+
+    from plugins.sales.services.detail import order_blocks
+
+    story = []
+    for block in order_blocks(session, order, document=True):
+        story += [Spacer(1, 8), ctx.text(str(block.title), "h2")]
+        story += [ctx.text(f"{k} : {v}") for k, v in block.facts]
+        if block.rows:
+            width = 0.98 / max(len(block.columns), 1)
+            story += [Spacer(1, 4), ctx.table([[str(c) for c in block.columns]] + [[str(c) for c in r] for r in block.rows],
+                                              [width] * len(block.columns), numeric=tuple(block.numeric))]
     return story
 
 

@@ -303,8 +303,10 @@ def _int(values: dict, field: str) -> int:
 
 
 def ui_blueprint() -> Blueprint:
-    """The templates (``waiting_account/*.html``, also the contact sheet's section)."""
-    return Blueprint("waiting_account_ui", __name__, template_folder="templates")
+    """The templates (``waiting_account/*.html``, also the contact sheet's section and the payment
+    panel of the sales screens) and the panel's script (``static/waiting_account/``)."""
+    return Blueprint("waiting_account_ui", __name__, template_folder="templates", static_folder="static",
+                     static_url_path="/waiting-account-static")
 
 
 def admin_views() -> list:

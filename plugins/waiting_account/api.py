@@ -6,7 +6,7 @@ from coulisses.web.extensions import db
 
 from plugins.waiting_account.api_schemas import (
     AccountSchema, AuthorisationSchema, BillingContactSchema, InstalmentSchema, InvoiceCreateSchema, InvoiceSchema,
-    MovementSchema, ReceiptSchema, SettleSchema,
+    MovementSchema, ProposedScheduleQuery, ProposedScheduleSchema, ReceiptSchema, SettleSchema,
 )
 from plugins.waiting_account.models import Invoice
 from plugins.waiting_account.services import accounts, invoices, schedule, settlement
@@ -43,7 +43,38 @@ def _order_number(order_id):
     return db.session.get(Order, order_id).number if order_id else None
 
 
+def _waiting_mode(code: str):
+    from sqlalchemy import select
+
+    from plugins.sales.models import PaymentMode
+
+    from coulisses import InvalidError
+    from coulisses.i18n import _
+
+    mode = db.session.scalar(select(PaymentMode).where(PaymentMode.code == code))
+    if mode is None or mode.type_code != schedule.TYPE_CODE or not mode.active:
+        raise InvalidError(_("Mode de règlement inconnu"), {"mode": _("Un mode actif de type « Compte d'attente »")})
+    return mode
+
+
 def register_routes(api) -> None:
+    @api.route("/waiting-account/proposed-schedule", permission="waiting_account.view", query=ProposedScheduleQuery,
+               response=ProposedScheduleSchema, summary="The schedule proposed for a payment on account", tags=TAG)
+    def proposed_schedule(args):
+        """What the operator reviews before confirming a payment of ``amount`` by mode ``mode``: the
+        proposed instalments and, with ``contact``, the account's outstanding now and after the sale.
+        To adjust the schedule, give the instalments (dates in order, amounts adding up to the
+        payment) as the payment's ``details.schedule`` when selling or paying
+        (``[{"due_date": "2026-12-05", "amount": "110.00"}]``): 422 naming
+        ``payments.<i>.details.schedule`` otherwise."""
+        from coulisses import InvalidError, NotFoundError
+
+        try:
+            contact = _contact(args["contact"]) if args.get("contact") is not None else None
+        except NotFoundError as exc:
+            raise InvalidError(str(exc), {"contact": str(exc)}) from None
+        return schedule.preview(db.session, _waiting_mode(args["mode"]), args["amount"], contact)
+
     @api.route("/contacts/<int:number>/waiting-account", permission="waiting_account.view", response=AccountSchema,
                summary="A contact's waiting account: authorisation, ceiling, outstanding", tags=TAG)
     def get_account(number):

@@ -94,3 +94,35 @@ class ReceiptSchema(Schema):
     to_credit = Money()
     reference = fields.String()
     outstanding = Money()
+
+
+class ProposedScheduleQuery(Schema):
+    mode = SafeString(40, min_length=1, required=True, metadata={"description": "Code of a payment mode of type "
+                                                                            "waiting_account (ATTENTE_SUIVI)"})
+    amount = Amount(required=True, minimum="0.01", metadata={"description": "The amount paid on account"})
+    contact = Number(load_default=None, metadata={"description": "The payment's contact (the order's payer, "
+                                                                 "else its buyer): adds its account's outstanding"})
+
+
+class ProposedInstalmentSchema(Schema):
+    due_date = fields.Date()
+    amount = Money()
+
+
+class ProposedContactSchema(Schema):
+    number = fields.Integer()
+    name = fields.String()
+
+
+class ProposedScheduleSchema(Schema):
+    mode = fields.String()
+    follow_up = fields.Boolean(metadata={"description": "True: instalments (\"avec suivi\")"})
+    amount = Money()
+    schedule = fields.List(fields.Nested(ProposedInstalmentSchema), metadata={
+        "description": "The proposed schedule; adjust it and give it as the payment's details.schedule"})
+    contact = fields.Nested(ProposedContactSchema, allow_none=True)
+    authorised = fields.Boolean()
+    outstanding = Money(metadata={"description": "What the contact owes on account now"})
+    outstanding_after = Money(metadata={"description": "What it will owe after this sale"})
+    ceiling = Money(metadata={"description": "Maximum outstanding"})
+    refusal = fields.String(allow_none=True, metadata={"description": "Why the sale would be refused; null: accepted"})

@@ -48,6 +48,21 @@ def sales_order_actions(session, order):
     return order_actions(session, order)
 
 
+@hookimpl
+def sales_order_blocks(session, order):
+    from plugins.waiting_account.services.views import order_blocks
+
+    return order_blocks(session, order)
+
+
+@hookimpl
+def sales_payment_panels():
+    from plugins.sales.registry import PaymentPanel
+
+    return [PaymentPanel("waiting_account", "waiting_account/_payment_panel.html", permission="waiting_account.view",
+                         position=10)]
+
+
 # --------------------------------------------------------------------------- contacts hooks
 
 
@@ -109,6 +124,24 @@ def coulisses_permissions():
         Permission("waiting_account.override", _l("Dépasser l'encours maximum (avec un motif)"), ("supervisor",)),
         Permission("waiting_account.debit", _l("Préparer les prélèvements SEPA et saisir les retours"), ("supervisor",)),
     ]
+
+
+@hookimpl
+def coulisses_js_messages():
+    """The strings of the payment panel's script (``static/waiting_account/payment_panel.js``), on
+    every page: the panel is drawn on the sales screens."""
+    return {
+        "waiting_account_outstanding": _l("Encours de %(name)s : %(now)s aujourd'hui, %(after)s après cette vente (maximum %(ceiling)s)"),
+        "waiting_account_refused": _l("Refusé : %(reason)s"),
+        "waiting_account_noContact": _l("Choisissez d'abord le contact (acheteur ou payeur) pour voir son encours."),
+        "waiting_account_sum": _l("Total des échéances : %(sum)s sur %(amount)s"),
+        "waiting_account_gap": _l("Écart de %(gap)s : la somme des échéances doit faire le montant payé."),
+        "waiting_account_order": _l("Les dates des échéances doivent se suivre."),
+        "waiting_account_due": _l("Échéance %(n)s : date"),
+        "waiting_account_amount": _l("Échéance %(n)s : montant"),
+        "waiting_account_remove": _l("Retirer l'échéance %(n)s"),
+        "waiting_account_unavailable": _l("Échéancier indisponible : %(reason)s"),
+    }
 
 
 @hookimpl

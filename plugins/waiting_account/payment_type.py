@@ -16,11 +16,13 @@ they lower what is owed (beyond it, the contact's credit balance).
 """
 from __future__ import annotations
 
-from marshmallow import Schema, fields, pre_load, validate
+import json
 
-from coulisses.i18n import _l
+from marshmallow import Schema, ValidationError, fields, missing, pre_load, validate
 
-from plugins.sales.payment_types import PaymentModeType, TrimmedString
+from coulisses.i18n import _, _l
+
+from plugins.sales.payment_types import PaymentModeType, SettingAmount, TrimmedString
 
 TYPE_CODE = "waiting_account"
 
@@ -48,14 +50,46 @@ class WaitingAccountSettings(Schema):
         return {k: v for k, v in dict(data or {}).items() if v is not None and v != ""}
 
 
+class InstalmentInput(Schema):
+    """One instalment of a schedule the operator adjusted: its due date and amount."""
+
+    due_date = fields.Date(required=True, metadata={"label": _l("Échéance")})
+    amount = SettingAmount(required=True, allow_none=False, load_default=missing,
+                           validate=validate.Range(min=0, min_inclusive=False), metadata={"label": _l("Montant")})
+
+
+class ScheduleField(fields.List):
+    """The adjusted schedule: a list of ``{"due_date": "2026-12-05", "amount": "110.00"}``, or the same
+    as a JSON string (the screen's hidden input, filled by the payment panel's script)."""
+
+    def __init__(self, **kwargs):
+        super().__init__(fields.Nested(InstalmentInput), **kwargs)
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        if isinstance(value, str):
+            if not value.strip():
+                return None
+            try:
+                value = json.loads(value)
+            except ValueError:
+                raise ValidationError(str(_("Échéancier illisible"))) from None
+        return super()._deserialize(value, attr, data, **kwargs)
+
+
 class WaitingAccountFields(Schema):
     """What the operator may fill for a payment on account: a supervisor's reason to let it through
-    beyond the authorisation or the maximum outstanding (permission ``waiting_account.override``)."""
+    beyond the authorisation or the maximum outstanding (permission ``waiting_account.override``),
+    and the schedule adjusted before confirming (``schedule``: the amounts add up to the payment,
+    the dates in order; without it, the mode's proposed schedule)."""
 
     override_reason = TrimmedString(load_default=None, allow_none=True, validate=validate.Length(max=200), metadata={
         "label": _l("Motif du dépassement (superviseur)"),
         "description": _l("Seulement pour dépasser l'encours maximum ou l'autorisation ; enregistré sur le "
                           "mouvement.")})
+    schedule = ScheduleField(load_default=None, allow_none=True, validate=validate.Length(min=1, max=36), metadata={
+        "label": _l("Échéancier"), "hidden": True,
+        "description": _l("Les échéances ajustées avant de confirmer : dates et montants, dont la somme fait le "
+                          "montant payé.")})
 
 
 class WaitingAccount(PaymentModeType):
@@ -73,10 +107,14 @@ class WaitingAccount(PaymentModeType):
         if reason is not None:
             return reason
         from coulisses import InvalidError
-        from coulisses.i18n import _
 
         from plugins.waiting_account.services import accounts
 
+        if ctx.details.get("schedule"):  # the operator's adjusted schedule must add up to this payment
+            from plugins.waiting_account.services.schedule import check_schedule
+
+            check_schedule([(i["due_date"], i["amount"]) for i in ctx.details["schedule"]], ctx.amount,
+                           prefix=f"{ctx.field_prefix}.schedule")
         if ctx.details.get("override_reason") and not accounts.may_override(ctx.session):
             raise InvalidError(_("Dépassement réservé aux superviseurs"), {
                 f"{ctx.field_prefix}.override_reason": _("Vous n'avez pas le droit de dépasser l'encours maximum")})

@@ -68,7 +68,7 @@ def test_the_api_is_in_the_openapi_document(app, make_operator, token_for):
 def test_the_plugin_conforms(app):
     from coulisses.testing import assert_plugin_conforms
 
-    assert_plugin_conforms(app, "waiting_account", api_prefixes=("/contacts", "/invoices"), public=("/portal/login",))
+    assert_plugin_conforms(app, "waiting_account", api_prefixes=("/contacts", "/invoices", "/waiting-account"), public=("/portal/login",))
 
 
 def test_a_sale_on_account_through_the_sales_api_is_refused_beyond_the_ceiling(app, db, catalogue, buyer, structure,

@@ -12,6 +12,7 @@ from coulisses import ConflictError
 from coulisses import db as cdb
 from coulisses.db import Actor, acting_as
 from coulisses.registry import use_manager
+from plugins.sales.models import Order
 from plugins.waiting_account.models import Invoice, Movement
 from plugins.waiting_account.services import accounts, invoices
 from tests.waiting_account.conftest import sell_on_account
@@ -75,17 +76,37 @@ def test_concurrent_sales_on_account_never_exceed_the_ceiling(db, database_url, 
         Decimal(110 * k) for k in range(1, 6)]
 
 
-def test_concurrent_invoices_are_numbered_without_gap_or_duplicate(db, database_url, pm, catalogue, buyer,
-                                                                   structure, invoice_range, operator_id):
-    rounds = 3
-    orders = [sell_on_account(db, catalogue, buyer, structure, 1).number for _ in range(THREADS * rounds)]
+def test_200_concurrent_invoices_are_numbered_without_gap_or_duplicate(db, database_url, pm, catalogue, buyer,
+                                                                       invoice_range, operator_id):
+    """200 invoices issued at once by THREADS operators (threads, each its own session): every one of
+    them takes the range's next number, consecutive, no gap, no duplicate. Each operator invoices the
+    order of its own customer, then cancels that invoice (a cancellation invoice: numbered in the same
+    legal sequence), then invoices it again…: the accounts' locks are not shared, only the range's
+    counter is — what is tested."""
+    from plugins.contacts.services.contacts import create_contact
+
+    total = 200
+    rounds = total // THREADS
+    payers, orders = [], []
+    for i in range(THREADS):
+        payer = create_contact(db, {"type_code": "structure", "structure_name": f"PARTENAIRE {i}"})
+        accounts.set_authorisation(db, payer, authorised=True, ceiling="1000.00")
+        payers.append(payer.id)
+        orders.append(sell_on_account(db, catalogue, buyer, payer, 1).id)
     db.commit()
-    payer_id = structure.id
 
     def invoice(s, i, r):
-        invoices.invoice_orders(s, payer_id, [orders[i * rounds + r]])
+        if r % 2 == 0:
+            invoices.invoice_orders(s, payers[i], [s.get(Order, orders[i])])
+        else:
+            invoices.cancel_invoice(s, invoices.live_invoice_of(s, orders[i]))
 
     outcomes = race(database_url, pm, operator_id, invoice, rounds=rounds)
-    assert outcomes == Counter(done=THREADS * rounds)
-    numbers = sorted(db.scalars(select(Invoice.sequence)))
-    assert numbers == list(range(1, THREADS * rounds + 1))
+    assert outcomes == Counter(done=total)
+    issued = list(db.scalars(select(Invoice).order_by(Invoice.sequence)))
+    assert [i.sequence for i in issued] == list(range(1, total + 1))
+    assert [i.number for i in issued] == [f"FA{n}" for n in range(1, total + 1)]
+    invoiced = THREADS * ((rounds + 1) // 2)  # rounds 0, 2, 4… invoice; 1, 3… cancel
+    assert Counter(i.kind for i in issued) == Counter(invoice=invoiced, cancellation=total - invoiced)
+    by_id = {i.id: i for i in issued}
+    assert all(i.sequence > by_id[i.cancels_id].sequence for i in issued if i.kind == "cancellation")

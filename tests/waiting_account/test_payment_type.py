@@ -114,7 +114,9 @@ def test_a_supervisor_types_the_override_reason_in_the_payment_field(db, catalog
     from coulisses.db import Actor, acting_as
     from plugins.waiting_account.models import Movement
 
-    assert [s.name for s in field_specs(WaitingAccount.fields_schema)] == ["override_reason"]
+    # the override reason is drawn in the payment row; the schedule is the payment panel's hidden input
+    assert [(s.name, s.kind) for s in field_specs(WaitingAccount.fields_schema)] == [("override_reason", "text"),
+                                                                                     ("schedule", "hidden")]
     # an operator without the permission: refused on the field, nothing written
     with pytest.raises(InvalidError) as err:
         sell_on_account(db, catalogue, buyer, buyer, 1, details={"override_reason": "Accord"})

@@ -112,6 +112,7 @@ def order_detail(session: Session, order: Order, *, can: Callable[[str], bool] |
                 continue
             actions.append(action)
     actions.sort(key=lambda a: (a.position, a.code))
+    blocks = order_blocks(session, order, can=can)
     payments_in = sum((p.amount for p in payments if p.amount > 0), ZERO)
     refunds = sum((-p.amount for p in payments if p.amount < 0), ZERO)
     created_pos = poses.get(order.point_of_sale_id)
@@ -150,4 +151,21 @@ def order_detail(session: Session, order: Order, *, can: Callable[[str], bool] |
         "balance": order.total - order.paid,
         "total_display": format_money(order.total), "balance_display": format_money(order.total - order.paid),
         "actions": [dataclasses.asdict(a) for a in actions],
+        "blocks": [b.as_dict() for b in blocks],
     }
+
+
+def order_blocks(session: Session, order: Order, *, can: Callable[[str], bool] | None = None,
+                 document: bool = False) -> list:
+    """The blocks other plugins add to the order (``sales_order_blocks``), by position; those whose
+    permission ``can`` refuses left out; ``document=True``: only those printed on the order summary."""
+    out = []
+    for items in get_registry().hook("sales_order_blocks", session=session, order=order):
+        for block in items or []:
+            if block.permission and can is not None and not can(block.permission):
+                continue
+            if document and not block.document:
+                continue
+            out.append(block)
+    out.sort(key=lambda b: (b.position, b.code))
+    return out

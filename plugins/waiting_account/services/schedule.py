@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import calendar
 from contextlib import contextmanager
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta, timezone
 from decimal import ROUND_DOWN, Decimal
 from typing import Any, Iterable
 
@@ -61,27 +61,49 @@ def proposed_schedule(mode, amount: Decimal, sold_on: date, payment_days: int = 
     return [(_add_months(sold_on, 1 + i * r["months"], r["day"]), first if i == 0 else share) for i in range(count)]
 
 
-def check_schedule(items: Iterable[tuple[Any, Any]], amount: Decimal) -> list[tuple[date, Decimal]]:
-    """An operator's schedule: dates in order, positive amounts adding up to ``amount``."""
+def check_schedule(items: Iterable[tuple[Any, Any]], amount: Decimal, *, prefix: str = "schedule") -> list[tuple[date, Decimal]]:
+    """An operator's schedule: dates in order, positive amounts adding up to ``amount``.
+    ``InvalidError`` naming ``<prefix>.<i>.due_date`` / ``<prefix>.<i>.amount`` / ``<prefix>``."""
     out, errors = [], {}
     for i, (when, value) in enumerate(items):
         if not isinstance(when, date):
             try:
                 when = date.fromisoformat(str(when))
             except ValueError:
-                errors[f"schedule.{i}.due_date"] = _("Date invalide")
+                errors[f"{prefix}.{i}.due_date"] = _("Date invalide")
                 continue
-        value = accounts.money(value, f"schedule.{i}.amount")
+        value = accounts.money(value, f"{prefix}.{i}.amount")
         if value <= 0:
-            errors[f"schedule.{i}.amount"] = _("Montant positif requis")
+            errors[f"{prefix}.{i}.amount"] = _("Montant positif requis")
         out.append((when, value))
-    if not errors and sum((v for _, v in out), ZERO) != amount:
-        errors["schedule"] = _("Les échéances font %(sum)s, le montant est %(amount)s",
-                               sum=format_money(sum((v for _, v in out), ZERO)), amount=format_money(amount))
+    total = sum((v for _, v in out), ZERO)
+    if not errors and total != amount:
+        errors[prefix] = _("Les échéances font %(sum)s, le montant payé est %(amount)s : écart de %(gap)s",
+                           sum=format_money(total), amount=format_money(amount), gap=format_money(amount - total))
     if not errors and [d for d, _ in out] != sorted(d for d, _ in out):
-        errors["schedule"] = _("Les dates des échéances se suivent")
+        errors[prefix] = _("Les dates des échéances doivent se suivre")
     if errors or not out:
-        raise InvalidError(_("Échéancier invalide"), errors or {"schedule": _("Au moins une échéance")})
+        raise InvalidError(_("Échéancier invalide"), errors or {prefix: _("Au moins une échéance")})
+    return out
+
+
+def preview(session: Session, mode, amount: Decimal, contact=None, *, sold_on: date | None = None) -> dict[str, Any]:
+    """What the operator reviews before confirming a payment of ``amount`` on account by ``mode``: the
+    proposed schedule (``[{"due_date", "amount"}]``) and, for ``contact`` (the payment's contact), the
+    account's outstanding now and after this sale, the maximum, and why it would be refused (None when
+    it would not; the sale checks again under the lock)."""
+    from plugins.waiting_account.services.accounts import can_pay, state_of
+
+    sold_on = sold_on or local_time(datetime.now(timezone.utc)).date()
+    settings = accounts.organisation_settings(session)
+    plan = proposed_schedule(mode, amount, sold_on, settings.payment_days)
+    out: dict[str, Any] = {"mode": mode.code, "follow_up": rules(mode)["follow_up"], "amount": amount,
+                           "schedule": [{"due_date": d, "amount": v} for d, v in plan], "contact": None}
+    if contact is not None:
+        state = state_of(session, contact)
+        out.update(contact={"number": contact.number, "name": contact.display_name}, authorised=state.authorised,
+                   outstanding=state.outstanding, outstanding_after=state.outstanding + amount, ceiling=state.ceiling,
+                   refusal=can_pay(session, contact, amount))
     return out
 
 
@@ -119,6 +141,8 @@ def record_sale(session: Session, order, payment, mode) -> Movement:
     forced = accounts.check_sale(session, account, amount, (payment.details or {}).get("override_reason") or "")
     sold_on = local_time(payment.at).date()
     custom = session.info.get(SCHEDULE_KEY)
+    if not custom and (payment.details or {}).get("schedule"):  # adjusted on the screen or given to the API
+        custom = [(i["due_date"], i["amount"]) for i in payment.details["schedule"]]
     settings = accounts.organisation_settings(session)
     plan = check_schedule(custom, amount) if custom else proposed_schedule(mode, amount, sold_on, settings.payment_days)
     movement = accounts.add_movement(session, account, "sale", amount, order_id=order.id, payment_id=payment.id,

@@ -78,6 +78,35 @@ def order_actions(session: Session, order) -> list:
     return actions
 
 
+def order_blocks(session: Session, order) -> list:
+    """The order's "Compte d'attente" block (``sales_order_blocks``: the order detail, the API and the
+    order summary document): whose account, what it owed after this sale and owes today, the
+    maximum, and the instalment schedule of the order (due date, amount, paid, left, state)."""
+    from plugins.sales.registry import OrderBlock
+
+    sales = list(session.scalars(select(Movement).where(Movement.order_id == order.id, Movement.kind == "sale")
+                                 .order_by(Movement.id)))
+    if not sales:
+        return []
+    last = sales[-1]
+    account = accounts.get_account(session, last.account_id)
+    owed = accounts.balance(session, account)
+    status = schedule.movement_status(session, last)
+    facts = ((_("Compte de"), f"{account.contact.display_name} [{account.contact.number}]"),
+             (_("Payé sur le compte"), format_money(sum((m.amount for m in sales), accounts.ZERO))),
+             (_("Encours après cette vente"), format_money(last.balance_after)),
+             (_("Encours aujourd'hui"), format_money(owed)),
+             (_("Encours maximum"), format_money(account.ceiling)),
+             (_("État"), str(STATUS_LABELS[status])))
+    rows = tuple((str(i["position"]), format_date(i["due_date"]), format_money(i["amount"]), format_money(i["paid"]),
+                  format_money(i["left"]), str(INSTALMENT_LABELS[i["state"]]))
+                 for i in schedule.schedule_of(session, order_id=order.id))
+    return [OrderBlock("waiting_account", _("Compte d'attente : échéancier"), facts=facts,
+                       columns=(_("N°"), _("Échéance"), _("Montant"), _("Payé"), _("Reste dû"), _("État")), rows=rows,
+                       numeric=(2, 3, 4), caption=_("Échéancier du dossier %(number)s", number=order.number),
+                       permission="waiting_account.view", position=40)]
+
+
 def movement_rows(session: Session, account, limit: int = 500) -> list[dict]:
     from plugins.sales.models import Order, PaymentMode
 

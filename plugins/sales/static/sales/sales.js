@@ -134,8 +134,8 @@
     var current = cents(input.value);
     var value = Math.max(0, st.rest + (isNaN(current) ? 0 : current));
     input.value = value ? plain(value) : "";
-    refreshDue();
-    showPaymentFields(input);
+    // as if typed: the total, the mode's fields and a plugin's payment panel (sales_payment_panels) follow
+    input.dispatchEvent(new Event("input", { bubbles: true }));
     input.focus();
     input.select();
   }
