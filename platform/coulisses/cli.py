@@ -45,7 +45,7 @@ def _app_refused(message: str):
         exit_code = 1
 
         def show(self, file=None):
-            click.echo(_("Erreur : %(message)s", message=self.format_message()), err=True)
+            click.echo(_("Erreur : %(error)s", error=self.format_message()), err=True)
 
     return AppRefused(message)
 
@@ -131,7 +131,7 @@ def _quietly(call, default):
         return call()
     except Exception as exc:  # noqa: BLE001 - shown as one line
         _print_traceback(exc)
-        click.secho(_("Erreur : %(message)s", message=exc), err=True, fg="red")
+        click.secho(_("Erreur : %(error)s", error=exc), err=True, fg="red")
         return default
 
 

@@ -33,7 +33,7 @@ class CliError(click.ClickException):
     exit code 1. Plugins' commands raise it too."""
 
     def show(self, file=None):
-        click.echo(_("Erreur : %(message)s", message=self.format_message()), file=file, err=file is None)
+        click.echo(_("Erreur : %(error)s", error=self.format_message()), file=file, err=file is None)
 
 
 class LazyHelpOption(click.Option):
