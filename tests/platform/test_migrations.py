@@ -161,7 +161,7 @@ def test_upgrade_runs_an_enabled_plugin_migrations_and_current_reports_every_bra
     assert "tp_mig_thing" in inspect(engine).get_table_names()
     lines = {line.split()[0]: line for line in cli("db", "current").output.splitlines()}
     assert re.fullmatch(r"core core_\d{4} à jour", " ".join(lines["core"].split()))
-    assert lines["tp_mig"].split() == ["tp_mig", "tp_mig_0001", "up", "to", "date"]
+    assert lines["tp_mig"].split() == ["tp_mig", "tp_mig_0001", "à", "jour"]
 
 
 def test_upgrade_leaves_a_disabled_plugin_tables_alone(cli, migrating_plugin, engine):
