@@ -24,7 +24,7 @@ from coulisses import CoulissesError, migrations, schema_check
 from coulisses import db as cdb
 from coulisses import plugins as cplugins
 from coulisses import security, tasks as ctasks
-from coulisses.cli_help import LazyHelpOption, option, translate_flask_parts
+from coulisses.cli_help import CliError, LazyHelpOption, option, translate_flask_parts
 from coulisses.i18n import _, _l, _n
 
 DEMO_ADMIN = "admin"
@@ -45,7 +45,7 @@ def _app_refused(message: str):
         exit_code = 1
 
         def show(self, file=None):
-            click.echo(f"Error: {self.format_message()}", err=True)
+            click.echo(_("Erreur : %(error)s", error=self.format_message()), err=True)
 
     return AppRefused(message)
 
@@ -122,7 +122,7 @@ class _Main(FlaskGroup):
             try:
                 ctx.ensure_object(ScriptInfo).load_app()
             except NoAppException as exc:
-                raise click.ClickException(exc.format_message()) from None
+                raise CliError(exc.format_message()) from None
         return _quietly(lambda: super(_Main, self).get_command(ctx, name), default=self.commands.get(name))
 
 
@@ -131,7 +131,7 @@ def _quietly(call, default):
         return call()
     except Exception as exc:  # noqa: BLE001 - shown as one line
         _print_traceback(exc)
-        click.secho(f"Error: {exc}", err=True, fg="red")
+        click.secho(_("Erreur : %(error)s", error=exc), err=True, fg="red")
         return default
 
 
@@ -158,7 +158,7 @@ class Context:
             self.config = load_config({"SECRET_KEY": os.environ.get("COULISSES_SECRET_KEY") or "unused-by-the-cli"},
                                       check_secret=False)
         except CoulissesError as exc:
-            raise click.ClickException(str(exc)) from None
+            raise CliError(str(exc)) from None
         url = self.config["DATABASE_URL"]
         if url.startswith("sqlite:///"):
             Path(url[len("sqlite:///"):]).parent.mkdir(parents=True, exist_ok=True)
@@ -236,7 +236,7 @@ def _fail(exc: Exception):
     message = str(exc)
     if isinstance(exc, CoulissesError) and "failed to import" in message and not _debug():
         message += " " + _("(--traceback pour la trace complète)")
-    raise click.ClickException(message)
+    raise CliError(message)
 
 
 pass_ctx = click.make_pass_decorator(Context, ensure=True)
@@ -273,7 +273,7 @@ def db_upgrade(ctx: Context, force):
         if blocking:
             for reason in blocking:
                 click.echo(f"- {reason}", err=True)
-            raise click.ClickException(_("Mise à jour de la base refusée : rien n'a été modifié."))
+            raise CliError(_("Mise à jour de la base refusée : rien n'a été modifié."))
         with ctx.engine.begin() as conn:
             migrations.upgrade(conn, ctx.infos, order)
         with ctx.session() as session:
@@ -310,7 +310,7 @@ def db_current(ctx: Context):
         applied = migrations.applied_revisions(conn, ctx.infos)
         heads = migrations.branch_heads(conn, ctx.infos)
     for branch, head in sorted(heads.items()):
-        state = "up to date" if head in applied else "behind or not installed"
+        state = _("à jour") if head in applied else _("en retard ou non installé")
         click.echo(f"{branch:20} {head:14} {state}")
 
 
@@ -395,7 +395,7 @@ def plugins_list(ctx: Context, as_json, show_hooks):
     if as_json:
         click.echo(json.dumps(rows, indent=2))
         return
-    headers = ("NAME", "VERSION", "STATE", "DEPENDS", "DESCRIPTION")
+    headers = (_("NOM"), _("VERSION"), _("ÉTAT"), _("DÉPEND DE"), _("DESCRIPTION"))
     table = [(r["name"], r["version"], r["state"], ",".join(r["depends"]) or "-",
               r["error"] if r["error"] else r["description"]) for r in rows]
     widths = [max(len(str(x)) for x in col) for col in zip(headers, *table)]
@@ -434,9 +434,11 @@ def plugins_enable(ctx: Context, name, no_upgrade):
     for warning in warnings:
         click.echo(_("Attention : %(warning)s", warning=warning), err=True)
     if changed:
-        click.echo(f"Enabled: {', '.join(changed)}. Restart the server to use it.")
+        click.echo(_n("Activé : %(plugins)s. Redémarrez le serveur pour l'utiliser.",
+                      "Activés : %(plugins)s. Redémarrez le serveur pour les utiliser.",
+                      len(changed), plugins=", ".join(changed)))
     else:
-        click.echo(f"{name} is already enabled.")
+        click.echo(_("%(name)s est déjà activé.", name=name))
 
 
 @plugins.command("disable",
@@ -453,7 +455,8 @@ def plugins_disable(ctx: Context, name):
             session.commit()
     except CoulissesError as exc:
         _fail(exc)
-    click.echo(f"Disabled: {name} (its data is kept; enable it again to find it back). Restart the server.")
+    click.echo(_("Désactivé : %(name)s (ses données sont conservées ; réactivez-le pour les retrouver). "
+                 "Redémarrez le serveur.", name=name))
 
 
 @plugins.command("uninstall",
@@ -566,7 +569,9 @@ def operators_create(ctx: Context, login, full_name, roles, password):
         with ctx.session() as session, _as_cli():
             op = security.create_operator(session, login, password, full_name, list(roles))
             session.commit()
-            click.echo(f"Operator {op.login} created with role(s) {', '.join(roles)}.")
+            click.echo(_n("Opérateur %(login)s créé avec le rôle %(roles)s.",
+                          "Opérateur %(login)s créé avec les rôles %(roles)s.",
+                          len(roles), login=op.login, roles=", ".join(roles)))
     except CoulissesError as exc:
         _fail(exc)
 
@@ -583,7 +588,7 @@ def operators_set_password(ctx: Context, login, password):
             session.commit()
     except CoulissesError as exc:
         _fail(exc)
-    click.echo(f"Password of {login} changed.")
+    click.echo(_("Mot de passe de %(login)s modifié.", login=login))
 
 
 @operators.command("token",
@@ -595,7 +600,7 @@ def operators_token(ctx: Context, login, label):
     with ctx.session() as session, _as_cli():
         op = security.get_operator(session, login)
         if op is None:
-            _fail(CoulissesError(f"no operator with login '{login}'"))
+            _fail(CoulissesError(_("aucun opérateur n'a l'identifiant « %(login)s »", login=login)))
         token = security.issue_token(session, op, label)
         session.commit()
     click.echo(token)
@@ -611,7 +616,8 @@ def operators_unlock(ctx: Context, login):
     with ctx.session() as session:
         removed = throttle.unlock(session, login)
         session.commit()
-    click.echo(f"{login}: unlocked." if removed else f"{login} was not locked.")
+    click.echo(_("%(login)s : déverrouillé.", login=login) if removed
+               else _("%(login)s n'était pas verrouillé.", login=login))
 
 
 @operators.command("list",
@@ -622,7 +628,7 @@ def operators_list(ctx: Context):
 
     with ctx.session() as session:
         for op in session.scalars(select(security.Operator).order_by(security.Operator.login)):
-            state = "active" if op.active else "inactive"
+            state = _("actif") if op.active else _("inactif")
             click.echo(f"{op.login:20} {state:8} {','.join(r.code for r in op.roles):30} {op.full_name}")
 
 
@@ -648,13 +654,13 @@ def demo_load(ctx: Context, size, force):
     from coulisses.i18n import gettext as _
 
     if ctx.config["ENV"] == "production" and not force:
-        raise click.ClickException(_(
+        raise CliError(_(
             "Instance de production (COULISSES_ENV=production) : les données de démonstration ne sont pas "
             "chargées. Ajoutez --force si c'est bien voulu."))
     with ctx.session() as session:
         real = real_data_tables(session)
         if real:
-            raise click.ClickException(_(
+            raise CliError(_(
                 "Cette base contient des données réelles (%(tables)s) : les données de démonstration n'y sont "
                 "jamais chargées. Utilisez une base vide.", tables=", ".join(real)))
         try:
@@ -693,6 +699,11 @@ def demo_admin(ctx: Context):
 # --------------------------------------------------------------------------- tasks
 
 
+def _task_status(status: str) -> str:
+    """A task run's recorded issue (``ok``, ``failed``, ``skipped``), in the deployment's language."""
+    return {"ok": _("réussie"), "failed": _("échouée"), "skipped": _("non exécutée")}.get(status, status)
+
+
 @main.group("tasks", cls=click.Group,
             help=_l("Les tâches périodiques des plugins (lancez `coulisses tasks run --due` depuis cron, "
                     "toutes les heures)."))
@@ -719,7 +730,8 @@ def tasks_list(ctx: Context):
             last = ctasks.last_run(session, task)
             state = ends.get(name)
             status = state.last_status if state and state.last_status else ""
-            click.echo(f"{name:40} {task.schedule:8} {last.isoformat() if last else 'never':34} {status}".rstrip())
+            when = last.isoformat() if last else _("jamais")
+            click.echo(f"{name:40} {task.schedule:8} {when:34} {_task_status(status)}".rstrip())
 
 
 @tasks_group.command("run",
@@ -734,19 +746,21 @@ def tasks_run(ctx: Context, names, due):
         found = _tasks(ctx, session)
         unknown = set(names) - set(found)
         if unknown:
-            _fail(CoulissesError("unknown task(s): " + ", ".join(sorted(unknown))))
+            _fail(CoulissesError(_n("tâche inconnue : %(names)s", "tâches inconnues : %(names)s", len(unknown),
+                                    names=", ".join(sorted(unknown)))))
         selected = [found[n] for n in names] or ([t for t in found.values() if ctasks.is_due(session, t)] if due else [])
         if not selected:
-            click.echo("Nothing to run.")
+            click.echo(_("Rien à exécuter."))
         for task in selected:
             outcome = ctasks.run(session, task, runner=_by())
             if outcome.status == "ok":
-                click.echo(f"{task.name}: {outcome.result if outcome.result is not None else 'done'}")
+                click.echo(_("%(task)s : %(result)s", task=task.name,
+                             result=outcome.result if outcome.result is not None else _("fait")))
             elif outcome.status == "skipped":
-                click.echo(f"{task.name}: skipped, {outcome.error}")
+                click.echo(_("%(task)s : non exécutée, %(reason)s", task=task.name, reason=outcome.error))
             else:
                 failed = True
-                click.echo(f"{task.name}: FAILED, {outcome.error}", err=True)
+                click.echo(_("%(task)s : ÉCHEC, %(error)s", task=task.name, error=outcome.error), err=True)
     if failed:
         raise SystemExit(1)
 
@@ -779,7 +793,7 @@ def worker(ctx: Context, once, poll):
     if not once:
         signal.signal(signal.SIGTERM, lambda *_: stop.set())
         signal.signal(signal.SIGINT, lambda *_: stop.set())
-        click.echo(f"Worker {outbox.worker_name()} started (Ctrl-C to stop).")
+        click.echo(_("Worker %(name)s démarré (Ctrl-C pour l'arrêter).", name=outbox.worker_name()))
     name, last_beat = processes.process_name("worker"), 0.0
 
     def heartbeat():  # metrics, doctor and `db upgrade` see this worker and its version
@@ -804,7 +818,7 @@ def worker(ctx: Context, once, poll):
                 plugin_settings.refresh(current_config(), session, current_manager())
             ran = outbox.run_pending(ctx.engine)
             if ran:
-                click.echo(f"{ran} job(s) run.")
+                click.echo(_n("%(num)d travail exécuté.", "%(num)d travaux exécutés.", ran))
             if once:
                 break
             if stop.wait(poll):
@@ -817,7 +831,7 @@ def worker(ctx: Context, once, poll):
             except Exception:  # noqa: BLE001 - its heartbeat simply grows old
                 pass
     if not once:
-        click.echo("Worker stopped.")
+        click.echo(_("Worker arrêté."))
 
 
 # --------------------------------------------------------------------------- plugins' standalone commands
@@ -897,10 +911,12 @@ def _i18n_packages(names, everything):
     if everything:
         return found
     if not names:
-        raise click.UsageError("name the plugins (core for the host), or give --all")
+        raise click.UsageError(_("nommez les plugins (core pour le cœur), ou donnez --all"))
     unknown = [n for n in names if n not in found]
     if unknown:
-        raise click.UsageError(f"unknown plugin(s): {', '.join(unknown)} (installed: {', '.join(found)})")
+        raise click.UsageError(_n("plugin inconnu : %(names)s (installés : %(installed)s)",
+                                  "plugins inconnus : %(names)s (installés : %(installed)s)", len(unknown),
+                                  names=", ".join(unknown), installed=", ".join(found)))
     return {n: found[n] for n in names}
 
 
@@ -916,8 +932,11 @@ def i18n_update(names, everything):
     for name, folder in _i18n_packages(names, everything).items():
         report = i18n_tools.update(folder)
         missing = {lang: len(ids) for lang, ids in report.missing.items() if ids}
-        state = ", ".join(f"{n} untranslated in {lang}" for lang, n in missing.items()) or "complete"
-        click.echo(f"{name}: {report.messages} message(s), {state} ({folder / 'translations'})")
+        state = ", ".join(_n("%(num)d non traduit en %(lang)s", "%(num)d non traduits en %(lang)s", n, lang=lang)
+                          for lang, n in missing.items()) or _("tout est traduit")
+        click.echo(_n("%(name)s : %(num)d message, %(state)s (%(folder)s)",
+                      "%(name)s : %(num)d messages, %(state)s (%(folder)s)", report.messages,
+                      name=name, state=state, folder=str(folder / "translations")))
 
 
 @i18n_group.command("check",
@@ -934,16 +953,17 @@ def i18n_check(names, everything):
         report = i18n_tools.check(folder)
         for lang, ids in report.missing.items():
             for msgid in ids:
-                click.echo(f"{name}: untranslated in {lang}: {msgid!r}")
+                click.echo(_("%(name)s : non traduit en %(lang)s : %(msgid)s", name=name, lang=lang, msgid=repr(msgid)))
         for lang in report.stale_mo:
-            click.echo(f"{name}: translations/{lang}/LC_MESSAGES/messages.mo is stale: run coulisses i18n update {name}")
+            click.echo(_("%(name)s : translations/%(lang)s/LC_MESSAGES/messages.mo est périmé : lancez "
+                         "coulisses i18n update %(name)s", name=name, lang=lang))
         failed = failed or not report.ok
     for clash in i18n_tools.conflicts(folders.values()):
-        click.echo(f"conflict: {clash}")
+        click.echo(_("conflit : %(clash)s", clash=clash))
         failed = True
     if failed:
         raise SystemExit(1)
-    click.echo("Every message is translated.")
+    click.echo(_("Chaque message est traduit."))
 
 
 # --------------------------------------------------------------------------- config

@@ -12,8 +12,10 @@ which would fix its language when the module is imported::
 
 The ``coulisses`` group runs in the deployment's language (``deployment_language``), so ``--help``
 is translated before any configuration is loaded; Flask's options and its ``run``, ``shell`` and
-``routes`` commands get translated copies (``translate_flask_parts``). Click's own words (``Usage:``,
-``Options:``, ``--help``) stay click's.
+``routes`` commands get translated copies (``translate_flask_parts``). Messages and errors go through
+``_()`` too; a command's error is a ``CliError`` ("Erreur : …" in the deployment's language), its
+``click.UsageError`` and ``click.BadParameter`` texts are translated. Click's own words (``Usage:``,
+``Options:``, ``--help``, its "Error:" before a usage error) stay click's.
 """
 from __future__ import annotations
 
@@ -23,7 +25,15 @@ from typing import Any
 
 import click
 
-from coulisses.i18n import _l
+from coulisses.i18n import _, _l
+
+
+class CliError(click.ClickException):
+    """An error of a command, shown as one line in the deployment's language ("Erreur : …", "Error: …");
+    exit code 1. Plugins' commands raise it too."""
+
+    def show(self, file=None):
+        click.echo(_("Erreur : %(error)s", error=self.format_message()), file=file, err=file is None)
 
 
 class LazyHelpOption(click.Option):

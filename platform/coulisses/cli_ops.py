@@ -8,6 +8,7 @@ import click
 
 from coulisses import CoulissesError
 from coulisses.cli import Context, _fail, main, pass_ctx
+from coulisses.cli_help import CliError
 from coulisses.cli_help import option
 from coulisses.i18n import _l, gettext as _
 
@@ -75,7 +76,7 @@ def restore_command(ctx: Context, archive, force, no_safety_backup):
     if problems:
         for problem in problems:
             click.echo(f"- {problem}", err=True)
-        raise click.ClickException(_("La base restaurée ne correspond pas à la sauvegarde."))
+        raise CliError(_("La base restaurée ne correspond pas à la sauvegarde."))
     content = manifest["summary"]
     click.echo(_("Sauvegarde du %(when)s (Coulisses %(version)s) restaurée et vérifiée : %(rows)s lignes, "
                  "%(amounts)s totaux de montants, %(files)s fichiers stockés identiques.",

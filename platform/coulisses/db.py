@@ -109,6 +109,12 @@ def utcnow() -> datetime:
     return source() if source is not None else datetime.now(timezone.utc)
 
 
+def current_clock() -> Callable[[], datetime] | None:
+    """The ``clock`` installed for the current context (None: the real time); a clock installed
+    inside another falls back to it rather than to the real time."""
+    return _clock.get()
+
+
 @contextlib.contextmanager
 def clock(source: Callable[[], datetime]):
     """Within the block, ``utcnow()`` (and so every default timestamp) answers ``source()``.

@@ -17,6 +17,7 @@ from werkzeug.security import check_password_hash, generate_password_hash
 
 from coulisses import CoulissesError, Permission
 from coulisses.db import Base, UTCDateTime, utcnow
+from coulisses.i18n import gettext as _, ngettext as _n
 from coulisses.security_events import EVENT_KINDS, SecurityEvent, record_event  # noqa: F401 - the service others call
 
 ADMINISTRATOR = "administrator"
@@ -161,7 +162,7 @@ def hash_password(password: str) -> str:
 
 def check_password_strength(password: str) -> None:
     if len(password) < MIN_PASSWORD_LENGTH:
-        raise SecurityError(f"the password must have at least {MIN_PASSWORD_LENGTH} characters")
+        raise SecurityError(_("le mot de passe doit avoir au moins %(num)d caractères", num=MIN_PASSWORD_LENGTH))
 
 
 def get_operator(session: Session, login: str) -> Operator | None:
@@ -172,7 +173,8 @@ def roles_by_code(session: Session, codes: list[str]) -> list[Role]:
     roles = list(session.scalars(select(Role).where(Role.code.in_(codes))))
     missing = set(codes) - {r.code for r in roles}
     if missing:
-        raise SecurityError("unknown role(s): " + ", ".join(sorted(missing)))
+        raise SecurityError(_n("rôle inconnu : %(roles)s", "rôles inconnus : %(roles)s", len(missing),
+                                 roles=", ".join(sorted(missing))))
     return roles
 
 
@@ -181,9 +183,9 @@ def create_operator(
 ) -> Operator:
     login = login.strip()
     if not login:
-        raise SecurityError("the login is required")
+        raise SecurityError(_("l'identifiant est obligatoire"))
     if get_operator(session, login) is not None:
-        raise SecurityError(f"an operator with login '{login}' already exists")
+        raise SecurityError(_("un opérateur a déjà l'identifiant « %(login)s »", login=login))
     check_password_strength(password)
     op = Operator(login=login, full_name=full_name, password_hash=hash_password(password),
                   roles=roles_by_code(session, list(roles)))
@@ -196,7 +198,7 @@ def create_operator(
 def set_password(session: Session, login: str, password: str) -> Operator:
     op = get_operator(session, login)
     if op is None:
-        raise SecurityError(f"no operator with login '{login}'")
+        raise SecurityError(_("aucun opérateur n'a l'identifiant « %(login)s »", login=login))
     check_password_strength(password)
     op.password_hash = hash_password(password)
     record_event(session, "password_changed", operator=op)

@@ -21,6 +21,7 @@ from sqlalchemy import Integer, String, Text, select, update
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from coulisses.db import Base, UTCDateTime, begin_write, get_setting, set_setting, utcnow
+from coulisses.i18n import gettext as _
 from coulisses.registry import RegistrySlot, collect
 
 log = logging.getLogger("coulisses.tasks")
@@ -115,7 +116,8 @@ def run(session: Session, task: Task, runner: str = "cli") -> Outcome:
     recorded and returned, not raised."""
     if not claim(session, task, runner):
         holder = session.get(TaskLock, task.name)
-        return Outcome(task.name, "skipped", error=f"already running ({holder.locked_by if holder else '?'})")
+        return Outcome(task.name, "skipped", error=_("déjà en cours (%(holder)s)",
+                                                              holder=holder.locked_by if holder else "?"))
     started = utcnow()
     try:
         result = task.func(session)

@@ -10,7 +10,7 @@ from decimal import Decimal
 import click
 
 from coulisses import CoulissesError, InvalidError
-from coulisses.cli_help import option
+from coulisses.cli_help import CliError, option
 from coulisses.i18n import _, _l, _n, format_date, format_number
 
 
@@ -23,7 +23,7 @@ def _session():
 def _fail(exc: Exception):
     fields = getattr(exc, "fields", None) or {}
     details = "".join(f"\n  {k}: {v}" for k, v in fields.items())
-    raise click.ClickException(f"{exc}{details}")
+    raise CliError(f"{exc}{details}")
 
 
 @click.group("contacts",

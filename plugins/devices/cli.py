@@ -12,7 +12,7 @@ import threading
 
 import click
 
-from coulisses.cli_help import option
+from coulisses.cli_help import CliError, option
 from plugins.devices.i18n import _, _l
 
 
@@ -68,14 +68,14 @@ def agent_command(server, token, wait, extra_plugins, verbose):
         infos = cplugins.discover()
         install_manager(cplugins.build_manager(infos, cplugins.resolve(infos, ["devices", *extra_plugins])))
     except CoulissesError as exc:
-        raise click.ClickException(str(exc)) from None
+        raise CliError(str(exc)) from None
     agent = Agent(server, token, wait=wait)
     signal.signal(signal.SIGINT, lambda *_: agent.stop_event.set())
     signal.signal(signal.SIGTERM, lambda *_: agent.stop_event.set())
     click.echo(_("Agent de poste du serveur %(server)s ; Ctrl-C pour l'arrêter.", server=server))
     agent.run()
     if agent.fatal is not None:
-        raise click.ClickException(_("Le serveur refuse cet agent : %(error)s", error=str(agent.fatal)))
+        raise CliError(_("Le serveur refuse cet agent : %(error)s", error=str(agent.fatal)))
 
 
 @devices.command("token",
@@ -94,7 +94,7 @@ def token_command(location_code, label):
             _require_enabled(ctx, session)
             agent, token = agents.create_agent(session, location_code, label)
         except CoulissesError as exc:
-            raise click.ClickException(str(exc)) from None
+            raise CliError(str(exc)) from None
         session.commit()
         click.echo(_("Agent %(agent)s pour %(location)s. Jeton (affiché une seule fois) :", agent=str(agent),
                      location=agent.location_code))

@@ -8,7 +8,7 @@ import sys
 import click
 
 from coulisses import CoulissesError
-from coulisses.cli_help import option
+from coulisses.cli_help import CliError, option
 from coulisses.i18n import _, _l, _n
 
 
@@ -72,7 +72,7 @@ def run_command(code, params, fmt, separator, output, login, locale):
     if login:
         operator = session.scalar(select(Operator).where(Operator.login == login))
         if operator is None:
-            raise click.ClickException(_("opérateur inconnu : %(login)s", login=login))
+            raise CliError(_("opérateur inconnu : %(login)s", login=login))
         actor = Actor(operator.id, operator.login)
     with acting_as(actor), use_locale(locale) if locale else contextlib.nullcontext():
         try:
@@ -80,9 +80,9 @@ def run_command(code, params, fmt, separator, output, login, locale):
             total = engine.count_rows(session, definition, loaded)
         except ParamsError as exc:
             details = "; ".join(f"{k}: {v}" for k, v in exc.fields.items())
-            raise click.ClickException(f"{exc} — {details}") from None
+            raise CliError(f"{exc} — {details}") from None
         except CoulissesError as exc:
-            raise click.ClickException(str(exc)) from None
+            raise CliError(str(exc)) from None
         with open(output, "wb") as out, click.progressbar(length=max(total, 1), label=str(definition.title),
                                                           file=sys.stderr) as bar:
             seen = [0]
@@ -95,7 +95,7 @@ def run_command(code, params, fmt, separator, output, login, locale):
                 outcome = engine.render(session, definition, loaded, fmt, out, options={"separator": separator},
                                         progress=progress)
             except CoulissesError as exc:
-                raise click.ClickException(str(exc)) from None
+                raise CliError(str(exc)) from None
             bar.update(max(total, 1) - seen[0])
         session.rollback()
     click.echo(_n("%(num)d ligne → %(path)s", "%(num)d lignes → %(path)s", outcome.rows, path=output))

@@ -61,7 +61,7 @@ def test_the_agent_refused_by_the_server_says_so_in_one_line(cli, make_app, data
         server.stop()
     assert result.exit_code == 1 and "Traceback" not in result.output
     assert result.output.strip().splitlines()[-1] == (
-        "Error: Le serveur refuse cet agent : 401: Authentification requise : envoyez « Authorization: Bearer <jeton> »")
+        "Erreur : Le serveur refuse cet agent : 401: Authentification requise : envoyez « Authorization: Bearer <jeton> »")
 
 
 def test_the_hourly_task_fails_the_jobs_a_workstation_never_reported(cli, database_url):
@@ -88,7 +88,7 @@ def test_the_hourly_task_fails_the_jobs_a_workstation_never_reported(cli, databa
         job_id = job.id
     result = cli("tasks", "run", "devices.expire_leases", env={"COULISSES_PLUGINS": "devices"})
     assert result.exit_code == 0, result.output
-    assert "devices.expire_leases: 1" in result.output
+    assert "devices.expire_leases : 1" in result.output
     with Session(engine) as s:
         assert (s.get(DeviceJob, job_id).state, s.get(DeviceJob, job_id).error_code) == ("failed", "lease_expired")
     engine.dispose()

@@ -36,17 +36,17 @@ def core_line(output: str) -> str:
 
 
 def test_db_upgrade_then_current_is_up_to_date(cli):
-    assert "behind or not installed" in core_line(cli("db", "current").output)
+    assert "en retard ou non installé" in core_line(cli("db", "current").output)
     result = cli("db", "upgrade")
     assert result.exit_code == 0, result.output
     assert result.output.startswith("Base de données à jour : core")
     current = cli("db", "current")
     assert current.exit_code == 0
-    assert re.match(r"core\s+core_\d{4}\s+up to date$", core_line(current.output))
+    assert re.match(r"core\s+core_\d{4}\s+à jour$", core_line(current.output))
     # upgrading again is harmless
     again = cli("db", "upgrade")
     assert again.exit_code == 0, again.output
-    assert "up to date" in core_line(cli("db", "current").output)
+    assert "à jour" in core_line(cli("db", "current").output)
 
 
 def test_db_upgrade_creates_the_default_roles(cli, upgraded, engine):
@@ -69,7 +69,7 @@ def test_plugins_list_table(cli, small_graph, upgraded):
     result = cli("plugins", "list")
     assert result.exit_code == 0, result.output
     lines = result.output.splitlines()
-    assert lines[0].split() == ["NAME", "VERSION", "STATE", "DEPENDS", "DESCRIPTION"]
+    assert lines[0].split() == ["NOM", "VERSION", "ÉTAT", "DÉPEND", "DE", "DESCRIPTION"]
     rows = {line.split()[0]: line for line in lines[1:]}
     assert rows["tp_base"].split()[:4] == ["tp_base", "1.2", "enabled", "-"]
     assert rows["tp_base"].endswith("The base of everything")
@@ -95,12 +95,12 @@ def test_plugins_list_json(cli, small_graph, upgraded):
 def test_plugins_enable_and_disable(cli, small_graph, upgraded):
     result = cli("plugins", "enable", "tp_top")
     assert result.exit_code == 0, result.output
-    assert result.output.startswith("Enabled: tp_base, tp_top.")
-    assert cli("plugins", "enable", "tp_top").output.strip() == "tp_top is already enabled."
+    assert result.output.startswith("Activés : tp_base, tp_top.")
+    assert cli("plugins", "enable", "tp_top").output.strip() == "tp_top est déjà activé."
 
     refused = cli("plugins", "disable", "tp_base")
     assert refused.exit_code == 1
-    assert refused.output.strip() == "Error: plugin 'tp_base': cannot be disabled: 'tp_top' depend(s) on it"
+    assert refused.output.strip() == "Erreur : plugin 'tp_base': cannot be disabled: 'tp_top' depend(s) on it"
     states = {r["name"]: r["state"] for r in json.loads(cli("plugins", "list", "--json").output)}
     assert states["tp_base"] == states["tp_top"] == "enabled"
 
@@ -129,7 +129,7 @@ def test_operators_create_and_log_in(cli, upgraded, make_app, engine):
     result = cli("operators", "create", "marie", "--full-name", "Marie Curie", "--role", "supervisor",
                  "--password", PASSWORD)
     assert result.exit_code == 0, result.output
-    assert result.output.strip() == "Operator marie created with role(s) supervisor."
+    assert result.output.strip() == "Opérateur marie créé avec le rôle supervisor."
     with Session(engine) as s:
         op = security.get_operator(s, "marie")
         assert op.full_name == "Marie Curie"
@@ -155,27 +155,27 @@ def test_operators_create_prompts_for_the_password(cli, upgraded, engine):
 def test_operators_create_refusals(cli, upgraded):
     short = cli("operators", "create", "paul", "--password", "short")
     assert short.exit_code == 1
-    assert "at least 10 characters" in short.output
+    assert "au moins 10 caractères" in short.output
     assert cli("operators", "create", "paul", "--password", PASSWORD).exit_code == 0
     twice = cli("operators", "create", "paul", "--password", PASSWORD)
     assert twice.exit_code == 1
-    assert "already exists" in twice.output
+    assert "a déjà l'identifiant" in twice.output
     role = cli("operators", "create", "anne", "--role", "cashier", "--password", PASSWORD)
     assert role.exit_code == 1
-    assert "unknown role(s): cashier" in role.output
+    assert "rôle inconnu : cashier" in role.output
 
 
 def test_set_password(cli, upgraded, make_app):
     cli("operators", "create", "paul", "--password", PASSWORD)
     result = cli("operators", "set-password", "paul", "--password", "a brand new secret")
     assert result.exit_code == 0, result.output
-    assert "Password of paul changed." in result.output
+    assert "Mot de passe de paul modifié." in result.output
     app = make_app(schema=False)
     assert login(app.test_client(), "paul").status_code == 401
     assert login(app.test_client(), "paul", "a brand new secret").status_code == 302
     unknown = cli("operators", "set-password", "nobody", "--password", "a brand new secret")
     assert unknown.exit_code == 1
-    assert "no operator with login 'nobody'" in unknown.output
+    assert "aucun opérateur n'a l'identifiant « nobody »" in unknown.output
 
 
 def test_token_works_as_bearer_and_only_its_hash_is_stored(cli, upgraded, make_app, engine):
@@ -201,7 +201,7 @@ def test_token_works_as_bearer_and_only_its_hash_is_stored(cli, upgraded, make_a
         assert len(row.hint) < len(token) - 20
     unknown = cli("operators", "token", "nobody")
     assert unknown.exit_code == 1
-    assert "no operator with login 'nobody'" in unknown.output
+    assert "aucun opérateur n'a l'identifiant « nobody »" in unknown.output
 
 
 def test_demo_admin_prints_the_same_password_twice(cli, upgraded, make_app):
@@ -235,26 +235,26 @@ def test_tasks_list_and_run(cli, register_plugin, upgraded, engine):
     assert listed.exit_code == 0, listed.output
     lines = [line.split() for line in listed.output.splitlines()]
     # the host's own task (webhooks' retention) first, then the plugin's
-    assert lines == [["core.webhooks.purge", "nightly", "never"], ["tp_tasks.purge", "nightly", "never"],
-                     ["tp_tasks.sync", "hourly", "never"]]
+    assert lines == [["core.webhooks.purge", "nightly", "jamais"], ["tp_tasks.purge", "nightly", "jamais"],
+                     ["tp_tasks.sync", "hourly", "jamais"]]
 
     result = cli("tasks", "run", "tp_tasks.purge")
     assert result.exit_code == 0, result.output
-    assert result.output.strip() == "tp_tasks.purge: 3 purged"
+    assert result.output.strip() == "tp_tasks.purge : 3 purged"
     assert runs == ["purge"]
     with Session(engine) as s:
         assert cdb.get_setting(s, "tp_tasks.purged") == "yes"
     lines = [line.split() for line in cli("tasks", "list").output.splitlines()]
-    assert lines[1][2] != "never" and lines[2][2] == "never"
+    assert lines[1][2] != "jamais" and lines[2][2] == "jamais"
 
     due = cli("tasks", "run", "--due")
-    assert due.output.strip().splitlines() == ["core.webhooks.purge: {'deleted_changes': 0}", "tp_tasks.sync: done"]
+    assert due.output.strip().splitlines() == ["core.webhooks.purge : {'deleted_changes': 0}", "tp_tasks.sync : fait"]
     assert runs == ["purge", "sync"]
-    assert cli("tasks", "run", "--due").output.strip() == "Nothing to run."
+    assert cli("tasks", "run", "--due").output.strip() == "Rien à exécuter."
 
     unknown = cli("tasks", "run", "tp_tasks.nothing")
     assert unknown.exit_code == 1
-    assert "unknown task(s): tp_tasks.nothing" in unknown.output
+    assert "tâche inconnue : tp_tasks.nothing" in unknown.output
 
 
 def test_tasks_of_a_disabled_plugin_are_not_listed(cli, register_plugin, upgraded):
@@ -328,7 +328,7 @@ def test_a_failing_hook_is_reported_with_the_plugin_name(cli, register_plugin, u
         raise RuntimeError("the configuration is incomplete")
 
     register_plugin(make_plugin("tp_bad_tasks", hooks={"coulisses_periodic_tasks": tasks}))
-    message = ("Error: plugin 'tp_bad_tasks': coulisses_periodic_tasks failed: "
+    message = ("Erreur : plugin 'tp_bad_tasks': coulisses_periodic_tasks failed: "
                "RuntimeError: the configuration is incomplete")
     refused = cli("plugins", "enable", "tp_bad_tasks")  # enabling builds the registries: refused at once
     assert refused.exit_code == 1
@@ -390,3 +390,29 @@ def test_a_new_organisation_sells_through_the_api_without_demo_data(cli, databas
         "payments": [{"mode": "CASH", "amount": "50.00"}]})
     assert sold.status_code == 201, sold.get_json()
     assert sold.get_json()["balance"] == "0.00"
+
+
+@pytest.mark.parametrize("lang, expected", [
+    ("fr", {"current": "à jour", "header": ["NOM", "VERSION", "ÉTAT", "DÉPEND", "DE", "DESCRIPTION"],
+            "nothing": "Rien à exécuter.", "token": "Erreur : aucun opérateur n'a l'identifiant « nobody »",
+            "usage": "nommez les plugins (core pour le cœur), ou donnez --all"}),
+    ("en", {"current": "up to date", "header": ["NAME", "VERSION", "STATE", "DEPENDS", "ON", "DESCRIPTION"],
+            "nothing": "Nothing to run.", "token": "Error: no operator has the login 'nobody'",
+            "usage": "name the plugins (core for the host), or give --all"}),
+    ("es", {"current": "actualizado", "header": ["NOMBRE", "VERSIÓN", "ESTADO", "DEPENDE", "DE", "DESCRIPCIÓN"],
+            "nothing": "Nada que ejecutar.", "token": "Error: ningún operador tiene el usuario «nobody»",
+            "usage": "nombre los plugins (core para el núcleo), o indique --all"}),
+])
+def test_commands_speak_the_deployment_s_language(cli, upgraded, lang, expected):
+    """COULISSES_LOCALE chooses the language of what the commands print, their errors included."""
+    env = {"COULISSES_LOCALE": lang}
+    current = cli("db", "current", env=env)
+    assert current.exit_code == 0, current.output
+    assert core_line(current.output).split()[2:] == expected["current"].split()
+    listed = cli("plugins", "list", env=env)
+    assert listed.exit_code == 0 and listed.output.splitlines()[0].split() == expected["header"]
+    assert cli("tasks", "run", env=env).output.strip() == expected["nothing"]
+    refused = cli("operators", "token", "nobody", env=env)
+    assert refused.exit_code == 1 and refused.output.strip() == expected["token"]
+    usage = cli("i18n", "check", env=env)  # a click.UsageError: click's frame, our text
+    assert usage.exit_code == 2 and usage.output.strip().endswith(expected["usage"])

@@ -127,7 +127,7 @@ def test_db_check_asks_for_an_upgrade_when_the_database_is_behind(cli):
 def test_db_revision_of_an_unknown_plugin_says_so_in_one_line(cli):
     result = cli("db", "revision", "tp_nothing", "-m", "x")
     assert result.exit_code == 1
-    assert result.output.startswith("Error: aucun plugin installé ne s'appelle « tp_nothing »")
+    assert result.output.startswith("Erreur : aucun plugin installé ne s'appelle « tp_nothing »")
     assert len(result.output.strip().splitlines()) == 1
 
 
@@ -137,7 +137,7 @@ def test_db_revision_of_a_plugin_whose_dependency_is_missing_says_why(cli, regis
     register_plugin(make_plugin("tp_lonely", depends=["tp_absent"]))
     result = cli("db", "revision", "tp_lonely", "-m", "x")
     assert result.exit_code == 1
-    assert result.output.strip() == "Error: plugin 'tp_lonely': depends on 'tp_absent', which is not installed"
+    assert result.output.strip() == "Erreur : plugin 'tp_lonely': depends on 'tp_absent', which is not installed"
 
 
 def test_the_host_helper_compares_migrations_and_models(database_url, school_plugin):

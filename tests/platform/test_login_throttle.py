@@ -228,9 +228,9 @@ def test_an_administrator_unlocks_a_login_from_the_command_line(app, make_operat
         post_login(client, "marie", "wrong password", address="192.0.2.50")
     assert post_login(client, "marie", PASSWORD, address="192.0.2.51").status_code == 429
     result = cli("operators", "unlock", "marie")
-    assert result.exit_code == 0 and "marie: unlocked." in result.output
+    assert result.exit_code == 0 and "marie : déverrouillé." in result.output
     assert post_login(client, "marie", PASSWORD, address="192.0.2.51").status_code == 302
-    assert "was not locked" in cli("operators", "unlock", "marie").output
+    assert "n'était pas verrouillé" in cli("operators", "unlock", "marie").output
 
 
 def test_the_api_description_lists_429_with_retry_after(make_app):

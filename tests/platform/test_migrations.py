@@ -87,7 +87,7 @@ def test_a_plugin_with_tables_but_no_migration_is_refused_with_a_message(registe
     assert str(excinfo.value) == message
     result = cli("db", "upgrade", env={"COULISSES_PLUGINS": "tp_orphan"})
     assert result.exit_code == 1
-    assert result.output.strip() == f"Error: {message}"
+    assert result.output.strip() == f"Erreur : {message}"
 
 
 def test_a_plugin_migrations_match_its_models(keep_plugin, engine):
@@ -154,22 +154,22 @@ def migrating_plugin(tmp_path, register_plugin, monkeypatch):
 
 def test_upgrade_runs_an_enabled_plugin_migrations_and_current_reports_every_branch(cli, migrating_plugin, engine):
     before = cli("db", "current").output
-    assert any(line.split()[:2] == ["tp_mig", "tp_mig_0001"] and "behind" in line for line in before.splitlines())
+    assert any(line.split()[:2] == ["tp_mig", "tp_mig_0001"] and "en retard" in line for line in before.splitlines())
     result = cli("db", "upgrade", env={"COULISSES_PLUGINS": "tp_mig"})
     assert result.exit_code == 0, result.output
     assert "tp_mig" in result.output
     assert "tp_mig_thing" in inspect(engine).get_table_names()
     lines = {line.split()[0]: line for line in cli("db", "current").output.splitlines()}
-    assert re.fullmatch(r"core core_\d{4} up to date", " ".join(lines["core"].split()))
-    assert lines["tp_mig"].split() == ["tp_mig", "tp_mig_0001", "up", "to", "date"]
+    assert re.fullmatch(r"core core_\d{4} à jour", " ".join(lines["core"].split()))
+    assert lines["tp_mig"].split() == ["tp_mig", "tp_mig_0001", "à", "jour"]
 
 
 def test_upgrade_leaves_a_disabled_plugin_tables_alone(cli, migrating_plugin, engine):
     assert cli("db", "upgrade").exit_code == 0
     assert "tp_mig_thing" not in inspect(engine).get_table_names()
     lines = {line.split()[0]: line for line in cli("db", "current").output.splitlines()}
-    assert "up to date" in lines["core"]
-    assert "behind" in lines["tp_mig"]
+    assert "à jour" in lines["core"]
+    assert "en retard" in lines["tp_mig"]
     # enabling it creates them
     result = cli("plugins", "enable", "tp_mig")
     assert result.exit_code == 0, result.output

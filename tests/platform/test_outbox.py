@@ -259,10 +259,10 @@ def test_cli_tasks_run_reports_a_failure_and_runs_the_rest(cli, register_plugin)
     assert cli("plugins", "enable", "tp_t").exit_code == 0
     result = cli("tasks", "run", "--due")
     assert result.exit_code == 1
-    assert "tp.a_broken: FAILED, ZeroDivisionError" in result.output and "tp.b_fine: ok" in result.output
+    assert "tp.a_broken : ÉCHEC, ZeroDivisionError" in result.output and "tp.b_fine : ok" in result.output
     assert ran == ["b"]
     listed = cli("tasks", "list").output
-    assert "failed" in listed and "ok" in listed
+    assert "échouée" in listed and "réussie" in listed
 
 
 def test_cli_worker_once_runs_the_due_jobs(cli, register_plugin, database_url):
@@ -279,7 +279,7 @@ def test_cli_worker_once_runs_the_due_jobs(cli, register_plugin, database_url):
     engine.dispose()
     result = cli("worker", "--once")
     assert result.exit_code == 0, result.output
-    assert "1 job(s) run." in result.output and RUNS[0][0] == 5
+    assert "1 travail exécuté." in result.output and RUNS[0][0] == 5
 
 
 # --------------------------------------------------------------------------- stored files

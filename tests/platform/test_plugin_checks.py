@@ -42,7 +42,7 @@ def test_enable_refuses_a_plugin_whose_registry_clashes_with_the_start_s_message
     assert cli("plugins", "enable", "tp_school_a").exit_code == 0
     refused = cli("plugins", "enable", "tp_school_b")
     assert refused.exit_code == 1
-    assert refused.output.strip() == f"Error: {CLASH}"
+    assert refused.output.strip() == f"Erreur : {CLASH}"
     rows = {r["name"]: r for r in json.loads(cli("plugins", "list", "--json").stdout)}
     assert rows["tp_school_a"]["state"] == "enabled"
     assert rows["tp_school_b"]["enabled"] is False  # nothing was recorded
@@ -58,7 +58,7 @@ def test_plugins_check_refuses_the_current_set_and_changes_nothing(cli, clashing
     seed = {"COULISSES_PLUGINS": "tp_school_a,tp_school_b"}
     result = cli("plugins", "check", env=seed)
     assert result.exit_code == 1
-    assert result.output.strip() == f"Error: {CLASH}"
+    assert result.output.strip() == f"Erreur : {CLASH}"
     ok = cli("plugins", "check", env={"COULISSES_PLUGINS": "tp_school_a"})
     assert ok.exit_code == 0, ok.output
     assert ok.output.strip() == "Les plugins activés se chargent : contacts, tp_school_a."
@@ -183,7 +183,7 @@ def test_an_import_error_names_the_file_and_line_and_traceback_shows_it_all(cli,
     short = cli("plugins", "check", env=env)
     assert short.exit_code == 1
     assert "Traceback" not in short.output
-    assert short.output.strip() == (f"Error: plugin 'tp_broken': failed to import (ZeroDivisionError: division by "
+    assert short.output.strip() == (f"Erreur : plugin 'tp_broken': failed to import (ZeroDivisionError: division by "
                                     f"zero) {where} (--traceback pour la trace complète)")
     full = cli("--traceback", "plugins", "check", env=env)
     assert full.exit_code == 1
@@ -201,6 +201,7 @@ def test_help_never_prints_a_traceback_with_a_broken_plugin_enabled(broken_distr
     assert result.returncode == 0, result.stderr
     assert "Traceback" not in result.stdout + result.stderr
     assert "plugins" in result.stdout and "--traceback" in result.stdout
+    # Flask's own line under --help (its "Error:" is Flask's)
     assert "Error: plugin 'tp_broken': failed to import (ZeroDivisionError: division by zero) at " in result.stderr
     assert len(result.stderr.strip().splitlines()) == 1
 
@@ -226,5 +227,5 @@ def test_a_standalone_command_that_fails_to_import_gives_one_line(tmp_path):
                          capture_output=True, text=True, timeout=120)
     assert run.returncode == 1 and "Traceback" not in run.stderr
     assert run.stderr.strip() == (
-        "Error: la commande « tp_cmd » (tp_cmd_mod:group) ne se charge pas : ImportError: No module named "
+        "Erreur : la commande « tp_cmd » (tp_cmd_mod:group) ne se charge pas : ImportError: No module named "
         f"serial_missing at {site / 'tp_cmd_mod.py'}:2")

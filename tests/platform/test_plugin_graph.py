@@ -244,7 +244,7 @@ def test_the_command_shows_the_message_and_fails(cli, register_plugin):
     assert cli("db", "upgrade").exit_code == 0
     result = cli("plugins", "enable", "tp_needy")
     assert result.exit_code == 1
-    assert result.output.strip() == "Error: plugin 'tp_needy': depends on 'tp_nowhere', which is not installed"
+    assert result.output.strip() == "Erreur : plugin 'tp_needy': depends on 'tp_nowhere', which is not installed"
 
 
 def test_the_command_refuses_to_start_the_app_with_a_broken_enabled_plugin(cli, register_plugin):

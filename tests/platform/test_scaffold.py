@@ -79,11 +79,11 @@ def test_the_installed_scaffold_enables_migrates_and_checks(generated, database_
     assert coulisses("db", "upgrade").returncode == 0
     enabled = coulisses("plugins", "enable", NAME)
     assert enabled.returncode == 0, enabled.stdout + enabled.stderr
-    assert enabled.stdout.startswith(f"Enabled: {NAME}.")
+    assert enabled.stdout.startswith(f"Activé : {NAME}.")
     checked = coulisses("db", "check")
     assert checked.returncode == 0, checked.stdout + checked.stderr
     assert coulisses("plugins", "check").returncode == 0
-    assert re.search(rf"^{NAME}\s+{NAME}_0001\s+up to date$", coulisses("db", "current").stdout, re.MULTILINE)
+    assert re.search(rf"^{NAME}\s+{NAME}_0001\s+à jour$", coulisses("db", "current").stdout, re.MULTILINE)
 
 
 @pytest.mark.slow
@@ -103,7 +103,7 @@ def test_the_scaffold_passes_its_own_tests(generated):
 def test_a_bad_or_taken_name_is_refused_in_one_line(cli, tmp_path, name, message):
     result = cli("plugins", "new", name, "-d", str(tmp_path))
     assert result.exit_code == 1
-    assert result.output.startswith(f"Error: {message}") and len(result.output.strip().splitlines()) == 1
+    assert result.output.startswith(f"Erreur : {message}") and len(result.output.strip().splitlines()) == 1
     assert list(tmp_path.iterdir()) == [] or not any(p.name.startswith("coulisses-") for p in tmp_path.iterdir())
 
 
@@ -111,4 +111,4 @@ def test_an_existing_folder_is_not_overwritten(cli, tmp_path):
     (tmp_path / f"coulisses-{NAME}").mkdir()
     result = cli("plugins", "new", NAME, "-d", str(tmp_path))
     assert result.exit_code == 1
-    assert result.output.strip() == f"Error: le dossier {tmp_path / f'coulisses-{NAME}'} existe déjà"
+    assert result.output.strip() == f"Erreur : le dossier {tmp_path / f'coulisses-{NAME}'} existe déjà"

@@ -2,21 +2,24 @@
 Viviane's contact sheet, the money invariants on every demo order, a catalogue that looks alive
 today, reproducibility, and the load through the host's demo hook (contacts, then sales)."""
 from collections import Counter
-from datetime import timedelta
+from datetime import datetime, timedelta, timezone
 from decimal import Decimal
 
 import pytest
 from sqlalchemy import func, select
 
+from coulisses import db as cdb
 from coulisses.db import peek_number, utcnow
 from plugins.contacts.models import Contact
 from plugins.sales.models import Operation, Order, Payment, PerformanceQuota, Performance, SeatBooking, Ticket
 from plugins.sales.services import barcodes, orders
 
 
-@pytest.fixture
-def demo(db):
-    """The small demo of contacts, then of sales (as ``coulisses demo load --size small`` does)."""
+# "Today" for the demo and the tests that read it: set, so that no test depends on the day it runs.
+TODAY = datetime(2026, 12, 1, 11, 0, tzinfo=timezone.utc)
+
+
+def _load_small_demo(db):
     from plugins.contacts.demo import load_demo as contacts_demo
     from plugins.sales.demo import load_demo
 
@@ -25,6 +28,14 @@ def demo(db):
     summary = load_demo(db, "small")
     db.commit()
     return summary
+
+
+@pytest.fixture
+def demo(db):
+    """The small demo of contacts, then of sales (as ``coulisses demo load --size small`` does), loaded
+    on ``TODAY``; the test runs on that day too."""
+    with cdb.clock(lambda: TODAY):
+        yield _load_small_demo(db)
 
 
 def test_order_959_is_the_seeds_order(db, demo):
@@ -135,17 +146,28 @@ def test_every_demo_order_keeps_the_money_invariants(db, demo):
     assert len(modes) >= 3
 
 
-def test_the_demo_looks_alive_today(db, demo):
+@pytest.mark.parametrize("today", [
+    datetime(2026, 9, 1, 7, 0, tzinfo=timezone.utc),    # the season's first morning
+    datetime(2026, 12, 1, 11, 0, tzinfo=timezone.utc),  # a month's first day (the suite once failed on them)
+    datetime(2027, 1, 1, 0, 30, tzinfo=timezone.utc),   # New Year's night
+], ids=lambda moment: moment.date().isoformat())
+def test_the_demo_looks_alive_today(db, today):
+    """Loaded on ``today`` (the host's clock, which the demo reads), the demo has performances on sale
+    ahead of ``today``, some sold, and recent orders: whatever day the suite runs."""
     from plugins.sales.services.catalogue import performances_on_sale
 
-    upcoming = performances_on_sale(db, limit=100)
-    assert len(upcoming) >= 5
-    assert {p.venue_name for p in upcoming} == {"Grande salle", "Studio (placement libre)"}
-    assert any(p.taken > 0 for p in upcoming) and all(p.available > 0 for p in upcoming)
-    recent = db.scalar(select(func.max(Order.created_at)))
-    assert utcnow() - recent < timedelta(days=60)
-    # Reservations and partly paid orders exist for upcoming performances (small demo: a few)
-    assert db.scalar(select(func.count()).select_from(Order).where(Order.state.in_(("reserved", "not_settled")))) >= 1
+    with cdb.clock(lambda: today):
+        _load_small_demo(db)
+        upcoming = performances_on_sale(db, limit=100)
+        assert len(upcoming) >= 5
+        assert all(p.starts_at > today for p in upcoming)
+        assert {p.venue_name for p in upcoming} == {"Grande salle", "Studio (placement libre)"}
+        assert any(p.taken > 0 for p in upcoming) and all(p.available > 0 for p in upcoming)
+        recent = db.scalar(select(func.max(Order.created_at)))
+        assert timedelta(0) <= utcnow() - recent < timedelta(days=60)
+        # Reservations and partly paid orders exist for upcoming performances (small demo: a few)
+        assert db.scalar(select(func.count()).select_from(Order)
+                         .where(Order.state.in_(("reserved", "not_settled")))) >= 1
 
 
 def test_the_demo_is_reproducible(db, demo, database_url):

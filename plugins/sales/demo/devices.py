@@ -6,25 +6,29 @@ import random
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timezone
-from typing import Iterator
+from typing import Callable, Iterator
 
 from coulisses import db as cdb
 
 
 @dataclass
 class DemoClock:
-    """The moment the services believe it is (``None``: the real time)."""
+    """The moment the services believe it is (``None``: the time of the clock the demo was loaded under,
+    so a test that sets "today" loads a demo of that day; else the real time)."""
 
     now: datetime | None = None
+    outer: Callable[[], datetime] | None = None
 
     def __call__(self) -> datetime:
-        return self.now if self.now is not None else datetime.now(timezone.utc)
+        if self.now is not None:
+            return self.now
+        return self.outer() if self.outer is not None else datetime.now(timezone.utc)
 
 
 @contextmanager
 def demo_clock() -> Iterator[DemoClock]:
     """``utcnow`` answers a settable clock while the demo makes its (past) orders."""
-    with cdb.clock(DemoClock()) as demo:
+    with cdb.clock(DemoClock(outer=cdb.current_clock())) as demo:
         yield demo
 
 
