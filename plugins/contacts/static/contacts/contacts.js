@@ -194,9 +194,7 @@
     input.addEventListener("input", function () { self.typed(); });
     input.addEventListener("keydown", function (e) { self.onKey(e); });
     input.addEventListener("blur", function () { setTimeout(function () { if (document.activeElement !== input) { self.close(); } }, 150); });
-    input.addEventListener("focus", function () {
-      if (self.items.length && self.shown !== null && self.opts.query() === self.shown) { self.open(); }
-    });
+    input.addEventListener("focus", function () { if (self.current()) { self.open(); } });
   }
 
   Autocomplete.prototype.configure = function (options) {
@@ -313,6 +311,11 @@
     this.active = -1;
   };
 
+  /* The list holds the answer to what the box holds now (it may be reopened). */
+  Autocomplete.prototype.current = function () {
+    return this.items.length > 0 && this.shown !== null && this.opts.query() === this.shown;
+  };
+
   Autocomplete.prototype.isOpen = function () { return !this.list.classList.contains("d-none"); };
 
   Autocomplete.prototype.options = function () { return this.list.querySelectorAll("[role=option][data-index]"); };
@@ -338,11 +341,11 @@
     if (e.altKey || e.ctrlKey || e.metaKey) { return; }
     if (e.key === "ArrowDown") {
       e.preventDefault();
-      if (!this.isOpen() && this.items.length) { this.open(); }
+      if (!this.isOpen()) { if (!this.current()) { return; } this.open(); }
       this.highlight(this.active + 1);
     } else if (e.key === "ArrowUp") {
       e.preventDefault();
-      if (!this.isOpen() && this.items.length) { this.open(); }
+      if (!this.isOpen()) { if (!this.current()) { return; } this.open(); }
       this.highlight(this.active <= 0 ? this.items.length - 1 : this.active - 1);
     } else if (e.key === "Enter") {
       if (this.isOpen() && this.active >= 0) {
@@ -355,6 +358,7 @@
         e.preventDefault();  // Enter in a chooser never submits the whole form by accident
       }
     } else if (e.key === "Escape") {
+      this.cancel();  // the operator dismissed the suggestions: an answer still on its way does not reopen them
       if (this.isOpen()) { e.preventDefault(); e.stopPropagation(); this.close(); }
     } else if (e.key === "Tab") {
       // the focus goes on to the next field (never into the list); a chooser keeps the highlighted entry
