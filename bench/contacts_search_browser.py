@@ -16,6 +16,7 @@ part of the time the server and the network take, the debounce and the rendering
 """
 from __future__ import annotations
 
+import logging
 import random
 import threading
 
@@ -67,6 +68,7 @@ class LiveServer:
     def __init__(self, app):
         from werkzeug.serving import make_server
 
+        logging.getLogger("werkzeug").setLevel(logging.WARNING)  # the dev server's access log (not the app's)
         self.server = make_server("127.0.0.1", 0, app, threaded=True)
         self.url = f"http://127.0.0.1:{self.server.server_port}"
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
