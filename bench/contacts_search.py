@@ -24,6 +24,8 @@ QUICK = 50_000
 FULL = 1_000_000
 PER_KIND = 200
 SEED = 42
+BENCH_PASSWORD = "bench-password-123456"
+BENCH_SECRET = "bench-" + "0123456789abcdef" * 4  # a key a production app accepts
 
 
 def populate(ctx: Context, size: int) -> None:
@@ -89,21 +91,28 @@ def naive_scan(session: Session, query: str) -> None:
                          "ORDER BY last_name, first_name LIMIT 20"), {"p": f"%{query.lower()}%"}).all()
 
 
-def http_client(ctx: Context):
+def app_with_operator(ctx: Context, env: str = "testing"):
+    """The web app on the benchmark's database (contacts only) and an administrator "bench" (password
+    ``BENCH_PASSWORD``); returns the app and a bearer token of that operator."""
     from coulisses import security
+    from coulisses.plugins import call_each
     from coulisses.web.app import create_app
     from coulisses.web.extensions import db
 
-    app = create_app({"ENV": "testing", "DATABASE_URL": ctx.url, "PLUGINS": "contacts",
-                      "INSTANCE_PATH": str(ctx.workdir / "instance"), "SECRET_KEY": "bench"})
+    app = create_app({"ENV": env, "DATABASE_URL": ctx.url, "PLUGINS": "contacts",
+                      "INSTANCE_PATH": str(ctx.workdir / "instance"), "SECRET_KEY": BENCH_SECRET})
     with app.app_context():
         security.sync_roles_and_permissions(db.session, security.collect_permissions(
-            __import__("coulisses.plugins", fromlist=["call_each"]).call_each(
-                app.extensions["coulisses"].pm, "coulisses_permissions")))
+            call_each(app.extensions["coulisses"].pm, "coulisses_permissions")))
         op = security.get_operator(db.session, "bench") or security.create_operator(
-            db.session, "bench", "bench-password-123456", "Bench", ["administrator"])
+            db.session, "bench", BENCH_PASSWORD, "Bench", ["administrator"])
         token = security.issue_token(db.session, op, "bench")
         db.session.commit()
+    return app, token
+
+
+def http_client(ctx: Context):
+    app, token = app_with_operator(ctx)
     client = app.test_client()
     headers = {"Authorization": f"Bearer {token}"}
 

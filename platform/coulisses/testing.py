@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
 import uuid
 from contextlib import contextmanager
 
@@ -44,6 +45,12 @@ from coulisses import security
 
 PG_URL = os.environ.get("COULISSES_TEST_DATABASE_URL")
 PASSWORD = "correct horse battery"
+# The browser the browser tests and the benchmarks drive: Debian's chromium, headless, through Playwright
+# (``pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)``).
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync",
+                 "--disable-dev-shm-usage"]
 
 
 def _worker_database(url: str | None, worker: str | None) -> str | None:

@@ -2,16 +2,12 @@
 driven by Playwright. ``live_server(plugins=[...])`` starts the app on a free port."""
 from __future__ import annotations
 
-import shutil
 import threading
 
 import pytest
 from werkzeug.serving import make_server
 
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync",
-                 "--disable-dev-shm-usage"]
+from coulisses.testing import CHROMIUM, CHROMIUM_ARGS
 
 
 @pytest.fixture(scope="session")

@@ -1,5 +1,5 @@
-/* Coulisses — contacts screens: the quick-search autocomplete and a few form helpers.
- * Plain JavaScript, no build step. The autocomplete calls GET /api/v1/contacts with the session cookie.
+/* Coulisses — contacts screens: the project's one autocomplete (ARIA combobox) and a few form helpers.
+ * Plain JavaScript, no build step. The autocomplete calls the contacts API with the session cookie.
  *
  * <input data-autocomplete="navigate" data-sheet-url=".../sheet/" data-create-url=".../new/">
  *     the quick search box: an entry opens the sheet, the last entry creates a new contact;
@@ -7,22 +7,19 @@
  * <input data-autocomplete="number">  choose any contact: its number replaces what was typed;
  * <input data-autocomplete="postal" name="postal_code">  a French postal code proposes its cities
  *     (GET /api/v1/contacts/postal-codes); choosing one fills the code and the form's [name=city].
+ *
+ * Other plugins' screens (the sell screen's buyer and payer, the refunds basket's contact) use the same
+ * widget: CoulissesContacts.Autocomplete(input, {onChoose: function (entry) {...}, ...}) (see Autocomplete).
  */
 (function () {
   "use strict";
 
   var API = "/api/v1/contacts";
   var MIN_CHARS = 2;
+  // Issue 17: long enough to skip the keys of an operator typing fast, short enough not to be felt;
+  // a request still running when the operator types on is cancelled (AbortController).
+  var DEBOUNCE_MS = 50;
   var counter = 0;
-
-  function debounce(fn, ms) {
-    var t = null;
-    return function () {
-      var args = arguments, self = this;
-      clearTimeout(t);
-      t = setTimeout(function () { fn.apply(self, args); }, ms);
-    };
-  }
 
   function t(key, values) {
     var C = window.Coulisses;
@@ -44,17 +41,140 @@
     setTimeout(function () { region.textContent = text; }, 50);
   }
 
+  function contactLabel(item) {
+    if (item.label) { return item.label; }
+    // advanced-mode items (structures) carry no label: build one in the same format
+    return item.name + " | " + (item.city || "-") + " [" + item.number + "]";
+  }
+
+  /* What a box searches and what choosing does, by its data-autocomplete. Every option may be given
+   * to Autocomplete(input, options) to change it:
+   *   query()          what to search for now, or null when nothing is to be proposed (too short…);
+   *   url(q)           the address that answers {items: [...], has_more: bool};
+   *   entry(item)      {item, text, muted} shown for one answered item;
+   *   messages         the Coulisses.t keys: none, one, many, more, chosen;
+   *   onChoose(entry)  what choosing an entry does (the focus stays in the box unless it navigates);
+   *   onCreate(typed)  when given, a last entry "Créer un nouveau contact…" calls it;
+   *   chooseOnTab      Tab keeps the highlighted entry before going on (a chooser; never a search box
+   *                    whose entries open pages);
+   *   submitOnEnter    Enter with nothing highlighted submits the form (the quick search box only);
+   *   soleOnEnter      Enter with nothing highlighted chooses the only contact proposed. */
+  function defaults(ac, mode) {
+    var input = ac.input;
+    var contacts = {
+      query: function () {
+        var q = input.value.trim();
+        return q.length >= MIN_CHARS ? q : null;
+      },
+      url: function (q) {
+        var params = new URLSearchParams();
+        params.set("q", q);
+        params.set("limit", "15");
+        if (mode === "structure") { params.set("nature", "structure"); }
+        return API + "?" + params.toString();
+      },
+      entry: function (item) { return { item: item, text: contactLabel(item), muted: item.valid === false }; },
+      messages: { none: "contacts_ac_none", one: "contacts_ac_one", many: "contacts_ac_many",
+                  more: "contacts_ac_more", chosen: "contacts_ac_chosen" },
+      chooseOnTab: mode !== "navigate",
+      submitOnEnter: mode === "navigate",
+      soleOnEnter: false,
+      onCreate: null,
+      onChoose: function (entry) {
+        input.value = String(entry.item.number);
+        announce(t(this.messages.chosen, { label: entry.text }));
+      }
+    };
+    if (mode === "navigate") {
+      var createUrl = input.getAttribute("data-create-url");
+      contacts.onChoose = function (entry) {
+        window.location.href = input.getAttribute("data-sheet-url").replace(/\/?$/, "/") + entry.item.number + "/";
+      };
+      if (createUrl) {
+        contacts.onCreate = function (typed) { window.location.href = createUrl + "?name=" + encodeURIComponent(typed); };
+      }
+    } else if (mode === "structure") {
+      var target = document.querySelector(input.getAttribute("data-target"));
+      input.addEventListener("input", function () { if (target) { target.value = ""; } });
+      contacts.onChoose = function (entry) {
+        input.value = entry.text;
+        if (target) { target.value = entry.item.number; }
+        announce(t(this.messages.chosen, { label: entry.text }));
+      };
+    } else if (mode === "postal") {
+      return postalDefaults(ac, contacts);
+    }
+    return contacts;
+  }
+
+  /* The postal code box: its options are the cities of the postal code typed (France only: for another
+   * country chosen in the form's [name=country], nothing is proposed). Choosing a city fills the postal
+   * code and the form's [name=city]; the focus stays in the box. */
+  var POSTAL_COUNTRIES = ["FR", "GP", "MQ", "GF", "RE", "YT"];
+
+  function postalDefaults(ac, contacts) {
+    var input = ac.input;
+    var form = input.form || input.closest("form") || document;
+    function country() {
+      var select = form.querySelector("[name=country]");
+      return select && select.value ? select.value.toUpperCase() : "FR";
+    }
+    return {
+      query: function () {
+        var q = input.value.replace(/\s+/g, "");
+        return POSTAL_COUNTRIES.indexOf(country()) >= 0 && /^\d{2,5}$/.test(q) ? q : null;
+      },
+      url: function (q) {
+        var params = new URLSearchParams();
+        params.set("q", q);
+        params.set("country", country());
+        params.set("limit", "15");
+        return API + "/postal-codes?" + params.toString();
+      },
+      entry: function (item) { return { item: item, text: item.label }; },
+      messages: { none: "contacts_pc_none", one: "contacts_pc_one", many: "contacts_pc_many",
+                  more: "contacts_pc_more", chosen: "contacts_pc_chosen" },
+      chooseOnTab: true,
+      submitOnEnter: false,
+      soleOnEnter: false,
+      onCreate: null,
+      onChoose: function (entry) {
+        input.value = entry.item.postal_code;
+        var city = form.querySelector("[name=city]");
+        if (city) {
+          city.value = entry.item.city;
+          city.dispatchEvent(new Event("input", { bubbles: true }));
+          city.dispatchEvent(new Event("change", { bubbles: true }));
+        }
+        announce(t(this.messages.chosen, { label: entry.text }));
+      }
+    };
+  }
+
   /* The ARIA combobox pattern (WAI-ARIA APG, "list autocomplete"): the focus stays in the box; the
    * list is announced; ArrowDown/ArrowUp move the highlighted option (aria-activedescendant); Enter
    * chooses it; Escape closes the list; Tab closes it and goes on to the next field, choosing the
    * highlighted option first in a chooser (never in the quick search box, where choosing opens a page).
-   * The options are not focusable: the focus is never lost in the list. */
-  function Autocomplete(input) {
+   * The options are not focusable: the focus is never lost in the list.
+   *
+   * One instance per box (building a second one for the same box returns the first, with the new
+   * options). A list is shown only for what the box holds now: typing on cancels the request in
+   * flight, and an answer for anything but the latest query is dropped. */
+  function Autocomplete(input, options) {
+    if (!(this instanceof Autocomplete)) { return new Autocomplete(input, options); }
+    var existing = input.coulissesAutocomplete;
+    if (existing) { existing.configure(options); return existing; }
+    input.coulissesAutocomplete = this;
     this.input = input;
-    this.mode = input.getAttribute("data-autocomplete");
+    this.mode = (options && options.mode) || input.getAttribute("data-autocomplete");
+    this.opts = defaults(this, this.mode);
+    this.configure(options);
     this.items = [];
     this.active = -1;
     this.seq = 0;
+    this.pending = null;
+    this.timer = null;
+    this.shown = null;
     this.id = "contacts-ac-" + (++counter);
     this.list = document.createElement("ul");
     this.list.className = "list-group contacts-ac shadow-sm d-none";
@@ -70,92 +190,113 @@
     input.setAttribute("autocomplete", "off");
     var host = input.closest(".position-relative") || input.parentNode;
     host.appendChild(this.list);
-    if (this.mode === "structure") {
-      this.target = document.querySelector(input.getAttribute("data-target"));
-    }
     var self = this;
-    input.addEventListener("input", debounce(function () { self.fetch(); }, 150));
-    input.addEventListener("input", function () { if (self.target) { self.target.value = ""; } });
+    input.addEventListener("input", function () { self.typed(); });
     input.addEventListener("keydown", function (e) { self.onKey(e); });
     input.addEventListener("blur", function () { setTimeout(function () { if (document.activeElement !== input) { self.close(); } }, 150); });
-    input.addEventListener("focus", function () { if (self.items.length && input.value.trim().length >= MIN_CHARS) { self.open(); } });
+    input.addEventListener("focus", function () { if (self.current()) { self.open(); } });
   }
 
-  Autocomplete.prototype.url = function (q) {
-    var params = new URLSearchParams();
-    params.set("q", q);
-    params.set("limit", "15");
-    if (this.mode === "structure") { params.set("nature", "structure"); }
-    return API + "?" + params.toString();
+  Autocomplete.prototype.configure = function (options) {
+    var self = this;
+    Object.keys(options || {}).forEach(function (k) { if (k !== "mode") { self.opts[k] = options[k]; } });
+  };
+
+  /* The operator typed: what was asked before no longer counts (cancelled, its answer dropped); the
+   * new query is asked once the typing pauses. */
+  Autocomplete.prototype.typed = function () {
+    this.cancel();
+    var self = this;
+    this.timer = setTimeout(function () { self.timer = null; self.fetch(); }, DEBOUNCE_MS);
+  };
+
+  Autocomplete.prototype.cancel = function () {
+    this.seq++;
+    clearTimeout(this.timer);
+    this.timer = null;
+    if (this.pending) { this.pending.abort(); this.pending = null; }
+  };
+
+  /* Forget the list (the box now holds a choice, not a search). */
+  Autocomplete.prototype.reset = function () {
+    this.cancel();
+    this.items = [];
+    this.shown = null;
+    this.close();
   };
 
   Autocomplete.prototype.fetch = function () {
-    var q = this.input.value.trim();
+    this.cancel();
+    var q = this.opts.query();
+    if (q === null) { this.items = []; this.shown = null; this.close(); return; }
+    var seq = this.seq;
     var self = this;
-    if (q.length < MIN_CHARS) { this.items = []; this.close(); return; }
-    var seq = ++this.seq;
-    fetch(this.url(q), { credentials: "same-origin", headers: { "Accept": "application/json" } })
+    var controller = window.AbortController ? new AbortController() : null;
+    this.pending = controller;
+    var latest = function () { return seq === self.seq && self.opts.query() === q; };
+    fetch(this.opts.url(q), { credentials: "same-origin", headers: { "Accept": "application/json" },
+                              signal: controller ? controller.signal : undefined })
       .then(function (r) { return r.ok ? r.json() : { items: [] }; })
       .then(function (data) {
-        if (seq !== self.seq) { return; }  // an older answer arriving late
+        if (!latest()) { return; }  // an answer to an earlier query: never shown
+        self.pending = null;
         self.render(q, data.items || [], !!data.has_more);
       })
-      .catch(function () { self.render(q, []); });
+      .catch(function () {
+        if (!latest()) { return; }  // cancelled because the operator typed on
+        self.pending = null;
+        self.render(q, [], false);
+      });
   };
 
-  Autocomplete.prototype.labelOf = function (item) {
-    if (item.label) { return item.label; }
-    // advanced-mode items (structures) carry no label: build one in the same format
-    return item.name + " | " + (item.city || "-") + " [" + item.number + "]";
+  Autocomplete.prototype.option = function (text, className) {
+    var li = document.createElement("li");
+    li.className = "list-group-item " + className;
+    li.setAttribute("role", "option");
+    li.textContent = text;
+    return li;
   };
 
-  Autocomplete.prototype.render = function (q, items, hasMore) {
+  /* A line that says something (nothing found, more than shown): not selectable, not counted. */
+  Autocomplete.prototype.note = function (key, testid) {
+    var li = this.option(t(key), "small text-muted py-1");
+    li.setAttribute("aria-disabled", "true");
+    if (testid) { li.setAttribute("data-testid", testid); }
+    return li;
+  };
+
+  Autocomplete.prototype.render = function (q, found, hasMore) {
     var self = this;
-    this.items = items.map(function (it) { return { kind: "contact", item: it, text: self.labelOf(it) }; });
-    var createUrl = this.input.getAttribute("data-create-url");
-    if (this.mode === "navigate" && createUrl) {
-      this.items.push({ kind: "create", text: t("contacts_ac_create") });
-    }
+    var msg = this.opts.messages;
+    this.items = found.map(function (item) {
+      var entry = self.opts.entry(item);
+      entry.kind = "item";
+      return entry;
+    });
+    var count = this.items.length;
+    if (this.opts.onCreate) { this.items.push({ kind: "create", text: t("contacts_ac_create") }); }
+    this.shown = q;
     this.list.innerHTML = "";
-    if (!this.items.length) { this.close(); announce(t("contacts_ac_none")); return; }
-    if (!items.length) {
-      var none = document.createElement("li");
-      none.className = "list-group-item small text-muted py-1";
-      none.setAttribute("role", "option");
-      none.setAttribute("aria-disabled", "true");
-      none.textContent = t("contacts_ac_none");
-      this.list.appendChild(none);
-    }
+    this.active = -1;
+    if (!this.items.length) { this.close(); announce(t(msg.none)); return; }
+    if (!count) { this.list.appendChild(this.note(msg.none)); }
     this.items.forEach(function (entry, i) {
-      var li = document.createElement("li");
+      var li = self.option(entry.text, "list-group-item-action py-1" + (entry.kind === "create" ? " ac-create" : "")
+                                       + (entry.muted ? " text-muted" : ""));
       li.id = self.id + "-" + i;
-      li.setAttribute("role", "option");
       li.setAttribute("aria-selected", "false");
       li.setAttribute("data-index", String(i));
-      li.className = "list-group-item list-group-item-action py-1" + (entry.kind === "create" ? " ac-create" : "");
-      li.textContent = entry.text;
-      if (entry.kind === "contact") {
-        li.setAttribute("data-number", entry.item.number);
-        if (entry.item.valid === false) { li.className += " text-muted"; }
-      }
+      if (entry.item && entry.item.number !== undefined) { li.setAttribute("data-number", entry.item.number); }
       li.addEventListener("mousedown", function (e) { e.preventDefault(); self.choose(i); });
       self.list.appendChild(li);
     });
-    if (hasMore) {
-      // more matches than shown: say so (not selectable, not counted among the options)
-      var more = document.createElement("li");
-      more.className = "list-group-item small text-muted py-1";
-      more.setAttribute("role", "option");
-      more.setAttribute("aria-disabled", "true");
-      more.setAttribute("data-testid", "autocomplete-more");
-      more.textContent = t("contacts_ac_more");
-      this.list.insertBefore(more, this.list.querySelector(".ac-create"));  // before "Créer…", else last
+    if (hasMore) {  // more matches than shown: say so, before "Créer…", else last
+      this.list.insertBefore(this.note(msg.more, "autocomplete-more"), this.list.querySelector(".ac-create"));
     }
-    this.active = -1;
+    if (document.activeElement !== this.input) { this.close(); return; }  // the operator has moved on
     this.open();
-    announce((items.length === 1 ? t("contacts_ac_one") : (items.length ? t("contacts_ac_many", { num: items.length })
-                                                                        : t("contacts_ac_none")))
-             + (hasMore ? " " + t("contacts_ac_more") : ""));
+    announce((count === 1 ? t(msg.one) : (count ? t(msg.many, { num: count }) : t(msg.none)))
+             + (hasMore ? " " + t(msg.more) : ""));
   };
 
   Autocomplete.prototype.open = function () {
@@ -170,9 +311,19 @@
     this.active = -1;
   };
 
+  /* The list holds the answer to what the box holds now (it may be reopened). */
+  Autocomplete.prototype.current = function () {
+    return this.items.length > 0 && this.shown !== null && this.opts.query() === this.shown;
+  };
+
   Autocomplete.prototype.isOpen = function () { return !this.list.classList.contains("d-none"); };
 
   Autocomplete.prototype.options = function () { return this.list.querySelectorAll("[role=option][data-index]"); };
+
+  /* The entries that are contacts, cities… (not "Créer…"). */
+  Autocomplete.prototype.found = function () {
+    return this.items.filter(function (entry) { return entry.kind === "item"; });
+  };
 
   Autocomplete.prototype.highlight = function (i) {
     var options = this.options();
@@ -190,25 +341,29 @@
     if (e.altKey || e.ctrlKey || e.metaKey) { return; }
     if (e.key === "ArrowDown") {
       e.preventDefault();
-      if (!this.isOpen() && this.items.length) { this.open(); }
+      if (!this.isOpen()) { if (!this.current()) { return; } this.open(); }
       this.highlight(this.active + 1);
     } else if (e.key === "ArrowUp") {
       e.preventDefault();
-      if (!this.isOpen() && this.items.length) { this.open(); }
+      if (!this.isOpen()) { if (!this.current()) { return; } this.open(); }
       this.highlight(this.active <= 0 ? this.items.length - 1 : this.active - 1);
     } else if (e.key === "Enter") {
       if (this.isOpen() && this.active >= 0) {
         e.preventDefault();
         this.choose(this.active);
-      } else if (this.mode !== "navigate") {
+      } else if (this.opts.soleOnEnter && this.isOpen() && this.found().length === 1) {
+        e.preventDefault();
+        this.choose(this.items.indexOf(this.found()[0]));
+      } else if (!this.opts.submitOnEnter) {
         e.preventDefault();  // Enter in a chooser never submits the whole form by accident
       }
     } else if (e.key === "Escape") {
+      this.cancel();  // the operator dismissed the suggestions: an answer still on its way does not reopen them
       if (this.isOpen()) { e.preventDefault(); e.stopPropagation(); this.close(); }
     } else if (e.key === "Tab") {
-      // the focus goes on to the next field (never into the list); a chooser keeps the highlighted contact
+      // the focus goes on to the next field (never into the list); a chooser keeps the highlighted entry
       var entry = this.isOpen() && this.active >= 0 ? this.items[this.active] : null;
-      if (entry && entry.kind !== "create" && this.mode !== "navigate") { this.choose(this.active); }
+      if (entry && entry.kind !== "create" && this.opts.chooseOnTab) { this.choose(this.active); }
       this.close();
     }
   };
@@ -217,22 +372,9 @@
     var entry = this.items[i];
     if (!entry) { return; }
     this.close();
-    if (entry.kind === "create") {
-      var url = this.input.getAttribute("data-create-url");
-      window.location.href = url + "?name=" + encodeURIComponent(this.input.value.trim());
-      return;
-    }
-    var number = entry.item.number;
-    if (this.mode === "navigate") {
-      window.location.href = this.input.getAttribute("data-sheet-url").replace(/\/?$/, "/") + number + "/";
-    } else if (this.mode === "structure") {
-      this.input.value = entry.text;
-      if (this.target) { this.target.value = number; }
-      announce(t("contacts_ac_chosen", { label: entry.text }));
-    } else {
-      this.input.value = number;
-      announce(t("contacts_ac_chosen", { label: entry.text }));
-    }
+    if (entry.kind === "create") { this.opts.onCreate(this.input.value.trim()); return; }
+    this.cancel();  // a late answer never reopens the list over the choice
+    this.opts.onChoose.call(this.opts, entry, this);
     this.input.dispatchEvent(new CustomEvent("contacts:chosen", { detail: entry.item }));
   };
 
@@ -363,90 +505,9 @@
     });
   }
 
-  /* The postal code box: the same combobox, whose options are the cities of the postal code typed
-   * (France only: for another country chosen in the form's [name=country], nothing is proposed).
-   * Choosing a city fills the postal code and the form's [name=city]; the focus stays in the box. */
-  function PostalAutocomplete(input) {
-    Autocomplete.call(this, input);
-    this.form = input.form || input.closest("form") || document;
-  }
-  PostalAutocomplete.prototype = Object.create(Autocomplete.prototype);
-  PostalAutocomplete.prototype.constructor = PostalAutocomplete;
-  PostalAutocomplete.COUNTRIES = ["FR", "GP", "MQ", "GF", "RE", "YT"];
-
-  PostalAutocomplete.prototype.country = function () {
-    var select = this.form.querySelector("[name=country]");
-    return select && select.value ? select.value.toUpperCase() : "FR";
-  };
-
-  PostalAutocomplete.prototype.url = function (q) {
-    var params = new URLSearchParams();
-    params.set("q", q);
-    params.set("country", this.country());
-    params.set("limit", "15");
-    return API + "/postal-codes?" + params.toString();
-  };
-
-  PostalAutocomplete.prototype.fetch = function () {
-    var q = this.input.value.replace(/\s+/g, "");
-    if (PostalAutocomplete.COUNTRIES.indexOf(this.country()) < 0 || !/^\d{2,5}$/.test(q)) {
-      this.seq++; this.items = []; this.close(); return;
-    }
-    Autocomplete.prototype.fetch.call(this);
-  };
-
-  PostalAutocomplete.prototype.render = function (q, items, hasMore) {
-    var self = this;
-    this.items = items.map(function (it) { return { kind: "city", item: it, text: it.label }; });
-    this.list.innerHTML = "";
-    if (!this.items.length) { this.close(); announce(t("contacts_pc_none")); return; }
-    this.items.forEach(function (entry, i) {
-      var li = document.createElement("li");
-      li.id = self.id + "-" + i;
-      li.setAttribute("role", "option");
-      li.setAttribute("aria-selected", "false");
-      li.setAttribute("data-index", String(i));
-      li.className = "list-group-item list-group-item-action py-1";
-      li.textContent = entry.text;
-      li.addEventListener("mousedown", function (e) { e.preventDefault(); self.choose(i); });
-      self.list.appendChild(li);
-    });
-    if (hasMore) {
-      var more = document.createElement("li");
-      more.className = "list-group-item small text-muted py-1";
-      more.setAttribute("role", "option");
-      more.setAttribute("aria-disabled", "true");
-      more.setAttribute("data-testid", "autocomplete-more");
-      more.textContent = t("contacts_pc_more");
-      this.list.appendChild(more);
-    }
-    this.active = -1;
-    if (document.activeElement !== this.input) { this.close(); return; }  // the operator has moved on
-    this.open();
-    announce((items.length === 1 ? t("contacts_pc_one") : t("contacts_pc_many", { num: items.length }))
-             + (hasMore ? " " + t("contacts_pc_more") : ""));
-  };
-
-  PostalAutocomplete.prototype.choose = function (i) {
-    var entry = this.items[i];
-    if (!entry) { return; }
-    this.close();
-    this.input.value = entry.item.postal_code;
-    var city = this.form.querySelector("[name=city]");
-    if (city) {
-      city.value = entry.item.city;
-      city.dispatchEvent(new Event("input", { bubbles: true }));
-      city.dispatchEvent(new Event("change", { bubbles: true }));
-    }
-    announce(t("contacts_pc_chosen", { label: entry.text }));
-    this.input.dispatchEvent(new CustomEvent("contacts:chosen", { detail: entry.item }));
-  };
-
   document.addEventListener("DOMContentLoaded", function () {
     subdivisions();
-    document.querySelectorAll("input[data-autocomplete]").forEach(function (input) {
-      if (input.getAttribute("data-autocomplete") === "postal") { new PostalAutocomplete(input); } else { new Autocomplete(input); }
-    });
+    document.querySelectorAll("input[data-autocomplete]").forEach(function (input) { new Autocomplete(input); });
     toggleAdvanced();
     checkAll();
     structureChooser();
@@ -454,5 +515,5 @@
     initialFocus(sheetTabs());
   });
 
-  window.CoulissesContacts = { Autocomplete: Autocomplete, PostalAutocomplete: PostalAutocomplete };
+  window.CoulissesContacts = { Autocomplete: Autocomplete, announce: announce };
 })();

@@ -15,21 +15,14 @@
   function initContact() {
     var input = $("#contact-search");
     if (!input || !window.CoulissesContacts || input.disabled) { return; }
-    input.setAttribute("data-autocomplete", "contact");
-    var ac = new window.CoulissesContacts.Autocomplete(input);
-    ac.choose = function (i) {
-      var entry = this.items[i];
-      if (!entry || entry.kind !== "contact") { return; }
-      this.close();
-      $("#contact").value = entry.item.number;
-      input.value = entry.text;
-      $("#options-form").submit();
-    };
-    input.addEventListener("keydown", function (e) {
-      if (e.key !== "Enter" || e.defaultPrevented) { return; }
-      e.preventDefault();
-      var found = ac.items.filter(function (x) { return x.kind === "contact"; });
-      if (ac.isOpen() && found.length === 1) { ac.choose(0); }
+    window.CoulissesContacts.Autocomplete(input, {
+      mode: "number",
+      soleOnEnter: true,  // Enter takes the only contact proposed, never submits the form by accident
+      onChoose: function (entry) {
+        $("#contact").value = entry.item.number;
+        input.value = entry.text;
+        $("#options-form").submit();
+      }
     });
   }
 

@@ -168,7 +168,7 @@
   // ------------------------------------------------------------------ buyer
 
   function setBuyer(number, label, stay) {
-    if (buyerAc) { buyerAc.items = []; buyerAc.close(); }  // the list of the search is done with
+    if (buyerAc) { buyerAc.reset(); }  // the list of the search is done with (a late answer included)
     $("#buyer").value = number;
     var box = $("#buyer-search");
     box.value = label;
@@ -188,13 +188,6 @@
     if (stay) { return; }  // the caller puts the focus where it belongs
     var filter = $("#perf-filter");
     if (filter) { filter.focus(); }
-  }
-
-  // Tab in a contact box: the list closes before the focus moves on (never into the list)
-  function leaveOnTab(input, ac) {
-    input.addEventListener("keydown", function (e) {
-      if (e.key === "Tab" && ac.isOpen()) { ac.close(); }
-    });
   }
 
   // "Acheter pour la structure …": offered when the buyer is a relay (or member) of a structure
@@ -217,28 +210,21 @@
       .catch(function () {});
   }
 
-  // "Payeur": optional, another contact who pays (the contacts quick-search autocomplete)
+  // "Payeur": optional, another contact who pays (the contacts autocomplete, a chooser)
   function initPayer() {
     var input = $("#payer-search");
     if (!input || !window.CoulissesContacts) { return; }
     var hidden = $("#payer");
-    var ac = new window.CoulissesContacts.Autocomplete(input);
-    ac.choose = function (i) {
-      var entry = this.items[i];
-      if (!entry || entry.kind !== "contact") { return; }
-      this.close();
-      hidden.value = entry.item.number;
-      input.value = entry.text;
-      input.classList.remove("is-invalid");
-      input.removeAttribute("aria-invalid");
-      announce(t("sales.buyerChosen", { label: entry.text }));
-    };
-    leaveOnTab(input, ac);
-    input.addEventListener("keydown", function (e) {
-      if (e.key !== "Enter" || e.defaultPrevented) { return; }
-      e.preventDefault();  // Enter never submits the sale from the payer box
-      var found = ac.items.filter(function (x) { return x.kind === "contact"; });
-      if (ac.isOpen() && found.length === 1) { ac.choose(0); }
+    window.CoulissesContacts.Autocomplete(input, {
+      mode: "number",
+      soleOnEnter: true,  // Enter never submits the sale from the payer box; it takes the only contact proposed
+      onChoose: function (entry) {
+        hidden.value = entry.item.number;
+        input.value = entry.text;
+        input.classList.remove("is-invalid");
+        input.removeAttribute("aria-invalid");
+        announce(t("sales.buyerChosen", { label: entry.text }));
+      }
     });
     input.addEventListener("input", function () { hidden.value = ""; });
   }
@@ -248,23 +234,14 @@
     if (!input || !window.CoulissesContacts) { return; }
     var sheet = $("#buyer-sheet");
     if (sheet) { sheet.setAttribute("data-base", sheet.getAttribute("data-base") || "/admin/contacts/sheet/"); }
-    input.setAttribute("data-autocomplete", "buyer");
-    var ac = new window.CoulissesContacts.Autocomplete(input);
-    buyerAc = ac;
-    ac.mode = "navigate";  // offers "Créer un nouveau contact…" last (when data-create-url is set)
-    ac.choose = function (i) {
-      var entry = this.items[i];
-      if (!entry) { return; }
-      this.close();
-      if (entry.kind === "create") { openNewContact(input.value); return; }
-      setBuyer(entry.item.number, entry.text);
-    };
-    leaveOnTab(input, ac);
-    input.addEventListener("keydown", function (e) {
-      if (e.key !== "Enter" || e.defaultPrevented) { return; }
-      e.preventDefault();  // Enter never submits the sale from the buyer box
-      var found = ac.items.filter(function (x) { return x.kind === "contact"; });
-      if (ac.isOpen() && found.length === 1) { ac.choose(0); }
+    // a search box (Tab never chooses), whose last entry opens the new-contact dialog when allowed
+    buyerAc = window.CoulissesContacts.Autocomplete(input, {
+      mode: "navigate",
+      submitOnEnter: false,  // Enter never submits the sale from the buyer box; it takes the only contact proposed
+      soleOnEnter: true,
+      chooseOnTab: false,
+      onCreate: input.getAttribute("data-create-url") ? openNewContact : null,
+      onChoose: function (entry) { setBuyer(entry.item.number, entry.text); }
     });
     input.addEventListener("input", function () {
       if (input.value !== $("#buyer-chosen-label").textContent) {
@@ -295,7 +272,17 @@
     $("#nc-duplicates").classList.add("d-none");
     $("#nc-error").classList.add("d-none");
     $("#nc-submit").textContent = t("sales.createAndChoose");
-    window.jQuery(modal).one("shown.bs.modal", function () { (form.last_name.value ? form.first_name : form.last_name).focus(); });
+    // The name field gets the focus once the dialog is shown (at the end of its opening animation,
+    // when Bootstrap focuses the dialog itself), unless the operator has already gone into one of the
+    // dialog's fields while it opened (a click, Tab): that field keeps the focus, and what is typed goes
+    // on into it (the postal code's cities were those of its first digits, the rest in the name: issue 14).
+    var reached = null;
+    var track = function (e) { if (e.target !== modal && modal.contains(e.target)) { reached = e.target; } };
+    modal.addEventListener("focusin", track);
+    window.jQuery(modal).one("shown.bs.modal", function () {
+      modal.removeEventListener("focusin", track);
+      (reached || (form.last_name.value ? form.first_name : form.last_name)).focus();
+    });
     window.jQuery(modal).modal("show");
   }
 
