@@ -36,6 +36,13 @@ def coulisses_job_types():
 
 
 @hookimpl
+def coulisses_webhook_events():
+    from plugins.refunds.events import EVENTS
+
+    return EVENTS
+
+
+@hookimpl
 def coulisses_permissions():
     return [
         Permission("refunds.refund", _l("Rembourser des billets payés"), ("operator", "supervisor")),
