@@ -39,6 +39,13 @@ def coulisses_webhook_events():
     return EVENTS
 
 
+@hookimpl
+def coulisses_metrics(session):
+    from plugins.sales.metrics import metrics
+
+    return metrics(session)
+
+
 # sales_order_created / sales_order_paid raise sales.order.created / .paid: below, with the order's life
 # (one implementation per hook in a module: a second ``def`` of the same name would replace the first)
 
