@@ -153,3 +153,39 @@ def test_the_endpoints_are_in_the_openapi_document(api):
     listed = listed["items"]["$ref"].rsplit("/", 1)[1]
     schemas = doc["components"]["schemas"]
     assert "secret" in schemas[created]["properties"] and "secret" not in schemas[listed]["properties"]
+
+
+def test_the_refunds_and_waiting_account_payloads_are_in_the_openapi_document(make_app, make_operator, token_for):
+    app = make_app(["refunds", "waiting_account"])
+    make_operator("docs", roles=["administrator"])
+    doc = app.test_client().get("/api/v1/openapi.json", headers={"Authorization": f"Bearer {token_for('docs')}"}
+                                ).get_json()
+    hooks, schemas = doc["x-webhooks"], doc["components"]["schemas"]
+    expected = {
+        "refunds.order.refunded": ("sales.view", {"order", "operation", "tickets", "value", "kept", "refunds",
+                                                  "transferred", "exchange_order", "cause", "contact"}),
+        "refunds.order.exchanged": ("sales.view", {"order", "exchange_order", "transferred"}),
+        "waiting_account.invoice.issued": ("waiting_account.view", {"number", "kind", "contact", "orders", "total",
+                                                                    "net_total", "vat_total", "cancels"}),
+        "waiting_account.account.settled": ("waiting_account.view", {"contact", "via", "receipt", "mode", "amount",
+                                                                     "to_account", "to_credit", "balance"}),
+    }
+    for code, (permission, properties) in expected.items():
+        post = hooks[code]["post"]
+        assert post["x-permission"] == permission and post["summary"]
+        body = post["requestBody"]["content"]["application/json"]["schema"]["allOf"][1]["properties"]
+        assert body["event"]["enum"] == [code]
+        ref = body["data"]["$ref"].rsplit("/", 1)[1]
+        assert properties <= set(schemas[ref]["properties"]), code
+    # the documentation names exactly the events registered
+    import pathlib
+    import re
+
+    from coulisses import webhooks
+
+    docs = pathlib.Path(__file__).resolve().parents[2] / "docs"
+    registered = {code for code in webhooks.events() if code != webhooks.TEST_EVENT}
+    for name in ("hooks.md", "plugin-guide.md"):
+        named = set(re.findall(r"`((?:contacts|sales|refunds|waiting_account)\.[a-z_]+\.[a-z_]+)`",
+                               (docs / name).read_text()))
+        assert named == registered, name
