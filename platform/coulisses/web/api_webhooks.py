@@ -47,14 +47,14 @@ class ChangesPageSchema(Schema):
 MANAGE = "core.webhooks.manage"  # the permission of Administration → Webhooks
 
 
-class EventSchema(Schema):
+class WebhookEventInfoSchema(Schema):
     code = fields.String(metadata={"description": "What to put in a subscription's events"})
     label = fields.Function(lambda ev: str(ev.label))
     description = fields.Function(lambda ev: str(ev.description or ""))
     permission = fields.String(allow_none=True, metadata={"description": "What a token needs to read it in GET /changes"})
 
 
-class SubscriptionSchema(Schema):
+class WebhookSubscriptionSchema(Schema):
     id = fields.Integer()
     url = fields.String()
     description = fields.String()
@@ -64,7 +64,7 @@ class SubscriptionSchema(Schema):
     created_by = fields.String()
 
 
-class SubscriptionCreatedSchema(SubscriptionSchema):
+class WebhookSubscriptionCreatedSchema(WebhookSubscriptionSchema):
     secret = fields.String(metadata={"description": "The signing secret: shown only in this answer, keep it"})
 
 
@@ -73,7 +73,7 @@ def _events_field(**kwargs):
         "description": "Event codes (GET /webhooks/events), or \"*\" for every event"}, **kwargs)
 
 
-class SubscriptionCreateSchema(Schema):
+class WebhookSubscriptionCreateSchema(Schema):
     url = SafeString(500, required=True, metadata={"description": "http:// or https:// address receiving the POSTs"})
     events = _events_field(required=True)
     description = SafeString(200, load_default="")
@@ -82,7 +82,7 @@ class SubscriptionCreateSchema(Schema):
     active = fields.Boolean(load_default=True)
 
 
-class SubscriptionUpdateSchema(Schema):
+class WebhookSubscriptionUpdateSchema(Schema):
     url = SafeString(500)
     events = _events_field()
     description = SafeString(200)
@@ -91,12 +91,12 @@ class SubscriptionUpdateSchema(Schema):
     active = fields.Boolean()
 
 
-class DeliveryQuery(Schema):
+class WebhookDeliveryQuery(Schema):
     state = fields.String(load_default=None, validate=validate.OneOf(sorted(webhooks.DELIVERY_STATES)))
     limit = Limit(100, 500)
 
 
-class DeliverySchema(Schema):
+class WebhookDeliverySchema(Schema):
     id = fields.Integer(metadata={"description": "Also the Coulisses-Delivery header"})
     subscription = fields.Integer(attribute="subscription_id")
     event = fields.String()
@@ -132,18 +132,18 @@ def register_subscription_routes(api) -> None:
 
     common = {"permission": MANAGE, "tags": ["webhooks"]}
 
-    @api.route("/webhooks/events", summary="The events a subscription may ask for", response=EventSchema,
+    @api.route("/webhooks/events", summary="The events a subscription may ask for", response=WebhookEventInfoSchema,
                many=True, endpoint="core_webhook_events", **common)
     def list_events():
         return [ev for code, ev in sorted(webhooks.events().items()) if code != webhooks.TEST_EVENT]
 
-    @api.route("/webhooks/subscriptions", summary="The webhook subscriptions", response=SubscriptionSchema,
+    @api.route("/webhooks/subscriptions", summary="The webhook subscriptions", response=WebhookSubscriptionSchema,
                many=True, endpoint="core_webhook_subscriptions", **common)
     def list_subscriptions():
         return list(db.session.scalars(select(webhooks.WebhookSubscription).order_by(webhooks.WebhookSubscription.id)))
 
     @api.route("/webhooks/subscriptions", methods=["POST"], summary="Subscribe a URL to events",
-               body=SubscriptionCreateSchema, response=SubscriptionCreatedSchema, status=201,
+               body=WebhookSubscriptionCreateSchema, response=WebhookSubscriptionCreatedSchema, status=201,
                endpoint="core_webhook_subscribe", **common)
     def create_subscription(body):
         """The answer holds the signing secret (given, or generated): the only time it is shown."""
@@ -157,12 +157,12 @@ def register_subscription_routes(api) -> None:
         return sub
 
     @api.route("/webhooks/subscriptions/<int:subscription_id>", summary="A webhook subscription",
-               response=SubscriptionSchema, endpoint="core_webhook_subscription", **common)
+               response=WebhookSubscriptionSchema, endpoint="core_webhook_subscription", **common)
     def get_subscription(subscription_id):
         return subscription(subscription_id)
 
     @api.route("/webhooks/subscriptions/<int:subscription_id>", methods=["PATCH"],
-               summary="Change a webhook subscription", body=SubscriptionUpdateSchema, response=SubscriptionSchema,
+               summary="Change a webhook subscription", body=WebhookSubscriptionUpdateSchema, response=WebhookSubscriptionSchema,
                endpoint="core_webhook_subscription_update", **common)
     def update_subscription(subscription_id, body):
         """Only the fields given change; ``active: false`` pauses the deliveries (queued ones are
@@ -182,15 +182,15 @@ def register_subscription_routes(api) -> None:
         webhooks.unsubscribe(db.session, subscription(subscription_id))
         return "", 204
 
-    @api.route("/webhooks/subscriptions/<int:subscription_id>/deliveries", query=DeliveryQuery,
-               summary="A subscription's deliveries, newest first", response=DeliverySchema, many=True,
+    @api.route("/webhooks/subscriptions/<int:subscription_id>/deliveries", query=WebhookDeliveryQuery,
+               summary="A subscription's deliveries, newest first", response=WebhookDeliverySchema, many=True,
                endpoint="core_webhook_deliveries", **common)
     def list_deliveries(subscription_id, args):
         return webhooks.deliveries_of(db.session, subscription(subscription_id), state=args["state"],
                                       limit=args["limit"])
 
     @api.route("/webhooks/subscriptions/<int:subscription_id>/test", methods=["POST"],
-               summary="Send a test event (core.webhook.test)", response=DeliverySchema, status=202,
+               summary="Send a test event (core.webhook.test)", response=WebhookDeliverySchema, status=202,
                endpoint="core_webhook_send_test", **common)
     def send_test(subscription_id):
         """Queued now, sent after the answer (even to an inactive subscription): read the result in
@@ -199,7 +199,7 @@ def register_subscription_routes(api) -> None:
 
     @api.route("/webhooks/deliveries/<int:delivery_id>/redeliver", methods=["POST"],
                summary="Send a delivery again (a new delivery of the same event and data)",
-               response=DeliverySchema, status=202, endpoint="core_webhook_redeliver", **common)
+               response=WebhookDeliverySchema, status=202, endpoint="core_webhook_redeliver", **common)
     def redeliver(delivery_id):
         delivery = db.session.get(webhooks.WebhookDelivery, delivery_id)
         if delivery is None:
