@@ -45,13 +45,12 @@ def metrics(session: Session) -> list[Metric]:
     modes = dict(session.execute(select(PaymentMode.id, PaymentMode.code)).all())
     paid: dict[str, float] = {code: 0.0 for code in modes.values()}
     refunded: dict[str, float] = {code: 0.0 for code in modes.values()}
-    rows = session.execute(select(Payment.payment_mode_id, Payment.amount > 0, func.sum(Payment.amount))
-                           .where(Payment.correction_of_id.is_(None))
-                           .group_by(Payment.payment_mode_id, Payment.amount > 0))
-    for mode_id, positive, total in rows:
-        target = paid if positive else refunded
-        code = modes.get(mode_id, str(mode_id))
-        target[code] = target.get(code, 0.0) + abs(float(total or 0))
+    for target, sign in ((paid, Payment.amount > 0), (refunded, Payment.amount < 0)):
+        rows = session.execute(select(Payment.payment_mode_id, func.sum(Payment.amount))
+                               .where(Payment.correction_of_id.is_(None), sign).group_by(Payment.payment_mode_id))
+        for mode_id, total in rows:
+            code = modes.get(mode_id, str(mode_id))
+            target[code] = target.get(code, 0.0) + abs(float(total or 0))
     found.append(Metric("coulisses_sales_paid_amount_total", "counter",
                         "Amount paid, by payment mode (in the deployment's currency).",
                         [({"mode": code}, value) for code, value in sorted(paid.items())]))
