@@ -60,7 +60,7 @@ from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 from coulisses import CoulissesError, InvalidError, PluginError
 from coulisses.db import Base, Sequence, UTCDateTime, begin_write, current_actor, ensure_sequence, utcnow
 from coulisses.i18n import _, _l
-from coulisses.outbox import JobType, Park, enqueue
+from coulisses.outbox import JobType, enqueue
 from coulisses.registry import RegistrySlot, collect
 
 TEST_EVENT = "core.webhook.test"
@@ -385,8 +385,8 @@ def deliver(session: Session, job) -> dict:
     """The ``core.webhook`` job: send one delivery; a failure is recorded on the delivery and the job
     is retried (with the outbox's backoff), the last failure leaves the delivery failed."""
     delivery = session.get(WebhookDelivery, job.payload["delivery"])
-    if delivery is None:
-        raise Park("the delivery was deleted")
+    if delivery is None:  # its subscription was deleted (the deliveries go with it): nothing to send
+        return {"status": None, "cancelled": "delivery deleted"}
     sub = delivery.subscription
     if not sub.active and delivery.event != TEST_EVENT:
         delivery.state = CANCELLED
@@ -450,6 +450,41 @@ def subscribe(session: Session, url: str, codes: list[str], *, secret: str | Non
     session.add(sub)
     session.flush()
     return sub
+
+
+def update_subscription(session: Session, sub: WebhookSubscription, *, url: str | None = None,
+                        codes: list[str] | None = None, secret: str | None = None, description: str | None = None,
+                        active: bool | None = None) -> WebhookSubscription:
+    """Change what is given (``None``: kept); the result is validated as a whole (``InvalidError``)."""
+    url = sub.url if url is None else url
+    codes = sub.events if codes is None else codes
+    secret = sub.secret if secret is None else secret
+    errors = validate_subscription(url, codes, secret)
+    if errors:
+        raise InvalidError(_("L'abonnement n'est pas valide"), errors)
+    sub.url, sub.events, sub.secret = url.strip(), codes, secret
+    if description is not None:
+        sub.description = description
+    if active is not None:
+        sub.active = active
+    session.flush()
+    return sub
+
+
+def unsubscribe(session: Session, sub: WebhookSubscription) -> None:
+    """Delete a subscription with its delivery log; its queued deliveries are not sent."""
+    session.execute(delete(WebhookDelivery).where(WebhookDelivery.subscription_id == sub.id))
+    session.delete(sub)
+    session.flush()
+
+
+def deliveries_of(session: Session, sub: WebhookSubscription, *, state: str | None = None,
+                  limit: int = 100) -> list[WebhookDelivery]:
+    """A subscription's deliveries, newest first (``state``: only those)."""
+    stmt = select(WebhookDelivery).where(WebhookDelivery.subscription_id == sub.id)
+    if state:
+        stmt = stmt.where(WebhookDelivery.state == state)
+    return list(session.scalars(stmt.order_by(WebhookDelivery.id.desc()).limit(limit)))
 
 
 def readable_events(permissions) -> list[str]:

@@ -36,6 +36,35 @@ def coulisses_job_types():
 
 
 @hookimpl
+def coulisses_webhook_events():
+    from plugins.refunds.events import EVENTS
+
+    return EVENTS
+
+
+@hookimpl
+def coulisses_metrics(session):
+    """Baskets settled (a counter) and refunds not paid out yet (an interrupted payout: "Terminer le
+    remboursement" from the order), read at each scrape (see ``plugins/sales/metrics.py`` for why)."""
+    from sqlalchemy import func, select
+
+    from coulisses.metrics import Metric
+    from plugins.refunds.models import CancellationBasket, RefundPayout
+
+    settled = session.scalar(select(func.count()).select_from(CancellationBasket)
+                             .where(CancellationBasket.state == "settled"))
+    count, amount = session.execute(select(func.count(), func.sum(RefundPayout.amount))
+                                    .where(RefundPayout.state == "pending")).one()
+    return [Metric("coulisses_refunds_baskets_settled_total", "counter", "Cancellation baskets settled.",
+                   [({}, settled or 0)]),
+            Metric("coulisses_refunds_payouts_pending", "gauge", "Refunds recorded but not paid out yet.",
+                   [({}, count or 0)]),
+            Metric("coulisses_refunds_payouts_pending_amount", "gauge",
+                   "Amount of the refunds not paid out yet (in the deployment's currency).",
+                   [({}, float(amount or 0))])]
+
+
+@hookimpl
 def coulisses_permissions():
     return [
         Permission("refunds.refund", _l("Rembourser des billets payés"), ("operator", "supervisor")),

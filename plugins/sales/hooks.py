@@ -40,17 +40,14 @@ def coulisses_webhook_events():
 
 
 @hookimpl
-def sales_order_created(session, order):
-    from plugins.sales import events
+def coulisses_metrics(session):
+    from plugins.sales.metrics import metrics
 
-    events.emit(session, events.CREATED, order)
+    return metrics(session)
 
 
-@hookimpl
-def sales_order_paid(session, order):
-    from plugins.sales import events
-
-    events.emit(session, events.PAID, order)
+# sales_order_created / sales_order_paid raise sales.order.created / .paid: below, with the order's life
+# (one implementation per hook in a module: a second ``def`` of the same name would replace the first)
 
 
 # --------------------------------------------------------------------------- domain: contacts hooks
@@ -177,12 +174,18 @@ def coulisses_periodic_tasks():
 
 @hookimpl
 def sales_order_created(session, order):
+    from plugins.sales import events
+
     lifecycle_hooks.order_created(session, order)
+    events.emit(session, events.CREATED, order)  # webhooks and the change feed
 
 
 @hookimpl
 def sales_order_paid(session, order):
+    from plugins.sales import events
+
     lifecycle_hooks.order_paid(session, order)
+    events.emit(session, events.PAID, order)  # webhooks and the change feed
 
 
 # --------------------------------------------------------------------------- reports (reports.py)

@@ -113,6 +113,13 @@ def reports_documents():
 
 
 @hookimpl
+def coulisses_webhook_events():
+    from plugins.waiting_account.events import EVENTS
+
+    return EVENTS
+
+
+@hookimpl
 def coulisses_permissions():
     return [
         Permission("waiting_account.view", _l("Consulter les comptes d'attente, échéances et factures"),

@@ -118,6 +118,7 @@ def settle(session: Session, basket: CancellationBasket, *, refunds: Iterable[Re
                         point_of_sale=pos, operation=operation,
                         details={"basket": basket.id, "cause": basket.cause.code if basket.cause else None})
     result.refunded = sum(remaining.values(), ZERO)
+    worth = dict(remaining)  # what each order's cancelled tickets were worth, less what is kept
 
     new_order = None
     if basket.exchange_lines:
@@ -201,6 +202,7 @@ def settle(session: Session, basket: CancellationBasket, *, refunds: Iterable[Re
     }
     session.flush()
     get_registry().hook("refunds_refund_done", session=session, basket=basket, operation=operation)
+    _emit_events(session, basket, operation, orders, order_ids, tickets, kept, worth, result)
     from coulisses.outbox import enqueue
 
     if any(p.state == "pending" for p in result.payouts):
@@ -209,6 +211,24 @@ def settle(session: Session, basket: CancellationBasket, *, refunds: Iterable[Re
         enqueue(session, "refunds.receipt", {"operation": operation.number},
                 dedupe_key=f"refunds.receipt.{operation.number}")
     return result
+
+
+def _emit_events(session: Session, basket, operation, orders, order_ids, tickets, kept, worth, result) -> None:
+    """``refunds.order.refunded`` / ``.exchanged`` for each order of the basket (webhooks, change feed)."""
+    from plugins.refunds import events
+
+    per_order = []
+    for oid in order_ids:
+        number = orders[oid].number
+        refunds = [{"mode": r["mode"], "amount": r["amount"]} for r in result.refunds if r["order"] == number]
+        per_order.append({
+            "order": number, "tickets": [t.barcode for t in tickets if t.order_id == oid],
+            "value": worth[oid], "kept": sum((kept[t.id] for t in tickets if t.order_id == oid), ZERO),
+            "refunds": refunds, "transferred": worth[oid] - sum((r["amount"] for r in refunds), ZERO),
+            "exchange_order": result.exchange_order.number if result.exchange_order is not None else None,
+            "cause": basket.cause.code if basket.cause else None,
+            "contact": basket.contact.number if basket.contact is not None else None})
+    events.emit_settled(session, basket, operation, per_order)
 
 
 def _check_inputs(session: Session, refunds: list[RefundInput], payments: list[PaymentInput], to_refund: Decimal,

@@ -158,6 +158,9 @@ def _issue(session: Session, account: Account, contact, kind: str, rows: list[tu
         session.add(InvoiceLine(invoice_id=invoice.id, order_id=order_id, label=label[:300], quantity=quantity,
                                 unit_price=unit, amount=amount, vat_rate=rate))
     session.flush()
+    from plugins.waiting_account import events
+
+    events.invoice_issued(session, invoice, [r[0] for r in rows])
     return invoice
 
 

@@ -157,6 +157,7 @@ def record_collected(session: Session, batch: DebitBatch | int, *, except_ids: l
     """The bank collected the batch's instalments (all but ``except_ids``): each is paid by a
     ``debit_collected`` movement."""
     from plugins.sales.services.journal import record_operation
+    from plugins.waiting_account import events
 
     batch = get_batch(session, batch) if isinstance(batch, int) else batch
     done = 0
@@ -174,6 +175,8 @@ def record_collected(session: Session, batch: DebitBatch | int, *, except_ids: l
         movement = accounts.add_movement(session, account, "debit_collected", -left, order_id=instalment.order_id,
                                          operation_id=operation.id, reference=batch.message_id)
         schedule.allocate(session, account, movement, left, only=[instalment.id])
+        events.account_settled(session, account, via="direct_debit", amount=left, to_account=left, to_credit=ZERO,
+                               reference=batch.message_id)
         done += 1
     session.flush()
     return done

@@ -92,6 +92,10 @@ def settle(session: Session, account: Account | int, mode: Any, amount: Any, *, 
                       operator_id=current_actor().operator_id)
     session.add(receipt)
     session.flush()
+    from plugins.waiting_account import events
+
+    events.account_settled(session, account, via="settlement", amount=amount, to_account=to_account,
+                           to_credit=to_credit, reference=reference, receipt=receipt, mode=mode)
     return receipt
 
 
