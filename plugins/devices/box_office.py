@@ -7,6 +7,9 @@
 - A cash payment or refund (``sales_after_payment_completed``) opens the point of sale's cash drawer;
   a refund paid out by the refunds plugin opens it there (``refunds_payout``), not twice.
 - The customer display shows the order's total, then what is left to pay, then a thank-you.
+- A ticket scanned at a point of sale (``devices_scan_received``, after the other plugins: the refunds
+  plugin's open cancellation basket goes first) takes its order up into the newest open sales basket
+  there, as the sales screen's "Code-barres" field does (a keyboard-wedge scanner types into it).
 
 Nothing here talks to a device: jobs are recorded and run after commit. A device missing at the point
 of sale is silently skipped; a device that fails leaves the sale as it is (the job is failed, shown
@@ -161,3 +164,34 @@ def show_pending(session, order, payment, operation) -> None:
     """A payment started on the terminal: the display says so, with the amount."""
     show_order(session, order, operation, [_fit(_("Total"), format_money(order.total)),
                                            _fit(_("Terminal"), format_money(abs(payment.amount)))])
+
+
+# --------------------------------------------------------------------------- scanner
+
+
+def scan_received(session, scan) -> None:
+    """A code scanned at ``scan.location_code`` (a point of sale's code) that no other plugin used:
+    when it is a ticket's barcode and that point of sale has an open sales basket, the ticket's order
+    is taken up into the newest one (``sales.services.baskets.take_up_scanned``), and the scan is
+    marked used by ``sales``. An unknown code, no basket open there, or an order the basket cannot
+    take (cancelled, taken up elsewhere) leaves the scan unused, the basket unchanged."""
+    from coulisses import CoulissesError
+    from plugins.sales.models import Basket, PointOfSale
+    from plugins.sales.services import baskets
+
+    if scan.consumed_by:
+        return
+    pos = session.scalar(select(PointOfSale).where(PointOfSale.code == scan.location_code))
+    if pos is None:
+        return
+    basket = session.scalar(select(Basket).where(Basket.point_of_sale_id == pos.id, Basket.state == "open")
+                            .order_by(Basket.updated_at.desc(), Basket.id.desc()).limit(1))
+    if basket is None:
+        return
+    try:
+        with session.begin_nested():
+            baskets.take_up_scanned(session, basket, scan.code)
+    except CoulissesError:
+        return
+    scan.consumed_by = "sales"
+    session.flush()

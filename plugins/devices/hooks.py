@@ -136,6 +136,17 @@ def sales_after_tickets_cancelled(session, order, tickets, operation):
     show_order(session, order, operation)
 
 
+@hookimpl(trylast=True)
+def devices_scan_received(session, scan):
+    """A scan no other plugin used feeds the point of sale's open sales basket (when sales is enabled)."""
+    from plugins.devices.registry import get_registry
+
+    if get_registry().pm.has_plugin("sales"):
+        from plugins.devices.box_office import scan_received
+
+        scan_received(session, scan)
+
+
 @hookimpl(optionalhook=True)
 def sales_after_payment_pending(session, order, payment, operation):
     from plugins.devices.box_office import show_pending

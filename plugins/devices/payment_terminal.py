@@ -35,6 +35,7 @@ class PaymentTerminal(PaymentModeType):
     description = _l("Le montant est envoyé au terminal de paiement du point de vente ; le règlement est "
                      "enregistré quand le terminal l'accepte.")
     completes_later = True
+    refund_in_person = True  # the customer's card on the terminal
     settings_schema = TerminalSettings
 
     def terminal(self, ctx):

@@ -27,6 +27,7 @@ from plugins.refunds.services import amounts, baskets, batch, causes, exchange, 
 from plugins.sales.admin_catalogue import SETTINGS, SalesModelView
 from plugins.sales.admin_common import SALES, at_point_of_sale, current_point_of_sale, parse_amount, require
 from plugins.sales.models import DELIVERY_MODE_LABELS, Seat
+from plugins.sales.registry import get_registry as sales_registry
 from plugins.sales.services import catalogue, settings
 from plugins.sales.services.orders import get_order
 from plugins.sales.services.payments import PaymentInput
@@ -52,6 +53,8 @@ class BasketView(CoulissesBaseView):
 
     def _render(self, basket, *, values=None, error=None, fields=None, status=200):
         view = amounts.preview(db.session, basket)
+        values = {"delivery_email": basket.delivery_email, "delivery_address": basket.delivery_address,
+                  "immediate_print": "1" if basket.immediate_print else "0", **(values or {})}
         registry = get_registry()
         performances = catalogue.performances_on_sale(db.session, starts_from=exchange_from(basket), limit=200)
         tariffs = []
@@ -64,7 +67,7 @@ class BasketView(CoulissesBaseView):
                   "seats": ", ".join(str(db.session.get(Seat, s)) for s in ln.seats or [])}
                  for ln in basket.exchange_lines]
         body = self.render(
-            "refunds/basket.html", basket=basket, v=view, values=values or {}, error=error, fields=fields or {},
+            "refunds/basket.html", basket=basket, v=view, values=values, error=error, fields=fields or {},
             causes=causes.causes(db.session), requesters=REQUESTER_LABELS, fee_kinds=FEE_KIND_LABELS,
             delivery_modes=DELIVERY_MODE_LABELS, kinds=list(registry.product_kinds.values()),
             performances=performances, tariffs=tariffs, exchange_lines=lines,
@@ -168,6 +171,11 @@ class BasketView(CoulissesBaseView):
             changes = {"requested_by": form.get("requested_by") or None, "cause": form.get("cause") or None,
                        "refund_fees": form.get("refund_fees") == "1",
                        "delivery_mode": form.get("delivery_mode") or None, "note": form.get("note", basket.note)}
+            for key in ("delivery_email", "delivery_address"):  # the sell screen's block (_sell_delivery.html)
+                if key in form:
+                    changes[key] = form[key]
+            if "immediate_print" in form:
+                changes["immediate_print"] = form["immediate_print"] != "0"
             if form.get("contact", "").strip():
                 from plugins.contacts.services.contacts import get_contact
 
@@ -317,8 +325,11 @@ class CancelledPerformanceView(CoulissesBaseView):
         pc = db.session.scalar(select(PerformanceCancellation).where(
             PerformanceCancellation.performance_id == performance_id))
         job = db.session.get(Job, pc.job_id) if pc is not None and pc.job_id else None
+        types = sales_registry().payment_mode_types  # a batch refunds nobody at the desk (not cash, not a terminal)
+        modes = [m for m in settings.payment_modes(db.session, for_refund=True)
+                 if not types[m.type_code].refund_in_person]
         return self.render("refunds/performance.html", sim=sim, pc=pc, job=job, performance_id=performance_id,
-                           modes=[m for m in settings.payment_modes(db.session, for_refund=True)])
+                           modes=modes, fallback=settling.credit_mode(db.session))
 
     @expose("/<int:performance_id>/start", methods=["POST"])
     def start(self, performance_id):

@@ -29,7 +29,12 @@ class BasketChangeSchema(Schema):
     refund_fees = fields.Boolean(metadata={"description": "Refund the simple fees"})
     fee_override = Amount(allow_none=True, metadata={"description": "The cancellation fee for the whole basket "
                                                                     "(permission refunds.fee.override)"})
-    delivery_mode = fields.String(validate=validate.OneOf(DELIVERY_MODES))
+    delivery_mode = fields.String(validate=validate.OneOf(DELIVERY_MODES),
+                                  metadata={"description": "Delivery of the exchange's new tickets"})
+    delivery_email = SafeString(200, metadata={"description": "Delivery e-mail (empty: the contact's)"})
+    delivery_address = SafeString(2000, multiline=True,
+                                  metadata={"description": "Delivery address (empty: the contact's)"})
+    immediate_print = fields.Boolean(metadata={"description": "Print the exchange's documents at once"})
     note = SafeString(2000)
 
 
@@ -108,6 +113,21 @@ class ReminderSchema(Schema):
     amount = Money()
 
 
+class ExchangeDocumentSchema(Schema):
+    type = fields.String(metadata={"description": "Document type (sales.ticket, sales.receipt…)"})
+    label = fields.String()
+    send = fields.String(metadata={"description": "print or email"})
+
+
+class ExchangeDeliverySchema(Schema):
+    mode = fields.String()
+    email = fields.String()
+    address = fields.String()
+    immediate_print = fields.Boolean()
+    documents = fields.List(fields.Nested(ExchangeDocumentSchema),
+                            metadata={"description": "What the exchange order will produce once settled"})
+
+
 class CancellationBasketSchema(Schema):
     basket = fields.Integer()
     operation = fields.Integer(metadata={"description": "The basket's operation number (\"Ordre 1271\")"})
@@ -129,6 +149,8 @@ class CancellationBasketSchema(Schema):
     cause = fields.String(allow_none=True)
     refund_fees = fields.Boolean()
     fee_override = Money(allow_none=True)
+    delivery = fields.Nested(ExchangeDeliverySchema, metadata={"description": "\"Livraison billets\" and the documents of "
+                                                                        "the exchange's new tickets"})
 
 
 class RefusedSchema(Schema):

@@ -82,6 +82,11 @@ class CancellationBasket(AuditMixin, Base):
     refund_fees: Mapped[bool] = mapped_column(Boolean, default=True)  # "Rembourser les frais simples"
     fee_override: Mapped[Decimal | None] = mapped_column(Money, nullable=True)  # the cause's fee, by hand
     delivery_mode: Mapped[str] = mapped_column(String(16), default="handed")
+    # "Livraison billets" of the exchange's new tickets beyond the mode (empty: the contact's), as the
+    # sell screen's: applied to the exchange order when the basket is settled
+    delivery_email: Mapped[str] = mapped_column(String(200), default="")
+    delivery_address: Mapped[str] = mapped_column(Text, default="")
+    immediate_print: Mapped[bool] = mapped_column(Boolean, default=True)
     note: Mapped[str] = mapped_column(Text, default="")
     exchange_order_id: Mapped[int | None] = mapped_column(ForeignKey("sales_order.id", ondelete="RESTRICT"),
                                                           nullable=True)

@@ -319,6 +319,44 @@ class SellView(CoulissesBaseView):
         flash(_("Dossier %(number)s repris dans l'ordre %(basket)s.", number=order.number, basket=work.number), "success")
         return redirect(url_for(".index", basket=work.number))
 
+    @expose("/scan", methods=["POST"])
+    def scan(self):
+        """A barcode scanned (a keyboard-wedge scanner types it and Enter) or typed in "Code-barres":
+        the ticket's order is taken up into the basket (a new basket if none), as REPRENDRE from the
+        order detail; the screen comes back with the lines being typed. Refused: the reason beside
+        the field, nothing lost."""
+        form = request.form
+        values = form.to_dict()
+        pos, pos_error = current_point_of_sale()
+        lines = basket_rows(posted_lines(form), pos.channel_id if pos else None)
+        work = load_basket(form.get("basket"))
+        try:
+            if pos is None:
+                raise InvalidError(pos_error or _("Aucun point de vente"), {"point_of_sale": _("Point de vente requis")})
+            with at_point_of_sale(pos.id):
+                if work is None:
+                    work = baskets.open_basket(db.session, point_of_sale=pos)
+                order, ticket = baskets.take_up_scanned(db.session, work, form.get("scan", ""))
+                number = work.number
+            db.session.commit()
+        except CoulissesError as exc:
+            db.session.rollback()
+            fields = getattr(exc, "fields", None) or {}
+            if isinstance(exc, (NotFoundError, ConflictError)) or "barcode" in fields:
+                fields = {**fields, "scan": str(exc)}
+            return self._render(values, lines, error=str(exc), fields=fields,
+                                status=409 if isinstance(exc, ConflictError) else 404 if isinstance(exc, NotFoundError)
+                                else 422, work=load_basket(form.get("basket")))
+        flash(_("Billet %(barcode)s : dossier %(number)s repris dans l'ordre %(basket)s.", barcode=ticket.barcode,
+                number=order.number, basket=number), "success")
+        if ticket.state == "cancelled":
+            flash(_("Le billet %(barcode)s est annulé.", barcode=ticket.barcode), "warning")
+        values = {k: v for k, v in values.items() if k != "scan"}
+        values["basket"] = str(number)
+        if not values.get("buyer") and work.contact is not None:
+            values["buyer"] = str(work.contact.number)
+        return self._render(values, lines, work=load_basket(str(number)))
+
     @expose("/basket-change", methods=["POST"])
     def basket_change(self):
         """On an order of the basket: RETIRER a reserved ticket, or change its tariff; the screen comes

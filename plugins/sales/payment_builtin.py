@@ -3,14 +3,16 @@ cash (tendered and change), card (authorisation), cheque (number and bank), bank
 (reference), credit balance ("solde avoir") and "other".
 
 Their behaviour, in one place:
-- ``cash`` (Espèces): gives change; settings ``max_amount`` (e.g. the legal cash limit), ``min_amount``.
+- ``cash`` (Espèces): gives change; settings ``max_amount`` (e.g. the legal cash limit), ``min_amount``;
+  refunded in person only (``refund_in_person``: never by a batch).
 - ``card`` (Carte bancaire): the authorisation number (required when ``require_authorisation``);
   a refund to the card is at most what was paid by card on the order (net of card refunds).
 - ``cheque`` (Chèque): cheque number and bank (required when ``require_number`` / ``require_bank``);
   refunds by cheque unless ``can_refund_by_cheque`` is off.
 - ``bank_transfer`` (Virement): the transfer's reference (required when ``require_reference``).
 - ``credit_balance`` (Solde avoir): needs a contact; paying spends their credit (refused beyond it,
-  with the balance in the reason), refunding credits it; changing the payer moves the credit spent
+  with the balance in the reason), refunding credits it (``refund_is_credit``: not capped by what the
+  order received by it, nothing paid out); changing the payer moves the credit spent
   from one contact to the other.
 - ``other`` (Autre paiement): a free reference, required when ``require_reference``.
 """
@@ -52,6 +54,7 @@ class Cash(PaymentModeType):
     label = _l("Espèces")
     description = _l("Billets et pièces ; la monnaie est rendue quand le client donne plus.")
     gives_change = True
+    refund_in_person = True  # counted out at the desk
     settings_schema = AmountLimits
 
 
@@ -151,6 +154,7 @@ class CreditBalance(PaymentModeType):
     description = _l("Dépense l'avoir du contact (jamais en dessous de zéro) ; un remboursement par ce mode "
                      "crédite son avoir.")
     needs_contact = True
+    refund_is_credit = True  # a refund credits the contact's balance: nothing leaves the till
 
     def check_payment(self, ctx):
         reason = super().check_payment(ctx)

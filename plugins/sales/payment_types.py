@@ -169,6 +169,11 @@ class PaymentModeType:
       else its buyer), e.g. the credit balance spent, the waiting account charged;
     - ``gives_change``: a payment may exceed what is due, the excess is given back (cash);
     - ``completes_later``: ``pay`` may return a pending outcome (a payment terminal, an online payment);
+    - ``refund_is_credit``: a refund by this mode is a credit the contact keeps (the credit balance):
+      nothing leaves the till, so it is not capped by what the order received through the mode, and it
+      is done once recorded (nothing to pay out);
+    - ``refund_in_person``: a refund by this mode needs the customer at the desk (cash counted out, a
+      card on the terminal): never chosen for them by a batch (a cancelled performance's refunds);
     - ``settings_schema``: a marshmallow ``Schema`` of the mode's settings (edited as a form in
       "Modes de règlement"; each field's ``metadata`` gives ``label`` and ``description``);
     - ``fields_schema``: a marshmallow ``Schema`` of what the operator fills for each payment (cheque
@@ -185,17 +190,22 @@ class PaymentModeType:
     needs_contact: bool = False
     gives_change: bool = False
     completes_later: bool = False
+    refund_is_credit: bool = False
+    refund_in_person: bool = False
     settings_schema: type[Schema] | None = None
     fields_schema: type[Schema] | None = None
     reference_field: str | None = None
 
-    _FLAGS = ("can_pay", "can_refund", "needs_contact", "gives_change", "completes_later")
+    _FLAGS = ("can_pay", "can_refund", "needs_contact", "gives_change", "completes_later", "refund_is_credit",
+              "refund_in_person")
 
     def __init__(self, code: str | None = None, label: Any = None, can_pay: bool | None = None,
                  can_refund: bool | None = None, needs_contact: bool | None = None, gives_change: bool | None = None,
-                 description: Any = None, completes_later: bool | None = None):
+                 description: Any = None, completes_later: bool | None = None, refund_is_credit: bool | None = None,
+                 refund_in_person: bool | None = None):
         given = dict(code=code, label=label, can_pay=can_pay, can_refund=can_refund, needs_contact=needs_contact,
-                     gives_change=gives_change, description=description, completes_later=completes_later)
+                     gives_change=gives_change, description=description, completes_later=completes_later,
+                     refund_is_credit=refund_is_credit, refund_in_person=refund_in_person)
         for name, value in given.items():
             if value is not None:
                 setattr(self, name, value)

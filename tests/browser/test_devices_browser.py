@@ -1,6 +1,8 @@
 """In a real browser, by keyboard: a supervisor configures a network ticket printer, edits its
 settings in the form generated from its driver, runs its Test against the simulator and reads the
 result."""
+import re
+
 import pytest
 
 from plugins.devices.simulators import FglPrinterSimulator
@@ -50,3 +52,75 @@ def test_a_supervisor_configures_and_tests_a_printer_by_keyboard(live_server, ma
         assert result.inner_text().strip() == "Terminé"
         page.screenshot(path=str(tmp_path / "device-test.png"))
         assert len(printer.tickets) == 1
+
+
+def test_a_scan_on_the_sales_screen_takes_the_ticket_s_order_up(live_server, make_operator, browser):
+    """A keyboard-wedge scanner types a ticket's barcode and Enter in "Code-barres (scan)" (Alt+B): the
+    order comes into the basket. Then a serial scanner (the simulator, read by the driver and
+    forwarded as the workstation's agent does) scans a ticket of another order: it joins the same
+    basket, which the screen shows when the operator comes back to it."""
+    import threading
+
+    from sqlalchemy import select
+    from playwright.sync_api import expect
+
+    from plugins.devices.drivers.scanner import SERIAL_SCANNER
+    from plugins.devices.simulators import ScannerSimulator
+    from plugins.devices.transport import open_port
+    from plugins.sales.models import Order, PointOfSale
+    from tests.browser.test_accessibility import audit
+    from tests.browser.test_sales_baskets_browser import _reserve
+    from tests.browser.test_sales_browser import _shop
+    from tests.conftest import app_session
+
+    app = live_server(["sales", "devices"])
+    make_operator("STX_BDD", roles=["operator"])
+    buyer = _shop(app)
+    first, second = _reserve(app, buyer, 2), _reserve(app, buyer, 1)
+    with app_session(app) as s:
+        codes = {o.number: o.tickets[0].barcode for o in s.scalars(select(Order))}
+        pos = s.scalar(select(PointOfSale.code).where(PointOfSale.is_default.is_(True)))
+    base = app.config["LIVE_URL"]
+    context = browser.new_context(locale="fr-FR", viewport={"width": 1366, "height": 900}, bypass_csp=True)
+    page = context.new_page()
+    browser_login(page, base, "STX_BDD", PASSWORD)
+    page.goto(base + "/admin/sales/sell/")
+    page.wait_for_load_state()
+    page.locator("#perf-filter").focus()  # somewhere else on the screen: Alt+B brings the scan field
+    page.keyboard.press("Alt+B")
+    expect(page.locator("#sell-scan")).to_be_focused()
+    page.keyboard.type("01019999999")  # a misread code: said beside the field, nothing else moves
+    with page.expect_navigation():
+        page.keyboard.press("Enter")
+    expect(page.locator("#sell-scan-error")).to_contain_text("Code-barres inconnu : 01019999999")
+    expect(page.locator("#sell-scan")).to_have_attribute("aria-invalid", "true")
+    page.wait_for_load_state()
+    page.locator("#sell-scan").fill("")
+    page.locator("#sell-scan").focus()
+    expect(page.locator("#sell-scan")).to_be_focused()
+    page.keyboard.type(codes[first])
+    with page.expect_navigation():
+        page.keyboard.press("Enter")
+    orders_block = page.get_by_test_id("basket-orders")
+    expect(orders_block).to_contain_text(f"Dossier {first}")
+    expect(page.get_by_test_id("basket-number")).to_have_text(re.compile(r"Ordre \d+"))
+    basket = page.locator("#basket-number").input_value()
+    page.screenshot(path="/tmp/sell_scan.png", full_page=True)
+    found = audit(page)
+    assert not found, [(v["id"], v["nodes"]) for v in found]
+
+    with ScannerSimulator(aim=True) as scanner, open_port(scanner.url) as port:
+        read, stop = [], threading.Event()
+        scanner.wait_for(lambda: scanner.connections)
+        scanner.scan(codes[second])
+        SERIAL_SCANNER.listen(port, {"timeout": 0.5}, lambda scan: (read.append(scan), stop.set()), stop)
+    from plugins.devices.services import agents
+
+    with app_session(app) as s:
+        scan = agents.record_scan(s, pos, "browser-scan-1", read[0].code, read[0].symbology)
+        s.commit()
+        assert scan.consumed_by == "sales"
+    page.goto(f"{base}/admin/sales/sell/?basket={basket}")
+    expect(page.get_by_test_id("basket-orders")).to_contain_text(f"Dossier {second}")
+    expect(page.get_by_test_id("basket-orders")).to_contain_text(f"Dossier {first}")
+    context.close()

@@ -11,6 +11,8 @@ from zoneinfo import ZoneInfo
 import pytest
 from playwright.sync_api import expect
 
+from sqlalchemy import select
+
 from coulisses.db import Actor, acting_as
 from tests.browser.conftest import browser_login
 from tests.browser.test_accessibility import audit
@@ -113,11 +115,44 @@ def test_seed_flow_refund_then_exchange_with_the_keyboard(app, make_operator, pa
     expect(page.get_by_test_id("exchange-performance")).to_contain_text("Carmina Burana - Lun 26.10.2015 19:30")
     expect(page.get_by_test_id("subtotal-sold")).to_have_text(re.compile(r"960,00"))
     expect(page.get_by_test_id("basket-total")).to_have_text(re.compile(r"-800,00"))
+    # "Livraison billets" of the new tickets: the sell screen's own block (e-mail, immediate print, documents)
+    page.wait_for_load_state()
+    page.locator("#delivery_mode").focus()
+    expect(page.locator("#delivery_mode")).to_be_focused()
+    page.locator("#delivery_mode").select_option("eticket")
+    summary = page.get_by_test_id("refunds-delivery").locator("summary").first
+    summary.focus()
+    expect(summary).to_be_focused()
+    page.keyboard.press("Enter")
+    page.locator("#sell-delivery-email").fill("pas-une-adresse")
+    page.get_by_test_id("save-options").press("Enter")
+    expect(page.locator("#sell-delivery-email")).to_have_attribute("aria-invalid", "true")  # refused, kept
+    expect(page.locator("#sell-delivery-email")).to_have_value("pas-une-adresse")
+    page.wait_for_load_state()
+    page.locator("#sell-delivery-email").fill("viviane.akoka@example.org")
+    page.locator("#sell-print-yes").focus()  # the radio group, by keyboard: the arrow chooses "non"
+    expect(page.locator("#sell-print-yes")).to_be_focused()
+    page.keyboard.press("ArrowRight")
+    expect(page.locator("#sell-print-no")).to_be_checked()
+    page.get_by_test_id("save-options").press("Enter")
+    expect(page.locator("#scan")).to_be_focused()
+    expect(page.locator("#delivery_mode")).to_have_value("eticket")
+    expect(page.locator("#sell-delivery-email")).to_have_value("viviane.akoka@example.org")
+    expect(page.locator("#sell-print-no")).to_be_checked()
     page.screenshot(path="/tmp/refunds_exchange.png", full_page=True)
     page.wait_for_load_state()
     page.locator("#refund-OTHER").fill("800,00")
     page.locator("#refund-OTHER").press("Enter")
     expect(page.get_by_test_id("settled-summary")).to_contain_text("Dossier d'échange")
+    from plugins.refunds.models import CancellationBasket
+    from plugins.sales.models import Order
+    from plugins.sales.services.delivery import delivery_view
+
+    with app_session(app) as s:
+        new = s.scalars(select(CancellationBasket).where(CancellationBasket.exchange_order_id.is_not(None))).one()
+        shown = delivery_view(s, s.get(Order, new.exchange_order_id))
+    assert (shown["mode"], shown["email"], shown["immediate_print"]) == ("eticket", "viviane.akoka@example.org",
+                                                                        False)
 
 
 def test_the_basket_screen_passes_the_audit(app, make_operator, browser):

@@ -304,3 +304,49 @@ def test_a_ticket_layout_shows_the_local_time_and_prints_on_the_simulated_printe
     assert texts[1].startswith(format_datetime(catalogue.performance.starts_at, weekday=True))
     assert "Placement libre" in texts[2] and "60,00" in texts[3]
     ticket_from_payload(dict(layout))  # the printer's driver accepts it
+
+
+# --------------------------------------------------------------------------- scanner
+
+
+def test_a_ticket_scanned_on_the_simulated_scanner_takes_its_order_up_into_the_sales_basket(db, catalogue, buyer,
+                                                                                             pos_code, sims):
+    """The scanner simulator sends a ticket's barcode (AIM prefix, split in two writes); the driver
+    reads it over pyserial, the scan is recorded at the point of sale, and the ticket's order comes
+    into the point of sale's open sales basket, as the sales screen's "Code-barres" field does."""
+    import threading
+
+    from plugins.devices.drivers.scanner import SERIAL_SCANNER
+    from plugins.devices.services import agents
+    from plugins.devices.simulators import ScannerSimulator
+    from plugins.devices.transport import open_port
+    from plugins.sales.services import baskets
+
+    order = a_sale(db, catalogue, buyer, quantity=2)
+    other = a_sale(db, catalogue, buyer)
+    basket = baskets.open_basket(db, point_of_sale=pos_code)
+    db.commit()
+    scanner = sims(ScannerSimulator, aim=True)
+    read, stop = [], threading.Event()
+
+    def on_scan(scan):
+        read.append(scan)
+        stop.set()
+
+    with open_port(scanner.url) as port:
+        scanner.wait_for(lambda: scanner.connections)
+        scanner.scan(order.tickets[1].barcode, split=True)
+        SERIAL_SCANNER.listen(port, {"timeout": 0.5}, on_scan, stop)
+    assert [(s.code, s.symbology) for s in read] == [(order.tickets[1].barcode, "code128")]
+
+    scan = agents.record_scan(db, pos_code, "scan-1", read[0].code, read[0].symbology)
+    db.commit()
+    assert scan.consumed_by == "sales"
+    assert [o.number for o in baskets.basket_orders(db, basket)] == [order.number]
+    assert basket.contact_id == buyer.id
+
+    unknown = agents.record_scan(db, pos_code, "scan-2", "99999999999")  # a mistyped code: nothing moves
+    elsewhere = agents.record_scan(db, "AILLEURS", "scan-3", other.tickets[0].barcode)  # no basket there
+    db.commit()
+    assert (unknown.consumed_by, elsewhere.consumed_by) == ("", "")
+    assert [o.number for o in baskets.basket_orders(db, basket)] == [order.number]

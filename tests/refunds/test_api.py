@@ -105,6 +105,21 @@ def test_hold_abandon_and_permissions(api, seed_order):
     assert api("readonly").get(url).status_code == 403
 
 
+def test_the_exchange_delivery_through_the_api(api, seed_order):
+    """PATCH the basket's "Livraison billets" (the exchange's new tickets): a malformed e-mail is a 422
+    naming the field; the preview says the delivery and the documents the exchange order will produce."""
+    seed_order()
+    c = api("operator")
+    url = f"/api/v1/refunds/baskets/{c.post('/api/v1/refunds/baskets', json={}).get_json()['basket']}"
+    bad = c.patch(url, json={"delivery_email": "nobody"})
+    assert bad.status_code == 422 and "email" in bad.get_json()["error"]["fields"]
+    view = c.patch(url, json={"delivery_mode": "print_at_home", "delivery_email": "v.akoka@example.org",
+                              "immediate_print": False}).get_json()
+    assert view["delivery"] == {"mode": "print_at_home", "email": "v.akoka@example.org", "address": "",
+                                "immediate_print": False,
+                                "documents": [{"type": "sales.ticket", "label": "Billets", "send": "email"}]}
+
+
 def test_openapi_lists_the_endpoints(api):
     doc = api("administrator").get("/api/v1/openapi.json").get_json()
     paths = doc["paths"]

@@ -183,3 +183,51 @@ def test_exchange_to_zero_closes(db, world, sell):
     assert amounts.preview(db, basket)["total"] == 0
     res = settle(db, basket)
     assert res.transferred == Decimal("110.00") and basket.state == "settled"
+
+
+def test_the_payment_mode_types_decide_the_refund_options(db, world, sell):
+    """One source of truth: what a mode may refund comes from its type (sales' payment mode types):
+    a cheque mode whose settings say the organisation issues no cheques is offered with the type's
+    reason; the card's own limit; the credit balance (its refund is a credit) needs the contact."""
+    from plugins.sales.services.settings import update_payment_mode_settings
+
+    order = sell(2, payments=[PaymentInput("CHEQUE", "120.00"), PaymentInput("CARD", "100.00")])
+    basket = baskets.open_basket(db)
+    baskets.add_order(db, basket, order)
+    options = {o["code"]: o for o in amounts.preview(db, basket)["refund_options"]}
+    assert (options["CHEQUE"]["available"], options["CHEQUE"]["limit"]) == (True, Decimal("120.00"))
+    assert (options["CARD"]["available"], options["CARD"]["limit"]) == (True, Decimal("100.00"))
+    update_payment_mode_settings(db, "CHEQUE", {"can_refund_by_cheque": False})
+    baskets.set_options(db, basket, contact=None)
+    options = {o["code"]: o for o in amounts.preview(db, basket)["refund_options"]}
+    assert not options["CHEQUE"]["available"] and "ne permet pas de rembourser" in options["CHEQUE"]["reason"]
+    assert not options["CREDIT"]["available"] and options["CREDIT"]["reason"] == "Choisissez d'abord le contact du panier"
+    with pytest.raises(ConflictError, match="ne permet pas de rembourser"):
+        settle(db, basket, refunds=[RefundInput("CHEQUE", "120.00"), RefundInput("CARD", "100.00")])
+
+
+def test_the_exchange_order_gets_the_delivery_chosen_on_the_basket(db, world, sell):
+    """"Livraison billets" of the basket (the sell screen's block): the exchange order is delivered
+    by e-mail to the address typed, without immediate print, and plans the e-ticket documents."""
+    from plugins.sales.services.delivery import delivery_view, documents
+
+    order = sell(1)
+    basket = baskets.open_basket(db)
+    baskets.add_order(db, basket, order)
+    exchange.add_performance(db, basket, world.carmina, world.cat1, world.full, 1, seats=[world.seats["32"]])
+    with pytest.raises(InvalidError) as refused:
+        baskets.set_options(db, basket, delivery_email="pas une adresse")
+    assert "email" in refused.value.fields
+    baskets.set_options(db, basket, delivery_mode="eticket", delivery_email="Viviane@Example.org",
+                        immediate_print=False)
+    view = amounts.preview(db, basket)
+    assert view["delivery"]["mode"] == "eticket" and view["delivery"]["immediate_print"] is False
+    assert [d["type"] for d in view["delivery"]["documents"]] == ["sales.order_summary", "sales.ticket"]
+    res = settle(db, basket, refunds=[RefundInput("OTHER", "50.00")])
+    db.commit()
+    new = res.exchange_order
+    shown = delivery_view(db, new)
+    assert (new.delivery_mode, shown["email"], shown["immediate_print"]) == ("eticket", "Viviane@example.org", False)
+    assert [(d.type_code, d.send) for d in documents(db, new)] == [("sales.order_summary", "email"),
+                                                                  ("sales.ticket", "email")]
+    assert {t.delivery_mode for t in new.tickets} == {"eticket"}

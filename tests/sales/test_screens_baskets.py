@@ -139,3 +139,36 @@ def test_a_refused_change_comes_back_with_the_reason(app, seller, shop, buyer, d
     response = seller.post("/admin/sales/sell/basket-change", data={"csrf_token": csrf_token_of(page), "basket": str(number),
                                                                     "remove": str(order.tickets[0].id)})
     assert response.status_code == 409 and "remboursement" in response.get_data(as_text=True)
+
+
+def test_a_scanned_ticket_takes_its_order_up_and_keeps_the_lines_being_typed(app, seller, shop, buyer):
+    """"Code-barres (scan)": a keyboard-wedge scanner types a ticket's barcode and Enter; the order
+    comes into the basket (a new one), the lines typed meanwhile are kept; a mistyped code says so
+    beside the field and loses nothing."""
+    from plugins.sales.models import Order
+
+    done = seller.post("/admin/sales/sell/", data=sell_form(seller, buyer=str(buyer.number), action="reserve",
+                                                           **basket(shop, 2)))
+    assert done.status_code == 302
+    with app_session(app) as s:
+        order = s.scalars(select(Order)).one()
+        number, barcode = order.number, order.tickets[0].barcode
+
+    typed = basket(shop, 3, category=shop.cat2)
+    response = seller.post("/admin/sales/sell/scan", data=sell_form(seller, scan=barcode, **typed))
+    assert response.status_code == 200, response.get_data(as_text=True)[:3000]
+    html = response.get_data(as_text=True)
+    [(basket_number, state)] = baskets_of(app)[-1:]
+    assert state == "open"
+    assert f"Billet {barcode} : dossier {number} repris dans l&#39;ordre {basket_number}." in html
+    assert f"[Ordre {basket_number}]" in html and 'data-testid="basket-orders"' in html
+    assert f'value="{shop.cat2.id}"' in html.split('data-testid="basket"')[1]  # the line typed is still there
+    assert 'id="sell-scan" name="scan" value=""' in html
+
+    wrong = seller.post("/admin/sales/sell/scan", data=sell_form(seller, scan="01019999999", basket=str(basket_number),
+                                                                 **typed))
+    assert wrong.status_code == 404
+    page = wrong.get_data(as_text=True)
+    assert "Code-barres inconnu : 01019999999" in page and 'id="sell-scan-error"' in page
+    assert 'value="01019999999"' in page and f"[Ordre {basket_number}]" in page
+    assert f'value="{shop.cat2.id}"' in page.split('data-testid="basket"')[1]

@@ -10,7 +10,9 @@
   vendu", the total (sold − refunded) and the refund options.
 - ``refund_options``: ESPÈCES, SOLDE AVOIR, COMPTE D'ATTENTE (when that plugin registers its mode
   type) and the order's other payment modes (AUTRE PAIEMENT: card, transfer, cheque…), each with
-  the most it may refund (what was paid by that mode on the basket's orders) or the reason it cannot.
+  the most it may refund (what was paid by that mode on the basket's orders, within the type's own
+  limit) or the reason it cannot — asked to the payment mode types (``sales.payment_types``), the one
+  place that knows what a mode can refund.
 """
 from __future__ import annotations
 
@@ -32,7 +34,6 @@ from plugins.sales.registry import get_registry as sales_registry
 from plugins.sales.services.catalogue import performance_label
 
 ZERO = Decimal("0.00")
-UNLIMITED_TYPES = ("credit_balance",)  # a credit to the contact, not money going out
 
 
 def cent() -> Decimal:
@@ -216,34 +217,63 @@ def _group_of(type_code: str) -> str:
 
 
 def refund_options(session: Session, basket: CancellationBasket, order_ids: list[int] | None = None) -> list[ModeOption]:
-    """Every active payment mode whose type can refund, with what it may refund on the basket's
-    orders (what was paid by it) or why it cannot."""
+    """Every active payment mode whose type is enabled, as the payment mode types say (one source of
+    truth: ``plugins.sales.payment_types``): the most it may refund on the basket's orders, or why it
+    cannot (the type's ``check_refund``: ``can_refund``, its settings, a device missing…).
+
+    The ceiling of a mode is what the orders received by it (payments − refunds), within the type's
+    own ``refundable`` limit; a type whose refund is a credit to the contact (``refund_is_credit``: the
+    credit balance) has none and needs the basket's contact. AUTRE PAIEMENT lists only the modes that
+    paid these orders."""
     registry = sales_registry()
     if order_ids is None:
         order_ids = sorted({bt.order_id for bt in basket.tickets})
+    orders = [session.get(Order, oid) for oid in order_ids]
     paid = paid_by_mode(session, order_ids)
-    total_by_mode: dict[int, Decimal] = {}
-    for per in paid.values():
-        for mode_id, amount in per.items():
-            total_by_mode[mode_id] = total_by_mode.get(mode_id, ZERO) + amount
     out = []
     for mode in session.scalars(select(PaymentMode).where(PaymentMode.active.is_(True))
                                 .order_by(PaymentMode.position, PaymentMode.id)):
         mtype = registry.payment_mode_types.get(mode.type_code)
-        if mtype is None or not mtype.can_refund:
+        if mtype is None:  # its plugin is disabled
             continue
         group = _group_of(mode.type_code)
-        amount = max(total_by_mode.get(mode.id, ZERO), ZERO)
-        if mode.type_code in UNLIMITED_TYPES:
-            contact = basket.contact_id is not None
-            out.append(ModeOption(mode.code, mode.label, mode.type_code, group, contact, None, amount,
-                                  "" if contact else _("Choisissez d'abord le contact du panier")))
-            continue
-        if group == "other" and amount <= 0:
+        received = {o.id: max(paid.get(o.id, {}).get(mode.id, ZERO), ZERO) for o in orders}
+        amount = sum(received.values(), ZERO)
+        if group == "other" and amount <= 0 and not mtype.refund_is_credit:
             continue  # AUTRE PAIEMENT lists the order's own payment modes only
-        reason = "" if amount > 0 else _("Rien n'a été payé par %(mode)s sur ces dossiers", mode=mode.label)
-        out.append(ModeOption(mode.code, mode.label, mode.type_code, group, amount > 0, amount, amount, reason))
+        limit, reason = _ceiling(session, basket, mode, mtype, orders, received)
+        if not reason and limit is not None and limit <= 0:
+            reason = _("Rien n'a été payé par %(mode)s sur ces dossiers", mode=mode.label)
+        out.append(ModeOption(mode.code, mode.label, mode.type_code, group, not reason, limit, amount, reason))
     return out
+
+
+def _ceiling(session: Session, basket: CancellationBasket, mode: PaymentMode, mtype, orders: list[Order],
+             received: dict[int, Decimal]) -> tuple[Decimal | None, str]:
+    """(the most ``mode`` may refund on ``orders`` — None: no ceiling —, the reason it cannot or "")."""
+    from plugins.sales.services.payments import refund_refusal
+
+    contact = None
+    if mtype.refund_is_credit:
+        if basket.contact_id is None:
+            return None, _("Choisissez d'abord le contact du panier")
+        contact = basket.contact_id
+    limit: Decimal | None = None if mtype.refund_is_credit else ZERO
+    refused, allowed = "", False
+    for order in orders:
+        if not mtype.refund_is_credit and received[order.id] <= 0:
+            continue  # nothing to give back by this mode on that order
+        reason = refund_refusal(session, order, mode, cent(), contact=contact, point_of_sale=basket.point_of_sale_id)
+        if reason:
+            refused = refused or reason
+            continue
+        allowed = True
+        if limit is not None:
+            own = mtype.refundable(session, order, mode)  # the type's own limit (a card: what the card paid)
+            limit += received[order.id] if own is None else min(received[order.id], max(own, ZERO))
+    if refused and not allowed:
+        return limit, refused
+    return limit, ""
 
 
 # --------------------------------------------------------------------------- the whole preview
@@ -275,8 +305,21 @@ def preview(session: Session, basket: CancellationBasket) -> dict:
         "payment_reminder": reminder, "refund_options": [o.as_dict() for o in refund_options(session, basket, orders)],
         "requested_by": basket.requested_by, "cause": basket.cause.code if basket.cause else None,
         "refund_fees": basket.refund_fees, "fee_override": basket.fee_override,
-        "tickets": [bt.ticket.barcode for bt in basket.tickets],
+        "tickets": [bt.ticket.barcode for bt in basket.tickets], "delivery": delivery_plan(basket),
     }
+
+
+def delivery_plan(basket: CancellationBasket) -> dict:
+    """"Livraison billets" and "Envoi documents" of the exchange's new tickets: the mode, e-mail and
+    address typed (empty: the contact's), immediate print, and the documents the exchange order will
+    produce once settled (the sales plugin's defaults for the mode, as on the sell screen)."""
+    from plugins.sales.models import DOCUMENT_TYPE_LABELS
+    from plugins.sales.services.delivery import DEFAULT_DOCUMENTS
+
+    return {"mode": basket.delivery_mode, "email": basket.delivery_email or "",
+            "address": basket.delivery_address or "", "immediate_print": bool(basket.immediate_print),
+            "documents": [{"type": t, "label": str(DOCUMENT_TYPE_LABELS.get(t, t)), "send": send}
+                          for t, send in DEFAULT_DOCUMENTS.get(basket.delivery_mode, ())]}
 
 
 def reminder_by_mode(session: Session, refunded_by_order: dict[int, Decimal]) -> dict[int, Decimal]:

@@ -23,6 +23,7 @@ from coulisses.i18n import _, format_money
 from plugins.refunds.models import REQUESTERS, BasketTicket, CancellationBasket, RefundCause
 from plugins.sales.models import DELIVERY_MODES, Order, Ticket
 from plugins.sales.services.common import contact as get_contact, money
+from plugins.sales.services.delivery import check_email
 from plugins.sales.services.finding import find_ticket, find_tickets_range, get_order
 from plugins.sales.services.settings import resolve_point_of_sale
 
@@ -173,8 +174,11 @@ def default_cause(session: Session) -> RefundCause | None:
 
 def set_options(session: Session, basket: CancellationBasket, *, contact: Any = ..., requested_by: str | None = None,
                 cause: Any = ..., refund_fees: bool | None = None, fee_override: Any = ...,
-                delivery_mode: str | None = None, note: str | None = None) -> CancellationBasket:
+                delivery_mode: str | None = None, note: str | None = None, delivery_email: str | None = None,
+                delivery_address: str | None = None, immediate_print: bool | None = None) -> CancellationBasket:
     """Change what the operator chose; only the given keys change (``...``: unchanged).
+    ``delivery_*`` and ``immediate_print``: "Livraison billets" of the exchange's new tickets, as on
+    the sell screen (empty e-mail or address: the contact's), given to the exchange order when settled.
     ``fee_override`` (the cause's fee typed by hand, for the whole basket; None: the cause's) needs
     the permission ``refunds.fee.override`` — checked by the screen and the API."""
     _editable(basket)
@@ -183,6 +187,11 @@ def set_options(session: Session, basket: CancellationBasket, *, contact: Any = 
         errors["requested_by"] = _("Demandé par : %(values)s", values=", ".join(REQUESTERS))
     if delivery_mode is not None and delivery_mode not in DELIVERY_MODES:
         errors["delivery_mode"] = _("Mode de livraison inconnu")
+    if delivery_email is not None and delivery_email.strip():
+        try:
+            delivery_email = check_email(delivery_email)
+        except InvalidError as exc:
+            errors.update(exc.fields)
     if cause is not ... and cause not in (None, ""):
         found = _cause(session, cause)
         if found is None or not found.active:
@@ -208,6 +217,12 @@ def set_options(session: Session, basket: CancellationBasket, *, contact: Any = 
         basket.fee_override = money(fee_override, "fee_override") if fee_override not in (None, "") else None
     if delivery_mode is not None:
         basket.delivery_mode = delivery_mode
+    if delivery_email is not None:
+        basket.delivery_email = delivery_email.strip()[:200]
+    if delivery_address is not None:
+        basket.delivery_address = delivery_address.strip()[:2000]
+    if immediate_print is not None:
+        basket.immediate_print = bool(immediate_print)
     if note is not None:
         basket.note = note
     session.flush()

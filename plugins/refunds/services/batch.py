@@ -8,8 +8,9 @@ operation and transaction (``commit`` after each), with progress, and keeps the 
 whose tickets of the performance are already cancelled is skipped: re-running does nothing twice.
 
 Refund modes: each order is refunded by the modes that paid it (at most what each paid, in the order
-of its payments) when their type can refund without anybody at the desk; cash, and modes that cannot
-refund, go to the fallback mode (the contact's credit balance by default).
+of its payments) when their type can refund (``check_refund``) without anybody at the desk (not
+``refund_in_person``); cash, a terminal, and modes that cannot refund go to the fallback mode (the
+contact's credit balance by default: the type whose refund is a credit).
 """
 from __future__ import annotations
 
@@ -25,13 +26,13 @@ from coulisses.i18n import _, format_money
 from plugins.refunds.models import PerformanceCancellation, RefundCause
 from plugins.refunds.services import baskets
 from plugins.refunds.services.amounts import _modes_in_payment_order, paid_by_mode
-from plugins.refunds.services.settle import RefundInput, complete_payouts, settle
+from plugins.refunds.services.settle import RefundInput, complete_payouts, credit_mode, settle
 from plugins.sales.models import Order, PaymentMode, Performance, Ticket
 from plugins.sales.registry import get_registry as sales_registry
 from plugins.sales.services.catalogue import performance_label
+from plugins.sales.services.payments import refund_refusal
 
 ZERO = Decimal("0.00")
-DESK_ONLY_TYPES = ("cash",)
 
 
 def _fallback(session: Session, mode: Any = None) -> PaymentMode | None:
@@ -39,8 +40,7 @@ def _fallback(session: Session, mode: Any = None) -> PaymentMode | None:
         from plugins.sales.services.settings import get_payment_mode
 
         return get_payment_mode(session, mode)
-    return session.scalar(select(PaymentMode).where(PaymentMode.type_code == "credit_balance",
-                                                    PaymentMode.active.is_(True)).order_by(PaymentMode.position))
+    return credit_mode(session)
 
 
 def _orders(session: Session, performance_id: int) -> list[int]:
@@ -74,9 +74,10 @@ def plan_order(session: Session, performance_id: int, order: Order, fallback: Pa
             break
         mode = session.get(PaymentMode, mode_id)
         mtype = types.get(mode.type_code)
-        if mtype is None or not mtype.can_refund or mode.type_code in DESK_ONLY_TYPES or not mode.active:
-            continue
         share = min(left, net)
+        # the type says whether it refunds, and whether only with the customer at the desk (cash, terminal)
+        if mtype is None or mtype.refund_in_person or refund_refusal(session, order, mode, share):
+            continue
         refunds[mode.code] = refunds.get(mode.code, ZERO) + share
         left -= share
     if left > 0:

@@ -33,11 +33,12 @@ from coulisses.i18n import _, format_money
 
 from plugins.refunds.models import CancellationBasket, RefundPayout
 from plugins.refunds.registry import get_registry
-from plugins.refunds.services.amounts import UNLIMITED_TYPES, kept_amounts, paid_by_mode
+from plugins.refunds.services.amounts import kept_amounts, paid_by_mode
 from plugins.refunds.services.baskets import OPERATION_KIND, _editable, lock_basket
 from plugins.sales.models import Order, PaymentMode, Ticket
 from plugins.sales.registry import get_registry as sales_registry
 from plugins.sales.services import payments as sales_payments
+from plugins.sales.services.delivery import apply_posted_delivery
 from plugins.sales.services.orders import lock_order, release_tickets, sell
 from plugins.sales.services.payments import PaymentInput
 from plugins.sales.services.settings import get_payment_mode
@@ -67,9 +68,18 @@ class SettleResult:
     payouts: list[RefundPayout] = field(default_factory=list)
 
 
+def credit_mode(session: Session) -> PaymentMode | None:
+    """The first active mode whose type refunds as a credit the contact keeps and pays with it (the
+    credit balance, ``refund_is_credit``): the exchange is paid through it by what the cancelled
+    tickets were worth; a batch refunds through it what cannot go back the way it was paid."""
+    types = sales_registry().payment_mode_types
+    return next((m for m in session.scalars(select(PaymentMode).where(PaymentMode.active.is_(True))
+                                            .order_by(PaymentMode.position, PaymentMode.id))
+                 if (t := types.get(m.type_code)) is not None and t.refund_is_credit and t.can_pay), None)
+
+
 def _credit_mode(session: Session) -> PaymentMode:
-    mode = session.scalar(select(PaymentMode).where(PaymentMode.type_code == "credit_balance",
-                                                    PaymentMode.active.is_(True)).order_by(PaymentMode.position))
+    mode = credit_mode(session)
     if mode is None:
         raise ConflictError(_("Aucun mode de règlement « Solde avoir » actif : l'échange ne peut pas être réglé"))
     return mode
@@ -128,6 +138,11 @@ def settle(session: Session, basket: CancellationBasket, *, refunds: Iterable[Re
         lines = [registry.product_kind(ln.kind).to_line_input(session, ln) for ln in basket.exchange_lines]
         new_order = sell(session, basket.contact_id, lines, point_of_sale=pos, delivery_mode=basket.delivery_mode,
                          note=_("Échange, Ordre %(number)s", number=operation.number), operation=operation)
+        # "Livraison billets" chosen on the basket, as the sell screen gives it to a new order: before
+        # the order is paid, so that its documents (and their immediate print) follow it after commit
+        apply_posted_delivery(session, new_order, {"delivery_email": basket.delivery_email,
+                                                   "delivery_address": basket.delivery_address,
+                                                   "immediate_print": "1" if basket.immediate_print else "0"})
         result.sold = new_order.total
         result.exchange_order = new_order
     transfer = min(result.sold, result.refunded)
@@ -159,13 +174,14 @@ def settle(session: Session, basket: CancellationBasket, *, refunds: Iterable[Re
             if left <= 0:
                 break
             cap = remaining[oid]
-            unlimited = mode.type_code in UNLIMITED_TYPES or allow_over_limit
+            credit = mtype is not None and mtype.refund_is_credit  # the type says: a credit, nothing leaves
+            unlimited = credit or allow_over_limit
             if not unlimited:
                 cap = min(cap, paid_before.get(oid, {}).get(mode.id, ZERO) - used.get((oid, mode.id), ZERO))
             share = min(left, cap)
             if share <= 0:
                 continue
-            contact = basket.contact_id if mode.type_code == "credit_balance" else None
+            contact = basket.contact_id if credit else None
             payment = sales_payments.refund(session, orders[oid], mode, share, contact=contact, operation=operation,
                                             point_of_sale=pos)
             remaining[oid] -= share
@@ -174,7 +190,7 @@ def settle(session: Session, basket: CancellationBasket, *, refunds: Iterable[Re
             result.refunds.append({"order": orders[oid].number, "mode": mode.code, "amount": share})
             payout = RefundPayout(basket_id=basket.id, order_id=oid, payment_id=payment.id, payment_mode_id=mode.id,
                                   amount=share, state="pending", recorded_at=utcnow())
-            if mtype is not None and mtype.code == "credit_balance":  # credited already: nothing leaves
+            if credit:  # credited already: nothing leaves, nothing to pay out
                 payout.state, payout.paid_out_at = "done", utcnow()
             session.add(payout)
             result.payouts.append(payout)

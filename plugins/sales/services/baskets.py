@@ -230,6 +230,17 @@ def take_up(session: Session, basket: Any, order: Any) -> Order:
     return order
 
 
+def take_up_scanned(session: Session, basket: Any, code: str) -> tuple[Order, Any]:
+    """A barcode scanned (or typed) on the sales screen: the ticket's order is taken up into the basket
+    (REPRENDRE, as from the order detail: its reserved tickets can then be removed or change tariff,
+    what it owes paid). Returns ``(order, ticket)``. An unknown code: NotFoundError "Code-barres
+    inconnu"; an order taken up elsewhere or cancelled: ConflictError (``take_up``)."""
+    from plugins.sales.services.finding import find_ticket
+
+    ticket = find_ticket(session, (code or "").strip())
+    return take_up(session, basket, ticket.order), ticket
+
+
 def _order_in(session: Session, basket: Basket, order: Any) -> Order:
     order = order if isinstance(order, Order) else order_services.get_order(session, order)
     if order not in basket_orders(session, basket):

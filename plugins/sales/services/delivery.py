@@ -98,7 +98,8 @@ def delivery_view(session: Session, order: Order) -> dict:
             "customised": row is not None}
 
 
-def _check_email(address: str) -> str:
+def check_email(address: str) -> str:
+    """``address`` normalised, or InvalidError naming ``email`` (the delivery e-mail as typed)."""
     from email_validator import EmailNotValidError, validate_email
 
     try:
@@ -132,7 +133,7 @@ def set_delivery(session: Session, order: Order, *, mode: str | None = None, con
             errors["delivery_contact"] = _("Contact invalide ou fusionné")
     if email is not None and email.strip():
         try:
-            email = _check_email(email)
+            email = check_email(email)
         except InvalidError as exc:
             errors.update(exc.fields)
     if errors:
@@ -175,7 +176,8 @@ def set_delivery(session: Session, order: Order, *, mode: str | None = None, con
 def apply_posted_delivery(session: Session, order: Order, form: Any) -> None:
     """The sales screen's "Livraison billets" beyond the mode (``_sell_delivery.html``: ``delivery_email``,
     ``delivery_address``, ``immediate_print`` "1" / "0"), for the order just created — no operation of
-    its own: the creation's covers it. Nothing typed and a mode that needs nothing: the defaults stay."""
+    its own: the creation's covers it. Nothing typed and a mode that needs nothing: the defaults stay.
+    ``form``: any mapping with ``get`` (the refunds plugin gives its exchange order the basket's choices)."""
     email = (form.get("delivery_email") or "").strip()
     address = (form.get("delivery_address") or "").strip()
     immediate = form.get("immediate_print", "1") != "0"

@@ -236,6 +236,26 @@ def refund(session: Session, order: Order, mode: Any, amount: Any, *, contact: A
     return result if isinstance(result, Payment) else None
 
 
+def refund_refusal(session: Session, order: Order, mode: Any, amount: Any, *, contact: Any = None,
+                   point_of_sale: Any = None) -> str | None:
+    """Why ``mode`` cannot give ``amount`` back on ``order`` — None when it can: what ``refund`` would
+    refuse, asked beforehand (a screen offering refund modes). The mode inactive or its type's plugin
+    disabled, then the type's own ``check_refund`` (``can_refund``, its settings, ``refundable``, a
+    device it needs at ``point_of_sale``). ``contact``: whose money it is (default: the order's payer
+    for a type that needs one). Nothing is written."""
+    mode = get_payment_mode(session, mode)
+    mtype = get_registry().payment_mode_types.get(mode.type_code)
+    if mtype is None or not mode.active:
+        return str(_("Le mode %(mode)s ne permet pas de rembourser", mode=mode.label))
+    try:
+        pos = resolve_point_of_sale(session, point_of_sale) if point_of_sale is not None else None
+    except InvalidError:  # closed meanwhile: the type decides without it
+        pos = None
+    who = _contact_for(session, order, mtype, contact, "contact")
+    reason = mtype.check_refund(context(session, order, mode, mtype, money(amount), who, pos=pos, refund=True))
+    return str(reason) if reason else None
+
+
 def refund_or_pending(session: Session, order: Order, mode: Any, amount: Any, *, contact: Any = None,
                       reference: str = "", operation: Operation | None = None, point_of_sale: Any = None,
                       details: dict | None = None) -> Payment | PendingPayment:

@@ -3,7 +3,7 @@
  *
  * The buyer box reuses the contacts plugin's quick-search autocomplete (window.CoulissesContacts);
  * a new contact is created in a dialog through POST /api/v1/contacts (session cookie + X-CSRFToken).
- * Keyboard: Alt+C contact, Alt+N new contact, Alt+L performances, Alt+A add, Alt+S rest in the
+ * Keyboard: Alt+B barcode (a scanned ticket: its order taken up), Alt+C contact, Alt+N new contact, Alt+L performances, Alt+A add, Alt+S rest in the
  * current payment, Alt+R reserve, Alt+P pay (each element carries aria-keyshortcuts: the host's help
  * panel lists them); Enter chooses / adds, never submits by accident. The seat map is one Tab stop:
  * arrows move from seat to seat, Space or Enter ticks. What changes without the focus moving is said
@@ -789,6 +789,8 @@
     form.addEventListener("keydown", function (e) {
       if (e.key !== "Enter" || e.defaultPrevented) { return; }
       var t = e.target;
+      // a scanner typing a barcode and Enter (keyboard wedge) in "Code-barres": its order is taken up
+      if (t.id === "sell-scan") { e.preventDefault(); if (t.value.trim()) { $("#scan-btn").click(); } return; }
       if (t.tagName === "INPUT" && t.type !== "submit" && t.type !== "button") { e.preventDefault(); }
     });
     form.addEventListener("submit", function (e) {
@@ -808,6 +810,7 @@
       case "KeyT": click("#hold-btn"); break;
       case "KeyA": if ($("#add-line")) { e.preventDefault(); addLine(); } break;
       case "KeyC": focus("#buyer-search"); break;
+      case "KeyB": focus("#sell-scan"); break;
       case "KeyL": focus("#perf-filter"); break;
       case "KeyN": if ($("#new-contact-modal")) { e.preventDefault(); openNewContact($("#buyer-search").value); } break;
       case "KeyS": if ($(".payment-amount")) { e.preventDefault(); restShortcut(); } break;
