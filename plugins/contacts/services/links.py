@@ -11,13 +11,13 @@ from dataclasses import dataclass
 from datetime import date
 
 from sqlalchemy import or_, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, aliased
 
 from coulisses import ConflictError, InvalidError, NotFoundError
 from coulisses.db import utcnow
 from coulisses.i18n import _, _l, local_time
 
-from plugins.contacts.models import KIND_LABELS, LINK_KINDS, ROLE_LABELS, Contact, ContactLink
+from plugins.contacts.models import KIND_LABELS, LINK_KINDS, ROLE_LABELS, Contact, ContactLink, display_name_of
 
 LINK_LABELS = {
     # kind: (seen from the "from" side, seen from the "to" side)
@@ -220,6 +220,35 @@ def relay_map(session: Session, contact_ids: list[int]) -> dict[int, tuple[Conta
             out[link.from_contact_id] = (link.to_contact, link.kind)
         if link.kind == "relay_of" and link.to_contact_id in wanted and link.to_contact_id not in out:
             out[link.to_contact_id] = (link.from_contact, link.kind)
+    return out
+
+
+def relay_names(session: Session, contact_ids: list[int]) -> dict[int, tuple[str, str]]:
+    """``relay_map`` for the search hits, from one Core query: ``{contact_id: (the relay's display
+    name, link kind)}``, the same link chosen (relay_of before member_of, then the oldest link)."""
+    if not contact_ids:
+        return {}
+    on = local_time(utcnow()).date()
+    src, dst = aliased(Contact), aliased(Contact)
+    rows = session.execute(
+        select(ContactLink.kind, ContactLink.from_contact_id, ContactLink.to_contact_id, ContactLink.start_date,
+               ContactLink.end_date, src.kind.label("from_kind"), src.structure_name.label("from_structure"),
+               src.last_name.label("from_last"), src.first_name.label("from_first"), dst.kind.label("to_kind"),
+               dst.structure_name.label("to_structure"), dst.last_name.label("to_last"),
+               dst.first_name.label("to_first"))
+        .join(src, src.id == ContactLink.from_contact_id).join(dst, dst.id == ContactLink.to_contact_id)
+        .where(ContactLink.kind.in_(("relay_of", "member_of")),
+               or_(ContactLink.from_contact_id.in_(contact_ids), ContactLink.to_contact_id.in_(contact_ids)))
+        .order_by(ContactLink.kind.desc(), ContactLink.id)).all()  # relay_of before member_of
+    wanted = set(contact_ids)
+    out: dict[int, tuple[str, str]] = {}
+    for r in rows:
+        if not ((r.start_date is None or r.start_date <= on) and (r.end_date is None or on <= r.end_date)):
+            continue  # ContactLink.is_active
+        if r.from_contact_id in wanted and r.from_contact_id not in out:
+            out[r.from_contact_id] = (display_name_of(r.to_kind, r.to_structure, r.to_last, r.to_first), r.kind)
+        if r.kind == "relay_of" and r.to_contact_id in wanted and r.to_contact_id not in out:
+            out[r.to_contact_id] = (display_name_of(r.from_kind, r.from_structure, r.from_last, r.from_first), r.kind)
     return out
 
 

@@ -24,8 +24,10 @@ of contacts has one order, on SQLite and PostgreSQL alike.
 How it stays fast on 1,000,000 contacts: each branch (last-name prefix, first-name prefix…) is one
 query ``ORDER BY (sort_last, sort_first, number) LIMIT offset + limit``; a last-name prefix without
 a separator ("dup") is a range on ``sort_last`` itself, so the index ``ix_contacts_contact_sort_name``
-gives both the rows and their order. Branches are merged in Python on the same key. See
-``plugins/contacts/models.py`` for the indexes.
+gives both the rows and their order. The branches are merged in the same statement (``UNION ALL``
+of the branches, then the page in the same order), which also reads what the result label needs
+(the contact's columns and its main address: no ORM object); the relays of the relays and members
+on the page come from one more batched query. See ``plugins/contacts/models.py`` for the indexes.
 """
 from __future__ import annotations
 
@@ -33,15 +35,15 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import and_, case, exists, func, or_, select
-from sqlalchemy.orm import Session, aliased, selectinload
+from sqlalchemy import Integer, and_, case, exists, func, literal_column, or_, select, union_all
+from sqlalchemy.orm import Session, aliased
 
 from unidecode import unidecode
 
 from coulisses import InvalidError
 from coulisses.i18n import _
 
-from plugins.contacts.models import Address, Contact, ContactCriterion, ContactLink, Criterion
+from plugins.contacts.models import Address, Contact, ContactCriterion, ContactLink, Criterion, display_name_of
 from plugins.contacts.services import validation as v
 from plugins.contacts.services.normalize import next_prefix, normalize, normalize_email, phonetic_fr, sort_key
 
@@ -221,7 +223,8 @@ def quick_search_page(session: Session, q: str, *, limit: int = 20, offset: int 
 
     Order: for ``*text``, names ending with the text first, then names containing it; then by the
     stored sort columns (name, first name) and the number. Each branch fetches ``offset + limit``
-    rows in that order; the merge sorts them on the same key and cuts the page.
+    rows in that order; the merge (in the same SQL statement) sorts them on the same key and cuts
+    the page.
     """
     limit = max(1, min(int(limit), MAX_LIMIT))
     offset = max(0, int(offset or 0))
@@ -235,52 +238,78 @@ def quick_search_page(session: Session, q: str, *, limit: int = 20, offset: int 
             select(func.count()).select_from(select(Contact.id).where(cond, *visible).subquery()))
         if offset >= total:
             return [], total
-    found: set[int] = set()
-    ends_ids: set[int] = set()
     ends = _ends_with_pattern(q or "")
-    if ends is not None:
-        stmt = (select(Contact.id).where(Contact.search_last.like(ends), *visible)
-                .order_by(*DISPLAY_ORDER).limit(fetch))
-        ends_ids = set(session.scalars(stmt))
-        found |= ends_ids
+    selects = []
+    if ends is not None:  # "*pont": the names ending with the text first (flag 0), then the others
+        selects.append(_branch(Contact.search_last.like(ends), visible, fetch, 0))
     for cond, order in branches:
         if ends is not None:  # the names ending with the text are fetched above: here only the others
             cond = and_(cond, Contact.search_last.not_like(ends))
-        stmt = select(Contact.id).where(cond, *visible).order_by(*order).limit(fetch)
-        found |= set(session.scalars(stmt))
-    keys = {}
-    if found:
-        for row in session.execute(select(Contact.id, *DISPLAY_ORDER).where(Contact.id.in_(found))):
-            keys[row.id] = (0 if row.id in ends_ids else 1, row.sort_last, row.sort_first, row.number)
-    ids = sorted(found, key=lambda i: keys[i])[offset:offset + limit]
-    return hits_for(session, ids), total
+        selects.append(_branch(cond, visible, fetch, 1, order))
+    if not selects:
+        return [], total
+    found = (selects[0] if len(selects) == 1 else union_all(*selects)).subquery("found")
+    # a contact several branches found once, with its best flag
+    page = (select(found.c.id, func.min(found.c.flag).label("flag")).group_by(found.c.id)).subquery("page")
+    stmt = (_hit_select(page.c.id == Contact.id, page)
+            .order_by(page.c.flag, *DISPLAY_ORDER).limit(limit).offset(offset))
+    return _hits_from_rows(session, session.execute(stmt).all()), total
+
+
+def _branch(cond, visible: list, fetch: int, flag: int, order=DISPLAY_ORDER):
+    """One branch of the quick search: the ids of its first ``fetch`` matches in the display order
+    (a range of an index gives them in order), tagged with ``flag`` (the merged order's first key)."""
+    inner = select(Contact.id).where(cond, *visible).order_by(*order).limit(fetch).subquery()
+    return select(inner.c.id.label("id"), literal_column(str(int(flag)), Integer).label("flag"))
+
+
+def _hit_select(on, source=None):
+    """The columns a search hit's label needs: the contact's and its main address's (the first
+    ``main`` one, as ``Contact.main_address``), in one Core statement (no ORM objects)."""
+    first_main = (select(func.min(_MainAddress.id))
+                  .where(_MainAddress.contact_id == Contact.id, _MainAddress.usage == "main")
+                  .correlate(Contact).scalar_subquery())
+    joined = source.join(Contact.__table__, on) if source is not None else Contact.__table__
+    return (select(*_HIT_COLUMNS, Address.postal_code, Address.city, Address.country)
+            .select_from(joined.outerjoin(Address.__table__, and_(Address.contact_id == Contact.id, Address.id == first_main))))
+
+
+_MainAddress = aliased(Address)
+_HIT_COLUMNS = (Contact.id, Contact.number, Contact.kind, Contact.type_code, Contact.role, Contact.last_name,
+                Contact.first_name, Contact.structure_name, Contact.valid, Contact.customer_since)
 
 
 def hits_for(session: Session, ids: list[int]) -> list[SearchHit]:
     """Search hits (with their labels) for contact ids, in the given order."""
-    from plugins.contacts.services.contacts import contact_label
-    from plugins.contacts.services.links import ROLE_LABELS, relay_map
-
     if not ids:
         return []
-    contacts = {c.id: c for c in session.scalars(
-        select(Contact).where(Contact.id.in_(ids)).options(selectinload(Contact.addresses)))}
-    relays = relay_map(session, [i for i in ids if contacts[i].kind == "individual"
-                                 and contacts[i].role in ("relay", "member")])
+    rows = {row.id: row for row in session.execute(_hit_select(None).where(Contact.id.in_(ids)))}
+    return _hits_from_rows(session, [rows[i] for i in ids if i in rows])
+
+
+def _hits_from_rows(session: Session, rows: list) -> list[SearchHit]:
+    """Search hits from ``_hit_select`` rows (in their order): the labels, with one batched look-up
+    of the relays of the relays and members among them."""
+    from plugins.contacts.services.contacts import label_of
+    from plugins.contacts.services.links import ROLE_LABELS, relay_names
+
+    relays = relay_names(session, [r.id for r in rows if r.kind == "individual" and r.role in ("relay", "member")])
     hits = []
-    for contact_id in ids:
-        c = contacts[contact_id]
-        address = c.main_address
-        relay = relays.get(contact_id)
-        label = contact_label(c, relay[0] if relay else None,
-                              str(ROLE_LABELS["relay" if relay and relay[1] == "relay_of" else "member"]) if relay else None)
+    for r in rows:
+        display = display_name_of(r.kind, r.structure_name, r.last_name, r.first_name)
+        relay = relays.get(r.id)
+        role_label = None
+        if relay:
+            role_label = str(ROLE_LABELS["relay" if relay[1] == "relay_of" else "member"])
         hits.append(SearchHit(
-            contact_id=c.id, number=c.number, label=label,
-            name=c.structure_name if c.kind == "structure" else c.last_name,
-            first_name=c.first_name if c.kind == "individual" else "", kind=c.kind, type_code=c.type_code,
-            role=c.role, postal_code=address.postal_code if address else "", city=address.city if address else "",
-            country=address.country if address else "", valid=c.valid, status=c.status,
-            relay_name=relay[0].display_name if relay else ""))
+            contact_id=r.id, number=r.number,
+            label=label_of(display, r.number, r.country or "", r.postal_code,
+                           relay[0] if relay else None, role_label),
+            name=r.structure_name if r.kind == "structure" else r.last_name,
+            first_name=r.first_name if r.kind == "individual" else "", kind=r.kind, type_code=r.type_code,
+            role=r.role, postal_code=r.postal_code or "", city=r.city or "", country=r.country or "",
+            valid=r.valid, status="customer" if r.customer_since is not None else "prospect",
+            relay_name=relay[0] if relay else ""))
     return hits
 
 
