@@ -7,11 +7,12 @@ links: individual public / child / relay / member; structure public / subsidiary
 """
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from datetime import date
 
-from sqlalchemy import or_, select
-from sqlalchemy.orm import Session, aliased
+from sqlalchemy import bindparam, or_, select
+from sqlalchemy.orm import Session
 
 from coulisses import ConflictError, InvalidError, NotFoundError
 from coulisses.db import utcnow
@@ -223,23 +224,30 @@ def relay_map(session: Session, contact_ids: list[int]) -> dict[int, tuple[Conta
     return out
 
 
+@functools.cache
+def _relay_statement():
+    """The statement of ``relay_names`` (built once: the ids are an expanding parameter)."""
+    link = ContactLink.__table__.c
+    src, dst = Contact.__table__.alias("relay_from"), Contact.__table__.alias("relay_to")
+    ids = bindparam("ids", expanding=True)
+    return (select(link.kind, link.from_contact_id, link.to_contact_id, link.start_date, link.end_date,
+                   src.c.kind.label("from_kind"), src.c.structure_name.label("from_structure"),
+                   src.c.last_name.label("from_last"), src.c.first_name.label("from_first"),
+                   dst.c.kind.label("to_kind"), dst.c.structure_name.label("to_structure"),
+                   dst.c.last_name.label("to_last"), dst.c.first_name.label("to_first"))
+            .join_from(ContactLink.__table__, src, src.c.id == link.from_contact_id)
+            .join(dst, dst.c.id == link.to_contact_id)
+            .where(link.kind.in_(("relay_of", "member_of")), or_(link.from_contact_id.in_(ids), link.to_contact_id.in_(ids)))
+            .order_by(link.kind.desc(), link.id))  # relay_of before member_of, then the oldest link
+
+
 def relay_names(session: Session, contact_ids: list[int]) -> dict[int, tuple[str, str]]:
     """``relay_map`` for the search hits, from one Core query: ``{contact_id: (the relay's display
     name, link kind)}``, the same link chosen (relay_of before member_of, then the oldest link)."""
     if not contact_ids:
         return {}
     on = local_time(utcnow()).date()
-    src, dst = aliased(Contact), aliased(Contact)
-    rows = session.execute(
-        select(ContactLink.kind, ContactLink.from_contact_id, ContactLink.to_contact_id, ContactLink.start_date,
-               ContactLink.end_date, src.kind.label("from_kind"), src.structure_name.label("from_structure"),
-               src.last_name.label("from_last"), src.first_name.label("from_first"), dst.kind.label("to_kind"),
-               dst.structure_name.label("to_structure"), dst.last_name.label("to_last"),
-               dst.first_name.label("to_first"))
-        .join(src, src.id == ContactLink.from_contact_id).join(dst, dst.id == ContactLink.to_contact_id)
-        .where(ContactLink.kind.in_(("relay_of", "member_of")),
-               or_(ContactLink.from_contact_id.in_(contact_ids), ContactLink.to_contact_id.in_(contact_ids)))
-        .order_by(ContactLink.kind.desc(), ContactLink.id)).all()  # relay_of before member_of
+    rows = session.execute(_relay_statement(), {"ids": list(contact_ids)}).all()
     wanted = set(contact_ids)
     out: dict[int, tuple[str, str]] = {}
     for r in rows:

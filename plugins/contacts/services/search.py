@@ -31,11 +31,12 @@ on the page come from one more batched query. See ``plugins/contacts/models.py``
 """
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import Integer, and_, case, exists, func, literal_column, or_, select, union_all
+from sqlalchemy import Integer, and_, bindparam, case, exists, func, literal_column, or_, select, union_all
 from sqlalchemy.orm import Session, aliased
 
 from unidecode import unidecode
@@ -251,8 +252,9 @@ def quick_search_page(session: Session, q: str, *, limit: int = 20, offset: int 
     found = (selects[0] if len(selects) == 1 else union_all(*selects)).subquery("found")
     # a contact several branches found once, with its best flag
     page = (select(found.c.id, func.min(found.c.flag).label("flag")).group_by(found.c.id)).subquery("page")
-    stmt = (_hit_select(page.c.id == Contact.id, page)
-            .order_by(page.c.flag, *DISPLAY_ORDER).limit(limit).offset(offset))
+    contact = Contact.__table__.c
+    stmt = (_hit_select(page).order_by(page.c.flag, contact.sort_last, contact.sort_first, contact.number)
+            .limit(limit).offset(offset))
     return _hits_from_rows(session, session.execute(stmt).all()), total
 
 
@@ -263,27 +265,34 @@ def _branch(cond, visible: list, fetch: int, flag: int, order=DISPLAY_ORDER):
     return select(inner.c.id.label("id"), literal_column(str(int(flag)), Integer).label("flag"))
 
 
-def _hit_select(on, source=None):
+def _hit_select(source=None):
     """The columns a search hit's label needs: the contact's and its main address's (the first
-    ``main`` one, as ``Contact.main_address``), in one Core statement (no ORM objects)."""
-    first_main = (select(func.min(_MainAddress.id))
-                  .where(_MainAddress.contact_id == Contact.id, _MainAddress.usage == "main")
-                  .correlate(Contact).scalar_subquery())
-    joined = source.join(Contact.__table__, on) if source is not None else Contact.__table__
-    return (select(*_HIT_COLUMNS, Address.postal_code, Address.city, Address.country)
-            .select_from(joined.outerjoin(Address.__table__, and_(Address.contact_id == Contact.id, Address.id == first_main))))
+    ``main`` one, as ``Contact.main_address``), in one Core statement (no ORM objects), on the ids
+    of ``source`` (a subquery with an ``id`` column), else on every contact."""
+    contact, address, main = Contact.__table__, Address.__table__, Address.__table__.alias("main_address")
+    first_main = (select(func.min(main.c.id)).where(main.c.contact_id == contact.c.id, main.c.usage == "main")
+                  .correlate(contact).scalar_subquery())
+    joined = source.join(contact, source.c.id == contact.c.id) if source is not None else contact
+    return (select(*(contact.c[name] for name in _HIT_COLUMNS), address.c.postal_code, address.c.city,
+                   address.c.country)
+            .select_from(joined.outerjoin(address, and_(address.c.contact_id == contact.c.id,
+                                                        address.c.id == first_main))))
 
 
-_MainAddress = aliased(Address)
-_HIT_COLUMNS = (Contact.id, Contact.number, Contact.kind, Contact.type_code, Contact.role, Contact.last_name,
-                Contact.first_name, Contact.structure_name, Contact.valid, Contact.customer_since)
+_HIT_COLUMNS = ("id", "number", "kind", "type_code", "role", "last_name", "first_name", "structure_name", "valid",
+                "customer_since")
+
+
+@functools.cache
+def _hits_by_id_statement():
+    return _hit_select().where(Contact.__table__.c.id.in_(bindparam("ids", expanding=True)))
 
 
 def hits_for(session: Session, ids: list[int]) -> list[SearchHit]:
     """Search hits (with their labels) for contact ids, in the given order."""
     if not ids:
         return []
-    rows = {row.id: row for row in session.execute(_hit_select(None).where(Contact.id.in_(ids)))}
+    rows = {row.id: row for row in session.execute(_hits_by_id_statement(), {"ids": list(ids)})}
     return _hits_from_rows(session, [rows[i] for i in ids if i in rows])
 
 
