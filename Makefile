@@ -25,9 +25,11 @@ run: $(STAMP)
 	@echo "Serving Coulisses on http://$(HOST):$(PORT)/ (Ctrl-C to stop)"
 	COULISSES_ENV=$${COULISSES_ENV:-development} $(BIN)/coulisses run --host $(HOST) --port $(PORT) --no-reload
 
-## make test: the whole suite (SQLite; PostgreSQL when COULISSES_TEST_DATABASE_URL is set)
+## make test: the whole suite (SQLite; PostgreSQL when COULISSES_TEST_DATABASE_URL is set), one
+## process per core (TEST_WORKERS=0 for a single process; each worker gets its own PostgreSQL database)
+TEST_WORKERS ?= auto
 test: $(STAMP) test-browser-deps
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadfile $(PYTEST_ARGS)
 
 # The browser tests drive Debian's chromium; install it when we can (root), else say how.
 test-browser-deps:

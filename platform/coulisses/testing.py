@@ -46,6 +46,33 @@ PG_URL = os.environ.get("COULISSES_TEST_DATABASE_URL")
 PASSWORD = "correct horse battery"
 
 
+def _worker_database(url: str | None, worker: str | None) -> str | None:
+    """Under pytest-xdist each worker gets a database of its own, next to the one given (``test`` →
+    ``test_gw0``), created empty when the worker starts: the tests' schemas live in one database per
+    process, as in a serial run (database-wide objects such as the pg_trgm extension are created by the
+    first test that needs them and dropped with its schema, which two processes sharing a database
+    would race on)."""
+    if not url or not worker:
+        return url
+    base = make_url(url)
+    if base.database.endswith(f"_{worker}"):  # a subprocess of the worker (it inherits the worker's URL)
+        return url
+    name = f"{base.database}_{worker}"
+    admin = cdb.make_engine(url, isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+            conn.execute(text(f'CREATE DATABASE "{name}"'))
+    finally:
+        admin.dispose()
+    return base.set(database=name).render_as_string(hide_password=False)
+
+
+PG_URL = _worker_database(PG_URL, os.environ.get("PYTEST_XDIST_WORKER"))
+if PG_URL:  # what the worker's subprocesses (a plugin's own test run, the CLI) must use too
+    os.environ["COULISSES_TEST_DATABASE_URL"] = PG_URL
+
+
 def pytest_report_header(config):
     return f"coulisses database: {'postgresql' if PG_URL else 'sqlite'}"
 
