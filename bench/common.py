@@ -34,6 +34,11 @@ class Context:
     url: str
     quick: bool
     workdir: Path
+    contacts: int | None = None  # ``--contacts N``: the size of the benchmarks that generate contacts
+
+    def size(self, quick: int, full: int) -> int:
+        """The benchmark's size: ``--contacts N`` when given, else its quick or full size."""
+        return self.contacts or (quick if self.quick else full)
 
     def engine(self, **kw):
         return cdb.make_engine(self.url, **kw)
@@ -98,13 +103,17 @@ def record(benchmark: str, database: str, size: int, metric: str, value: float, 
     return rec
 
 
-def write_results(name: str, records: list[dict], quick: bool) -> Path:
-    """Write the records of this run; records of databases this run did not measure are kept."""
+def write_results(name: str, records: list[dict], quick: bool, scale: bool = False) -> Path:
+    """Write the records of this run; records of databases this run did not measure are kept.
+
+    ``scale`` (a run with ``--contacts N``): ``<name>-scale.json``, which keeps one set of records per
+    database and size, so that runs at 100,000, 1,000,000 and 10,000,000 contacts make one curve."""
     RESULTS.mkdir(exist_ok=True)
-    path = RESULTS / (f"{name}-quick.json" if quick else f"{name}.json")
-    measured = {r["database"] for r in records}
+    path = RESULTS / (f"{name}-scale.json" if scale else f"{name}-quick.json" if quick else f"{name}.json")
+    measured = {(r["database"], r["size"]) if scale else r["database"] for r in records}
     kept = []
     if path.exists():
-        kept = [r for r in json.loads(path.read_text()) if r.get("database") not in measured]
+        kept = [r for r in json.loads(path.read_text())
+                if ((r.get("database"), r.get("size")) if scale else r.get("database")) not in measured]
     path.write_text(json.dumps(kept + records, indent=2) + "\n")
     return path

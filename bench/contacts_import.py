@@ -24,6 +24,7 @@ from bench.common import Context, record
 
 QUICK = 50_000
 FULL = 1_000_000
+SCALES_WITH_CONTACTS = True  # ``--contacts N`` sets the number of contacts
 HEADERS = ["Civilité", "Nom", "Prénom", "Date de naissance", "Mél", "Téléphone portable", "Adresse",
            "Code postal", "Ville", "Pays"]
 
@@ -86,7 +87,7 @@ def worker(url: str, path: str) -> None:
 def run(ctx: Context) -> list[dict]:
     from coulisses.testing import create_schema
 
-    size = QUICK if ctx.quick else FULL
+    size = ctx.size(QUICK, FULL)
     path = ctx.workdir / f"contacts-{size}.csv"
     if not path.exists():
         broken = write_csv(path, size)

@@ -1,7 +1,9 @@
 """Quick search and wildcard search over generated contacts, through the service layer and HTTP.
 
 Generates ``FULL`` (1,000,000) or ``QUICK`` (50,000) realistic French contacts with the demo
-generator (bulk inserts), then measures with random realistic queries:
+generator (bulk inserts) — or ``--contacts N`` of them, for the scale curve (``python -m bench --full
+--contacts 10000000 contacts_search``: 100,000, 1,000,000 and 10,000,000 make the curve, recorded in
+``results/contacts_search-scale.json``) — then measures with random realistic queries:
 
 - ``contacts.search.quick``: ``p95_ms`` / ``p50_ms`` of ``quick_search`` (name prefix, "Name, F",
   contact number, e-mail prefix; a few hundred of each), target p95 < 10 ms, against a naive
@@ -22,6 +24,7 @@ from bench.common import Context, percentile, record, summary
 
 QUICK = 50_000
 FULL = 1_000_000
+SCALES_WITH_CONTACTS = True  # ``--contacts N`` sets the number of contacts
 PER_KIND = 200
 SEED = 42
 BENCH_PASSWORD = "bench-password-123456"
@@ -127,7 +130,7 @@ def run(ctx: Context) -> list[dict]:
     from coulisses import db as cdb
     from plugins.contacts.services.search import quick_search
 
-    size = QUICK if ctx.quick else FULL
+    size = ctx.size(QUICK, FULL)
     populate(ctx, size)
     engine = cdb.make_engine(ctx.url)
     rnd = random.Random(SEED)

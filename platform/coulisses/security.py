@@ -6,12 +6,14 @@ first time is granted to the default roles it names; after that, roles are the o
 """
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import Boolean, Column, ForeignKey, Integer, String, Table, select
+from sqlalchemy import Boolean, Column, ForeignKey, Integer, String, Table, event, select
+from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -289,6 +291,172 @@ def operator_for_token(session: Session, token: str) -> Operator | None:
     if row.last_used_at is None or now - row.last_used_at >= TOKEN_USE_RECORDED_EVERY:
         row.last_used_at = now
     return row.operator
+
+
+# --------------------------------------------------------------------------- the token cache
+#
+# A bearer token's look-up (its row, its operator, the operator's roles and their permissions: four
+# queries) is kept for ``TOKEN_CACHE_SECONDS`` in the process, keyed by the database and the token's
+# SHA-256 (never the token itself). Any change to a token, an operator, a role or a role's
+# permissions (ORM flush or bulk UPDATE/DELETE through a session) empties the cache of the process
+# at once, and again when that transaction commits; an entry read in a transaction that began
+# before such a change is not stored. Another process (a CLI command, another worker) sees the
+# change when its own entries expire: at most ``TOKEN_CACHE_SECONDS`` later. ``0`` turns it off.
+
+TOKEN_CACHE_SECONDS = 10
+TOKEN_CACHE_MAX_ENTRIES = 4096
+_AUTH_CHANGED = "coulisses_auth_changed"
+_AUTH_GENERATION = "coulisses_auth_generation"
+
+
+@dataclass(frozen=True)
+class TokenIdentity:
+    """What a request authenticated by a token needs of its operator (no ORM object)."""
+
+    token_id: int
+    token_hash: str
+    operator_id: int
+    login: str
+    full_name: str
+    locale: str | None
+    permissions: frozenset[str]
+    administrator: bool
+    last_used_at: datetime | None
+
+    def has_permission(self, code: str | None) -> bool:  # the rule of ``Operator.has_permission``
+        return code is None or self.administrator or code in self.permissions
+
+
+class TokenCache:
+    """The process's cache of token look-ups (thread-safe; see the comment above)."""
+
+    def __init__(self) -> None:
+        import threading
+
+        self._lock = threading.Lock()
+        self._entries: dict[tuple[str, str], tuple[float, TokenIdentity]] = {}
+        self.generation = 0
+        self.seconds: float = TOKEN_CACHE_SECONDS
+
+    def get(self, key: tuple[str, str]) -> TokenIdentity | None:
+        import time
+
+        entry = self._entries.get(key)
+        if entry is None or entry[0] <= time.monotonic():
+            return None
+        return entry[1]
+
+    def put(self, key: tuple[str, str], identity: TokenIdentity, generation: int | None) -> None:
+        """Keep ``identity`` unless something changed since ``generation`` (the reading transaction's)."""
+        import time
+
+        if self.seconds <= 0:
+            return
+        with self._lock:
+            if generation is None or generation != self.generation:
+                return
+            if len(self._entries) >= TOKEN_CACHE_MAX_ENTRIES:
+                now = time.monotonic()
+                self._entries = {k: e for k, e in self._entries.items() if e[0] > now}
+                if len(self._entries) >= TOKEN_CACHE_MAX_ENTRIES:
+                    self._entries.clear()
+            self._entries[key] = (time.monotonic() + self.seconds, identity)
+
+    def replace(self, key: tuple[str, str], identity: TokenIdentity) -> None:
+        with self._lock:
+            entry = self._entries.get(key)
+            if entry is not None:
+                self._entries[key] = (entry[0], identity)
+
+    def invalidate(self) -> None:
+        with self._lock:
+            self.generation += 1
+            self._entries.clear()
+
+
+token_cache = TokenCache()
+
+
+def _cache_key(session: Session, token_hash: str) -> tuple[str, str]:
+    return (str(session.get_bind().url), token_hash)
+
+
+def identity_for_token(session: Session, token: str) -> TokenIdentity | None:
+    """The identity of the active operator a valid token belongs to, else None; from the process's
+    cache when it was looked up less than ``TOKEN_CACHE_SECONDS`` ago and nothing changed since.
+
+    The caller records the token's last use when ``token_use_due`` (at most once a minute), so that
+    reading the API does not turn every request into a write."""
+    token_hash = _token_hash(token or "")
+    key = _cache_key(session, token_hash)
+    identity = token_cache.get(key)
+    if identity is None:
+        row = session.scalar(select(ApiToken).where(ApiToken.token_hash == token_hash))
+        if row is None or row.revoked_at is not None or not row.operator.active:
+            return None
+        op = row.operator
+        identity = TokenIdentity(row.id, token_hash, op.id, op.login, op.full_name, op.locale, frozenset(op.permissions),
+                                 op.is_administrator, row.last_used_at)
+        token_cache.put(key, identity, session.info.get(_AUTH_GENERATION))
+    return identity
+
+
+def token_use_due(identity: TokenIdentity) -> bool:
+    """Whether the token's last use is to be recorded now (at most once a minute)."""
+    return identity.last_used_at is None or utcnow() - identity.last_used_at >= TOKEN_USE_RECORDED_EVERY
+
+
+def record_token_use(session: Session, identity: TokenIdentity) -> None:
+    """Record the token's last use: a one-row UPDATE (not through the ORM: no cache invalidation).
+    The caller commits."""
+    now = utcnow()
+    table = ApiToken.__table__
+    session.connection().execute(table.update().where(table.c.id == identity.token_id).values(last_used_at=now))
+    token_cache.replace(_cache_key(session, identity.token_hash), dataclasses.replace(identity, last_used_at=now))
+
+
+def _auth_object_changed(obj) -> bool:
+    if isinstance(obj, ApiToken):  # its last use is a statistic, not a change of what it grants
+        state = sa_inspect(obj)
+        return any(attr.history.has_changes() for attr in state.attrs if attr.key != "last_used_at")
+    return isinstance(obj, (Operator, Role, RolePermission))
+
+
+@event.listens_for(Session, "after_begin")
+def _remember_auth_generation(session, transaction, connection) -> None:
+    session.info[_AUTH_GENERATION] = token_cache.generation
+
+
+@event.listens_for(Session, "after_flush")
+def _auth_flushed(session, flush_context) -> None:
+    if any(_auth_object_changed(obj) for obj in (*session.new, *session.dirty, *session.deleted)):
+        session.info[_AUTH_CHANGED] = True
+        token_cache.invalidate()
+
+
+_AUTH_TABLES = frozenset(("core_api_token", "core_operator", "core_operator_role", "core_role", "core_role_permission"))
+
+
+@event.listens_for(Session, "do_orm_execute")
+def _auth_bulk_changed(state) -> None:
+    if not (state.is_insert or state.is_update or state.is_delete):
+        return
+    table = getattr(state.statement, "table", None)
+    if getattr(table, "name", None) in _AUTH_TABLES:
+        state.session.info[_AUTH_CHANGED] = True
+        token_cache.invalidate()
+
+
+@event.listens_for(Session, "after_commit")
+def _auth_committed(session) -> None:
+    if session.info.pop(_AUTH_CHANGED, False):
+        token_cache.invalidate()
+
+
+@event.listens_for(Session, "after_rollback")
+def _auth_rolled_back(session) -> None:
+    if session.info.pop(_AUTH_CHANGED, False):
+        token_cache.invalidate()
 
 
 def revoke_token(session: Session, row: ApiToken) -> bool:

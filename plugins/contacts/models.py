@@ -93,6 +93,15 @@ def _search_string(length: int):
     return String(length).with_variant(String(length, collation="C"), "postgresql")
 
 
+def display_name_of(kind: str, structure_name: str, last_name: str, first_name: str) -> str:
+    """``Contact.display_name`` from the columns (for the lists that read columns, not objects)."""
+    if kind == "structure":
+        return structure_name
+    if first_name:
+        return f"{last_name}, {first_name}"
+    return last_name
+
+
 class Contact(AuditMixin, Base):
     """A contact: an individual (natural person) or a structure (legal person), of a registered type."""
 
@@ -184,11 +193,7 @@ class Contact(AuditMixin, Base):
     @property
     def display_name(self) -> str:
         """``SHAPIRA, Michel`` for an individual, the name for a structure."""
-        if self.kind == "structure":
-            return self.structure_name
-        if self.first_name:
-            return f"{self.last_name}, {self.first_name}"
-        return self.last_name
+        return display_name_of(self.kind, self.structure_name, self.last_name, self.first_name)
 
     @property
     def main_address(self) -> "Address | None":

@@ -162,6 +162,7 @@ def secret_key_weakness(key: str) -> str | None:
 # Idle timeout of operator sessions and login throttling (coulisses.throttle.Policy), in whole numbers
 SECURITY_SETTINGS = {
     "SESSION_IDLE_MINUTES": 30,
+    "TOKEN_CACHE_SECONDS": security.TOKEN_CACHE_SECONDS,  # a bearer token's look-up kept in the process
     "LOGIN_FREE_FAILURES": 3,
     "LOGIN_LOCK_FAILURES": 10,
     "LOGIN_ADDRESS_FREE_FAILURES": 10,
@@ -284,6 +285,8 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.config["DEBUG"] = cfg["ENV"] == "development" and app.config.get("DEBUG", False)
     # Secure session cookie: always with COULISSES_HTTPS=1, else whenever a request came over HTTPS
     app.config["SESSION_COOKIE_SECURE"] = bool(cfg.get("SESSION_COOKIE_SECURE", cfg["HTTPS"]))
+    # process-wide (the cache is the process's): the last app created sets it
+    security.token_cache.seconds = cfg["TOKEN_CACHE_SECONDS"]
     hardening.init_hardening(app)
     observe.init_observability(app)
     metrics.init_metrics(app)  # /metrics answers before the login machinery reads its bearer token
@@ -499,7 +502,11 @@ def error_page(exc: HTTPException):
 
 
 class JSONProvider(DefaultJSONProvider):
-    """Flask's JSON, knowing lazy translated strings (``coulisses.i18n._l``)."""
+    """Flask's JSON, knowing lazy translated strings (``coulisses.i18n._l``); compact (no indentation,
+    even in development) and in the order the answer was built (no sorting of the keys)."""
+
+    compact = True
+    sort_keys = False
 
     @staticmethod
     def default(o):

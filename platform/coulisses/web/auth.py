@@ -180,20 +180,71 @@ def _load_from_token(req):
         db.session.commit()
         g.coulisses_throttled = refusal
         return None
-    op = security.operator_for_token(db.session, header[7:].strip())
-    if op is None:
+    identity = security.identity_for_token(db.session, header[7:].strip())
+    if identity is None:
         refusal = throttle.failed(db.session, "api", address=address)
         db.session.commit()  # the failure is counted even though the request fails
         if refusal is not None:  # this failure starts a wait (or the lock): 429 rather than 401
             g.coulisses_throttled = refusal
         return None
     g.coulisses_bearer = True
-    if db.session.dirty:  # the token's last use was recorded (at most once a minute)
+    if security.token_use_due(identity):  # the token's last use, recorded at most once a minute
         try:
+            security.record_token_use(db.session, identity)
             db.session.commit()
         except BusyError:  # a statistic: never worth making the request wait or fail
             db.session.rollback()
-    return op
+    return BearerOperator(identity)
+
+
+class BearerOperator:
+    """``current_user`` of a request authenticated by its bearer token: its id, login and permissions
+    come from the token's cached identity (``security.identity_for_token``), so that answering the
+    API loads no operator; anything else (``roles``, a change of ``locale``…) is read from, or
+    written to, the ``Operator`` loaded from the request's session on first use."""
+
+    is_authenticated = True
+    is_anonymous = False
+    is_active = True
+    active = True
+
+    def __init__(self, identity: security.TokenIdentity) -> None:
+        object.__setattr__(self, "_identity", identity)
+
+    id = property(lambda self: self._identity.operator_id)
+    login = property(lambda self: self._identity.login)
+    full_name = property(lambda self: self._identity.full_name)
+    is_administrator = property(lambda self: self._identity.administrator)
+    permissions = property(lambda self: set(self._identity.permissions))
+
+    @property
+    def locale(self):
+        loaded = self.__dict__.get("_operator")
+        return loaded.locale if loaded is not None else self._identity.locale
+
+    def has_permission(self, code: str | None) -> bool:
+        return self._identity.has_permission(code)
+
+    def get_id(self) -> str:
+        return str(self._identity.operator_id)
+
+    def __str__(self) -> str:
+        return self._identity.login
+
+    def _get_operator(self) -> security.Operator:
+        loaded = self.__dict__.get("_operator")
+        if loaded is None:
+            loaded = db.session.get(security.Operator, self._identity.operator_id)
+            object.__setattr__(self, "_operator", loaded)
+        return loaded
+
+    def __getattr__(self, name):  # only what the identity does not carry
+        if name.startswith("__"):
+            raise AttributeError(name)
+        return getattr(self._get_operator(), name)
+
+    def __setattr__(self, name, value) -> None:
+        setattr(self._get_operator(), name, value)
 
 
 def _too_many_requests(refusal: throttle.Refusal):

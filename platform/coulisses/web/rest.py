@@ -116,8 +116,15 @@ class Route:
     extra_responses: dict = field(default_factory=dict)
 
 
-def _schema_instance(schema, **kw):
-    return schema(**kw) if isinstance(schema, type) else schema
+def _schema_instance(schema, many: bool = False):
+    """One instance per schema class (and ``many``), made once: marshmallow's ``load`` and ``dump`` keep
+    no state in the instance, and building one (its fields copied) cost more than the answer itself."""
+    return _schema_of(schema, many) if isinstance(schema, type) else schema
+
+
+@functools.lru_cache(maxsize=None)
+def _schema_of(schema: type, many: bool):
+    return schema(many=many)
 
 
 class Api:

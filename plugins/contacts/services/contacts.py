@@ -47,12 +47,18 @@ def get_contact_by_id(session: Session, contact_id: int) -> Contact:
 def contact_label(contact: Contact, relay_of: Contact | None = None, role_label: str | None = None) -> str:
     """The one-line label of the seeds: ``DUPONT, Chantal | FR-75012 [7611]``;
     a relay: ``AKOKA, Viviane | UNIVERSITY PARIS / Relais [15]``."""
-    if relay_of is not None:
-        return f"{contact.display_name} | {relay_of.display_name} / {role_label or _('Relais')} [{contact.number}]"
     address = contact.main_address
-    country = address.country if address else ""
-    postal = address.postal_code if address and address.postal_code else "-"
-    return f"{contact.display_name} | {country}-{postal} [{contact.number}]"
+    return label_of(contact.display_name, contact.number, address.country if address else "",
+                    address.postal_code if address else None,
+                    relay_of.display_name if relay_of is not None else None, role_label)
+
+
+def label_of(display_name: str, number: int, country: str, postal_code: str | None,
+             relay_name: str | None = None, role_label: str | None = None) -> str:
+    """``contact_label`` from the columns it reads (the search hits build it from one query)."""
+    if relay_name is not None:
+        return f"{display_name} | {relay_name} / {role_label or _('Relais')} [{number}]"
+    return f"{display_name} | {country}-{postal_code or '-'} [{number}]"
 
 
 def header(contact: Contact, role_label: str | None = None) -> str:

@@ -7,17 +7,18 @@ links: individual public / child / relay / member; structure public / subsidiary
 """
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from datetime import date
 
-from sqlalchemy import or_, select
+from sqlalchemy import bindparam, or_, select
 from sqlalchemy.orm import Session
 
 from coulisses import ConflictError, InvalidError, NotFoundError
 from coulisses.db import utcnow
 from coulisses.i18n import _, _l, local_time
 
-from plugins.contacts.models import KIND_LABELS, LINK_KINDS, ROLE_LABELS, Contact, ContactLink
+from plugins.contacts.models import KIND_LABELS, LINK_KINDS, ROLE_LABELS, Contact, ContactLink, display_name_of
 
 LINK_LABELS = {
     # kind: (seen from the "from" side, seen from the "to" side)
@@ -220,6 +221,42 @@ def relay_map(session: Session, contact_ids: list[int]) -> dict[int, tuple[Conta
             out[link.from_contact_id] = (link.to_contact, link.kind)
         if link.kind == "relay_of" and link.to_contact_id in wanted and link.to_contact_id not in out:
             out[link.to_contact_id] = (link.from_contact, link.kind)
+    return out
+
+
+@functools.cache
+def _relay_statement():
+    """The statement of ``relay_names`` (built once: the ids are an expanding parameter)."""
+    link = ContactLink.__table__.c
+    src, dst = Contact.__table__.alias("relay_from"), Contact.__table__.alias("relay_to")
+    ids = bindparam("ids", expanding=True)
+    return (select(link.kind, link.from_contact_id, link.to_contact_id, link.start_date, link.end_date,
+                   src.c.kind.label("from_kind"), src.c.structure_name.label("from_structure"),
+                   src.c.last_name.label("from_last"), src.c.first_name.label("from_first"),
+                   dst.c.kind.label("to_kind"), dst.c.structure_name.label("to_structure"),
+                   dst.c.last_name.label("to_last"), dst.c.first_name.label("to_first"))
+            .join_from(ContactLink.__table__, src, src.c.id == link.from_contact_id)
+            .join(dst, dst.c.id == link.to_contact_id)
+            .where(link.kind.in_(("relay_of", "member_of")), or_(link.from_contact_id.in_(ids), link.to_contact_id.in_(ids)))
+            .order_by(link.kind.desc(), link.id))  # relay_of before member_of, then the oldest link
+
+
+def relay_names(session: Session, contact_ids: list[int]) -> dict[int, tuple[str, str]]:
+    """``relay_map`` for the search hits, from one Core query: ``{contact_id: (the relay's display
+    name, link kind)}``, the same link chosen (relay_of before member_of, then the oldest link)."""
+    if not contact_ids:
+        return {}
+    on = local_time(utcnow()).date()
+    rows = session.execute(_relay_statement(), {"ids": list(contact_ids)}).all()
+    wanted = set(contact_ids)
+    out: dict[int, tuple[str, str]] = {}
+    for r in rows:
+        if not ((r.start_date is None or r.start_date <= on) and (r.end_date is None or on <= r.end_date)):
+            continue  # ContactLink.is_active
+        if r.from_contact_id in wanted and r.from_contact_id not in out:
+            out[r.from_contact_id] = (display_name_of(r.to_kind, r.to_structure, r.to_last, r.to_first), r.kind)
+        if r.kind == "relay_of" and r.to_contact_id in wanted and r.to_contact_id not in out:
+            out[r.to_contact_id] = (display_name_of(r.from_kind, r.from_structure, r.from_last, r.from_first), r.kind)
     return out
 
 

@@ -24,24 +24,27 @@ of contacts has one order, on SQLite and PostgreSQL alike.
 How it stays fast on 1,000,000 contacts: each branch (last-name prefix, first-name prefix…) is one
 query ``ORDER BY (sort_last, sort_first, number) LIMIT offset + limit``; a last-name prefix without
 a separator ("dup") is a range on ``sort_last`` itself, so the index ``ix_contacts_contact_sort_name``
-gives both the rows and their order. Branches are merged in Python on the same key. See
-``plugins/contacts/models.py`` for the indexes.
+gives both the rows and their order. The branches are merged in the same statement (``UNION ALL``
+of the branches, then the page in the same order), which also reads what the result label needs
+(the contact's columns and its main address: no ORM object); the relays of the relays and members
+on the page come from one more batched query. See ``plugins/contacts/models.py`` for the indexes.
 """
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import and_, case, exists, func, or_, select
-from sqlalchemy.orm import Session, aliased, selectinload
+from sqlalchemy import Integer, and_, bindparam, case, exists, func, literal_column, or_, select, union_all
+from sqlalchemy.orm import Session, aliased
 
 from unidecode import unidecode
 
 from coulisses import InvalidError
 from coulisses.i18n import _
 
-from plugins.contacts.models import Address, Contact, ContactCriterion, ContactLink, Criterion
+from plugins.contacts.models import Address, Contact, ContactCriterion, ContactLink, Criterion, display_name_of
 from plugins.contacts.services import validation as v
 from plugins.contacts.services.normalize import next_prefix, normalize, normalize_email, phonetic_fr, sort_key
 
@@ -97,11 +100,73 @@ class SearchPage:
 # --------------------------------------------------------------------------- conditions
 
 
-def _prefix(column, prefix: str):
+# A condition is first a *spec*, a small tuple: ("range", column, low, high), ("notnull", column),
+# ("like" | "notlike" | "eq", column, value), ("true", column) or ("and", [specs]). ``_sql`` makes
+# it SQL with its values inline (the advanced search, exports); the quick search makes it SQL with
+# numbered parameters once per *shape* (the spec without its values) and keeps the statement, so that
+# a keystroke of the autocomplete costs the query, not the building of it.
+
+
+def _sql(spec, binder=None):
+    """The SQL of a condition spec: values inline, or parameters from ``binder`` (``_Binder``)."""
+    op = spec[0]
+    if op == "and":
+        return and_(*(_sql(part, binder) for part in spec[1]))
+    column = spec[1] if binder is None else Contact.__table__.c[spec[1].key]
+    value = (lambda v: v) if binder is None else binder.param
+    if op == "range":
+        return and_(column >= value(spec[2]), column < value(spec[3]))
+    if op == "notnull":
+        return column.is_not(None)
+    if op == "true":
+        return column.is_(True)
+    if op == "like":
+        return column.like(value(spec[2]))
+    if op == "notlike":
+        return column.not_like(value(spec[2]))
+    if op == "eq":
+        return column == value(spec[2])
+    raise ValueError(op)
+
+
+def _shape(spec) -> tuple:
+    """A spec without its values (the key of the statements kept)."""
+    if spec[0] == "and":
+        return ("and", tuple(_shape(part) for part in spec[1]))
+    return (spec[0], spec[1].key)
+
+
+def _values(spec, out: list) -> list:
+    """The values of a spec, in the order ``_sql`` numbers its parameters."""
+    if spec[0] == "and":
+        for part in spec[1]:
+            _values(part, out)
+    else:
+        out.extend(spec[2:])
+    return out
+
+
+class _Binder:
+    """Numbered parameters ``p0``, ``p1``… in the order ``_sql`` asks for them."""
+
+    def __init__(self) -> None:
+        self.count = 0
+
+    def param(self, _value):
+        name = f"p{self.count}"
+        self.count += 1
+        return bindparam(name)
+
+
+def _prefix_spec(column, prefix: str):
     """``column`` starts with ``prefix``, as a range the btree serves on both databases."""
     if not prefix:
-        return column.is_not(None)
-    return and_(column >= prefix, column < next_prefix(prefix))
+        return ("notnull", column)
+    return ("range", column, prefix, next_prefix(prefix))
+
+
+def _prefix(column, prefix: str):
+    return _sql(_prefix_spec(column, prefix))
 
 
 def _wildcard_pattern(text: str) -> str | None:
@@ -115,74 +180,83 @@ def _wildcard_pattern(text: str) -> str | None:
     return re.sub("%+", "%", pattern)
 
 
-def _last_prefix(text: str):
+def _last_prefix_spec(text: str):
     """Last names (structure names) starting with the normalised ``text``. Without a separator in
     ``text`` this is the same range on ``sort_last`` (which differs from ``search_last`` only where
     the latter has a space), so the display-order index serves it and gives the rows in order."""
     if text and " " not in text:
-        return _prefix(Contact.sort_last, text)
-    return _prefix(Contact.search_last, text)
+        return _prefix_spec(Contact.sort_last, text)
+    return _prefix_spec(Contact.search_last, text)
 
 
-def _name_condition(column, text: str):
-    """A name criterion: prefix (range) or wildcard (LIKE)."""
+def _name_spec(column, text: str):
+    """A name criterion: prefix (range) or wildcard (LIKE); None when nothing is left to search."""
     if column is Contact.search_last and "*" not in text:
-        return _last_prefix(normalize(text))
+        return _last_prefix_spec(normalize(text))
     if "*" in text:
         pattern = _wildcard_pattern(text)
         if pattern is None:
             return None
         head = pattern.split("%", 1)[0]
-        cond = column.like(pattern)
-        return and_(_prefix(column, head), cond) if head else cond
-    return _prefix(column, normalize(text))
+        cond = ("like", column, pattern)
+        return ("and", [_prefix_spec(column, head), cond]) if head else cond
+    return _prefix_spec(column, normalize(text))
 
 
-def _visibility(include_invalid: bool, type_code: str | None, kind: str | None) -> list:
-    conds = []
+def _name_condition(column, text: str):
+    """A name criterion: prefix (range) or wildcard (LIKE)."""
+    spec = _name_spec(column, text)
+    return None if spec is None else _sql(spec)
+
+
+def _visibility_specs(include_invalid: bool, type_code: str | None, kind: str | None) -> list:
+    specs = []
     if not include_invalid:
-        conds.append(Contact.valid.is_(True))
+        specs.append(("true", Contact.valid))
     if type_code:
-        conds.append(Contact.type_code == type_code)
+        specs.append(("eq", Contact.type_code, type_code))
     if kind:
-        conds.append(Contact.kind == kind)
-    return conds
+        specs.append(("eq", Contact.kind, kind))
+    return specs
 
 
 def _quick_branches(q: str) -> list[tuple[Any, list]]:
-    """The branches of a quick search: ``(condition, order_by)`` pairs."""
-    # every branch is fetched in the display order, so that its first ``offset + limit`` rows are
-    # the ones the merged page may need
-    by_last = by_first = list(DISPLAY_ORDER)
+    """The branches of a quick search as SQL: ``(condition, order_by)`` pairs."""
+    return [(_sql(spec), list(DISPLAY_ORDER)) for spec in _quick_branch_specs(q)]
+
+
+def _quick_branch_specs(q: str) -> list:
+    """The branches of a quick search, as condition specs. Every branch is fetched in the display
+    order, so that its first ``offset + limit`` rows are the ones the merged page may need."""
     q = q.strip()
     if not q:
         return []
     digits = q.lstrip("#").strip()
     if digits.isdigit():
-        return [(Contact.number == int(digits), by_last)]
+        return [("eq", Contact.number, int(digits))]
     if "@" in q:
-        return [(_prefix(Contact.search_email, normalize_email(q) or ""), by_last)]
+        return [_prefix_spec(Contact.search_email, normalize_email(q) or "")]
     if "," in q:
         last, first = (part.strip() for part in q.split(",", 1))
-        cond = _name_condition(Contact.search_last, last) if last else None
+        cond = _name_spec(Contact.search_last, last) if last else None
         if first:
-            first_cond = _name_condition(Contact.search_first, first)
-            cond = first_cond if cond is None else and_(cond, first_cond)
-        return [(cond, by_last)] if cond is not None else []
+            first_cond = _name_spec(Contact.search_first, first)
+            cond = first_cond if cond is None else ("and", [cond, first_cond])
+        return [cond] if cond is not None else []
     if "*" in q:
-        cond = _name_condition(Contact.search_last, q)
-        return [(cond, by_last)] if cond is not None else []
+        cond = _name_spec(Contact.search_last, q)
+        return [cond] if cond is not None else []
     text = normalize(q)
     if not text:
         return []
-    branches = [(_last_prefix(text), by_last), (_prefix(Contact.search_first, text), by_first)]
+    branches = [_last_prefix_spec(text), _prefix_spec(Contact.search_first, text)]
     words = text.split()
     if len(words) > 1:
         # "dupont chantal": last name then first name, and "chantal dupont": first name then last.
         for i in range(1, len(words)):
             a, b = " ".join(words[:i]), " ".join(words[i:])
-            branches.append((and_(_last_prefix(a), _prefix(Contact.search_first, b)), by_last))
-            branches.append((and_(_prefix(Contact.search_first, a), _last_prefix(b)), by_first))
+            branches.append(("and", [_last_prefix_spec(a), _prefix_spec(Contact.search_first, b)]))
+            branches.append(("and", [_prefix_spec(Contact.search_first, a), _last_prefix_spec(b)]))
     return branches
 
 
@@ -198,7 +272,7 @@ def _ends_with_pattern(q: str) -> str | None:
 
 def quick_condition(q: str):
     """The quick search as one SQL condition (for the advanced search's box and exports)."""
-    conds = [cond for cond, _ in _quick_branches(q)]
+    conds = [_sql(spec) for spec in _quick_branch_specs(q)]
     if not conds:
         return None
     return or_(*conds)
@@ -221,66 +295,136 @@ def quick_search_page(session: Session, q: str, *, limit: int = 20, offset: int 
 
     Order: for ``*text``, names ending with the text first, then names containing it; then by the
     stored sort columns (name, first name) and the number. Each branch fetches ``offset + limit``
-    rows in that order; the merge sorts them on the same key and cuts the page.
+    rows in that order; the merge (in the same SQL statement) sorts them on the same key and cuts
+    the page.
     """
     limit = max(1, min(int(limit), MAX_LIMIT))
     offset = max(0, int(offset or 0))
-    visible = _visibility(include_invalid, type_code, kind)
-    branches = _quick_branches(q or "")
-    fetch = offset + limit
+    visible = _visibility_specs(include_invalid, type_code, kind)
+    branches = _quick_branch_specs(q or "")
+    if not branches:
+        return [], (0 if with_total else None)
     total = None
     if with_total:
-        cond = quick_condition(q or "")
-        total = 0 if cond is None else session.scalar(
-            select(func.count()).select_from(select(Contact.id).where(cond, *visible).subquery()))
+        values = [v for spec in branches for v in _values(spec, [])] + [v for spec in visible for v in _values(spec, [])]
+        key = ("count", tuple(map(_shape, branches)), tuple(map(_shape, visible)))
+        stmt = _kept_statement(key, lambda: _count_statement(branches, visible))
+        total = session.scalar(stmt, {f"p{i}": v for i, v in enumerate(values)})
         if offset >= total:
             return [], total
-    found: set[int] = set()
-    ends_ids: set[int] = set()
     ends = _ends_with_pattern(q or "")
+    parts = []  # (spec, flag): "*pont": the names ending with the text first (flag 0), then the others
     if ends is not None:
-        stmt = (select(Contact.id).where(Contact.search_last.like(ends), *visible)
-                .order_by(*DISPLAY_ORDER).limit(fetch))
-        ends_ids = set(session.scalars(stmt))
-        found |= ends_ids
-    for cond, order in branches:
-        if ends is not None:  # the names ending with the text are fetched above: here only the others
-            cond = and_(cond, Contact.search_last.not_like(ends))
-        stmt = select(Contact.id).where(cond, *visible).order_by(*order).limit(fetch)
-        found |= set(session.scalars(stmt))
-    keys = {}
-    if found:
-        for row in session.execute(select(Contact.id, *DISPLAY_ORDER).where(Contact.id.in_(found))):
-            keys[row.id] = (0 if row.id in ends_ids else 1, row.sort_last, row.sort_first, row.number)
-    ids = sorted(found, key=lambda i: keys[i])[offset:offset + limit]
-    return hits_for(session, ids), total
+        parts.append((("like", Contact.search_last, ends), 0))
+        branches = [("and", [spec, ("notlike", Contact.search_last, ends)]) for spec in branches]
+    parts += [(spec, 1) for spec in branches]
+    values = []
+    for spec, _flag in parts:
+        _values(spec, values)
+        for v in visible:
+            _values(v, values)
+    params = {f"p{i}": v for i, v in enumerate(values)}
+    params.update(fetch=offset + limit, limit=limit, offset=offset)
+    key = ("page", tuple((_shape(spec), flag) for spec, flag in parts), tuple(map(_shape, visible)))
+    stmt = _kept_statement(key, lambda: _page_statement(parts, visible))
+    return _hits_from_rows(session, session.execute(stmt, params).all()), total
+
+
+_STATEMENTS_KEPT = 512  # shapes of quick searches (a few dozen in practice: one per number of words…)
+_kept: dict[tuple, Any] = {}
+
+
+def _kept_statement(key: tuple, build):
+    """The statement of a quick search's shape, built once (``build()``) and kept."""
+    stmt = _kept.get(key)
+    if stmt is None:
+        if len(_kept) >= _STATEMENTS_KEPT:
+            _kept.clear()
+        stmt = _kept[key] = build()
+    return stmt
+
+
+def _count_statement(branches, visible):
+    """The number of matches of a quick search (its branches' conditions joined by OR)."""
+    binder = _Binder()
+    cond = or_(*(_sql(spec, binder) for spec in branches))
+    where = [cond, *(_sql(spec, binder) for spec in visible)]
+    return select(func.count()).select_from(select(Contact.__table__.c.id).where(*where).subquery())
+
+
+def _page_statement(parts, visible):
+    """One page of a quick search of this shape: each branch's first ``:fetch`` ids in the display
+    order (a range of an index gives them in order), merged in the same statement (``UNION ALL``,
+    a contact found twice kept once with its best flag), then the page in the merged order with the
+    columns of its labels (``_hit_select``)."""
+    contact = Contact.__table__.c
+    binder = _Binder()
+    selects = []
+    for spec, flag in parts:
+        where = [_sql(spec, binder), *(_sql(v, binder) for v in visible)]
+        inner = (select(contact.id).where(*where).order_by(contact.sort_last, contact.sort_first, contact.number)
+                 .limit(bindparam("fetch", type_=Integer)).subquery())
+        selects.append(select(inner.c.id.label("id"), literal_column(str(int(flag)), Integer).label("flag")))
+    found = (selects[0] if len(selects) == 1 else union_all(*selects)).subquery("found")
+    page = (select(found.c.id, func.min(found.c.flag).label("flag")).group_by(found.c.id)).subquery("page")
+    return (_hit_select(page).order_by(page.c.flag, contact.sort_last, contact.sort_first, contact.number)
+            .limit(bindparam("limit", type_=Integer)).offset(bindparam("offset", type_=Integer)))
+
+
+def _hit_select(source=None):
+    """The columns a search hit's label needs: the contact's and its main address's (the first
+    ``main`` one, as ``Contact.main_address``), in one Core statement (no ORM objects), on the ids
+    of ``source`` (a subquery with an ``id`` column), else on every contact."""
+    contact, address, main = Contact.__table__, Address.__table__, Address.__table__.alias("main_address")
+    first_main = (select(func.min(main.c.id)).where(main.c.contact_id == contact.c.id, main.c.usage == "main")
+                  .correlate(contact).scalar_subquery())
+    joined = source.join(contact, source.c.id == contact.c.id) if source is not None else contact
+    return (select(*(contact.c[name] for name in _HIT_COLUMNS), address.c.postal_code, address.c.city,
+                   address.c.country)
+            .select_from(joined.outerjoin(address, and_(address.c.contact_id == contact.c.id,
+                                                        address.c.id == first_main))))
+
+
+_HIT_COLUMNS = ("id", "number", "kind", "type_code", "role", "last_name", "first_name", "structure_name", "valid",
+                "customer_since")
+
+
+@functools.cache
+def _hits_by_id_statement():
+    return _hit_select().where(Contact.__table__.c.id.in_(bindparam("ids", expanding=True)))
 
 
 def hits_for(session: Session, ids: list[int]) -> list[SearchHit]:
     """Search hits (with their labels) for contact ids, in the given order."""
-    from plugins.contacts.services.contacts import contact_label
-    from plugins.contacts.services.links import ROLE_LABELS, relay_map
-
     if not ids:
         return []
-    contacts = {c.id: c for c in session.scalars(
-        select(Contact).where(Contact.id.in_(ids)).options(selectinload(Contact.addresses)))}
-    relays = relay_map(session, [i for i in ids if contacts[i].kind == "individual"
-                                 and contacts[i].role in ("relay", "member")])
+    rows = {row.id: row for row in session.execute(_hits_by_id_statement(), {"ids": list(ids)})}
+    return _hits_from_rows(session, [rows[i] for i in ids if i in rows])
+
+
+def _hits_from_rows(session: Session, rows: list) -> list[SearchHit]:
+    """Search hits from ``_hit_select`` rows (in their order): the labels, with one batched look-up
+    of the relays of the relays and members among them."""
+    from plugins.contacts.services.contacts import label_of
+    from plugins.contacts.services.links import ROLE_LABELS, relay_names
+
+    relays = relay_names(session, [r.id for r in rows if r.kind == "individual" and r.role in ("relay", "member")])
     hits = []
-    for contact_id in ids:
-        c = contacts[contact_id]
-        address = c.main_address
-        relay = relays.get(contact_id)
-        label = contact_label(c, relay[0] if relay else None,
-                              str(ROLE_LABELS["relay" if relay and relay[1] == "relay_of" else "member"]) if relay else None)
+    for r in rows:
+        display = display_name_of(r.kind, r.structure_name, r.last_name, r.first_name)
+        relay = relays.get(r.id)
+        role_label = None
+        if relay:
+            role_label = str(ROLE_LABELS["relay" if relay[1] == "relay_of" else "member"])
         hits.append(SearchHit(
-            contact_id=c.id, number=c.number, label=label,
-            name=c.structure_name if c.kind == "structure" else c.last_name,
-            first_name=c.first_name if c.kind == "individual" else "", kind=c.kind, type_code=c.type_code,
-            role=c.role, postal_code=address.postal_code if address else "", city=address.city if address else "",
-            country=address.country if address else "", valid=c.valid, status=c.status,
-            relay_name=relay[0].display_name if relay else ""))
+            contact_id=r.id, number=r.number,
+            label=label_of(display, r.number, r.country or "", r.postal_code,
+                           relay[0] if relay else None, role_label),
+            name=r.structure_name if r.kind == "structure" else r.last_name,
+            first_name=r.first_name if r.kind == "individual" else "", kind=r.kind, type_code=r.type_code,
+            role=r.role, postal_code=r.postal_code or "", city=r.city or "", country=r.country or "",
+            valid=r.valid, status="customer" if r.customer_since is not None else "prospect",
+            relay_name=relay[0] if relay else ""))
     return hits
 
 
