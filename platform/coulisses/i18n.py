@@ -276,6 +276,18 @@ def date_pattern(locale: str | None = None) -> str:
     return DATE_PATTERNS[normalize_language(locale) or current_locale()]
 
 
+def date_picker_format(locale: str | None = None) -> str:
+    """The date pattern in the date picker's (moment.js) notation: ``DD.MM.YYYY`` (fr)."""
+    return date_pattern(locale).replace("dd", "DD").replace("yyyy", "YYYY")
+
+
+def date_placeholder(locale: str | None = None) -> str:
+    """What a date field shows while empty, in the language's letters: ``jj.mm.aaaa`` (fr)."""
+    lang = normalize_language(locale) or current_locale()
+    letters = {"fr": ("jj", "mm", "aaaa"), "es": ("dd", "mm", "aaaa")}.get(lang, ("dd", "mm", "yyyy"))
+    return date_pattern(lang).replace("dd", letters[0]).replace("MM", letters[1]).replace("yyyy", letters[2])
+
+
 def format_date(value: date | datetime | str | None, locale: str | None = None, *, weekday: bool = False) -> str:
     """A calendar day as the language writes it: ``02.11.2015`` (fr), ``02/11/2015`` (en, es);
     with ``weekday``: ``Lun 02.11.2015``. A datetime is first put in the deployment's time zone."""

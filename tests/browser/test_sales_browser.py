@@ -290,3 +290,40 @@ def test_the_internet_account_box_keeps_the_e_mail_on_one_line_at_1366_px(app, m
     }""")
     page.screenshot(path=f"{SHOTS}/sales_internet_account_1366.png")
     assert lines == {"lines": 1, "clipped": False}, lines
+
+
+@pytest.mark.parametrize("locale, typed, month, monday", [
+    ("fr-FR", "02.11.2015", "novembre", "lun"),
+    ("en-GB", "02/11/2015", "November", "Mon"),
+    ("es-ES", "02/11/2015", "noviembre", "lun"),
+])
+def test_the_order_list_dates_use_the_product_s_date_picker_in_the_operator_s_language(
+        app, make_operator, browser, locale, typed, month, monday):
+    make_operator("guichet", roles=["operator"])
+    context = browser.new_context(locale=locale, viewport={"width": 1366, "height": 900})
+    page = context.new_page()
+    page.set_default_timeout(10_000)
+    base = app.config["LIVE_URL"]
+    try:
+        browser_login(page, base, "guichet", PASSWORD)
+        page.goto(base + "/admin/sales/orders/")
+        page.wait_for_load_state()
+        field = page.locator("#order-date-from")
+        expect(field).to_have_attribute("placeholder", re.compile(r"^(jj\.mm\.aaaa|dd/mm/yyyy|dd/mm/aaaa)$"))
+        field.focus()
+        expect(field).to_be_focused()
+        page.keyboard.type(typed)  # typed as the language writes it; the picker follows what is typed
+        picker = page.locator(".daterangepicker").filter(has=page.locator("td.available")).first
+        expect(picker).to_be_visible()
+        expect(picker.locator("th.month").first).to_contain_text(month)
+        expect(picker.locator("thead tr").nth(1).locator("th").first).to_have_text(re.compile(monday, re.I))
+        page.keyboard.press("Escape")
+        field.focus()
+        expect(field).to_be_focused()
+        page.keyboard.press("Enter")  # submits the search with the date typed
+        page.wait_for_url(re.compile(r"date_from="))
+        expect(page.locator("#order-date-from")).to_have_value(typed)
+        expect(page.locator("#order-date-from")).not_to_have_class(re.compile("is-invalid"))
+        page.screenshot(path=f"/tmp/sales_orders_dates_{locale[:2]}.png", full_page=True)
+    finally:
+        context.close()

@@ -441,6 +441,9 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         return merged
 
     app.jinja_env.globals["get_locale"] = _current_locale  # <html lang="…">
+    # a date field of a hand-written screen: <input data-role="datepicker" data-date-format="{{ date_picker_format() }}">
+    app.jinja_env.globals["date_picker_format"] = i18n.date_picker_format
+    app.jinja_env.globals["date_placeholder"] = i18n.date_placeholder
     app.jinja_env.filters["money"] = format_money
     app.jinja_env.filters["local_dt"] = format_local_datetime
     app.jinja_env.filters["local_date"] = i18n.format_date

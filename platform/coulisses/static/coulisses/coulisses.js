@@ -64,9 +64,30 @@
         fromLabel: t("from", "Du"), toLabel: t("to", "au"),
         daysOfWeek: locale.days, monthNames: locale.months, firstDay: locale.firstDay
       }, options.locale || {});
-      return original.call(this, options, callback);
+      var result = original.call(this, options, callback);
+      this.each(function () { typeAsWritten($(this)); });
+      return result;
     };
     $.fn.daterangepicker.coulisses = true;
+  }
+
+  /* The picker (1.3) reads the box at every key and writes its own reading back: "02" typed became
+   * "02.12.2026" and the rest of the date went after it. Here the box is the operator's: the calendar
+   * follows a date (or range) once it is complete and valid, and the text typed is never rewritten. */
+  function typeAsWritten($el) {
+    var picker = $el.data("daterangepicker");
+    if (!picker || !$el.is("input") || !window.moment) { return; }
+    $el.off("keyup.daterangepicker").on("keyup.daterangepicker", function () {
+      var value = $el.val(), parts = picker.singleDatePicker ? [value] : value.split(picker.separator);
+      var days = parts.map(function (part) { return window.moment(part.trim(), picker.format, true); });
+      if (!value || days.length > 2 || days.some(function (d) { return !d.isValid(); })) { return; }
+      var start = days[0].startOf("day"), end = days[days.length - 1].clone().endOf("day");
+      if (end.isBefore(start)) { return; }
+      picker.startDate = start; picker.endDate = end;
+      picker.oldStartDate = start.clone(); picker.oldEndDate = end.clone();  // nothing to write back on hide
+      picker.updateView();
+      picker.updateCalendars();
+    });
   }
   if (window.jQuery) { window.jQuery(localiseDatePicker); }
 
