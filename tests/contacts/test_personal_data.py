@@ -174,7 +174,7 @@ def test_the_first_tasks_run_on_a_demo_database_anonymises_nothing_until_the_pur
     with clock(lambda: later):
         result = CliRunner().invoke(main, ["tasks", "run", "--due"], env=env)
     assert result.exit_code == 0, result.output
-    line = next(x for x in result.output.splitlines() if x.startswith("contacts.personal_data:"))
+    line = next(x for x in result.output.splitlines() if x.startswith("contacts.personal_data :"))
     assert "'enabled': False" in line and "'simulate': True" in line and "CONTACTS_PURGE_ENABLED" in line
     assert counts() == before  # nothing deleted, nothing anonymised
 

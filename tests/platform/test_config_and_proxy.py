@@ -23,7 +23,7 @@ def test_a_task_run_from_the_cli_sees_the_plugin_default(cli, register_plugin, u
     assert cli("plugins", "enable", "tp_conf").exit_code == 0
     result = cli("tasks", "run", "tp_conf.purge")
     assert result.exit_code == 0, result.output
-    assert result.output.strip() == "tp_conf.purge: months=36"
+    assert result.output.strip() == "tp_conf.purge : months=36"
     assert seen == [36]
 
 
@@ -32,7 +32,7 @@ def test_the_environment_overrides_a_plugin_default_in_the_cli(cli, register_plu
     register_plugin(_plugin_reading_its_setting(seen))
     cli("plugins", "enable", "tp_conf")
     result = cli("tasks", "run", "tp_conf.purge", env={"COULISSES_TP_CONF_MONTHS": "12"})
-    assert result.output.strip() == "tp_conf.purge: months=12"
+    assert result.output.strip() == "tp_conf.purge : months=12"
     assert seen == [12]  # an int, like the default
 
 

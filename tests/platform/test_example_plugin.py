@@ -103,14 +103,14 @@ def test_the_installed_example_is_discovered_enabled_migrated_and_runs_its_comma
 
     ok(coulisses_command("db", "upgrade", path=target))
     # Enabling the example pulls in the contacts plugin it depends on (contacts first).
-    assert "Enabled: contacts, patrons." in ok(coulisses_command("plugins", "enable", "patrons", path=target))
+    assert "Activés : contacts, patrons." in ok(coulisses_command("plugins", "enable", "patrons", path=target))
     rows = {row["name"]: row for row in json.loads(ok(coulisses_command("plugins", "list", "--json", path=target)))}
     assert rows["patrons"]["state"] == "enabled" and rows["contacts"]["state"] == "enabled"
     current = ok(coulisses_command("db", "current", path=target))
-    assert re.search(r"^patrons\s+patrons_0002\s+up to date$", current, re.MULTILINE), current
+    assert re.search(r"^patrons\s+patrons_0002\s+à jour$", current, re.MULTILINE), current
     # contacts at its newest revision, whichever it is
     head = _head_of(Path(plugins.contacts.__file__).parent / "migrations")
-    assert re.search(rf"^contacts\s+{head}\s+up to date$", current, re.MULTILINE), current
+    assert re.search(rf"^contacts\s+{head}\s+à jour$", current, re.MULTILINE), current
     # contacts cannot be disabled under the example's feet
     refused = coulisses_command("plugins", "disable", "contacts", path=target)
     assert refused.returncode != 0 and "'patrons' depend(s) on it" in refused.stderr

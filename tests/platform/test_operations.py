@@ -245,9 +245,9 @@ def test_a_plugin_setting_from_a_table_of_the_file(cli, register_plugin, upgrade
     conf.write_text("[tp_conf]\nmonths = 18\n")
     cli("plugins", "enable", "tp_conf")
     result = cli("tasks", "run", "tp_conf.purge", env={"COULISSES_CONFIG": str(conf)})
-    assert result.output.strip() == "tp_conf.purge: months=18"
+    assert result.output.strip() == "tp_conf.purge : months=18"
     result = cli("tasks", "run", "tp_conf.purge", env={"COULISSES_CONFIG": str(conf), "COULISSES_TP_CONF_MONTHS": "6"})
-    assert result.output.strip() == "tp_conf.purge: months=6"
+    assert result.output.strip() == "tp_conf.purge : months=6"
     assert seen == [18, 6]
 
 

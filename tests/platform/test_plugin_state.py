@@ -118,7 +118,7 @@ def test_disabling_keeps_the_data_and_reenabling_finds_it(keep_plugin, cli, make
 
     result = cli("plugins", "disable", "tp_keep")
     assert result.exit_code == 0, result.output
-    assert "data is kept" in result.output
+    assert "ses données sont conservées" in result.output
     app = make_app(plugins=[], schema=False)
     assert app.extensions["coulisses"].order == ["tp_base"]
     client = app.test_client()
