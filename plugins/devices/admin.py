@@ -278,5 +278,6 @@ def admin_views():
 
 
 def ui_blueprint() -> Blueprint:
-    """The plugin's templates (``devices/*.html``)."""
-    return Blueprint("devices_ui", __name__, template_folder="templates")
+    """The plugin's templates (``devices/*.html``) and scripts (``devices/live.js``)."""
+    return Blueprint("devices_ui", __name__, template_folder="templates", static_folder="static",
+                     static_url_path="/devices-static")

@@ -7,8 +7,6 @@ after ``wait`` seconds with no job.
 """
 from __future__ import annotations
 
-import time
-
 from flask import current_app
 from flask_login import current_user
 from sqlalchemy import select
@@ -18,9 +16,7 @@ from coulisses.web.extensions import db
 from plugins.devices import api_schemas as s
 from plugins.devices.i18n import _
 from plugins.devices.models import Device, DeviceJob
-from plugins.devices.services import agents, config, jobs
-
-REPOLL_SECONDS = 1.0  # a lease request re-reads the database this often (jobs committed by other processes)
+from plugins.devices.services import agents, config, jobs, waiting
 
 
 def _agent():
@@ -68,9 +64,13 @@ def register_routes(api):
         return jobs.resolve(db.session, job_id, body["outcome"])
 
     @api.route("/devices/scans", permission="devices.view", query=s.ScanQuerySchema, response=s.ScanSchema,
-               many=True, summary="The last scans of a place of work")
+               many=True, summary="The last scans of a place of work, or (after, wait) the next ones: long polling")
     def list_scans(args):
-        return agents.recent_scans(db.session, args["location_code"])
+        location = args["location_code"]
+        if args["after"] is None:
+            return agents.recent_scans(db.session, location)
+        return waiting.long_poll(db.session, lambda: agents.scans_after(db.session, location, args["after"]),
+                                 args["wait"], limit=current_app.config["DEVICES_LONG_POLL_SECONDS"])
 
     # ------------------------------------------------------------------ workstation agents
 
@@ -88,15 +88,10 @@ def register_routes(api):
         agent = _agent()
         agents.seen(db.session, agent, hostname=body["hostname"], version=body["version"], ports=body["ports"])
         location, holder = agent.location_code, f"agent:{agent.id}"
-        deadline = time.monotonic() + min(body["wait"], float(current_app.config["DEVICES_LONG_POLL_SECONDS"]))
-        while True:
-            seen = jobs.generation()
-            leased = jobs.lease_jobs(db.session, location, holder, limit=body["limit"])
-            remaining = deadline - time.monotonic()
-            if leased or remaining <= 0:
-                return {"jobs": leased}
-            db.session.commit()  # no transaction held while waiting
-            jobs.wait_for_new_jobs(seen, min(remaining, REPOLL_SECONDS))
+        leased = waiting.long_poll(db.session, lambda: jobs.lease_jobs(db.session, location, holder,
+                                                                       limit=body["limit"]),
+                                   body["wait"], limit=current_app.config["DEVICES_LONG_POLL_SECONDS"])
+        return {"jobs": leased}
 
     @api.route("/devices/agent/jobs/<int:job_id>/result", ("POST",), permission="devices.agent", body=s.ResultSchema,
                response=s.JobSchema, summary="Agent: report a leased job's outcome (once; a repeat is answered "

@@ -144,4 +144,10 @@ class ScanSchema(Schema):
 
 
 class ScanQuerySchema(Schema):
-    location_code = fields.String(required=True)
+    location_code = fields.String(required=True, validate=validate.Length(min=1, max=40))
+    after = fields.Integer(load_default=None, allow_none=True, validate=validate.Range(min=0),
+                           metadata={"description": "Only the scans recorded after this scan id, oldest first "
+                                                    "(a screen's live feed); without it, the last scans, newest first"})
+    wait = fields.Float(load_default=0.0, validate=validate.Range(min=0, max=60),
+                        metadata={"description": "With after: seconds to wait for a scan (long polling; at most "
+                                                 "DEVICES_LONG_POLL_SECONDS)"})

@@ -152,3 +152,20 @@ def sales_after_payment_pending(session, order, payment, operation):
     from plugins.devices.box_office import show_pending
 
     show_pending(session, order, payment, operation)
+
+
+# --------------------------------------------------------------------------- live scans on the screens
+
+
+@hookimpl
+def coulisses_template_context():
+    from plugins.devices.live import live_scans
+
+    return {"devices_live_scans": live_scans}
+
+
+@hookimpl
+def coulisses_js_messages():
+    from plugins.devices.live import js_messages
+
+    return js_messages()

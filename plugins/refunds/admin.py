@@ -26,7 +26,7 @@ from plugins.refunds.registry import get_registry
 from plugins.refunds.services import amounts, baskets, batch, causes, exchange, settle as settling
 from plugins.sales.admin_catalogue import SETTINGS, SalesModelView
 from plugins.sales.admin_common import SALES, at_point_of_sale, current_point_of_sale, parse_amount, require
-from plugins.sales.models import DELIVERY_MODE_LABELS, Seat
+from plugins.sales.models import DELIVERY_MODE_LABELS, PointOfSale, Seat
 from plugins.sales.registry import get_registry as sales_registry
 from plugins.sales.services import catalogue, settings
 from plugins.sales.services.orders import get_order
@@ -75,8 +75,16 @@ class BasketView(CoulissesBaseView):
             can_exchange=current_user.has_permission("refunds.exchange"),
             can_cash=current_user.has_permission("refunds.cash"),
             can_override=current_user.has_permission("refunds.fee.override"),
-            pay_modes=settings.payment_modes(db.session))
+            pay_modes=settings.payment_modes(db.session), live_location=self._live_location(basket))
         return (body, status) if status != 200 else body
+
+    @staticmethod
+    def _live_location(basket) -> str | None:
+        """The point of sale whose workstation scans feed this basket while it is open (shown live)."""
+        if basket.state != "open" or basket.point_of_sale_id is None:
+            return None
+        pos = db.session.get(PointOfSale, basket.point_of_sale_id)
+        return pos.code if pos is not None else None
 
     def _back(self, basket):
         return redirect(url_for(".basket", basket_id=basket.id) + "#scan")

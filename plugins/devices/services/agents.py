@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -18,6 +18,7 @@ from coulisses.db import utcnow
 from plugins.devices.i18n import _
 from plugins.devices.models import Device, DeviceAgent, DeviceScan
 from plugins.devices.registry import get_registry
+from plugins.devices.services import waiting
 
 AGENT_ROLE = "devices_agent"
 
@@ -123,7 +124,20 @@ def record_scan(session: Session, location_code: str, scan_id: str, code: str, s
         return session.scalar(select(DeviceScan).where(DeviceScan.location_code == location_code,
                                                        DeviceScan.scan_id == scan_id))
     get_registry().hook("devices_scan_received", session=session, scan=scan)
+    waiting.signal_after_commit(session)  # wake the screens waiting for this place of work's scans
     return scan
+
+
+def last_scan_id(session: Session, location_code: str) -> int:
+    """The newest scan of a place of work (0 when none): a screen waits for the scans after it."""
+    return session.scalar(select(func.max(DeviceScan.id)).where(DeviceScan.location_code == location_code)) or 0
+
+
+def scans_after(session: Session, location_code: str, after_id: int, limit: int = 20) -> list[DeviceScan]:
+    """The scans of a place of work recorded after ``after_id``, oldest first (a screen's live feed)."""
+    return list(session.scalars(select(DeviceScan).where(DeviceScan.location_code == location_code,
+                                                         DeviceScan.id > after_id)
+                                .order_by(DeviceScan.id).limit(limit)))
 
 
 def recent_scans(session: Session, location_code: str, limit: int = 20) -> list[DeviceScan]:

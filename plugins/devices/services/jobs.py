@@ -17,7 +17,6 @@ The rules:
 """
 from __future__ import annotations
 
-import threading
 import uuid
 from datetime import datetime, timedelta
 
@@ -31,6 +30,7 @@ from plugins.devices import errors as derrors
 from plugins.devices.i18n import _
 from plugins.devices.models import FINISHED_STATES, Device, DeviceJob
 from plugins.devices.registry import get_registry
+from plugins.devices.services import waiting
 
 PAYMENT_OPERATIONS = ("pay", "refund")
 TRANSIENT = ("port_unavailable", "device_busy", "timeout", "disconnected")
@@ -49,29 +49,6 @@ def backoff(attempts: int) -> timedelta:
     """5 s, 10 s, 20 s… (``DEVICES_RETRY_DELAY_SECONDS`` is the first delay) up to 5 minutes."""
     base = float(_config("DEVICES_RETRY_DELAY_SECONDS", BACKOFF_BASE))
     return timedelta(seconds=min(BACKOFF_MAX, base * 2 ** max(0, attempts - 1)))
-
-
-# --------------------------------------------------------------------------- waking long polls
-
-_new_jobs = threading.Condition()
-_generation = [0]
-
-
-def _signal_new_jobs(_session=None) -> None:
-    with _new_jobs:
-        _generation[0] += 1
-        _new_jobs.notify_all()
-
-
-def wait_for_new_jobs(seen: int, timeout: float) -> int:
-    """Wait until a job is committed in this process, or ``timeout``; returns the generation seen."""
-    with _new_jobs:
-        _new_jobs.wait_for(lambda: _generation[0] != seen, timeout)
-        return _generation[0]
-
-
-def generation() -> int:
-    return _generation[0]
 
 
 # --------------------------------------------------------------------------- submitting
@@ -95,9 +72,7 @@ def submit(session: Session, device: Device, operation: str, payload: dict | Non
     session.flush()
     if device.via == "server":
         dispatch(session, job)
-    from sqlalchemy import event
-
-    event.listen(session, "after_commit", _signal_new_jobs, once=True)
+    waiting.signal_after_commit(session)  # wake the agents waiting for jobs
     return job
 
 
@@ -221,9 +196,7 @@ def retry(session: Session, job_id: int) -> DeviceJob:
     session.flush()
     if job.via == "server":
         dispatch(session, job)
-    from sqlalchemy import event
-
-    event.listen(session, "after_commit", _signal_new_jobs, once=True)
+    waiting.signal_after_commit(session)  # wake the agents waiting for jobs
     return job
 
 
@@ -294,5 +267,4 @@ def unlock_device(session: Session, device_id: int, holder: str) -> None:
 
 
 __all__ = ["submit", "dispatch", "lease_jobs", "expire_leases", "complete", "retry", "cancel", "resolve",
-           "jobs_at", "unfinished", "lock_device", "unlock_device", "FINISHED_STATES", "wait_for_new_jobs",
-           "generation"]
+           "jobs_at", "unfinished", "lock_device", "unlock_device", "FINISHED_STATES"]

@@ -778,6 +778,14 @@
       var next = left[Math.min(at, left.length - 1)];
       (next || $("#perf-filter") || $("#buyer-search")).focus();
     });
+    // a workstation's scan took an order up into this basket (plugins/devices/static/devices/live.js
+    // redrew the basket's orders): what they owe joins the total and the rest due
+    document.addEventListener("coulisses:live-refreshed", function () {
+      var work = $("[data-live-region=sell-work]");
+      if (!work) { return; }
+      basket.setAttribute("data-due", work.getAttribute("data-basket-due") || "0");
+      afterBasketChange();
+    });
   }
 
   // ------------------------------------------------------------------ form and keyboard
