@@ -75,7 +75,8 @@ class BasketView(CoulissesBaseView):
             can_exchange=current_user.has_permission("refunds.exchange"),
             can_cash=current_user.has_permission("refunds.cash"),
             can_override=current_user.has_permission("refunds.fee.override"),
-            pay_modes=settings.payment_modes(db.session), live_location=self._live_location(basket))
+            pay_modes=settings.payment_modes(db.session), live_location=self._live_location(basket),
+            device_refunds=settling.pending_refunds(db.session, basket) if basket.state == "settled" else [])
         return (body, status) if status != 200 else body
 
     @staticmethod
@@ -261,6 +262,10 @@ class BasketView(CoulissesBaseView):
                         refunded=amounts_format(result.refunded - result.transferred))
             if result.exchange_order is not None:
                 message += " — " + _("échange : dossier %(number)s", number=result.exchange_order.number)
+            waiting = [r for r in result.refunds if r.get("pending")]
+            if waiting:
+                message += " — " + _("%(amount)s envoyé au terminal de paiement : suivez son issue ci-dessous.",
+                                     amount=amounts_format(sum(r["amount"] for r in waiting)))
             return message
 
         return self._do(basket_id, work)

@@ -56,9 +56,10 @@ def test_a_supervisor_configures_and_tests_a_printer_by_keyboard(live_server, ma
 
 def test_a_scan_on_the_sales_screen_takes_the_ticket_s_order_up(live_server, make_operator, browser):
     """A keyboard-wedge scanner types a ticket's barcode and Enter in "Code-barres (scan)" (Alt+B): the
-    order comes into the basket. Then a serial scanner (the simulator, read by the driver and
-    forwarded as the workstation's agent does) scans a ticket of another order: it joins the same
-    basket, which the screen shows when the operator comes back to it."""
+    order comes into the basket. Then a serial scanner (the simulator, read by the driver) scans a
+    ticket of another order, which the workstation's agent posts to its REST endpoint: it joins the
+    same basket, and the open screen shows it without a reload, says so to screen readers, and keeps
+    what the operator was typing (and the focus)."""
     import threading
 
     from sqlalchemy import select
@@ -73,7 +74,7 @@ def test_a_scan_on_the_sales_screen_takes_the_ticket_s_order_up(live_server, mak
     from tests.browser.test_sales_browser import _shop
     from tests.conftest import app_session
 
-    app = live_server(["sales", "devices"])
+    app = live_server(["sales", "devices"], DEVICES_LONG_POLL_SECONDS=3)
     make_operator("STX_BDD", roles=["operator"])
     buyer = _shop(app)
     first, second = _reserve(app, buyer, 2), _reserve(app, buyer, 1)
@@ -114,13 +115,38 @@ def test_a_scan_on_the_sales_screen_takes_the_ticket_s_order_up(live_server, mak
         scanner.wait_for(lambda: scanner.connections)
         scanner.scan(codes[second])
         SERIAL_SCANNER.listen(port, {"timeout": 0.5}, lambda scan: (read.append(scan), stop.set()), stop)
+    import json
+    import urllib.request
+
     from plugins.devices.services import agents
 
     with app_session(app) as s:
-        scan = agents.record_scan(s, pos, "browser-scan-1", read[0].code, read[0].symbology)
+        _agent, token = agents.create_agent(s, pos, "Caisse 1")
         s.commit()
-        assert scan.consumed_by == "sales"
-    page.goto(f"{base}/admin/sales/sell/?basket={basket}")
-    expect(page.get_by_test_id("basket-orders")).to_contain_text(f"Dossier {second}")
-    expect(page.get_by_test_id("basket-orders")).to_contain_text(f"Dossier {first}")
+    # the operator is typing a remark when the scan arrives
+    page.locator("#basket-note").focus()
+    expect(page.locator("#basket-note")).to_be_focused()
+    page.keyboard.type("Mme Martin rappel")
+    before = page.evaluate("() => performance.getEntriesByType('navigation').length")
+    url = page.url
+    request = urllib.request.Request(
+        base + "/api/v1/devices/agent/scans", method="POST",
+        data=json.dumps({"scan_id": "browser-scan-1", "code": read[0].code, "symbology": read[0].symbology}).encode(),
+        headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"})
+    with urllib.request.urlopen(request) as answer:
+        assert answer.status == 201
+        assert json.loads(answer.read())["consumed_by"] == "sales"
+    orders_block = page.get_by_test_id("basket-orders")
+    expect(orders_block).to_contain_text(f"Dossier {second}")
+    expect(orders_block).to_contain_text(f"Dossier {first}")
+    expect(page.get_by_test_id("devices-live-announce")).to_have_text(
+        f"Code-barres {codes[second]} scanné : le panier est à jour.")
+    assert page.url == url and page.evaluate("() => performance.getEntriesByType('navigation').length") == before
+    expect(page.locator("#basket-note")).to_have_value("Mme Martin rappel")
+    expect(page.locator("#basket-note")).to_be_focused()
+    with app_session(app) as s:
+        due = sum(o.balance for o in s.scalars(select(Order)))
+    expect(page.locator("#basket")).to_have_attribute("data-due", f"{due:.2f}")
+    found = audit(page)
+    assert not found, [(v["id"], v["nodes"]) for v in found]
     context.close()

@@ -14,6 +14,16 @@
 5. each refund by a mode that pays money out is recorded with a ``RefundPayout`` ``pending``; the
    hook ``refunds_refund_done`` runs; a job (outbox) pays the payouts out after commit.
 
+A refund by a type that completes later (the payment terminal: ``completes_later``) writes no
+``Payment`` at settlement but a sales ``PendingPayment``, whose device job runs after commit; the
+settlement (tickets released, the operation, the basket settled) stands whatever the device answers,
+and no ``RefundPayout`` is written (the device is the payout). The basket's summary keeps the pending
+row's id (``refunds[].pending``) and ``pending_refunds`` tells its state: accepted, the refund's
+``Payment`` is written; declined, the amount is owed to the customer again on the order (refund it by
+another mode); unknown (no answer, a timeout), never retried automatically: an operator reads the
+terminal's journal and resolves it (Ventes › Règlements en attente, or the device job's "Résoudre"),
+which completes or fails it as above.
+
 ``complete_payouts`` pays out what is pending (the job, or "Terminer le remboursement" from the
 order after an interruption): each payout row is locked and its state read again, so a payout is
 never paid twice.
@@ -35,7 +45,7 @@ from plugins.refunds.models import CancellationBasket, RefundPayout
 from plugins.refunds.registry import get_registry
 from plugins.refunds.services.amounts import kept_amounts, paid_by_mode
 from plugins.refunds.services.baskets import OPERATION_KIND, _editable, lock_basket
-from plugins.sales.models import Order, PaymentMode, Ticket
+from plugins.sales.models import Order, PaymentMode, PendingPayment, Ticket
 from plugins.sales.registry import get_registry as sales_registry
 from plugins.sales.services import payments as sales_payments
 from plugins.sales.services.delivery import apply_posted_delivery
@@ -182,11 +192,17 @@ def settle(session: Session, basket: CancellationBasket, *, refunds: Iterable[Re
             if share <= 0:
                 continue
             contact = basket.contact_id if credit else None
-            payment = sales_payments.refund(session, orders[oid], mode, share, contact=contact, operation=operation,
-                                            point_of_sale=pos)
+            payment = sales_payments.refund_or_pending(session, orders[oid], mode, share, contact=contact,
+                                                       operation=operation, point_of_sale=pos)
             remaining[oid] -= share
             used[(oid, mode.id)] = used.get((oid, mode.id), ZERO) + share
             left -= share
+            if isinstance(payment, PendingPayment):
+                # a type that completes later (the payment terminal): the money leaves when the device
+                # accepts, after commit; the settlement stands whatever it answers (see the module's doc)
+                result.refunds.append({"order": orders[oid].number, "mode": mode.code, "amount": share,
+                                       "pending": payment.id})
+                continue
             result.refunds.append({"order": orders[oid].number, "mode": mode.code, "amount": share})
             payout = RefundPayout(basket_id=basket.id, order_id=oid, payment_id=payment.id, payment_mode_id=mode.id,
                                   amount=share, state="pending", recorded_at=utcnow())
@@ -267,6 +283,16 @@ def _check_inputs(session: Session, refunds: list[RefundInput], payments: list[P
 
 
 # --------------------------------------------------------------------------- paying out
+
+
+def pending_refunds(session: Session, basket: Any) -> list[PendingPayment]:
+    """The refunds of a settled basket left to a device (the payment terminal), with their state now:
+    ``pending`` (waiting for the terminal), ``unknown`` (an operator must resolve it), ``completed``
+    (refunded), ``failed`` (declined: the amount is owed to the customer again)."""
+    ids = [r["pending"] for r in (basket.summary or {}).get("refunds", []) if r.get("pending")]
+    if not ids:
+        return []
+    return list(session.scalars(select(PendingPayment).where(PendingPayment.id.in_(ids)).order_by(PendingPayment.id)))
 
 
 def pending_payouts(session: Session, order: Any) -> list[RefundPayout]:
