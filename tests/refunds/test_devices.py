@@ -2,6 +2,8 @@
 cash refund opens the cash drawer there (a device job, after commit)."""
 from __future__ import annotations
 
+from decimal import Decimal
+
 import pytest
 
 
@@ -65,3 +67,141 @@ def test_a_cash_refund_opens_the_drawer_once_with_the_after_commit_events(ddb, w
         db.commit()
     refs = sorted(j.reference.split(":")[0] for j in db.query(DeviceJob).filter_by(operation="open_drawer"))
     assert refs == ["refunds.payout", "sales.payment"]
+
+
+# --------------------------------------------------------------------------- refunds on the payment terminal
+
+
+@pytest.fixture
+def app(make_app):
+    return make_app(["refunds", "devices"])
+
+
+def _terminal_and_order(db, world, sell, sims_outcome, terminal):
+    """A Concert terminal at the Guichet (driven by the server, on the simulator) and a 110 € order paid
+    on it (accepted), then a basket with its ticket."""
+    from coulisses.config import use_config
+    from plugins.devices.services import config
+    from plugins.refunds.services import baskets
+    from plugins.sales.services import settings
+    from plugins.sales.services.payments import PaymentInput
+
+    settings.create_payment_mode(db, "TPE", "TPE guichet", "payment_terminal")
+    config.create_device(db, {"location_code": "GUICHET", "name": "TPE", "kind": "payment_terminal",
+                              "driver": "concert", "via": "server", "url": terminal.url,
+                              "settings": {"answer_timeout": 1}})
+    db.commit()
+    with use_config({"OUTBOX_RUN": "inline"}):
+        order = sell(1, payments=[PaymentInput("TPE", "110.00")])
+    db.expire_all()
+    assert order.paid == Decimal("110.00")
+    terminal.outcome = sims_outcome
+    basket = baskets.open_basket(db)
+    baskets.add_barcodes(db, basket, [order.tickets[0].barcode])
+    db.commit()
+    return order, basket
+
+
+def _settle_on_the_terminal(db, basket):
+    from coulisses.config import use_config
+    from plugins.refunds.services.settle import RefundInput, pending_refunds, settle
+
+    with use_config({"OUTBOX_RUN": "inline"}):
+        result = settle(db, basket, refunds=[RefundInput("TPE", "110.00")])
+        db.commit()  # the terminal's job runs after commit
+    db.expire_all()
+    return result, pending_refunds(db, basket)
+
+
+@pytest.mark.parametrize("outcome", ["accept", "decline", "timeout"])
+def test_a_refund_on_the_terminal_keeps_the_settlement_whatever_it_answers(ddb, world, sell, outcome):
+    """Accepted: the refund's payment is written. Declined: the settlement stands, the 110 € are owed
+    to the customer again on the order. No answer (timeout): unknown, never run again, an operator
+    resolves it."""
+    from plugins.devices.models import DeviceJob
+    from plugins.devices.services import jobs
+    from plugins.devices.simulators import ConcertTerminalSimulator
+    from plugins.refunds.models import RefundPayout
+
+    db = ddb
+    with ConcertTerminalSimulator(outcome="accept") as terminal:
+        order, basket = _terminal_and_order(db, world, sell, outcome, terminal)
+        result, (pending,) = _settle_on_the_terminal(db, basket)
+        assert len(terminal.requests) == 2 and terminal.requests[1].amount == Decimal("110.00")
+    assert basket.state == "settled" and order.tickets[0].state == "cancelled"
+    assert result.refunds[0]["pending"] == pending.id and pending.amount == Decimal("-110.00")
+    assert db.query(RefundPayout).count() == 0  # the terminal is the payout
+    job = db.query(DeviceJob).filter_by(operation="refund").one()
+    expected = {"accept": ("completed", "done", Decimal("0.00")),
+                "decline": ("failed", "failed", Decimal("-110.00")),
+                "timeout": ("unknown", "unknown", Decimal("-110.00"))}[outcome]
+    assert (pending.state, job.state, order.balance) == expected
+    if outcome == "timeout":
+        assert job.retryable is False and jobs.lease_jobs(db, "GUICHET", "agent") == []
+        with pytest.raises(Exception):
+            jobs.retry(db, job.id)  # never run again
+        db.rollback()
+
+
+@pytest.mark.parametrize("decision", ["accepted", "declined"])
+def test_an_unknown_terminal_refund_resolved_by_an_operator_completes_or_reverses(ddb, world, sell, operator_id,
+                                                                                  decision):
+    from plugins.devices.models import DeviceJob
+    from plugins.devices.services import jobs
+    from plugins.devices.simulators import ConcertTerminalSimulator
+
+    db = ddb
+    with ConcertTerminalSimulator(outcome="accept") as terminal:
+        order, basket = _terminal_and_order(db, world, sell, "timeout", terminal)
+        _result, (pending,) = _settle_on_the_terminal(db, basket)
+    job = db.query(DeviceJob).filter_by(operation="refund").one()
+    assert (job.state, pending.state) == ("unknown", "unknown")
+    jobs.resolve(db, job.id, decision)  # the operator read the terminal's journal
+    db.commit()
+    db.expire_all()
+    if decision == "accepted":
+        assert (pending.state, pending.resolved_by_operator, order.balance) == ("completed", True, Decimal("0.00"))
+        assert pending.payment.amount == Decimal("-110.00")
+    else:
+        assert (pending.state, order.balance) == ("failed", Decimal("-110.00"))
+    assert basket.state == "settled"
+
+
+def test_a_refund_waiting_for_the_workstation_s_terminal_then_unknown_is_said_on_the_basket(
+        ddb, world, sell, app, make_operator, client_for):
+    """The terminal on the workstation (its agent has not answered yet): the basket says the refund is
+    waiting; the agent reports no answer: the basket says so, never retried, in the operator's language."""
+    from coulisses import security
+    from plugins.devices.services import config, jobs
+    from plugins.refunds.services import baskets
+    from plugins.sales.services import settings
+    from plugins.sales.services.payments import PaymentInput
+    from plugins.refunds.services.settle import RefundInput, settle
+
+    db = ddb
+    settings.create_payment_mode(db, "TPE", "TPE guichet", "payment_terminal")
+    config.create_device(db, {"location_code": "GUICHET", "name": "TPE", "kind": "payment_terminal",
+                              "driver": "concert", "via": "agent", "url": "/dev/ttyUSB0"})
+    order = sell(1)  # paid by "other": the terminal refunds over the mode's limit (permission)
+    basket = baskets.open_basket(db)
+    baskets.add_barcodes(db, basket, [order.tickets[0].barcode])
+    result = settle(db, basket, refunds=[RefundInput("TPE", "110.00")], allow_over_limit=True)
+    db.commit()
+    assert basket.state == "settled" and result.refunds[0]["pending"]
+    make_operator("chef", roles=["supervisor"])
+    client = client_for("chef")
+    url = f"/admin/refunds/basket/{basket.id}/"
+    page = client.get(url).get_data(as_text=True)
+    assert 'data-testid="device-refund-pending"' in page and "en attente de la réponse du terminal" in page
+    (job,) = jobs.lease_jobs(db, "GUICHET", "agent-test")
+    jobs.complete(db, job.id, job.lease_id, ok=False, error_code="payment_unknown", error_message="Pas de réponse")
+    db.commit()
+    texts = {"fr": "issue inconnue (pas de réponse du terminal)",
+             "en": "outcome unknown (no answer from the terminal)",
+             "es": "resultado desconocido (sin respuesta del terminal)"}
+    for lang, text in texts.items():
+        security.get_operator(db, "chef").locale = lang
+        db.commit()
+        page = client.get(url).get_data(as_text=True)
+        assert 'data-testid="device-refund-unknown"' in page and 'role="alert"' in page
+        assert text in page, lang
