@@ -20,14 +20,17 @@ from plugins.sales.models import Performance, PerformanceQuota, SeatBooking, Tic
 from plugins.sales.services.catalogue import performance_label
 
 
-def lock_places(session: Session, pairs: set[tuple[int, int]]) -> tuple[dict[int, Performance],
-                                                                       dict[tuple[int, int], PerformanceQuota]]:
-    """Lock the performances and the (performance, category) quota rows of ``pairs``."""
+def lock_places(session: Session, pairs: set[tuple[int, int]], *, on_missing=None) -> tuple[
+        dict[int, Performance], dict[tuple[int, int], PerformanceQuota]]:
+    """Lock the performances and the (performance, category) quota rows of ``pairs``. A performance
+    that does not exist: ``on_missing(ids)`` is called (it raises), else ``NotFoundError``."""
     perf_ids = sorted({p for p, _ in pairs})
     performances = {p.id: p for p in lock_rows(session, select(Performance).where(Performance.id.in_(perf_ids))
                                                .order_by(Performance.id)
                                                .execution_options(populate_existing=True)).scalars()}
     missing = set(perf_ids) - set(performances)
+    if missing and on_missing is not None:
+        on_missing(missing)
     if missing:
         raise NotFoundError(_("Séance introuvable : %(ref)s", ref=sorted(missing)[0]))
     quotas = {(q.performance_id, q.category_id): q for q in lock_rows(

@@ -16,7 +16,7 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import case, func, select
+from sqlalchemy import case, func, inspect, select
 from sqlalchemy.orm import Session
 
 from coulisses import ConflictError, NotFoundError
@@ -49,9 +49,23 @@ def record_purchase(session: Session, order: Order, registry: Registry) -> None:
 # --------------------------------------------------------------------------- totals and state
 
 
+NEW_ORDERS = "sales_new_orders"
+
+
+def mark_new(session: Session, order: Order) -> None:
+    """Remember that ``order`` was inserted by this transaction (``lock_order`` then needs no lock)."""
+    session.info.setdefault(NEW_ORDERS, {})[order.id] = session.get_transaction()
+
+
 def lock_order(session: Session, order: Order | int) -> Order:
-    """Lock the order row (and refresh it) for a change of its tickets or money."""
+    """Lock the order row (and refresh it) for a change of its tickets or money. An order this very
+    transaction inserted is returned as it is: nobody else sees its row before the commit, so
+    there is nothing to wait for and nothing newer to read."""
     order_id = order if isinstance(order, int) else order.id
+    if session.info.get(NEW_ORDERS, {}).get(order_id) is session.get_transaction():
+        mine = order if isinstance(order, Order) else session.get(Order, order_id)
+        if mine is not None and inspect(mine).persistent:
+            return mine
     locked = lock_rows(session, select(Order).where(Order.id == order_id)
                        .execution_options(populate_existing=True)).scalar()
     if locked is None:
