@@ -67,12 +67,13 @@ def take(session: Session, wanted: Counter, performances: dict[int, Performance]
         performances[perf_id].taken += qty
 
 
-def release(session: Session, tickets: list[Ticket]) -> None:
-    """Give back the places and the seats of ``tickets`` (about to be cancelled)."""
+def release(session: Session, tickets: list[Ticket], locked=None) -> None:
+    """Give back the places and the seats of ``tickets`` (about to be cancelled). ``locked``: what
+    ``lock_places`` returned for them earlier in this transaction (the rows stay locked: not read again)."""
     if not tickets:
         return
     counts = Counter((t.performance_id, t.category_id) for t in tickets)
-    performances, quotas = lock_places(session, set(counts))
+    performances, quotas = locked if locked is not None else lock_places(session, set(counts))
     for key, qty in counts.items():
         quotas[key].taken -= qty
         performances[key[0]].taken -= qty

@@ -64,7 +64,7 @@ def record_operation(session: Session, kind: str, *, order: Order | None = None,
             channel_id=point_of_sale.channel_id, at=now, amount=amount, details=details or {})
         session.add(operation)
         session.flush()
-        _created_here(session)[operation.id] = session.get_transaction()
+        _created_here(session)[operation.id] = True
     session.add(OperationEntry(operation_id=operation.id, order_id=order.id if order else None, kind=kind,
                                operator_id=actor.operator_id, operator_login=actor.login or "",
                                point_of_sale_id=point_of_sale.id, at=now, amount=amount, details=details or {}))
@@ -75,11 +75,17 @@ def record_operation(session: Session, kind: str, *, order: Order | None = None,
     return operation  # written by the next flush (the caller's next statement)
 
 
-_STANDALONE = "sales_standalone_operations"
+def transaction_cache(session: Session, name: str) -> dict:
+    """A dict kept in ``session.info`` for the current transaction only (a new transaction finds it empty)."""
+    tx = session.get_transaction()
+    held = session.info.get(name)
+    if held is None or held[0] is not tx:
+        held = session.info[name] = (tx, {})
+    return held[1]
 
 
 def _created_here(session: Session) -> dict:
-    return session.info.setdefault(_STANDALONE, {})
+    return transaction_cache(session, "sales_standalone_operations")
 
 
 def joined_by_basket(session: Session, operation: Operation) -> None:
@@ -90,8 +96,7 @@ def joined_by_basket(session: Session, operation: Operation) -> None:
 def _standalone_of_this_transaction(session: Session, operation: Operation) -> bool:
     """``operation`` was written by this very transaction as a stand-alone operation (no basket):
     nobody else can see it before the commit, so no basket can hold, settle or abandon it meanwhile."""
-    return (_created_here(session).get(operation.id) is session.get_transaction()
-            and inspect(operation).persistent)
+    return operation.id in _created_here(session) and inspect(operation).persistent
 
 
 def pos_ref(point_of_sale: Any, operation: Operation | None) -> Any:
@@ -118,7 +123,10 @@ def check_joinable(session: Session, operation: Operation) -> Basket | None:
         raise InvalidError(_("Opération non enregistrée"), {"operation": _("Opération inconnue")})
     if _standalone_of_this_transaction(session, operation):
         return None
-    basket = basket_of(session, operation, lock=True)
+    locked = transaction_cache(session, "sales_locked_baskets")  # a row locked stays locked until the end
+    basket = locked.get(operation.id)
+    if basket is None or not inspect(basket).persistent:
+        basket = locked[operation.id] = basket_of(session, operation, lock=True)
     if basket is not None and basket.state != "open":
         raise ConflictError(_("L'ordre %(number)s est %(state)s : il ne reçoit plus d'opération",
                               number=operation.number, state=basket.state_label))

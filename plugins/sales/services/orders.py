@@ -380,19 +380,20 @@ def cancel_reservation(session: Session, order: Order, tickets: Iterable[Any] | 
         if t.state != "reserved":
             raise ConflictError(_("Le billet %(barcode)s est payé : il s'annule par un remboursement", barcode=t.barcode))
     registry = get_registry()
-    capacity.lock_places(session, {(t.performance_id, t.category_id) for t in chosen})  # before the counter
+    locked = capacity.lock_places(session, {(t.performance_id, t.category_id) for t in chosen})  # before the counter
     operation = record_operation(session, "cancel_reservation", order=order, point_of_sale=pos,
                                  registry=registry, details={"tickets": [t.barcode for t in chosen]},
                                  operation=operation)
-    _cancel(session, chosen, operation)
+    _cancel(session, chosen, operation, locked=locked)
     refresh(session, order)
     registry.hook("sales_tickets_cancelled", session=session, order=order, tickets=chosen)
     events.emit(session, "tickets_cancelled", order=order, operation=operation, tickets=chosen, registry=registry)
     return chosen
 
 
-def _cancel(session: Session, tickets: list[Ticket], operation, retained: dict[int, Decimal] | None = None) -> None:
-    capacity.release(session, tickets)
+def _cancel(session: Session, tickets: list[Ticket], operation, retained: dict[int, Decimal] | None = None,
+            locked=None) -> None:
+    capacity.release(session, tickets, locked)
     now = utcnow()
     for t in tickets:
         t.state, t.cancelled_at, t.cancel_operation_id = "cancelled", now, operation.id
@@ -424,11 +425,11 @@ def release_tickets(session: Session, order: Order, tickets: Iterable[Any], *, k
                 high=format_money(t.price + t.fees))})
         kept[t.id] = value
     registry = get_registry()
-    capacity.lock_places(session, {(t.performance_id, t.category_id) for t in chosen})  # before the counter
+    locked = capacity.lock_places(session, {(t.performance_id, t.category_id) for t in chosen})  # before the counter
     operation = record_operation(session, kind, order=order, point_of_sale=pos, registry=registry,
                                  details={"tickets": [t.barcode for t in chosen], **(details or {})},
                                  operation=operation)
-    _cancel(session, chosen, operation, kept)
+    _cancel(session, chosen, operation, kept, locked)
     refresh(session, order)
     registry.hook("sales_tickets_cancelled", session=session, order=order, tickets=chosen)
     events.emit(session, "tickets_cancelled", order=order, operation=operation, tickets=chosen, registry=registry)

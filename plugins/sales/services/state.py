@@ -27,7 +27,7 @@ from plugins.sales.models import ACTIVE_TICKET_STATES, Order, Payment, SeatBooki
 from plugins.sales.registry import Registry, get_registry
 from plugins.sales.services.common import ZERO
 from plugins.sales.services import events
-from plugins.sales.services.journal import record_operation
+from plugins.sales.services.journal import record_operation, transaction_cache
 from plugins.sales.services.settings import resolve_point_of_sale
 
 
@@ -49,12 +49,13 @@ def record_purchase(session: Session, order: Order, registry: Registry) -> None:
 # --------------------------------------------------------------------------- totals and state
 
 
-NEW_ORDERS = "sales_new_orders"
+def _new_orders(session: Session) -> dict:
+    return transaction_cache(session, "sales_new_orders")
 
 
 def mark_new(session: Session, order: Order) -> None:
     """Remember that ``order`` was inserted by this transaction (``lock_order`` then needs no lock)."""
-    session.info.setdefault(NEW_ORDERS, {})[order.id] = session.get_transaction()
+    _new_orders(session)[order.id] = True
 
 
 def lock_order(session: Session, order: Order | int) -> Order:
@@ -62,7 +63,7 @@ def lock_order(session: Session, order: Order | int) -> Order:
     transaction inserted is returned as it is: nobody else sees its row before the commit, so
     there is nothing to wait for and nothing newer to read."""
     order_id = order if isinstance(order, int) else order.id
-    if session.info.get(NEW_ORDERS, {}).get(order_id) is session.get_transaction():
+    if order_id in _new_orders(session):
         mine = order if isinstance(order, Order) else session.get(Order, order_id)
         if mine is not None and inspect(mine).persistent:
             return mine
