@@ -290,10 +290,13 @@ def _number_changes(session: Session) -> None:
         return
     low, high = ids[0], ids[-1]
     begin_write(session)
-    ensure_sequence(session, CHANGES_SEQUENCE, 1)
     span = high - low + 1
-    last = session.execute(update(Sequence).where(Sequence.name == CHANGES_SEQUENCE)
-                           .values(next_value=Sequence.next_value + span).returning(Sequence.next_value)).scalar()
+    take = (update(Sequence).where(Sequence.name == CHANGES_SEQUENCE)
+            .values(next_value=Sequence.next_value + span).returning(Sequence.next_value))
+    last = session.execute(take).scalar()
+    if last is None:  # the first change ever: the counter is created (once)
+        ensure_sequence(session, CHANGES_SEQUENCE, 1)
+        last = session.execute(take).scalar()
     base = int(last) - span
     for i in range(0, len(ids), 500):
         chunk = ids[i:i + 500]

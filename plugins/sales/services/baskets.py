@@ -29,7 +29,7 @@ from coulisses.i18n import _, format_money
 from plugins.sales.models import Basket, Operation, OperationEntry, Order, Payment, Ticket
 from plugins.sales.services import orders as order_services
 from plugins.sales.services.common import ZERO, contact as get_contact, money
-from plugins.sales.services.journal import record_operation
+from plugins.sales.services.journal import joined_by_basket, record_operation
 from plugins.sales.services.payments import PaymentInput, PayResult, balance, pay
 from plugins.sales.services.settings import resolve_point_of_sale
 
@@ -45,6 +45,7 @@ def open_basket(session: Session, *, point_of_sale: Any = None, contact: Any = N
     operation = record_operation(session, "basket", point_of_sale=pos,
                                  details={"contact": contact.number} if contact is not None else {})
     now = utcnow()
+    joined_by_basket(session, operation)
     basket = Basket(operation_id=operation.id, state="open", contact_id=contact.id if contact else None,
                     point_of_sale_id=pos.id, operator_id=current_actor().operator_id, created_at=now,
                     updated_at=now, note=(note or "")[:200])

@@ -20,14 +20,17 @@ from plugins.sales.models import Performance, PerformanceQuota, SeatBooking, Tic
 from plugins.sales.services.catalogue import performance_label
 
 
-def lock_places(session: Session, pairs: set[tuple[int, int]]) -> tuple[dict[int, Performance],
-                                                                       dict[tuple[int, int], PerformanceQuota]]:
-    """Lock the performances and the (performance, category) quota rows of ``pairs``."""
+def lock_places(session: Session, pairs: set[tuple[int, int]], *, on_missing=None) -> tuple[
+        dict[int, Performance], dict[tuple[int, int], PerformanceQuota]]:
+    """Lock the performances and the (performance, category) quota rows of ``pairs``. A performance
+    that does not exist: ``on_missing(ids)`` is called (it raises), else ``NotFoundError``."""
     perf_ids = sorted({p for p, _ in pairs})
     performances = {p.id: p for p in lock_rows(session, select(Performance).where(Performance.id.in_(perf_ids))
                                                .order_by(Performance.id)
                                                .execution_options(populate_existing=True)).scalars()}
     missing = set(perf_ids) - set(performances)
+    if missing and on_missing is not None:
+        on_missing(missing)
     if missing:
         raise NotFoundError(_("Séance introuvable : %(ref)s", ref=sorted(missing)[0]))
     quotas = {(q.performance_id, q.category_id): q for q in lock_rows(
@@ -64,12 +67,13 @@ def take(session: Session, wanted: Counter, performances: dict[int, Performance]
         performances[perf_id].taken += qty
 
 
-def release(session: Session, tickets: list[Ticket]) -> None:
-    """Give back the places and the seats of ``tickets`` (about to be cancelled)."""
+def release(session: Session, tickets: list[Ticket], locked=None) -> None:
+    """Give back the places and the seats of ``tickets`` (about to be cancelled). ``locked``: what
+    ``lock_places`` returned for them earlier in this transaction (the rows stay locked: not read again)."""
     if not tickets:
         return
     counts = Counter((t.performance_id, t.category_id) for t in tickets)
-    performances, quotas = lock_places(session, set(counts))
+    performances, quotas = locked if locked is not None else lock_places(session, set(counts))
     for key, qty in counts.items():
         quotas[key].taken -= qty
         performances[key[0]].taken -= qty

@@ -188,6 +188,16 @@ def fees_for(session: Session, performance: Performance, channel_id: int | None)
     return list(session.scalars(stmt))
 
 
+def fees_by_performance(session: Session, performances: list[Performance],
+                        channel_id: int | None) -> dict[int, list[Fee]]:
+    """``fees_for`` of each of ``performances`` (performance id → fees), in one query."""
+    events = {p.event_id for p in performances}
+    stmt = select(Fee).where(Fee.active.is_(True), or_(Fee.event_id.is_(None), Fee.event_id.in_(events)),
+                             or_(Fee.channel_id.is_(None), Fee.channel_id == channel_id)).order_by(Fee.id)
+    fees = list(session.scalars(stmt))
+    return {p.id: [f for f in fees if f.event_id is None or f.event_id == p.event_id] for p in performances}
+
+
 def get_performance(session: Session, ref: Any) -> Performance:
     return get(session, Performance, ref, _l("Séance introuvable"), by_code=False)
 

@@ -16,7 +16,7 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import or_, select
+from sqlalchemy import inspect, or_, select
 from sqlalchemy.orm import Session
 
 from coulisses import ConflictError, InvalidError
@@ -34,7 +34,7 @@ OPERATION_SEQUENCE = "sales.operation"
 
 def record_operation(session: Session, kind: str, *, order: Order | None = None, point_of_sale: Any = None,
                      amount: Decimal | None = None, details: dict[str, Any] | None = None,
-                     registry=None, operation: Operation | None = None) -> Operation:
+                     registry=None, operation: Operation | None = None, at=None) -> Operation:
     """Record what a service did: ``kind`` (a registered ``sales_operation_kinds`` code) on
     ``order``, and return the operation it belongs to.
 
@@ -44,7 +44,8 @@ def record_operation(session: Session, kind: str, *, order: Order | None = None,
     locked first so a hold or an abandon cannot cross the call. ``point_of_sale``: a
     ``PointOfSale``, its id or its code (default: the joined operation's, else
     ``resolve_point_of_sale``'s rule); an unknown or closed one is refused (InvalidError naming
-    ``point_of_sale``)."""
+    ``point_of_sale``). ``at``: the time to record (default: now), for a service that already
+    stamped the order with it."""
     registry = registry or get_registry()
     if kind not in registry.operation_kinds:
         raise InvalidError(_("Type d'opération inconnu : %(kind)s", kind=kind),
@@ -55,7 +56,7 @@ def record_operation(session: Session, kind: str, *, order: Order | None = None,
         if point_of_sale is None and operation.point_of_sale_id is not None:
             point_of_sale = operation.point_of_sale_id
     point_of_sale = resolve_point_of_sale(session, point_of_sale)
-    now = utcnow()
+    now = at or utcnow()
     if operation is None:
         operation = Operation(
             number=next_number(session, OPERATION_SEQUENCE), kind=kind, order_id=order.id if order else None,
@@ -63,6 +64,7 @@ def record_operation(session: Session, kind: str, *, order: Order | None = None,
             channel_id=point_of_sale.channel_id, at=now, amount=amount, details=details or {})
         session.add(operation)
         session.flush()
+        _created_here(session)[operation.id] = True
     session.add(OperationEntry(operation_id=operation.id, order_id=order.id if order else None, kind=kind,
                                operator_id=actor.operator_id, operator_login=actor.login or "",
                                point_of_sale_id=point_of_sale.id, at=now, amount=amount, details=details or {}))
@@ -70,8 +72,31 @@ def record_operation(session: Session, kind: str, *, order: Order | None = None,
         order.updated_point_of_sale_id = point_of_sale.id
         order.updated_at = now
         order.updated_by_id = actor.operator_id
-    session.flush()
-    return operation
+    return operation  # written by the next flush (the caller's next statement)
+
+
+def transaction_cache(session: Session, name: str) -> dict:
+    """A dict kept in ``session.info`` for the current transaction only (a new transaction finds it empty)."""
+    tx = session.get_transaction()
+    held = session.info.get(name)
+    if held is None or held[0] is not tx:
+        held = session.info[name] = (tx, {})
+    return held[1]
+
+
+def _created_here(session: Session) -> dict:
+    return transaction_cache(session, "sales_standalone_operations")
+
+
+def joined_by_basket(session: Session, operation: Operation) -> None:
+    """``operation`` is now a basket's (``baskets.open``): joining it checks the basket again."""
+    _created_here(session).pop(operation.id, None)
+
+
+def _standalone_of_this_transaction(session: Session, operation: Operation) -> bool:
+    """``operation`` was written by this very transaction as a stand-alone operation (no basket):
+    nobody else can see it before the commit, so no basket can hold, settle or abandon it meanwhile."""
+    return operation.id in _created_here(session) and inspect(operation).persistent
 
 
 def pos_ref(point_of_sale: Any, operation: Operation | None) -> Any:
@@ -96,7 +121,12 @@ def check_joinable(session: Session, operation: Operation) -> Basket | None:
     operation, then has ``payments.refund`` join it)."""
     if operation.id is None:
         raise InvalidError(_("Opération non enregistrée"), {"operation": _("Opération inconnue")})
-    basket = basket_of(session, operation, lock=True)
+    if _standalone_of_this_transaction(session, operation):
+        return None
+    locked = transaction_cache(session, "sales_locked_baskets")  # a row locked stays locked until the end
+    basket = locked.get(operation.id)
+    if basket is None or not inspect(basket).persistent:
+        basket = locked[operation.id] = basket_of(session, operation, lock=True)
     if basket is not None and basket.state != "open":
         raise ConflictError(_("L'ordre %(number)s est %(state)s : il ne reçoit plus d'opération",
                               number=operation.number, state=basket.state_label))

@@ -13,20 +13,21 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any, Iterable, Sequence
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy import insert, select
+from sqlalchemy.orm import Session, aliased, joinedload
+from sqlalchemy.orm.attributes import set_committed_value
 
 from coulisses import ConflictError, InvalidError, NotFoundError
-from coulisses.db import begin_write, next_number, utcnow
+from coulisses.db import begin_write, current_actor, next_number, utcnow
 from coulisses.i18n import _, format_money
 
 from plugins.sales.models import (
-    ACTIVE_TICKET_STATES, DELIVERY_MODES, TICKET_STATE_LABELS, Order, OrderLine, Performance, Price, Seat, SeatBooking,
-    SeatCategory, Tariff, Ticket,
+    ACTIVE_TICKET_STATES, DELIVERY_MODES, TICKET_STATE_LABELS, Event, Order, OrderLine, Performance, Price, Season, Seat,
+    SeatBooking, SeatCategory, Tariff, Ticket, Venue,
 )
 from plugins.sales.registry import get_registry
 from plugins.sales.services import barcodes, capacity, events
-from plugins.sales.services.catalogue import fees_for, performance_label
+from plugins.sales.services.catalogue import fees_by_performance, performance_label
 from plugins.sales.services.common import ZERO, contact as get_contact, money
 from plugins.sales.services.finding import (  # noqa: F401 - part of this module's interface (SERVICES.md)
     _valid_barcode, find_ticket, find_tickets_range, get_order, orders_of, when_label,
@@ -35,7 +36,7 @@ from plugins.sales.services.journal import pos_ref, record_operation
 from plugins.sales.services.payments import pay
 from plugins.sales.services.settings import resolve_point_of_sale
 from plugins.sales.services.state import (  # noqa: F401 - part of this module's interface (SERVICES.md)
-    check_order, computed_totals, confirm, lock_order, record_purchase, recompute_order, refresh,
+    check_order, computed_totals, confirm, lock_order, mark_new, record_purchase, recompute_order, refresh,
 )
 
 ORDER_SEQUENCE = "sales.order"
@@ -82,11 +83,12 @@ def sell(session: Session, buyer: Any, lines: Iterable[LineInput], *, payments: 
          operation=None) -> Order:
     """Sell tickets to ``buyer`` and record ``payments`` (``PaymentInput``s) at once, in one
     operation: ``operation`` (a basket's) when given, else a ``sell`` operation of its own."""
-    order, operation = _create(session, "sell", buyer, list(lines), payer=payer, structure=structure,
-                               point_of_sale=point_of_sale, delivery_mode=delivery_mode, note=note, operation=operation)
+    order, operation, pos = _create(session, "sell", buyer, list(lines), payer=payer, structure=structure,
+                                    point_of_sale=point_of_sale, delivery_mode=delivery_mode, note=note,
+                                    operation=operation)
     payments = list(payments)
-    if payments:
-        pay(session, order, payments, point_of_sale=point_of_sale, operation=operation)
+    if payments:  # at the point of sale the order was just created at (resolved once)
+        pay(session, order, payments, point_of_sale=pos, operation=operation)
     return order
 
 
@@ -105,7 +107,7 @@ def add_lines(session: Session, order: Order, lines: Iterable[LineInput], *, sel
 
 
 def _create(session: Session, kind: str, buyer: Any, lines: list[LineInput], *, payer, structure, point_of_sale,
-            delivery_mode: str, note: str, operation=None, into: Order | None = None) -> tuple[Order, Any]:
+            delivery_mode: str, note: str, operation=None, into: Order | None = None) -> tuple[Order, Any, Any]:
     begin_write(session)  # SQLite: the write lock first; PostgreSQL: the rows are locked below
     registry = get_registry()
     lines = [dataclasses.replace(line) for line in lines]  # the caller's inputs are left as they were
@@ -136,14 +138,17 @@ def _create(session: Session, kind: str, buyer: Any, lines: list[LineInput], *, 
     for line in lines:
         line.performance, line.category, line.tariff = _id(line.performance), _id(line.category), _id(line.tariff)
         wanted[(line.performance, line.category)] += line.quantity
-    known = set(session.scalars(select(Performance.id).where(Performance.id.in_({ln.performance for ln in lines}))))
-    for i, line in enumerate(lines):
-        if line.performance not in known:  # the input's fault (422), not a missing order (404)
-            raise InvalidError(_("Séance introuvable"),
-                               {f"lines.{i}.performance": _("Séance introuvable : %(ref)s", ref=line.performance)})
-    performances, quotas = capacity.lock_places(session, set(wanted))
+
+    def unknown_performances(missing: set[int]) -> None:  # the input's fault (422), not a missing order (404)
+        i, line = next((i, ln) for i, ln in enumerate(lines) if ln.performance in missing)
+        raise InvalidError(_("Séance introuvable"),
+                           {f"lines.{i}.performance": _("Séance introuvable : %(ref)s", ref=line.performance)})
+
+    performances, quotas = capacity.lock_places(session, set(wanted), on_missing=unknown_performances)
+    _load_catalogue(session, performances.values())
     prices = _prices(session, lines)
-    tariffs = {t.id: t for t in session.scalars(select(Tariff).where(Tariff.id.in_({ln.tariff for ln in lines})))}
+    tariffs = {t.id: t for t in session.scalars(select(Tariff).where(Tariff.id.in_({ln.tariff for ln in lines}))
+                                                .options(joinedload(Tariff.audience)))}
     for i, line in enumerate(lines):
         performance = performances[line.performance]
         if not performance.on_sale:
@@ -169,70 +174,126 @@ def _create(session: Session, kind: str, buyer: Any, lines: list[LineInput], *, 
     seats = _check_seats(session, lines)
 
     now = utcnow()
+    fee_cache: dict[int, tuple[Decimal, Decimal]] = {}
+    fees = fees_by_performance(session, [performances[p] for p in dict.fromkeys(ln.performance for ln in lines)],
+                               pos.channel_id)
+    for perf_id, perf_fees in fees.items():
+        fee_cache[perf_id] = (sum((f.amount for f in perf_fees), ZERO),
+                              sum((f.amount for f in perf_fees if f.refundable), ZERO))
+    total = sum(((prices[(ln.performance, ln.category, ln.tariff)] + fee_cache[ln.performance][0]) * ln.quantity
+                 for ln in lines), ZERO)  # of the new tickets
+    codes = iter(barcodes.allocate(session, sum(ln.quantity for ln in lines)))
+    state = "reserved" if kind == "reserve" else "paid"
+    # the attendees, loaded at once (then found in the session by ``get_contact``, one per ticket)
+    attendee_rows = _load_contacts(session, {a for ln in lines for a in ln.attendees if isinstance(a, int)})
     if into is None:
+        # a new order: everything it holds is known now, so it is written once. Its state is what
+        # ``refresh`` would compute: all its tickets are new and in ``state``, nothing is paid yet.
+        # The gapless counters are taken here, after every check and read (their rows stay locked
+        # until the commit: the later they are taken, the less concurrent sales wait on them).
         order = Order(number=next_number(session, ORDER_SEQUENCE), buyer_id=buyer.id,
                       payer_id=payer.id if payer else None, structure_id=structure.id if structure else None,
-                      state="reserved", point_of_sale_id=pos.id, updated_point_of_sale_id=pos.id,
-                      channel_id=pos.channel_id, delivery_mode=delivery_mode, note=note or "", total=ZERO, paid=ZERO)
+                      state="reserved" if kind == "reserve" else ("settled" if total == 0 else "not_settled"),
+                      point_of_sale_id=pos.id, updated_point_of_sale_id=pos.id, channel_id=pos.channel_id,
+                      delivery_mode=delivery_mode, note=note or "", total=total, paid=ZERO,
+                      created_at=now, updated_at=now, updated_by_id=current_actor().operator_id)
         session.add(order)
         session.flush()
+        mark_new(session, order)
+        now = order.updated_at  # as the audit stamped it: the operation's time, no second write of the row
     else:
         order = into
-    fee_cache: dict[int, tuple[Decimal, Decimal]] = {}
-    total = ZERO  # of the new tickets
-    for line in lines:
-        if line.performance not in fee_cache:
-            fees = fees_for(session, performances[line.performance], pos.channel_id)
-            fee_cache[line.performance] = (sum((f.amount for f in fees), ZERO),
-                                           sum((f.amount for f in fees if f.refundable), ZERO))
-        total += (prices[(line.performance, line.category, line.tariff)] + fee_cache[line.performance][0]) * line.quantity
     operation = record_operation(session, kind, order=order, point_of_sale=pos, registry=registry, amount=total,
                                  details={"lines": [{"performance": ln.performance, "category": ln.category,
                                                      "tariff": ln.tariff, "quantity": ln.quantity} for ln in lines],
                                           **({"added_to": order.number} if into is not None else {})},
-                                 operation=operation)
-    codes = iter(barcodes.allocate(session, sum(ln.quantity for ln in lines)))
-    state = "reserved" if kind == "reserve" else "paid"
-    tickets: list[Ticket] = []
-    for line in lines:
+                                 operation=operation, at=now)
+    rows = _insert_lines(session, [dict(order_id=order.id, performance_id=line.performance, category_id=line.category,
+                                        tariff_id=line.tariff, quantity=line.quantity,
+                                        unit_price=prices[(line.performance, line.category, line.tariff)],
+                                        unit_fees=fee_cache[line.performance][0], operation_id=operation.id)
+                                   for line in lines])
+    values: list[dict] = []
+    for line, row in zip(lines, rows):
         unit_fees, refundable = fee_cache[line.performance]
-        price = prices[(line.performance, line.category, line.tariff)]
-        row = OrderLine(order_id=order.id, performance_id=line.performance, category_id=line.category,
-                        tariff_id=line.tariff, quantity=line.quantity, unit_price=price, unit_fees=unit_fees,
-                        operation_id=operation.id)
-        session.add(row)
-        session.flush()
         attendees = list(line.attendees) + [None] * (line.quantity - len(line.attendees))
         for i in range(line.quantity):
             seat = seats.get(line.seats[i]) if line.seats else None
             attendee = attendees[i]
             if attendee is not None:
                 attendee = get_contact(session, attendee, "attendees").id
-            tickets.append(Ticket(
+            values.append(dict(
                 barcode=next(codes), order_id=order.id, line_id=row.id, performance_id=line.performance,
                 category_id=line.category, tariff_id=line.tariff, seat_id=seat.id if seat else None,
-                area_id=seat.area_id if seat else line.area, attendee_id=attendee, state=state,
-                delivery_mode=delivery_mode, price=price, fees=unit_fees, fees_refundable=refundable,
-                retained=ZERO, created_at=now, operation_id=operation.id, sold_at=now if state == "paid" else None))
-    session.add_all(tickets)
-    session.flush()
-    bookings = [SeatBooking(performance_id=t.performance_id, seat_id=t.seat_id, ticket_id=t.id)
+                area_id=seat.area_id if seat else line.area, attendee_id=attendee, type="ticket", state=state,
+                delivery_mode=delivery_mode, print_state="not_printed", print_count=0, price=row.unit_price,
+                fees=unit_fees, fees_refundable=refundable, retained=ZERO, created_at=now,
+                operation_id=operation.id, sold_at=now if state == "paid" else None))
+    tickets = _insert_tickets(session, values)
+    bookings = [dict(performance_id=t.performance_id, seat_id=t.seat_id, ticket_id=t.id)
                 for t in tickets if t.seat_id is not None]
     if bookings:
-        session.add_all(bookings)
-    session.flush()
+        session.execute(insert(SeatBooking), bookings)
+    if into is None:
+        set_committed_value(order, "tickets", list(tickets))  # all of a new order's tickets: no reload
     if kind == "sell":
         record_purchase(session, order, registry)
         events.emit(session, "tickets_to_print", order=order, operation=operation, tickets=tickets, registry=registry)
-    if into is None:  # a new order: its total is what was just computed, nothing paid yet
-        order.total = total
-        refresh(session, order, totals=False)
-    else:
+    if into is not None:  # a new order's total and state were written with it
         refresh(session, order)
     if into is None:
         registry.hook("sales_order_created", session=session, order=order)
         events.emit(session, "order_created", order=order, operation=operation, registry=registry)
-    return order, operation
+    return order, operation, pos
+
+
+def _load_catalogue(session: Session, performances: Iterable[Performance]) -> None:
+    """Load the events, venues and seasons of ``performances`` in one statement (into the session:
+    ``performance.event``, ``.venue``, ``.season`` then read them without a query each)."""
+    by_id = {p.id: p for p in performances}
+    perf_season, event_season = aliased(Season), aliased(Season)
+    rows = session.execute(select(Performance.id, Event, Venue, perf_season, event_season)
+                           .join(Event, Event.id == Performance.event_id)
+                           .join(Venue, Venue.id == Performance.venue_id)
+                           .outerjoin(perf_season, perf_season.id == Performance.season_id)
+                           .outerjoin(event_season, event_season.id == Event.season_id)
+                           .where(Performance.id.in_(list(by_id)))).all()
+    for perf_id, event, venue, season, event_season_row in rows:
+        performance = by_id[perf_id]
+        set_committed_value(performance, "event", event)
+        set_committed_value(performance, "venue", venue)
+        set_committed_value(performance, "season", season)
+        set_committed_value(event, "season", event_season_row)
+
+
+def _load_contacts(session: Session, ids: set[int]) -> list:
+    from plugins.contacts.models import Contact
+
+    return list(session.scalars(select(Contact).where(Contact.id.in_(ids)))) if ids else []
+
+
+def _insert_lines(session: Session, values: list[dict]) -> list[OrderLine]:
+    """Insert the order lines in one statement and return them in the order of ``values``. RETURNING
+    is matched by the lines' values (two lines with the same values are the same to the database;
+    the lower id goes to the first), so its order does not matter."""
+    returned: dict[tuple, list[OrderLine]] = {}
+    for row in sorted(session.scalars(insert(OrderLine).returning(OrderLine), values), key=lambda r: r.id):
+        returned.setdefault(_line_key(row.__dict__), []).append(row)
+    return [returned[_line_key(v)].pop(0) for v in values]
+
+
+def _line_key(v: dict) -> tuple:
+    return (v["performance_id"], v["category_id"], v["tariff_id"], v["quantity"], v["unit_price"], v["unit_fees"])
+
+
+def _insert_tickets(session: Session, values: list[dict]) -> list[Ticket]:
+    """Insert the tickets in one statement (whatever their number) and return them in order, in the
+    session. Barcodes are unique: the rows RETURNING gives back are matched by barcode, so no
+    ordering of RETURNING is needed (SQLite would otherwise insert them one by one)."""
+    if not values:
+        return []
+    by_barcode = {t.barcode: t for t in session.scalars(insert(Ticket).returning(Ticket), values)}
+    return [by_barcode[v["barcode"]] for v in values]
 
 
 def _withdrawn(session: Session, performance: Performance, category_id: int, tariff: Tariff | None) -> str | None:
@@ -319,19 +380,20 @@ def cancel_reservation(session: Session, order: Order, tickets: Iterable[Any] | 
         if t.state != "reserved":
             raise ConflictError(_("Le billet %(barcode)s est payé : il s'annule par un remboursement", barcode=t.barcode))
     registry = get_registry()
-    capacity.lock_places(session, {(t.performance_id, t.category_id) for t in chosen})  # before the counter
+    locked = capacity.lock_places(session, {(t.performance_id, t.category_id) for t in chosen})  # before the counter
     operation = record_operation(session, "cancel_reservation", order=order, point_of_sale=pos,
                                  registry=registry, details={"tickets": [t.barcode for t in chosen]},
                                  operation=operation)
-    _cancel(session, chosen, operation)
+    _cancel(session, chosen, operation, locked=locked)
     refresh(session, order)
     registry.hook("sales_tickets_cancelled", session=session, order=order, tickets=chosen)
     events.emit(session, "tickets_cancelled", order=order, operation=operation, tickets=chosen, registry=registry)
     return chosen
 
 
-def _cancel(session: Session, tickets: list[Ticket], operation, retained: dict[int, Decimal] | None = None) -> None:
-    capacity.release(session, tickets)
+def _cancel(session: Session, tickets: list[Ticket], operation, retained: dict[int, Decimal] | None = None,
+            locked=None) -> None:
+    capacity.release(session, tickets, locked)
     now = utcnow()
     for t in tickets:
         t.state, t.cancelled_at, t.cancel_operation_id = "cancelled", now, operation.id
@@ -363,11 +425,11 @@ def release_tickets(session: Session, order: Order, tickets: Iterable[Any], *, k
                 high=format_money(t.price + t.fees))})
         kept[t.id] = value
     registry = get_registry()
-    capacity.lock_places(session, {(t.performance_id, t.category_id) for t in chosen})  # before the counter
+    locked = capacity.lock_places(session, {(t.performance_id, t.category_id) for t in chosen})  # before the counter
     operation = record_operation(session, kind, order=order, point_of_sale=pos, registry=registry,
                                  details={"tickets": [t.barcode for t in chosen], **(details or {})},
                                  operation=operation)
-    _cancel(session, chosen, operation, kept)
+    _cancel(session, chosen, operation, kept, locked)
     refresh(session, order)
     registry.hook("sales_tickets_cancelled", session=session, order=order, tickets=chosen)
     events.emit(session, "tickets_cancelled", order=order, operation=operation, tickets=chosen, registry=registry)

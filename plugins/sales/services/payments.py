@@ -201,8 +201,8 @@ def record_payment(session: Session, ctx: PaymentContext, amount: Decimal, *, re
                       operator_id=current_actor().operator_id, point_of_sale_id=pos_id,
                       correction_of_id=getattr(correction_of, "id", correction_of))
     session.add(payment)
-    session.flush()
     ctx.order.paid = ctx.order.paid + amount
+    session.flush()  # the payment and the order's ``paid`` together
     return payment
 
 

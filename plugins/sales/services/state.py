@@ -16,7 +16,7 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import case, func, select
+from sqlalchemy import case, func, inspect, select
 from sqlalchemy.orm import Session
 
 from coulisses import ConflictError, NotFoundError
@@ -27,7 +27,7 @@ from plugins.sales.models import ACTIVE_TICKET_STATES, Order, Payment, SeatBooki
 from plugins.sales.registry import Registry, get_registry
 from plugins.sales.services.common import ZERO
 from plugins.sales.services import events
-from plugins.sales.services.journal import record_operation
+from plugins.sales.services.journal import record_operation, transaction_cache
 from plugins.sales.services.settings import resolve_point_of_sale
 
 
@@ -49,9 +49,24 @@ def record_purchase(session: Session, order: Order, registry: Registry) -> None:
 # --------------------------------------------------------------------------- totals and state
 
 
+def _new_orders(session: Session) -> dict:
+    return transaction_cache(session, "sales_new_orders")
+
+
+def mark_new(session: Session, order: Order) -> None:
+    """Remember that ``order`` was inserted by this transaction (``lock_order`` then needs no lock)."""
+    _new_orders(session)[order.id] = True
+
+
 def lock_order(session: Session, order: Order | int) -> Order:
-    """Lock the order row (and refresh it) for a change of its tickets or money."""
+    """Lock the order row (and refresh it) for a change of its tickets or money. An order this very
+    transaction inserted is returned as it is: nobody else sees its row before the commit, so
+    there is nothing to wait for and nothing newer to read."""
     order_id = order if isinstance(order, int) else order.id
+    if order_id in _new_orders(session):
+        mine = order if isinstance(order, Order) else session.get(Order, order_id)
+        if mine is not None and inspect(mine).persistent:
+            return mine
     locked = lock_rows(session, select(Order).where(Order.id == order_id)
                        .execution_options(populate_existing=True)).scalar()
     if locked is None:
