@@ -101,6 +101,7 @@ def render_document(doc_type, obj, *, number: str | None, identity, generated_by
             story.append(ctx.text(legal, "small"))
         if mentions:
             story.append(ctx.text(mentions, "small"))
+    doc.initialFontName = font  # the font reportlab sets at the top of every page (else Helvetica)
     doc.build(story, canvasmaker=partial(CountingCanvas, count_font=font))
     data = out.getvalue()
     if finish is not None:
