@@ -141,7 +141,8 @@ class DocumentType:
     sequence (``coulisses.db.next_number``) and ``number_format`` (``"R{year}-{number:05d}"``) when the
     document is numbered; ``recipient(session, obj)`` → ``Recipient``; ``pagesize``: ``"A4"``;
     ``finish(session, obj, pdf)`` → the bytes stored, when the drawn PDF must be completed (the
-    waiting account's invoices embed their Factur-X XML)."""
+    waiting account's invoices embed their Factur-X XML); ``pdfa``: the document is made PDF/A-3b
+    (embedded fonts, sRGB OutputIntent, XMP; ``plugins.reports.render.pdfa``) after ``finish``."""
 
     code: str
     title: Any
@@ -155,6 +156,7 @@ class DocumentType:
     recipient: Callable[..., Recipient] | None = field(default=None, compare=False)
     description: Any = ""
     finish: Callable[..., bytes] | None = field(default=None, compare=False)
+    pdfa: bool = False
 
 
 class ReportsRegistry:

@@ -265,7 +265,7 @@ def document_types() -> list[DocumentType]:
     return [
         DocumentType(code="waiting_account.invoice", title=_l("Facture"), permission="waiting_account.view",
                      load=_load_invoice, object_ref=lambda i: i.number, object_label=invoice_title,
-                     build=build_invoice, recipient=_invoice_recipient, finish=_finish_invoice),
+                     build=build_invoice, recipient=_invoice_recipient, finish=_finish_invoice, pdfa=True),
         DocumentType(code="waiting_account.receipt", title=_l("Reçu de règlement"), permission="waiting_account.view",
                      load=_load_receipt, object_ref=lambda r: str(r.number),
                      object_label=lambda r: _("Reçu %(number)s", number=r.number), build=build_receipt,

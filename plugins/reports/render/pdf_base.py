@@ -26,44 +26,61 @@ def pdf_text(value: Any) -> str:
 
 
 class CountingCanvas(Canvas):
-    """Defines the page-count form (the number of pages) when the document is saved."""
+    """Defines the page-count form (the number of pages) when the document is saved
+    (``functools.partial(CountingCanvas, count_font=...)`` for a document in other fonts)."""
+
+    def __init__(self, *args, count_font: str = FONT, **kwargs):
+        self.count_font = count_font
+        super().__init__(*args, **kwargs)
 
     def save(self):
         pages = self.getPageNumber() - 1
         self.beginForm(PAGE_COUNT_FORM)
-        self.setFont(FONT, 8)
+        self.setFont(self.count_font, 8)
         self.drawString(0, 0, str(pages))
         self.endForm()
         super().save()
 
 
-def styles() -> dict[str, ParagraphStyle]:
+def styles(font: str = FONT, bold: str = BOLD) -> dict[str, ParagraphStyle]:
+    """The paragraph styles, in the standard fonts or in ``font`` and ``bold`` (the embedded ones of
+    a PDF/A document)."""
     base = getSampleStyleSheet()
     return {
-        "title": ParagraphStyle("title", parent=base["Title"], fontName=BOLD, fontSize=15, leading=18,
+        "title": ParagraphStyle("title", parent=base["Title"], fontName=bold, fontSize=15, leading=18,
                                 alignment=0, spaceAfter=4),
-        "h2": ParagraphStyle("h2", parent=base["Heading2"], fontName=BOLD, fontSize=11, leading=14, spaceBefore=8,
+        "h2": ParagraphStyle("h2", parent=base["Heading2"], fontName=bold, fontSize=11, leading=14, spaceBefore=8,
                              spaceAfter=4),
-        "body": ParagraphStyle("body", parent=base["BodyText"], fontName=FONT, fontSize=9, leading=11.5),
-        "small": ParagraphStyle("small", parent=base["BodyText"], fontName=FONT, fontSize=7.5, leading=9.5,
+        "body": ParagraphStyle("body", parent=base["BodyText"], fontName=font, fontSize=9, leading=11.5),
+        "small": ParagraphStyle("small", parent=base["BodyText"], fontName=font, fontSize=7.5, leading=9.5,
                                 textColor=colors.HexColor("#333333")),
-        "cell": ParagraphStyle("cell", parent=base["BodyText"], fontName=FONT, fontSize=7.5, leading=9),
-        "cell_right": ParagraphStyle("cell_right", parent=base["BodyText"], fontName=FONT, fontSize=7.5, leading=9,
+        "cell": ParagraphStyle("cell", parent=base["BodyText"], fontName=font, fontSize=7.5, leading=9),
+        "cell_right": ParagraphStyle("cell_right", parent=base["BodyText"], fontName=font, fontSize=7.5, leading=9,
                                      alignment=2),
-        "right": ParagraphStyle("right", parent=base["BodyText"], fontName=FONT, fontSize=9, leading=11.5,
+        "right": ParagraphStyle("right", parent=base["BodyText"], fontName=font, fontSize=9, leading=11.5,
                                 alignment=2),
     }
 
 
-def logo_image(identity, max_w: float = 30 * mm, max_h: float = 14 * mm):
-    """The organisation's logo as a reportlab ImageReader and its size, or None."""
+def logo_image(identity, max_w: float = 30 * mm, max_h: float = 14 * mm, *, opaque: bool = False):
+    """The organisation's logo as a reportlab ImageReader and its size, or None; ``opaque``: its
+    transparent parts laid on white (no soft mask: a PDF/A document draws nothing transparent)."""
     data = getattr(identity, "logo", None)
     if not data:
         return None
     from reportlab.lib.utils import ImageReader
 
     try:
-        image = ImageReader(io.BytesIO(data))
+        if opaque:
+            from PIL import Image
+
+            with Image.open(io.BytesIO(data)) as source:
+                rgba = source.convert("RGBA")
+            flat = Image.new("RGB", rgba.size, (255, 255, 255))
+            flat.paste(rgba, mask=rgba.getchannel("A"))
+            image = ImageReader(flat)
+        else:
+            image = ImageReader(io.BytesIO(data))
         w, h = image.getSize()
     except Exception:  # noqa: BLE001 - a broken logo must not stop a document
         return None
@@ -74,12 +91,14 @@ def logo_image(identity, max_w: float = 30 * mm, max_h: float = 14 * mm):
 class PageDecor:
     """Draws the header and footer of each page."""
 
-    def __init__(self, *, title: str, identity, generated_by: str, generated_at, header_right: str = ""):
+    def __init__(self, *, title: str, identity, generated_by: str, generated_at, header_right: str = "",
+                 font: str = FONT, bold: str = BOLD, opaque: bool = False):
         self.title, self.identity = title, identity
+        self.font, self.bold, self.opaque = font, bold, opaque
         self.generated = _("Généré par %(who)s le %(when)s", who=generated_by or "—",
                            when=format_datetime(generated_at))
         self.header_right = header_right
-        self.logo = logo_image(identity)
+        self.logo = logo_image(identity, opaque=opaque)
 
     def __call__(self, canv: Canvas, doc) -> None:
         width, height = doc.pagesize
@@ -88,22 +107,22 @@ class PageDecor:
         x = doc.leftMargin
         if self.logo is not None:
             image, w, h = self.logo
-            canv.drawImage(image, x, top - h + 3 * mm, width=w, height=h, mask="auto")
+            canv.drawImage(image, x, top - h + 3 * mm, width=w, height=h, mask=None if self.opaque else "auto")
             x += w + 4 * mm
         name = getattr(self.identity, "name", "") or ""
-        canv.setFont(BOLD, 10)
+        canv.setFont(self.bold, 10)
         canv.drawString(x, top, pdf_text(name))
-        canv.setFont(FONT, 8)
+        canv.setFont(self.font, 8)
         canv.drawRightString(width - doc.rightMargin, top, pdf_text(self.header_right or self.title))
         canv.setStrokeColor(colors.HexColor("#999999"))
         canv.line(doc.leftMargin, top - 5 * mm, width - doc.rightMargin, top - 5 * mm)
         bottom = 8 * mm
         canv.line(doc.leftMargin, bottom + 4 * mm, width - doc.rightMargin, bottom + 4 * mm)
-        canv.setFont(FONT, 7)
+        canv.setFont(self.font, 7)
         footer = getattr(self.identity, "footer", "") or ""
         canv.drawString(doc.leftMargin, bottom, pdf_text(self.generated + (" — " + footer if footer else ""))[:170])
         label = pdf_text(_("Page %(page)s /", page=canv.getPageNumber()))
-        canv.setFont(FONT, 8)
+        canv.setFont(self.font, 8)
         right = width - doc.rightMargin - 12
         canv.drawRightString(right, bottom, label)
         canv.translate(right + 2, bottom)

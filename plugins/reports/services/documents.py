@@ -50,10 +50,9 @@ def generate(session: Session, type_code: str, ref: str, *, correct: bool = Fals
         number = doc_type.number_format.format(number=value, year=local_time(now).year)
     actor = current_actor()
     recipient = doc_type.recipient(session, obj) if doc_type.recipient is not None else Recipient()
+    finish = (lambda pdf: doc_type.finish(session, obj, pdf)) if doc_type.finish is not None else None
     data = render_document(doc_type, obj, number=number, identity=identity_view(session),
-                           generated_by=actor.login or "", generated_at=now, locale=current_locale())
-    if doc_type.finish is not None:
-        data = doc_type.finish(session, obj, data)
+                           generated_by=actor.login or "", generated_at=now, locale=current_locale(), finish=finish)
     slug = type_code.split(".", 1)[-1].replace("_", "-")
     name = f"{slug}-{number or ref}{'-' + str(now.strftime('%Y%m%d%H%M%S')) if correct else ''}.pdf"
     stored = cfiles.store(session, data, name, "application/pdf", purpose=f"document:{type_code}", plugin="reports")

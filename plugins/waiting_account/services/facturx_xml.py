@@ -176,13 +176,22 @@ def build_xml(session: Session, invoice: Invoice) -> bytes:
     return etree.tostring(root, xml_declaration=True, encoding="UTF-8", pretty_print=True)
 
 
+def identity_name(session: Session) -> str:
+    from plugins.reports.services.identity import identity_view
+
+    return identity_view(session).name or ""
+
+
 def embed(session: Session, invoice: Invoice, pdf: bytes) -> bytes:
     """The invoice PDF made a Factur-X e-invoice: the XML checked against the EN 16931 schema and
-    attached (``factur-x.xml``, relationship Data) with the Factur-X XMP metadata."""
+    attached (``factur-x.xml``, relationship Data) with the Factur-X XMP metadata. The document type
+    is ``pdfa``: the renderer then makes the whole PDF/A-3b (its metadata agreeing with the XMP this
+    writes, the Factur-X extension schema kept; ``plugins.reports.render.pdfa``). The schematron
+    check of the factur-x library needs a Saxon server: not run here."""
     import facturx
 
     xml = build_xml(session, invoice)
     return facturx.generate_from_binary(pdf, xml, flavor="factur-x", level="en16931", check_xsd=True,
-                                        pdf_metadata={"author": (invoice.buyer or {}).get("name", ""),
+                                        pdf_metadata={"author": identity_name(session),
                                                       "keywords": "Factur-X", "title": invoice.number,
                                                       "subject": f"Factur-X {invoice.number}"}, lang="fr-FR")
