@@ -4,7 +4,11 @@
 # One image, four roles: `web` (gunicorn), `worker`, `tasks` (the periodic tasks, hourly), `upgrade`
 # (`coulisses db upgrade`, run once before the others start); or any `coulisses …` command.
 # docs/deploy/compose.yaml runs them with PostgreSQL.
-FROM python:3.11-slim-bookworm
+# The base: the official Python image from Docker Hub, or, without Docker Hub, the equivalent that
+# docs/deploy/build-base-offline.sh builds from a Debian mirror:
+#   docker build --build-arg BASE_IMAGE=coulisses-base:bookworm -t coulisses .
+ARG BASE_IMAGE=python:3.11-slim-bookworm
+FROM ${BASE_IMAGE}
 
 # pg_dump / pg_restore for `coulisses backup` and `restore` (Debian 12: PostgreSQL 15's; use a
 # server of the same major version, or install the PGDG client of yours)
