@@ -36,7 +36,8 @@ USER coulisses
 WORKDIR /var/lib/coulisses
 VOLUME ["/var/lib/coulisses"]
 EXPOSE 8000
+# web: /health on the port it listens on (COULISSES_BIND); worker, tasks: running (the entrypoint)
 HEALTHCHECK --interval=30s --timeout=5s --start-period=30s \
-    CMD python -c "import sys, urllib.request; sys.exit(urllib.request.urlopen('http://127.0.0.1:8000/health', timeout=4).status != 200)"
+    CMD ["/usr/local/bin/coulisses-entrypoint", "healthcheck"]
 ENTRYPOINT ["/usr/local/bin/coulisses-entrypoint"]
 CMD ["web"]
