@@ -42,10 +42,13 @@ fail() {
   done
   exit 1
 }
+# exit 3: what the check needs is missing (an engine, a base image); 1: the image failed a check
+missing() { echo "container check: cannot run: $*" >&2; exit 3; }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-docker info >/dev/null 2>&1 || fail "no Docker engine answers (start dockerd)"
+command -v docker >/dev/null || missing "no docker command"
+docker info >/dev/null 2>&1 || missing "no Docker engine answers docker info (start dockerd)"
 
 # ---------------------------------------------------------------- the image
 if [ -z "${BASE_IMAGE:-}" ]; then
@@ -56,8 +59,7 @@ if [ -z "${BASE_IMAGE:-}" ]; then
   elif docker pull python:3.11-slim-bookworm >/dev/null 2>&1; then
     BASE_IMAGE=python:3.11-slim-bookworm
   else
-    fail "python:3.11-slim-bookworm cannot be pulled and coulisses-base:bookworm is not here: build it with
-  sudo sh docs/deploy/build-base-offline.sh      (then run this check again)"
+    missing "python:3.11-slim-bookworm cannot be pulled and coulisses-base:bookworm is not here (build it: sudo sh docs/deploy/build-base-offline.sh)"
   fi
 fi
 step "docker build -t $IMAGE (base $BASE_IMAGE)"
@@ -119,7 +121,8 @@ csrf=$(curl -fsS -c "$jar" -b "$jar" "$BASE/login" | sed -n 's/.*id="csrf_token"
 location=$(curl -sS -o /dev/null -w '%{http_code} %{redirect_url}' -c "$jar" -b "$jar" -H "Referer: $BASE/login" \
   --data-urlencode "csrf_token=$csrf" --data-urlencode login=verif --data-urlencode "password=$PASSWORD" "$BASE/login")
 [ "$location" = "302 $BASE/admin/" ] || fail "the login answered '$location', not a redirection to /admin/"
-curl -fsS -b "$jar" "$BASE/admin/" | grep -q 'href="/logout"' || fail "after the login, /admin/ shows no logout link"
+curl -fsS -b "$jar" "$BASE/admin/" >"$WORK/admin.html" || fail "GET /admin/ after the login"
+grep -q 'action="/logout"' "$WORK/admin.html" || fail "after the login, /admin/ shows no logout button"
 echo "logged in as verif"
 
 step "worker (an outbox job: a webhook test delivered to 127.0.0.1:$HOOK_PORT)"
@@ -169,8 +172,12 @@ cat "$WORK/tasks"
 ! grep -q jamais "$WORK/tasks" || fail "a periodic task never ran"
 
 step "backup (inside the web container)"
-docker exec "$NAME-web" coulisses backup -o /var/lib/coulisses/backups || fail "coulisses backup"
-docker exec "$NAME-web" sh -c 'ls -l /var/lib/coulisses/backups/'
+docker exec "$NAME-web" coulisses backup -o /var/lib/coulisses/ | tee "$WORK/backup" || fail "coulisses backup"
+archive=$(sed -n 's/.* \(\/var\/lib\/coulisses\/[^ ]*\.tar\.gz\) .*/\1/p' "$WORK/backup")
+[ -n "$archive" ] || fail "coulisses backup did not say where it wrote the archive"
+docker cp "$NAME-web:$archive" "$WORK/" || fail "docker cp $archive"
+tar -tzf "$WORK/$(basename "$archive")" >/dev/null || fail "the archive copied out is not a tar.gz"
+echo "copied out with docker cp: $(basename "$archive")"
 
 step "SIGTERM: each role stops by itself"
 for role in tasks worker web; do
