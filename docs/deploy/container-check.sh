@@ -2,8 +2,8 @@
 # Build the image and start it as the operator's guide says ("Containers"), then check it: `coulisses
 # --version`, `upgrade`, the `web` role (gunicorn) answering /health, /health/ready and a login, the
 # image's HEALTHCHECK, a non-root user, the `worker` role delivering an outbox job (a webhook test
-# sent to a receiver this script runs), the `tasks` role running every periodic task once, a backup,
-# and each role stopping cleanly on SIGTERM. Exits non-zero at the first failure, with the logs.
+# sent to a receiver this script runs), the `tasks` role running every periodic task once, `coulisses
+# doctor` seeing both, a backup copied out, and each role stopping cleanly on SIGTERM. Exits non-zero at the first failure, with the logs.
 # Needs a Docker engine, python3 and curl; runs the containers with --network host.
 #   sh docs/deploy/container-check.sh                         (from anywhere; SQLite in a volume)
 #   CHECK_DATABASE_URL=postgresql+psycopg://user:pw@127.0.0.1:5432/empty_db sh docs/deploy/container-check.sh
@@ -170,6 +170,12 @@ docker logs "$NAME-tasks" 2>&1 | grep -q '^coulisses tasks: done' || fail "a per
 run "$@" "$IMAGE" coulisses tasks list >"$WORK/tasks" || fail "coulisses tasks list"
 cat "$WORK/tasks"
 ! grep -q jamais "$WORK/tasks" || fail "a periodic task never ran"
+
+step "coulisses doctor (sees the worker and the tasks)"
+run "$@" "$IMAGE" coulisses doctor >"$WORK/doctor" || { cat "$WORK/doctor"; fail "coulisses doctor found an error"; }
+cat "$WORK/doctor"
+grep -q '^\[ok\] worker' "$WORK/doctor" || fail "coulisses doctor does not see the worker"
+! grep -q '^\[!!\] tâche' "$WORK/doctor" || fail "coulisses doctor warns about a periodic task"
 
 step "backup (inside the web container)"
 docker exec "$NAME-web" coulisses backup -o /var/lib/coulisses/ | tee "$WORK/backup" || fail "coulisses backup"

@@ -237,6 +237,7 @@ def test_the_image_builds_and_starts():
         pytest.skip(result.stderr.strip().splitlines()[-1])
     assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-4000:]
     assert "container check: ok" in result.stdout
+    assert ("PostgreSQL)" if PG_URL else "SQLite)") in result.stdout
 
 
 @pytest.mark.skipif(not shutil.which("logrotate"), reason="logrotate is not installed")
