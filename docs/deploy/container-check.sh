@@ -187,7 +187,7 @@ echo "copied out with docker cp: $(basename "$archive")"
 
 step "SIGTERM: each role stops by itself"
 for role in tasks worker web; do
-  docker stop -t 60 "$NAME-$role" >/dev/null
+  docker stop -t 70 "$NAME-$role" >/dev/null
   code=$(docker inspect -f '{{.State.ExitCode}}' "$NAME-$role")
   [ "$code" = 0 ] || fail "the $role role exited with $code on SIGTERM"
 done
