@@ -62,6 +62,8 @@ if [ -z "${BASE_IMAGE:-}" ]; then
     missing "python:3.11-slim-bookworm cannot be pulled and coulisses-base:bookworm is not here (build it: sudo sh docs/deploy/build-base-offline.sh)"
   fi
 fi
+docker image inspect "$BASE_IMAGE" >/dev/null 2>&1 || docker pull "$BASE_IMAGE" >/dev/null 2>&1 \
+  || missing "the base image $BASE_IMAGE is neither here nor pullable"
 step "docker build -t $IMAGE (base $BASE_IMAGE)"
 started=$(date +%s)
 docker build --build-arg BASE_IMAGE="$BASE_IMAGE" -t "$IMAGE" . >"$WORK/build.log" 2>&1 \
