@@ -3,7 +3,9 @@
 #   docker run --rm coulisses coulisses --version
 # One image, four roles: `web` (gunicorn), `worker`, `tasks` (the periodic tasks, hourly), `upgrade`
 # (`coulisses db upgrade`, run once before the others start); or any `coulisses …` command.
-# docs/deploy/compose.yaml runs them with PostgreSQL.
+# docs/deploy/compose.yaml runs them with PostgreSQL; docs/deploy/container-check.sh builds the image,
+# starts the roles and checks them.
+#
 # The base: the official Python image from Docker Hub, or, without Docker Hub, the equivalent that
 # docs/deploy/build-base-offline.sh builds from a Debian mirror:
 #   docker build --build-arg BASE_IMAGE=coulisses-base:bookworm -t coulisses .
