@@ -3,8 +3,14 @@
 #   docker run --rm coulisses coulisses --version
 # One image, four roles: `web` (gunicorn), `worker`, `tasks` (the periodic tasks, hourly), `upgrade`
 # (`coulisses db upgrade`, run once before the others start); or any `coulisses …` command.
-# docs/deploy/compose.yaml runs them with PostgreSQL.
-FROM python:3.11-slim-bookworm
+# docs/deploy/compose.yaml runs them with PostgreSQL; docs/deploy/container-check.sh builds the image,
+# starts the roles and checks them.
+#
+# The base: the official Python image from Docker Hub, or, without Docker Hub, the equivalent that
+# docs/deploy/build-base-offline.sh builds from a Debian mirror:
+#   docker build --build-arg BASE_IMAGE=coulisses-base:bookworm -t coulisses .
+ARG BASE_IMAGE=python:3.11-slim-bookworm
+FROM ${BASE_IMAGE}
 
 # pg_dump / pg_restore for `coulisses backup` and `restore` (Debian 12: PostgreSQL 15's; use a
 # server of the same major version, or install the PGDG client of yours)
@@ -32,7 +38,8 @@ USER coulisses
 WORKDIR /var/lib/coulisses
 VOLUME ["/var/lib/coulisses"]
 EXPOSE 8000
+# web: /health on the port it listens on (COULISSES_BIND); worker, tasks: running (the entrypoint)
 HEALTHCHECK --interval=30s --timeout=5s --start-period=30s \
-    CMD python -c "import sys, urllib.request; sys.exit(urllib.request.urlopen('http://127.0.0.1:8000/health', timeout=4).status != 200)"
+    CMD ["/usr/local/bin/coulisses-entrypoint", "healthcheck"]
 ENTRYPOINT ["/usr/local/bin/coulisses-entrypoint"]
 CMD ["web"]

@@ -3,8 +3,9 @@
 Without a Docker engine the image cannot be built here; what can be checked without one is: every
 file the Dockerfile copies exists and nothing it needs is ignored, the compose example's settings
 are accepted by `coulisses config check`, and the entrypoint's roles run exactly as in the image
-(gunicorn answering /health and /metrics, the upgrade, a command). With an engine and
-COULISSES_TEST_DOCKER=1, docs/deploy/container-check.sh builds and starts the real image.
+(gunicorn answering /health and /metrics, the upgrade, the tasks stopping on SIGTERM, a command).
+Where a Docker engine answers (unless COULISSES_TEST_DOCKER=0), docs/deploy/container-check.sh builds
+and starts the real image and checks it.
 """
 from __future__ import annotations
 
@@ -54,12 +55,16 @@ def test_the_dockerfile_copies_files_that_exist_and_are_not_ignored():
         assert ignored(kept_out), f".dockerignore should keep {kept_out} out of the image"
     kinds = dict(instructions)
     assert kinds["USER"] == "coulisses"  # never root
-    assert "/health" in kinds["HEALTHCHECK"]
+    assert kinds["HEALTHCHECK"].endswith('CMD ["/usr/local/bin/coulisses-entrypoint", "healthcheck"]')
+    assert "  healthcheck)" in ENTRYPOINT.read_text() and "/health" in ENTRYPOINT.read_text()
     assert "postgresql-client" in next(a for k, a in instructions if k == "RUN" and "apt-get" in a)
     assert "gunicorn" in next(a for k, a in instructions if k == "RUN" and "pip install" in a)
     assert '"/usr/local/bin/coulisses-entrypoint"' in kinds["ENTRYPOINT"]
     assert os.access(ENTRYPOINT, os.X_OK)
-    assert re.match(r"python:3\.1[1-9]", kinds["FROM"])
+    # the official image by default; docs/deploy/build-base-offline.sh's equivalent without Docker Hub
+    assert kinds["FROM"] == "${BASE_IMAGE}"
+    assert re.match(r"BASE_IMAGE=python:3\.1[1-9]", kinds["ARG"])
+    assert os.access(DEPLOY / "build-base-offline.sh", os.X_OK)
 
 
 def compose():
@@ -160,21 +165,79 @@ def test_the_entrypoint_roles_run_as_in_the_image(tmp_path):
         web.wait(timeout=90)
 
 
+def test_the_tasks_role_runs_the_due_tasks_then_stops_on_sigterm(tmp_path):
+    """`docker stop` sends SIGTERM to the entrypoint (PID 1 in the container, where a signal without a
+    handler is ignored): the loop must end by itself, after the tasks that are running, not be killed."""
+    venv_bin = Path(sys.executable).parent
+    env = {"PATH": f"{venv_bin}:/usr/bin:/bin", "HOME": str(tmp_path), "COULISSES_ENV": "production",
+           "COULISSES_SECRET_KEY": STRONG_KEY, "COULISSES_INSTANCE_PATH": str(tmp_path / "data"),
+           "COULISSES_PLUGINS": "", "COULISSES_TASKS_INTERVAL": "3600"}
+    upgrade = subprocess.run(["sh", str(ENTRYPOINT), "upgrade"], env=env, capture_output=True, text=True,
+                             timeout=300, cwd=tmp_path)
+    assert upgrade.returncode == 0, upgrade.stdout + upgrade.stderr
+    tasks = subprocess.Popen(["sh", str(ENTRYPOINT), "tasks"], env=env, cwd=tmp_path, stderr=subprocess.PIPE,
+                             stdout=subprocess.PIPE, text=True)
+    try:
+        seen = _wait_for_line(tasks, "coulisses tasks: ", time.monotonic() + 120)
+        assert "coulisses tasks: done, next run in 3600 s" in seen
+        tasks.terminate()  # during the hour's sleep
+        _out, rest = tasks.communicate(timeout=30)
+    finally:
+        if tasks.poll() is None:
+            tasks.kill()
+            tasks.wait()
+    assert tasks.returncode == 0, seen + rest
+    assert "coulisses tasks: stopped" in rest
+    listed = subprocess.run(["coulisses", "tasks", "list"], env=env, capture_output=True, text=True, timeout=120,
+                            cwd=tmp_path)
+    assert "core.webhooks.purge" in listed.stdout and "jamais" not in listed.stdout, listed.stdout + listed.stderr
+
+
 DOCKER = shutil.which("docker")
+NO_BASE_IMAGE = 3  # container-check.sh: the base image is neither here nor pullable
 
 
-def _engine_available() -> bool:
-    if not DOCKER or os.environ.get("COULISSES_TEST_DOCKER") != "1":
-        return False
-    return subprocess.run([DOCKER, "info"], capture_output=True, timeout=30).returncode == 0
+def _engine_missing() -> str:
+    """Why the image cannot be built here ('' when a Docker engine answers)."""
+    if os.environ.get("COULISSES_TEST_DOCKER") == "0":
+        return "COULISSES_TEST_DOCKER=0"
+    if not DOCKER:
+        return "no docker command (the image is built and started only where a Docker engine runs)"
+    if subprocess.run([DOCKER, "info"], capture_output=True, timeout=30).returncode != 0:
+        return "no Docker engine answers `docker info` (start dockerd: docs/operator-guide.md, Containers)"
+    return ""
 
 
-@pytest.mark.skipif(not _engine_available(), reason="needs a Docker engine and COULISSES_TEST_DOCKER=1")
+@pytest.mark.skipif(bool(_engine_missing()), reason=f"the image is not built: {_engine_missing()}")
 def test_the_image_builds_and_starts():
-    result = subprocess.run(["sh", str(DEPLOY / "container-check.sh")], cwd=REPO, capture_output=True, text=True,
-                            timeout=1800)
-    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    """docs/deploy/container-check.sh: builds the image, starts upgrade, web, worker and tasks as the
+    guide says and checks them (on PostgreSQL when the suite runs on it: a database of its own)."""
+    from coulisses import db as cdb
+    from coulisses.testing import PG_URL
+    from sqlalchemy import make_url, text
+
+    env = dict(os.environ)
+    database = None
+    if PG_URL:
+        database = f"{make_url(PG_URL).database}_container"
+        env["CHECK_DATABASE_URL"] = make_url(PG_URL).set(database=database).render_as_string(hide_password=False)
+        admin = cdb.make_engine(PG_URL, isolation_level="AUTOCOMMIT")
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)'))
+            conn.execute(text(f'CREATE DATABASE "{database}"'))
+    try:
+        result = subprocess.run(["sh", str(DEPLOY / "container-check.sh")], cwd=REPO, capture_output=True,
+                                text=True, timeout=1800, env=env)
+    finally:
+        if database:
+            with admin.connect() as conn:
+                conn.execute(text(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)'))
+            admin.dispose()
+    if result.returncode == NO_BASE_IMAGE:
+        pytest.skip(result.stderr.strip().splitlines()[-1])
+    assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-4000:]
     assert "container check: ok" in result.stdout
+    assert ("PostgreSQL)" if PG_URL else "SQLite)") in result.stdout
 
 
 @pytest.mark.skipif(not shutil.which("logrotate"), reason="logrotate is not installed")
