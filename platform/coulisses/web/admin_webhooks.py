@@ -93,34 +93,45 @@ class SubscriptionView(ModelView):
             form.events.data = obj.events
         return form
 
-    def create_model(self, form):
+    def _committed(self, work, failure: str):
+        """``work()`` then commit: ``(True, its result)``; an error is shown as Flask-Admin shows its own
+        (``failure`` with the error; the form kept) and rolled back: ``(False, None)``."""
         try:
+            result = work()
+            db.session.commit()
+        except Exception as exc:  # noqa: BLE001 - shown like Flask-Admin's own errors, form kept
+            if not self.handle_view_exception(exc):
+                flash(str(failure) % {"error": str(exc)}, "error")
+            db.session.rollback()
+            return False, None
+        return True, result
+
+    def create_model(self, form):
+        def work():
             model = webhooks.subscribe(db.session, form.url.data, form.events.data,
                                        secret=(form.secret.data or "").strip() or None,
                                        description=form.description.data or "")
             model.active = bool(form.active.data)
             self.on_model_change(form, model, True)
-            db.session.commit()
-        except Exception as exc:  # noqa: BLE001 - shown like Flask-Admin's own errors, form kept
-            if not self.handle_view_exception(exc):
-                flash(_("Impossible d'enregistrer l'abonnement : %(error)s", error=str(exc)), "error")
-            db.session.rollback()
+            return model
+
+        done, model = self._committed(work, _l("Impossible d'enregistrer l'abonnement : %(error)s"))
+        if not done:
             return False
         g.webhook_secret = model.secret  # shown once, on the page after this one
         self.after_model_change(form, model, True)
         return model
 
     def update_model(self, form, model):
-        try:
+        def work():
             webhooks.update_subscription(db.session, model, url=form.url.data, codes=form.events.data,
                                          description=form.description.data or "", active=bool(form.active.data))
             secret = webhooks.rotate_secret(db.session, model) if form.rotate_secret.data else None
             self.on_model_change(form, model, False)
-            db.session.commit()
-        except Exception as exc:  # noqa: BLE001
-            if not self.handle_view_exception(exc):
-                flash(_("Impossible d'enregistrer l'abonnement : %(error)s", error=str(exc)), "error")
-            db.session.rollback()
+            return secret
+
+        done, secret = self._committed(work, _l("Impossible d'enregistrer l'abonnement : %(error)s"))
+        if not done:
             return False
         if secret:
             g.webhook_secret = secret
@@ -128,17 +139,14 @@ class SubscriptionView(ModelView):
         return True
 
     def delete_model(self, model):
-        try:
+        def work():
             self.on_model_delete(model)
             webhooks.unsubscribe(db.session, model)
-            db.session.commit()
-        except Exception as exc:  # noqa: BLE001
-            if not self.handle_view_exception(exc):
-                flash(_("Impossible de supprimer l'abonnement : %(error)s", error=str(exc)), "error")
-            db.session.rollback()
-            return False
-        self.after_model_delete(model)
-        return True
+
+        done, _nothing = self._committed(work, _l("Impossible de supprimer l'abonnement : %(error)s"))
+        if done:
+            self.after_model_delete(model)
+        return done
 
     def _secret_once(self, response):
         """After a creation or a new secret: instead of going on, a page showing the secret, once
