@@ -1,5 +1,5 @@
 """The journal of security events: logins, failures, lock-outs, logouts, idle expiries, operator
-changes at the till, role and permission changes, tokens, operators, plugins.
+changes at the till, role and permission changes, tokens, operators, plugins, webhook subscriptions.
 
 Any part of Coulisses records one with ``coulisses.security.record_event(session, kind, ...)`` inside
 its own transaction (the event is kept only if the change is). No Flask here: the web layer tells who
@@ -45,6 +45,10 @@ EVENT_KINDS = {
     "plugin_disabled": _l("Plugin désactivé"),
     "plugin_uninstalled": _l("Plugin désinstallé (données supprimées)"),
     "plugin_settings_changed": _l("Réglage d'un plugin modifié"),
+    "webhook_created": _l("Abonnement webhook créé"),
+    "webhook_changed": _l("Abonnement webhook modifié"),
+    "webhook_secret_rotated": _l("Secret d'un abonnement webhook renouvelé"),
+    "webhook_deleted": _l("Abonnement webhook supprimé"),
 }
 
 DETAIL_LENGTH = 1000

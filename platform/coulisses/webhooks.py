@@ -441,8 +441,21 @@ def validate_subscription(url: str, codes: list[str], secret: str) -> dict[str, 
     return errors
 
 
+def _journal(session: Session, kind: str, sub: WebhookSubscription, detail: str = "") -> None:
+    """A subscription change in the security journal (who, from where: the journal's defaults); the
+    detail holds the subscription's number, its receiver's host and the fields changed, never its
+    secret."""
+    from coulisses.security_events import record_event
+
+    from urllib.parse import urlsplit
+
+    host = urlsplit(sub.url or "").hostname or ""  # not the whole address: its path may hold a token
+    record_event(session, kind, login="", detail=" ".join(p for p in (str(sub.id), host, detail) if p))
+
+
 def subscribe(session: Session, url: str, codes: list[str], *, secret: str | None = None,
               description: str = "") -> WebhookSubscription:
+    """A new subscription (its secret given, or generated), recorded in the security journal."""
     secret = secret or new_secret()
     errors = validate_subscription(url, codes, secret)
     if errors:
@@ -452,30 +465,53 @@ def subscribe(session: Session, url: str, codes: list[str], *, secret: str | Non
     sub.events = codes
     session.add(sub)
     session.flush()
+    _journal(session, "webhook_created", sub, " ".join(sub.events))
     return sub
 
 
 def update_subscription(session: Session, sub: WebhookSubscription, *, url: str | None = None,
                         codes: list[str] | None = None, secret: str | None = None, description: str | None = None,
                         active: bool | None = None) -> WebhookSubscription:
-    """Change what is given (``None``: kept); the result is validated as a whole (``InvalidError``)."""
+    """Change what is given (``None``: kept); the result is validated as a whole (``InvalidError``).
+    The security journal records the fields changed (``webhook_changed``) and a new secret
+    (``webhook_secret_rotated``)."""
     url = sub.url if url is None else url
     codes = sub.events if codes is None else codes
     secret = sub.secret if secret is None else secret
     errors = validate_subscription(url, codes, secret)
     if errors:
         raise InvalidError(_("L'abonnement n'est pas valide"), errors)
+    before = {"url": sub.url, "events": sub.events, "description": sub.description, "active": sub.active}
+    rotated = secret != sub.secret
     sub.url, sub.events, sub.secret = url.strip(), codes, secret
     if description is not None:
         sub.description = description
     if active is not None:
         sub.active = active
+    after = {"url": sub.url, "events": sub.events, "description": sub.description, "active": sub.active}
+    changed = [name for name in before if before[name] != after[name]]
     session.flush()
+    if changed:
+        _journal(session, "webhook_changed", sub, " ".join(
+            f"{name}={'+' if after[name] else '-'}" if name == "active" else
+            f"events={','.join(after[name])}" if name == "events" else name for name in changed))
+    if rotated:
+        _journal(session, "webhook_secret_rotated", sub)
     return sub
 
 
+def rotate_secret(session: Session, sub: WebhookSubscription) -> str:
+    """A new generated signing secret for ``sub`` (the old one stops signing); returns it, to be shown
+    once."""
+    secret = new_secret()
+    update_subscription(session, sub, secret=secret)
+    return secret
+
+
 def unsubscribe(session: Session, sub: WebhookSubscription) -> None:
-    """Delete a subscription with its delivery log; its queued deliveries are not sent."""
+    """Delete a subscription with its delivery log; its queued deliveries are not sent. Recorded in
+    the security journal."""
+    _journal(session, "webhook_deleted", sub)
     session.execute(delete(WebhookDelivery).where(WebhookDelivery.subscription_id == sub.id))
     session.delete(sub)
     session.flush()

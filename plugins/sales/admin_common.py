@@ -22,7 +22,7 @@ from wtforms import BooleanField, SelectField, StringField
 
 from sqlalchemy import select
 
-from coulisses import CoulissesError, InvalidError, NotFoundError
+from coulisses import ConflictError, CoulissesError, InvalidError, NotFoundError
 from coulisses.db import Actor, acting_as, parse_money
 from coulisses.i18n import _, _l
 from coulisses.web.auth import require  # noqa: F401 - the host's permission check, for the screens
@@ -164,6 +164,11 @@ def payment_panels(screen: str, modes: list[dict], values: dict, fields: dict, o
     panels.sort(key=lambda p: (p.position, p.code))
     return [Markup(render_template(p.template, modes=modes, values=values, fields=fields, screen=screen, order=order))
             for p in panels]
+
+
+def refusal_status(exc: Exception) -> int:
+    """The status of a screen shown again after a refusal: 409 a conflict, 404 not found, else 422."""
+    return 409 if isinstance(exc, ConflictError) else 404 if isinstance(exc, NotFoundError) else 422
 
 
 def posted_payments(form, modes) -> list[payments.PaymentInput]:

@@ -20,13 +20,9 @@ from coulisses.web.admin import CoulissesBaseView
 from coulisses.web.extensions import db
 
 from plugins.reports.services import engine
-from plugins.sales.admin_common import at_point_of_sale, current_point_of_sale, parse_amount, require
+from plugins.sales.admin_common import at_point_of_sale, current_point_of_sale, parse_amount, refusal_status, require
 from plugins.sales.models import DELIVERY_MODE_LABELS, DOCUMENT_SEND_LABELS, DOCUMENT_TYPE_LABELS, Order
 from plugins.sales.services import availability, delivery, orders, reservations, till
-
-
-def _status(exc: Exception) -> int:
-    return 409 if isinstance(exc, ConflictError) else 404 if isinstance(exc, NotFoundError) else 422
 
 
 # --------------------------------------------------------------------------- availability
@@ -94,7 +90,7 @@ class TillView(CoulissesBaseView):
         except CoulissesError as exc:
             db.session.rollback()
             return self._render(error=str(exc), fields=getattr(exc, "fields", None), values=request.form.to_dict(),
-                                status=_status(exc))
+                                status=refusal_status(exc))
         flash(_("Caisse n° %(number)s ouverte.", number=number), "success")
         return redirect(url_for(".index"))
 
@@ -121,7 +117,7 @@ class TillView(CoulissesBaseView):
                 flash(str(exc), "error")
                 return redirect(url_for(".journal", till_id=till_id))
             return self._render(error=str(exc), fields=getattr(exc, "fields", None), values=request.form.to_dict(),
-                                status=_status(exc))
+                                status=refusal_status(exc))
         flash(_("Caisse n° %(number)s fermée (écart : %(difference)s).", number=number,
                 difference=format_money(difference)), "success")
         return redirect(url_for(".journal", till_id=till_id))

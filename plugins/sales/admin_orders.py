@@ -19,8 +19,8 @@ from werkzeug.routing import BuildError
 from plugins.contacts.models import Contact
 from plugins.contacts.services.contacts import get_contact
 from plugins.sales.admin_common import (
-    at_point_of_sale, current_point_of_sale, form_fields, js_strings, mode_rows, payment_panels, posted_payments, require,
-    script_json,
+    at_point_of_sale, current_point_of_sale, form_fields, js_strings, mode_rows, payment_panels, posted_payments, refusal_status,
+    require, script_json,
 )
 from plugins.sales.models import (
     DELIVERY_MODE_LABELS, ORDER_STATE_LABELS, PRINT_STATE_LABELS, TICKET_STATE_LABELS, Performance, PointOfSale, Ticket,
@@ -29,10 +29,6 @@ from plugins.sales.services.catalogue import performance_label
 from plugins.sales.services import orders, payments, settings
 from plugins.sales.services.detail import order_detail
 from plugins.sales.services.order_search import find_orders as search_orders_page
-
-
-def _status(exc: Exception) -> int:
-    return 409 if isinstance(exc, ConflictError) else 404 if isinstance(exc, NotFoundError) else 422
 
 
 class OrderView(CoulissesBaseView):
@@ -142,7 +138,7 @@ class OrderView(CoulissesBaseView):
             db.session.rollback()
             order = self._order(number)
             return self._render_detail(order, error=str(exc), fields=getattr(exc, "fields", None),
-                                       values=request.form.to_dict(), status=_status(exc))
+                                       values=request.form.to_dict(), status=refusal_status(exc))
         flash(message, "success")
         return redirect(url_for(".detail", number=number))
 

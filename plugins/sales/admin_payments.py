@@ -14,14 +14,14 @@ from flask import abort, flash, redirect, request, url_for
 from flask_admin import expose
 from flask_login import current_user
 
-from coulisses import ConflictError, CoulissesError, InvalidError, NotFoundError
+from coulisses import CoulissesError, InvalidError, NotFoundError
 from coulisses.i18n import _
 from coulisses.web.admin import CoulissesBaseView
 from coulisses.web.extensions import db
 
 from plugins.contacts.models import Contact
 from plugins.contacts.services.contacts import get_contact
-from plugins.sales.admin_common import at_point_of_sale, current_point_of_sale, require
+from plugins.sales.admin_common import at_point_of_sale, current_point_of_sale, refusal_status, require
 from plugins.sales.models import PENDING_STATE_LABELS
 from plugins.sales.services import orders, payer_change, pending
 from plugins.sales.services.detail import order_detail
@@ -62,7 +62,7 @@ class PendingPaymentsView(CoulissesBaseView):
             db.session.commit()
         except CoulissesError as exc:
             db.session.rollback()
-            status = 409 if isinstance(exc, ConflictError) else 404 if isinstance(exc, NotFoundError) else 422
+            status = refusal_status(exc)
             return self._render(error=str(exc), fields={f"{pending_id}-{k}": v for k, v in
                                                         (getattr(exc, "fields", None) or {}).items()},
                                 values={**form.to_dict(), "id": str(pending_id)}, status=status)
@@ -130,7 +130,7 @@ class PayerChangeView(CoulissesBaseView):
             db.session.commit()
         except CoulissesError as exc:
             db.session.rollback()
-            status = 409 if isinstance(exc, ConflictError) else 404 if isinstance(exc, NotFoundError) else 422
+            status = refusal_status(exc)
             values = form.to_dict()
             values["payments"] = form.getlist("payments")
             return self._render(number, error=str(exc), fields=getattr(exc, "fields", None), values=values,

@@ -34,7 +34,7 @@ from plugins.contacts.services.search import hits_for
 from plugins.contacts.admin_common import civility_choices, contact_types, countries
 from plugins.sales.admin_common import (
     at_point_of_sale, basket_block, current_point_of_sale, form_fields, js_strings, load_basket, mode_rows,
-    payment_panels, posted_payments, require, script_json,
+    payment_panels, posted_payments, refusal_status, require, script_json,
 )
 from plugins.sales.models import DELIVERY_MODE_LABELS, PointOfSale, Seat
 from plugins.sales.services import baskets, catalogue, delivery, orders, payments, settings
@@ -325,11 +325,7 @@ class SellView(CoulissesBaseView):
         the ticket's order is taken up into the basket (a new basket if none), as REPRENDRE from the
         order detail; the screen comes back with the lines being typed. Refused: the reason beside
         the field, nothing lost."""
-        form = request.form
-        values = form.to_dict()
-        pos, pos_error = current_point_of_sale()
-        lines = basket_rows(posted_lines(form), pos.channel_id if pos else None)
-        work = load_basket(form.get("basket"))
+        form, values, pos, pos_error, lines, work = self._posted()
         try:
             if pos is None:
                 raise InvalidError(pos_error or _("Aucun point de vente"), {"point_of_sale": _("Point de vente requis")})
@@ -344,9 +340,8 @@ class SellView(CoulissesBaseView):
             fields = getattr(exc, "fields", None) or {}
             if isinstance(exc, (NotFoundError, ConflictError)) or "barcode" in fields:
                 fields = {**fields, "scan": str(exc)}
-            return self._render(values, lines, error=str(exc), fields=fields,
-                                status=409 if isinstance(exc, ConflictError) else 404 if isinstance(exc, NotFoundError)
-                                else 422, work=load_basket(form.get("basket")))
+            return self._render(values, lines, error=str(exc), fields=fields, status=refusal_status(exc),
+                                work=load_basket(form.get("basket")))
         flash(_("Billet %(barcode)s : dossier %(number)s repris dans l'ordre %(basket)s.", barcode=ticket.barcode,
                 number=order.number, basket=number), "success")
         if ticket.state == "cancelled":
@@ -361,11 +356,7 @@ class SellView(CoulissesBaseView):
     def basket_change(self):
         """On an order of the basket: RETIRER a reserved ticket, or change its tariff; the screen comes
         back with the lines being typed."""
-        form = request.form
-        values = form.to_dict()
-        pos, _error = current_point_of_sale()
-        lines = basket_rows(posted_lines(form), pos.channel_id if pos else None)
-        work = load_basket(form.get("basket"))
+        form, values, pos, _error, lines, work = self._posted()
         try:
             if work is None:
                 raise InvalidError(_("Aucun ordre en cours"), {"basket": _("Ordre requis")})
@@ -391,12 +382,20 @@ class SellView(CoulissesBaseView):
         except CoulissesError as exc:
             db.session.rollback()
             return self._render(values, lines, error=str(exc), fields=getattr(exc, "fields", None) or {},
-                                status=409 if isinstance(exc, ConflictError) else 404 if isinstance(exc, NotFoundError)
-                                else 422, work=load_basket(form.get("basket")))
+                                status=refusal_status(exc), work=load_basket(form.get("basket")))
         flash(message, "success")
         return self._render(values, lines, work=work)
 
     # ------------------------------------------------------------------ the basket's work
+
+    def _posted(self):
+        """What an action that comes back to the screen (scan, basket change) starts from: the posted
+        form, what was typed, the operator's point of sale (and why there is none), the lines being
+        typed (drawn again) and the basket named by the form."""
+        form = request.form
+        pos, pos_error = current_point_of_sale()
+        lines = basket_rows(posted_lines(form), pos.channel_id if pos else None)
+        return form, form.to_dict(), pos, pos_error, lines, load_basket(form.get("basket"))
 
     def _in_basket(self, work):
         """Run ``work(pos, line inputs)`` at the chosen point of sale and commit: ``(True, its result)``;
@@ -429,7 +428,7 @@ class SellView(CoulissesBaseView):
             fields = form_fields(fields, posted_payments(request.form, settings.payment_modes(db.session)))
         except CoulissesError:
             pass
-        status = 409 if isinstance(exc, ConflictError) else 404 if isinstance(exc, NotFoundError) else 422
+        status = refusal_status(exc)
         # a Response, not a (body, status) tuple: the callers tell a refusal from their work's tuple
         return make_response(*self._render(values, rows or [], error=str(exc), fields=fields, status=status))
 

@@ -144,6 +144,7 @@ def coulisses_js_messages():
         "waiting_account_sum": _l("Total des échéances : %(sum)s sur %(amount)s"),
         "waiting_account_gap": _l("Écart de %(gap)s : la somme des échéances doit faire le montant payé."),
         "waiting_account_order": _l("Les dates des échéances doivent se suivre."),
+        "waiting_account_badDate": _l("Échéance %(n)s : date attendue sous la forme %(pattern)s."),
         "waiting_account_due": _l("Échéance %(n)s : date"),
         "waiting_account_amount": _l("Échéance %(n)s : montant"),
         "waiting_account_remove": _l("Retirer l'échéance %(n)s"),

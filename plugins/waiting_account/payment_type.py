@@ -59,8 +59,10 @@ class InstalmentInput(Schema):
 
 
 class ScheduleField(fields.List):
-    """The adjusted schedule: a list of ``{"due_date": "2026-12-05", "amount": "110.00"}``, or the same
-    as a JSON string (the screen's hidden input, filled by the payment panel's script)."""
+    """The adjusted schedule: a list of ``{"due_date": "2026-12-05", "amount": "110.00"}`` (REST: ISO
+    dates), or the same as a JSON string: the screen's hidden input, filled by the payment panel's
+    script, whose due dates are as the operator typed them in the date picker (``05.12.2026`` in
+    French, ``05/12/2026`` in English and Spanish; ``coulisses.i18n.parse_date``)."""
 
     def __init__(self, **kwargs):
         super().__init__(fields.Nested(InstalmentInput), **kwargs)
@@ -73,7 +75,31 @@ class ScheduleField(fields.List):
                 value = json.loads(value)
             except ValueError:
                 raise ValidationError(str(_("Échéancier illisible"))) from None
+            value = _screen_dates(value)
         return super()._deserialize(value, attr, data, **kwargs)
+
+
+def _screen_dates(rows):
+    """The screen's schedule with its due dates (the operator's pattern) as ISO dates; a date that does
+    not read is refused naming its row (``schedule.<i>.due_date``) and what was typed."""
+    from coulisses.i18n import date_placeholder, parse_date
+
+    if not isinstance(rows, list):
+        return rows
+    out, errors = [], {}
+    for i, row in enumerate(rows):
+        if isinstance(row, dict) and isinstance(row.get("due_date"), str) and row["due_date"].strip():
+            typed = row["due_date"].strip()
+            try:
+                row = dict(row, due_date=parse_date(typed).isoformat())
+            except ValueError:
+                errors[i] = {"due_date": [str(_("Échéance %(n)s : « %(typed)s » n'est pas une date, attendue sous "
+                                                "la forme %(pattern)s", n=i + 1, typed=typed,
+                                                pattern=date_placeholder()))]}
+        out.append(row)
+    if errors:
+        raise ValidationError(errors)
+    return out
 
 
 class WaitingAccountFields(Schema):

@@ -1,11 +1,15 @@
 """Paying an order's balance on the waiting account with instalments, in a real browser: the panel
 under the payment rows shows what the structure owes now and after the sale and the proposed schedule;
 the operator changes an amount (the gap is shown), fixes it, pays; the order detail shows the schedule
-and the outstanding after the sale. axe-core audit; keyboard where the operator types; screenshots
-in French, English and Spanish in /tmp."""
+and the outstanding after the sale. The due dates are the product's date picker, in the operator's date
+pattern, edited by keyboard. axe-core audit; keyboard where the operator types; screenshots in French,
+English and Spanish in /tmp."""
 from __future__ import annotations
 
+import re
+
 import pytest
+from babel.dates import get_month_names
 from playwright.sync_api import expect
 
 from tests.browser.conftest import browser_login
@@ -66,6 +70,25 @@ def test_the_operator_adjusts_the_schedule_before_paying_on_account(app, db, cat
         page.screenshot(path=f"/tmp/waiting_account_schedule_gap_{lang}.png", full_page=True)
         found = audit(page)
         assert found == [], found
+        # the due dates: the operator's pattern, the product's date picker, typed over by keyboard
+        due = page.get_by_test_id("wa-due-ATTENTE_SUIVI-2")
+        shown = {"fr": r"^05\.\d\d\.\d{4}$", "en": r"^05/\d\d/\d{4}$", "es": r"^05/\d\d/\d{4}$"}[lang]
+        expect(due).to_have_value(re.compile(shown))
+        expect(due).to_have_attribute("placeholder", {"fr": "jj.mm.aaaa", "en": "dd/mm/yyyy", "es": "dd/mm/aaaa"}[lang])
+        edited = "20" + due.input_value()[2:]
+        due.focus()
+        expect(due).to_be_focused()
+        picker = page.locator(".daterangepicker").filter(has=page.locator("td.available")).locator("visible=true")
+        expect(picker).to_have_count(1)  # its calendar opens, in the operator's language
+        month = get_month_names("wide", locale=lang)[int(edited[3:5])]  # the due date's month, in the language
+        expect(picker.locator("th.month").first).to_contain_text(re.compile(month, re.I))
+        expect(picker.locator("thead tr").nth(1).locator("th").first).to_have_text(
+            re.compile({"fr": "lun", "en": "Mon", "es": "lun"}[lang], re.I))  # Monday first
+        page.keyboard.press("Control+A")
+        page.keyboard.type(edited)
+        page.keyboard.press("Escape")
+        expect(due).to_have_value(edited)  # the text typed is never rewritten
+        expect(page.locator("#pay-ATTENTE_SUIVI-schedule")).to_have_value(re.compile(re.escape(edited)))
         third = page.get_by_test_id("wa-amount-ATTENTE_SUIVI-3")
         third.focus()
         expect(third).to_be_focused()
@@ -81,6 +104,7 @@ def test_the_operator_adjusts_the_schedule_before_paying_on_account(app, db, cat
         expect(rows).to_have_count(3)
         expect(rows.nth(0)).to_contain_text("150")
         expect(rows.nth(2)).to_contain_text("70")
+        expect(rows.nth(1)).to_contain_text(edited)  # the date as edited
         page.screenshot(path=f"/tmp/waiting_account_order_schedule_{lang}.png", full_page=True)
         found = audit(page)
         assert found == [], found

@@ -114,6 +114,19 @@ def test_every_kind_of_event_is_recorded_where_it_happens(app, make_operator, to
         assert plugin_settings.save(s, pm, "tp_sec", {"TP_SEC_LIMIT": "7"}, {"TP_SEC_LIMIT": 5}) == ["TP_SEC_LIMIT"]
         s.commit()
 
+    # a webhook subscription: created, changed, its secret replaced (screen), deleted
+    from coulisses import webhooks
+
+    hook = {"url": "https://crm.example.org/hook", "events": ["*"], "description": "CRM", "active": "y"}
+    assert form_post(boss, "/admin/core_webhook_subscription/new/", hook).status_code == 200  # the secret, once
+    with app_session(app) as s:
+        sub_id = s.scalar(select(webhooks.WebhookSubscription.id))
+    edit = f"/admin/core_webhook_subscription/edit/?id={sub_id}"
+    assert form_post(boss, edit, {**hook, "description": "CRM 2"}).status_code == 302
+    assert form_post(boss, edit, {**hook, "description": "CRM 2", "rotate_secret": "y"}).status_code == 200
+    listing = boss.get("/admin/core_webhook_subscription/").get_data(as_text=True)
+    boss.post("/admin/core_webhook_subscription/delete/", data={"id": str(sub_id), "csrf_token": csrf_token_of(listing)})
+
     recorded = {e[0] for e in journal(app)}
     assert recorded == set(EVENT_KINDS), f"never recorded: {set(EVENT_KINDS) - recorded}"
 
@@ -138,6 +151,9 @@ def test_every_kind_of_event_is_recorded_where_it_happens(app, make_operator, to
     assert of_kind(app, "token_revoked")[-1][1:3] == ("anne", "boss")
     assert of_kind(app, "token_refused")[-1][1:4] == ("", "", "127.0.0.1")
     assert of_kind(app, "role_created")[-1][2:] == ("boss", "127.0.0.1", "cashier core.api.docs")
+    assert of_kind(app, "webhook_changed") == [("webhook_changed", "", "boss", "127.0.0.1",
+                                                f"{sub_id} crm.example.org description")]
+    assert [e[2:] for e in of_kind(app, "webhook_deleted")] == [("boss", "127.0.0.1", f"{sub_id} crm.example.org")]
     assert of_kind(app, "role_changed")[-1][2:] == ("boss", "127.0.0.1", "cashier +core.plugins.view -core.api.docs")
     assert of_kind(app, "role_deleted")[-1][4] == "cashier core.plugins.view"
     assert [e[4].split()[0] for e in of_kind(app, "plugin_enabled")] == ["contacts"]

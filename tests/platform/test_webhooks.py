@@ -281,7 +281,7 @@ def test_an_administrator_subscribes_on_screen_and_sends_a_test(contacts_app, ma
     response = client.post("/admin/core_webhook_subscription/new/", data={
         "csrf_token": csrf_token_of(html), "url": receiver.url, "description": "CRM",
         "events": ["contacts.contact.created", "contacts.contact.merged"], "secret": SECRET, "active": "y"})
-    assert response.status_code == 302, response.get_data(as_text=True)
+    assert response.status_code == 200 and f'value="{SECRET}"' in response.get_data(as_text=True)  # shown once
     [sub] = _rows(contacts_app, webhooks.WebhookSubscription)
     assert sub.events == ["contacts.contact.created", "contacts.contact.merged"] and sub.created_by == "boss"
     listing = client.get("/admin/core_webhook_subscription/").get_data(as_text=True)
@@ -398,3 +398,65 @@ def test_the_timeout_and_the_retention_come_from_the_configuration(make_app, mon
     app = make_app([])
     with app.app_context():
         assert webhooks._timeout() == 3.0 and app.config["WEBHOOKS_RETENTION_DAYS"] == 30
+
+
+def _journal(app, prefix="webhook_"):
+    from coulisses.security_events import SecurityEvent
+
+    return [(e.kind, e.actor_login, e.detail) for e in _rows(app, SecurityEvent) if e.kind.startswith(prefix)]
+
+
+def test_the_secret_is_shown_once_at_creation_never_in_the_edit_form_and_rotated_there(contacts_app, make_operator,
+                                                                                        receiver):
+    """The creation shows the secret (generated) once; the edit form never shows it; "Générer un nouveau
+    secret" replaces it and shows the new one once; each change is in the security journal."""
+    from tests.conftest import login
+
+    make_operator("boss", roles=["administrator"])
+    client = contacts_app.test_client()
+    login(client, "boss")
+    html = client.get("/admin/core_webhook_subscription/new/").get_data(as_text=True)
+    created = client.post("/admin/core_webhook_subscription/new/", data={
+        "csrf_token": csrf_token_of(html), "url": receiver.url + "/token-in-path", "description": "CRM",
+        "events": ["contacts.contact.created"], "secret": "", "active": "y"})
+    [sub] = _rows(contacts_app, webhooks.WebhookSubscription)
+    assert len(sub.secret) >= webhooks.MIN_SECRET_LENGTH  # left empty: generated
+    page = created.get_data(as_text=True)
+    assert created.status_code == 200 and created.headers["Cache-Control"] == "no-store"
+    assert f'value="{sub.secret}"' in page and 'data-testid="webhook-secret"' in page  # shown this once
+    assert 'href="/admin/core_webhook_subscription/' in page
+    for url in ("/admin/core_webhook_subscription/", f"/admin/core_webhook_subscription/details/?id={sub.id}"):
+        assert sub.secret not in client.get(url).get_data(as_text=True)
+    edit = client.get(f"/admin/core_webhook_subscription/edit/?id={sub.id}").get_data(as_text=True)
+    assert sub.secret not in edit and 'name="secret"' not in edit and 'name="rotate_secret"' in edit
+
+    # a change without a new secret: the secret stays, nothing shown, on to the list
+    changed = client.post(f"/admin/core_webhook_subscription/edit/?id={sub.id}", data={
+        "csrf_token": csrf_token_of(edit), "url": receiver.url + "/token-in-path", "description": "CRM",
+        "events": ["contacts.contact.created", "contacts.contact.merged"]})
+    assert changed.status_code == 302
+    [after] = _rows(contacts_app, webhooks.WebhookSubscription)
+    assert after.secret == sub.secret and not after.active and len(after.events) == 2
+
+    rotated = client.post(f"/admin/core_webhook_subscription/edit/?id={sub.id}", data={
+        "csrf_token": csrf_token_of(edit), "url": receiver.url + "/token-in-path", "description": "CRM",
+        "events": ["contacts.contact.created"], "active": "y", "rotate_secret": "y"})
+    [after] = _rows(contacts_app, webhooks.WebhookSubscription)
+    assert after.secret != sub.secret
+    assert rotated.status_code == 200 and f'value="{after.secret}"' in rotated.get_data(as_text=True)
+    assert after.secret not in client.get(f"/admin/core_webhook_subscription/edit/?id={sub.id}").get_data(as_text=True)
+
+    listing = client.get("/admin/core_webhook_subscription/").get_data(as_text=True)
+    deleted = client.post("/admin/core_webhook_subscription/delete/", data={
+        "csrf_token": csrf_token_of(listing), "id": str(sub.id), "url": "/admin/core_webhook_subscription/"})
+    assert deleted.status_code == 302 and _rows(contacts_app, webhooks.WebhookSubscription) == []
+
+    journal = _journal(contacts_app)
+    assert [k for k, _who, _d in journal] == ["webhook_created", "webhook_changed", "webhook_changed",
+                                             "webhook_secret_rotated", "webhook_deleted"]
+    assert all(who == "boss" for _k, who, _d in journal)
+    assert journal[0][2] == f"{sub.id} 127.0.0.1 contacts.contact.created"
+    assert journal[1][2] == f"{sub.id} 127.0.0.1 events=contacts.contact.created,contacts.contact.merged active=-"
+    assert not any(sub.secret in d or after.secret in d or "token-in-path" in d for _k, _w, d in journal)
+    security = client.get("/admin/core_security_event/").get_data(as_text=True)
+    assert "Secret d&#39;un abonnement webhook renouvelé" in security and "Abonnement webhook supprimé" in security

@@ -189,3 +189,35 @@ def test_the_refunds_and_waiting_account_payloads_are_in_the_openapi_document(ma
         named = set(re.findall(r"`((?:contacts|sales|refunds|waiting_account)\.[a-z_]+\.[a-z_]+)`",
                                (docs / name).read_text()))
         assert named == registered, name
+
+
+def test_the_api_replaces_a_secret_and_every_change_is_in_the_security_journal(api, receiver):
+    from coulisses.security_events import SecurityEvent
+
+    app, client, auth, sup = api
+    sub = client.post("/api/v1/webhooks/subscriptions", headers=auth, json={
+        "url": receiver.url, "events": ["*"], "secret": SECRET}).get_json()
+    assert client.post(f"/api/v1/webhooks/subscriptions/{sub['id']}/secret", headers=sup).status_code == 403
+    rotated = client.post(f"/api/v1/webhooks/subscriptions/{sub['id']}/secret", headers=auth)
+    assert rotated.status_code == 200, rotated.get_json()
+    secret = rotated.get_json()["secret"]
+    assert secret != SECRET and len(secret) >= webhooks.MIN_SECRET_LENGTH  # shown in this answer only
+    [row] = _rows(app, webhooks.WebhookSubscription)
+    assert row.secret == secret
+    assert "secret" not in client.get(f"/api/v1/webhooks/subscriptions/{sub['id']}", headers=auth).get_json()
+    assert client.patch(f"/api/v1/webhooks/subscriptions/{sub['id']}", headers=auth,
+                        json={"description": "CRM", "secret": SECRET}).status_code == 200
+    assert client.patch(f"/api/v1/webhooks/subscriptions/{sub['id']}", headers=auth,
+                        json={"description": "CRM"}).status_code == 200  # nothing changes: nothing recorded
+    assert client.patch(f"/api/v1/webhooks/subscriptions/{sub['id']}", headers=auth,
+                        json={"url": "nope"}).status_code == 422  # refused: nothing recorded
+    assert client.delete(f"/api/v1/webhooks/subscriptions/{sub['id']}", headers=auth).status_code == 204
+    journal = [(e.kind, e.scope, e.actor_login, e.detail) for e in _rows(app, SecurityEvent)
+               if e.kind.startswith("webhook_")]
+    n = sub["id"]
+    assert journal == [("webhook_created", "operator", "integ", f"{n} 127.0.0.1 *"),
+                       ("webhook_secret_rotated", "operator", "integ", f"{n} 127.0.0.1"),
+                       ("webhook_changed", "operator", "integ", f"{n} 127.0.0.1 description"),
+                       ("webhook_secret_rotated", "operator", "integ", f"{n} 127.0.0.1"),
+                       ("webhook_deleted", "operator", "integ", f"{n} 127.0.0.1")]
+    assert not any(SECRET in d or secret in d for *_rest, d in journal)

@@ -150,6 +150,8 @@ def test_every_demo_order_keeps_the_money_invariants(db, demo):
     datetime(2026, 9, 1, 7, 0, tzinfo=timezone.utc),    # the season's first morning
     datetime(2026, 12, 1, 11, 0, tzinfo=timezone.utc),  # a month's first day (the suite once failed on them)
     datetime(2027, 1, 1, 0, 30, tzinfo=timezone.utc),   # New Year's night
+    datetime(2027, 3, 15, 9, 0, tzinfo=timezone.utc),   # March: the current season ends in June
+    datetime(2027, 8, 31, 16, 0, tzinfo=timezone.utc),  # the season's last day
 ], ids=lambda moment: moment.date().isoformat())
 def test_the_demo_looks_alive_today(db, today):
     """Loaded on ``today`` (the host's clock, which the demo reads), the demo has performances on sale
@@ -168,6 +170,10 @@ def test_the_demo_looks_alive_today(db, today):
         # Reservations and partly paid orders exist for upcoming performances (small demo: a few)
         assert db.scalar(select(func.count()).select_from(Order)
                          .where(Order.state.in_(("reserved", "not_settled")))) >= 1
+        # a programme at least 9 months ahead (the next season when the current one runs out)
+        last = db.scalar(select(func.max(Performance.starts_at)))
+        months = (last.year - today.year) * 12 + last.month - today.month - (last.day < today.day)
+        assert months >= 9, (today, last)
 
 
 def test_the_demo_is_reproducible(db, demo, database_url):

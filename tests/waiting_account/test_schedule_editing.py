@@ -146,3 +146,52 @@ def test_the_order_summary_document_prints_the_schedule(app, db, catalogue, buye
     text = "".join(p.extract_text() for p in PdfReader(io.BytesIO(data)).pages)
     assert "échéancier" in text and "10.01.2027" in text and "200,00" in text and "130,00" in text
     assert "Encours après cette vente" in text
+
+
+@pytest.mark.parametrize("lang, first, second, bad", [
+    ("fr", "10.01.2027", "10.03.2027", "31.02.2027"),
+    ("en", "10/01/2027", "10/03/2027", "31/02/2027"),
+    ("es", "10/01/2027", "10/03/2027", "31/02/2027"),
+])
+def test_the_sell_screen_takes_the_due_dates_in_the_operator_s_pattern(app, db, catalogue, buyer, structure,
+                                                                       make_operator, client_for, lang, first, second,
+                                                                       bad):
+    """The panel's date picker posts the dates as the operator typed them; a date that does not read is
+    refused naming its row, and what was typed comes back."""
+    make_operator("guichet", roles=["operator"])
+    client = client_for("guichet")
+    headers = {"Accept-Language": lang}
+    page = client.get("/admin/sales/sell/", headers=headers).get_data(as_text=True)
+    pattern = {"fr": "DD.MM.YYYY", "en": "DD/MM/YYYY", "es": "DD/MM/YYYY"}[lang]
+    assert f'data-date-format="{pattern}"' in page and "daterangepicker" in page  # the product's date picker
+    typed = [{"due_date": first, "amount": "200.00"}, {"due_date": bad, "amount": "130.00"}]
+    refused = client.post("/admin/sales/sell/", headers=headers,
+                          data=_sell_form(page, db, catalogue, buyer, structure, typed))
+    html = refused.get_data(as_text=True)
+    assert refused.status_code == 422
+    error = html.split('data-testid="wa-error-ATTENTE_SUIVI"', 1)[1].split("</div>", 1)[0]
+    word = {"fr": "Échéance 2", "en": "Instalment 2", "es": "Plazo 2"}[lang]
+    assert word in error and bad in error, error
+    assert json.dumps(typed).replace('"', "&#34;") in html  # nothing lost
+    assert db.scalar(select(Instalment.id)) is None
+    typed[1]["due_date"] = second
+    done = client.post("/admin/sales/sell/", headers=headers,
+                       data=_sell_form(html, db, catalogue, buyer, structure, typed))
+    assert done.status_code == 302, done.get_data(as_text=True)[:500]
+    order = db.scalar(select(Order).order_by(Order.id.desc()))
+    assert _schedule(db, order.id) == [(date(2027, 1, 10), Decimal("200.00")), (date(2027, 3, 10), Decimal("130.00"))]
+
+
+def test_the_api_keeps_iso_due_dates(app, db, catalogue, buyer, structure, make_operator, token_for):
+    make_operator("guichet", roles=["operator"])
+    c = catalogue
+    sold = app.test_client().post("/api/v1/orders", headers={**_bearer(token_for("guichet")), "Idempotency-Key": "k"},
+                                  json={"action": "sell", "buyer": buyer.number, "payer": structure.number,
+                                        "point_of_sale": "GUICHET",
+                                        "lines": [{"performance": c.performance.id, "category": c.cat1.id,
+                                                   "tariff": c.full.id, "quantity": 3}],
+                                        "payments": [{"mode": "ATTENTE_SUIVI", "amount": "330.00",
+                                                      "contact": structure.number, "details": {"schedule": [
+                                                          {"due_date": "10.01.2027", "amount": "330.00"}]}}]})
+    assert sold.status_code == 422
+    assert "payments.0.details.schedule.0.due_date" in sold.get_json()["error"]["fields"]

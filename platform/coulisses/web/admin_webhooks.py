@@ -1,14 +1,20 @@
 """Administration → Webhooks (the subscriptions: a URL, its events, its secret; "send a test") and
 Administration → Envois de webhooks (the delivery log: each event sent, its attempts, the receiver's
-answer; send again)."""
+answer; send again).
+
+The signing secret is shown once, on the page that follows the creation (typed, or generated when left
+empty), as the REST API's creation answer; the edit form never shows it: "Générer un nouveau secret"
+replaces it and shows the new one once. Every change goes through ``coulisses.webhooks``' services,
+which record it in the security journal."""
 from __future__ import annotations
 
-from flask import flash
+from flask import flash, g, make_response, request
+from flask_admin import expose
 from flask_admin.actions import action
 from markupsafe import Markup, escape
 from sqlalchemy import select
 from wtforms import BooleanField, SelectMultipleField, StringField
-from wtforms.validators import DataRequired, Length, ValidationError
+from wtforms.validators import DataRequired, Length, Optional, ValidationError
 
 from coulisses import webhooks
 from coulisses.i18n import _, _l
@@ -25,21 +31,32 @@ def event_choices() -> list[tuple[str, str]]:
     return choices
 
 
-class SubscriptionForm(SafeBaseForm):
+class SubscriptionEditForm(SafeBaseForm):
+    """A subscription as it is changed: never its secret, which may only be replaced."""
+
     url = StringField(_l("Adresse (URL) du destinataire"), validators=[DataRequired(), Length(max=500)],
                       description=_l("http:// ou https:// ; reçoit un POST JSON signé pour chaque événement."))
     description = StringField(_l("Description"), validators=[Length(max=200)])
     events = SelectMultipleField(_l("Événements"), validators=[DataRequired()], choices=[],
                                  description=_l("Ctrl ou Maj + clic, ou Maj + flèches, pour en choisir plusieurs."))
-    secret = StringField(_l("Secret de signature"), validators=[DataRequired(), Length(min=webhooks.MIN_SECRET_LENGTH, max=200)],
-                         description=_l("Clé HMAC-SHA256 de l'en-tête Coulisses-Signature : donnez-la au "
-                                        "destinataire ; changez-la pour révoquer l'ancienne."))
     active = BooleanField(_l("Actif"), default=True)
+    rotate_secret = BooleanField(_l("Générer un nouveau secret de signature"), description=_l(
+        "L'ancien cesse aussitôt de signer ; le nouveau est affiché une seule fois, après l'enregistrement."))
 
     def validate_url(self, field):
         errors = webhooks.validate_subscription(field.data or "", ["*"], "x" * webhooks.MIN_SECRET_LENGTH)
         if "url" in errors:
             raise ValidationError(errors["url"])
+
+
+class SubscriptionForm(SubscriptionEditForm):
+    """A new subscription: its secret typed, or generated when left empty."""
+
+    rotate_secret = None
+    secret = StringField(_l("Secret de signature"),
+                         validators=[Optional(), Length(min=webhooks.MIN_SECRET_LENGTH, max=200)],
+                         description=_l("Laissé vide : généré. Clé HMAC-SHA256 de l'en-tête Coulisses-Signature, "
+                                        "affichée une seule fois après l'enregistrement : donnez-la au destinataire."))
 
 
 def _events_cell(view, context, model, name):
@@ -64,54 +81,90 @@ class SubscriptionView(ModelView):
         form.events.choices = event_choices()
         return form
 
+    def get_edit_form(self):
+        return SubscriptionEditForm
+
     def create_form(self, obj=None):
-        form = self._with_choices(super().create_form(obj))
-        if not form.secret.data:
-            form.secret.data = webhooks.new_secret()
-        return form
+        return self._with_choices(super().create_form(obj))
 
     def edit_form(self, obj=None):
         form = self._with_choices(super().edit_form(obj))
-        if obj is not None and not form.is_submitted():
+        if obj is not None and request.method != "POST":  # the events chosen, until the form is posted
             form.events.data = obj.events
         return form
 
-    def populate_obj(self, form, model):
-        model.url = form.url.data.strip()
-        model.description = form.description.data or ""
-        model.events = form.events.data
-        model.secret = form.secret.data.strip()
-        model.active = bool(form.active.data)
-
-    def create_model(self, form):
-        from coulisses.db import current_actor
-
-        model = webhooks.WebhookSubscription(created_by=(current_actor().login or "")[:120])
-        self.populate_obj(form, model)
+    def _committed(self, work, failure: str):
+        """``work()`` then commit: ``(True, its result)``; an error is shown as Flask-Admin shows its own
+        (``failure`` with the error; the form kept) and rolled back: ``(False, None)``."""
         try:
-            db.session.add(model)
-            self.on_model_change(form, model, True)
+            result = work()
             db.session.commit()
         except Exception as exc:  # noqa: BLE001 - shown like Flask-Admin's own errors, form kept
             if not self.handle_view_exception(exc):
-                flash(_("Impossible d'enregistrer l'abonnement : %(error)s", error=str(exc)), "error")
+                flash(str(failure) % {"error": str(exc)}, "error")
             db.session.rollback()
+            return False, None
+        return True, result
+
+    def create_model(self, form):
+        def work():
+            model = webhooks.subscribe(db.session, form.url.data, form.events.data,
+                                       secret=(form.secret.data or "").strip() or None,
+                                       description=form.description.data or "")
+            model.active = bool(form.active.data)
+            self.on_model_change(form, model, True)
+            return model
+
+        done, model = self._committed(work, _l("Impossible d'enregistrer l'abonnement : %(error)s"))
+        if not done:
             return False
+        g.webhook_secret = model.secret  # shown once, on the page after this one
         self.after_model_change(form, model, True)
         return model
 
     def update_model(self, form, model):
-        try:
-            self.populate_obj(form, model)
+        def work():
+            webhooks.update_subscription(db.session, model, url=form.url.data, codes=form.events.data,
+                                         description=form.description.data or "", active=bool(form.active.data))
+            secret = webhooks.rotate_secret(db.session, model) if form.rotate_secret.data else None
             self.on_model_change(form, model, False)
-            db.session.commit()
-        except Exception as exc:  # noqa: BLE001
-            if not self.handle_view_exception(exc):
-                flash(_("Impossible d'enregistrer l'abonnement : %(error)s", error=str(exc)), "error")
-            db.session.rollback()
+            return secret
+
+        done, secret = self._committed(work, _l("Impossible d'enregistrer l'abonnement : %(error)s"))
+        if not done:
             return False
+        if secret:
+            g.webhook_secret = secret
         self.after_model_change(form, model, False)
         return True
+
+    def delete_model(self, model):
+        def work():
+            self.on_model_delete(model)
+            webhooks.unsubscribe(db.session, model)
+
+        done, _nothing = self._committed(work, _l("Impossible de supprimer l'abonnement : %(error)s"))
+        if done:
+            self.after_model_delete(model)
+        return done
+
+    def _secret_once(self, response):
+        """After a creation or a new secret: instead of going on, a page showing the secret, once
+        (never cached), with a link to where Flask-Admin was going."""
+        secret = g.pop("webhook_secret", None)
+        if secret is None or getattr(response, "status_code", 200) not in (301, 302, 303):
+            return response
+        page = make_response(self.render("coulisses/webhook_secret.html", secret=secret, next_url=response.location))
+        page.headers["Cache-Control"] = "no-store"
+        return page
+
+    @expose("/new/", methods=("GET", "POST"))
+    def create_view(self):
+        return self._secret_once(super().create_view())
+
+    @expose("/edit/", methods=("GET", "POST"))
+    def edit_view(self):
+        return self._secret_once(super().edit_view())
 
     @action("send_test", _l("Envoyer un test"))
     def action_send_test(self, ids):

@@ -1,6 +1,7 @@
 """The change feed (``GET /api/v1/changes?after=CURSOR``), the webhook subscriptions managed through
 the API (``/api/v1/webhooks/…``, permission ``core.webhooks.manage``, as Administration → Webhooks:
-list, subscribe, change, delete, their deliveries, send a test, send again), and the webhook payloads
+list, subscribe, change, replace the secret, delete, their deliveries, send a test, send again; each
+change recorded in the security journal by the services), and the webhook payloads
 in the OpenAPI document (``x-webhooks``: one entry per event, its envelope and its ``data`` schema)."""
 from __future__ import annotations
 
@@ -174,6 +175,15 @@ def register_subscription_routes(api) -> None:
                                                 active=body.get("active"))
         except InvalidError as exc:
             raise _fields_error(exc.fields) from None
+
+    @api.route("/webhooks/subscriptions/<int:subscription_id>/secret", methods=["POST"],
+               summary="Replace a subscription's signing secret with a generated one",
+               response=WebhookSubscriptionCreatedSchema, endpoint="core_webhook_rotate_secret", **common)
+    def rotate_secret(subscription_id):
+        """The old secret stops signing at once; the answer holds the new one: the only time it is shown."""
+        sub = subscription(subscription_id)
+        webhooks.rotate_secret(db.session, sub)
+        return sub
 
     @api.route("/webhooks/subscriptions/<int:subscription_id>", methods=["DELETE"],
                summary="Delete a webhook subscription and its delivery log", status=204,

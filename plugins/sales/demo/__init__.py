@@ -1,7 +1,8 @@
 """Demo data of the sales plugin (host hook ``coulisses_demo_data``, after the contacts' demo).
 
-- The catalogue: three seasons — 2015/2016 (the seeds' dates), the previous one and the current one
-  (computed from today, so that ``make run`` always shows performances on sale and upcoming); a
+- The catalogue: the seasons — 2015/2016 (the seeds' dates), the previous one, the current one and,
+  when the current one ends less than ``HORIZON_MONTHS`` (9) after today, the next one (computed from
+  today, so that ``make run`` always shows performances on sale and a programme months ahead); a
   seated "Grande salle" (Orchestre rows A–J, Balcon numbered 1–48 and 51S–58S as in the seed,
   Galerie rows A–D) and an unseated "Studio" (free placement, a capacity per category); categories
   Cat 1–3; audiences and tariffs ("Contact occasionnel - Plein tarif", reduced, children, season
@@ -51,10 +52,11 @@ from coulisses import db as cdb
 from coulisses.db import set_sequence_floor
 from coulisses.i18n import _, local_time
 
-from plugins.sales.demo.catalogue import Catalogue, build_catalogue, season_start
+from plugins.sales.demo.catalogue import Catalogue, build_catalogue, demo_seasons, season_start
 from plugins.sales.demo.data import (
     AUDIENCES,
     CATEGORIES,
+    HORIZON_MONTHS,
     OPERATORS,
     PARIS,
     SCHOOL_PRICE,
@@ -95,9 +97,9 @@ from plugins.sales.demo.orders import _give_back, _lines, _payments, _sale_momen
 __all__ = [
     "SIZES", "PARIS", "SEED", "SEED_ORDER_NUMBER", "SEED_OPERATION_NUMBER", "SEED_BARCODE_PAYLOAD", "SEED_BARCODES", "SEED_ORDER_AT",
     "SEED_PERFORMANCE_AT", "SEED_SEATS", "OPERATORS", "CATEGORIES", "AUDIENCES", "TARIFFS", "TARIFF_WEIGHTS",
-    "SCHOOL_PRICE", "SEASON_2015", "SEASON_TEMPLATE",
+    "SCHOOL_PRICE", "SEASON_2015", "SEASON_TEMPLATE", "HORIZON_MONTHS",
     "DemoClock", "demo_clock", "seeded_barcodes",
-    "Catalogue", "season_start", "build_catalogue",
+    "Catalogue", "season_start", "demo_seasons", "build_catalogue",
     "People", "load_people", "Plan", "plan_orders", "make_order", "make_seed_order", "open_seed_basket",
     "take_up_seed_order", "hold_seed_basket", "shapira_plans", "align_customers", "give_credits",
     "load_demo",

@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 from plugins.sales.demo.data import (
     AUDIENCES,
     CATEGORIES,
+    HORIZON_MONTHS,
     OPERATORS,
     PARIS,
     SCHOOL_PRICE,
@@ -45,6 +46,47 @@ class Catalogue:
 
 def season_start(today: date) -> date:
     return date(today.year if today.month >= 9 else today.year - 1, 9, 1)
+
+
+def _add_months(day: date, months: int) -> date:
+    y, m = day.year + (day.month - 1 + months) // 12, (day.month - 1 + months) % 12 + 1
+    return date(y, m, min(day.day, 28))
+
+
+def _moments(first_day: date, dates) -> list[datetime]:
+    """A season's performance moments (UTC): fixed ``(y, m, d, hh, mm)`` (the seeds' season) or
+    ``(months after the season's first day, day, hh, mm)`` (``SEASON_TEMPLATE``)."""
+    moments = []
+    for d in dates:
+        if len(d) == 5:
+            moments.append(_local(*d))
+        else:
+            months, day, hh, mm = d
+            on = _add_months(first_day, months)
+            moments.append(_local(on.year, on.month, min(day, 28), hh, mm))
+    return moments
+
+
+def demo_seasons(today: date) -> list[tuple[str, date, list]]:
+    """The demo's seasons (code, first day, events): 2015/2016 (the seeds' dates), the previous one, the
+    current one, and as many following ones as it takes for performances to go on at least
+    ``HORIZON_MONTHS`` after ``today`` — a demo loaded in March is not an empty programme."""
+    start = season_start(today)
+    seasons = [("2015-2016", date(2015, 9, 1), SEASON_2015),
+               (f"{start.year - 1}-{start.year}", date(start.year - 1, 9, 1), SEASON_TEMPLATE),
+               (f"{start.year}-{start.year + 1}", start, SEASON_TEMPLATE)]
+    from coulisses.i18n import local_time
+
+    horizon = _add_months(today, HORIZON_MONTHS)
+
+    def last_day(season) -> date:
+        _code, first_day, events = season
+        return local_time(max(m for ev in events for m in _moments(first_day, ev[5]))).date()
+
+    while last_day(seasons[-1]) < horizon:
+        first = date(seasons[-1][1].year + 1, 9, 1)
+        seasons.append((f"{first.year}-{first.year + 1}", first, SEASON_TEMPLATE))
+    return seasons
 
 
 def _round(amount: Decimal) -> Decimal:
@@ -122,13 +164,7 @@ def build_catalogue(session: Session, today: date, *, repeat: int = 1) -> Catalo
     quotas_salle = {cat1: 156, cat2: 100, cat3: 64}
     quotas_studio = {cat1: 100, cat2: 50}
 
-    start = season_start(today)
-    seasons = [
-        ("2015-2016", date(2015, 9, 1), SEASON_2015),
-        (f"{start.year - 1}-{start.year}", date(start.year - 1, 9, 1), SEASON_TEMPLATE),
-        (f"{start.year}-{start.year + 1}", start, SEASON_TEMPLATE),
-    ]
-    for code, first_day, events in seasons:
+    for code, first_day, events in demo_seasons(today):
         season = cat.create_season(session, code, code.replace("-", "/"), first_day,
                                    date(first_day.year + 1, 8, 31))
         for ev_code, title, venue_code, prices, children, dates in events:
@@ -136,14 +172,7 @@ def build_catalogue(session: Session, today: date, *, repeat: int = 1) -> Catalo
                                      for_children=children,
                                      description=f"{title} — saison {season.label}")
             venue = c.venues[venue_code]
-            moments = []
-            for d in dates:
-                if len(d) == 5:
-                    moments.append(_local(*d))
-                else:
-                    months, day, hh, mm = d
-                    y, m = first_day.year + (first_day.month - 1 + months) // 12, (first_day.month - 1 + months) % 12 + 1
-                    moments.append(_local(y, m, min(day, 28), hh, mm))
+            moments = _moments(first_day, dates)
             for k in range(1, repeat):
                 moments += [m + timedelta(days=7 * k) for m in moments[:len(dates)]]
             for starts_at in sorted(moments):

@@ -7,6 +7,7 @@ from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 SIZES = {"small": 40, "normal": 2_000, "large": 30_000}
+HORIZON_MONTHS = 9  # the demo's programme goes on at least this long after its "today" (next seasons added)
 PARIS = ZoneInfo("Europe/Paris")
 SEED = 20150928
 

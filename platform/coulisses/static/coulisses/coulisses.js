@@ -50,6 +50,18 @@
     return locale.datePattern.replace("dd", pad(d.getDate())).replace("MM", pad(d.getMonth() + 1))
       .replace("yyyy", String(d.getFullYear()));
   }
+  /* A day typed as the operator's language writes it (formatDate's pattern): a Date, or null. */
+  function parseDate(text) {
+    var p = locale.datePattern, order = ["dd", "MM", "yyyy"].sort(function (a, b) { return p.indexOf(a) - p.indexOf(b); });
+    var re = new RegExp("^" + p.replace(/[.*+?^${}()|[\]\\\/]/g, "\\$&").replace("dd", "(\\d{1,2})")
+      .replace("MM", "(\\d{1,2})").replace("yyyy", "(\\d{4})") + "$");
+    var m = re.exec(String(text == null ? "" : text).trim());
+    if (!m) { return null; }
+    var v = {};
+    order.forEach(function (key, i) { v[key] = parseInt(m[i + 1], 10); });
+    var d = new Date(v.yyyy, v.MM - 1, v.dd, 12);
+    return d.getFullYear() === v.yyyy && d.getMonth() === v.MM - 1 && d.getDate() === v.dd ? d : null;
+  }
 
   /* Flask-Admin's date pickers (bootstrap-daterangepicker): the operator's language, Monday first.
    * Wrapped when the page is ready — before Flask-Admin's own ready handler, registered later, applies them. */
@@ -211,7 +223,7 @@
 
   window.Coulisses = Object.assign(window.Coulisses || {}, {
     locale: locale, t: t, format: format, formatMoney: formatMoney, formatNumber: formatNumber,
-    formatDate: formatDate, readJSON: readJSON
+    formatDate: formatDate, parseDate: parseDate, readJSON: readJSON
   });
 
   if (document.readyState === "loading") { document.addEventListener("DOMContentLoaded", initShortcuts); }

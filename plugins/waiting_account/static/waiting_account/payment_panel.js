@@ -2,7 +2,10 @@
  * once an amount is typed in a "Compte d'attente" row, the account's outstanding now and after the sale
  * and the proposed schedule (GET /api/v1/waiting-account/proposed-schedule); the operator may change
  * the dates and amounts, add or remove an instalment. The schedule shown is posted as JSON in the row's
- * hidden input pay-<CODE>-schedule; the server checks it again (the sum, the order of the dates). */
+ * hidden input pay-<CODE>-schedule; the server checks it again (the sum, the order of the dates).
+ * The due dates are the product's date picker (Flask-Admin's, localised by coulisses.js): shown and typed
+ * in the operator's pattern (05.12.2026 in French, 05/12/2026 in English and Spanish) and posted as typed;
+ * the API's ISO dates are turned into it here. */
 (function () {
   "use strict";
 
@@ -16,11 +19,29 @@
   }
   function plain(c) { return (c / 100).toFixed(2); }
 
-  function addMonth(iso) {
-    var d = iso ? new Date(iso + "T12:00:00") : new Date();
-    if (isNaN(d.getTime())) { d = new Date(); }
+  function local(iso) {  // the API's "2026-12-05" as the operator writes it
+    var m = /^(\d{4})-(\d{2})-(\d{2})$/.exec(String(iso || ""));
+    return m ? C.formatDate(new Date(+m[1], +m[2] - 1, +m[3], 12)) : String(iso || "");
+  }
+  function isoOf(d) { return d.getFullYear() + "-" + ("0" + (d.getMonth() + 1)).slice(-2) + "-" + ("0" + d.getDate()).slice(-2); }
+
+  function addMonth(text) {
+    var d = C.parseDate(text) || new Date();
     d.setMonth(d.getMonth() + 1);
-    return d.toISOString().slice(0, 10);
+    return C.formatDate(d);
+  }
+
+  /* One cell of a schedule row: a <td> holding a <tag> of this type and class, named for assistive
+   * technologies by label; returns the element. */
+  function cell(tr, tag, type, className, label, testid) {
+    var td = document.createElement("td"), el = document.createElement(tag);
+    el.type = type;
+    el.className = className;
+    el.setAttribute("aria-label", label);
+    if (testid) { el.setAttribute("data-testid", testid); }
+    td.appendChild(el);
+    tr.appendChild(td);
+    return el;
   }
 
   function contactOf(panel) {
@@ -43,7 +64,7 @@
     try {
       var kept = hidden.value ? JSON.parse(hidden.value) : null;  // a refused form comes back with it
       if (Array.isArray(kept) && kept.length) {
-        rows = kept.map(function (r) { return { due_date: String(r.due_date || ""), amount: String(r.amount || "") }; });
+        rows = kept.map(function (r) { return { due_date: local(r.due_date), amount: String(r.amount || "") }; });
         edited = true;
       }
     } catch (e) { /* unreadable: the proposal replaces it */ }
@@ -65,7 +86,16 @@
         text += " " + t("wa.gap", { gap: C.formatMoney(plain(total - sum)) });
         sumBox.classList.add("text-danger");
       }
-      var dates = rows.map(function (r) { return r.due_date; });
+      var dates = [], inputs = body.querySelectorAll(".wa-due");
+      rows.forEach(function (r, i) {
+        var d = C.parseDate(r.due_date), input = inputs[i];
+        if (input) {
+          input.classList.toggle("is-invalid", !d);
+          if (d) { input.removeAttribute("aria-invalid"); } else { input.setAttribute("aria-invalid", "true"); }
+        }
+        if (d) { dates.push(isoOf(d)); } else { text += " " + t("wa.badDate", { n: i + 1, pattern: input ? input.placeholder : "" }); }
+      });
+      if (dates.length < rows.length) { sumBox.classList.add("text-danger"); }
       if (dates.join() !== dates.slice().sort().join()) {
         text += " " + t("wa.order");
         sumBox.classList.add("text-danger");
@@ -75,33 +105,51 @@
 
     function changed() { edited = true; write(); check(); }
 
-    function draw() {
+    /* The date picker on a due date; what is typed (or chosen in the calendar) is the row's date. */
+    function picker(input, r) {
+      var $ = window.jQuery;
+      input.setAttribute("data-role", "datepicker");
+      input.setAttribute("data-date-format", panel.getAttribute("data-date-format") || "");
+      input.placeholder = panel.getAttribute("data-date-placeholder") || "";
+      input.inputMode = "numeric";
+      input.autocomplete = "off";
+      function typed() { r.due_date = input.value.trim(); changed(); }
+      if ($ && window.faForm && $.fn.daterangepicker) {
+        window.faForm.applyStyle($(input), "datepicker");
+        $(input).on("input change", typed);  // the calendar writes through jQuery's change
+      } else {
+        input.addEventListener("input", typed);
+      }
+    }
+
+    function clear() {
+      var $ = window.jQuery;
+      body.querySelectorAll(".wa-due").forEach(function (input) {
+        var p = $ && $(input).data("daterangepicker");
+        if (p) { p.remove(); }  // its calendar, appended to the page, goes with the row
+      });
       body.textContent = "";
+    }
+
+    function draw() {
+      clear();
+      var pickers = [];
       rows.forEach(function (r, i) {
         var n = i + 1, tr = document.createElement("tr");
         var num = document.createElement("td");
         num.textContent = String(n);
-        var dateCell = document.createElement("td"), date = document.createElement("input");
-        date.type = "date";
-        date.className = "form-control form-control-sm wa-due";
+        tr.appendChild(num);
+        var date = cell(tr, "input", "text", "form-control form-control-sm wa-due", t("wa.due", { n: n }),
+                        "wa-due-" + code + "-" + n);
         date.value = r.due_date;
-        date.setAttribute("aria-label", t("wa.due", { n: n }));
-        date.setAttribute("data-testid", "wa-due-" + code + "-" + n);
-        date.addEventListener("input", function () { r.due_date = date.value; changed(); });
-        dateCell.appendChild(date);
-        var amountCell = document.createElement("td"), amount = document.createElement("input");
-        amount.type = "text";
+        pickers.push([date, r]);
+        var amount = cell(tr, "input", "text", "form-control form-control-sm text-right wa-amount",
+                          t("wa.amount", { n: n }), "wa-amount-" + code + "-" + n);
         amount.inputMode = "decimal";
-        amount.className = "form-control form-control-sm text-right wa-amount";
         amount.value = r.amount;
-        amount.setAttribute("aria-label", t("wa.amount", { n: n }));
-        amount.setAttribute("data-testid", "wa-amount-" + code + "-" + n);
         amount.addEventListener("input", function () { r.amount = amount.value; changed(); });
-        amountCell.appendChild(amount);
-        var removeCell = document.createElement("td"), remove = document.createElement("button");
-        remove.type = "button";
-        remove.className = "btn btn-sm btn-link text-danger p-0 px-1 wa-remove";
-        remove.setAttribute("aria-label", t("wa.remove", { n: n }));
+        var remove = cell(tr, "button", "button", "btn btn-sm btn-link text-danger p-0 px-1 wa-remove",
+                          t("wa.remove", { n: n }));
         remove.innerHTML = "<span aria-hidden=\"true\">&times;</span>";
         remove.addEventListener("click", function () {
           rows.splice(i, 1);
@@ -110,10 +158,9 @@
           var next = body.querySelectorAll(".wa-remove")[Math.min(i, rows.length - 1)];
           (next || panel.querySelector(".wa-add")).focus();
         });
-        removeCell.appendChild(remove);
-        [num, dateCell, amountCell, removeCell].forEach(function (td) { tr.appendChild(td); });
         body.appendChild(tr);
       });
+      pickers.forEach(function (p) { picker(p[0], p[1]); });
       write();
       check();
     }
@@ -146,7 +193,7 @@
           showOutstanding(res.d);
           if (propose || !edited) {
             edited = false;
-            rows = res.d.schedule.map(function (r) { return { due_date: r.due_date, amount: r.amount }; });
+            rows = res.d.schedule.map(function (r) { return { due_date: local(r.due_date), amount: r.amount }; });
             draw();
             sumBox.setAttribute("data-proposed", String(rows.length));
           } else {
@@ -181,5 +228,7 @@
   }
 
   function init() { document.querySelectorAll(".wa-panel").forEach(Panel); }
-  if (document.readyState === "loading") { document.addEventListener("DOMContentLoaded", init); } else { init(); }
+  /* after coulisses.js has localised the date picker (its jQuery ready handler) */
+  if (window.jQuery) { window.jQuery(init); }
+  else if (document.readyState === "loading") { document.addEventListener("DOMContentLoaded", init); } else { init(); }
 }());
