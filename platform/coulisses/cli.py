@@ -234,7 +234,7 @@ def _print_traceback(exc: BaseException) -> None:
 def _fail(exc: Exception):
     _print_traceback(exc)
     message = str(exc)
-    if isinstance(exc, CoulissesError) and "failed to import" in message and not _debug():
+    if getattr(exc, "import_failed", False) and not _debug():
         message += " " + _("(--traceback pour la trace complète)")
     raise CliError(message)
 
