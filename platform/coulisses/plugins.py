@@ -127,7 +127,8 @@ def _inspect(name: str, module: Any, source: str, distribution: str | None = Non
             if importlib.util.find_spec(f"{module.__name__}.models") is not None:
                 importlib.import_module(f"{module.__name__}.models")
         except Exception as exc:  # noqa: BLE001
-            info.error = _l("l'import de ses modèles a échoué (%(error)s)%(where)s", error=f"{type(exc).__name__}: {exc}",
+            info.error = _l("l'import de ses modèles a échoué (%(error)s)%(where)s",
+                             error="{}: {}".format(type(exc).__name__, exc),
                              where=where(exc))
             info.exception = exc
     return info
@@ -147,7 +148,7 @@ def where(exc: BaseException) -> str:
 
 def hook_failed(hook_name: str, exc: BaseException):
     """The cause of a ``PluginError`` for a hook that raised: ``coulisses_startup a échoué : RuntimeError: …``."""
-    return _l("%(hook)s a échoué : %(error)s", hook=hook_name, error=f"{type(exc).__name__}: {exc}")
+    return _l("%(hook)s a échoué : %(error)s", hook=hook_name, error="{}: {}".format(type(exc).__name__, exc))
 
 
 def quoted(names: Iterable[str]):
@@ -186,7 +187,8 @@ def discover() -> dict[str, PluginInfo]:
             module = ep.load()
         except Exception as exc:  # noqa: BLE001 - any import failure is reported, by name
             found[ep.name] = PluginInfo(
-                ep.name, None, error=_l("l'import a échoué (%(error)s)%(where)s", error=f"{type(exc).__name__}: {exc}",
+                ep.name, None, error=_l("l'import a échoué (%(error)s)%(where)s",
+                                         error="{}: {}".format(type(exc).__name__, exc),
                                          where=where(exc)),
                 distribution=dist, exception=exc,
             )

@@ -226,7 +226,8 @@ def build_registries(pm, infos: dict, order: Iterable[str]) -> list[str]:
             except PluginError:
                 raise
             except Exception as exc:  # noqa: BLE001 - named, like every startup error
-                raise PluginError(name, _l("l'import de son registre a échoué (%(error)s)", error=f"{type(exc).__name__}: {exc}"),
+                raise PluginError(name, _l("l'import de son registre a échoué (%(error)s)",
+                                           error="{}: {}".format(type(exc).__name__, exc)),
                                   import_failed=True) from exc
 
     def owner(slot: RegistrySlot) -> str | None:
@@ -248,6 +249,6 @@ def build_registries(pm, infos: dict, order: Iterable[str]) -> list[str]:
             raise
         except Exception as exc:  # noqa: BLE001
             raise PluginError(plugin, _l("son registre « %(registry)s » ne peut pas être construit : %(error)s",
-                                          registry=slot.name, error=f"{type(exc).__name__}: {exc}")) from exc
+                                          registry=slot.name, error="{}: {}".format(type(exc).__name__, exc))) from exc
         built.append(slot.name)
     return built

@@ -375,7 +375,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
                 if plugin != "core" and not view.endpoint.startswith(f"{plugin}_"):
                     raise PluginError(plugin, i18n.lazy_gettext(
                         "le point d'entrée de la vue d'administration « %(endpoint)s » doit commencer par "
-                        "« %(prefix)s »", endpoint=view.endpoint, prefix=f"{plugin}_"))
+                        "« %(prefix)s »", endpoint=view.endpoint, prefix=plugin + "_"))
                 if not view.category:
                     view.category = label
                 admin.add_view(view)
