@@ -100,7 +100,7 @@ def test_plugins_enable_and_disable(cli, small_graph, upgraded):
 
     refused = cli("plugins", "disable", "tp_base")
     assert refused.exit_code == 1
-    assert refused.output.strip() == "Erreur : plugin 'tp_base': cannot be disabled: 'tp_top' depend(s) on it"
+    assert refused.output.strip() == "Erreur : plugin « tp_base » : ne peut pas être désactivé : « tp_top » en dépend(ent)"
     states = {r["name"]: r["state"] for r in json.loads(cli("plugins", "list", "--json").output)}
     assert states["tp_base"] == states["tp_top"] == "enabled"
 
@@ -110,7 +110,7 @@ def test_plugins_enable_and_disable(cli, small_graph, upgraded):
     assert states["tp_base"] == states["tp_top"] == "disabled"
     again = cli("plugins", "disable", "tp_base")
     assert again.exit_code == 1
-    assert "plugin 'tp_base': is not enabled" in again.output
+    assert "plugin « tp_base » : n'est pas activé" in again.output
 
 
 def test_plugins_enable_before_the_database_exists(cli, small_graph):
@@ -122,7 +122,7 @@ def test_plugins_enable_before_the_database_exists(cli, small_graph):
 def test_plugins_enable_unknown(cli, upgraded):
     result = cli("plugins", "enable", "tp_nothing")
     assert result.exit_code == 1
-    assert "plugin 'tp_nothing': is not installed" in result.output
+    assert "plugin « tp_nothing » : n'est pas installé" in result.output
 
 
 def test_operators_create_and_log_in(cli, upgraded, make_app, engine):
@@ -302,7 +302,7 @@ def test_an_uninstalled_plugin_is_listed_and_can_be_disabled(cli, register_plugi
     register_plugin(make_plugin("tp_gone"))
     assert cli("plugins", "enable", "tp_gone").exit_code == 0
     cplugins.unregister("tp_gone")  # its distribution was uninstalled
-    with pytest.raises(PluginError, match="plugin 'tp_gone': is not installed"):
+    with pytest.raises(PluginError, match="plugin « tp_gone » : n'est pas installé"):
         make_app(schema=False)
     listed = cli("plugins", "list")
     row = next(line for line in listed.output.splitlines() if line.startswith("tp_gone"))
@@ -318,7 +318,7 @@ def test_a_plugin_without_migrations_for_its_tables_is_not_enabled(cli, register
     register_plugin(make_plugin("tp_orphan"))
     result = cli("plugins", "enable", "tp_orphan")
     assert result.exit_code == 1
-    assert "plugin 'tp_orphan': has no migration for its tables (tp_orphan_item)" in result.output
+    assert "plugin « tp_orphan » : n'a pas de migration pour ses tables (tp_orphan_item)" in result.output
     states = {r["name"]: r["state"] for r in json.loads(cli("plugins", "list", "--json").output)}
     assert states["tp_orphan"] == "disabled"
 
@@ -328,7 +328,7 @@ def test_a_failing_hook_is_reported_with_the_plugin_name(cli, register_plugin, u
         raise RuntimeError("the configuration is incomplete")
 
     register_plugin(make_plugin("tp_bad_tasks", hooks={"coulisses_periodic_tasks": tasks}))
-    message = ("Erreur : plugin 'tp_bad_tasks': coulisses_periodic_tasks failed: "
+    message = ("Erreur : plugin « tp_bad_tasks » : coulisses_periodic_tasks a échoué : "
                "RuntimeError: the configuration is incomplete")
     refused = cli("plugins", "enable", "tp_bad_tasks")  # enabling builds the registries: refused at once
     assert refused.exit_code == 1
