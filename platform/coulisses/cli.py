@@ -105,13 +105,22 @@ class _Main(FlaskGroup):
     def main(self, *args, **kwargs):
         # help texts and messages in the deployment's language (COULISSES_LOCALE), also under --help,
         # before any command has loaded the configuration
-        from coulisses.cli_help import deployment_language
+        from coulisses.cli_help import click_language, deployment_language
         from coulisses.i18n import use_locale
 
-        with use_locale(deployment_language()):
+        with use_locale(deployment_language()) as language, click_language(language):
             return super().main(*args, **kwargs)
 
     def list_commands(self, ctx):
+        from flask.cli import NoAppException, ScriptInfo
+
+        try:  # the app's commands: Flask would print its own (English) "Error:" when the app cannot start
+            ctx.ensure_object(ScriptInfo).load_app()
+        except NoAppException as exc:
+            click.secho(_("Erreur : %(error)s", error=exc.format_message()) + "\n", err=True, fg="red")
+            return sorted(click.Group.list_commands(self, ctx))
+        except Exception:  # noqa: BLE001 - shown by Flask's own listing below, as one line
+            pass
         return _quietly(lambda: super(_Main, self).list_commands(ctx), default=sorted(self.commands))
 
     def get_command(self, ctx, name):
