@@ -116,7 +116,7 @@ def test_plugins_enable_and_disable(cli, small_graph, upgraded):
 def test_plugins_enable_before_the_database_exists(cli, small_graph):
     result = cli("plugins", "enable", "tp_base")
     assert result.exit_code == 1
-    assert "run `coulisses db upgrade` first" in result.output
+    assert "lancez d'abord `coulisses db upgrade`" in result.output
 
 
 def test_plugins_enable_unknown(cli, upgraded):
