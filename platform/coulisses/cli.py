@@ -71,7 +71,16 @@ def _create_app():
     return app
 
 
+def _forget_help_options(command: click.Command) -> None:
+    """Click keeps each command's ``--help`` option (its help text in the language of the first run): made
+    again in this run's language (a process that runs the command several times, the tests)."""
+    command._help_option = None
+    for sub in getattr(command, "commands", {}).values():
+        _forget_help_options(sub)
+
+
 def _in_app_context(command: click.Command) -> click.Command:
+    _forget_help_options(command)
     if isinstance(command, click.Group):
         for name, sub in list(command.commands.items()):
             command.commands[name] = _in_app_context(sub)
@@ -109,6 +118,7 @@ class _Main(FlaskGroup):
         from coulisses.i18n import use_locale
 
         with use_locale(deployment_language()) as language, click_language(language):
+            _forget_help_options(self)
             return super().main(*args, **kwargs)
 
     def list_commands(self, ctx):
