@@ -307,7 +307,7 @@ def test_an_uninstalled_plugin_is_listed_and_can_be_disabled(cli, register_plugi
     listed = cli("plugins", "list")
     row = next(line for line in listed.output.splitlines() if line.startswith("tp_gone"))
     assert row.split()[:3] == ["tp_gone", "1.0", "missing"]
-    assert "disable it or install it again" in row
+    assert "désactivez-le ou installez-le de nouveau" in row
     assert cli("plugins", "disable", "tp_gone").exit_code == 0
     assert make_app(schema=False).extensions["coulisses"].order == []
 

@@ -123,7 +123,7 @@ def test_bad_metrics_settings_are_refused(make_app):
 
     with pytest.raises(ConfigError, match="COULISSES_METRICS_TOKEN est trop court"):
         make_app([], METRICS_TOKEN="short")
-    with pytest.raises(ConfigError, match="COULISSES_METRICS_ALLOW: 10.0.0.300"):
+    with pytest.raises(ConfigError, match="COULISSES_METRICS_ALLOW : 10.0.0.300"):
         make_app([], METRICS_ALLOW="10.0.0.300", schema=False)
 
 

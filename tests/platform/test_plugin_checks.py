@@ -97,7 +97,7 @@ def test_an_enabled_plugin_that_stops_the_start_is_shown_in_error(cli, register_
     rows = {r["name"]: r for r in json.loads(cli("plugins", "list", "--json",
                                                  env={"COULISSES_PLUGINS": "tp_typo"}).stdout)}
     assert rows["tp_typo"]["state"] == "error" and rows["tp_typo"]["enabled"] is True
-    assert "did you mean 'coulisses_permissions'" in rows["tp_typo"]["error"]
+    assert "vouliez-vous dire « coulisses_permissions »" in rows["tp_typo"]["error"]
     check = cli("plugins", "check", env={"COULISSES_PLUGINS": "tp_typo"})
     assert check.exit_code == 1 and "ne correspond à aucune spécification de hook" in check.output
 
@@ -117,7 +117,7 @@ class Unmarked:
 
 def test_a_function_named_like_a_hook_without_hookimpl_is_warned_about(cli, register_plugin, caplog):
     register_plugin(Unmarked())
-    expected = ("plugin « tp_unmarked » : la fonction 'coulisses_permissions' (" + __file__ + ":")
+    expected = ("plugin 'tp_unmarked' : la fonction 'coulisses_permissions' (" + __file__ + ":")
     rows = {r["name"]: r for r in json.loads(cli("plugins", "list", "--json").stdout)}
     assert rows["tp_unmarked"]["state"] == "disabled"
     assert rows["tp_unmarked"]["hooks"] == ["coulisses_blueprints"]

@@ -255,7 +255,7 @@ def test_the_command_refuses_to_start_the_app_with_a_broken_enabled_plugin(cli, 
     assert "Traceback" not in result.output
     result = cli("routes", env={"COULISSES_PLUGINS": "tp_typo"})
     assert result.exit_code == 1
-    assert "did you mean 'coulisses_admin_views'" in result.output
+    assert "vouliez-vous dire « coulisses_admin_views »" in result.output
     assert "Traceback" not in result.output
 
 

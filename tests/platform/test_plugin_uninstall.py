@@ -37,7 +37,7 @@ def test_uninstall_refuses_an_enabled_plugin_and_needs_drop_data(keep_plugin, cl
     assert result.exit_code == 1 and "--drop-data" in result.output
     # tp_base has an enabled dependant? No: tp_keep is disabled now; but tp_base is enabled
     result = cli("plugins", "uninstall", "tp_base", "--drop-data", "--yes")
-    assert result.exit_code == 1 and "is enabled" in result.output
+    assert result.exit_code == 1 and "est activé" in result.output
     assert "tp_keep_item" in inspect(engine).get_table_names()
     engine.dispose()
 
