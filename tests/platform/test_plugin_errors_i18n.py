@@ -149,9 +149,9 @@ def test_the_click_catalogue_is_complete_compiled_and_speaks_the_installed_click
 # --------------------------------------------------------------------------- the plugins screen
 
 
-@pytest.mark.parametrize("language", ["en", "es"])
-def test_the_plugins_screen_refuses_in_the_operator_s_language(keep_plugin, cli, make_app, language):
-    assert cli("db", "upgrade", env={"COULISSES_PLUGINS": "tp_keep"}).exit_code == 0
+def _administrator(cli, make_app, language, plugins=""):
+    """A client logged in as an administrator whose language is ``language``."""
+    assert cli("db", "upgrade", env={"COULISSES_PLUGINS": plugins}).exit_code == 0
     assert cli("operators", "create", "boss", "--role", "administrator", "--password", PASSWORD).exit_code == 0
     app = make_app(plugins=[], schema=False)
     with app_session(app) as s:
@@ -159,6 +159,12 @@ def test_the_plugins_screen_refuses_in_the_operator_s_language(keep_plugin, cli,
         s.commit()
     client = app.test_client()
     assert login(client, "boss").status_code == 302
+    return client
+
+
+@pytest.mark.parametrize("language", ["en", "es"])
+def test_the_plugins_screen_refuses_in_the_operator_s_language(keep_plugin, cli, make_app, language):
+    client = _administrator(cli, make_app, language, plugins="tp_keep")
     confirm = client.get("/admin/core_plugins/disable/tp_base").get_data(as_text=True)
     refused = client.post("/admin/core_plugins/disable/tp_base", data={"csrf_token": csrf_token_of(confirm)},
                           follow_redirects=True).get_data(as_text=True)
@@ -172,14 +178,7 @@ def test_the_plugins_screen_refuses_in_the_operator_s_language(keep_plugin, cli,
 def test_the_cause_of_a_plugin_that_cannot_load_is_shown_in_the_operator_s_language(register_plugin, cli, make_app,
                                                                                      language):
     register_plugin(make_plugin("tp_orphan_dep", depends=["tp_absent"]))
-    assert cli("db", "upgrade").exit_code == 0
-    assert cli("operators", "create", "boss", "--role", "administrator", "--password", PASSWORD).exit_code == 0
-    app = make_app(plugins=[], schema=False)
-    with app_session(app) as s:
-        security.get_operator(s, "boss").locale = language
-        s.commit()
-    client = app.test_client()
-    assert login(client, "boss").status_code == 302
+    client = _administrator(cli, make_app, language)
     page = client.get("/admin/core_plugins/").get_data(as_text=True)
     expected = {"en": "plugin &#39;tp_orphan_dep&#39;: depends on &#39;tp_absent&#39;, which is not installed",
                 "es": "plugin «tp_orphan_dep»: depende de «tp_absent», que no está instalado"}[language]
