@@ -122,7 +122,7 @@ def test_the_installed_example_is_discovered_enabled_migrated_and_runs_its_comma
     # Disabled: its command is gone; enabled again: its data is still there.
     ok(coulisses_command("plugins", "disable", "patrons", path=target))
     gone = coulisses_command("patrons", "total", path=target)
-    assert gone.returncode != 0 and "No such command 'patrons'" in gone.stderr
+    assert gone.returncode != 0 and "Commande inconnue 'patrons'" in gone.stderr
     ok(coulisses_command("plugins", "enable", "patrons", path=target))
     assert ok(coulisses_command("patrons", "total", path=target)).strip() == "Total pledged: 2 420,50 €"
 
