@@ -395,13 +395,13 @@ def test_a_new_organisation_sells_through_the_api_without_demo_data(cli, databas
 @pytest.mark.parametrize("lang, expected", [
     ("fr", {"current": "à jour", "header": ["NOM", "VERSION", "ÉTAT", "DÉPEND", "DE", "DESCRIPTION"],
             "nothing": "Rien à exécuter.", "token": "Erreur : aucun opérateur n'a l'identifiant « nobody »",
-            "usage": "nommez les plugins (core pour le cœur), ou donnez --all"}),
+            "usage": "Erreur : nommez les plugins (core pour le cœur), ou donnez --all"}),
     ("en", {"current": "up to date", "header": ["NAME", "VERSION", "STATE", "DEPENDS", "ON", "DESCRIPTION"],
             "nothing": "Nothing to run.", "token": "Error: no operator has the login 'nobody'",
-            "usage": "name the plugins (core for the host), or give --all"}),
+            "usage": "Error: name the plugins (core for the host), or give --all"}),
     ("es", {"current": "actualizado", "header": ["NOMBRE", "VERSIÓN", "ESTADO", "DEPENDE", "DE", "DESCRIPCIÓN"],
             "nothing": "Nada que ejecutar.", "token": "Error: ningún operador tiene el usuario «nobody»",
-            "usage": "nombre los plugins (core para el núcleo), o indique --all"}),
+            "usage": "Error: nombre los plugins (core para el núcleo), o indique --all"}),
 ])
 def test_commands_speak_the_deployment_s_language(cli, upgraded, lang, expected):
     """COULISSES_LOCALE chooses the language of what the commands print, their errors included."""
@@ -414,5 +414,5 @@ def test_commands_speak_the_deployment_s_language(cli, upgraded, lang, expected)
     assert cli("tasks", "run", env=env).output.strip() == expected["nothing"]
     refused = cli("operators", "token", "nobody", env=env)
     assert refused.exit_code == 1 and refused.output.strip() == expected["token"]
-    usage = cli("i18n", "check", env=env)  # a click.UsageError: click's frame, our text
+    usage = cli("i18n", "check", env=env)  # a click.UsageError: click's frame and our text, one language
     assert usage.exit_code == 2 and usage.output.strip().endswith(expected["usage"])
