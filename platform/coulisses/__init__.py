@@ -7,6 +7,7 @@ What a plugin needs from the host is importable from here:
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 import pluggy
 
@@ -53,12 +54,24 @@ class CoulissesError(Exception):
 
 
 class PluginError(CoulissesError):
-    """The plugin set cannot be loaded; the message names the plugin and the cause."""
+    """The plugin set cannot be loaded; the message names the plugin and the cause.
 
-    def __init__(self, plugin: str, cause: str):
+    ``cause`` is best a lazy string (``_l("n'est pas activé")``): the message is put together each
+    time it is shown, in the language of the one who reads it (the operator's on the plugins screen,
+    ``Accept-Language`` in the API, ``COULISSES_LOCALE`` in the CLI). ``import_failed``: the plugin (or
+    a part of it) failed to import, its traceback says where (``--traceback``).
+    """
+
+    def __init__(self, plugin: str, cause: Any, *, import_failed: bool = False):
         self.plugin = plugin
         self.cause = cause
-        super().__init__(f"plugin '{plugin}': {cause}")
+        self.import_failed = import_failed
+        super().__init__(plugin, cause)
+
+    def __str__(self) -> str:
+        from coulisses.i18n import gettext
+
+        return gettext("plugin « %(plugin)s » : %(cause)s", plugin=self.plugin, cause=self.cause)
 
 
 class NotFoundError(CoulissesError):

@@ -71,7 +71,16 @@ def _create_app():
     return app
 
 
+def _forget_help_options(command: click.Command) -> None:
+    """Click keeps each command's ``--help`` option (its help text in the language of the first run): made
+    again in this run's language (a process that runs the command several times, the tests)."""
+    command._help_option = None
+    for sub in getattr(command, "commands", {}).values():
+        _forget_help_options(sub)
+
+
 def _in_app_context(command: click.Command) -> click.Command:
+    _forget_help_options(command)
     if isinstance(command, click.Group):
         for name, sub in list(command.commands.items()):
             command.commands[name] = _in_app_context(sub)
@@ -105,13 +114,23 @@ class _Main(FlaskGroup):
     def main(self, *args, **kwargs):
         # help texts and messages in the deployment's language (COULISSES_LOCALE), also under --help,
         # before any command has loaded the configuration
-        from coulisses.cli_help import deployment_language
+        from coulisses.cli_help import click_language, deployment_language
         from coulisses.i18n import use_locale
 
-        with use_locale(deployment_language()):
+        with use_locale(deployment_language()) as language, click_language(language):
+            _forget_help_options(self)
             return super().main(*args, **kwargs)
 
     def list_commands(self, ctx):
+        from flask.cli import NoAppException, ScriptInfo
+
+        try:  # the app's commands: Flask would print its own (English) "Error:" when the app cannot start
+            ctx.ensure_object(ScriptInfo).load_app()
+        except NoAppException as exc:
+            click.secho(_("Erreur : %(error)s", error=exc.format_message()) + "\n", err=True, fg="red")
+            return sorted(click.Group.list_commands(self, ctx))
+        except Exception:  # noqa: BLE001 - shown by Flask's own listing below, as one line
+            pass
         return _quietly(lambda: super(_Main, self).list_commands(ctx), default=sorted(self.commands))
 
     def get_command(self, ctx, name):
@@ -234,7 +253,7 @@ def _print_traceback(exc: BaseException) -> None:
 def _fail(exc: Exception):
     _print_traceback(exc)
     message = str(exc)
-    if isinstance(exc, CoulissesError) and "failed to import" in message and not _debug():
+    if getattr(exc, "import_failed", False) and not _debug():
         message += " " + _("(--traceback pour la trace complète)")
     raise CliError(message)
 

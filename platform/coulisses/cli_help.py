@@ -15,12 +15,19 @@ is translated before any configuration is loaded; Flask's options and its ``run`
 ``routes`` commands get translated copies (``translate_flask_parts``). Messages and errors go through
 ``_()`` too; a command's error is a ``CliError`` ("Erreur : …" in the deployment's language), its
 ``click.UsageError`` and ``click.BadParameter`` texts are translated. Click's own words (``Usage:``,
-``Options:``, ``--help``, its "Error:" before a usage error) stay click's.
+``Options:``, "Show this message and exit.", its "Error:" before a usage error, "No such command"…) come
+from the stdlib ``gettext`` (click calls ``gettext.gettext``, the global domain): ``click_language`` binds
+the host's small catalogue of click's messages (``translations/click/<lang>/LC_MESSAGES/click.po``, fr
+and es; English is click's own) for the time the command runs.
 """
 from __future__ import annotations
 
+import contextlib
 import copy
+import gettext
 import inspect
+import os
+from pathlib import Path
 from typing import Any
 
 import click
@@ -70,6 +77,30 @@ def deployment_language() -> str | None:
         return normalize_language(settings_environment().get("COULISSES_LOCALE"))
     except Exception:  # noqa: BLE001 - a broken configuration file is reported by the command itself
         return None
+
+
+CLICK_DOMAIN = "click"
+CLICK_TRANSLATIONS = Path(__file__).resolve().parent / "translations" / "click"
+
+
+@contextlib.contextmanager
+def click_language(language: str | None):
+    """Within the block, click's own messages are in ``language`` (``fr``, ``es``; ``en`` and None: click's
+    English). Click translates through the stdlib's global ``gettext`` functions, which read the language
+    from the environment (``LANGUAGE``) and the catalogue of the current text domain: both are set for
+    the block and put back after it."""
+    saved_domain, saved_language = gettext.textdomain(), os.environ.get("LANGUAGE")
+    gettext.bindtextdomain(CLICK_DOMAIN, str(CLICK_TRANSLATIONS))
+    gettext.textdomain(CLICK_DOMAIN)
+    os.environ["LANGUAGE"] = language or "en"
+    try:
+        yield
+    finally:
+        gettext.textdomain(saved_domain)
+        if saved_language is None:
+            os.environ.pop("LANGUAGE", None)
+        else:
+            os.environ["LANGUAGE"] = saved_language
 
 
 # What Flask adds to the group (its options and its run, shell and routes commands), in the deployment's

@@ -312,6 +312,8 @@ def lock_timeout_setting(value: Any = None) -> float:
     ``COULISSES_LOCK_TIMEOUT``, else 5."""
     import os
 
+    from coulisses.i18n import _l
+
     if value is None:
         from coulisses.config import current_config
 
@@ -319,9 +321,9 @@ def lock_timeout_setting(value: Any = None) -> float:
     try:
         seconds = float(value)
     except (TypeError, ValueError):
-        raise ValueError(f"LOCK_TIMEOUT must be a number of seconds, not {value!r}") from None
+        raise ValueError(_l("LOCK_TIMEOUT doit être un nombre de secondes, pas %(value)r", value=value)) from None
     if not 0 < seconds <= 600:
-        raise ValueError(f"LOCK_TIMEOUT must be between 0 and 600 seconds, not {value!r}")
+        raise ValueError(_l("LOCK_TIMEOUT doit être compris entre 0 et 600 secondes, pas %(value)r", value=value))
     return seconds
 
 

@@ -23,6 +23,8 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from coulisses import PluginError
+from coulisses.i18n import _l
+from coulisses.registry import must_return as _must_return, must_start as _must_start
 from coulisses.db import utcnow
 
 TYPES = ("counter", "gauge")
@@ -93,11 +95,12 @@ def plugin_metrics(pm, session: Session) -> list[Metric]:
 
 def check(plugin: str, metric) -> None:
     if not isinstance(metric, Metric):
-        raise PluginError(plugin, f"coulisses_metrics must return Metric objects, not {type(metric).__name__}")
+        raise PluginError(plugin, _must_return("coulisses_metrics", "Metric", metric))
     if not metric.name.startswith(f"coulisses_{plugin}_"):
-        raise PluginError(plugin, f"metric '{metric.name}' must start with 'coulisses_{plugin}_'")
+        raise PluginError(plugin, _must_start(_l("métrique"), metric.name, f"coulisses_{plugin}_"))
     if metric.type not in TYPES:
-        raise PluginError(plugin, f"metric '{metric.name}': type must be one of {', '.join(TYPES)}")
+        raise PluginError(plugin, _l("métrique « %(name)s » : le type doit être l'un de %(types)s", name=metric.name,
+                                     types=", ".join(TYPES)))
 
 
 def families(metrics: Iterable[Metric]):

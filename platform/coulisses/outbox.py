@@ -54,7 +54,8 @@ from sqlalchemy.orm import Mapped, Session, mapped_column
 from coulisses import BusyError, CoulissesError, PluginError
 from coulisses import db as cdb
 from coulisses.db import Actor, Base, UTCDateTime, acting_as, begin_write, current_actor, utcnow
-from coulisses.registry import RegistrySlot, collect
+from coulisses.i18n import _l
+from coulisses.registry import RegistrySlot, collect, must_return, must_start
 
 log = logging.getLogger("coulisses.outbox")
 
@@ -138,14 +139,14 @@ class JobType:
 
 def _check(plugin: str, item) -> None:
     if not isinstance(item, JobType):
-        raise PluginError(plugin, f"coulisses_job_types must return JobType objects, not {type(item).__name__}")
+        raise PluginError(plugin, must_return("coulisses_job_types", "JobType", item))
     prefix = "core." if plugin == "core" else f"{plugin}."
     if not item.code.startswith(prefix):
-        raise PluginError(plugin, f"job type '{item.code}' must start with '{prefix}'")
+        raise PluginError(plugin, must_start(_l("type de tâche"), item.code, prefix))
 
 
 def _build(pm) -> dict[str, JobType]:
-    return dict(collect(pm, "coulisses_job_types", what="job type", validate=_check))
+    return dict(collect(pm, "coulisses_job_types", what=_l("type de tâche"), validate=_check))
 
 
 _slot = RegistrySlot("outbox", _build, fallback=[])
@@ -170,7 +171,7 @@ def enqueue(session: Session, kind: str, payload: dict | None = None, *, delay: 
     types = job_types()
     job_type = types.get(kind)
     if job_type is None:
-        raise CoulissesError(f"unknown job type '{kind}' (declare it with coulisses_job_types)")
+        raise CoulissesError(_l("type de tâche inconnu « %(kind)s » (déclarez-le avec coulisses_job_types)", kind=kind))
     if dedupe_key is not None:
         existing = session.scalar(select(Job).where(Job.dedupe_key == dedupe_key))
         if existing is not None:
@@ -427,7 +428,8 @@ def set_progress(job: Job, done: int, total: int | None = None) -> None:
 def retry(session: Session, job: Job) -> Job:
     """Put a parked (or cancelled) job back in the queue for one more round of attempts."""
     if job.state not in (PARKED, CANCELLED, PENDING):
-        raise CoulissesError(f"job {job.id} is {job.state}: only a parked or cancelled job can be retried")
+        raise CoulissesError(_l("la tâche %(id)s est dans l'état « %(state)s » : seule une tâche en attente de reprise ou "
+                                 "annulée peut être relancée", id=job.id, state=job.state))
     job_type = job_types().get(job.kind)
     job.state, job.run_after, job.lease_until = PENDING, utcnow(), None
     job.max_attempts = job.attempts + (job_type.max_attempts if job_type else 1)
@@ -439,7 +441,8 @@ def retry(session: Session, job: Job) -> Job:
 
 def cancel(session: Session, job: Job) -> Job:
     if job.state not in (PENDING, PARKED):
-        raise CoulissesError(f"job {job.id} is {job.state}: only a pending or parked job can be cancelled")
+        raise CoulissesError(_l("la tâche %(id)s est dans l'état « %(state)s » : seule une tâche à faire ou en attente de "
+                                 "reprise peut être annulée", id=job.id, state=job.state))
     job.state, job.finished_at = CANCELLED, utcnow()
     session.flush()
     return job

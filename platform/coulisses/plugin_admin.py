@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 
 from coulisses import CoulissesError, PluginError
 from coulisses import plugins as cplugins
+from coulisses.i18n import _l
 
 
 def core_hooks():
@@ -91,7 +92,8 @@ def plugin_rows(session: Session, infos: dict, seed: list[str] | None,
             "state": "missing" if row.state == "enabled" else row.state,
             "enabled": row.state == "enabled",
             "depends": [], "optional_depends": [], "description": "",
-            "error": "not installed any more" + (": disable it or install it again" if row.state == "enabled" else ""),
+            "error": str(_l("n'est plus installé : désactivez-le ou installez-le de nouveau") if row.state == "enabled"
+                         else _l("n'est plus installé")),
             "hooks": [], "warnings": [],
             "changed_at": row.changed_at.isoformat(), "changed_by": row.changed_by,
         })
@@ -122,7 +124,7 @@ def plugin_rows(session: Session, infos: dict, seed: list[str] | None,
 def _seeded(session: Session, infos: dict, seed: list[str] | None, by: str) -> None:
     states = cplugins.stored_states(session)
     if states is None:
-        raise CoulissesError("the database is not initialised: run `coulisses db upgrade` first")
+        raise CoulissesError(_l("la base n'est pas initialisée : lancez d'abord `coulisses db upgrade`"))
     if not states:  # the seed becomes the recorded set
         cplugins.record_enabled(session, infos, cplugins.resolve(
             infos, cplugins.requested_plugins(session, infos, seed)), by)
@@ -210,15 +212,16 @@ def uninstall_plan(connection: Connection, infos: dict, name: str) -> dict:
     with Session(bind=connection) as session:
         states = cplugins.stored_states(session) or {}
     if name not in infos and name not in states:
-        raise CoulissesError(f"no plugin is called '{name}' (installed: {', '.join(infos) or '-'})")
+        raise CoulissesError(_l("aucun plugin installé ne s'appelle « %(name)s » (installés : %(names)s)",
+                                name=name, names=", ".join(infos) or "-"))
     if name in states and states[name].state == "enabled":
-        raise PluginError(name, "is enabled: disable it first (`coulisses plugins disable "
-                                f"{name}`), then uninstall it")
+        raise PluginError(name, _l("est activé : désactivez-le d'abord (`coulisses plugins disable %(name)s`), "
+                                   "puis désinstallez-le", name=name))
     enabled = [n for n, r in states.items() if r.state == "enabled"]
     users = cplugins.dependants(infos, name, enabled)
     if users:
-        raise PluginError(name, "cannot be uninstalled: " + ", ".join(f"'{u}'" for u in users)
-                          + " depend(s) on it and is enabled")
+        raise PluginError(name, _l("ne peut pas être désinstallé : %(plugins)s, activé(s), en dépend(ent)",
+                                   plugins=cplugins.quoted(users)))
     existing = set(inspect(connection).get_table_names())
     declared = {t.name for t in cdb.tables_of([name])}
     mine = sorted(t for t in existing if t in declared or t.startswith(f"{name}_"))
@@ -230,8 +233,8 @@ def uninstall_plan(connection: Connection, infos: dict, name: str) -> dict:
             continue
         for fk in other.foreign_keys:
             if fk.column.table.name in mine:
-                raise PluginError(name, f"cannot drop its table {fk.column.table.name}: "
-                                        f"table {other.name} refers to it")
+                raise PluginError(name, _l("ne peut pas supprimer sa table %(table)s : la table %(other)s y fait "
+                                           "référence", table=fk.column.table.name, other=other.name))
     counts = {t: connection.execute(select(func.count()).select_from(table(t))).scalar_one() for t in mine}
     versions: list[str] = []  # the plugin's revisions the database is at or past
     heads_after: list[str] | None = None  # the version table once they are gone (None: just delete)

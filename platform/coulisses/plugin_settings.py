@@ -29,6 +29,8 @@ from sqlalchemy.orm import Session
 from coulisses import InvalidError, PluginError
 from coulisses import plugins as cplugins
 from coulisses.db import Setting, get_setting, set_setting
+from coulisses.i18n import _, _l
+from coulisses.registry import must_start
 
 STORE_PREFIX = "plugin_setting:"
 REVISION_KEY = "plugin_settings.revision"
@@ -45,12 +47,12 @@ def schemas(pm) -> dict[str, Schema]:
         if schema is None:
             continue
         if not (isinstance(schema, type) and issubclass(schema, Schema)):
-            raise PluginError(plugin, "coulisses_settings_schema must return a marshmallow Schema class")
+            raise PluginError(plugin, _l("coulisses_settings_schema doit renvoyer une classe Schema de marshmallow"))
         instance = schema()
         prefix = f"{plugin.upper()}_"
         for name in instance.fields:
             if not name.startswith(prefix):
-                raise PluginError(plugin, f"setting '{name}' must start with '{prefix}'")
+                raise PluginError(plugin, must_start(_l("réglage"), name, prefix))
         found[plugin] = instance
     return found
 
@@ -167,7 +169,7 @@ def save(session: Session, pm, plugin: str, form: Mapping[str, Any], config: Mut
 
     schema = schemas(pm).get(plugin)
     if schema is None:
-        raise InvalidError(f"plugin '{plugin}' declares no settings")
+        raise InvalidError(_("le plugin « %(plugin)s » ne déclare aucun réglage", plugin=plugin))
     fixed = config.get(FIXED_KEY) or set()
     data: dict[str, Any] = {}
     for key, field in schema.fields.items():
@@ -180,7 +182,7 @@ def save(session: Session, pm, plugin: str, form: Mapping[str, Any], config: Mut
     try:
         values = schema.load(data, partial=True)
     except ValidationError as exc:
-        raise InvalidError("invalid settings", {k: v if isinstance(v, list) else [str(v)]
+        raise InvalidError(_("Réglages non valides"), {k: v if isinstance(v, list) else [str(v)]
                                                 for k, v in exc.messages.items()}) from None
     changed = []
     saved = stored(session)

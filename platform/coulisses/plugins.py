@@ -29,6 +29,7 @@ from sqlalchemy.orm import Mapped, Session, mapped_column
 import coulisses
 from coulisses import Manifest, PluginError, hookspecs
 from coulisses.db import Actor, Base, UTCDateTime, current_actor, utcnow
+from coulisses.i18n import _l
 from coulisses.security_events import record_event
 
 log = logging.getLogger("coulisses.plugins")
@@ -90,11 +91,12 @@ def _parse_deps(owner: str, deps: Iterable[str]) -> list[tuple[str, SpecifierSet
     for dep in deps:
         m = DEP_RE.match(dep)
         if not m:
-            raise PluginError(owner, f"bad dependency {dep!r} in its manifest")
+            raise PluginError(owner, _l("dépendance incorrecte %(dependency)r dans son MANIFEST", dependency=dep))
         try:
             parsed.append((m.group(1), SpecifierSet(m.group(2).strip())))
         except InvalidSpecifier:
-            raise PluginError(owner, f"bad version specifier in dependency {dep!r}") from None
+            raise PluginError(owner, _l("contrainte de version incorrecte dans la dépendance %(dependency)r",
+                                      dependency=dep)) from None
     return parsed
 
 
@@ -102,20 +104,21 @@ def _inspect(name: str, module: Any, source: str, distribution: str | None = Non
     manifest = getattr(module, "MANIFEST", None)
     info = PluginInfo(name=name, manifest=manifest, module=module, source=source, distribution=distribution)
     if not isinstance(manifest, Manifest):
-        info.error = "has no MANIFEST (a coulisses.Manifest at the top of its package)"
+        info.error = _l("n'a pas de MANIFEST (un coulisses.Manifest en tête de son paquet)")
         return info
     if manifest.name != name:
-        info.error = f"its entry point is named '{name}' but its MANIFEST says '{manifest.name}'"
+        info.error = _l("son point d'entrée s'appelle « %(name)s » mais son MANIFEST dit « %(manifest)s »",
+                         name=name, manifest=manifest.name)
         return info
     if not NAME_RE.match(name):
-        info.error = "its name must be lower-case letters, digits and underscores"
+        info.error = _l("son nom ne doit contenir que des minuscules, des chiffres et des tirets bas")
         return info
     try:
         Version(manifest.version)
         info.depends = _parse_deps(name, manifest.depends)
         info.optional_depends = _parse_deps(name, manifest.optional_depends)
     except InvalidVersion:
-        info.error = f"its version {manifest.version!r} is not a valid version"
+        info.error = _l("sa version %(version)r n'est pas un numéro de version valide", version=manifest.version)
     except PluginError as exc:
         info.error = exc.cause
     if info.error is None and hasattr(module, "__path__"):
@@ -124,7 +127,9 @@ def _inspect(name: str, module: Any, source: str, distribution: str | None = Non
             if importlib.util.find_spec(f"{module.__name__}.models") is not None:
                 importlib.import_module(f"{module.__name__}.models")
         except Exception as exc:  # noqa: BLE001
-            info.error = f"failed to import its models ({type(exc).__name__}: {exc}){where(exc)}"
+            info.error = _l("l'import de ses modèles a échoué (%(error)s)%(where)s",
+                             error="{}: {}".format(type(exc).__name__, exc),
+                             where=where(exc))
             info.exception = exc
     return info
 
@@ -141,6 +146,26 @@ def where(exc: BaseException) -> str:
     return f" at {frames[-1].filename}:{frames[-1].lineno}"
 
 
+def hook_failed(hook_name: str, exc: BaseException):
+    """The cause of a ``PluginError`` for a hook that raised: ``coulisses_startup a échoué : RuntimeError: …``."""
+    return _l("%(hook)s a échoué : %(error)s", hook=hook_name, error="{}: {}".format(type(exc).__name__, exc))
+
+
+def quoted(names: Iterable[str]):
+    """``« a », « b »``: plugin names in a message, with the quotation marks of the language it is shown in."""
+    from coulisses.i18n import LazyString, gettext
+
+    def join(names: list[str]) -> str:
+        return ", ".join(gettext("« %(name)s »", name=n) for n in names)
+
+    return LazyString(join, list(names), enable_cache=False)
+
+
+def _needs(dep: str, spec: SpecifierSet, installed: str):
+    return _l("demande %(dependency)s%(spec)s, mais %(dependency)s %(installed)s est installé",
+              dependency=dep, spec=str(spec), installed=installed)
+
+
 def discover() -> dict[str, PluginInfo]:
     """Every installed plugin (entry points of group ``coulisses.plugins``) and registered one.
 
@@ -154,14 +179,17 @@ def discover() -> dict[str, PluginInfo]:
             prev = found[ep.name]
             if prev.distribution != dist:
                 found[ep.name] = PluginInfo(
-                    ep.name, None, error=f"installed twice (by {prev.distribution} and {dist})"
+                    ep.name, None, error=_l("installé deux fois (par %(first)s et %(second)s)",
+                                                 first=prev.distribution, second=dist)
                 )
             continue
         try:
             module = ep.load()
         except Exception as exc:  # noqa: BLE001 - any import failure is reported, by name
             found[ep.name] = PluginInfo(
-                ep.name, None, error=f"failed to import ({type(exc).__name__}: {exc}){where(exc)}",
+                ep.name, None, error=_l("l'import a échoué (%(error)s)%(where)s",
+                                         error="{}: {}".format(type(exc).__name__, exc),
+                                         where=where(exc)),
                 distribution=dist, exception=exc,
             )
             continue
@@ -189,26 +217,27 @@ def resolve(infos: dict[str, PluginInfo], requested: Iterable[str]) -> list[str]
             continue
         info = infos.get(name)
         if info is None:
-            raise PluginError(name, "is not installed (no entry point in group coulisses.plugins)")
+            raise PluginError(name, _l("n'est pas installé (aucun point d'entrée dans le groupe coulisses.plugins)"))
         if info.error:
-            raise PluginError(name, info.error) from info.exception
+            raise PluginError(name, info.error, import_failed=info.exception is not None) from info.exception
         spec = info.manifest.requires_host
         if spec and host_version not in SpecifierSet(spec):
-            raise PluginError(name, f"needs the host {spec}, this host is {host_version}")
+            raise PluginError(name, _l("demande l'hôte %(spec)s, cet hôte est en %(version)s", spec=spec,
+                                        version=str(host_version)))
         wanted.add(name)
         for dep, spec in info.depends:
             dep_info = infos.get(dep)
             if dep_info is None:
-                raise PluginError(name, f"depends on '{dep}', which is not installed")
+                raise PluginError(name, _l("dépend de « %(dependency)s », qui n'est pas installé", dependency=dep))
             if dep_info.error:
-                raise PluginError(dep, dep_info.error) from dep_info.exception
+                raise PluginError(dep, dep_info.error, import_failed=dep_info.exception is not None) from dep_info.exception
             if spec and Version(dep_info.version) not in spec:
-                raise PluginError(name, f"needs {dep}{spec}, but {dep} {dep_info.version} is installed")
+                raise PluginError(name, _needs(dep, spec, dep_info.version))
             stack.append(dep)
     for name in wanted:  # optional dependencies that are loaded must be compatible
         for dep, spec in infos[name].optional_depends:
             if dep in wanted and spec and Version(infos[dep].version) not in spec:
-                raise PluginError(name, f"needs {dep}{spec}, but {dep} {infos[dep].version} is installed")
+                raise PluginError(name, _needs(dep, spec, infos[dep].version))
 
     def edges(name: str) -> list[str]:
         info = infos[name]
@@ -222,7 +251,7 @@ def resolve(infos: dict[str, PluginInfo], requested: Iterable[str]) -> list[str]
             return depth[name]
         if name in visiting:
             cycle = visiting[visiting.index(name):] + [name]
-            raise PluginError(cycle[0], "dependency cycle: " + " -> ".join(cycle))
+            raise PluginError(cycle[0], _l("cycle de dépendances : %(cycle)s", cycle=" -> ".join(cycle)))
         visiting.append(name)
         d = 1 + max((visit(dep) for dep in edges(name)), default=-1)
         visiting.pop()
@@ -282,10 +311,13 @@ def build_manager(infos: dict[str, PluginInfo], order: list[str], core: Any = No
             if impl.optionalhook:
                 continue
             close = difflib.get_close_matches(hook_name, known, n=1)
-            hint = f" (did you mean '{close[0]}'?)" if close else ""
-            raise PluginError(
-                impl.plugin_name, f"hook implementation '{hook_name}' matches no hook specification{hint}"
-            )
+            if close:
+                cause = _l("l'implémentation de hook « %(hook)s » ne correspond à aucune spécification de hook "
+                           "(vouliez-vous dire « %(close)s » ?)", hook=hook_name, close=close[0])
+            else:
+                cause = _l("l'implémentation de hook « %(hook)s » ne correspond à aucune spécification de hook",
+                           hook=hook_name)
+            raise PluginError(impl.plugin_name, cause)
     pm.check_pending()
     for name in order if warn else ():
         for message in unmarked_hooks(infos[name], known):
@@ -366,7 +398,7 @@ def check_set(infos: dict[str, PluginInfo], order: list[str], core: Any = None) 
     return pm
 
 
-def _validation_message(pm: pluggy.PluginManager, exc: pluggy.PluginValidationError) -> str:
+def _validation_message(pm: pluggy.PluginManager, exc: pluggy.PluginValidationError):
     """pluggy's multi-line validation error as one line naming the hook and the arguments at fault."""
     text = str(exc)
     hook = re.search(r"for hook '([^']+)'", text)
@@ -376,9 +408,10 @@ def _validation_message(pm: pluggy.PluginManager, exc: pluggy.PluginValidationEr
         caller = getattr(pm.hook, name, None)
         spec_args = ", ".join(caller.spec.argnames) if caller is not None and caller.spec else ""
         args = ", ".join(sorted(_names_in(extra.group(1))))
-        return (f"hook implementation '{name}' takes argument(s) {args} that its specification "
-                f"{name}({spec_args}) does not have")
-    return "a hook implementation does not match its specification: " + " ".join(text.split())
+        return _l("l'implémentation de hook « %(hook)s » prend des arguments (%(args)s) que sa spécification "
+                  "%(hook)s(%(spec_args)s) n'a pas", hook=name, args=args, spec_args=spec_args)
+    return _l("une implémentation de hook ne correspond pas à sa spécification : %(detail)s",
+              detail=" ".join(text.split()))
 
 
 def _names_in(text: str) -> set[str]:
@@ -416,7 +449,7 @@ def call_each_safely(pm: pluggy.PluginManager, hook_name: str, **kwargs: Any) ->
         except PluginError:
             raise
         except Exception as exc:  # noqa: BLE001
-            raise PluginError(impl.plugin_name, f"{hook_name} failed: {type(exc).__name__}: {exc}") from exc
+            raise PluginError(impl.plugin_name, hook_failed(hook_name, exc)) from exc
         if result is not None:
             results.append((impl.plugin_name, result))
     return results
@@ -497,11 +530,11 @@ def record_disabled(session: Session, infos: dict[str, PluginInfo], name: str, b
     states = stored_states(session) or {}
     row = states.get(name)
     if row is None or row.state != "enabled":
-        raise PluginError(name, "is not enabled")
+        raise PluginError(name, _l("n'est pas activé"))
     enabled = [n for n, r in states.items() if r.state == "enabled"]
     users = dependants(infos, name, enabled)
     if users:
-        raise PluginError(name, "cannot be disabled: " + ", ".join(f"'{u}'" for u in users) + " depend(s) on it")
+        raise PluginError(name, _l("ne peut pas être désactivé : %(plugins)s en dépend(ent)", plugins=quoted(users)))
     row.state, row.changed_at, row.changed_by = "disabled", utcnow(), by
     record_event(session, "plugin_disabled", login="", detail=f"{name} {row.version}", actor=_actor(by))
 
@@ -523,7 +556,7 @@ def install_defaults(session: Session, pm: pluggy.PluginManager) -> list[str]:
             except PluginError:
                 raise
             except Exception as exc:  # noqa: BLE001 - named, like every hook the host calls
-                raise PluginError(impl.plugin_name, f"coulisses_install_defaults failed: {type(exc).__name__}: {exc}") from exc
+                raise PluginError(impl.plugin_name, hook_failed("coulisses_install_defaults", exc)) from exc
             set_setting(session, key, utcnow().isoformat())
             done.append(impl.plugin_name)
     session.flush()

@@ -32,6 +32,7 @@ from operator import attrgetter
 from typing import Any, Callable, Generic, Iterable, TypeVar
 
 from coulisses import PluginError
+from coulisses.i18n import _l
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -48,12 +49,12 @@ class Collected(dict):
         return self.owners.get(key)
 
 
-def collect(pm, hook_name: str, *, what: str, key: Callable[[Any], Any] = attrgetter("code"),
+def collect(pm, hook_name: str, *, what: Any, key: Callable[[Any], Any] = attrgetter("code"),
             validate: Callable[[str, Any], None] | None = None, allow_same: bool = True,
             **hook_kwargs: Any) -> Collected:
     """Merge the lists returned by ``hook_name`` into a ``Collected`` registry.
 
-    ``what`` names the kind of item in messages ("payment mode type"). ``validate(plugin, item)`` may
+    ``what`` names the kind of item in messages, a lazy string (``_l("type de mode de règlement")``). ``validate(plugin, item)`` may
     raise ``PluginError`` (or any error, turned into one naming the plugin) for an item that is wrong
     in itself. A key defined twice differently → ``PluginError`` naming both plugins; with
     ``allow_same=False`` even an identical second definition is refused.
@@ -63,7 +64,8 @@ def collect(pm, hook_name: str, *, what: str, key: Callable[[Any], Any] = attrge
     merged = Collected()
     for plugin, items in call_each_safely(pm, hook_name, **hook_kwargs):
         if not isinstance(items, (list, tuple)):
-            raise PluginError(plugin, f"{hook_name} must return a list, not {type(items).__name__}")
+            raise PluginError(plugin, _l("%(hook)s doit renvoyer une liste, pas un %(type)s", hook=hook_name,
+                                              type=type(items).__name__))
         for item in items:
             if validate is not None:
                 try:
@@ -71,18 +73,32 @@ def collect(pm, hook_name: str, *, what: str, key: Callable[[Any], Any] = attrge
                 except PluginError:
                     raise
                 except Exception as exc:  # noqa: BLE001 - named, like every startup error
-                    raise PluginError(plugin, f"{what} {key(item)!r}: {exc}") from exc
+                    raise PluginError(plugin, _l("%(what)s %(key)r : %(error)s", what=what, key=key(item),
+                                                  error=str(exc))) from exc
             k = key(item)
             if k in merged:
                 first = merged.owners[k]
                 if merged[k] == item and allow_same:
                     continue
                 if first == plugin:
-                    raise PluginError(plugin, f"{what} '{k}' is defined twice by '{plugin}'")
-                raise PluginError(plugin, f"{what} '{k}' is already defined by '{first}'")
+                    raise PluginError(plugin, _l("%(what)s « %(key)s » : « %(plugin)s » en donne deux définitions",
+                                                 what=what, key=k, plugin=plugin))
+                raise PluginError(plugin, _l("%(what)s « %(key)s » : « %(first)s » en donne déjà une définition",
+                                             what=what, key=k, first=first))
             merged[k] = item
             merged.owners[k] = plugin
     return merged
+
+
+def must_return(hook_name: str, expected: str, item: Any):
+    """The cause of a ``PluginError`` for a hook that returned something else than ``expected`` objects."""
+    return _l("%(hook)s doit renvoyer des objets %(expected)s, pas un %(type)s", hook=hook_name, expected=expected,
+              type=type(item).__name__)
+
+
+def must_start(what: Any, code: str, prefix: str):
+    """The cause of a ``PluginError`` for a code that does not start with its plugin's prefix."""
+    return _l("%(what)s « %(code)s » : le code doit commencer par « %(prefix)s »", what=what, code=code, prefix=prefix)
 
 
 # --------------------------------------------------------------------------- the current manager
@@ -210,7 +226,9 @@ def build_registries(pm, infos: dict, order: Iterable[str]) -> list[str]:
             except PluginError:
                 raise
             except Exception as exc:  # noqa: BLE001 - named, like every startup error
-                raise PluginError(name, f"failed to import its registry ({type(exc).__name__}: {exc})") from exc
+                raise PluginError(name, _l("l'import de son registre a échoué (%(error)s)",
+                                           error="{}: {}".format(type(exc).__name__, exc)),
+                                  import_failed=True) from exc
 
     def owner(slot: RegistrySlot) -> str | None:
         if slot.module == "coulisses" or slot.module.startswith("coulisses."):
@@ -230,6 +248,7 @@ def build_registries(pm, infos: dict, order: Iterable[str]) -> list[str]:
         except PluginError:
             raise
         except Exception as exc:  # noqa: BLE001
-            raise PluginError(plugin, f"its registry '{slot.name}' cannot be built: {type(exc).__name__}: {exc}") from exc
+            raise PluginError(plugin, _l("son registre « %(registry)s » ne peut pas être construit : %(error)s",
+                                          registry=slot.name, error="{}: {}".format(type(exc).__name__, exc))) from exc
         built.append(slot.name)
     return built

@@ -485,15 +485,18 @@ class DeclaredPermission:
 def collect_permissions(pairs: list[tuple[str, list[Permission]]]) -> dict[str, DeclaredPermission]:
     """Merge the plugins' declarations; the same code declared twice is an error naming both."""
     from coulisses import PluginError
+    from coulisses.i18n import _l
 
     merged: dict[str, DeclaredPermission] = {}
     for plugin, perms in pairs:
         for perm in perms:
             if perm.code in merged and merged[perm.code].plugin != plugin:
-                raise PluginError(plugin, f"permission '{perm.code}' is already declared by '{merged[perm.code].plugin}'")
+                raise PluginError(plugin, _l("la permission « %(code)s » est déjà déclarée par « %(first)s »",
+                                             code=perm.code, first=merged[perm.code].plugin))
             unknown = set(perm.default_roles) - set(DEFAULT_ROLES)
             if unknown:
-                raise PluginError(plugin, f"permission '{perm.code}' names unknown default role(s) {sorted(unknown)}")
+                raise PluginError(plugin, _l("la permission « %(code)s » nomme des rôles par défaut inconnus : %(roles)s",
+                                             code=perm.code, roles=", ".join(sorted(unknown))))
             merged[perm.code] = DeclaredPermission(plugin, perm)
     return merged
 

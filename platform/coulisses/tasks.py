@@ -22,6 +22,7 @@ from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from coulisses.db import Base, UTCDateTime, begin_write, get_setting, set_setting, utcnow
 from coulisses.i18n import gettext as _
+from coulisses.i18n import lazy_gettext as _l
 from coulisses.registry import RegistrySlot, collect
 
 log = logging.getLogger("coulisses.tasks")
@@ -56,7 +57,7 @@ class TaskLock(Base):
 
 
 def _build(pm) -> dict[str, Task]:
-    return dict(collect(pm, "coulisses_periodic_tasks", what="periodic task", key=lambda t: t.name,
+    return dict(collect(pm, "coulisses_periodic_tasks", what=_l("tâche périodique"), key=lambda t: t.name,
                         allow_same=False))
 
 

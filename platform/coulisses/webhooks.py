@@ -61,7 +61,7 @@ from coulisses import CoulissesError, InvalidError, PluginError
 from coulisses.db import Base, Sequence, UTCDateTime, begin_write, current_actor, ensure_sequence, utcnow
 from coulisses.i18n import _, _l
 from coulisses.outbox import JobType, enqueue
-from coulisses.registry import RegistrySlot, collect
+from coulisses.registry import RegistrySlot, collect, must_return, must_start
 
 TEST_EVENT = "core.webhook.test"
 SIGNATURE_HEADER = "Coulisses-Signature"
@@ -187,16 +187,17 @@ CORE_EVENTS = [WebhookEvent(TEST_EVENT, _l("Test d'un webhook"), TestEventSchema
 
 def _check(plugin: str, item) -> None:
     if not isinstance(item, WebhookEvent):
-        raise PluginError(plugin, f"coulisses_webhook_events must return WebhookEvent objects, not {type(item).__name__}")
+        raise PluginError(plugin, must_return("coulisses_webhook_events", "WebhookEvent", item))
     prefix = "core." if plugin == "core" else f"{plugin}."
     if not item.code.startswith(prefix):
-        raise PluginError(plugin, f"webhook event '{item.code}' must start with '{prefix}'")
+        raise PluginError(plugin, must_start(_l("événement de webhook"), item.code, prefix))
     if item.schema is not None and not (isinstance(item.schema, type) and issubclass(item.schema, Schema)):
-        raise PluginError(plugin, f"webhook event '{item.code}': schema must be a marshmallow Schema class")
+        raise PluginError(plugin, _l("événement de webhook « %(code)s » : son schéma doit être une classe Schema de "
+                                     "marshmallow", code=item.code))
 
 
 def _build(pm) -> dict[str, WebhookEvent]:
-    return dict(collect(pm, "coulisses_webhook_events", what="webhook event", validate=_check))
+    return dict(collect(pm, "coulisses_webhook_events", what=_l("événement de webhook"), validate=_check))
 
 
 _slot = RegistrySlot("webhooks", _build, fallback=[])
@@ -241,7 +242,8 @@ def emit(session: Session, code: str, obj: Any, *, subject: str = "") -> Change:
     it, sent after commit. ``subject`` names what it is about (``"contact:1042"``)."""
     registered = events().get(code)
     if registered is None:
-        raise CoulissesError(f"unknown webhook event '{code}' (declare it with coulisses_webhook_events)")
+        raise CoulissesError(_l("événement de webhook inconnu « %(code)s » (déclarez-le avec coulisses_webhook_events)",
+                                 code=code))
     data = registered.schema().dump(obj) if registered.schema is not None else dict(obj or {})
     data_json = json.dumps(data, default=str, sort_keys=True)
     change = Change(event=code, subject=subject[:120], data_json=data_json, at=utcnow(),

@@ -15,6 +15,7 @@ from typing import Any, Callable
 
 from coulisses import PluginError
 from coulisses.config import current_config
+from coulisses.i18n import _l
 from coulisses.registry import RegistrySlot, collect
 
 TABS = ("summary", "general", "marketing", "management", "notes", "administration", "side")
@@ -151,23 +152,25 @@ class Registry:
     def from_manager(cls, pm, config: dict[str, Any] | None = None) -> "Registry":
         def check_type(plugin, item) -> None:
             if item.kind not in ("individual", "structure"):
-                raise PluginError(plugin, f"contact type '{item.code}': kind must be individual or structure")
+                raise PluginError(plugin, _l("type de contact « %(code)s » : le genre doit être individual ou structure",
+                                             code=item.code))
             for f in item.fields:
                 if f.type not in FIELD_TYPES:
-                    raise PluginError(plugin, f"contact type '{item.code}': field '{f.name}' has unknown "
-                                              f"type '{f.type}'")
+                    raise PluginError(plugin, _l("type de contact « %(code)s » : le champ « %(field)s » a un type "
+                                                 "inconnu « %(type)s »", code=item.code, field=f.name, type=f.type))
 
-        types = collect(pm, "contacts_types", what="contact type", validate=check_type)
-        indicators = collect(pm, "contacts_indicators", what="contact indicator")
+        types = collect(pm, "contacts_types", what=_l("type de contact"), validate=check_type)
+        indicators = collect(pm, "contacts_indicators", what=_l("indicateur de contact"))
         owners = {**{f"type:{k}": v for k, v in types.owners.items()},
                   **{f"indicator:{k}": v for k, v in indicators.owners.items()}}
         def check_section(plugin, item) -> None:
             if item.tab not in TABS:
-                raise PluginError(plugin, f"sheet section '{item.code}': tab must be one of {TABS}")
+                raise PluginError(plugin, _l("section de fiche « %(code)s » : l'onglet doit être l'un de %(tabs)s",
+                                             code=item.code, tabs=", ".join(TABS)))
 
-        sections = list(collect(pm, "contacts_sheet_sections", what="sheet section", validate=check_section,
+        sections = list(collect(pm, "contacts_sheet_sections", what=_l("section de fiche"), validate=check_section,
                                 allow_same=False).values())
-        references = list(collect(pm, "contacts_references", what="contact reference",
+        references = list(collect(pm, "contacts_references", what=_l("référence à un contact"),
                                   key=lambda r: (r.table, r.column)).values())
         return cls(
             pm=pm,

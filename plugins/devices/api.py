@@ -57,7 +57,7 @@ def register_routes(api):
     def retry_job(job_id):
         return jobs.retry(db.session, job_id)
 
-    @api.route("/devices/jobs/<int:job_id>/resolve", ("POST",), permission="devices.manage", body=s.ResolveSchema,
+    @api.route("/devices/jobs/<int:job_id>/resolve", ("POST",), permission="devices.manage", body=s.DeviceJobResolveSchema,
                response=s.JobSchema, idempotent=True,
                summary="State the outcome of a payment the terminal did not report")
     def resolve_job(job_id, body):

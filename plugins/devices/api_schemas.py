@@ -57,7 +57,7 @@ class SubmitSchema(Schema):
     reference = fields.String(load_default="", validate=validate.Length(max=120))
 
 
-class ResolveSchema(Schema):
+class DeviceJobResolveSchema(Schema):
     outcome = fields.String(required=True, validate=validate.OneOf(["accepted", "declined"]))
 
 

@@ -13,7 +13,7 @@ from operator import attrgetter
 from typing import Any
 
 from coulisses import PluginError
-from coulisses.registry import Collected, RegistrySlot, collect
+from coulisses.registry import Collected, RegistrySlot, collect, must_return
 from plugins.devices.i18n import _l
 
 KINDS = {
@@ -46,11 +46,13 @@ def _validate(plugin: str, driver: Any) -> None:
     from plugins.devices.drivers.base import Driver
 
     if not isinstance(driver, Driver):
-        raise PluginError(plugin, f"devices_drivers must return Driver instances, not {type(driver).__name__}")
+        raise PluginError(plugin, must_return("devices_drivers", "Driver", driver))
     if driver.kind not in KINDS:
-        raise PluginError(plugin, f"driver {driver.key!r}: unknown kind {driver.kind!r} (one of {', '.join(KINDS)})")
+        raise PluginError(plugin, _l("pilote %(key)r : genre inconnu %(kind)r (l'un de %(kinds)s)", key=driver.key,
+                                     kind=driver.kind, kinds=", ".join(KINDS)))
     if not driver.key or not driver.key.replace("_", "").isalnum():
-        raise PluginError(plugin, f"driver key {driver.key!r}: letters, digits and underscores")
+        raise PluginError(plugin, _l("clé de pilote %(key)r : des lettres, des chiffres et des tirets bas seulement",
+                                     key=driver.key))
 
 
 @dataclass
@@ -60,7 +62,7 @@ class Registry:
 
     @classmethod
     def from_manager(cls, pm) -> "Registry":
-        return cls(pm=pm, drivers=collect(pm, "devices_drivers", what="device driver", key=attrgetter("key"),
+        return cls(pm=pm, drivers=collect(pm, "devices_drivers", what=_l("pilote de périphérique"), key=attrgetter("key"),
                                           validate=_validate))
 
     def driver(self, key: str):

@@ -375,7 +375,8 @@ class CauseView(SalesModelView):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.column_formatters = {"fee_kind": lambda v, c, m, n: str(FEE_KIND_LABELS.get(m.fee_kind, m.fee_kind))}
+        self.column_formatters = {"fee_kind": lambda v, c, m, n: str(FEE_KIND_LABELS.get(m.fee_kind, m.fee_kind)),
+                                  "label": lambda v, c, m, n: m.display_label}
 
 
 def admin_views() -> list:

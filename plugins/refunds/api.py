@@ -14,7 +14,7 @@ from coulisses.web.rest import ApiError
 from plugins.refunds.api_schemas import (
     AddResultSchema, AddTicketsSchema, BasketChangeSchema, BasketCreateSchema, CancellationBasketSchema, CancellationSchema,
     CancellationStateSchema, CauseSchema, ExchangeLineChangeSchema, ExchangeSchema, PayoutSchema, CancellationRemoveTicketsSchema,
-    SelfExchangeSchema, SettleResultSchema, SettleSchema, SimulationSchema,
+    SelfExchangeSchema, SettleResultSchema, BasketSettleSchema, SimulationSchema,
 )
 from plugins.refunds.services import amounts, baskets, batch, causes, exchange, settle as settling
 from plugins.sales.services.orders import get_order
@@ -152,7 +152,7 @@ def register_routes(api) -> None:  # noqa: C901 - one declaration per endpoint
         return _view(basket)
 
     @api.route("/refunds/baskets/<int:basket_id>/settle", methods=["POST"], permission="refunds.refund",
-               body=SettleSchema, response=SettleResultSchema, idempotent=True,
+               body=BasketSettleSchema, response=SettleResultSchema, idempotent=True,
                summary="Settle: cancel, sell the exchange, refund or collect the balance", tags=TAG)
     def settle_basket(basket_id, body):
         """``refunds`` must add up to the amount to refund (negative total); ``payments`` pay a positive

@@ -80,7 +80,7 @@ class RefundInSchema(Schema):
     amount = Amount(required=True, minimum="0.01")
 
 
-class SettleSchema(Schema):
+class BasketSettleSchema(Schema):
     refunds = fields.List(fields.Nested(RefundInSchema), load_default=list, validate=validate.Length(max=MAX_PAYMENTS))
     payments = fields.List(fields.Nested(PaymentInSchema), load_default=list,
                            validate=validate.Length(max=MAX_PAYMENTS))

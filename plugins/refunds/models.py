@@ -42,6 +42,33 @@ def _in(column: str, values: tuple[str, ...]) -> str:
     return f"{column} IN (" + ", ".join(f"'{v}'" for v in values) + ")"
 
 
+# The causes the plugin installs (services.causes.install_defaults), by code: their labels are shown in
+# the reader's language as long as the organisation has not renamed them; its own causes stay as typed.
+BUILTIN_CAUSE_LABELS = {
+    "EXCHANGE": _l("Échange"),
+    "CUSTOMER": _l("Convenance personnelle"),
+    "CANCELLED": _l("Séance annulée"),
+    "POSTPONED": _l("Séance reportée"),
+    "GESTURE": _l("Geste commercial"),
+}
+_builtin_wordings: dict[str, frozenset[str]] = {}
+
+
+def _wordings(code: str) -> frozenset[str]:
+    """Every wording the plugin ever installs for a built-in cause (French, English, Spanish)."""
+    found = _builtin_wordings.get(code)
+    if found is None:
+        from coulisses.i18n import LANGUAGES, message_id, use_locale
+
+        label = BUILTIN_CAUSE_LABELS[code]
+        texts = {message_id(label)}
+        for language in LANGUAGES:
+            with use_locale(language):
+                texts.add(str(label))
+        found = _builtin_wordings[code] = frozenset(texts)
+    return found
+
+
 class RefundCause(AuditMixin, Base):
     """A cause of cancellation, chosen in the basket ("Cause : Échange")."""
 
@@ -58,8 +85,16 @@ class RefundCause(AuditMixin, Base):
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     position: Mapped[int] = mapped_column(Integer, default=0)
 
-    def __str__(self) -> str:
+    @property
+    def display_label(self) -> str:
+        """The label as the reader reads it: a built-in cause still worded as installed, in the current
+        language; any other (an organisation's own, or a renamed one) as typed."""
+        if self.code in BUILTIN_CAUSE_LABELS and self.label in _wordings(self.code):
+            return str(BUILTIN_CAUSE_LABELS[self.code])
         return self.label
+
+    def __str__(self) -> str:
+        return self.display_label
 
 
 class CancellationBasket(AuditMixin, Base):

@@ -11,7 +11,7 @@ from decimal import Decimal
 from typing import Any, Callable
 
 from coulisses import InvalidError
-from coulisses.i18n import _
+from coulisses.i18n import _, _l
 from coulisses.registry import RegistrySlot, collect
 
 
@@ -42,7 +42,7 @@ class Registry:
 
     @classmethod
     def from_manager(cls, pm) -> "Registry":
-        kinds = collect(pm, "refunds_product_kinds", what="product kind")
+        kinds = collect(pm, "refunds_product_kinds", what=_l("type de produit"))
         return cls(pm=pm, product_kinds=dict(sorted(kinds.items(), key=lambda kv: (kv[1].position, kv[0]))),
                    owners=dict(kinds.owners))
 

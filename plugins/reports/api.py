@@ -58,7 +58,7 @@ class DocumentBody(Schema):
     correct = fields.Boolean(load_default=False)
 
 
-class DocumentSchema(Schema):
+class ReportDocumentSchema(Schema):
     id = fields.Integer()
     type = fields.String(attribute="type_code")
     object = fields.String(attribute="object_ref")
@@ -157,7 +157,7 @@ def register_routes(api):
         return send_file(io.BytesIO(cfiles.read(db.session, run.file_id)), mimetype=run.file.content_type,
                          as_attachment=True, download_name=run.file.name)
 
-    @api.route("/documents", ("POST",), permission="reports.documents", body=DocumentBody, response=DocumentSchema,
+    @api.route("/documents", ("POST",), permission="reports.documents", body=DocumentBody, response=ReportDocumentSchema,
                status=201, summary="Generate a document (or get the stored one)",
                responses={200: "The document generated before for this object (stored, unchanged)"})
     def create_document(body):
@@ -184,7 +184,7 @@ def register_routes(api):
             raise ApiError(403, "forbidden", _("La permission « %(permission)s » est requise", permission=doc_type.permission))
         return document
 
-    @api.route("/documents/<int:document_id>", permission="reports.documents", response=DocumentSchema,
+    @api.route("/documents/<int:document_id>", permission="reports.documents", response=ReportDocumentSchema,
                summary="A generated document")
     def get_document(document_id):
         return document_or_404(document_id)

@@ -30,7 +30,8 @@ from typing import Any, Callable, Iterable, Iterator
 from marshmallow import Schema
 
 from coulisses import PluginError
-from coulisses.registry import Collected, RegistrySlot, collect
+from coulisses.i18n import _l
+from coulisses.registry import Collected, RegistrySlot, collect, must_return, must_start
 
 COLUMN_TYPES = ("text", "number", "money", "date", "datetime", "contact", "percent")
 CHART_KINDS = ("bar", "line", "pie")
@@ -194,23 +195,27 @@ class ReportsRegistry:
         return out
 
 
+_KINDS = {"report": _l("rapport"), "document": _l("type de document")}
+
+
 def _prefix_check(kind: str):
     def check(plugin: str, item) -> None:
         expected = ReportDefinition if kind == "report" else DocumentType
         if not isinstance(item, expected):
-            raise PluginError(plugin, f"reports_{'definitions' if kind == 'report' else 'documents'} must return "
-                                      f"{expected.__name__} objects, not {type(item).__name__}")
+            raise PluginError(plugin, must_return(f"reports_{'definitions' if kind == 'report' else 'documents'}",
+                                                  expected.__name__, item))
         if not item.code.startswith(f"{plugin}."):
-            raise PluginError(plugin, f"{kind} code '{item.code}' must start with '{plugin}.'")
+            raise PluginError(plugin, must_start(_KINDS[kind], item.code, f"{plugin}."))
         if kind == "report":
             keys = [c.key for c in item.columns]
             if len(set(keys)) != len(keys):
-                raise PluginError(plugin, f"report '{item.code}': two columns with one key")
+                raise PluginError(plugin, _l("rapport « %(code)s » : deux colonnes ont la même clé", code=item.code))
             for chart in item.charts:
                 if chart.label not in keys or chart.value not in keys:
-                    raise PluginError(plugin, f"report '{item.code}': chart columns must be columns of the report")
+                    raise PluginError(plugin, _l("rapport « %(code)s » : les colonnes d'un graphique doivent être des colonnes "
+                                                 "du rapport", code=item.code))
             if item.group_by is not None and item.group_by not in keys:
-                raise PluginError(plugin, f"report '{item.code}': group_by must be a column key")
+                raise PluginError(plugin, _l("rapport « %(code)s » : group_by doit être la clé d'une colonne", code=item.code))
     return check
 
 
@@ -219,8 +224,8 @@ def registry_for(pm) -> ReportsRegistry:
 
 
 def _build(pm) -> ReportsRegistry:
-    return ReportsRegistry(collect(pm, "reports_definitions", what="report", validate=_prefix_check("report")),
-                           collect(pm, "reports_documents", what="document type", validate=_prefix_check("document")))
+    return ReportsRegistry(collect(pm, "reports_definitions", what=_KINDS["report"], validate=_prefix_check("report")),
+                           collect(pm, "reports_documents", what=_KINDS["document"], validate=_prefix_check("document")))
 
 
 _slot = RegistrySlot("reports", _build, fallback=["reports"])

@@ -58,7 +58,7 @@ class OptionResultSchema(Schema):
     option_expires_at = fields.AwareDateTime(allow_none=True)
 
 
-class DocumentSchema(Schema):
+class OrderDocumentSchema(Schema):
     id = fields.Integer(allow_none=True)
     type_code = fields.String()
     type_label = fields.String()
@@ -80,7 +80,7 @@ class DeliverySchema(Schema):
     address = fields.String()
     email = fields.String()
     immediate_print = fields.Boolean()
-    documents = fields.List(fields.Nested(DocumentSchema))
+    documents = fields.List(fields.Nested(OrderDocumentSchema))
 
 
 class DeliveryInSchema(Schema):

@@ -40,7 +40,7 @@ class PendingQuerySchema(Schema):
     order = Number(load_default=None, metadata={"description": "Order number"})
 
 
-class ResolveSchema(Schema):
+class PendingPaymentResolveSchema(Schema):
     outcome = fields.String(required=True, validate=validate.OneOf(pending.OUTCOMES),
                             metadata={"description": "completed (the money moved) | failed (it did not)"})
     note = SafeString(500, min_length=1, required=True, metadata={"description": "What the operator checked"})
@@ -121,7 +121,7 @@ def register_routes(api) -> None:
         return [pending_dict(p) for p in pending.open_pending(db.session, order=order)]
 
     @api.route("/sales/pending-payments/<int:pending_id>/resolve", methods=["POST"],
-               permission="sales.payments.resolve", body=ResolveSchema, response=PendingRowSchema,
+               permission="sales.payments.resolve", body=PendingPaymentResolveSchema, response=PendingRowSchema,
                idempotent=True, summary="An operator decides the outcome of a pending or unknown payment", tags=TAG)
     def resolve_pending(pending_id, body):
         """Never retried automatically: the operator checked the terminal's journal or the bank. 409

@@ -12,7 +12,7 @@ from typing import Any
 
 from coulisses import InvalidError, PluginError
 from coulisses.i18n import _, _l
-from coulisses.registry import RegistrySlot, collect
+from coulisses.registry import RegistrySlot, collect, must_return
 
 # The base class of payment mode types and the built-in ones (``payment_types``, ``payment_builtin``);
 # ``PaymentModeType`` stays importable from here (plugins did: ``PaymentModeType("x", "X", ...)``).
@@ -114,8 +114,8 @@ class Registry:
 
     @classmethod
     def from_manager(cls, pm) -> "Registry":
-        types = collect(pm, "sales_payment_mode_types", what="payment mode type", validate=_check_type)
-        kinds = collect(pm, "sales_operation_kinds", what="operation kind")
+        types = collect(pm, "sales_payment_mode_types", what=_l("type de mode de règlement"), validate=_check_type)
+        kinds = collect(pm, "sales_operation_kinds", what=_l("type d'opération"))
         owners = {**{f"payment mode type:{k}": v for k, v in types.owners.items()},
                   **{f"operation kind:{k}": v for k, v in kinds.owners.items()}}
         instances = {code: (t() if isinstance(t, type) else t) for code, t in types.items()}
@@ -143,10 +143,9 @@ def _check_type(plugin: str, item) -> None:
     """A ``sales_payment_mode_types`` item is a ``PaymentModeType`` instance or subclass with a code."""
     ok = isinstance(item, PaymentModeType) or (isinstance(item, type) and issubclass(item, PaymentModeType))
     if not ok:
-        raise PluginError(plugin, "sales_payment_mode_types must return PaymentModeType objects (or subclasses), "
-                                  f"not {type(item).__name__}")
+        raise PluginError(plugin, must_return("sales_payment_mode_types", "PaymentModeType", item))
     if not item.code:
-        raise PluginError(plugin, f"payment mode type {item!r} has no code")
+        raise PluginError(plugin, _l("le type de mode de règlement %(item)r n'a pas de code", item=item))
 
 
 _slot = RegistrySlot("sales", Registry.from_manager, fallback=["sales"])

@@ -6,7 +6,7 @@ from coulisses.web.extensions import db
 
 from plugins.waiting_account.api_schemas import (
     AccountSchema, AuthorisationSchema, BillingContactSchema, InstalmentSchema, InvoiceCreateSchema, InvoiceSchema,
-    MovementSchema, ProposedScheduleQuery, ProposedScheduleSchema, ReceiptSchema, SettleSchema,
+    MovementSchema, ProposedScheduleQuery, ProposedScheduleSchema, ReceiptSchema, AccountSettleSchema,
 )
 from plugins.waiting_account.models import Invoice
 from plugins.waiting_account.services import accounts, invoices, schedule, settlement
@@ -108,7 +108,7 @@ def register_routes(api) -> None:
         return schedule.schedule_of(db.session, account_id=account.id) if account else []
 
     @api.route("/contacts/<int:number>/waiting-account/settlements", methods=["POST"],
-               permission="waiting_account.settle", body=SettleSchema, response=ReceiptSchema, status=201,
+               permission="waiting_account.settle", body=AccountSettleSchema, response=ReceiptSchema, status=201,
                idempotent=True, summary="Settle all or part of a contact's account with a physical payment",
                tags=TAG)
     def settle(number, body):

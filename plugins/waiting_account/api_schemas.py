@@ -77,7 +77,7 @@ class BillingContactSchema(Schema):
     contact = Number(required=True)
 
 
-class SettleSchema(Schema):
+class AccountSettleSchema(Schema):
     mode = SafeString(40, min_length=1, required=True)
     amount = Amount(required=True)
     cheque_number = SafeString(60, load_default="")

@@ -68,7 +68,7 @@ class Registry:
 
     @classmethod
     def from_manager(cls, pm) -> "Registry":
-        return cls(pm=pm, providers=dict(collect(pm, "waiting_account_payment_providers", what="payment provider")))
+        return cls(pm=pm, providers=dict(collect(pm, "waiting_account_payment_providers", what=_l("prestataire de paiement"))))
 
     def provider(self, code: str) -> PaymentProvider:
         try:

@@ -37,7 +37,7 @@ def test_contacts_indicators_a_plugin_adds_one(db, person, register_plugin):
 
 def test_contacts_indicators_a_code_defined_twice_differently_is_refused(register_plugin):
     clash = IndicatorDefinition("pmg", "PMG maison", BUILTIN_INDICATORS[0].compute, BUILTIN_INDICATORS[0].level)
-    with pytest.raises(PluginError, match="contact indicator 'pmg' is already defined by 'contacts'"):
+    with pytest.raises(PluginError, match="indicateur de contact « pmg » : « contacts » en donne déjà une définition"):
         registry_for(register_plugin, contacts_indicators=lambda: [clash])
 
 

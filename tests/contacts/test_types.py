@@ -86,7 +86,7 @@ def test_an_unknown_extra_field_or_type_is_refused(db):
 
 def test_two_different_definitions_under_one_code_are_refused(register_plugin):
     other = ContactType("patron", "Donateur", "individual")
-    with pytest.raises(PluginError, match="contact type 'patron' is already defined by 'tp_a'"):
+    with pytest.raises(PluginError, match="type de contact « patron » : « tp_a » en donne déjà une définition"):
         registry_with(register_plugin, make_plugin("tp_a", hooks={"contacts_types": lambda: [PATRON]}),
                       make_plugin("tp_b", hooks={"contacts_types": lambda: [other]}))
 
@@ -99,7 +99,7 @@ def test_the_same_definition_twice_is_accepted(register_plugin):
 
 def test_a_type_with_a_wrong_kind_is_refused(register_plugin):
     bad = ContactType("robot", "Robot", "machine")
-    with pytest.raises(PluginError, match="kind must be individual or structure"):
+    with pytest.raises(PluginError, match="le genre doit être individual ou structure"):
         registry_with(register_plugin, make_plugin("tp_bad", hooks={"contacts_types": lambda: [bad]}))
 
 

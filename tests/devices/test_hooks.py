@@ -61,11 +61,11 @@ def test_two_plugins_defining_one_driver_key_refuse_the_start_naming_both(regist
 
     with pytest.raises(PluginError) as caught:
         registry_with(register_plugin, devices_drivers=lambda: [Clash()])
-    assert str(caught.value) == "plugin 'tp_devices_hooks': device driver 'escpos' is already defined by 'devices'"
+    assert str(caught.value) == "plugin « tp_devices_hooks » : pilote de périphérique « escpos » : « devices » en donne déjà une définition"
 
 
 def test_devices_drivers_refuses_what_is_not_a_driver(register_plugin):
-    with pytest.raises(PluginError, match="must return Driver instances"):
+    with pytest.raises(PluginError, match="doit renvoyer des objets Driver"):
         registry_with(register_plugin, devices_drivers=lambda: ["escpos"])
 
 

@@ -100,7 +100,7 @@ def test_plugins_enable_and_disable(cli, small_graph, upgraded):
 
     refused = cli("plugins", "disable", "tp_base")
     assert refused.exit_code == 1
-    assert refused.output.strip() == "Erreur : plugin 'tp_base': cannot be disabled: 'tp_top' depend(s) on it"
+    assert refused.output.strip() == "Erreur : plugin « tp_base » : ne peut pas être désactivé : « tp_top » en dépend(ent)"
     states = {r["name"]: r["state"] for r in json.loads(cli("plugins", "list", "--json").output)}
     assert states["tp_base"] == states["tp_top"] == "enabled"
 
@@ -110,19 +110,19 @@ def test_plugins_enable_and_disable(cli, small_graph, upgraded):
     assert states["tp_base"] == states["tp_top"] == "disabled"
     again = cli("plugins", "disable", "tp_base")
     assert again.exit_code == 1
-    assert "plugin 'tp_base': is not enabled" in again.output
+    assert "plugin « tp_base » : n'est pas activé" in again.output
 
 
 def test_plugins_enable_before_the_database_exists(cli, small_graph):
     result = cli("plugins", "enable", "tp_base")
     assert result.exit_code == 1
-    assert "run `coulisses db upgrade` first" in result.output
+    assert "lancez d'abord `coulisses db upgrade`" in result.output
 
 
 def test_plugins_enable_unknown(cli, upgraded):
     result = cli("plugins", "enable", "tp_nothing")
     assert result.exit_code == 1
-    assert "plugin 'tp_nothing': is not installed" in result.output
+    assert "plugin « tp_nothing » : n'est pas installé" in result.output
 
 
 def test_operators_create_and_log_in(cli, upgraded, make_app, engine):
@@ -302,12 +302,12 @@ def test_an_uninstalled_plugin_is_listed_and_can_be_disabled(cli, register_plugi
     register_plugin(make_plugin("tp_gone"))
     assert cli("plugins", "enable", "tp_gone").exit_code == 0
     cplugins.unregister("tp_gone")  # its distribution was uninstalled
-    with pytest.raises(PluginError, match="plugin 'tp_gone': is not installed"):
+    with pytest.raises(PluginError, match="plugin « tp_gone » : n'est pas installé"):
         make_app(schema=False)
     listed = cli("plugins", "list")
     row = next(line for line in listed.output.splitlines() if line.startswith("tp_gone"))
     assert row.split()[:3] == ["tp_gone", "1.0", "missing"]
-    assert "disable it or install it again" in row
+    assert "désactivez-le ou installez-le de nouveau" in row
     assert cli("plugins", "disable", "tp_gone").exit_code == 0
     assert make_app(schema=False).extensions["coulisses"].order == []
 
@@ -318,7 +318,7 @@ def test_a_plugin_without_migrations_for_its_tables_is_not_enabled(cli, register
     register_plugin(make_plugin("tp_orphan"))
     result = cli("plugins", "enable", "tp_orphan")
     assert result.exit_code == 1
-    assert "plugin 'tp_orphan': has no migration for its tables (tp_orphan_item)" in result.output
+    assert "plugin « tp_orphan » : n'a pas de migration pour ses tables (tp_orphan_item)" in result.output
     states = {r["name"]: r["state"] for r in json.loads(cli("plugins", "list", "--json").output)}
     assert states["tp_orphan"] == "disabled"
 
@@ -328,7 +328,7 @@ def test_a_failing_hook_is_reported_with_the_plugin_name(cli, register_plugin, u
         raise RuntimeError("the configuration is incomplete")
 
     register_plugin(make_plugin("tp_bad_tasks", hooks={"coulisses_periodic_tasks": tasks}))
-    message = ("Erreur : plugin 'tp_bad_tasks': coulisses_periodic_tasks failed: "
+    message = ("Erreur : plugin « tp_bad_tasks » : coulisses_periodic_tasks a échoué : "
                "RuntimeError: the configuration is incomplete")
     refused = cli("plugins", "enable", "tp_bad_tasks")  # enabling builds the registries: refused at once
     assert refused.exit_code == 1
@@ -395,13 +395,13 @@ def test_a_new_organisation_sells_through_the_api_without_demo_data(cli, databas
 @pytest.mark.parametrize("lang, expected", [
     ("fr", {"current": "à jour", "header": ["NOM", "VERSION", "ÉTAT", "DÉPEND", "DE", "DESCRIPTION"],
             "nothing": "Rien à exécuter.", "token": "Erreur : aucun opérateur n'a l'identifiant « nobody »",
-            "usage": "nommez les plugins (core pour le cœur), ou donnez --all"}),
+            "usage": "Erreur : nommez les plugins (core pour le cœur), ou donnez --all"}),
     ("en", {"current": "up to date", "header": ["NAME", "VERSION", "STATE", "DEPENDS", "ON", "DESCRIPTION"],
             "nothing": "Nothing to run.", "token": "Error: no operator has the login 'nobody'",
-            "usage": "name the plugins (core for the host), or give --all"}),
+            "usage": "Error: name the plugins (core for the host), or give --all"}),
     ("es", {"current": "actualizado", "header": ["NOMBRE", "VERSIÓN", "ESTADO", "DEPENDE", "DE", "DESCRIPCIÓN"],
             "nothing": "Nada que ejecutar.", "token": "Error: ningún operador tiene el usuario «nobody»",
-            "usage": "nombre los plugins (core para el núcleo), o indique --all"}),
+            "usage": "Error: nombre los plugins (core para el núcleo), o indique --all"}),
 ])
 def test_commands_speak_the_deployment_s_language(cli, upgraded, lang, expected):
     """COULISSES_LOCALE chooses the language of what the commands print, their errors included."""
@@ -414,5 +414,5 @@ def test_commands_speak_the_deployment_s_language(cli, upgraded, lang, expected)
     assert cli("tasks", "run", env=env).output.strip() == expected["nothing"]
     refused = cli("operators", "token", "nobody", env=env)
     assert refused.exit_code == 1 and refused.output.strip() == expected["token"]
-    usage = cli("i18n", "check", env=env)  # a click.UsageError: click's frame, our text
+    usage = cli("i18n", "check", env=env)  # a click.UsageError: click's frame and our text, one language
     assert usage.exit_code == 2 and usage.output.strip().endswith(expected["usage"])

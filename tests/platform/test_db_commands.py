@@ -137,11 +137,11 @@ def test_db_revision_of_a_plugin_whose_dependency_is_missing_says_why(cli, regis
     register_plugin(make_plugin("tp_lonely", depends=["tp_absent"]))
     result = cli("db", "revision", "tp_lonely", "-m", "x")
     assert result.exit_code == 1
-    assert result.output.strip() == "Erreur : plugin 'tp_lonely': depends on 'tp_absent', which is not installed"
+    assert result.output.strip() == "Erreur : plugin « tp_lonely » : dépend de « tp_absent », qui n'est pas installé"
 
 
 def test_the_host_helper_compares_migrations_and_models(database_url, school_plugin):
     with pytest.raises(AssertionError) as excinfo:  # tables without a migration: refused with the message
         assert_migrations_match_models(database_url, "tp_school")
-    assert "has no migration for its tables (tp_school_class)" in str(excinfo.value)
+    assert "n'a pas de migration pour ses tables (tp_school_class)" in str(excinfo.value)
     assert_migrations_match_models(database_url, "contacts")

@@ -113,7 +113,7 @@ def test_the_installed_example_is_discovered_enabled_migrated_and_runs_its_comma
     assert re.search(rf"^contacts\s+{head}\s+à jour$", current, re.MULTILINE), current
     # contacts cannot be disabled under the example's feet
     refused = coulisses_command("plugins", "disable", "contacts", path=target)
-    assert refused.returncode != 0 and "'patrons' depend(s) on it" in refused.stderr
+    assert refused.returncode != 0 and "« patrons » en dépend(ent)" in refused.stderr
 
     assert "1 500,50 €" in ok(coulisses_command("patrons", "add", "Fondation Lumière", "1500,50", path=target))
     ok(coulisses_command("patrons", "add", "Mme Duparc", "920", path=target))
@@ -122,7 +122,7 @@ def test_the_installed_example_is_discovered_enabled_migrated_and_runs_its_comma
     # Disabled: its command is gone; enabled again: its data is still there.
     ok(coulisses_command("plugins", "disable", "patrons", path=target))
     gone = coulisses_command("patrons", "total", path=target)
-    assert gone.returncode != 0 and "No such command 'patrons'" in gone.stderr
+    assert gone.returncode != 0 and "Commande inconnue 'patrons'" in gone.stderr
     ok(coulisses_command("plugins", "enable", "patrons", path=target))
     assert ok(coulisses_command("patrons", "total", path=target)).strip() == "Total pledged: 2 420,50 €"
 

@@ -149,7 +149,7 @@ def test_a_bad_setting_stops_the_start_with_a_message(make_app, key, value):
 
     with pytest.raises(ConfigError) as excinfo:
         make_app([], **{key: value})
-    assert f"COULISSES_{key} must be a whole number" in str(excinfo.value)
+    assert f"COULISSES_{key} doit être un nombre entier" in str(excinfo.value)
 
 
 # --------------------------------------------------------------------------- API tokens

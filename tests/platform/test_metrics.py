@@ -123,7 +123,7 @@ def test_bad_metrics_settings_are_refused(make_app):
 
     with pytest.raises(ConfigError, match="COULISSES_METRICS_TOKEN est trop court"):
         make_app([], METRICS_TOKEN="short")
-    with pytest.raises(ConfigError, match="COULISSES_METRICS_ALLOW: 10.0.0.300"):
+    with pytest.raises(ConfigError, match="COULISSES_METRICS_ALLOW : 10.0.0.300"):
         make_app([], METRICS_ALLOW="10.0.0.300", schema=False)
 
 
@@ -149,5 +149,5 @@ def test_a_plugin_metric_outside_its_prefix_is_refused_naming_the_plugin(make_ap
     register_plugin(make_plugin("tp_rogue", hooks={"coulisses_metrics": lambda session: [
         Metric("coulisses_http_requests_total", "counter", "Forged.", [({}, 1)])]}))
     app = make_app(["tp_rogue"], METRICS_TOKEN=TOKEN)
-    with pytest.raises(PluginError, match="plugin 'tp_rogue': metric 'coulisses_http_requests_total' must start"):
+    with pytest.raises(PluginError, match="plugin « tp_rogue » : métrique « coulisses_http_requests_total » : le code doit commencer"):
         app.test_client().get("/metrics", headers=BEARER)

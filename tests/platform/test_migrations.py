@@ -82,8 +82,8 @@ def test_a_plugin_with_tables_but_no_migration_is_refused_with_a_message(registe
     register_plugin(make_plugin("tp_orphan"))  # declares tp_orphan_item, has no migrations
     with engine.begin() as conn, pytest.raises(PluginError) as excinfo:
         migrations.upgrade(conn, cplugins.discover(), ["tp_orphan"])
-    message = ("plugin 'tp_orphan': has no migration for its tables (tp_orphan_item): create its first one "
-               "with `coulisses db revision tp_orphan -m \"first tables\"`")
+    message = ("plugin « tp_orphan » : n'a pas de migration pour ses tables (tp_orphan_item) : créez la première avec "
+               "`coulisses db revision tp_orphan -m \"first tables\"`")
     assert str(excinfo.value) == message
     result = cli("db", "upgrade", env={"COULISSES_PLUGINS": "tp_orphan"})
     assert result.exit_code == 1

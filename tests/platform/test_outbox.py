@@ -144,7 +144,7 @@ def test_dedupe_key_and_unknown_kinds(jobs_plugin, engine):
     with Session(engine) as s:
         first = enqueue(s, "tp_jobs.record", {"n": 1}, dedupe_key="print-959")
         assert enqueue(s, "tp_jobs.record", {"n": 2}, dedupe_key="print-959").id == first.id
-        with pytest.raises(Exception, match="unknown job type 'tp_jobs.nope'"):
+        with pytest.raises(Exception, match="type de tâche inconnu « tp_jobs.nope »"):
             enqueue(s, "tp_jobs.nope", {})
 
 
@@ -209,7 +209,7 @@ def test_two_plugins_cannot_define_one_job_type(register_plugin):
     register_plugin(make_plugin("tp_a", hooks={"coulisses_job_types": lambda: [JobType("tp_a.x", _record)]}))
     register_plugin(make_plugin("tp_b", hooks={"coulisses_job_types": lambda: [JobType("tp_a.x", _fail)]}))
     infos = cplugins.discover()
-    with pytest.raises(PluginError, match="job type 'tp_a.x' must start with 'tp_b.'"):
+    with pytest.raises(PluginError, match="type de tâche « tp_a.x » : le code doit commencer par « tp_b. »"):
         with use_manager(cplugins.build_manager(infos, ["tp_a", "tp_b"])):
             outbox.job_types()
 
@@ -246,7 +246,7 @@ def test_two_tasks_with_one_name_refuse_the_start(register_plugin):
     register_plugin(make_plugin("tp_b", hooks={"coulisses_periodic_tasks": lambda: [
         ctasks.Task("nightly.clean", "nightly", lambda s: None)]}))
     infos = cplugins.discover()
-    with pytest.raises(PluginError, match="periodic task 'nightly.clean' is already defined by 'tp_a'"):
+    with pytest.raises(PluginError, match="tâche périodique « nightly.clean » : « tp_a » en donne déjà une définition"):
         ctasks.tasks_of(cplugins.build_manager(infos, ["tp_a", "tp_b"]))
 
 

@@ -34,7 +34,7 @@ def clashing(register_plugin):
                                 hooks={"contacts_types": lambda: [school_type("Établissement scolaire")]}))
 
 
-CLASH = "plugin 'tp_school_b': contact type 'school' is already defined by 'tp_school_a'"
+CLASH = "plugin « tp_school_b » : type de contact « school » : « tp_school_a » en donne déjà une définition"
 
 
 def test_enable_refuses_a_plugin_whose_registry_clashes_with_the_start_s_message(cli, clashing):
@@ -76,10 +76,10 @@ def test_plugins_list_shows_the_cause_of_every_plugin_that_cannot_load_and_its_h
     assert result.exit_code == 0, result.output
     rows = {r["name"]: r for r in json.loads(result.stdout)}
     assert rows["tp_typo"]["state"] == "error"
-    assert rows["tp_typo"]["error"] == ("plugin 'tp_typo': hook implementation 'coulisses_permisions' matches no "
-                                        "hook specification (did you mean 'coulisses_permissions'?)")
+    assert rows["tp_typo"]["error"] == ("plugin « tp_typo » : l'implémentation de hook « coulisses_permisions » ne "
+                                        "correspond à aucune spécification de hook (vouliez-vous dire « coulisses_permissions » ?)")
     assert rows["tp_orphan_dep"]["state"] == "error"
-    assert rows["tp_orphan_dep"]["error"] == "plugin 'tp_orphan_dep': depends on 'tp_absent', which is not installed"
+    assert rows["tp_orphan_dep"]["error"] == "plugin « tp_orphan_dep » : dépend de « tp_absent », qui n'est pas installé"
     assert rows["tp_fine"]["state"] == "disabled" and rows["tp_fine"]["error"] is None
     assert rows["tp_fine"]["hooks"] == ["coulisses_blueprints", "coulisses_permissions"]
     assert rows["tp_typo"]["hooks"] == ["coulisses_permisions"]
@@ -87,7 +87,7 @@ def test_plugins_list_shows_the_cause_of_every_plugin_that_cannot_load_and_its_h
     # the table too, with the whole cause
     table = {line.split()[0]: line for line in cli("plugins", "list").stdout.splitlines()[1:]}
     assert table["tp_orphan_dep"].split()[2] == "error"
-    assert table["tp_orphan_dep"].endswith("depends on 'tp_absent', which is not installed")
+    assert table["tp_orphan_dep"].endswith("dépend de « tp_absent », qui n'est pas installé")
     hooks = cli("plugins", "list", "--hooks").stdout
     assert "    hooks : coulisses_blueprints, coulisses_permissions" in hooks
 
@@ -97,9 +97,9 @@ def test_an_enabled_plugin_that_stops_the_start_is_shown_in_error(cli, register_
     rows = {r["name"]: r for r in json.loads(cli("plugins", "list", "--json",
                                                  env={"COULISSES_PLUGINS": "tp_typo"}).stdout)}
     assert rows["tp_typo"]["state"] == "error" and rows["tp_typo"]["enabled"] is True
-    assert "did you mean 'coulisses_permissions'" in rows["tp_typo"]["error"]
+    assert "vouliez-vous dire « coulisses_permissions »" in rows["tp_typo"]["error"]
     check = cli("plugins", "check", env={"COULISSES_PLUGINS": "tp_typo"})
-    assert check.exit_code == 1 and "matches no hook specification" in check.output
+    assert check.exit_code == 1 and "ne correspond à aucune spécification de hook" in check.output
 
 
 class Unmarked:
@@ -177,13 +177,13 @@ def test_an_import_error_names_the_file_and_line_and_traceback_shows_it_all(cli,
     where = f"at {broken_distribution / 'tp_broken' / '__init__.py'}:4"
     rows = {r["name"]: r for r in json.loads(cli("plugins", "list", "--json").stdout)}
     assert rows["tp_broken"]["state"] == "error"
-    assert rows["tp_broken"]["error"] == f"plugin 'tp_broken': failed to import (ZeroDivisionError: division by zero) {where}"
+    assert rows["tp_broken"]["error"] == f"plugin « tp_broken » : l'import a échoué (ZeroDivisionError: division by zero) {where}"
 
     env = {"COULISSES_PLUGINS": "tp_broken"}
     short = cli("plugins", "check", env=env)
     assert short.exit_code == 1
     assert "Traceback" not in short.output
-    assert short.output.strip() == (f"Erreur : plugin 'tp_broken': failed to import (ZeroDivisionError: division by "
+    assert short.output.strip() == (f"Erreur : plugin « tp_broken » : l'import a échoué (ZeroDivisionError: division by "
                                     f"zero) {where} (--traceback pour la trace complète)")
     full = cli("--traceback", "plugins", "check", env=env)
     assert full.exit_code == 1
@@ -201,8 +201,8 @@ def test_help_never_prints_a_traceback_with_a_broken_plugin_enabled(broken_distr
     assert result.returncode == 0, result.stderr
     assert "Traceback" not in result.stdout + result.stderr
     assert "plugins" in result.stdout and "--traceback" in result.stdout
-    # Flask's own line under --help (its "Error:" is Flask's)
-    assert "Error: plugin 'tp_broken': failed to import (ZeroDivisionError: division by zero) at " in result.stderr
+    # the one line under --help, in the deployment's language (not Flask's English "Error:")
+    assert "Erreur : plugin « tp_broken » : l'import a échoué (ZeroDivisionError: division by zero) at " in result.stderr
     assert len(result.stderr.strip().splitlines()) == 1
 
 

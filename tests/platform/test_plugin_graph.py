@@ -77,12 +77,12 @@ def test_optional_dependency_orders_but_does_not_pull_in(register_plugin):
 
 def test_missing_dependency(make_app, register_plugin):
     register_plugin(make_plugin("tp_needy", depends=["tp_nowhere"]))
-    assert start_refused(make_app, ["tp_needy"]) == "plugin 'tp_needy': depends on 'tp_nowhere', which is not installed"
+    assert start_refused(make_app, ["tp_needy"]) == "plugin « tp_needy » : dépend de « tp_nowhere », qui n'est pas installé"
 
 
 def test_enabling_a_plugin_that_is_not_installed(make_app):
     message = start_refused(make_app, ["tp_ghost"])
-    assert message.startswith("plugin 'tp_ghost': is not installed")
+    assert message.startswith("plugin « tp_ghost » : n'est pas installé")
 
 
 def test_dependency_cycle(make_app, register_plugin):
@@ -90,32 +90,32 @@ def test_dependency_cycle(make_app, register_plugin):
     register_plugin(make_plugin("tp_y", depends=["tp_z"]))
     register_plugin(make_plugin("tp_z", depends=["tp_x"]))
     message = start_refused(make_app, ["tp_y"])
-    assert message == "plugin 'tp_x': dependency cycle: tp_x -> tp_y -> tp_z -> tp_x"
+    assert message == "plugin « tp_x » : cycle de dépendances : tp_x -> tp_y -> tp_z -> tp_x"
 
 
 def test_incompatible_dependency_version(make_app, register_plugin):
     register_plugin(make_plugin("tp_x", version="1.0"))
     register_plugin(make_plugin("tp_user", depends=["tp_x>=2"]))
-    assert start_refused(make_app, ["tp_user"]) == "plugin 'tp_user': needs tp_x>=2, but tp_x 1.0 is installed"
+    assert start_refused(make_app, ["tp_user"]) == "plugin « tp_user » : demande tp_x>=2, mais tp_x 1.0 est installé"
 
 
 def test_incompatible_optional_dependency_version_when_both_are_enabled(make_app, register_plugin):
     register_plugin(make_plugin("tp_x", version="1.0"))
     register_plugin(make_plugin("tp_user", optional_depends=["tp_x>=2"]))
     make_app(plugins=["tp_user"], schema=False)  # alone: fine
-    assert start_refused(make_app, ["tp_user", "tp_x"]) == "plugin 'tp_user': needs tp_x>=2, but tp_x 1.0 is installed"
+    assert start_refused(make_app, ["tp_user", "tp_x"]) == "plugin « tp_user » : demande tp_x>=2, mais tp_x 1.0 est installé"
 
 
 def test_host_version_mismatch(make_app, register_plugin):
     register_plugin(make_plugin("tp_future", requires_host=">=99"))
     assert start_refused(make_app, ["tp_future"]) == (
-        f"plugin 'tp_future': needs the host >=99, this host is {coulisses.__version__}")
+        f"plugin « tp_future » : demande l'hôte >=99, cet hôte est en {coulisses.__version__}")
 
 
 def test_bad_dependency_in_a_manifest(make_app, register_plugin):
     register_plugin(make_plugin("tp_sloppy", depends=["tp_x >= one"]))
     assert start_refused(make_app, ["tp_sloppy"]) == (
-        "plugin 'tp_sloppy': bad version specifier in dependency 'tp_x >= one'")
+        "plugin « tp_sloppy » : contrainte de version incorrecte dans la dépendance 'tp_x >= one'")
 
 
 @pytest.fixture
@@ -137,7 +137,7 @@ def broken_distribution(tmp_path, monkeypatch):
 def test_plugin_that_fails_to_import(make_app, broken_distribution):
     assert cplugins.discover()["tp_broken"].distribution == "fake-coulisses-plugin"
     message = start_refused(make_app, ["tp_broken"])
-    assert message == ("plugin 'tp_broken': failed to import (ImportError: No module named 'reportlab_missing') "
+    assert message == ("plugin « tp_broken » : l'import a échoué (ImportError: No module named 'reportlab_missing') "
                        f"at {broken_distribution / 'tp_broken_mod.py'}:2")  # where it failed
 
 
@@ -151,14 +151,14 @@ def test_a_broken_plugin_that_is_not_enabled_does_not_stop_the_host(make_app, br
 def test_a_plugin_depending_on_a_broken_plugin_names_the_broken_one(make_app, register_plugin, broken_distribution):
     register_plugin(make_plugin("tp_user", depends=["tp_broken"]))
     message = start_refused(make_app, ["tp_user"])
-    assert message.startswith("plugin 'tp_broken': failed to import (ImportError")
+    assert message.startswith("plugin « tp_broken » : l'import a échoué (ImportError")
 
 
 def test_misspelled_hook_implementation(make_app, register_plugin):
     register_plugin(make_plugin("tp_typo", hooks={"coulisses_admin_veiws": lambda admin: []}))
     assert start_refused(make_app, ["tp_typo"]) == (
-        "plugin 'tp_typo': hook implementation 'coulisses_admin_veiws' matches no hook specification "
-        "(did you mean 'coulisses_admin_views'?)")
+        "plugin « tp_typo » : l'implémentation de hook « coulisses_admin_veiws » ne correspond à aucune spécification de "
+        "hook (vouliez-vous dire « coulisses_admin_views » ?)")
 
 
 def test_misspelled_optional_hook_implementation_is_tolerated(make_app, register_plugin):
@@ -178,7 +178,7 @@ def test_misspelled_optional_hook_implementation_is_tolerated(make_app, register
 def test_hook_implementation_with_wrong_argument_names(make_app, register_plugin):
     register_plugin(make_plugin("tp_args", hooks={"coulisses_admin_views": lambda admni: []}))
     message = start_refused(make_app, ["tp_args"])
-    assert message.startswith("plugin 'tp_args': hook implementation 'coulisses_admin_views'")
+    assert message.startswith("plugin « tp_args » : l'implémentation de hook « coulisses_admin_views »")
     assert "admni" in message
     assert "coulisses_admin_views(admin)" in message
 
@@ -189,14 +189,14 @@ def test_two_plugins_declaring_the_same_permission(make_app, register_plugin):
     register_plugin(make_plugin("tp_second", hooks={"coulisses_permissions": lambda: [
         Permission("shared.view", "See too")]}))
     assert start_refused(make_app, ["tp_second", "tp_first"]) == (
-        "plugin 'tp_second': permission 'shared.view' is already declared by 'tp_first'")
+        "plugin « tp_second » : la permission « shared.view » est déjà déclarée par « tp_first »")
 
 
 def test_permission_for_an_unknown_default_role(make_app, register_plugin):
     register_plugin(make_plugin("tp_roles", hooks={"coulisses_permissions": lambda: [
         Permission("tp_roles.view", "See", ("cashier",))]}))
     assert start_refused(make_app, ["tp_roles"]) == (
-        "plugin 'tp_roles': permission 'tp_roles.view' names unknown default role(s) ['cashier']")
+        "plugin « tp_roles » : la permission « tp_roles.view » nomme des rôles par défaut inconnus : cashier")
 
 
 def _admin_view(endpoint):
@@ -213,7 +213,7 @@ def _admin_view(endpoint):
 def test_admin_view_endpoint_not_prefixed_with_the_plugin_name(make_app, register_plugin):
     register_plugin(make_plugin("tp_views", hooks={"coulisses_admin_views": lambda admin: [_admin_view("page")]}))
     assert start_refused(make_app, ["tp_views"]) == (
-        "plugin 'tp_views': admin view endpoint 'page' must start with 'tp_views_'")
+        "plugin « tp_views » : le point d'entrée de la vue d'administration « page » doit commencer par « tp_views_ »")
 
 
 def test_admin_view_endpoint_prefixed_is_served_in_the_plugin_menu(make_app, register_plugin, make_operator):
@@ -233,7 +233,7 @@ def test_startup_hook_failure_names_the_plugin(make_app, register_plugin):
 
     register_plugin(make_plugin("tp_start", hooks={"coulisses_startup": startup}))
     assert start_refused(make_app, ["tp_start"]) == (
-        "plugin 'tp_start': coulisses_startup failed: RuntimeError: the printer is not configured")
+        "plugin « tp_start » : coulisses_startup a échoué : RuntimeError: the printer is not configured")
 
 
 # --------------------------------------------------------------------------- through the command
@@ -244,18 +244,18 @@ def test_the_command_shows_the_message_and_fails(cli, register_plugin):
     assert cli("db", "upgrade").exit_code == 0
     result = cli("plugins", "enable", "tp_needy")
     assert result.exit_code == 1
-    assert result.output.strip() == "Erreur : plugin 'tp_needy': depends on 'tp_nowhere', which is not installed"
+    assert result.output.strip() == "Erreur : plugin « tp_needy » : dépend de « tp_nowhere », qui n'est pas installé"
 
 
 def test_the_command_refuses_to_start_the_app_with_a_broken_enabled_plugin(cli, register_plugin):
     register_plugin(make_plugin("tp_typo", hooks={"coulisses_admin_veiws": lambda admin: []}))
     result = cli("db", "upgrade", env={"COULISSES_PLUGINS": "tp_typo"})
     assert result.exit_code == 1
-    assert "plugin 'tp_typo': hook implementation 'coulisses_admin_veiws' matches no hook specification" in result.output
+    assert "plugin « tp_typo » : l'implémentation de hook « coulisses_admin_veiws » ne correspond à aucune spécification de hook" in result.output
     assert "Traceback" not in result.output
     result = cli("routes", env={"COULISSES_PLUGINS": "tp_typo"})
     assert result.exit_code == 1
-    assert "did you mean 'coulisses_admin_views'" in result.output
+    assert "vouliez-vous dire « coulisses_admin_views »" in result.output
     assert "Traceback" not in result.output
 
 
@@ -269,4 +269,4 @@ def test_a_hook_failing_at_startup_names_the_plugin(make_app, register_plugin, h
     func = eval(f"lambda {', '.join(args)}: failing()", {"failing": failing})
     register_plugin(make_plugin("tp_half", hooks={hook: func}))
     assert start_refused(make_app, ["tp_half"]) == (
-        f"plugin 'tp_half': {hook} failed: ModuleNotFoundError: No module named 'plugins.tp_nowhere'")
+        f"plugin « tp_half » : {hook} a échoué : ModuleNotFoundError: No module named 'plugins.tp_nowhere'")

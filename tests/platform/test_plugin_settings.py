@@ -138,9 +138,9 @@ def test_a_settings_schema_must_name_its_plugin_keys(register_plugin):
 
     register_plugin(make_plugin("tp_set", hooks={"coulisses_settings_schema": lambda: Wrong}))
     infos = cplugins.discover()
-    with pytest.raises(PluginError, match="setting 'PURGE' must start with 'TP_SET_'"):
+    with pytest.raises(PluginError, match="réglage « PURGE » : le code doit commencer par « TP_SET_ »"):
         plugin_settings.schemas(cplugins.build_manager(infos, ["tp_set"]))
     register_plugin(make_plugin("tp_set2", hooks={"coulisses_settings_schema": lambda: {"TP_SET2_X": 1}}))
     infos = cplugins.discover()
-    with pytest.raises(PluginError, match="must return a marshmallow Schema class"):
+    with pytest.raises(PluginError, match="doit renvoyer une classe Schema de marshmallow"):
         plugin_settings.schemas(cplugins.build_manager(infos, ["tp_set2"]))

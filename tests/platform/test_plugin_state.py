@@ -57,7 +57,7 @@ def test_disabling_is_refused_while_a_dependant_is_enabled(graph, core_session):
     core_session.commit()
     with pytest.raises(PluginError) as excinfo:
         cplugins.record_disabled(core_session, graph, "tp_base", by="t")
-    assert str(excinfo.value) == "plugin 'tp_base': cannot be disabled: 'tp_top' depend(s) on it"
+    assert str(excinfo.value) == "plugin « tp_base » : ne peut pas être désactivé : « tp_top » en dépend(ent)"
     core_session.rollback()
     assert enabled_in_db(core_session) == {"tp_base": "enabled", "tp_top": "enabled", "tp_loner": "enabled"}
     # once the dependant is disabled, it can go
@@ -65,7 +65,7 @@ def test_disabling_is_refused_while_a_dependant_is_enabled(graph, core_session):
     cplugins.record_disabled(core_session, graph, "tp_base", by="t")
     core_session.commit()
     assert enabled_in_db(core_session) == {"tp_base": "disabled", "tp_top": "disabled", "tp_loner": "enabled"}
-    with pytest.raises(PluginError, match="'tp_base': is not enabled"):
+    with pytest.raises(PluginError, match="« tp_base » : n'est pas activé"):
         cplugins.record_disabled(core_session, graph, "tp_base", by="t")
     # re-enabling the dependant brings its dependency back
     assert cplugins.record_enabled(core_session, graph, ["tp_top"], by="t") == ["tp_base", "tp_top"]

@@ -31,13 +31,13 @@ def test_uninstall_refuses_an_enabled_plugin_and_needs_drop_data(keep_plugin, cl
     engine = _setup(cli, database_url)
     result = cli("plugins", "uninstall", "tp_keep", "--drop-data", "--yes")
     assert result.exit_code == 1
-    assert "plugin 'tp_keep': is enabled: disable it first" in result.output
+    assert "plugin « tp_keep » : est activé : désactivez-le d'abord" in result.output
     assert cli("plugins", "disable", "tp_keep").exit_code == 0
     result = cli("plugins", "uninstall", "tp_keep")
     assert result.exit_code == 1 and "--drop-data" in result.output
     # tp_base has an enabled dependant? No: tp_keep is disabled now; but tp_base is enabled
     result = cli("plugins", "uninstall", "tp_base", "--drop-data", "--yes")
-    assert result.exit_code == 1 and "is enabled" in result.output
+    assert result.exit_code == 1 and "est activé" in result.output
     assert "tp_keep_item" in inspect(engine).get_table_names()
     engine.dispose()
 
@@ -48,7 +48,7 @@ def test_uninstall_refuses_while_an_enabled_plugin_depends_on_it(keep_plugin, cl
         conn.execute(text("UPDATE core_plugin SET state = 'disabled' WHERE name = 'tp_base'"))
     result = cli("plugins", "uninstall", "tp_base", "--drop-data", "--yes")
     assert result.exit_code == 1
-    assert "cannot be uninstalled: 'tp_keep' depend(s) on it" in result.output
+    assert "ne peut pas être désinstallé : « tp_keep », activé(s), en dépend(ent)" in result.output
     engine.dispose()
 
 

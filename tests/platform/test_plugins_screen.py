@@ -86,7 +86,7 @@ def test_disable_is_refused_while_a_dependant_is_enabled_then_allowed(keep_plugi
     assert 'data-testid="plugin-confirm"' not in confirm
     refused = client.post(URL + "disable/tp_base", data={"csrf_token": csrf_token_of(confirm)},
                           follow_redirects=True).get_data(as_text=True)
-    assert "Refusé : plugin &#39;tp_base&#39;: cannot be disabled: &#39;tp_keep&#39; depend(s) on it" in refused
+    assert "Refusé : plugin « tp_base » : ne peut pas être désactivé : « tp_keep » en dépend(ent)" in refused
     assert _states(database_url)["tp_base"] == "enabled"
 
     confirm = client.get(URL + "disable/tp_keep").get_data(as_text=True)
@@ -138,7 +138,7 @@ def test_the_cause_and_the_settings_are_shown(cli, make_app, register_plugin, da
     _operators(cli)
     client = _client(make_app(plugins=[], schema=False, TP_TUNED_DELAY=45), "boss")
     page = client.get(URL).get_data(as_text=True)
-    assert "hook implementation &#39;coulisses_permisions&#39; matches no hook specification" in page
+    assert "l&#39;implémentation de hook « coulisses_permisions » ne correspond à aucune spécification de hook" in page
     assert 'data-testid="plugin-settings"' in page
     assert "<code>COULISSES_TP_TUNED_DELAY</code></th><td><code>45</code></td><td>configuration</td>" in page
     assert "<code>COULISSES_TP_TUNED_MODE</code></th><td><code>lenient</code></td><td>variable d'environnement</td>" in page

@@ -49,7 +49,7 @@ def test_collect_refuses_two_definitions_of_one_code_naming_both_plugins(registe
     pm = _manager(infos, ["tp_a", "tp_b"])
     with pytest.raises(PluginError) as exc:
         collect(pm, "tp_kinds", what="kind")
-    assert str(exc.value) == "plugin 'tp_b': kind 'x' is already defined by 'tp_a'"
+    assert str(exc.value) == "plugin « tp_b » : kind « x » : « tp_a » en donne déjà une définition"
 
 
 def test_collect_names_the_plugin_whose_item_fails_validation(register_plugin):
@@ -60,7 +60,7 @@ def test_collect_names_the_plugin_whose_item_fails_validation(register_plugin):
         if not item.label:
             raise ValueError("a label is required")
 
-    with pytest.raises(PluginError, match=r"plugin 'tp_a': kind 'x': a label is required"):
+    with pytest.raises(PluginError, match=r"plugin « tp_a » : kind 'x' : a label is required"):
         collect(pm, "tp_kinds", what="kind", validate=validate)
 
 

@@ -238,7 +238,7 @@ def test_production_without_a_secret_key_through_the_command(cli):
     assert cli("db", "upgrade").exit_code == 0  # the database commands sign nothing
     result = cli("routes", env={"COULISSES_ENV": "production"})
     assert result.exit_code == 1
-    assert "COULISSES_SECRET_KEY is not set" in result.output
+    assert "COULISSES_SECRET_KEY n'est pas défini" in result.output
     assert "Traceback" not in result.output
 
 

@@ -228,12 +228,12 @@ def test_event_codes_start_with_the_plugin_name_and_are_defined_once(register_pl
         webhooks.WebhookEvent("other.thing", "Thing")]}))
     infos = cplugins.discover()
     pm = cplugins.build_manager(infos, ["tp_wh"])
-    with pytest.raises(PluginError, match="'tp_wh'.*must start with 'tp_wh.'"):
+    with pytest.raises(PluginError, match="« tp_wh ».*le code doit commencer par « tp_wh. »"):
         webhooks._build(pm)
     register_plugin(make_plugin("tp_wh2", hooks={"coulisses_webhook_events": lambda: [
         webhooks.WebhookEvent("tp_wh2.x", "X"), webhooks.WebhookEvent("tp_wh2.x", "Other X")]}))
     infos = cplugins.discover()
-    with pytest.raises(PluginError, match="'tp_wh2.x' is defined twice by 'tp_wh2'"):
+    with pytest.raises(PluginError, match="« tp_wh2.x » : « tp_wh2 » en donne deux définitions"):
         webhooks._build(cplugins.build_manager(infos, ["tp_wh2"]))
 
 
@@ -253,7 +253,7 @@ def test_a_plugin_event_is_raised_through_emit_and_unknown_codes_are_refused(reg
         from decimal import Decimal
 
         webhooks.emit(db.session, "tp_pledge.pledged", {"amount": Decimal("12.50"), "ignored": 1})
-        with pytest.raises(Exception, match="unknown webhook event 'tp_pledge.nope'"):
+        with pytest.raises(Exception, match="événement de webhook inconnu « tp_pledge.nope »"):
             webhooks.emit(db.session, "tp_pledge.nope", {})
         db.session.commit()
     assert receiver.json()["data"] == {"amount": "12.50"}

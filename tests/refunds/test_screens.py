@@ -127,3 +127,41 @@ def test_cancelled_performance_screen(chef, shop, sell, db):
     assert order.state == "cancelled"
     html = chef.get(f"/admin/refunds/performances/{shop.joyaux.id}/").get_data(as_text=True)
     assert "1 dossier(s) remboursé(s)" in html
+
+
+@pytest.mark.parametrize("language, exchange, customer", [
+    ("fr", "Échange", "Convenance personnelle"),
+    ("en", "Exchange", "Personal convenience"),
+    ("es", "Cambio", "Conveniencia personal"),
+])
+def test_built_in_causes_show_in_the_reader_s_language_and_an_organisation_s_own_as_typed(
+        shop, db, make_operator, client_for, language, exchange, customer):
+    from coulisses import security
+    from coulisses.i18n import use_locale
+    from plugins.refunds.models import RefundCause
+    from plugins.refunds.services.causes import create_cause
+
+    # the seed's French wording is what is stored; an organisation's own cause and a renamed one stay as typed
+    stored = {c.code: c.label for c in db.query(RefundCause)}
+    assert stored["EXCHANGE"] == "Échange" and stored["CUSTOMER"] == "Convenance personnelle"
+    create_cause(db, "FESTIVAL", "Annulation du festival")
+    db.query(RefundCause).filter_by(code="GESTURE").one().label = "Geste du directeur"
+    db.commit()
+    make_operator("chef", roles=["supervisor"])
+    security.get_operator(db, "chef").locale = language
+    db.commit()
+    with use_locale("en"):
+        assert str(db.query(RefundCause).filter_by(code="CANCELLED").one()) == "Performance cancelled"
+    client = client_for("chef")
+    url, _token = new_basket(client)
+    page = client.get(url).get_data(as_text=True)
+    options = re.findall(r'<option value="([A-Z]+)"[^>]*>([^<(]+)', page)
+    labels = {code: label.strip() for code, label in options}
+    assert labels["EXCHANGE"] == exchange
+    assert labels["FESTIVAL"] == "Annulation du festival"
+    assert labels["GESTURE"] == "Geste du directeur"
+    assert labels["CUSTOMER"] == customer
+    listing = client.get("/admin/refunds_cause/").get_data(as_text=True)
+    assert exchange in listing and "Annulation du festival" in listing
+    if language != "fr":
+        assert "Échange" not in listing

@@ -38,7 +38,7 @@ def test_a_duplicate_report_code_refuses_the_start_naming_both(register_plugin, 
     register_plugin(type("P2", (), attrs)())
     infos = cplugins.discover()
     pm = cplugins.build_manager(infos, cplugins.resolve(infos, ["reports", "tp_rep", "tp_rep2"]))
-    with pytest.raises(PluginError, match="tp_rep2.*report code 'tp_rep.numbers' must start with 'tp_rep2.'"):
+    with pytest.raises(PluginError, match="tp_rep2.*rapport « tp_rep.numbers » : le code doit commencer par « tp_rep2. »"):
         registry_for(pm)
 
 

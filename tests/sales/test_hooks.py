@@ -98,5 +98,5 @@ def test_sales_operation_kinds_a_plugin_adds_a_kind(db, catalogue, buyer, regist
 
 
 def test_sales_operation_kinds_a_code_defined_twice_differently_is_refused(register_plugin):
-    with pytest.raises(PluginError, match="operation kind 'sell' is already defined by 'sales'"):
+    with pytest.raises(PluginError, match="type d'opération « sell » : « sales » en donne déjà une définition"):
         registry_for(register_plugin, sales_operation_kinds=lambda: [OperationKind("sell", "Vendre")])

@@ -165,7 +165,7 @@ def test_a_plugin_type_with_settings_fields_and_its_own_rule(db, order, register
 
 
 def test_a_hook_returning_something_else_than_a_type_is_refused(register_plugin):
-    with pytest.raises(PluginError, match="must return PaymentModeType objects"):
+    with pytest.raises(PluginError, match="doit renvoyer des objets PaymentModeType"):
         registry_with(register_plugin, "tp_bad", {"code": "x"})
 
 

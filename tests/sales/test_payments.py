@@ -159,5 +159,5 @@ def test_sales_payment_mode_types_a_code_defined_twice_differently_is_refused(re
     clash = PaymentModeType("cash", "Liquide", gives_change=False)
     register_plugin(make_plugin("tp_cash", depends=["sales"], hooks={"sales_payment_mode_types": lambda: [clash]}))
     infos = cplugins.discover()
-    with pytest.raises(PluginError, match="payment mode type 'cash' is already defined by 'sales'"):
+    with pytest.raises(PluginError, match="type de mode de règlement « cash » : « sales » en donne déjà une définition"):
         Registry.from_manager(cplugins.build_manager(infos, cplugins.resolve(infos, ["tp_cash"])))

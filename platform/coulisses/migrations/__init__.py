@@ -16,6 +16,7 @@ from alembic.script import ScriptDirectory
 from sqlalchemy.engine import Connection
 
 from coulisses import PluginError
+from coulisses.i18n import _l
 from coulisses.db import tables_of
 
 HERE = Path(__file__).resolve().parent
@@ -80,8 +81,9 @@ def check(infos: dict, order: list[str]) -> set[str]:
     for name in order:
         tables = [t.name for t in tables_of([name])]
         if name not in labels and tables:
-            raise PluginError(name, f"has no migration for its tables ({', '.join(tables)}): create its first one "
-                                    f"with `coulisses db revision {name} -m \"first tables\"`")
+            raise PluginError(name, _l("n'a pas de migration pour ses tables (%(tables)s) : créez la première avec "
+                                       "%(command)s", tables=", ".join(tables),
+                                       command=f'`coulisses db revision {name} -m "first tables"`'))
     return labels
 
 

@@ -79,7 +79,7 @@ def load_config(overrides: dict[str, Any] | None = None, *, check_secret: bool =
         cfg[key] = env.get(f"COULISSES_{key}", default)
     cfg.update(overrides or {})
     if cfg["ENV"] not in ENVIRONMENTS:
-        raise ConfigError(f"COULISSES_ENV must be one of {', '.join(ENVIRONMENTS)}, not {cfg['ENV']!r}")
+        raise ConfigError(_one_of("ENV", ENVIRONMENTS, cfg["ENV"]))
     for key in (*SECURITY_SETTINGS, "PROXY_COUNT", "WEBHOOKS_TIMEOUT", "WEBHOOKS_RETENTION_DAYS"):
         cfg[key] = _whole_number(key, cfg[key])
     cfg["HTTPS"] = str(cfg["HTTPS"]).strip().lower() in ("1", "true", "yes", "on")
@@ -87,27 +87,27 @@ def load_config(overrides: dict[str, Any] | None = None, *, check_secret: bool =
 
     cfg["LOG_FORMAT"], cfg["LOG_LEVEL"] = str(cfg["LOG_FORMAT"]).lower(), str(cfg["LOG_LEVEL"]).upper()
     if cfg["LOG_FORMAT"] not in LOG_FORMATS:
-        raise ConfigError(f"COULISSES_LOG_FORMAT must be one of {', '.join(LOG_FORMATS)}, not {cfg['LOG_FORMAT']!r}")
+        raise ConfigError(_one_of("LOG_FORMAT", LOG_FORMATS, cfg["LOG_FORMAT"]))
     if cfg["LOG_LEVEL"] not in LOG_LEVELS:
-        raise ConfigError(f"COULISSES_LOG_LEVEL must be one of {', '.join(LOG_LEVELS)}, not {cfg['LOG_LEVEL']!r}")
+        raise ConfigError(_one_of("LOG_LEVEL", LOG_LEVELS, cfg["LOG_LEVEL"]))
     cfg["INSTANCE_PATH"] = str(Path(cfg["INSTANCE_PATH"]).resolve())
     try:
         cfg["LOCK_TIMEOUT"] = cdb.lock_timeout_setting(cfg["LOCK_TIMEOUT"])
     except ValueError as exc:
-        raise ConfigError(f"COULISSES_{exc}") from None
+        raise ConfigError(i18n.lazy_gettext("COULISSES_%(error)s", error=exc)) from None
     for key in ("MAX_BODY_BYTES", "MAX_UPLOAD_BYTES"):
         try:
             cfg[key] = int(cfg[key])
         except (TypeError, ValueError):
             cfg[key] = 0
         if cfg[key] <= 0:
-            raise ConfigError(f"COULISSES_{key} must be a positive number of bytes")
+            raise ConfigError(i18n.lazy_gettext("COULISSES_%(key)s doit être un nombre d'octets positif", key=key))
     from coulisses.web.metrics import parse_allow_list
 
     try:
         parse_allow_list(cfg["METRICS_ALLOW"])
     except ValueError as exc:
-        raise ConfigError(f"COULISSES_METRICS_ALLOW: {exc} is not an address or a network (10.0.0.0/8)") from None
+        raise ConfigError(metrics.allow_list_error(exc)) from None
     if cfg["METRICS_TOKEN"] and len(str(cfg["METRICS_TOKEN"])) < MIN_METRICS_TOKEN_LENGTH:
         from coulisses.i18n import gettext
 
@@ -122,11 +122,10 @@ def load_config(overrides: dict[str, Any] | None = None, *, check_secret: bool =
             raise ConfigError(weakness)
     if not cfg.get("SECRET_KEY"):
         if cfg["ENV"] == "production":
-            raise ConfigError(
-                "COULISSES_SECRET_KEY is not set: the app refuses to start in production without a secret "
-                "key (generate one with: python -c 'import secrets; print(secrets.token_hex(32))'), "
-                "or set COULISSES_ENV=development on a development machine."
-            )
+            raise ConfigError(i18n.lazy_gettext(
+                "COULISSES_SECRET_KEY n'est pas défini : l'application refuse de démarrer en production sans clé "
+                "secrète (générez-en une avec %(command)s), ou mettez COULISSES_ENV=development sur une machine de "
+                "développement.", command="python -c 'import secrets; print(secrets.token_hex(32))'"))
         cfg["SECRET_KEY"] = _development_secret(cfg)
     return cfg
 
@@ -178,8 +177,14 @@ def _whole_number(key: str, value: Any) -> int:
     except (TypeError, ValueError):
         number = -1
     if number < 0:
-        raise ConfigError(f"COULISSES_{key} must be a whole number (0 or more), not {value!r}")
+        raise ConfigError(i18n.lazy_gettext("COULISSES_%(key)s doit être un nombre entier (0 ou plus), pas %(value)r",
+                                            key=key, value=value))
     return number
+
+
+def _one_of(key: str, allowed, value: Any):
+    return i18n.lazy_gettext("COULISSES_%(key)s doit être l'une des valeurs %(allowed)s, pas %(value)r", key=key,
+                             allowed=", ".join(allowed), value=value)
 
 
 def _development_secret(cfg: dict) -> str:
@@ -368,7 +373,9 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
                 label = infos[plugin].manifest.label if infos[plugin].manifest else infos[plugin].name
             for view in views:
                 if plugin != "core" and not view.endpoint.startswith(f"{plugin}_"):
-                    raise PluginError(plugin, f"admin view endpoint '{view.endpoint}' must start with '{plugin}_'")
+                    raise PluginError(plugin, i18n.lazy_gettext(
+                        "le point d'entrée de la vue d'administration « %(endpoint)s » doit commencer par "
+                        "« %(prefix)s »", endpoint=view.endpoint, prefix=plugin + "_"))
                 if not view.category:
                     view.category = label
                 admin.add_view(view)
@@ -385,7 +392,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         try:
             impl.function(api=api)
         except Exception as exc:  # noqa: BLE001 - named, like every hook called at startup
-            raise PluginError(impl.plugin_name, f"coulisses_api_routes failed: {type(exc).__name__}: {exc}") from exc
+            raise PluginError(impl.plugin_name, cplugins.hook_failed("coulisses_api_routes", exc)) from exc
     api.current_plugin = None
     app.register_blueprint(api.blueprint)
 

@@ -61,6 +61,13 @@ def parse_allow_list(value) -> list:
     return networks
 
 
+def allow_list_error(exc: ValueError):
+    """The message of a ``ConfigError`` for a bad entry of ``COULISSES_METRICS_ALLOW``."""
+    from coulisses.i18n import _l
+
+    return _l("COULISSES_METRICS_ALLOW : %(entry)s n'est ni une adresse ni un réseau (10.0.0.0/8)", entry=str(exc))
+
+
 def _allowed(app) -> None:
     """Abort unless the request may read the metrics."""
     token = app.config.get("METRICS_TOKEN") or ""
@@ -143,7 +150,7 @@ def init_metrics(app) -> None:
     except ValueError as exc:
         from coulisses.config import ConfigError
 
-        raise ConfigError(f"COULISSES_METRICS_ALLOW: {exc} is not an address or a network (10.0.0.0/8)") from None
+        raise ConfigError(allow_list_error(exc)) from None
     registry, counter, duration = _requests()
 
     @app.before_request

@@ -8,18 +8,19 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from coulisses import ConflictError, InvalidError
-from coulisses.i18n import _, _l
+from coulisses.i18n import _
 
-from plugins.refunds.models import FEE_KINDS, RefundCause
+from plugins.refunds.models import BUILTIN_CAUSE_LABELS, FEE_KINDS, RefundCause
 from plugins.sales.services.common import money
 
 DEFAULT_CAUSES = (
-    # code, label (lazy: the current language when installed), fee kind, fee value, exchange
-    ("EXCHANGE", _l("Échange"), "none", "0", True),
-    ("CUSTOMER", _l("Convenance personnelle"), "per_ticket", "2.00", False),
-    ("CANCELLED", _l("Séance annulée"), "none", "0", False),
-    ("POSTPONED", _l("Séance reportée"), "none", "0", False),
-    ("GESTURE", _l("Geste commercial"), "none", "0", False),
+    # code, label (lazy: the current language when installed; shown in the reader's while unchanged:
+    # RefundCause.display_label), fee kind, fee value, exchange
+    ("EXCHANGE", BUILTIN_CAUSE_LABELS["EXCHANGE"], "none", "0", True),
+    ("CUSTOMER", BUILTIN_CAUSE_LABELS["CUSTOMER"], "per_ticket", "2.00", False),
+    ("CANCELLED", BUILTIN_CAUSE_LABELS["CANCELLED"], "none", "0", False),
+    ("POSTPONED", BUILTIN_CAUSE_LABELS["POSTPONED"], "none", "0", False),
+    ("GESTURE", BUILTIN_CAUSE_LABELS["GESTURE"], "none", "0", False),
 )
 
 
