@@ -8,7 +8,8 @@ case "${1:-web}" in
     if [ -n "${PROMETHEUS_MULTIPROC_DIR:-}" ]; then
       rm -rf "$PROMETHEUS_MULTIPROC_DIR" && mkdir -p "$PROMETHEUS_MULTIPROC_DIR"
     fi
-    exec gunicorn --workers "${COULISSES_WEB_WORKERS:-4}" --bind "${COULISSES_BIND:-0.0.0.0:8000}" \
+    # threads: the screens and the agents waiting for scans and jobs (long polling) hold a thread, not a worker
+    exec gunicorn --workers "${COULISSES_WEB_WORKERS:-4}" --worker-class gthread --threads "${COULISSES_WEB_THREADS:-8}" --bind "${COULISSES_BIND:-0.0.0.0:8000}" \
       --access-logfile - --error-logfile - --timeout 120 --graceful-timeout 60 \
       'coulisses.web.app:create_app()'
     ;;
