@@ -150,3 +150,70 @@ def test_a_scan_on_the_sales_screen_takes_the_ticket_s_order_up(live_server, mak
     found = audit(page)
     assert not found, [(v["id"], v["nodes"]) for v in found]
     context.close()
+
+
+def test_a_workstation_scan_on_fresh_sales_screens_opens_a_basket_on_one_of_them(live_server, make_operator, browser):
+    """Two sales screens open at the point of sale, neither with a basket yet: a workstation's scan of
+    a ticket (no basket took it) is claimed by one screen, which opens a basket and takes the ticket's
+    order up into it (the "Code-barres (scan)" path); the other says another screen took it. Once."""
+    import json
+    import urllib.request
+
+    from sqlalchemy import select
+    from playwright.sync_api import expect
+
+    from plugins.devices.models import DeviceScan
+    from plugins.devices.services import agents
+    from plugins.sales.models import Basket, Order, PointOfSale
+    from tests.browser.test_accessibility import audit
+    from tests.browser.test_sales_baskets_browser import _reserve
+    from tests.browser.test_sales_browser import _shop
+    from tests.conftest import app_session
+
+    app = live_server(["sales", "devices"], DEVICES_LONG_POLL_SECONDS=3)
+    make_operator("STX_BDD", roles=["operator"])
+    make_operator("STX_GUI", roles=["operator"])
+    buyer = _shop(app)
+    number = _reserve(app, buyer, 2)
+    with app_session(app) as s:
+        code = s.scalar(select(Order).where(Order.number == number)).tickets[0].barcode
+        pos = s.scalar(select(PointOfSale.code).where(PointOfSale.is_default.is_(True)))
+        _agent, token = agents.create_agent(s, pos, "Caisse 1")
+        s.commit()
+    base = app.config["LIVE_URL"]
+    pages = []
+    for login in ("STX_BDD", "STX_GUI"):
+        context = browser.new_context(locale="fr-FR", viewport={"width": 1366, "height": 900}, bypass_csp=True)
+        page = context.new_page()
+        browser_login(page, base, login, PASSWORD)
+        page.goto(base + "/admin/sales/sell/")
+        page.wait_for_load_state()
+        expect(page.get_by_test_id("basket-orders")).to_have_count(0)
+        assert page.locator("[data-devices-live-scans]").get_attribute("data-claim-form") == "sell-form"
+        pages.append(page)
+    request = urllib.request.Request(
+        base + "/api/v1/devices/agent/scans", method="POST",
+        data=json.dumps({"scan_id": "fresh-screen-1", "code": code}).encode(),
+        headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"})
+    with urllib.request.urlopen(request) as answer:
+        assert answer.status == 201
+        assert json.loads(answer.read())["consumed_by"] == ""  # no basket open: nothing took it yet
+    elsewhere = f"Code-barres {code} scanné : repris par un autre panier de ce point de vente."
+    outcome = []
+    for page in pages:
+        took = page.get_by_test_id("basket-orders")
+        said = page.get_by_test_id("devices-live-announce").filter(has_text=elsewhere)
+        expect(took.or_(said)).to_have_count(1)
+        outcome.append(took.count() == 1)
+    assert sorted(outcome) == [False, True], outcome  # one screen took it, the other said so
+    winner = pages[outcome.index(True)]
+    expect(winner.get_by_test_id("basket-orders")).to_contain_text(f"Dossier {number}")
+    expect(winner.locator("#basket-number")).not_to_have_value("")
+    expect(winner.locator("#sell-scan")).to_have_value("")
+    with app_session(app) as s:
+        assert s.scalar(select(DeviceScan.consumed_by).where(DeviceScan.scan_id == "fresh-screen-1")) == "sales"
+        assert len(list(s.scalars(select(Basket).where(Basket.state == "open")))) == 1
+    found = audit(winner)
+    assert not found, [(v["id"], v["nodes"]) for v in found]
+    for page in pages:
+        page.context.close()
