@@ -154,18 +154,30 @@ class BasketView(CoulissesBaseView):
         def work(basket):
             result = baskets.AddResult()
             if form.get("scan", "").strip():
-                result.merge(baskets.add_barcodes(db.session, basket, form["scan"].split()))
+                for code in form["scan"].split():  # "Plage" on: the first, then the last of a range
+                    result.merge(baskets.add_scanned(db.session, basket, code))
             if form.get("numbers", "").strip():
                 result.merge(baskets.add_numbers(db.session, basket, form["numbers"]))
             if form.get("first", "").strip() or form.get("last", "").strip():
                 result.merge(baskets.add_range(db.session, basket, form.get("first", ""), form.get("last", "")))
             if form.get("order", "").strip():
                 result.merge(baskets.add_order(db.session, basket, form["order"].strip()))
-            if not result.added and not result.refused:
+            pending = basket.scan_range_first and _("Premier billet de la plage : %(barcode)s. Scannez le dernier.",
+                                                    barcode=basket.scan_range_first)
+            if not result.added and not result.refused and not pending:
                 raise InvalidError(_("Aucun billet demandé"), {"scan": _("Scannez ou tapez un numéro")})
             _flash_result(result)
+            return pending
 
         return self._do(basket_id, work)
+
+    @expose("/<int:basket_id>/scan-range", methods=["POST"])
+    def scan_range(self, basket_id):
+        """"Plage": the scans come in pairs (the first and the last ticket of a range), or one by one."""
+        on = request.form.get("on") == "1"
+        return self._do(basket_id, lambda b: baskets.set_scan_range(db.session, b, on) or (
+            _("Plage : scannez le premier puis le dernier billet de chaque plage.") if on
+            else _("Plage terminée : un billet par scan.")))
 
     @expose("/<int:basket_id>/remove", methods=["POST"])
     def remove(self, basket_id):

@@ -14,7 +14,8 @@ from plugins.sales.models import PointOfSale
 
 def scan_received(session, scan) -> None:
     """A barcode scanned at ``scan.location_code`` (a point of sale's code) goes into the newest open
-    cancellation basket of that point of sale, if there is one and nobody used the scan."""
+    cancellation basket of that point of sale, if there is one and nobody used the scan: one ticket,
+    or with "Plage" on, the first then the last ticket of a range (``baskets.add_scanned``)."""
     from plugins.refunds.services import baskets
 
     if scan.consumed_by:
@@ -27,7 +28,7 @@ def scan_received(session, scan) -> None:
                             .order_by(CancellationBasket.id.desc()).limit(1))
     if basket is None:
         return
-    baskets.add_barcodes(session, basket, [scan.code])
+    baskets.add_scanned(session, basket, scan.code)
     scan.consumed_by = "refunds"
     session.flush()
 

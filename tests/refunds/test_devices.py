@@ -45,6 +45,36 @@ def test_scanner_feeds_the_basket_and_cash_opens_the_drawer(ddb, world, sell):
     assert jobs[0].reference.startswith("refunds.payout:")
 
 
+def test_plage_takes_two_workstation_scans_as_the_first_and_the_last_of_a_range(ddb, world, sell):
+    """"Plage" on: a scan is kept as the first of a range (nothing added), the next one adds every
+    ticket from the first to it; a misread first is refused and starts nothing; off: one per scan."""
+    from plugins.devices.services import agents
+    from plugins.refunds.services import baskets
+
+    db = ddb
+    order = sell(4, mode="CASH")
+    codes = sorted(t.barcode for t in order.tickets)
+    basket = baskets.open_basket(db)
+    baskets.set_scan_range(db, basket, True)
+    db.commit()
+    misread = baskets.add_scanned(db, basket, "0109999999")
+    assert misread.refused and not basket.scan_range_first and basket.tickets == []
+    first = agents.record_scan(db, "GUICHET", "r-1", codes[3])  # the last one first: the range is the same
+    assert first.consumed_by == "refunds" and basket.scan_range_first == codes[3] and basket.tickets == []
+    db.commit()
+    last = agents.record_scan(db, "GUICHET", "r-2", codes[0])
+    assert last.consumed_by == "refunds"
+    assert sorted(bt.ticket.barcode for bt in basket.tickets) == codes
+    assert basket.scan_range and basket.scan_range_first == ""  # still "Plage": the next pair starts
+    again = agents.record_scan(db, "GUICHET", "r-3", codes[1])
+    assert basket.scan_range_first == codes[1]
+    baskets.set_scan_range(db, basket, False)  # off: the waiting first is forgotten
+    assert basket.scan_range_first == "" and not basket.scan_range
+    single = baskets.add_scanned(db, basket, codes[1])
+    assert single.refused and "déjà dans le panier" in single.refused[0][1]
+    assert again.consumed_by == "refunds" and len(basket.tickets) == 4
+
+
 def test_a_cash_refund_opens_the_drawer_once_with_the_after_commit_events(ddb, world, sell):
     """The sales plugin's after-commit events (cash payment, cash refund) and the payout: the drawer
     opens for the sale's cash payment, and once for the refund (at payout, not at settlement too)."""

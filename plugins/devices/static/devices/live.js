@@ -97,6 +97,8 @@
         // the page marks what a scan can bring with data-scan-code: absent, another basket took it
         var words = codes.map(function (code) {
           var here = document.querySelector('[data-scan-code="' + String(code).replace(/["\\]/g, "\\$&") + '"]');
+          // the page may say itself what the scan did (data-scan-said: "first ticket of the range…")
+          if (here && here.getAttribute("data-scan-said")) { return here.getAttribute("data-scan-said"); }
           return t(here ? "devices.scanTaken" : "devices.scanElsewhere", {code: code});
         });
         announce(words.join(" "));
