@@ -76,16 +76,19 @@ class BasketView(CoulissesBaseView):
             can_cash=current_user.has_permission("refunds.cash"),
             can_override=current_user.has_permission("refunds.fee.override"),
             pay_modes=settings.payment_modes(db.session), live_location=self._live_location(basket),
+            till_location=self._pos_code(basket),
             device_refunds=settling.pending_refunds(db.session, basket) if basket.state == "settled" else [])
         return (body, status) if status != 200 else body
 
     @staticmethod
-    def _live_location(basket) -> str | None:
-        """The point of sale whose workstation scans feed this basket while it is open (shown live)."""
-        if basket.state != "open" or basket.point_of_sale_id is None:
-            return None
-        pos = db.session.get(PointOfSale, basket.point_of_sale_id)
+    def _pos_code(basket) -> str | None:
+        """The basket's point of sale (its devices: the till's jobs, the workstation's scans)."""
+        pos = db.session.get(PointOfSale, basket.point_of_sale_id) if basket.point_of_sale_id else None
         return pos.code if pos is not None else None
+
+    def _live_location(self, basket) -> str | None:
+        """The point of sale whose workstation scans feed this basket while it is open (shown live)."""
+        return self._pos_code(basket) if basket.state == "open" else None
 
     def _back(self, basket):
         return redirect(url_for(".basket", basket_id=basket.id) + "#scan")
