@@ -99,6 +99,59 @@ def test_a_cash_refund_opens_the_drawer_once_with_the_after_commit_events(ddb, w
     assert refs == ["refunds.payout", "sales.payment"]
 
 
+def test_a_settled_basket_prints_its_refund_receipt_on_the_simulated_receipt_printer_after_commit(ddb, world, sell):
+    """Settling a basket with a receipt printer at its point of sale records a print job in the
+    settlement, printed after commit (the outbox); the printer simulator decodes the receipt: the
+    operation, the order and its cancelled tickets, the refund by mode, the total refunded, with
+    accents and €. The printer out of paper: the refund stands, the job waits on the till."""
+    from coulisses.config import use_config
+    from coulisses.i18n import format_money
+    from plugins.devices.models import DeviceJob
+    from plugins.devices.services import config, jobs
+    from plugins.devices.simulators import EscPosPrinterSimulator
+    from plugins.refunds.services import baskets
+    from plugins.refunds.services.settle import RefundInput, settle
+
+    db = ddb
+    with EscPosPrinterSimulator() as printer:
+        config.create_device(db, {"location_code": "GUICHET", "name": "Reçus", "kind": "receipt_printer",
+                                  "driver": "escpos", "via": "server", "url": printer.url})
+        order = sell(2, mode="CASH")
+        basket = baskets.open_basket(db)
+        baskets.add_order(db, basket, order)
+        db.commit()
+        with use_config({"OUTBOX_RUN": "inline"}):
+            settle(db, basket, refunds=[RefundInput("CASH", "220.00")])
+            (job,) = db.query(DeviceJob).filter_by(operation="print_receipt").all()
+            assert printer.receipts == []  # nothing printed inside the settlement's transaction
+            db.commit()
+        printer.wait_for(lambda: len(printer.receipts) == 1)
+        text = [line.text for line in printer.receipts[0]]
+        db.expire_all()
+        assert db.get(DeviceJob, job.id).state == "done" and job.reference == f"refunds.basket:{basket.id}"
+        assert text[0] == "REMBOURSEMENT" and printer.receipts[0][0].bold
+        assert text[1] == f"Ordre {basket.operation.number}"
+        amount = format_money(-220).replace("\xa0", " ").replace("\u202f", " ")
+        assert any(f"Dossier {order.number}" in line and "2 billet(s) annulé(s)" in line for line in text)
+        assert any(line.startswith("Espèces") and line.endswith(amount) for line in text), text
+        assert text[-1].startswith("Total remboursé") and text[-1].endswith(
+            format_money(220).replace("\xa0", " ").replace("\u202f", " "))
+        assert all(len(line) <= 42 for line in text)
+
+        printer.paper = "out"  # the next refund: the printer cannot print, the refund stands
+        second = sell(1, mode="CASH")
+        other = baskets.open_basket(db)
+        baskets.add_order(db, other, second)
+        db.commit()
+        with use_config({"OUTBOX_RUN": "inline"}):
+            settle(db, other, refunds=[RefundInput("CASH", "110.00")])
+            db.commit()
+        db.expire_all()
+        failed = db.query(DeviceJob).filter_by(reference=f"refunds.basket:{other.id}").one()
+        assert other.state == "settled" and failed.state == "failed" and len(printer.receipts) == 1
+        assert [j.id for j in jobs.till_jobs(db, "GUICHET").failed] == [failed.id]
+
+
 # --------------------------------------------------------------------------- refunds on the payment terminal
 
 
