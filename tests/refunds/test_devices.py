@@ -288,3 +288,39 @@ def test_a_refund_waiting_for_the_workstation_s_terminal_then_unknown_is_said_on
         page = client.get(url).get_data(as_text=True)
         assert 'data-testid="device-refund-unknown"' in page and 'role="alert"' in page
         assert text in page, lang
+
+
+def test_the_basket_shows_its_failed_refund_receipt_with_reessayer(ddb, world, sell, app, make_operator, client_for):
+    """The refund receipt's print failed on the workstation (paper out): the settled basket shows it in
+    the till's notice; "Réessayer" runs it again and comes back to the basket."""
+    from plugins.devices.models import DeviceJob
+    from plugins.devices.services import config, jobs
+    from plugins.refunds.services import baskets
+    from plugins.refunds.services.settle import RefundInput, settle
+    from tests.conftest import csrf_token_of
+
+    db = ddb
+    config.create_device(db, {"location_code": "GUICHET", "name": "Reçus", "kind": "receipt_printer",
+                              "driver": "escpos", "via": "agent", "url": "/dev/ttyUSB0"})
+    order = sell(1)
+    basket = baskets.open_basket(db)
+    baskets.add_order(db, basket, order)
+    settle(db, basket, refunds=[RefundInput("OTHER", "110.00")])
+    db.commit()
+    (job,) = jobs.lease_jobs(db, "GUICHET", "agent-test")
+    assert job.operation == "print_receipt" and job.reference == f"refunds.basket:{basket.id}"
+    jobs.complete(db, job.id, job.lease_id, ok=False, error_code="paper_out", error_message="Plus de papier")
+    db.commit()
+    make_operator("guichet", roles=["operator"])
+    client = client_for("guichet")
+    url = f"/admin/refunds/basket/{basket.id}/"
+    page = client.get(url).get_data(as_text=True)
+    assert 'data-testid="till-jobs"' in page and "Impression de reçu en échec sur Reçus" in page
+    assert "Plus de papier" in page and page.count('data-testid="till-job-retry"') == 1
+    answer = client.post("/devices-till/retry", data={"csrf_token": csrf_token_of(page), "job": str(job.id),
+                                                      "next": url})
+    assert answer.status_code == 302 and answer.headers["Location"].endswith(url)
+    db.expire_all()
+    assert db.get(DeviceJob, job.id).state == "pending"
+    page = client.get(url).get_data(as_text=True)
+    assert 'data-testid="till-job-failed"' not in page and "1 impression(s) ou ouverture(s) du tiroir en attente." in page
