@@ -163,7 +163,7 @@ def test_a_workstation_scan_on_fresh_sales_screens_opens_a_basket_on_one_of_them
     from playwright.sync_api import expect
 
     from plugins.devices.models import DeviceScan
-    from plugins.devices.services import agents
+    from plugins.devices.services import agents, config, jobs
     from plugins.sales.models import Basket, Order, PointOfSale
     from tests.browser.test_accessibility import audit
     from tests.browser.test_sales_baskets_browser import _reserve
@@ -179,6 +179,12 @@ def test_a_workstation_scan_on_fresh_sales_screens_opens_a_basket_on_one_of_them
         code = s.scalar(select(Order).where(Order.number == number)).tickets[0].barcode
         pos = s.scalar(select(PointOfSale.code).where(PointOfSale.is_default.is_(True)))
         _agent, token = agents.create_agent(s, pos, "Caisse 1")
+        # a receipt that did not print earlier: the till's notice is on both screens (and audited)
+        printer = config.create_device(s, {"location_code": pos, "name": "Reçus", "kind": "receipt_printer",
+                                           "driver": "escpos", "via": "agent", "url": "/dev/ttyUSB0"})
+        jobs.submit(s, printer, "print_receipt", {"lines": ["Reçu"]})
+        (failed,) = jobs.lease_jobs(s, pos, "agent-test")
+        jobs.complete(s, failed.id, failed.lease_id, ok=False, error_code="cover_open", error_message="Capot ouvert")
         s.commit()
     base = app.config["LIVE_URL"]
     pages = []
@@ -189,6 +195,7 @@ def test_a_workstation_scan_on_fresh_sales_screens_opens_a_basket_on_one_of_them
         page.goto(base + "/admin/sales/sell/")
         page.wait_for_load_state()
         expect(page.get_by_test_id("basket-orders")).to_have_count(0)
+        expect(page.get_by_test_id("till-job-failed")).to_contain_text("Impression de reçu en échec sur Reçus")
         assert page.locator("[data-devices-live-scans]").get_attribute("data-claim-form") == "sell-form"
         pages.append(page)
     request = urllib.request.Request(
