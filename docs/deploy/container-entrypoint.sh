@@ -10,9 +10,10 @@ case "${1:-web}" in
       rm -rf "$PROMETHEUS_MULTIPROC_DIR" && mkdir -p "$PROMETHEUS_MULTIPROC_DIR"
     fi
     # no gunicorn access log: Coulisses logs each request itself (request id, operator, duration; JSON
-    # with COULISSES_LOG_FORMAT=json), and not /health, which the HEALTHCHECK calls every 30 s
-    exec gunicorn --workers "${COULISSES_WEB_WORKERS:-4}" --bind "${COULISSES_BIND:-0.0.0.0:8000}" \
-      --error-logfile - --timeout 120 --graceful-timeout 60 \
+    # with COULISSES_LOG_FORMAT=json), and not /health, which the HEALTHCHECK calls every 30 s.
+    # threads: the screens and the agents waiting for scans and jobs (long polling) hold a thread, not a worker
+    exec gunicorn --workers "${COULISSES_WEB_WORKERS:-4}" --worker-class gthread --threads "${COULISSES_WEB_THREADS:-8}" \
+      --bind "${COULISSES_BIND:-0.0.0.0:8000}" --error-logfile - --timeout 120 --graceful-timeout 60 \
       'coulisses.web.app:create_app()'
     ;;
   worker)

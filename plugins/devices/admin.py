@@ -278,6 +278,11 @@ def admin_views():
 
 
 def ui_blueprint() -> Blueprint:
-    """The plugin's templates (``devices/*.html``) and scripts (``devices/live.js``)."""
-    return Blueprint("devices_ui", __name__, template_folder="templates", static_folder="static",
-                     static_url_path="/devices-static")
+    """The plugin's templates (``devices/*.html``), scripts (``devices/live.js``) and the till's
+    "Réessayer" (``plugins.devices.till``)."""
+    from plugins.devices.till import retry_view
+
+    bp = Blueprint("devices_ui", __name__, template_folder="templates", static_folder="static",
+                   static_url_path="/devices-static")
+    bp.add_url_rule("/devices-till/retry", "till_retry", retry_view, methods=["POST"])  # the till's "Réessayer"
+    return bp

@@ -72,6 +72,12 @@ def register_routes(api):
         return waiting.long_poll(db.session, lambda: agents.scans_after(db.session, location, args["after"]),
                                  args["wait"], limit=current_app.config["DEVICES_LONG_POLL_SECONDS"])
 
+    @api.route("/devices/scans/<int:scan_id>/claim", ("POST",), permission="devices.use", body=s.ScanClaimSchema,
+               response=s.ScanSchema, summary="An open screen takes a scan no basket took (one screen wins)",
+               responses={409: "Another screen or basket took the scan"})
+    def claim_scan(scan_id, body):
+        return agents.claim_scan(db.session, scan_id, body["consumer"])
+
     # ------------------------------------------------------------------ workstation agents
 
     @api.route("/devices/agent/config", permission="devices.agent", response=s.AgentConfigSchema,

@@ -143,6 +143,11 @@ class ScanSchema(Schema):
     consumed_by = fields.String()
 
 
+class ScanClaimSchema(Schema):
+    consumer = fields.String(required=True, validate=validate.Length(min=1, max=40),
+                             metadata={"description": "The plugin whose screen takes the scan (e.g. sales)"})
+
+
 class ScanQuerySchema(Schema):
     location_code = fields.String(required=True, validate=validate.Length(min=1, max=40))
     after = fields.Integer(load_default=None, allow_none=True, validate=validate.Range(min=0),

@@ -134,19 +134,20 @@ def after_payment_completed(session, order, payment, operation) -> None:
 # --------------------------------------------------------------------------- customer display
 
 
-def _fit(left: str, right: str) -> str:
-    """``left`` and ``right`` on one display line (spaces for the no-break spaces of amounts)."""
+def fit_line(left: str, right: str, width: int = DISPLAY_WIDTH) -> str:
+    """``left`` and ``right`` on one line of ``width`` characters, ``right`` flush right (the customer
+    display's lines, a receipt's amounts; spaces for the no-break spaces of amounts)."""
     right = right.replace("\xa0", " ").replace("\u202f", " ")
-    room = DISPLAY_WIDTH - len(right) - 1
-    return f"{left[:max(room, 0)]:<{max(room, 0)}} {right}"[:DISPLAY_WIDTH]
+    room = width - len(right) - 1
+    return f"{left[:max(room, 0)]:<{max(room, 0)}} {right}"[:width]
 
 
 def display_lines(order) -> list[str]:
     """Two lines of 20 characters: the total, then what is left to pay (or a thank-you)."""
-    total = _fit(_("Total"), format_money(order.total))
+    total = fit_line(_("Total"), format_money(order.total))
     if order.balance <= 0:
         return [total, _("Merci !")[:DISPLAY_WIDTH]]
-    return [total, _fit(_("Reste"), format_money(order.balance))]
+    return [total, fit_line(_("Reste"), format_money(order.balance))]
 
 
 def show_order(session, order, operation, lines: list[str] | None = None) -> None:
@@ -162,8 +163,8 @@ def show_order(session, order, operation, lines: list[str] | None = None) -> Non
 
 def show_pending(session, order, payment, operation) -> None:
     """A payment started on the terminal: the display says so, with the amount."""
-    show_order(session, order, operation, [_fit(_("Total"), format_money(order.total)),
-                                           _fit(_("Terminal"), format_money(abs(payment.amount)))])
+    show_order(session, order, operation, [fit_line(_("Total"), format_money(order.total)),
+                                           fit_line(_("Terminal"), format_money(abs(payment.amount)))])
 
 
 # --------------------------------------------------------------------------- scanner

@@ -160,8 +160,9 @@ def sales_after_payment_pending(session, order, payment, operation):
 @hookimpl
 def coulisses_template_context():
     from plugins.devices.live import live_scans
+    from plugins.devices.till import till_jobs
 
-    return {"devices_live_scans": live_scans}
+    return {"devices_live_scans": live_scans, "devices_till_jobs": till_jobs}
 
 
 @hookimpl

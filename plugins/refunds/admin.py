@@ -76,16 +76,19 @@ class BasketView(CoulissesBaseView):
             can_cash=current_user.has_permission("refunds.cash"),
             can_override=current_user.has_permission("refunds.fee.override"),
             pay_modes=settings.payment_modes(db.session), live_location=self._live_location(basket),
+            till_location=self._pos_code(basket),
             device_refunds=settling.pending_refunds(db.session, basket) if basket.state == "settled" else [])
         return (body, status) if status != 200 else body
 
     @staticmethod
-    def _live_location(basket) -> str | None:
-        """The point of sale whose workstation scans feed this basket while it is open (shown live)."""
-        if basket.state != "open" or basket.point_of_sale_id is None:
-            return None
-        pos = db.session.get(PointOfSale, basket.point_of_sale_id)
+    def _pos_code(basket) -> str | None:
+        """The basket's point of sale (its devices: the till's jobs, the workstation's scans)."""
+        pos = db.session.get(PointOfSale, basket.point_of_sale_id) if basket.point_of_sale_id else None
         return pos.code if pos is not None else None
+
+    def _live_location(self, basket) -> str | None:
+        """The point of sale whose workstation scans feed this basket while it is open (shown live)."""
+        return self._pos_code(basket) if basket.state == "open" else None
 
     def _back(self, basket):
         return redirect(url_for(".basket", basket_id=basket.id) + "#scan")
@@ -154,18 +157,30 @@ class BasketView(CoulissesBaseView):
         def work(basket):
             result = baskets.AddResult()
             if form.get("scan", "").strip():
-                result.merge(baskets.add_barcodes(db.session, basket, form["scan"].split()))
+                for code in form["scan"].split():  # "Plage" on: the first, then the last of a range
+                    result.merge(baskets.add_scanned(db.session, basket, code))
             if form.get("numbers", "").strip():
                 result.merge(baskets.add_numbers(db.session, basket, form["numbers"]))
             if form.get("first", "").strip() or form.get("last", "").strip():
                 result.merge(baskets.add_range(db.session, basket, form.get("first", ""), form.get("last", "")))
             if form.get("order", "").strip():
                 result.merge(baskets.add_order(db.session, basket, form["order"].strip()))
-            if not result.added and not result.refused:
+            pending = basket.scan_range_first and _("Premier billet de la plage : %(barcode)s. Scannez le dernier.",
+                                                    barcode=basket.scan_range_first)
+            if not result.added and not result.refused and not pending:
                 raise InvalidError(_("Aucun billet demandé"), {"scan": _("Scannez ou tapez un numéro")})
             _flash_result(result)
+            return pending
 
         return self._do(basket_id, work)
+
+    @expose("/<int:basket_id>/scan-range", methods=["POST"])
+    def scan_range(self, basket_id):
+        """"Plage": the scans come in pairs (the first and the last ticket of a range), or one by one."""
+        on = request.form.get("on") == "1"
+        return self._do(basket_id, lambda b: baskets.set_scan_range(db.session, b, on) or (
+            _("Plage : scannez le premier puis le dernier billet de chaque plage.") if on
+            else _("Plage terminée : un billet par scan.")))
 
     @expose("/<int:basket_id>/remove", methods=["POST"])
     def remove(self, basket_id):

@@ -131,6 +131,17 @@ def devices_cash_paid_out_later(session, payment):
 
 
 @hookimpl
+def refunds_refund_done(session, basket, operation):
+    """The refund receipt on the basket's receipt printer, when the devices plugin is enabled."""
+    from plugins.refunds.registry import get_registry
+
+    if get_registry().enabled("devices"):
+        from plugins.refunds.devices_hooks import print_receipt
+
+        print_receipt(session, basket, operation)
+
+
+@hookimpl
 def refunds_payout(session, payout, mode_type):
     """The cash drawer opens on a cash refund, when the devices plugin is enabled."""
     from plugins.refunds.registry import get_registry

@@ -122,6 +122,10 @@ class CancellationBasket(AuditMixin, Base):
     delivery_email: Mapped[str] = mapped_column(String(200), default="")
     delivery_address: Mapped[str] = mapped_column(Text, default="")
     immediate_print: Mapped[bool] = mapped_column(Boolean, default=True)
+    # "Plage": the scans (workstation scanner, or the "Code-barres" field) come in pairs, the first and
+    # the last ticket of a range; ``scan_range_first``: the first one scanned, waiting for the last
+    scan_range: Mapped[bool] = mapped_column(Boolean, default=False)
+    scan_range_first: Mapped[str] = mapped_column(String(200), default="")
     note: Mapped[str] = mapped_column(Text, default="")
     exchange_order_id: Mapped[int | None] = mapped_column(ForeignKey("sales_order.id", ondelete="RESTRICT"),
                                                           nullable=True)

@@ -150,3 +150,142 @@ def test_a_scan_on_the_sales_screen_takes_the_ticket_s_order_up(live_server, mak
     found = audit(page)
     assert not found, [(v["id"], v["nodes"]) for v in found]
     context.close()
+
+
+def test_a_workstation_scan_on_fresh_sales_screens_opens_a_basket_on_one_of_them(live_server, make_operator, browser):
+    """Two sales screens open at the point of sale, neither with a basket yet: a workstation's scan of
+    a ticket (no basket took it) is claimed by one screen, which opens a basket and takes the ticket's
+    order up into it (the "Code-barres (scan)" path); the other says another screen took it. Once."""
+    import json
+    import urllib.request
+
+    from sqlalchemy import select
+    from playwright.sync_api import expect
+
+    from plugins.devices.models import DeviceScan
+    from plugins.devices.services import agents, config, jobs
+    from plugins.sales.models import Basket, Order, PointOfSale
+    from tests.browser.test_accessibility import audit
+    from tests.browser.test_sales_baskets_browser import _reserve
+    from tests.browser.test_sales_browser import _shop
+    from tests.conftest import app_session
+
+    app = live_server(["sales", "devices"], DEVICES_LONG_POLL_SECONDS=3)
+    make_operator("STX_BDD", roles=["operator"])
+    make_operator("STX_GUI", roles=["operator"])
+    buyer = _shop(app)
+    number = _reserve(app, buyer, 2)
+    with app_session(app) as s:
+        code = s.scalar(select(Order).where(Order.number == number)).tickets[0].barcode
+        pos = s.scalar(select(PointOfSale.code).where(PointOfSale.is_default.is_(True)))
+        _agent, token = agents.create_agent(s, pos, "Caisse 1")
+        # a receipt that did not print earlier: the till's notice is on both screens (and audited)
+        printer = config.create_device(s, {"location_code": pos, "name": "Reçus", "kind": "receipt_printer",
+                                           "driver": "escpos", "via": "agent", "url": "/dev/ttyUSB0"})
+        jobs.submit(s, printer, "print_receipt", {"lines": ["Reçu"]})
+        (failed,) = jobs.lease_jobs(s, pos, "agent-test")
+        jobs.complete(s, failed.id, failed.lease_id, ok=False, error_code="cover_open", error_message="Capot ouvert")
+        s.commit()
+    base = app.config["LIVE_URL"]
+    pages = []
+    for login in ("STX_BDD", "STX_GUI"):
+        context = browser.new_context(locale="fr-FR", viewport={"width": 1366, "height": 900}, bypass_csp=True)
+        page = context.new_page()
+        browser_login(page, base, login, PASSWORD)
+        page.goto(base + "/admin/sales/sell/")
+        page.wait_for_load_state()
+        expect(page.get_by_test_id("basket-orders")).to_have_count(0)
+        expect(page.get_by_test_id("till-job-failed")).to_contain_text("Impression de reçu en échec sur Reçus")
+        assert page.locator("[data-devices-live-scans]").get_attribute("data-claim-form") == "sell-form"
+        pages.append(page)
+    request = urllib.request.Request(
+        base + "/api/v1/devices/agent/scans", method="POST",
+        data=json.dumps({"scan_id": "fresh-screen-1", "code": code}).encode(),
+        headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"})
+    with urllib.request.urlopen(request) as answer:
+        assert answer.status == 201
+        assert json.loads(answer.read())["consumed_by"] == ""  # no basket open: nothing took it yet
+    elsewhere = f"Code-barres {code} scanné : repris par un autre panier de ce point de vente."
+    outcome = []
+    for page in pages:
+        took = page.get_by_test_id("basket-orders")
+        said = page.get_by_test_id("devices-live-announce").filter(has_text=elsewhere)
+        expect(took.or_(said)).to_have_count(1)
+        outcome.append(took.count() == 1)
+    assert sorted(outcome) == [False, True], outcome  # one screen took it, the other said so
+    winner = pages[outcome.index(True)]
+    expect(winner.get_by_test_id("basket-orders")).to_contain_text(f"Dossier {number}")
+    expect(winner.locator("#basket-number")).not_to_have_value("")
+    expect(winner.locator("#sell-scan")).to_have_value("")
+    with app_session(app) as s:
+        assert s.scalar(select(DeviceScan.consumed_by).where(DeviceScan.scan_id == "fresh-screen-1")) == "sales"
+        assert len(list(s.scalars(select(Basket).where(Basket.state == "open")))) == 1
+    found = audit(winner)
+    assert not found, [(v["id"], v["nodes"]) for v in found]
+    for page in pages:
+        page.context.close()
+
+
+def test_plage_on_the_cancellation_basket_takes_two_workstation_scans_as_a_range(live_server, make_operator, browser):
+    """On "Échange - annulation", Alt+P turns "Plage" on (a toggle button, pressed); the workstation's
+    scanner reads the first then the last ticket of a range: the first is said and waits, the last
+    brings the six tickets into the open basket, live."""
+    import json
+    import urllib.request
+
+    from playwright.sync_api import expect
+    from sqlalchemy import select
+
+    from plugins.devices.services import agents
+    from plugins.sales.models import PointOfSale
+    from tests.browser.test_accessibility import audit
+    from tests.browser.test_refunds_browser import _seed
+    from tests.conftest import app_session
+
+    app = live_server(["refunds", "devices"], DEVICES_LONG_POLL_SECONDS=3)
+    data = _seed(app)
+    make_operator("chef", roles=["supervisor"])
+    with app_session(app) as s:
+        pos = s.scalar(select(PointOfSale.code).where(PointOfSale.is_default.is_(True)))
+        _agent, token = agents.create_agent(s, pos, "Caisse 1")
+        s.commit()
+    base = app.config["LIVE_URL"]
+    context = browser.new_context(locale="fr-FR", viewport={"width": 1366, "height": 900}, bypass_csp=True)
+    page = context.new_page()
+    browser_login(page, base, "chef", PASSWORD)
+    page.goto(base + "/admin/refunds/basket/")
+    expect(page.locator("#new-basket")).to_be_focused()
+    page.keyboard.press("Enter")
+    expect(page.locator("#scan")).to_be_focused()
+    page.wait_for_load_state()
+    expect(page.locator("#scan-range-toggle")).to_have_attribute("aria-pressed", "false")
+    with page.expect_navigation():
+        page.keyboard.press("Alt+P")
+    page.wait_for_load_state()
+    expect(page.locator("#scan-range-toggle")).to_have_attribute("aria-pressed", "true")
+    expect(page.get_by_test_id("basket-messages")).to_contain_text("Plage : scannez le premier puis le dernier")
+    expect(page.locator("#scan")).to_be_focused()
+
+    def scan(scan_id, code):
+        request = urllib.request.Request(
+            base + "/api/v1/devices/agent/scans", method="POST",
+            data=json.dumps({"scan_id": scan_id, "code": code}).encode(),
+            headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"})
+        with urllib.request.urlopen(request) as answer:
+            assert json.loads(answer.read())["consumed_by"] == "refunds"
+
+    first, last = data["codes"][2], data["codes"][7]
+    scan("range-1", first)
+    said = f"Premier billet de la plage : {first}. Scannez le dernier."
+    expect(page.get_by_test_id("scan-range-help")).to_have_text(said)
+    expect(page.get_by_test_id("devices-live-announce")).to_have_text(said)
+    expect(page.get_by_test_id("refund-line")).to_have_count(0)
+    scan("range-2", last)
+    expect(page.get_by_test_id("subtotal-refunded")).to_have_text(re.compile(r"-660,00"))
+    expect(page.get_by_test_id("devices-live-announce")).to_have_text(f"Code-barres {last} scanné : le panier est à jour.")
+    expect(page.locator("#scan-range-toggle")).to_have_attribute("aria-pressed", "true")
+    expect(page.get_by_test_id("scan-range-help")).to_contain_text("scannez le premier puis le dernier")
+    page.screenshot(path="/tmp/refunds_scan_range.png", full_page=True)
+    found = audit(page)
+    assert not found, [(v["id"], v["nodes"]) for v in found]
+    context.close()

@@ -114,6 +114,30 @@ def test_scans_are_recorded_once_and_listed(app, make_operator, token_for):
     assert [s["code"] for s in listed.get_json()] == ["9590001"]
 
 
+def test_an_unused_scan_is_claimed_by_one_screen_only(app, make_operator, token_for):
+    """A scan no basket took: the first open screen to claim it wins; the second is told another took
+    it (409), a reader cannot claim, an unknown scan is 404, a missing consumer 422."""
+    device_id, token = _setup(app)
+    client = app.test_client()
+    scan = client.post("/api/v1/devices/agent/scans", json={"scan_id": "c1", "code": "9590002"},
+                       headers=_bearer(token)).get_json()
+    assert scan["consumed_by"] == ""
+    make_operator("lecteur", roles=["readonly"])
+    make_operator("guichet", roles=["operator"])
+    make_operator("guichet2", roles=["operator"])
+    url = f"/api/v1/devices/scans/{scan['id']}/claim"
+    assert client.post(url, json={"consumer": "sales"}, headers=_bearer(token_for("lecteur"))).status_code == 403
+    assert client.post(url, json={}, headers=_bearer(token_for("guichet"))).status_code == 422
+    first = client.post(url, json={"consumer": "sales"}, headers=_bearer(token_for("guichet")))
+    assert first.status_code == 200 and first.get_json()["consumed_by"] == "sales"
+    second = client.post(url, json={"consumer": "sales"}, headers=_bearer(token_for("guichet2")))
+    assert second.status_code == 409 and "9590002" in second.get_json()["error"]["message"]
+    assert client.post("/api/v1/devices/scans/999999/claim", json={"consumer": "sales"},
+                       headers=_bearer(token_for("guichet"))).status_code == 404
+    with app_session(app) as s:
+        assert s.get(agents.DeviceScan, scan["id"]).consumed_by == "sales"
+
+
 def test_operators_cannot_use_the_agent_endpoints_and_agents_cannot_use_the_operators(app, make_operator, token_for):
     device_id, token = _setup(app)
     make_operator("guichet", roles=["operator"])

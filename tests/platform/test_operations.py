@@ -324,6 +324,16 @@ def _clean_env(**values) -> dict:
 UNITS = ("coulisses-web.service", "coulisses-worker.service", "coulisses-tasks.service", "coulisses-tasks.timer")
 
 
+def test_the_web_examples_run_gunicorn_with_threads_for_the_waiting_screens():
+    """Long polling (the agents' jobs, the screens' scans) holds a thread: the unit and the container
+    run gunicorn's gthread workers, and the operator's guide says so."""
+    args = _exec_start(_unit("coulisses-web.service"))
+    assert args[args.index("--worker-class") + 1] == "gthread" and int(args[args.index("--threads") + 1]) >= 8
+    entrypoint = (DEPLOY / "container-entrypoint.sh").read_text()
+    assert '--worker-class gthread --threads "${COULISSES_WEB_THREADS:-8}"' in entrypoint
+    assert "--worker-class gthread --threads 8" in (DEPLOY.parent / "operator-guide.md").read_text()
+
+
 @pytest.mark.skipif(not shutil.which("systemd-analyze"), reason="systemd-analyze is not installed")
 def test_the_systemd_units_are_valid(tmp_path):
     for name in UNITS:

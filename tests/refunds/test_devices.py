@@ -45,6 +45,36 @@ def test_scanner_feeds_the_basket_and_cash_opens_the_drawer(ddb, world, sell):
     assert jobs[0].reference.startswith("refunds.payout:")
 
 
+def test_plage_takes_two_workstation_scans_as_the_first_and_the_last_of_a_range(ddb, world, sell):
+    """"Plage" on: a scan is kept as the first of a range (nothing added), the next one adds every
+    ticket from the first to it; a misread first is refused and starts nothing; off: one per scan."""
+    from plugins.devices.services import agents
+    from plugins.refunds.services import baskets
+
+    db = ddb
+    order = sell(4, mode="CASH")
+    codes = sorted(t.barcode for t in order.tickets)
+    basket = baskets.open_basket(db)
+    baskets.set_scan_range(db, basket, True)
+    db.commit()
+    misread = baskets.add_scanned(db, basket, "0109999999")
+    assert misread.refused and not basket.scan_range_first and basket.tickets == []
+    first = agents.record_scan(db, "GUICHET", "r-1", codes[3])  # the last one first: the range is the same
+    assert first.consumed_by == "refunds" and basket.scan_range_first == codes[3] and basket.tickets == []
+    db.commit()
+    last = agents.record_scan(db, "GUICHET", "r-2", codes[0])
+    assert last.consumed_by == "refunds"
+    assert sorted(bt.ticket.barcode for bt in basket.tickets) == codes
+    assert basket.scan_range and basket.scan_range_first == ""  # still "Plage": the next pair starts
+    again = agents.record_scan(db, "GUICHET", "r-3", codes[1])
+    assert basket.scan_range_first == codes[1]
+    baskets.set_scan_range(db, basket, False)  # off: the waiting first is forgotten
+    assert basket.scan_range_first == "" and not basket.scan_range
+    single = baskets.add_scanned(db, basket, codes[1])
+    assert single.refused and "déjà dans le panier" in single.refused[0][1]
+    assert again.consumed_by == "refunds" and len(basket.tickets) == 4
+
+
 def test_a_cash_refund_opens_the_drawer_once_with_the_after_commit_events(ddb, world, sell):
     """The sales plugin's after-commit events (cash payment, cash refund) and the payout: the drawer
     opens for the sale's cash payment, and once for the refund (at payout, not at settlement too)."""
@@ -67,6 +97,59 @@ def test_a_cash_refund_opens_the_drawer_once_with_the_after_commit_events(ddb, w
         db.commit()
     refs = sorted(j.reference.split(":")[0] for j in db.query(DeviceJob).filter_by(operation="open_drawer"))
     assert refs == ["refunds.payout", "sales.payment"]
+
+
+def test_a_settled_basket_prints_its_refund_receipt_on_the_simulated_receipt_printer_after_commit(ddb, world, sell):
+    """Settling a basket with a receipt printer at its point of sale records a print job in the
+    settlement, printed after commit (the outbox); the printer simulator decodes the receipt: the
+    operation, the order and its cancelled tickets, the refund by mode, the total refunded, with
+    accents and €. The printer out of paper: the refund stands, the job waits on the till."""
+    from coulisses.config import use_config
+    from coulisses.i18n import format_money
+    from plugins.devices.models import DeviceJob
+    from plugins.devices.services import config, jobs
+    from plugins.devices.simulators import EscPosPrinterSimulator
+    from plugins.refunds.services import baskets
+    from plugins.refunds.services.settle import RefundInput, settle
+
+    db = ddb
+    with EscPosPrinterSimulator() as printer:
+        config.create_device(db, {"location_code": "GUICHET", "name": "Reçus", "kind": "receipt_printer",
+                                  "driver": "escpos", "via": "server", "url": printer.url})
+        order = sell(2, mode="CASH")
+        basket = baskets.open_basket(db)
+        baskets.add_order(db, basket, order)
+        db.commit()
+        with use_config({"OUTBOX_RUN": "inline"}):
+            settle(db, basket, refunds=[RefundInput("CASH", "220.00")])
+            (job,) = db.query(DeviceJob).filter_by(operation="print_receipt").all()
+            assert printer.receipts == []  # nothing printed inside the settlement's transaction
+            db.commit()
+        printer.wait_for(lambda: len(printer.receipts) == 1)
+        text = [line.text for line in printer.receipts[0]]
+        db.expire_all()
+        assert db.get(DeviceJob, job.id).state == "done" and job.reference == f"refunds.basket:{basket.id}"
+        assert text[0] == "REMBOURSEMENT" and printer.receipts[0][0].bold
+        assert text[1] == f"Ordre {basket.operation.number}"
+        amount = format_money(-220).replace("\xa0", " ").replace("\u202f", " ")
+        assert any(f"Dossier {order.number}" in line and "2 billet(s) annulé(s)" in line for line in text)
+        assert any(line.startswith("Espèces") and line.endswith(amount) for line in text), text
+        assert text[-1].startswith("Total remboursé") and text[-1].endswith(
+            format_money(220).replace("\xa0", " ").replace("\u202f", " "))
+        assert all(len(line) <= 42 for line in text)
+
+        printer.paper = "out"  # the next refund: the printer cannot print, the refund stands
+        second = sell(1, mode="CASH")
+        other = baskets.open_basket(db)
+        baskets.add_order(db, other, second)
+        db.commit()
+        with use_config({"OUTBOX_RUN": "inline"}):
+            settle(db, other, refunds=[RefundInput("CASH", "110.00")])
+            db.commit()
+        db.expire_all()
+        failed = db.query(DeviceJob).filter_by(reference=f"refunds.basket:{other.id}").one()
+        assert other.state == "settled" and failed.state == "failed" and len(printer.receipts) == 1
+        assert [j.id for j in jobs.till_jobs(db, "GUICHET").failed] == [failed.id]
 
 
 # --------------------------------------------------------------------------- refunds on the payment terminal
@@ -205,3 +288,39 @@ def test_a_refund_waiting_for_the_workstation_s_terminal_then_unknown_is_said_on
         page = client.get(url).get_data(as_text=True)
         assert 'data-testid="device-refund-unknown"' in page and 'role="alert"' in page
         assert text in page, lang
+
+
+def test_the_basket_shows_its_failed_refund_receipt_with_reessayer(ddb, world, sell, app, make_operator, client_for):
+    """The refund receipt's print failed on the workstation (paper out): the settled basket shows it in
+    the till's notice; "Réessayer" runs it again and comes back to the basket."""
+    from plugins.devices.models import DeviceJob
+    from plugins.devices.services import config, jobs
+    from plugins.refunds.services import baskets
+    from plugins.refunds.services.settle import RefundInput, settle
+    from tests.conftest import csrf_token_of
+
+    db = ddb
+    config.create_device(db, {"location_code": "GUICHET", "name": "Reçus", "kind": "receipt_printer",
+                              "driver": "escpos", "via": "agent", "url": "/dev/ttyUSB0"})
+    order = sell(1)
+    basket = baskets.open_basket(db)
+    baskets.add_order(db, basket, order)
+    settle(db, basket, refunds=[RefundInput("OTHER", "110.00")])
+    db.commit()
+    (job,) = jobs.lease_jobs(db, "GUICHET", "agent-test")
+    assert job.operation == "print_receipt" and job.reference == f"refunds.basket:{basket.id}"
+    jobs.complete(db, job.id, job.lease_id, ok=False, error_code="paper_out", error_message="Plus de papier")
+    db.commit()
+    make_operator("guichet", roles=["operator"])
+    client = client_for("guichet")
+    url = f"/admin/refunds/basket/{basket.id}/"
+    page = client.get(url).get_data(as_text=True)
+    assert 'data-testid="till-jobs"' in page and "Impression de reçu en échec sur Reçus" in page
+    assert "Plus de papier" in page and page.count('data-testid="till-job-retry"') == 1
+    answer = client.post("/devices-till/retry", data={"csrf_token": csrf_token_of(page), "job": str(job.id),
+                                                      "next": url})
+    assert answer.status_code == 302 and answer.headers["Location"].endswith(url)
+    db.expire_all()
+    assert db.get(DeviceJob, job.id).state == "pending"
+    page = client.get(url).get_data(as_text=True)
+    assert 'data-testid="till-job-failed"' not in page and "1 impression(s) ou ouverture(s) du tiroir en attente." in page

@@ -52,6 +52,28 @@ def test_seed_flow_refund_six_by_range(chef, seed_order):
     assert "réglé" in done.get_data(as_text=True) and 'data-testid="settled-summary"' in done.get_data(as_text=True)
 
 
+def test_plage_makes_the_scan_field_take_the_first_then_the_last_of_a_range(chef, seed_order):
+    """"Plage" (a toggle button, pressed when on): two scans in "Code-barres (scan)" — a keyboard-wedge
+    scanner — are the first and the last ticket of a range; off again: one ticket per scan."""
+    order = seed_order()
+    codes = sorted(t.barcode for t in order.tickets)
+    url, token = new_basket(chef)
+    assert 'aria-pressed="false"' in chef.get(url).get_data(as_text=True)
+    on = chef.post(url + "scan-range", data={"csrf_token": token, "on": "1"}, follow_redirects=True).get_data(as_text=True)
+    assert 'id="scan-range-toggle"' in on and 'aria-pressed="true"' in on and 'name="on" value="0"' in on
+    assert "Plage : scannez le premier puis le dernier billet de chaque plage." in on
+    first = chef.post(url + "tickets", data={"csrf_token": token, "scan": codes[0]}, follow_redirects=True)
+    html = first.get_data(as_text=True)
+    assert f"Premier billet de la plage : {codes[0]}. Scannez le dernier." in html
+    assert 'data-testid="refund-line"' not in html
+    last = chef.post(url + "tickets", data={"csrf_token": token, "scan": codes[5]}, follow_redirects=True)
+    assert "6 billet(s) ajouté(s)" in last.get_data(as_text=True)
+    off = chef.post(url + "scan-range", data={"csrf_token": token, "on": "0"}, follow_redirects=True)
+    assert 'aria-pressed="false"' in off.get_data(as_text=True)
+    one = chef.post(url + "tickets", data={"csrf_token": token, "scan": codes[6]}, follow_redirects=True)
+    assert "1 billet(s) ajouté(s)" in one.get_data(as_text=True)
+
+
 def test_seed_flow_exchange_22_for_carmina(chef, shop, seed_order):
     order = seed_order()
     url, token = new_basket(chef)

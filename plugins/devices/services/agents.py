@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -125,6 +125,27 @@ def record_scan(session: Session, location_code: str, scan_id: str, code: str, s
                                                        DeviceScan.scan_id == scan_id))
     get_registry().hook("devices_scan_received", session=session, scan=scan)
     waiting.signal_after_commit(session)  # wake the screens waiting for this place of work's scans
+    return scan
+
+
+def claim_scan(session: Session, scan_id: int, consumer: str) -> DeviceScan:
+    """An open screen takes a scan no basket took (the sales screen with no basket yet opens one for
+    it): the scan is marked used by ``consumer`` only if it is still unused — one screen wins, another
+    one open at the same place of work gets ``ConflictError`` (a conditional update: atomic on SQLite
+    and on PostgreSQL)."""
+    consumer = (consumer or "").strip()[:40]
+    if not consumer:
+        raise InvalidError(_("Indiquez qui reprend le scan"), {"consumer": _("Obligatoire")})
+    scan = session.get(DeviceScan, scan_id)
+    if scan is None:
+        raise NotFoundError(_("Scan %(id)s introuvable", id=scan_id))
+    taken = session.execute(update(DeviceScan).where(DeviceScan.id == scan_id, DeviceScan.consumed_by == "")
+                            .values(consumed_by=consumer).execution_options(synchronize_session=False)).rowcount
+    session.refresh(scan)
+    if not taken:
+        raise ConflictError(_("Code-barres %(code)s : déjà repris par un autre écran ou panier de ce point de vente.",
+                              code=scan.code))
+    waiting.signal_after_commit(session)  # the other screens learn that it is taken
     return scan
 
 

@@ -18,6 +18,7 @@ The rules:
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from sqlalchemy import and_, or_, select, update
@@ -245,6 +246,39 @@ def jobs_at(session: Session, location_code: str | None = None, *, states: tuple
 def unfinished(session: Session, location_code: str) -> list[DeviceJob]:
     """What the till shows: failed jobs to retry, unknown payments to resolve, jobs still waiting."""
     return jobs_at(session, location_code, states=("pending", "leased", "failed", "unknown"))
+
+
+TILL_OPERATIONS = ("print_ticket", "print_receipt", "open_drawer")  # what a till retries by hand
+
+
+@dataclass
+class TillJobs:
+    """The notice of a till (``till_jobs``): ``failed`` print and drawer jobs an operator retries,
+    ``unknown`` payments to resolve elsewhere (never retried), ``waiting``: how many are still to run."""
+    failed: list[DeviceJob] = field(default_factory=list)
+    unknown: list[DeviceJob] = field(default_factory=list)
+    waiting: int = 0
+
+    def __bool__(self) -> bool:
+        return bool(self.failed or self.unknown or self.waiting)
+
+
+def till_jobs(session: Session, location_code: str, limit: int = 10) -> TillJobs:
+    """What the sales screen and the cancellation basket show of their point of sale's jobs (from
+    ``unfinished``): the newest ``limit`` failed print and drawer jobs that can be retried, the
+    payments of unknown outcome, the count of print and drawer jobs still waiting."""
+    notice = TillJobs()
+    for job in unfinished(session, location_code):
+        if job.operation in PAYMENT_OPERATIONS:
+            if job.state == "unknown":
+                notice.unknown.append(job)
+        elif job.operation in TILL_OPERATIONS:
+            if job.state == "failed" and job.retryable:
+                if len(notice.failed) < limit:
+                    notice.failed.append(job)
+            elif job.state in ("pending", "leased"):
+                notice.waiting += 1
+    return notice
 
 
 # --------------------------------------------------------------------------- device lock (server)

@@ -306,6 +306,46 @@ def add_range(session: Session, basket: CancellationBasket, first: str, last: st
     return _take(session, basket, tickets, result)
 
 
+def set_scan_range(session: Session, basket: CancellationBasket, on: bool) -> None:
+    """"Plage" on: the next scans come in pairs, the first and the last ticket of a range (the
+    workstation's scanner, or the "Code-barres" field); off: one ticket per scan. Either way a first
+    ticket scanned and waiting for its last is forgotten."""
+    _editable(basket)
+    basket.scan_range = bool(on)
+    basket.scan_range_first = ""
+    session.flush()
+
+
+def add_scanned(session: Session, basket: CancellationBasket, code: str) -> AddResult:
+    """A scanned barcode: its ticket; with "Plage" on, the first scan is kept (nothing added yet) and
+    the second one adds every ticket from the first to it (``add_range``). What cannot be added is in
+    the result's ``refused`` (never raised: a scan has no form to come back to); a refused last scan
+    ends the pair, the next scan starts a new range."""
+    _editable(basket)
+    code = (code or "").strip()
+    result = AddResult()
+    if not code:
+        return result
+    if not basket.scan_range:
+        return add_barcodes(session, basket, [code])
+    if not basket.scan_range_first:
+        try:
+            find_ticket(session, code)
+        except (NotFoundError, InvalidError):
+            result.refused.append((code, _("Code-barres inconnu : %(barcode)s", barcode=code)))
+            return result
+        basket.scan_range_first = code
+        session.flush()
+        return result
+    first, basket.scan_range_first = basket.scan_range_first, ""
+    session.flush()
+    try:
+        return add_range(session, basket, first, code)
+    except InvalidError as exc:
+        result.refused.append((f"{first}-{code}", str(exc)))
+        return result
+
+
 def add_numbers(session: Session, basket: CancellationBasket, text: str) -> AddResult:
     """A typed list of numbers ("01010002748, 01010002746") and ranges ("01010002727-01010002748")."""
     _editable(basket)

@@ -3,7 +3,10 @@
  * at most DEVICES_LONG_POLL_SECONDS), and when one was used by the page's plugin it reads the page
  * again and redraws the elements marked data-live-region="name" — keeping what the operator typed
  * there and the focus — then announces the scan in a polite live region.
- * After it: a "coulisses:live-refreshed" event on document (the page's own script updates its totals). */
+ * After it: a "coulisses:live-refreshed" event on document (the page's own script updates its totals).
+ * A scan no basket took, on a page that can take it (data-claim-form: the sales screen with no basket
+ * yet): the page claims it (POST …/scans/<id>/claim; one open screen wins, the others say another one
+ * took it) and submits its form with the barcode, as the operator typing it in that field would. */
 (function () {
   "use strict";
 
@@ -13,6 +16,7 @@
   var after = parseInt(feed.getAttribute("data-after"), 10) || 0;
   var consumer = feed.getAttribute("data-consumer");
   var failures = 0;
+  var claimForm = feed.getAttribute("data-claim-form");
 
   function t(key, values) {
     var C = window.Coulisses;
@@ -93,20 +97,55 @@
         // the page marks what a scan can bring with data-scan-code: absent, another basket took it
         var words = codes.map(function (code) {
           var here = document.querySelector('[data-scan-code="' + String(code).replace(/["\\]/g, "\\$&") + '"]');
+          // the page may say itself what the scan did (data-scan-said: "first ticket of the range…")
+          if (here && here.getAttribute("data-scan-said")) { return here.getAttribute("data-scan-said"); }
           return t(here ? "devices.scanTaken" : "devices.scanElsewhere", {code: code});
         });
         announce(words.join(" "));
       });
   }
 
+  function csrf() {
+    var meta = document.querySelector("meta[name=csrf-token]") || document.querySelector("input[name=csrf_token]");
+    return meta ? (meta.getAttribute("content") || meta.value || "") : "";
+  }
+
+  function claim(scan) {
+    // resolves to true when this page took the scan (and is submitting its form), else announces why not
+    return fetch(feed.getAttribute("data-scans-url") + "/" + scan.id + "/claim", {
+      method: "POST", credentials: "same-origin",
+      headers: {"Content-Type": "application/json", Accept: "application/json", "X-CSRFToken": csrf()},
+      body: JSON.stringify({consumer: consumer})
+    }).then(function (r) {
+      var form = document.getElementById(claimForm);
+      if (r.ok && form) {
+        var field = form.querySelector('[name="' + feed.getAttribute("data-claim-field") + '"]');
+        var button = document.getElementById(feed.getAttribute("data-claim-button"));
+        if (field && button) {
+          field.value = scan.code;
+          announce(t("devices.scanClaimed", {code: scan.code}));
+          button.click();  // the screen's own path for a typed barcode: the lines being typed come back
+          return true;
+        }
+      }
+      announce(t(r.status === 409 ? "devices.scanElsewhere" : "devices.scanUnused", {code: scan.code}));
+      return false;
+    });
+  }
+
   function handle(scans) {
-    var mine = [], others = [];
+    var mine = [], others = [], unused = null;
     scans.forEach(function (scan) {
       after = Math.max(after, scan.id);
       if (scan.consumed_by === consumer) { mine.push(scan.code); }
+      else if (!scan.consumed_by && claimForm && !unused) { unused = scan; }
       else { others.push(t(scan.consumed_by ? "devices.scanElsewhere" : "devices.scanUnused", {code: scan.code})); }
     });
     if (others.length) { announce(others.join(" ")); }
+    if (unused) {
+      // the page goes away when it took the scan: no more polling from here
+      return claim(unused).then(function (took) { return took ? new Promise(function () {}) : null; });
+    }
     return mine.length ? refreshed(mine) : Promise.resolve();
   }
 

@@ -1,4 +1,5 @@
-/* "Échange - annulation": keyboard shortcuts (Alt+B: the scan field, Alt+C: the contact search),
+/* "Échange - annulation": keyboard shortcuts (Alt+B: the scan field, Alt+C: the contact search,
+   Alt+P: "Plage" on or off — the scans come in pairs, the first and the last ticket of a range),
    the contact autocomplete (CoulissesContacts.Autocomplete: choosing saves the basket's contact),
    the product tabs (ARIA tabs: arrow keys move between them). */
 (function () {
@@ -8,6 +9,7 @@
   document.addEventListener("keydown", function (e) {
     if (!e.altKey) { return; }
     var key = (e.key || "").toLowerCase();
+    if (key === "p" && $("#scan-range-toggle")) { e.preventDefault(); $("#scan-range-toggle").click(); return; }
     var target = key === "b" ? $("#scan") : (key === "c" ? $("#contact-search") : null);
     if (target) { e.preventDefault(); target.focus(); }
   });
