@@ -40,6 +40,11 @@ def created(session, contact) -> None:
     webhooks.emit(session, CREATED, contact, subject=f"contact:{contact.number}")
 
 
+def created_many(session, contacts) -> int:
+    """``created`` for many contacts (the import): objects with the schema's attributes."""
+    return webhooks.emit_many(session, CREATED, ((c, f"contact:{c.number}") for c in contacts))
+
+
 def merged(session, log) -> None:
     webhooks.emit(session, MERGED, log, subject=f"contact:{log.head_number}")
 
