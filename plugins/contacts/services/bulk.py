@@ -96,7 +96,8 @@ def search_values(kind: str, last_name: str, first_name: str, structure_name: st
 def insert_contacts(session: Session, rows: list[dict[str, Any]], *, now: datetime | None = None,
                     operator_id: int | None = ..., address_key: str = "address") -> list[int]:
     """Insert contacts (dicts of ``Contact`` columns, ``number`` required; ``extra`` optional) and,
-    when ``row[address_key]`` is a dict, their main address. Returns the new ids, in order."""
+    when ``row[address_key]`` is a dict, their main address. Returns the new ids, in order.
+    ``row["search"]``, when there, is ``search_values`` of the row, computed beforehand."""
     if not rows:
         return []
     now = now or utcnow()
@@ -109,8 +110,8 @@ def insert_contacts(session: Session, rows: list[dict[str, Any]], *, now: dateti
         values = {**CONTACT_DEFAULTS, **{k: v for k, v in row.items() if k in CONTACT_DEFAULTS}}
         if values["number"] is None:
             raise ValueError("insert_contacts: every row needs its number")
-        values.update(search_values(values["kind"], values["last_name"], values["first_name"],
-                                    values["structure_name"], values["email"]))
+        values.update(row.get("search") or search_values(values["kind"], values["last_name"], values["first_name"],
+                                                         values["structure_name"], values["email"]))
         values.update(audit)
         values["id"] = contact_id
         values["extra"] = row.get("extra") or {}

@@ -42,7 +42,6 @@ from __future__ import annotations
 
 import csv
 import io
-import re
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -52,7 +51,7 @@ from sqlalchemy.orm import Session
 
 from coulisses.i18n import _
 
-from plugins.contacts.services.normalize import normalize
+from plugins.contacts.services import import_pool
 from plugins.contacts.services.bulk import insert_contacts, take_numbers
 from plugins.contacts.services.import_cleaning import EMAIL_FAST, RowValidator
 from plugins.contacts.services.import_reading import (
@@ -78,7 +77,6 @@ __all__ = [
 ]
 
 CHUNK = 5000
-_UNREADABLE = re.compile("[\udc80-\udcff]")
 
 
 @dataclass
@@ -137,24 +135,31 @@ def import_rows(session: Session, headers: list[str], rows: Iterable[tuple[int, 
                 mapping: dict[str, str] | None = None, dry_run: bool = False, commit: bool = False,
                 chunk: int = CHUNK, keep_rejects: int = 1000, rejects_out: IO[str] | None = None,
                 progress: Callable[[int], None] | None = None, filename: str = "",
-                registry=None) -> ImportReport:
-    """Validate and import rows (see the module docstring); returns the report."""
+                registry=None, processes: int | None = None,
+                parallel_min_rows: int = import_pool.PARALLEL_MIN_ROWS) -> ImportReport:
+    """Validate and import rows (see the module docstring); returns the report.
+
+    ``processes``: how many processes check the rows of a large file (``import_pool``); default:
+    ``CONTACTS_IMPORT_PROCESSES``. Files under ``parallel_min_rows`` rows are checked here."""
+    import_pool.refuse_while_bootstrapping()
     started = time.perf_counter()
     resolved = resolve_mapping(headers, mapping)
     report = ImportReport(dry_run=dry_run, filename=filename, headers=list(headers), mapping=resolved,
                           unmapped=[h for h, f in resolved.items() if not f])
-    columns = [(i, f) for i, f in enumerate(resolved[h] for h in headers) if f]
     validator = RowValidator(registry)
     if "country" in resolved.values():
         validator.default_country = None  # a country column: an empty cell is refused, as quick creation does
+    if processes is None:
+        processes = import_pool.processes_wanted(validator.registry.config)
+    plan = import_pool.RowPlan.of(headers, resolved, validator)
     writer = None
     if rejects_out is not None:
         writer = csv.writer(rejects_out, delimiter=";")
         writer.writerow([*headers, _("erreur")])
     good: list[dict[str, Any]] = []
     good_lines: list[int] = []
+    good_keys: list[str | None] = []
     keys_seen: dict[str, int] = {}  # duplicate key → line, for the lines of this file
-    header_key = [normalize(h) for h in headers] if any(headers) else None
 
     def reject(line: int, reason: str, values: list[str]) -> None:
         report.rejected += 1
@@ -166,7 +171,7 @@ def import_rows(session: Session, headers: list[str], rows: Iterable[tuple[int, 
     def flush() -> None:
         if not good:
             return
-        find_duplicates(session, good, good_lines, keys_seen, report)
+        find_duplicates(session, good, good_lines, keys_seen, report, keys=good_keys)
         if not dry_run:
             first = take_numbers(session, len(good))
             for offset, row in enumerate(good):
@@ -183,30 +188,19 @@ def import_rows(session: Session, headers: list[str], rows: Iterable[tuple[int, 
             progress(len(good))
         good.clear()
         good_lines.clear()
+        good_keys.clear()
 
     pending_progress = 0
-    for line, raw in rows:
+    for line, raw, outcome in import_pool.checked(plan, rows, processes=processes, min_rows=parallel_min_rows,
+                                                  validator=validator):
         report.total += 1
-        values = {}
-        for i, fld in columns:
-            value = raw[i].strip() if i < len(raw) else ""
-            if value:
-                values[fld] = value
-        try:
-            if isinstance(raw, BadLine):
-                raise ValueError(raw.reason)
-            if header_key and [normalize(x) for x in raw[:len(headers)]] == header_key:
-                raise ValueError(_("en-tête répété : cette ligne reprend la ligne d'en-tête"))
-            if _UNREADABLE.search("".join(values.values())):
-                raise ValueError(_("caractères illisibles : le fichier n'est pas dans l'encodage indiqué"))
-            if len(raw) > len(headers) and any(x.strip() for x in raw[len(headers):]):
-                raise ValueError(_("%(columns)s colonnes pour %(headers)s en-têtes", columns=len(raw),
-                                   headers=len(headers)))
-            good.append(validator.clean(values))
-            good_lines.append(line)
-        except ValueError as exc:
-            reject(line, str(exc), raw)
+        if isinstance(outcome, str):
+            reject(line, outcome, raw)
             pending_progress += 1
+        else:
+            good.append(outcome[0])
+            good_lines.append(line)
+            good_keys.append(outcome[1])
         if len(good) >= chunk:
             flush()
             if progress and pending_progress:
@@ -220,28 +214,31 @@ def import_rows(session: Session, headers: list[str], rows: Iterable[tuple[int, 
 
 
 def find_duplicates(session: Session, rows: list[dict[str, Any]], lines: list[int], keys_seen: dict[str, int],
-                    report: ImportReport) -> None:
+                    report: ImportReport, keys: list[str | None] | None = None) -> None:
     """Report the rows that are likely duplicates of an existing contact or of an earlier line, with
-    the duplicates detection's key (``services.duplicates.duplicate_key``). They are imported all the
-    same: the duplicates screen (``coulisses contacts duplicates detect``) proposes the merge."""
+    the duplicates detection's key (``services.duplicates.duplicate_key``; ``keys``: the rows' keys,
+    when ``import_pool.check_rows`` computed them). They are imported all the same: the duplicates
+    screen (``coulisses contacts duplicates detect``) proposes the merge."""
     from sqlalchemy import and_, select
 
     from plugins.contacts.models import Address, Contact
     from plugins.contacts.services.bulk import search_values
     from plugins.contacts.services.duplicates import duplicate_key
 
-    keys: list[str | None] = []
-    for row in rows:
-        kind = row["kind"]
-        sv = search_values(kind, row.get("last_name", ""), row.get("first_name", ""), row.get("structure_name", ""),
-                           row.get("email"))
-        address = row.get("address") or {}
-        keys.append(duplicate_key("public", sv["phonetic_name"], sv["search_first"], address.get("line1"),
-                                  address.get("postal_code"), address.get("country"), sv["search_email"]))
+    if keys is None:
+        keys = []
+        for row in rows:
+            kind = row["kind"]
+            sv = search_values(kind, row.get("last_name", ""), row.get("first_name", ""),
+                               row.get("structure_name", ""), row.get("email"))
+            address = row.get("address") or {}
+            keys.append(duplicate_key("public", sv["phonetic_name"], sv["search_first"], address.get("line1"),
+                                      address.get("postal_code"), address.get("country"), sv["search_email"]))
     phonetics = {k.split("|", 2)[1] for k in keys if k}
     existing: dict[str, int] = {}
+    phonetics = sorted(phonetics)
     for i in range(0, len(phonetics), 1000):
-        batch = sorted(phonetics)[i:i + 1000]
+        batch = phonetics[i:i + 1000]
         stmt = (select(Contact.number, Contact.role, Contact.phonetic_name, Contact.search_first, Contact.search_email,
                        Address.line1, Address.postal_code, Address.country)
                 .outerjoin(Address, and_(Address.contact_id == Contact.id, Address.usage == "main"))
