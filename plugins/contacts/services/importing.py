@@ -43,12 +43,15 @@ from __future__ import annotations
 import csv
 import io
 import time
+from array import array
+from bisect import bisect_left
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any, Callable, Iterable
 
 from sqlalchemy.orm import Session
 
+from coulisses.db import utcnow
 from coulisses.i18n import _
 
 from plugins.contacts.services import import_pool
@@ -160,6 +163,7 @@ def import_rows(session: Session, headers: list[str], rows: Iterable[tuple[int, 
     good_lines: list[int] = []
     good_keys: list[str | None] = []
     keys_seen: dict[str, int] = {}  # duplicate key → line, for the lines of this file
+    imported = Imported()
 
     def reject(line: int, reason: str, values: list[str]) -> None:
         report.rejected += 1
@@ -171,13 +175,15 @@ def import_rows(session: Session, headers: list[str], rows: Iterable[tuple[int, 
     def flush() -> None:
         if not good:
             return
-        find_duplicates(session, good, good_lines, keys_seen, report, keys=good_keys)
+        find_duplicates(session, good, good_lines, keys_seen, report, keys=good_keys, imported=imported)
         if not dry_run:
             first = take_numbers(session, len(good))
             for offset, row in enumerate(good):
                 row["number"] = first + offset
-            ids = insert_contacts(session, good)
-            announce_created(session, ids, validator.registry)
+            now = utcnow()
+            ids = insert_contacts(session, good, now=now)
+            imported.add(good_lines, first)
+            announce_created(session, ids, validator.registry, rows=good, now=now)
             if report.first_number is None:
                 report.first_number = first
             report.last_number = first + len(good) - 1
@@ -213,13 +219,42 @@ def import_rows(session: Session, headers: list[str], rows: Iterable[tuple[int, 
     return report
 
 
+class Imported:
+    """The contacts an import inserted so far: their numbers (one block per chunk, taken under the
+    sequence's lock, so nobody else's) and the number of each line (16 bytes a line)."""
+
+    def __init__(self):
+        self.ranges: list[list[int]] = []  # [first, last] numbers, adjacent blocks merged
+        self.lines = array("q")
+        self.numbers = array("q")
+
+    def add(self, lines: list[int], first: int) -> None:
+        self.lines.extend(lines)
+        self.numbers.extend(range(first, first + len(lines)))
+        last = first + len(lines) - 1
+        if self.ranges and self.ranges[-1][1] + 1 == first:
+            self.ranges[-1][1] = last
+        else:
+            self.ranges.append([first, last])
+
+    def number_of(self, line: int) -> int | None:
+        i = bisect_left(self.lines, line)
+        return self.numbers[i] if i < len(self.lines) and self.lines[i] == line else None
+
+
 def find_duplicates(session: Session, rows: list[dict[str, Any]], lines: list[int], keys_seen: dict[str, int],
-                    report: ImportReport, keys: list[str | None] | None = None) -> None:
+                    report: ImportReport, keys: list[str | None] | None = None,
+                    imported: Imported | None = None) -> None:
     """Report the rows that are likely duplicates of an existing contact or of an earlier line, with
     the duplicates detection's key (``services.duplicates.duplicate_key``; ``keys``: the rows' keys,
     when ``import_pool.check_rows`` computed them). They are imported all the same: the duplicates
-    screen (``coulisses contacts duplicates detect``) proposes the merge."""
-    from sqlalchemy import and_, select
+    screen (``coulisses contacts duplicates detect``) proposes the merge.
+
+    A line that repeats a line of an earlier chunk, already inserted, is reported as a duplicate of
+    that line's contact. ``imported`` (the contacts this import inserted) spares reading them back
+    from the database for every chunk: the query leaves their numbers out, and their keys are those
+    of ``keys_seen``."""
+    from sqlalchemy import and_, not_, select
 
     from plugins.contacts.models import Address, Contact
     from plugins.contacts.services.bulk import search_values
@@ -242,7 +277,8 @@ def find_duplicates(session: Session, rows: list[dict[str, Any]], lines: list[in
         stmt = (select(Contact.number, Contact.role, Contact.phonetic_name, Contact.search_first, Contact.search_email,
                        Address.line1, Address.postal_code, Address.country)
                 .outerjoin(Address, and_(Address.contact_id == Contact.id, Address.usage == "main"))
-                .where(Contact.phonetic_name.in_(batch), Contact.valid.is_(True), Contact.anonymised_at.is_(None)))
+                .where(Contact.phonetic_name.in_(batch), Contact.valid.is_(True), Contact.anonymised_at.is_(None),
+                       *[not_(Contact.number.between(a, b)) for a, b in (imported.ranges if imported else ())]))
         for r in session.execute(stmt):
             key = duplicate_key(r.role, r.phonetic_name, r.search_first, r.line1, r.postal_code, r.country,
                                 r.search_email)
@@ -255,18 +291,25 @@ def find_duplicates(session: Session, rows: list[dict[str, Any]], lines: list[in
             report.duplicates.append(Duplicate(line, _("doublon probable du contact %(number)s",
                                                        number=existing[key]), number=existing[key]))
         elif key in keys_seen:
-            report.duplicates.append(Duplicate(line, _("doublon probable de la ligne %(line)s",
-                                                       line=keys_seen[key]), other_line=keys_seen[key]))
+            other = keys_seen[key]
+            number = imported.number_of(other) if imported else None
+            if number is not None:  # inserted with an earlier chunk: that contact
+                report.duplicates.append(Duplicate(line, _("doublon probable du contact %(number)s",
+                                                           number=number), number=number))
+            else:
+                report.duplicates.append(Duplicate(line, _("doublon probable de la ligne %(line)s",
+                                                           line=other), other_line=other))
         else:
             keys_seen[key] = line
 
 
-def announce_created(session: Session, ids: list[int], registry) -> None:
+def announce_created(session: Session, ids: list[int], registry, *, rows: list[dict[str, Any]] | None = None,
+                     now=None) -> None:
     """``contacts_contact_created`` for each imported contact, as for every other way a contact is
     created. The contacts plugin's own implementation (the ``contacts.contact.created`` event) is
     run once for the whole chunk (``events.created_many``: the same changes in the feed, written in
-    multi-row statements, from the columns); any other plugin's implementation is called for each
-    contact, loaded only then."""
+    multi-row statements, from ``rows`` inserted at ``now`` when given, else from the columns); any
+    other plugin's implementation is called for each contact, loaded only then."""
     from sqlalchemy import select
 
     from coulisses.plugins import ordered_impls
@@ -278,15 +321,20 @@ def announce_created(session: Session, ids: list[int], registry) -> None:
     impls = ordered_impls(registry.pm, "contacts_contact_created") if ids else []
     others = [impl for impl in impls if impl.function is not hooks.contacts_contact_created]
     if len(others) < len(impls):
-        columns = (Contact.number, Contact.kind, Contact.type_code, Contact.structure_name, Contact.last_name,
-                   Contact.first_name, Contact.email, Contact.created_at)
-        found = []
-        for i in range(0, len(ids), 1000):
-            found += session.execute(select(*columns).where(Contact.id.in_(ids[i:i + 1000]))
-                                     .order_by(Contact.id)).all()
-        events.created_many(session, (_Created(r.number, r.kind, r.type_code, r.email, r.created_at,
-                                               display_name_of(r.kind, r.structure_name, r.last_name,
-                                                               r.first_name)) for r in found))
+        if rows is not None and now is not None:
+            found = [_Created(r["number"], r["kind"], r["type_code"], r.get("email"), now,
+                              display_name_of(r["kind"], r.get("structure_name", ""), r.get("last_name", ""),
+                                              r.get("first_name", ""))) for r in rows]
+        else:
+            columns = (Contact.number, Contact.kind, Contact.type_code, Contact.structure_name, Contact.last_name,
+                       Contact.first_name, Contact.email, Contact.created_at)
+            found = []
+            for i in range(0, len(ids), 1000):
+                found += [_Created(r.number, r.kind, r.type_code, r.email, r.created_at,
+                                   display_name_of(r.kind, r.structure_name, r.last_name, r.first_name))
+                          for r in session.execute(select(*columns).where(Contact.id.in_(ids[i:i + 1000]))
+                                                   .order_by(Contact.id))]
+        events.created_many(session, found)
     if not others:
         return
     for i in range(0, len(ids), 1000):
