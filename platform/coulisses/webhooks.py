@@ -248,7 +248,7 @@ def emit(session: Session, code: str, obj: Any, *, subject: str = "") -> Change:
     registered = events().get(code)
     if registered is None:
         raise CoulissesError(f"unknown webhook event '{code}' (declare it with coulisses_webhook_events)")
-    data_json = _data_json(registered, obj)
+    data_json = dump_data(registered.schema, obj)
     change = Change(event=code, subject=subject[:120], data_json=data_json, at=utcnow(),
                     by_login=(current_actor().login or "")[:120])
     session.add(change)
@@ -261,11 +261,14 @@ def emit(session: Session, code: str, obj: Any, *, subject: str = "") -> Change:
     return change
 
 
-def emit_many(session: Session, code: str, items: Iterable[tuple[Any, str]]) -> int:
+def emit_many(session: Session, code: str, items: Iterable[tuple[Any, str]],
+              data: Iterable[str] | None = None) -> int:
     """``emit`` for many objects at once (an import): ``items`` are ``(obj, subject)`` pairs. The
     same changes in the feed, with the same data, numbered at commit like the others; inserted in
-    one multi-row statement instead of one ORM object each. When a subscription wants the event,
-    each goes through ``emit`` (its deliveries need the change's row). Returns how many."""
+    one multi-row statement instead of one ORM object each. ``data``: each object's ``dump_data``
+    with the event's schema, when the caller had it done elsewhere (another process). When a
+    subscription wants the event, each goes through ``emit`` (its deliveries need the change's
+    row). Returns how many."""
     registered = events().get(code)
     if registered is None:
         raise CoulissesError(f"unknown webhook event '{code}' (declare it with coulisses_webhook_events)")
@@ -276,8 +279,12 @@ def emit_many(session: Session, code: str, items: Iterable[tuple[Any, str]]) -> 
             count += 1
         return count
     at, login = utcnow(), (current_actor().login or "")[:120]
-    rows = [{"event": code, "subject": subject[:120], "data_json": _data_json(registered, obj), "at": at,
-             "by_login": login} for obj, subject in items]
+    if data is None:
+        rows = [{"event": code, "subject": subject[:120], "data_json": dump_data(registered.schema, obj), "at": at,
+                 "by_login": login} for obj, subject in items]
+    else:
+        rows = [{"event": code, "subject": subject[:120], "data_json": data_json, "at": at, "by_login": login}
+                for (_obj, subject), data_json in zip(items, data, strict=True)]
     if not rows:
         return 0
     table = Change.__table__
@@ -286,14 +293,15 @@ def emit_many(session: Session, code: str, items: Iterable[tuple[Any, str]]) -> 
     return len(rows)
 
 
-def _data_json(registered: WebhookEvent, obj: Any) -> str:
-    if registered.schema is None:
+def dump_data(schema: type[Schema] | None, obj: Any) -> str:
+    """The ``data`` of an event about ``obj``, as stored and sent: dumped through the event's schema."""
+    if schema is None:
         data = dict(obj or {})
     else:
-        schema = _SCHEMAS.get(registered.schema)
-        if schema is None:
-            schema = _SCHEMAS[registered.schema] = registered.schema()
-        data = schema.dump(obj)
+        instance = _SCHEMAS.get(schema)
+        if instance is None:
+            instance = _SCHEMAS[schema] = schema()
+        data = instance.dump(obj)
     return json.dumps(data, default=str, sort_keys=True)
 
 

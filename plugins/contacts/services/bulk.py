@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from functools import lru_cache
+from operator import itemgetter
 from typing import Any, Iterable
 
 from sqlalchemy import func, insert, select, text, update
@@ -159,6 +160,23 @@ def executemany(session: Session, table, rows: list[dict[str, Any]]) -> None:
             continue
         shared = all(row[key] is first[key] for row in rows[:50]) and key in _SHARED_COLUMNS
         processors.append((key, proc, shared, proc(first[key]) if shared and first[key] is not None else None))
+    if positional:
+        getter = itemgetter(*keys) if len(keys) > 1 else (lambda row, k=keys[0]: (row[k],))
+        where = [(keys.index(key), proc, shared, value) for key, proc, shared, value in processors]
+        out = []
+        for row in rows:
+            values = getter(row)
+            if where:
+                values = list(values)
+                for i, proc, shared, value in where:
+                    if shared:
+                        values[i] = value
+                    elif values[i] is not None:
+                        values[i] = proc(values[i])
+                values = tuple(values)
+            out.append(values)
+        conn.exec_driver_sql(sql, out)
+        return
     out = []
     for row in rows:
         if processors:
@@ -168,7 +186,7 @@ def executemany(session: Session, table, rows: list[dict[str, Any]]) -> None:
                     row[key] = value
                 elif row[key] is not None:
                     row[key] = proc(row[key])
-        out.append(tuple(row[k] for k in keys) if positional else row)
+        out.append(row)
     conn.exec_driver_sql(sql, out)
 
 
@@ -178,12 +196,18 @@ def _copy(conn, table, keys: list[str], rows: list[dict[str, Any]]) -> None:
 
     from sqlalchemy import JSON
 
-    json_keys = {k for k in keys if isinstance(table.c[k].type, JSON)}
+    json_at = [i for i, k in enumerate(keys) if isinstance(table.c[k].type, JSON)]
+    getter = itemgetter(*keys) if len(keys) > 1 else (lambda row, k=keys[0]: (row[k],))
     cursor = conn.connection.driver_connection.cursor()
     columns = ", ".join(f'"{k}"' for k in keys)
     with cursor.copy(f'COPY "{table.name}" ({columns}) FROM STDIN') as copy:
         for row in rows:
-            copy.write_row([json.dumps(row[k]) if k in json_keys else row[k] for k in keys])
+            values = getter(row)
+            if json_at:
+                values = list(values)
+                for i in json_at:
+                    values[i] = json.dumps(values[i])
+            copy.write_row(values)
 
 
 _SHARED_COLUMNS = {"created_at", "updated_at", "created_by_id", "updated_by_id"}

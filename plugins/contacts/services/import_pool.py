@@ -111,7 +111,7 @@ _VALIDATORS: dict[str, Any] = {}  # in a pool's process: plan token → its vali
 
 
 def _check_chunk(plan: RowPlan, rows: list[tuple[int, list[str]]]) -> list[Any]:
-    """Run in a pool's process."""
+    """Run in a pool's process (or here, when the pool broke)."""
     validator = _VALIDATORS.get(plan.token)
     if validator is None:
         _VALIDATORS.clear()
@@ -161,21 +161,65 @@ def _start_pool(processes: int):
         return None
 
 
-def checked(plan: RowPlan, rows: Iterable[tuple[int, list[str]]], *, processes: int = 1,
+class Helpers:
+    """The pool of an import (none until ``start``): ``submit(fn, *args)`` runs ``fn`` in one of its
+    processes, or here when there is no pool or it broke; ``result()`` of what it returns is ``fn``'s
+    result either way."""
+
+    def __init__(self, processes: int):
+        self.processes = processes
+        self.executor = None
+
+    def start(self) -> bool:
+        if self.executor is None and self.processes > 1:
+            self.executor = _start_pool(self.processes)
+        return self.executor is not None
+
+    def submit(self, fn, *args) -> "_Task":
+        future = None
+        if self.executor is not None:
+            try:
+                future = self.executor.submit(fn, *args)
+            except RuntimeError:  # a broken pool (BrokenProcessPool is one), or one shut down
+                self.executor = None
+        return _Task(self, fn, args, future)
+
+    def close(self) -> None:
+        if self.executor is not None:
+            self.executor.shutdown(wait=True, cancel_futures=True)
+            self.executor = None
+
+
+class _Task:
+    def __init__(self, helpers: Helpers, fn, args, future):
+        self.helpers, self.fn, self.args, self.future = helpers, fn, args, future
+
+    def result(self):
+        if self.future is not None:
+            from concurrent.futures.process import BrokenProcessPool
+
+            try:
+                return self.future.result()
+            except BrokenProcessPool:  # a process was killed: not the file's fault, done here
+                self.helpers.executor = None
+        return self.fn(*self.args)
+
+
+def checked(plan: RowPlan, rows: Iterable[tuple[int, list[str]]], helpers: Helpers, *,
             min_rows: int = PARALLEL_MIN_ROWS, size: int = CHECK_CHUNK,
             validator=None) -> Iterator[tuple[int, list[str], Any]]:
-    """``(line, values, outcome)`` of each row, in the file's order (see the module docstring)."""
+    """``(line, values, outcome)`` of each row, in the file's order (see the module docstring).
+    Starts ``helpers``' pool when the file has at least ``min_rows`` rows; the caller closes it."""
     chunks = _chunks(rows, size)
     head: list[list[tuple[int, list[str]]]] = []
     read = 0
-    if processes > 1:
+    if helpers.processes > 1:
         for chunk in chunks:  # read ahead: is the file large enough to pay for the processes?
             head.append(chunk)
             read += len(chunk)
             if read >= min_rows:
                 break
     source = itertools.chain(head, chunks)
-    pool = _start_pool(processes) if processes > 1 and read >= min_rows else None
     local = validator
 
     def here(chunk):
@@ -184,39 +228,19 @@ def checked(plan: RowPlan, rows: Iterable[tuple[int, list[str]]], *, processes: 
             local = plan.validator()
         return check_rows(plan, local, chunk)
 
-    if pool is None:
+    if read < min_rows or not helpers.start():
         for chunk in source:
             yield from ((line, raw, outcome) for (line, raw), outcome in zip(chunk, here(chunk)))
         return
-    from concurrent.futures.process import BrokenProcessPool
-
     pending: deque = deque()
-    broken = False
-    try:
-        while True:
-            while not broken and len(pending) < 2 * processes:
-                chunk = next(source, None)
-                if chunk is None:
-                    break
-                try:
-                    pending.append((chunk, pool.submit(_check_chunk, plan, chunk)))
-                except (BrokenProcessPool, RuntimeError):
-                    broken = True
-                    pending.append((chunk, None))
-            if not pending:
-                if broken:  # the rest of the file, here
-                    for chunk in source:
-                        yield from ((line, raw, outcome) for (line, raw), outcome in zip(chunk, here(chunk)))
-                return
-            chunk, future = pending.popleft()
-            outcomes = None
-            if future is not None:
-                try:
-                    outcomes = future.result()
-                except BrokenProcessPool:
-                    broken = True
-            if outcomes is None:
-                outcomes = here(chunk)
-            yield from ((line, raw, outcome) for (line, raw), outcome in zip(chunk, outcomes))
-    finally:
-        pool.shutdown(wait=True, cancel_futures=True)
+    while True:
+        while len(pending) < 2 * helpers.processes:
+            chunk = next(source, None)
+            if chunk is None:
+                break
+            pending.append((chunk, helpers.submit(_check_chunk, plan, chunk)))
+        if not pending:
+            return
+        chunk, task = pending.popleft()
+        outcomes = task.result()
+        yield from ((line, raw, outcome) for (line, raw), outcome in zip(chunk, outcomes))

@@ -54,6 +54,9 @@ from sqlalchemy.orm import Session
 from coulisses.db import utcnow
 from coulisses.i18n import _
 
+from plugins.contacts import events
+from plugins.contacts.models import display_name_of
+from plugins.contacts.registry import get_registry
 from plugins.contacts.services import import_pool
 from plugins.contacts.services.bulk import insert_contacts, take_numbers
 from plugins.contacts.services.import_cleaning import EMAIL_FAST, RowValidator
@@ -181,9 +184,13 @@ def import_rows(session: Session, headers: list[str], rows: Iterable[tuple[int, 
             for offset, row in enumerate(good):
                 row["number"] = first + offset
             now = utcnow()
+            created = [_Created(r["number"], r["kind"], r["type_code"], r.get("email"), now,
+                                display_name_of(r["kind"], r.get("structure_name", ""), r.get("last_name", ""),
+                                                r.get("first_name", ""))) for r in good]
+            data = helpers.submit(events.created_data, created)  # dumped by another process meanwhile
             ids = insert_contacts(session, good, now=now)
             imported.add(good_lines, first)
-            announce_created(session, ids, validator.registry, rows=good, now=now)
+            announce_created(session, ids, validator.registry, created=created, data=data)
             if report.first_number is None:
                 report.first_number = first
             report.last_number = first + len(good) - 1
@@ -197,22 +204,26 @@ def import_rows(session: Session, headers: list[str], rows: Iterable[tuple[int, 
         good_keys.clear()
 
     pending_progress = 0
-    for line, raw, outcome in import_pool.checked(plan, rows, processes=processes, min_rows=parallel_min_rows,
-                                                  validator=validator):
-        report.total += 1
-        if isinstance(outcome, str):
-            reject(line, outcome, raw)
-            pending_progress += 1
-        else:
-            good.append(outcome[0])
-            good_lines.append(line)
-            good_keys.append(outcome[1])
-        if len(good) >= chunk:
-            flush()
-            if progress and pending_progress:
-                progress(pending_progress)
-                pending_progress = 0
-    flush()
+    helpers = import_pool.Helpers(processes)
+    try:
+        for line, raw, outcome in import_pool.checked(plan, rows, helpers, min_rows=parallel_min_rows,
+                                                      validator=validator):
+            report.total += 1
+            if isinstance(outcome, str):
+                reject(line, outcome, raw)
+                pending_progress += 1
+            else:
+                good.append(outcome[0])
+                good_lines.append(line)
+                good_keys.append(outcome[1])
+            if len(good) >= chunk:
+                flush()
+                if progress and pending_progress:
+                    progress(pending_progress)
+                    pending_progress = 0
+        flush()
+    finally:
+        helpers.close()
     if progress and pending_progress:
         progress(pending_progress)
     report.seconds = time.perf_counter() - started
@@ -303,38 +314,34 @@ def find_duplicates(session: Session, rows: list[dict[str, Any]], lines: list[in
             keys_seen[key] = line
 
 
-def announce_created(session: Session, ids: list[int], registry, *, rows: list[dict[str, Any]] | None = None,
-                     now=None) -> None:
+def announce_created(session: Session, ids: list[int], registry, *, created: list["_Created"] | None = None,
+                     data=None) -> None:
     """``contacts_contact_created`` for each imported contact, as for every other way a contact is
     created. The contacts plugin's own implementation (the ``contacts.contact.created`` event) is
     run once for the whole chunk (``events.created_many``: the same changes in the feed, written in
-    multi-row statements, from ``rows`` inserted at ``now`` when given, else from the columns); any
-    other plugin's implementation is called for each contact, loaded only then."""
+    multi-row statements; from ``created``, what the rows just inserted hold, when given, else from
+    the columns; ``data``: a task whose result is their ``events.created_data``). Any other plugin's
+    implementation is called for each contact, loaded only then."""
     from sqlalchemy import select
 
     from coulisses.plugins import ordered_impls
-    from plugins.contacts import events, hooks
-    from plugins.contacts.models import Contact, display_name_of
-    from plugins.contacts.registry import get_registry
+    from plugins.contacts import hooks
+    from plugins.contacts.models import Contact
 
     registry = registry or get_registry()
     impls = ordered_impls(registry.pm, "contacts_contact_created") if ids else []
     others = [impl for impl in impls if impl.function is not hooks.contacts_contact_created]
     if len(others) < len(impls):
-        if rows is not None and now is not None:
-            found = [_Created(r["number"], r["kind"], r["type_code"], r.get("email"), now,
-                              display_name_of(r["kind"], r.get("structure_name", ""), r.get("last_name", ""),
-                                              r.get("first_name", ""))) for r in rows]
-        else:
+        if created is None:
             columns = (Contact.number, Contact.kind, Contact.type_code, Contact.structure_name, Contact.last_name,
                        Contact.first_name, Contact.email, Contact.created_at)
-            found = []
+            created, data = [], None
             for i in range(0, len(ids), 1000):
-                found += [_Created(r.number, r.kind, r.type_code, r.email, r.created_at,
-                                   display_name_of(r.kind, r.structure_name, r.last_name, r.first_name))
-                          for r in session.execute(select(*columns).where(Contact.id.in_(ids[i:i + 1000]))
-                                                   .order_by(Contact.id))]
-        events.created_many(session, found)
+                created += [_Created(r.number, r.kind, r.type_code, r.email, r.created_at,
+                                     display_name_of(r.kind, r.structure_name, r.last_name, r.first_name))
+                            for r in session.execute(select(*columns).where(Contact.id.in_(ids[i:i + 1000]))
+                                                     .order_by(Contact.id))]
+        events.created_many(session, created, data.result() if data is not None else None)
     if not others:
         return
     for i in range(0, len(ids), 1000):
