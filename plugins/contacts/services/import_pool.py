@@ -206,11 +206,11 @@ class _Task:
 
 
 def checked(plan: RowPlan, rows: Iterable[tuple[int, list[str]]], helpers: Helpers, *,
-            min_rows: int = PARALLEL_MIN_ROWS, size: int = CHECK_CHUNK,
+            min_rows: int = PARALLEL_MIN_ROWS, size: int | None = None,
             validator=None) -> Iterator[tuple[int, list[str], Any]]:
     """``(line, values, outcome)`` of each row, in the file's order (see the module docstring).
     Starts ``helpers``' pool when the file has at least ``min_rows`` rows; the caller closes it."""
-    chunks = _chunks(rows, size)
+    chunks = _chunks(rows, size or CHECK_CHUNK)
     head: list[list[tuple[int, list[str]]]] = []
     read = 0
     if helpers.processes > 1:
