@@ -20,6 +20,10 @@
   that looks like a record of its own) is rejected at the line where it opened and the reading goes
   on at the next line; a repeated header line is rejected. The rejects stream always receives every
   rejected line (values it cannot decode are shown with replacement characters).
+- Large files use every core: the rows are checked (cleaning, search columns, duplicate keys) by a
+  pool of fresh processes, in order and a few chunks at a time (``import_pool``; ``processes``,
+  ``CONTACTS_IMPORT_PROCESSES``); small files, and processes that may not start children, check them
+  here. The report is the same either way, byte for byte.
 - ``dry_run=True`` validates everything and writes nothing.
 - Rejected rows: the report keeps the first ``keep_rejects`` in memory; ``rejects_out`` (a text
   stream) receives all of them as CSV: the original columns plus ``erreur``.
@@ -35,8 +39,8 @@ contact or of an earlier line, with the duplicates detection's key) are imported
 spreadsheet (``7000``) get it back.
 
 Modules: the fields, the mapping and the reading of CSV / XLSX files are in ``import_reading``; the
-cleaning of a row (``RowValidator``) in ``import_cleaning``; the import itself, its report, the
-preview and the rejects here. Every name stays importable from here.
+cleaning of a row (``RowValidator``) in ``import_cleaning``; the checks of a row and the pool that
+runs them in ``import_pool``; the import itself, its report, the preview and the rejects here. Every name stays importable from here.
 """
 from __future__ import annotations
 
