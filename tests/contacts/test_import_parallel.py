@@ -120,3 +120,33 @@ def test_each_imported_contact_has_the_created_event_emit_would_write(db):
         assert change.data_json == json.dumps(ContactCreatedSchema().dump(contact), default=str, sort_keys=True)
     positions = [c.position for c in changes.values()]
     assert None not in positions and len(set(positions)) == len(positions)
+
+
+def test_cli_imports_a_large_file_with_the_pool_and_writes_the_same_rejects(app, database_url, tmp_path,
+                                                                             monkeypatch):
+    from click.testing import CliRunner
+
+    from coulisses.cli import main
+    from tests.conftest import app_session
+
+    path = tmp_path / "contacts.csv"
+    path.write_bytes(_messy_file(3))
+    expected = io.StringIO()
+    with app_session(app) as s:
+        serial = importing.import_file(s, str(path), rejects_out=expected, processes=1, dry_run=True)
+        s.rollback()
+    monkeypatch.setattr(import_pool, "PARALLEL_MIN_ROWS", 0)
+    monkeypatch.setattr(import_pool, "CHECK_CHUNK", 5)
+    started = []
+    real_start = import_pool._start_pool
+    monkeypatch.setattr(import_pool, "_start_pool", lambda n: started.append(n) or real_start(n))
+    rejects = tmp_path / "rejets.csv"
+    env = {"COULISSES_DATABASE_URL": database_url, "COULISSES_PLUGINS": "contacts", "COULISSES_ENV": "development",
+           "COULISSES_INSTANCE_PATH": str(app.instance_path), "COULISSES_CONTACTS_IMPORT_PROCESSES": "2"}
+    result = CliRunner().invoke(main, ["contacts", "import", str(path), "--rejects", str(rejects)], env=env)
+    assert result.exit_code == 0, result.output
+    assert started == [2]
+    assert rejects.read_bytes() == expected.getvalue().encode()
+    assert f"Contacts importés : {serial.imported}" in result.output
+    with app_session(app) as s:
+        assert s.scalar(select(func.count()).select_from(Contact)) == serial.imported

@@ -146,11 +146,12 @@ def import_rows(session: Session, headers: list[str], rows: Iterable[tuple[int, 
                 chunk: int = CHUNK, keep_rejects: int = 1000, rejects_out: IO[str] | None = None,
                 progress: Callable[[int], None] | None = None, filename: str = "",
                 registry=None, processes: int | None = None,
-                parallel_min_rows: int = import_pool.PARALLEL_MIN_ROWS) -> ImportReport:
+                parallel_min_rows: int | None = None) -> ImportReport:
     """Validate and import rows (see the module docstring); returns the report.
 
     ``processes``: how many processes check the rows of a large file (``import_pool``); default:
-    ``CONTACTS_IMPORT_PROCESSES``. Files under ``parallel_min_rows`` rows are checked here."""
+    ``CONTACTS_IMPORT_PROCESSES``. Files under ``parallel_min_rows`` rows (default:
+    ``import_pool.PARALLEL_MIN_ROWS``) are checked here."""
     import_pool.refuse_while_bootstrapping()
     started = time.perf_counter()
     resolved = resolve_mapping(headers, mapping)
@@ -210,8 +211,8 @@ def import_rows(session: Session, headers: list[str], rows: Iterable[tuple[int, 
     pending_progress = 0
     helpers = import_pool.Helpers(processes)
     try:
-        for line, raw, outcome in import_pool.checked(plan, rows, helpers, min_rows=parallel_min_rows,
-                                                      validator=validator):
+        min_rows = import_pool.PARALLEL_MIN_ROWS if parallel_min_rows is None else parallel_min_rows
+        for line, raw, outcome in import_pool.checked(plan, rows, helpers, min_rows=min_rows, validator=validator):
             report.total += 1
             if isinstance(outcome, str):
                 reject(line, outcome, raw)
