@@ -8,10 +8,10 @@ does: streamed, committed per chunk) and records
 
 - ``contacts.import`` ``rows_per_s`` (target 20,000) — rows read and validated per second, the
   good ones inserted;
-- ``contacts.import`` ``peak_mb`` (target 500) — the peak resident memory of the importing
-  subprocess and of the processes that check the rows with it (``import_pool``: the forkserver and
-  its pool), summed: sampled from ``/proc`` every 0.1 s, and never below the subprocess's own
-  ``ru_maxrss``.
+- ``contacts.import`` ``peak_mb`` (target 500) — the peak memory of the importing subprocess and of
+  the processes that check the rows with it (``import_pool``: the forkserver and its pool), summed:
+  their proportional set sizes (shared pages counted once) sampled from ``/proc`` every 0.1 s, and
+  never below the subprocess's own ``ru_maxrss``.
 
 The import uses ``CONTACTS_IMPORT_PROCESSES`` (default: one process per core);
 ``COULISSES_CONTACTS_IMPORT_PROCESSES=1 python -m bench --quick contacts_import`` measures the serial path.
@@ -135,12 +135,15 @@ class TreeMemory:
 
     @staticmethod
     def _rss_kb(pid: int) -> int:
-        try:
-            for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-                if line.startswith("VmRSS:"):
-                    return int(line.split()[1])
-        except OSError:
-            pass
+        """The process's proportional set size (its shared pages counted once across the tree), else
+        its resident set size."""
+        for name, field in ((f"/proc/{pid}/smaps_rollup", "Pss:"), (f"/proc/{pid}/status", "VmRSS:")):
+            try:
+                for line in Path(name).read_text().splitlines():
+                    if line.startswith(field):
+                        return int(line.split()[1])
+            except OSError:
+                continue
         return 0
 
 
