@@ -40,6 +40,18 @@ def created(session, contact) -> None:
     webhooks.emit(session, CREATED, contact, subject=f"contact:{contact.number}")
 
 
+def created_many(session, contacts, data=None) -> int:
+    """``created`` for many contacts (the import): objects with the schema's attributes; ``data``:
+    their ``created_data``, when it was computed elsewhere."""
+    return webhooks.emit_many(session, CREATED, [(c, f"contact:{c.number}") for c in contacts], data)
+
+
+def created_data(contacts) -> list[str]:
+    """The data of the ``contacts.contact.created`` event of each contact (no database: the import
+    has another process compute it while it writes)."""
+    return [webhooks.dump_data(ContactCreatedSchema, c) for c in contacts]
+
+
 def merged(session, log) -> None:
     webhooks.emit(session, MERGED, log, subject=f"contact:{log.head_number}")
 

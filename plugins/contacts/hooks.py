@@ -199,7 +199,8 @@ def coulisses_js_messages():
 
 # The purge deletes and anonymises for good: it is off until an administrator turns it on
 # (COULISSES_CONTACTS_PURGE_ENABLED=true); until then the weekly task only simulates and reports.
-BATCH_CONFIG_DEFAULTS = {"CONTACTS_INACTIVITY_MONTHS": 36, "CONTACTS_PURGE_ENABLED": False}
+BATCH_CONFIG_DEFAULTS = {"CONTACTS_INACTIVITY_MONTHS": 36, "CONTACTS_PURGE_ENABLED": False,
+                         "CONTACTS_IMPORT_PROCESSES": 0}  # 0: one process per core checks a large file
 
 
 @hookimpl

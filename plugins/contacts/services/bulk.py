@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from functools import lru_cache
+from operator import itemgetter
 from typing import Any, Iterable
 
 from sqlalchemy import func, insert, select, text, update
@@ -96,7 +97,8 @@ def search_values(kind: str, last_name: str, first_name: str, structure_name: st
 def insert_contacts(session: Session, rows: list[dict[str, Any]], *, now: datetime | None = None,
                     operator_id: int | None = ..., address_key: str = "address") -> list[int]:
     """Insert contacts (dicts of ``Contact`` columns, ``number`` required; ``extra`` optional) and,
-    when ``row[address_key]`` is a dict, their main address. Returns the new ids, in order."""
+    when ``row[address_key]`` is a dict, their main address. Returns the new ids, in order.
+    ``row["search"]``, when there, is ``search_values`` of the row, computed beforehand."""
     if not rows:
         return []
     now = now or utcnow()
@@ -109,8 +111,8 @@ def insert_contacts(session: Session, rows: list[dict[str, Any]], *, now: dateti
         values = {**CONTACT_DEFAULTS, **{k: v for k, v in row.items() if k in CONTACT_DEFAULTS}}
         if values["number"] is None:
             raise ValueError("insert_contacts: every row needs its number")
-        values.update(search_values(values["kind"], values["last_name"], values["first_name"],
-                                    values["structure_name"], values["email"]))
+        values.update(row.get("search") or search_values(values["kind"], values["last_name"], values["first_name"],
+                                                         values["structure_name"], values["email"]))
         values.update(audit)
         values["id"] = contact_id
         values["extra"] = row.get("extra") or {}
@@ -158,6 +160,23 @@ def executemany(session: Session, table, rows: list[dict[str, Any]]) -> None:
             continue
         shared = all(row[key] is first[key] for row in rows[:50]) and key in _SHARED_COLUMNS
         processors.append((key, proc, shared, proc(first[key]) if shared and first[key] is not None else None))
+    if positional:
+        getter = itemgetter(*keys) if len(keys) > 1 else (lambda row, k=keys[0]: (row[k],))
+        where = [(keys.index(key), proc, shared, value) for key, proc, shared, value in processors]
+        out = []
+        for row in rows:
+            values = getter(row)
+            if where:
+                values = list(values)
+                for i, proc, shared, value in where:
+                    if shared:
+                        values[i] = value
+                    elif values[i] is not None:
+                        values[i] = proc(values[i])
+                values = tuple(values)
+            out.append(values)
+        conn.exec_driver_sql(sql, out)
+        return
     out = []
     for row in rows:
         if processors:
@@ -167,7 +186,7 @@ def executemany(session: Session, table, rows: list[dict[str, Any]]) -> None:
                     row[key] = value
                 elif row[key] is not None:
                     row[key] = proc(row[key])
-        out.append(tuple(row[k] for k in keys) if positional else row)
+        out.append(row)
     conn.exec_driver_sql(sql, out)
 
 
@@ -177,12 +196,18 @@ def _copy(conn, table, keys: list[str], rows: list[dict[str, Any]]) -> None:
 
     from sqlalchemy import JSON
 
-    json_keys = {k for k in keys if isinstance(table.c[k].type, JSON)}
+    json_at = [i for i, k in enumerate(keys) if isinstance(table.c[k].type, JSON)]
+    getter = itemgetter(*keys) if len(keys) > 1 else (lambda row, k=keys[0]: (row[k],))
     cursor = conn.connection.driver_connection.cursor()
     columns = ", ".join(f'"{k}"' for k in keys)
     with cursor.copy(f'COPY "{table.name}" ({columns}) FROM STDIN') as copy:
         for row in rows:
-            copy.write_row([json.dumps(row[k]) if k in json_keys else row[k] for k in keys])
+            values = getter(row)
+            if json_at:
+                values = list(values)
+                for i in json_at:
+                    values[i] = json.dumps(values[i])
+            copy.write_row(values)
 
 
 _SHARED_COLUMNS = {"created_at", "updated_at", "created_by_id", "updated_by_id"}

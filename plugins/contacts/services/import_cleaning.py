@@ -24,12 +24,15 @@ class RowValidator:
     """Validates and cleans one row (a dict field → text) with the domain's rules; memoises what
     repeats across a file (countries, postal codes, civilities, types)."""
 
-    def __init__(self, registry=None):
+    def __init__(self, registry=None, types: tuple[dict, dict] | None = None):
+        """``types``: the table ``type_table()`` gives (a process that validates rows for another,
+        ``import_pool``, has no registry of its own)."""
         from babel import Locale
 
         from plugins.contacts.registry import get_registry
 
-        self.registry = registry or get_registry()
+        self.registry = registry or (None if types is not None else get_registry())
+        self._types = types
         self._countries: dict[str, str] = {}
         for loc in ("fr", "en"):
             for code, label in Locale(loc).territories.items():
@@ -43,6 +46,14 @@ class RowValidator:
         # The country of a line whose country cell is empty: France when the file has no country
         # column at all; ``None`` (the line is refused, as quick creation refuses it) when it has one.
         self.default_country: str | None = "FR"
+
+    def type_table(self) -> tuple[dict[str, tuple[str, str]], dict[str, tuple[str, str]]]:
+        """``(code → (code, kind), normalised label in every language → (code, kind))``: what
+        ``clean`` needs of the registry's contact types, as plain data."""
+        if self._types is None:
+            self._types = ({code: (t.code, t.kind) for code, t in self.registry.types.items()},
+                           {label: (t.code, t.kind) for label, t in self._type_by_label().items()})
+        return self._types
 
     def _type_by_label(self) -> dict[str, Any]:
         """Normalised type label, in every language → type (a file exported in any language)."""
@@ -146,12 +157,13 @@ class RowValidator:
 
         type_code = values.get("type_code", "")
         if type_code:
-            ctype = self.registry.types.get(type_code) or self._type_by_label().get(normalize(type_code))
+            codes, labels = self.type_table()
+            ctype = codes.get(type_code) or labels.get(normalize(type_code))
             if ctype is None:
                 fail("type_code", _("type inconnu : %(value)s", value=type_code))
                 kind = "individual"
             else:
-                type_code, kind = ctype.code, ctype.kind
+                type_code, kind = ctype
         else:
             kind = "structure" if values.get("structure_name") and not values.get("last_name") else "individual"
             type_code = kind
