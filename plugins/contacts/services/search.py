@@ -112,7 +112,9 @@ class ResultRow:
 @dataclass
 class SearchPage:
     rows: list[ResultRow] = field(default_factory=list)
-    total: int = 0
+    total: int = 0  # a lower bound when ``total_is_exact`` is false (more than ``COUNT_CAP`` match)
+    total_is_exact: bool = True
+    has_more: bool = False  # more matches after this page
 
 
 # --------------------------------------------------------------------------- conditions
@@ -793,9 +795,13 @@ def advanced_condition(criteria: dict[str, Any], *, main_address=None) -> tuple[
 
 
 def advanced_search(session: Session, criteria: dict[str, Any], *, limit: int = 50, offset: int = 0,
-                    with_total: bool = True) -> SearchPage:
+                    with_total: bool = True, count_cap: int | None = COUNT_CAP) -> SearchPage:
     """The advanced search form of the seeds; result rows: number, role, name, relay contact, city,
-    address. Unknown criteria are refused (``InvalidError``)."""
+    address. Unknown criteria are refused (``InvalidError``).
+
+    ``has_more`` comes from reading one row more than the page; the number of matches is counted
+    only when the page does not tell it, and then at most ``count_cap`` + 1 of them (past it the
+    total is a lower bound, ``total_is_exact`` false: "1 000+"); ``count_cap`` None counts them all."""
     from plugins.contacts.services.links import ROLE_LABELS, relay_map
 
     limit = max(1, min(int(limit), 1000))
@@ -808,15 +814,22 @@ def advanced_search(session: Session, criteria: dict[str, Any], *, limit: int = 
     ends = next((p for p in (_ends_with_pattern(str(criteria.get(k) or "")) for k in ("q", "name")) if p), None)
     if ends is not None:  # "*pont": names ending with "pont" first, then those containing it
         order.insert(0, case((Contact.search_last.like(ends), 0), else_=1))
-    rows = session.execute(base.order_by(*order)
-                           .limit(limit).offset(max(0, int(offset)))).all()
-    total = 0
-    if with_total:
-        total = session.scalar(select(func.count()).select_from(
-            select(Contact.id).outerjoin(addr, and_(addr.contact_id == Contact.id, addr.usage == "main"))
-            .where(*conds).subquery()))
+    offset = max(0, int(offset))
+    rows = session.execute(base.order_by(*order).limit(limit + 1).offset(offset)).all()
+    has_more = len(rows) > limit
+    rows = rows[:limit]
+    total, exact = 0, True
+    if with_total and not has_more and (rows or offset == 0):
+        total = offset + len(rows)
+    elif with_total:
+        matches = select(Contact.id).outerjoin(addr, and_(addr.contact_id == Contact.id, addr.usage == "main")).where(*conds)
+        if count_cap is not None:
+            matches = matches.limit(count_cap + 1)
+        total = session.scalar(select(func.count()).select_from(matches.subquery()))
+        if count_cap is not None and total > count_cap:
+            total, exact = max(count_cap, offset + len(rows) + (1 if has_more else 0)), False
     relays = relay_map(session, [r[0].id for r in rows])
-    page = SearchPage(total=total)
+    page = SearchPage(total=total, total_is_exact=exact, has_more=has_more)
     for contact, address in rows:
         relay = relays.get(contact.id)
         page.rows.append(ResultRow(
