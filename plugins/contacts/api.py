@@ -4,6 +4,7 @@ internet account, histories). Duplicates, merge and import endpoints: see ``regi
 """
 from __future__ import annotations
 
+from flask import current_app
 from flask_login import current_user
 
 from coulisses import InvalidError
@@ -67,18 +68,19 @@ def register_routes(api) -> None:  # noqa: C901 - one declaration per endpoint
         offset = args.pop("offset", 0)
         q = args.pop("q", None)
         with_total = args.pop("with_total", True)
+        cap = int(current_app.config.get("CONTACTS_SEARCH_COUNT_CAP", search.COUNT_CAP))
         if not args:
-            from flask import current_app
-
             limit = limit or current_app.config.get("CONTACTS_QUICK_SEARCH_LIMIT", 20)
-            page = search.quick_search_window(db.session, q or "", limit=limit, offset=offset, with_total=with_total)
+            page = search.quick_search_window(db.session, q or "", limit=limit, offset=offset, with_total=with_total,
+                                              count_cap=cap)
             return {"mode": "quick", "total": page.total,
                     "total_is_exact": page.total_is_exact if with_total else None, "offset": offset,
                     "limit": limit, "has_more": page.has_more, "items": [_item_from_hit(h) for h in page.hits]}
         if q:
             args["q"] = q
         limit = limit or 50
-        page = search.advanced_search(db.session, args, limit=limit, offset=offset, with_total=with_total)
+        page = search.advanced_search(db.session, args, limit=limit, offset=offset, with_total=with_total,
+                                      count_cap=cap)
         return {"mode": "advanced", "total": page.total if with_total else None,
                 "total_is_exact": page.total_is_exact if with_total else None,
                 "offset": offset, "limit": limit, "has_more": page.has_more,
