@@ -112,7 +112,11 @@ class Contact(AuditMixin, Base):
         Index("ix_contacts_contact_search_name", "search_last", "search_first", "id", "valid"),
         Index("ix_contacts_contact_search_first", "search_first", "search_last", "id", "valid"),
         Index("ix_contacts_contact_search_email", "search_email", "valid"),
-        Index("ix_contacts_contact_sort_name", "sort_last", "sort_first", "number"),
+        # PostgreSQL: ``id`` and ``valid`` included, so that walking the display order and testing
+        # the names reads the index alone (an index-only scan; SQLite's index holds the rowid and
+        # reads the table only for the rows that pass)
+        Index("ix_contacts_contact_sort_name", "sort_last", "sort_first", "number",
+              postgresql_include=["id", "valid"]),
         Index("ix_contacts_contact_phonetic", "phonetic_name"),
         Index("ix_contacts_contact_type", "type_code"),
         Index("ix_contacts_contact_mobile", "mobile_phone"),

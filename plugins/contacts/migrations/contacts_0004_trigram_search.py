@@ -7,7 +7,8 @@ existing contacts. PostgreSQL already has its GIN trigram index (contacts_0001):
 See ``plugins/contacts/models.py`` (``create_trigram_search``).
 
 On both databases the three search indexes (name, first name, e-mail) gain ``valid`` as their last
-column, so that a quick search's probe and its capped count read an index alone.
+column, so that a quick search's probe and its capped count read an index alone; on PostgreSQL the
+display-order index includes ``id`` and ``valid`` (index-only walks of the display order).
 
 Revision ID: contacts_0004
 Revises: contacts_0003
@@ -36,11 +37,20 @@ def _indexes(which: int) -> None:
         op.create_index(name, 'contacts_contact', columns[which], unique=False)
 
 
+def _sort_index(include: list[str]) -> None:
+    """PostgreSQL: the display-order index with ``include`` (``id``, ``valid``: index-only walks)."""
+    op.drop_index('ix_contacts_contact_sort_name', table_name='contacts_contact')
+    op.create_index('ix_contacts_contact_sort_name', 'contacts_contact', ['sort_last', 'sort_first', 'number'],
+                    unique=False, postgresql_include=include)
+
+
 def upgrade():
     from plugins.contacts.models import create_trigram_search
 
     _indexes(1)
     bind = op.get_bind()
+    if bind.dialect.name == 'postgresql':
+        _sort_index(['id', 'valid'])
     if bind.dialect.name == 'sqlite':
         create_trigram_search(bind, rebuild=True)
 
@@ -51,4 +61,6 @@ def downgrade():
     bind = op.get_bind()
     if bind.dialect.name == 'sqlite':
         drop_trigram_search(bind)
+    if bind.dialect.name == 'postgresql':
+        _sort_index([])
     _indexes(0)
