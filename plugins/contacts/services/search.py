@@ -215,6 +215,8 @@ def _dense_spec(spec):
         return spec
     if op == "range" and " " not in spec[2]:
         return ("range", sort, spec[2], spec[3])
+    if op == "range":  # "jean fr": the sort column lets through "jean-fr…" (and more), the range decides
+        return ("and", [("like", sort, spec[2].replace(" ", "_") + "%"), spec])
     if op in ("like", "notlike") and " " not in spec[2]:
         return (op, sort, spec[2])
     if op == "like":  # a space: "_" on the sort column lets through a hyphen (and more), the LIKE decides
@@ -504,7 +506,7 @@ def _branch_forms(session: Session, parts, visible, fts: bool) -> list[str]:
     probed = [i for i, form in enumerate(forms) if form is None]
     if not probed:
         return forms
-    specs = [_probe_spec(_fts_spec(parts[i][0]) if fts else parts[i][0]) for i in probed]
+    specs = [_probe_spec(_form_spec(parts[i][0], SPARSE, fts)) for i in probed]
     values = [v for spec in specs for v in _values(spec, [])]
     key = ("probe", session.get_bind().dialect.name, tuple(map(_shape, specs)))
     stmt = _kept_statement(key, lambda: _probe_statement(specs))
@@ -517,10 +519,12 @@ def _branch_forms(session: Session, parts, visible, fts: bool) -> list[str]:
 
 
 def _form_spec(spec, form: str, fts: bool):
-    """The condition of a branch as its form reads it: a ``sparse`` one through the trigram table
-    when there is one (SQLite), a ``dense`` one on the columns of the display-order index."""
-    if form == DENSE:
+    """The condition of a branch as its form reads it: a ``sparse`` one on the search columns (whose
+    indexes hold the name, the first name and ``valid``) and through the trigram table when there is
+    one (SQLite), a ``dense`` one on the columns of the display-order index."""
+    if form in (ORDERED, DENSE):  # walking the display-order index: test what it holds first
         return _dense_spec(spec)
+    spec = _counted_spec(spec)
     return _fts_spec(spec) if fts and form == SPARSE else spec
 
 
