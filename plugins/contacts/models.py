@@ -29,9 +29,12 @@ Indexes for the quick search (1,000,000 rows, SQLite and PostgreSQL)
 - ``*`` wildcards ("*pont" = contains "pont", since completion adds an implicit trailing ``*``):
   on PostgreSQL a GIN trigram index ``ix_contacts_contact_search_last_trgm`` (extension ``pg_trgm``,
   a trusted extension since PostgreSQL 13, created by the migration and by ``create_all``) serves
-  ``search_last LIKE '%pont%'`` (on SQLite the same index is declared empty, ``WHERE 0``). On SQLite the wildcard
-  is a scan of the narrow ``(search_last, search_first)`` index (no table access), measured by the
-  benchmark.
+  ``search_last LIKE '%pont%'`` (on SQLite the same index is declared empty, ``WHERE 0``). On SQLite the
+  wildcard uses the FTS5 trigram table ``contacts_contact_trigram`` (``TRIGRAM_TABLE`` below, kept in
+  sync by triggers, created by the migration contacts_0004) for a run of 3 characters or more.
+- ``search_name``, ``search_first`` and ``search_email`` end with ``valid``: a quick search's probe
+  and capped count read the index alone; on PostgreSQL ``sort_name`` includes ``id`` and ``valid``
+  (index-only walks of the display order).
 """
 from __future__ import annotations
 

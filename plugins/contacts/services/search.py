@@ -15,19 +15,32 @@ Quick search rules (the seeds' "Trucs et astuces"):
   the stored sort columns ``Contact.sort_last`` / ``sort_first`` (``normalize.sort_key``: a space
   before a hyphen, as the seed lists DUPONT SADIER before DUPONT-ROUGIER); "*pont" gives the names
   ending with "pont" first, then those containing it;
-- paged: ``quick_search_page`` takes ``offset`` and gives the number of matches.
+- paged: ``quick_search_window`` takes ``offset`` and says whether more matches follow (``has_more``,
+  from one row more than the page) and, when asked, how many match, counted up to ``COUNT_CAP``
+  (beyond, a lower bound: ``total_is_exact`` false, "1 000+"); ``quick_search_page`` gives the page
+  and that number.
 
 The advanced search (the result list, the API's list, exports, likely duplicates) sorts in SQL by
 the same columns ``(sort_last, sort_first, number)``, so ``OFFSET`` paging is exact and every list
-of contacts has one order, on SQLite and PostgreSQL alike.
+of contacts has one order, on SQLite and PostgreSQL alike; it counts its matches the same way.
 
-How it stays fast on 1,000,000 contacts: each branch (last-name prefix, first-name prefix…) is one
-query ``ORDER BY (sort_last, sort_first, number) LIMIT offset + limit``; a last-name prefix without
-a separator ("dup") is a range on ``sort_last`` itself, so the index ``ix_contacts_contact_sort_name``
-gives both the rows and their order. The branches are merged in the same statement (``UNION ALL``
-of the branches, then the page in the same order), which also reads what the result label needs
-(the contact's columns and its main address: no ORM object); the relays of the relays and members
-on the page come from one more batched query. See ``plugins/contacts/models.py`` for the indexes.
+How it stays fast on 1,000,000 contacts: each branch (last-name prefix, first-name prefix…) gives its
+first ``offset + limit + 1`` rows in the display order ``(sort_last, sort_first, number)``:
+
+- a last-name prefix without a separator ("dup") is a range on ``sort_last`` itself: the index
+  ``ix_contacts_contact_sort_name`` gives the rows in order and the walk stops at ``LIMIT``;
+- any other branch is first *probed* (``_branch_forms``: its own index, or the trigram table for a
+  ``*`` search, counts up to ``PROBE_CAP`` candidates, reading the index alone): with fewer, its
+  matches are read and sorted (``sparse``); with more, walking the display-order index finds the
+  page after about ``LIMIT × contacts ÷ PROBE_CAP`` entries (``dense``), testing the names on the
+  sort columns the index holds before reading the table (``_dense_spec``).
+
+The branches are merged in the same statement (``UNION ALL`` of the branches, then the page in the
+same order), which also reads what the result label needs (the contact's columns and its main
+address: no ORM object); the relays of the relays and members on the page come from one more
+batched query. ``*`` searches use the trigram index (PostgreSQL: ``pg_trgm``; SQLite: the FTS5 table
+``contacts_contact_trigram``, see ``plugins/contacts/models.py``). The count reads at most
+``COUNT_CAP`` + 1 matches per branch, from the search indexes (which hold ``valid``).
 """
 from __future__ import annotations
 
