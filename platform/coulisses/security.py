@@ -11,6 +11,7 @@ import hashlib
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import Boolean, Column, ForeignKey, Integer, String, Table, event, select
 from sqlalchemy import inspect as sa_inspect
@@ -334,11 +335,11 @@ class TokenCache:
         import threading
 
         self._lock = threading.Lock()
-        self._entries: dict[tuple[str, str], tuple[float, TokenIdentity]] = {}
+        self._entries: dict[tuple[str, str], tuple[float, Any]] = {}  # TokenIdentity | OperatorIdentity
         self.generation = 0
         self.seconds: float = TOKEN_CACHE_SECONDS
 
-    def get(self, key: tuple[str, str]) -> TokenIdentity | None:
+    def get(self, key: tuple[str, str]) -> Any:
         import time
 
         entry = self._entries.get(key)
@@ -346,7 +347,7 @@ class TokenCache:
             return None
         return entry[1]
 
-    def put(self, key: tuple[str, str], identity: TokenIdentity, generation: int | None) -> None:
+    def put(self, key: tuple[str, str], identity: Any, generation: int | None) -> None:
         """Keep ``identity`` unless something changed since ``generation`` (the reading transaction's)."""
         import time
 
@@ -397,6 +398,38 @@ def identity_for_token(session: Session, token: str) -> TokenIdentity | None:
         op = row.operator
         identity = TokenIdentity(row.id, token_hash, op.id, op.login, op.full_name, op.locale, frozenset(op.permissions),
                                  op.is_administrator, row.last_used_at)
+        token_cache.put(key, identity, session.info.get(_AUTH_GENERATION))
+    return identity
+
+
+@dataclass(frozen=True)
+class OperatorIdentity:
+    """What an API request authenticated by the operator's session needs of its operator (no ORM
+    object): the same fields and rule as ``TokenIdentity``, without a token."""
+
+    operator_id: int
+    login: str
+    full_name: str
+    locale: str | None
+    permissions: frozenset[str]
+    administrator: bool
+
+    def has_permission(self, code: str | None) -> bool:  # the rule of ``Operator.has_permission``
+        return code is None or self.administrator or code in self.permissions
+
+
+def identity_for_operator(session: Session, operator_id: int) -> OperatorIdentity | None:
+    """The identity of an active operator by id (a session's API request, such as a keystroke of the
+    autocomplete), else None; kept in the token cache (same expiry, same invalidation: any change to
+    an operator, a role or a role's permissions empties it at once in this process)."""
+    key = (str(session.get_bind().url), f"operator:{int(operator_id)}")
+    identity = token_cache.get(key)
+    if identity is None:
+        op = session.get(Operator, int(operator_id))
+        if op is None or not op.active:
+            return None
+        identity = OperatorIdentity(op.id, op.login, op.full_name, op.locale, frozenset(op.permissions),
+                                    op.is_administrator)
         token_cache.put(key, identity, session.info.get(_AUTH_GENERATION))
     return identity
 

@@ -102,7 +102,8 @@ class ContactSearchView(CoulissesBaseView):
             offset = 0
         if asked:
             try:
-                page = search.advanced_search(db.session, criteria, limit=PAGE_SIZE, offset=offset)
+                page = search.advanced_search(db.session, criteria, limit=PAGE_SIZE, offset=offset, count_cap=int(
+                    current_app.config.get("CONTACTS_SEARCH_COUNT_CAP", search.COUNT_CAP)))
             except InvalidError as exc:
                 errors = exc.fields
                 flash(str(exc), "error")

@@ -4,6 +4,7 @@ internet account, histories). Duplicates, merge and import endpoints: see ``regi
 """
 from __future__ import annotations
 
+from flask import current_app
 from flask_login import current_user
 
 from coulisses import InvalidError
@@ -58,25 +59,32 @@ def register_routes(api) -> None:  # noqa: C901 - one declaration per endpoint
         """Quick search with ``q`` (name, first name, number, e-mail; accent and case insensitive,
         prefix completion, '*' wildcard, 'Name, First name'); any other criterion makes it the
         advanced search (``q`` then combines with them). Invalid contacts are hidden unless
-        ``with_invalid=true``. Paged: ``limit`` (up to 1000) and ``offset``; the answer gives
-        ``total`` (every match) and ``has_more`` (more matches after this page)."""
+        ``with_invalid=true``. Paged: ``limit`` (up to 1000) and ``offset``; ``has_more`` says
+        whether more matches follow this page. ``total`` counts the matches up to 1000: beyond,
+        it is a lower bound and ``total_is_exact`` is false (show "1 000+"). ``with_total=false``
+        skips the count (``total`` null), as the autocomplete does."""
         args = dict(args)
         limit = args.pop("limit", None)
         offset = args.pop("offset", 0)
         q = args.pop("q", None)
+        with_total = args.pop("with_total", True)
+        cap = int(current_app.config.get("CONTACTS_SEARCH_COUNT_CAP", search.COUNT_CAP))
         if not args:
-            from flask import current_app
-
             limit = limit or current_app.config.get("CONTACTS_QUICK_SEARCH_LIMIT", 20)
-            hits, total = search.quick_search_page(db.session, q or "", limit=limit, offset=offset)
-            return {"mode": "quick", "total": total, "offset": offset, "limit": limit,
-                    "has_more": offset + len(hits) < total, "items": [_item_from_hit(h) for h in hits]}
+            page = search.quick_search_window(db.session, q or "", limit=limit, offset=offset, with_total=with_total,
+                                              count_cap=cap)
+            return {"mode": "quick", "total": page.total,
+                    "total_is_exact": page.total_is_exact if with_total else None, "offset": offset,
+                    "limit": limit, "has_more": page.has_more, "items": [_item_from_hit(h) for h in page.hits]}
         if q:
             args["q"] = q
         limit = limit or 50
-        page = search.advanced_search(db.session, args, limit=limit, offset=offset)
-        return {"mode": "advanced", "total": page.total, "offset": offset, "limit": limit,
-                "has_more": offset + len(page.rows) < page.total, "items": [_item_from_row(r) for r in page.rows]}
+        page = search.advanced_search(db.session, args, limit=limit, offset=offset, with_total=with_total,
+                                      count_cap=cap)
+        return {"mode": "advanced", "total": page.total if with_total else None,
+                "total_is_exact": page.total_is_exact if with_total else None,
+                "offset": offset, "limit": limit, "has_more": page.has_more,
+                "items": [_item_from_row(r) for r in page.rows]}
 
     @api.route("/contacts/postal-codes", permission="contacts.view", query=PostalCodeQuerySchema,
                response=PostalCitiesSchema, summary="The cities of a French postal code", tags=TAG)

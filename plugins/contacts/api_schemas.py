@@ -27,6 +27,9 @@ class SearchQuerySchema(Schema):
     limit = Int(1, 1000, load_default=None, metadata={
         "description": "Page size: 1 to 1000 (default 20 for the quick search, 50 for the advanced one)"})
     offset = Offset(metadata={"description": "Matches to skip (paging); see total and has_more"})
+    with_total = fields.Boolean(load_default=True, metadata={
+        "description": "Count the matches (default true; up to 1000, see total_is_exact); false: total is "
+                       "null and the answer comes sooner (has_more still says whether more follow)"})
     name = SafeString(TEXT)
     number = SafeString(TEXT)
     relay = SafeString(TEXT)
@@ -70,7 +73,11 @@ class SearchItemSchema(Schema):
 
 class SearchResultSchema(Schema):
     mode = fields.String(metadata={"description": "quick or advanced"})
-    total = fields.Integer(metadata={"description": "Number of matches, all pages together"})
+    total = fields.Integer(allow_none=True, metadata={
+        "description": "Number of matches, all pages together, counted up to 1000: when more match, a lower "
+                       "bound (total_is_exact false; show it as '1 000+'); null with with_total=false"})
+    total_is_exact = fields.Boolean(allow_none=True, metadata={
+        "description": "Whether total is the exact number of matches (false: more than 1000 match)"})
     offset = fields.Integer(metadata={"description": "Matches skipped before this page"})
     limit = fields.Integer(metadata={"description": "Page size"})
     has_more = fields.Boolean(metadata={"description": "More matches after this page (next offset: offset + limit)"})

@@ -89,9 +89,11 @@ def coulisses_permissions():
 def coulisses_config_defaults():
     from plugins.contacts.services.indicators import CONFIG_DEFAULTS
 
+    from plugins.contacts.services.search import COUNT_CAP
     from plugins.contacts.services.validation import FUNCTIONS_DEFAULT
 
-    return {**CONFIG_DEFAULTS, "CONTACTS_QUICK_SEARCH_LIMIT": 20, "CONTACTS_FUNCTIONS": FUNCTIONS_DEFAULT,
+    return {**CONFIG_DEFAULTS, "CONTACTS_QUICK_SEARCH_LIMIT": 20,
+            "CONTACTS_SEARCH_COUNT_CAP": COUNT_CAP, "CONTACTS_FUNCTIONS": FUNCTIONS_DEFAULT,
             **BATCH_CONFIG_DEFAULTS}  # duplicates / personal data / import section
 
 

@@ -29,9 +29,12 @@ Indexes for the quick search (1,000,000 rows, SQLite and PostgreSQL)
 - ``*`` wildcards ("*pont" = contains "pont", since completion adds an implicit trailing ``*``):
   on PostgreSQL a GIN trigram index ``ix_contacts_contact_search_last_trgm`` (extension ``pg_trgm``,
   a trusted extension since PostgreSQL 13, created by the migration and by ``create_all``) serves
-  ``search_last LIKE '%pont%'`` (on SQLite the same index is declared empty, ``WHERE 0``). On SQLite the wildcard
-  is a scan of the narrow ``(search_last, search_first)`` index (no table access), measured by the
-  benchmark.
+  ``search_last LIKE '%pont%'`` (on SQLite the same index is declared empty, ``WHERE 0``). On SQLite the
+  wildcard uses the FTS5 trigram table ``contacts_contact_trigram`` (``TRIGRAM_TABLE`` below, kept in
+  sync by triggers, created by the migration contacts_0004) for a run of 3 characters or more.
+- ``search_name``, ``search_first`` and ``search_email`` end with ``valid``: a quick search's probe
+  and capped count read the index alone; on PostgreSQL ``sort_name`` includes ``id`` and ``valid``
+  (index-only walks of the display order).
 """
 from __future__ import annotations
 
@@ -107,10 +110,16 @@ class Contact(AuditMixin, Base):
 
     __tablename__ = "contacts_contact"
     __table_args__ = (
-        Index("ix_contacts_contact_search_name", "search_last", "search_first", "id"),
-        Index("ix_contacts_contact_search_first", "search_first", "search_last", "id"),
-        Index("ix_contacts_contact_search_email", "search_email"),
-        Index("ix_contacts_contact_sort_name", "sort_last", "sort_first", "number"),
+        # ``valid`` closes each search index: a quick search's probe and its capped count read the
+        # index alone (contacts_0004)
+        Index("ix_contacts_contact_search_name", "search_last", "search_first", "id", "valid"),
+        Index("ix_contacts_contact_search_first", "search_first", "search_last", "id", "valid"),
+        Index("ix_contacts_contact_search_email", "search_email", "valid"),
+        # PostgreSQL: ``id`` and ``valid`` included, so that walking the display order and testing
+        # the names reads the index alone (an index-only scan; SQLite's index holds the rowid and
+        # reads the table only for the rows that pass)
+        Index("ix_contacts_contact_sort_name", "sort_last", "sort_first", "number",
+              postgresql_include=["id", "valid"]),
         Index("ix_contacts_contact_phonetic", "phonetic_name"),
         Index("ix_contacts_contact_type", "type_code"),
         Index("ix_contacts_contact_mobile", "mobile_phone"),
@@ -507,10 +516,77 @@ def create_trigram_index(connection) -> None:
         f'USING gin (search_last "{schema}".gin_trgm_ops)')
 
 
+# SQLite: the trigram table of '*' wildcard searches, an FTS5 table (``tokenize='trigram'``) over
+# ``contacts_contact.search_last`` with the contacts table as its content (no copy of the names),
+# kept in sync by triggers on every insert, update of the name and delete, whatever writes the row
+# (the ORM, the importer's Core inserts, a merge, a purge, SQL by hand). ``rebuild`` fills it again
+# from the contacts table (the migration contacts_0004 does it once).
+# A later migration that rebuilds ``contacts_contact`` with ``batch_alter_table`` (SQLite copies the
+# table, which drops its triggers) must call ``create_trigram_search`` again.
+TRIGRAM_TABLE = "contacts_contact_trigram"
+TRIGRAM_TRIGGERS = {
+    "contacts_contact_trigram_insert": (
+        "AFTER INSERT ON contacts_contact BEGIN "
+        f"INSERT INTO {TRIGRAM_TABLE} (rowid, search_last) VALUES (new.id, new.search_last); END"),
+    "contacts_contact_trigram_delete": (
+        "AFTER DELETE ON contacts_contact BEGIN "
+        f"INSERT INTO {TRIGRAM_TABLE} ({TRIGRAM_TABLE}, rowid, search_last) "
+        "VALUES ('delete', old.id, old.search_last); END"),
+    "contacts_contact_trigram_update": (
+        "AFTER UPDATE OF search_last ON contacts_contact BEGIN "
+        f"INSERT INTO {TRIGRAM_TABLE} ({TRIGRAM_TABLE}, rowid, search_last) "
+        "VALUES ('delete', old.id, old.search_last); "
+        f"INSERT INTO {TRIGRAM_TABLE} (rowid, search_last) VALUES (new.id, new.search_last); END"),
+}
+# The tables SQLite makes for it: not in the models, left out of the schema comparison.
+Base.metadata.info.setdefault("unmanaged_tables", set()).update(
+    {TRIGRAM_TABLE, *(f"{TRIGRAM_TABLE}_{part}" for part in ("data", "idx", "docsize", "config", "content"))})
+
+
+def trigram_table():
+    """The trigram table as a Core selectable (``rowid``, ``search_last``)."""
+    from sqlalchemy import column, table
+
+    return table(TRIGRAM_TABLE, column("rowid", Integer), column("search_last", String))
+
+
+def create_trigram_search(connection, rebuild: bool = False) -> None:
+    """SQLite: create the trigram table and its triggers if missing; ``rebuild``: fill it again
+    from ``contacts_contact`` (every contact's ``search_last``)."""
+    connection.exec_driver_sql(
+        f"CREATE VIRTUAL TABLE IF NOT EXISTS {TRIGRAM_TABLE} USING fts5(search_last, "
+        "content='contacts_contact', content_rowid='id', tokenize='trigram')")
+    for name, body in TRIGRAM_TRIGGERS.items():
+        connection.exec_driver_sql(f"CREATE TRIGGER IF NOT EXISTS {name} {body}")
+    if rebuild:
+        rebuild_trigram_search(connection)
+
+
+def rebuild_trigram_search(connection) -> None:
+    """SQLite: fill the trigram table again from the contacts table (after a bulk load that went
+    around the triggers, or to repair it); elsewhere nothing."""
+    if connection.dialect.name == "sqlite":
+        connection.exec_driver_sql(f"INSERT INTO {TRIGRAM_TABLE} ({TRIGRAM_TABLE}) VALUES ('rebuild')")
+
+
+def drop_trigram_search(connection) -> None:
+    for name in TRIGRAM_TRIGGERS:
+        connection.exec_driver_sql(f"DROP TRIGGER IF EXISTS {name}")
+    connection.exec_driver_sql(f"DROP TABLE IF EXISTS {TRIGRAM_TABLE}")
+
+
 @event.listens_for(Contact.__table__, "after_create")
 def _after_create_contact(target, connection, **kw) -> None:
     if connection.dialect.name == "postgresql":
         create_trigram_index(connection)
+    elif connection.dialect.name == "sqlite":
+        create_trigram_search(connection)
+
+
+@event.listens_for(Contact.__table__, "before_drop")
+def _before_drop_contact(target, connection, **kw) -> None:
+    if connection.dialect.name == "sqlite":
+        drop_trigram_search(connection)
 
 
 class RetiredNumber(Base):

@@ -16,6 +16,7 @@ from alembic.script import ScriptDirectory
 from sqlalchemy.engine import Connection
 
 from coulisses import PluginError
+from coulisses import db as cdb
 from coulisses.i18n import _l
 from coulisses.db import tables_of
 
@@ -30,6 +31,8 @@ def include_object_for(plugins):
         if type_ == "table":
             if name == VERSION_TABLE:
                 return False
+            if reflected and compare_to is None and name in cdb.metadata.info.get("unmanaged_tables", ()):
+                return False  # a plugin's table made outside the models (e.g. SQLite's FTS5 tables)
             if wanted is None:
                 return True
             table = compare_to if reflected else obj

@@ -160,13 +160,29 @@ def set_locale():
     return redirect(_safe_next(request.form.get("next") or request.referrer and urlsplit(request.referrer).path))
 
 
-@login_manager.user_loader
 def _load_operator(operator_id: str):
     try:
         op = db.session.get(security.Operator, int(operator_id))
     except (TypeError, ValueError):
         return None
     return op if op is not None and op.active else None
+
+
+@login_manager.user_loader
+def _load_session_operator(operator_id: str):
+    """The operator of the request's session. A REST request (``/api/…``: the autocomplete's
+    keystrokes, the screens' look-ups) takes it from the process's cache of identities
+    (``security.identity_for_operator``: no query once cached, the same invalidation as the token
+    cache) as a ``BearerOperator``, which the API already serves; the screens load the ``Operator``."""
+    from coulisses.web.rest import API_PREFIX
+
+    if not request.path.startswith(API_PREFIX + "/"):
+        return _load_operator(operator_id)
+    try:
+        identity = security.identity_for_operator(db.session, int(operator_id))
+    except (TypeError, ValueError):
+        return None
+    return BearerOperator(identity) if identity is not None else None
 
 
 @login_manager.request_loader
@@ -198,17 +214,19 @@ def _load_from_token(req):
 
 
 class BearerOperator:
-    """``current_user`` of a request authenticated by its bearer token: its id, login and permissions
-    come from the token's cached identity (``security.identity_for_token``), so that answering the
-    API loads no operator; anything else (``roles``, a change of ``locale``…) is read from, or
-    written to, the ``Operator`` loaded from the request's session on first use."""
+    """``current_user`` of an API request authenticated by its bearer token (or by the operator's
+    session: ``_load_session_operator``): its id, login and permissions come from the cached identity
+    (``security.identity_for_token`` / ``identity_for_operator``), so that answering the API loads
+    no operator; anything else (``roles``, a change of ``locale``…) is read from, or written to, the
+    ``Operator`` loaded from the request's database session on first use. Whether the request is
+    exempt from CSRF is ``g.coulisses_bearer`` (set for a token only), never this class."""
 
     is_authenticated = True
     is_anonymous = False
     is_active = True
     active = True
 
-    def __init__(self, identity: security.TokenIdentity) -> None:
+    def __init__(self, identity: security.TokenIdentity | security.OperatorIdentity) -> None:
         object.__setattr__(self, "_identity", identity)
 
     id = property(lambda self: self._identity.operator_id)

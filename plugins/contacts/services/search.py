@@ -15,19 +15,32 @@ Quick search rules (the seeds' "Trucs et astuces"):
   the stored sort columns ``Contact.sort_last`` / ``sort_first`` (``normalize.sort_key``: a space
   before a hyphen, as the seed lists DUPONT SADIER before DUPONT-ROUGIER); "*pont" gives the names
   ending with "pont" first, then those containing it;
-- paged: ``quick_search_page`` takes ``offset`` and gives the number of matches.
+- paged: ``quick_search_window`` takes ``offset`` and says whether more matches follow (``has_more``,
+  from one row more than the page) and, when asked, how many match, counted up to ``COUNT_CAP``
+  (beyond, a lower bound: ``total_is_exact`` false, "1 000+"); ``quick_search_page`` gives the page
+  and that number.
 
 The advanced search (the result list, the API's list, exports, likely duplicates) sorts in SQL by
 the same columns ``(sort_last, sort_first, number)``, so ``OFFSET`` paging is exact and every list
-of contacts has one order, on SQLite and PostgreSQL alike.
+of contacts has one order, on SQLite and PostgreSQL alike; it counts its matches the same way.
 
-How it stays fast on 1,000,000 contacts: each branch (last-name prefix, first-name prefix…) is one
-query ``ORDER BY (sort_last, sort_first, number) LIMIT offset + limit``; a last-name prefix without
-a separator ("dup") is a range on ``sort_last`` itself, so the index ``ix_contacts_contact_sort_name``
-gives both the rows and their order. The branches are merged in the same statement (``UNION ALL``
-of the branches, then the page in the same order), which also reads what the result label needs
-(the contact's columns and its main address: no ORM object); the relays of the relays and members
-on the page come from one more batched query. See ``plugins/contacts/models.py`` for the indexes.
+How it stays fast on 1,000,000 contacts: each branch (last-name prefix, first-name prefix…) gives its
+first ``offset + limit + 1`` rows in the display order ``(sort_last, sort_first, number)``:
+
+- a last-name prefix without a separator ("dup") is a range on ``sort_last`` itself: the index
+  ``ix_contacts_contact_sort_name`` gives the rows in order and the walk stops at ``LIMIT``;
+- any other branch is first *probed* (``_branch_forms``: its own index, or the trigram table for a
+  ``*`` search, counts up to ``PROBE_CAP`` candidates, reading the index alone): with fewer, its
+  matches are read and sorted (``sparse``); with more, walking the display-order index finds the
+  page after about ``LIMIT × contacts ÷ PROBE_CAP`` entries (``dense``), testing the names on the
+  sort columns the index holds before reading the table (``_dense_spec``).
+
+The branches are merged in the same statement (``UNION ALL`` of the branches, then the page in the
+same order), which also reads what the result label needs (the contact's columns and its main
+address: no ORM object); the relays of the relays and members on the page come from one more
+batched query. ``*`` searches use the trigram index (PostgreSQL: ``pg_trgm``; SQLite: the FTS5 table
+``contacts_contact_trigram``, see ``plugins/contacts/models.py``). The count reads at most
+``COUNT_CAP`` + 1 matches per branch, from the search indexes (which hold ``valid``).
 """
 from __future__ import annotations
 
@@ -36,7 +49,9 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import Integer, and_, bindparam, case, exists, func, literal_column, or_, select, union_all
+from sqlalchemy import (
+    Integer, String, and_, bindparam, case, column, exists, func, literal_column, or_, select, table, union, union_all,
+)
 from sqlalchemy.orm import Session, aliased
 
 from unidecode import unidecode
@@ -44,11 +59,17 @@ from unidecode import unidecode
 from coulisses import InvalidError
 from coulisses.i18n import _
 
-from plugins.contacts.models import Address, Contact, ContactCriterion, ContactLink, Criterion, display_name_of
+from plugins.contacts.models import (
+    TRIGRAM_TABLE, Address, Contact, ContactCriterion, ContactLink, Criterion, display_name_of, trigram_table,
+)
 from plugins.contacts.services import validation as v
 from plugins.contacts.services.normalize import next_prefix, normalize, normalize_email, phonetic_fr, sort_key
 
 MAX_LIMIT = 1000  # the API's documented maximum (``SearchQuerySchema.limit``)
+COUNT_CAP = 1000  # the quick search counts at most this many matches (the screens show "1 000+")
+PROBE_CAP = 1000  # a branch with fewer matches sorts them; one with more walks the display order
+# How a branch gives its first rows in the display order (``_branch_forms``):
+ORDERED, SPARSE, DENSE = "ordered", "sparse", "dense"
 # The display order of every list of contacts (``normalize.sort_key``; index ix_contacts_contact_sort_name).
 DISPLAY_ORDER = (Contact.sort_last, Contact.sort_first, Contact.number)
 
@@ -74,6 +95,16 @@ class SearchHit:
 
 
 @dataclass
+class QuickPage:
+    """One page of the quick search (``quick_search_window``)."""
+
+    hits: list[SearchHit]
+    has_more: bool  # more matches after this page
+    total: int | None  # None when not asked for; a lower bound when ``total_is_exact`` is false
+    total_is_exact: bool = True
+
+
+@dataclass
 class ResultRow:
     contact_id: int
     number: int
@@ -94,7 +125,9 @@ class ResultRow:
 @dataclass
 class SearchPage:
     rows: list[ResultRow] = field(default_factory=list)
-    total: int = 0
+    total: int = 0  # a lower bound when ``total_is_exact`` is false (more than ``COUNT_CAP`` match)
+    total_is_exact: bool = True
+    has_more: bool = False  # more matches after this page
 
 
 # --------------------------------------------------------------------------- conditions
@@ -107,13 +140,20 @@ class SearchPage:
 # a keystroke of the autocomplete costs the query, not the building of it.
 
 
-def _sql(spec, binder=None):
-    """The SQL of a condition spec: values inline, or parameters from ``binder`` (``_Binder``)."""
+def _sql(spec, binder=None, plain: bool = False):
+    """The SQL of a condition spec: values inline, or parameters from ``binder`` (``_Binder``);
+    ``plain``: the columns compared as expressions (``column || ''``), so that no index of theirs
+    is used (a ``dense`` branch walks the display-order index instead: ``_branch_forms``)."""
     op = spec[0]
     if op == "and":
-        return and_(*(_sql(part, binder) for part in spec[1]))
+        return and_(*(_sql(part, binder, plain) for part in spec[1]))
     column = spec[1] if binder is None else Contact.__table__.c[spec[1].key]
     value = (lambda v: v) if binder is None else binder.param
+    if op == "fts":  # SQLite: the contacts whose name holds these runs of characters (the trigram table)
+        table = trigram_table()
+        return Contact.__table__.c.id.in_(select(table.c.rowid).where(table.c.search_last.op("MATCH")(value(spec[2]))))
+    if plain and op in ("range", "like", "notlike") and column.key.startswith("search_"):
+        column = column.concat(literal_column("''", String))
     if op == "range":
         return and_(column >= value(spec[2]), column < value(spec[3]))
     if op == "notnull":
@@ -127,6 +167,90 @@ def _sql(spec, binder=None):
     if op == "eq":
         return column == value(spec[2])
     raise ValueError(op)
+
+
+def _fts_spec(spec):
+    """SQLite: ``spec`` with each ``search_last LIKE`` pattern that holds a run of 3 characters or
+    more also looked up in the trigram table (``models.TRIGRAM_TABLE``), which finds the names
+    holding those runs without reading every name; the LIKE itself stays, so the result is the same."""
+    if spec[0] == "and":
+        return ("and", [_fts_spec(part) for part in spec[1]])
+    if spec[0] == "like" and spec[1] is Contact.search_last:
+        query = _trigram_query(spec[2])
+        if query:
+            return ("and", [("fts", spec[1], query), spec])
+    return spec
+
+
+def _trigram_query(pattern: str) -> str | None:
+    """The trigram table's query for a LIKE pattern: its runs of 3 characters or more, each a phrase
+    (``"%du%pont%"`` → ``"pont"``); None when no run is long enough. Normalised text holds only
+    letters, digits and spaces, so no quoting is needed."""
+    runs = [run for run in pattern.split("%") if len(run) >= 3]
+    return " AND ".join(f'"{run}"' for run in runs) or None
+
+
+def _probe_spec(spec):
+    """What the probe of a branch counts (``_branch_forms``): its trigram look-up when it has one
+    (the names holding the text: at least every match), else its own condition; never the
+    visibility (an index alone answers)."""
+    if spec[0] == "fts":
+        return spec
+    if spec[0] == "and":
+        found = [part for part in map(_probe_spec, spec[1]) if part[0] == "fts"]
+        if found:
+            return found[0]
+    return spec
+
+
+def _counted_spec(spec):
+    """A branch's condition for counting (order does not matter): a range on ``sort_last`` (a prefix
+    without a separator) made the same range on ``search_last``, whose index also holds the first
+    name and ``valid``, so that the count reads that index alone."""
+    if spec[0] == "and":
+        return ("and", [_counted_spec(part) for part in spec[1]])
+    if spec[0] == "range" and spec[1] is Contact.sort_last:
+        return ("range", Contact.search_last, spec[2], spec[3])
+    return spec
+
+
+def _dense_spec(spec):
+    """A branch's condition for walking the display-order index: each test of a search column made,
+    where it gives the same answer, on the sort column the index holds (``sort_last`` differs from
+    ``search_last`` only by a hyphen where the latter has a space), so that the walk reads the
+    table only for the contacts that pass; the search columns' indexes left aside (``plain``)."""
+    op = spec[0]
+    if op == "and":
+        return ("and", [_dense_spec(part) for part in spec[1]])
+    column = spec[1] if op != "true" else None
+    sort = {"search_last": Contact.sort_last, "search_first": Contact.sort_first}.get(getattr(column, "key", None))
+    if sort is None:
+        return spec
+    if op == "range" and " " not in spec[2]:
+        return ("range", sort, spec[2], spec[3])
+    if op == "range":  # "jean fr": the sort column lets through "jean-fr…" (and more), the range decides
+        return ("and", [("like", sort, spec[2].replace(" ", "_") + "%"), spec])
+    if op in ("like", "notlike") and " " not in spec[2]:
+        return (op, sort, spec[2])
+    if op == "like":  # a space: "_" on the sort column lets through a hyphen (and more), the LIKE decides
+        return ("and", [("like", sort, spec[2].replace(" ", "_")), spec])
+    return spec
+
+
+_TRIGRAM_READY: set[str] = set()
+
+
+def trigram_search_ready(session: Session) -> bool:
+    """Whether this SQLite database has the trigram table (``models.create_trigram_search``:
+    created with the contacts tables and by the migration contacts_0004); remembered once seen."""
+    url = str(session.get_bind().url)
+    if url in _TRIGRAM_READY:
+        return True
+    master = table("sqlite_master", column("name", String))
+    found = session.execute(select(master.c.name).where(master.c.name == TRIGRAM_TABLE)).first()
+    if found is not None:
+        _TRIGRAM_READY.add(url)
+    return found is not None
 
 
 def _shape(spec) -> tuple:
@@ -284,53 +408,140 @@ def quick_condition(q: str):
 def quick_search(session: Session, q: str, *, limit: int = 20, include_invalid: bool = False,
                  type_code: str | None = None, kind: str | None = None) -> list[SearchHit]:
     """The quick search box (screen, API, autocomplete when selling). See the module docstring."""
-    return quick_search_page(session, q, limit=limit, include_invalid=include_invalid, type_code=type_code,
-                             kind=kind, with_total=False)[0]
+    return quick_search_window(session, q, limit=limit, include_invalid=include_invalid, type_code=type_code,
+                               kind=kind, with_total=False).hits
 
 
 def quick_search_page(session: Session, q: str, *, limit: int = 20, offset: int = 0, include_invalid: bool = False,
-                      type_code: str | None = None, kind: str | None = None,
-                      with_total: bool = True) -> tuple[list[SearchHit], int | None]:
-    """One page of the quick search and the number of matches (None when ``with_total`` is false).
+                      type_code: str | None = None, kind: str | None = None, with_total: bool = True,
+                      count_cap: int | None = COUNT_CAP) -> tuple[list[SearchHit], int | None]:
+    """One page of the quick search and the number of matches (None when ``with_total`` is false);
+    past ``count_cap`` matches the number is ``count_cap`` or more (``quick_search_window`` says
+    whether it is exact)."""
+    page = quick_search_window(session, q, limit=limit, offset=offset, include_invalid=include_invalid,
+                               type_code=type_code, kind=kind, with_total=with_total, count_cap=count_cap)
+    return page.hits, page.total
+
+
+def quick_search_window(session: Session, q: str, *, limit: int = 20, offset: int = 0, include_invalid: bool = False,
+                        type_code: str | None = None, kind: str | None = None, with_total: bool = True,
+                        count_cap: int | None = COUNT_CAP) -> QuickPage:
+    """One page of the quick search, whether more matches follow, and (``with_total``) how many match.
 
     Order: for ``*text``, names ending with the text first, then names containing it; then by the
-    stored sort columns (name, first name) and the number. Each branch fetches ``offset + limit``
-    rows in that order; the merge (in the same SQL statement) sorts them on the same key and cuts
-    the page.
-    """
+    stored sort columns (name, first name) and the number. Each branch gives its first
+    ``offset + limit + 1`` rows in that order (``_branch_forms``: walking the display-order index, or
+    sorting the branch's few matches); the merge (in the same SQL statement) sorts them on the same
+    key and cuts the page, one row more than asked telling whether more follow (``has_more``).
+
+    The number of matches is counted only when the page does not tell it (a first page that holds
+    every match is its own count), and at most ``count_cap`` + 1 of them are read: past ``count_cap``
+    the total is a lower bound (``total_is_exact`` false; the screens show "1 000+"). ``count_cap``
+    None counts every match."""
     limit = max(1, min(int(limit), MAX_LIMIT))
     offset = max(0, int(offset or 0))
     visible = _visibility_specs(include_invalid, type_code, kind)
     branches = _quick_branch_specs(q or "")
     if not branches:
-        return [], (0 if with_total else None)
-    total = None
-    if with_total:
-        values = [v for spec in branches for v in _values(spec, [])] + [v for spec in visible for v in _values(spec, [])]
-        key = ("count", tuple(map(_shape, branches)), tuple(map(_shape, visible)))
-        stmt = _kept_statement(key, lambda: _count_statement(branches, visible))
-        total = session.scalar(stmt, {f"p{i}": v for i, v in enumerate(values)})
-        if offset >= total:
-            return [], total
+        return QuickPage([], False, 0 if with_total else None, True)
+    dialect = session.get_bind().dialect.name
+    fts = dialect == "sqlite" and trigram_search_ready(session)
     ends = _ends_with_pattern(q or "")
     parts = []  # (spec, flag): "*pont": the names ending with the text first (flag 0), then the others
     if ends is not None:
         parts.append((("like", Contact.search_last, ends), 0))
-        branches = [("and", [spec, ("notlike", Contact.search_last, ends)]) for spec in branches]
-    parts += [(spec, 1) for spec in branches]
+        parts += [(("and", [spec, ("notlike", Contact.search_last, ends)]), 1) for spec in branches]
+    else:
+        parts += [(spec, 1) for spec in branches]
+    forms = _branch_forms(session, parts, visible, fts)
     values = []
-    for spec, _flag in parts:
-        _values(spec, values)
+    for (spec, _flag), form in zip(parts, forms):
+        _values(_form_spec(spec, form, fts), values)
         for v in visible:
             _values(v, values)
     params = {f"p{i}": v for i, v in enumerate(values)}
-    params.update(fetch=offset + limit, limit=limit, offset=offset)
-    key = ("page", tuple((_shape(spec), flag) for spec, flag in parts), tuple(map(_shape, visible)))
-    stmt = _kept_statement(key, lambda: _page_statement(parts, visible))
-    return _hits_from_rows(session, session.execute(stmt, params).all()), total
+    params.update(fetch=offset + limit + 1, limit=limit + 1, offset=offset, cap=PROBE_CAP)
+    key = ("page", dialect, tuple((_shape(_form_spec(spec, form, fts)), flag, form)
+                                  for (spec, flag), form in zip(parts, forms)), tuple(map(_shape, visible)))
+    stmt = _kept_statement(key, lambda: _page_statement(parts, forms, visible, fts))
+    rows = session.execute(stmt, params).all()
+    has_more = len(rows) > limit
+    hits = _hits_from_rows(session, rows[:limit])
+    if not with_total:
+        return QuickPage(hits, has_more, None, True)
+    if not has_more and (hits or offset == 0):
+        return QuickPage(hits, False, offset + len(hits), True)
+    total, exact = _count(session, branches, visible, fts, dialect, count_cap)
+    if not exact:
+        total = max(total, offset + len(hits) + (1 if has_more else 0))
+    return QuickPage(hits, has_more, total, exact)
 
 
-_STATEMENTS_KEPT = 512  # shapes of quick searches (a few dozen in practice: one per number of words…)
+def _count(session: Session, branches, visible, fts: bool, dialect: str, cap: int | None) -> tuple[int, bool]:
+    """The number of matches of a quick search's branches, and whether it is exact: with a ``cap``,
+    each branch reads at most ``cap + 1`` matches (an index range stopped early), so the number is
+    exact up to ``cap`` and "more than ``cap``" beyond."""
+    specs = [_fts_spec(spec) if fts else spec for spec in map(_counted_spec, branches)]
+    values = [v for spec in specs for v in _values(spec, []) + [x for s in visible for x in _values(s, [])]]
+    params = {f"p{i}": v for i, v in enumerate(values)}
+    if cap is None:
+        key = ("count", dialect, tuple(map(_shape, specs)), tuple(map(_shape, visible)))
+        return session.scalar(_kept_statement(key, lambda: _count_statement(specs, visible, False)), params), True
+    key = ("count-capped", dialect, tuple(map(_shape, specs)), tuple(map(_shape, visible)))
+    params["countcap"] = cap + 1
+    found = session.scalar(_kept_statement(key, lambda: _count_statement(specs, visible, True)), params)
+    return (found, True) if found <= cap else (cap, False)
+
+
+
+
+def _is_ordered(spec) -> bool:
+    """Whether the index serving ``spec`` gives its rows in the display order (a range on
+    ``sort_last``, possibly narrowed, or one contact number)."""
+    if spec[0] == "and":
+        return _is_ordered(spec[1][0])
+    return (spec[0] == "range" and spec[1] is Contact.sort_last) or (spec[0] == "eq" and spec[1] is Contact.number)
+
+
+def _branch_forms(session: Session, parts, visible, fts: bool) -> list[str]:
+    """How each branch of a quick search gives its first rows in the display order:
+
+    - ``ordered``: its index (``ix_contacts_contact_sort_name``) gives them in that order; the walk
+      stops at ``LIMIT``;
+    - ``sparse``: fewer than ``PROBE_CAP`` contacts match (its own index, or the trigram index for a
+      ``*`` search, finds them): they are read and sorted, a few hundred rows at most;
+    - ``dense``: ``PROBE_CAP`` or more match (a short prefix of a first name, "*ier"…): walking the
+      display-order index and testing each contact finds ``LIMIT`` of them after reading about
+      ``LIMIT × contacts ÷ PROBE_CAP`` index entries at worst, instead of sorting every match.
+
+    One statement counts, for every branch not ``ordered``, up to ``PROBE_CAP`` of its matches."""
+    forms = [ORDERED if _is_ordered(spec) else None for spec, _flag in parts]
+    probed = [i for i, form in enumerate(forms) if form is None]
+    if not probed:
+        return forms
+    specs = [_probe_spec(_form_spec(parts[i][0], SPARSE, fts)) for i in probed]
+    values = [v for spec in specs for v in _values(spec, [])]
+    key = ("probe", session.get_bind().dialect.name, tuple(map(_shape, specs)))
+    stmt = _kept_statement(key, lambda: _probe_statement(specs))
+    params = {f"p{i}": v for i, v in enumerate(values)}
+    params["cap"] = PROBE_CAP
+    counts = session.execute(stmt, params).one()
+    for i, found in zip(probed, counts):
+        forms[i] = SPARSE if found < PROBE_CAP else DENSE
+    return forms
+
+
+def _form_spec(spec, form: str, fts: bool):
+    """The condition of a branch as its form reads it: a ``sparse`` one on the search columns (whose
+    indexes hold the name, the first name and ``valid``) and through the trigram table when there is
+    one (SQLite), a ``dense`` one on the columns of the display-order index."""
+    if form in (ORDERED, DENSE):  # walking the display-order index: test what it holds first
+        return _dense_spec(spec)
+    spec = _counted_spec(spec)
+    return _fts_spec(spec) if fts and form == SPARSE else spec
+
+
+_KEPT_STATEMENTS = 512  # shapes of quick searches (a few dozen in practice: one per number of words…)
 _kept: dict[tuple, Any] = {}
 
 
@@ -338,32 +549,64 @@ def _kept_statement(key: tuple, build):
     """The statement of a quick search's shape, built once (``build()``) and kept."""
     stmt = _kept.get(key)
     if stmt is None:
-        if len(_kept) >= _STATEMENTS_KEPT:
+        if len(_kept) >= _KEPT_STATEMENTS:
             _kept.clear()
         stmt = _kept[key] = build()
     return stmt
 
 
-def _count_statement(branches, visible):
-    """The number of matches of a quick search (its branches' conditions joined by OR)."""
+def _probe_statement(specs):
+    """For each branch, how many contacts its probe finds, counting up to ``:cap`` (one scalar each)."""
     binder = _Binder()
-    cond = or_(*(_sql(spec, binder) for spec in branches))
-    where = [cond, *(_sql(spec, binder) for spec in visible)]
-    return select(func.count()).select_from(select(Contact.__table__.c.id).where(*where).subquery())
-
-
-def _page_statement(parts, visible):
-    """One page of a quick search of this shape: each branch's first ``:fetch`` ids in the display
-    order (a range of an index gives them in order), merged in the same statement (``UNION ALL``,
-    a contact found twice kept once with its best flag), then the page in the merged order with the
-    columns of its labels (``_hit_select``)."""
     contact = Contact.__table__.c
+    counts = []
+    for spec in specs:
+        if spec[0] == "fts":
+            table = trigram_table()
+            found = select(table.c.rowid).where(table.c.search_last.op("MATCH")(binder.param(spec[2])))
+        else:
+            found = select(contact.id).where(_sql(spec, binder))
+        found = found.limit(bindparam("cap", type_=Integer)).subquery()
+        counts.append(select(func.count()).select_from(found).scalar_subquery())
+    return select(*counts)
+
+
+def _count_statement(specs, visible, capped: bool):
+    """The number of matches of a quick search (its branches' conditions joined by OR); ``capped``:
+    the union of each branch's first ``:countcap`` matches (the count is exact below the cap)."""
+    binder = _Binder()
+    contact = Contact.__table__.c
+    if not capped:
+        cond = or_(*(_sql(spec, binder) for spec in specs))
+        where = [cond, *(_sql(spec, binder) for spec in visible)]
+        return select(func.count()).select_from(select(contact.id).where(*where).subquery())
+    selects = []
+    for spec in specs:
+        where = [_sql(spec, binder), *(_sql(v, binder) for v in visible)]
+        inner = select(contact.id).where(*where).limit(bindparam("countcap", type_=Integer)).subquery()
+        selects.append(select(inner.c.id))
+    found = (selects[0] if len(selects) == 1 else union(*selects)).subquery("found")
+    return select(func.count()).select_from(found)
+
+
+def _page_statement(parts, forms, visible, fts: bool):
+    """One page of a quick search of this shape: each branch's first ``:fetch`` ids in the display
+    order (its form: ``_branch_forms``), merged in the same statement (``UNION ALL``, a contact found
+    twice kept once with its best flag), then the page in the merged order with the columns of its
+    labels (``_hit_select``)."""
+    contact = Contact.__table__.c
+    order = (contact.sort_last, contact.sort_first, contact.number)
     binder = _Binder()
     selects = []
-    for spec, flag in parts:
-        where = [_sql(spec, binder), *(_sql(v, binder) for v in visible)]
-        inner = (select(contact.id).where(*where).order_by(contact.sort_last, contact.sort_first, contact.number)
-                 .limit(bindparam("fetch", type_=Integer)).subquery())
+    for (spec, flag), form in zip(parts, forms):
+        cond = _sql(_form_spec(spec, form, fts), binder, plain=form == DENSE)  # plain: search columns only
+        where = [cond, *(_sql(v, binder) for v in visible)]
+        if form == SPARSE:  # every match (fewer than :cap), then sorted
+            found = select(contact.id, *order).where(*where).limit(bindparam("cap", type_=Integer)).subquery()
+            inner = (select(found.c.id).order_by(found.c.sort_last, found.c.sort_first, found.c.number)
+                     .limit(bindparam("fetch", type_=Integer)).subquery())
+        else:  # the display-order index, walked until :fetch rows match
+            inner = select(contact.id).where(*where).order_by(*order).limit(bindparam("fetch", type_=Integer)).subquery()
         selects.append(select(inner.c.id.label("id"), literal_column(str(int(flag)), Integer).label("flag")))
     found = (selects[0] if len(selects) == 1 else union_all(*selects)).subquery("found")
     page = (select(found.c.id, func.min(found.c.flag).label("flag")).group_by(found.c.id)).subquery("page")
@@ -569,9 +812,13 @@ def advanced_condition(criteria: dict[str, Any], *, main_address=None) -> tuple[
 
 
 def advanced_search(session: Session, criteria: dict[str, Any], *, limit: int = 50, offset: int = 0,
-                    with_total: bool = True) -> SearchPage:
+                    with_total: bool = True, count_cap: int | None = COUNT_CAP) -> SearchPage:
     """The advanced search form of the seeds; result rows: number, role, name, relay contact, city,
-    address. Unknown criteria are refused (``InvalidError``)."""
+    address. Unknown criteria are refused (``InvalidError``).
+
+    ``has_more`` comes from reading one row more than the page; the number of matches is counted
+    only when the page does not tell it, and then at most ``count_cap`` + 1 of them (past it the
+    total is a lower bound, ``total_is_exact`` false: "1 000+"); ``count_cap`` None counts them all."""
     from plugins.contacts.services.links import ROLE_LABELS, relay_map
 
     limit = max(1, min(int(limit), 1000))
@@ -584,15 +831,22 @@ def advanced_search(session: Session, criteria: dict[str, Any], *, limit: int = 
     ends = next((p for p in (_ends_with_pattern(str(criteria.get(k) or "")) for k in ("q", "name")) if p), None)
     if ends is not None:  # "*pont": names ending with "pont" first, then those containing it
         order.insert(0, case((Contact.search_last.like(ends), 0), else_=1))
-    rows = session.execute(base.order_by(*order)
-                           .limit(limit).offset(max(0, int(offset)))).all()
-    total = 0
-    if with_total:
-        total = session.scalar(select(func.count()).select_from(
-            select(Contact.id).outerjoin(addr, and_(addr.contact_id == Contact.id, addr.usage == "main"))
-            .where(*conds).subquery()))
+    offset = max(0, int(offset))
+    rows = session.execute(base.order_by(*order).limit(limit + 1).offset(offset)).all()
+    has_more = len(rows) > limit
+    rows = rows[:limit]
+    total, exact = 0, True
+    if with_total and not has_more and (rows or offset == 0):
+        total = offset + len(rows)
+    elif with_total:
+        matches = select(Contact.id).outerjoin(addr, and_(addr.contact_id == Contact.id, addr.usage == "main")).where(*conds)
+        if count_cap is not None:
+            matches = matches.limit(count_cap + 1)
+        total = session.scalar(select(func.count()).select_from(matches.subquery()))
+        if count_cap is not None and total > count_cap:
+            total, exact = max(count_cap, offset + len(rows) + (1 if has_more else 0)), False
     relays = relay_map(session, [r[0].id for r in rows])
-    page = SearchPage(total=total)
+    page = SearchPage(total=total, total_is_exact=exact, has_more=has_more)
     for contact, address in rows:
         relay = relays.get(contact.id)
         page.rows.append(ResultRow(

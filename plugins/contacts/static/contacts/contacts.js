@@ -70,6 +70,7 @@
         var params = new URLSearchParams();
         params.set("q", q);
         params.set("limit", "15");
+        params.set("with_total", "false");  // the list says "more" from has_more: no count needed
         if (mode === "structure") { params.set("nature", "structure"); }
         return API + "?" + params.toString();
       },
@@ -129,6 +130,7 @@
         params.set("q", q);
         params.set("country", country());
         params.set("limit", "15");
+        params.set("with_total", "false");  // the list says "more" from has_more: no count needed
         return API + "/postal-codes?" + params.toString();
       },
       entry: function (item) { return { item: item, text: item.label }; },
