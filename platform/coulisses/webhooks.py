@@ -228,9 +228,10 @@ def events() -> dict[str, WebhookEvent]:
 
 def _subscriptions(session: Session) -> list[WebhookSubscription]:
     cached = session.info.get(_SUBSCRIPTIONS)
-    if cached is None:
-        cached = list(session.scalars(select(WebhookSubscription).where(WebhookSubscription.active.is_(True))
-                                      .order_by(WebhookSubscription.id)))
+    if cached is None:  # read without flushing: the transaction's pending rows do not change it
+        with session.no_autoflush:
+            cached = list(session.scalars(select(WebhookSubscription).where(WebhookSubscription.active.is_(True))
+                                          .order_by(WebhookSubscription.id)))
         session.info[_SUBSCRIPTIONS] = cached
     return cached
 
