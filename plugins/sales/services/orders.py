@@ -8,6 +8,7 @@ all as ``orders.*``). ``payments`` imports ``state``, never this module.
 from __future__ import annotations
 
 import dataclasses
+import functools
 from collections import Counter
 from dataclasses import dataclass
 from decimal import Decimal
@@ -251,15 +252,18 @@ def _create(session: Session, kind: str, buyer: Any, lines: list[LineInput], *, 
     return order, operation, pos
 
 
-# built once: a new alias per call costs a copy of the table's columns and a new statement cache key
-_PERF_SEASON, _EVENT_SEASON = aliased(Season), aliased(Season)
+@functools.cache
+def _season_aliases():
+    """Built once (not at import: the mappers are configured by then): a new alias per call costs a
+    copy of the table's columns and a new statement cache key."""
+    return aliased(Season), aliased(Season)
 
 
 def _load_catalogue(session: Session, performances: Iterable[Performance]) -> None:
     """Load the events, venues and seasons of ``performances`` in one statement (into the session:
     ``performance.event``, ``.venue``, ``.season`` then read them without a query each)."""
     by_id = {p.id: p for p in performances}
-    perf_season, event_season = _PERF_SEASON, _EVENT_SEASON
+    perf_season, event_season = _season_aliases()
     rows = session.execute(select(Performance.id, Event, Venue, perf_season, event_season)
                            .join(Event, Event.id == Performance.event_id)
                            .join(Venue, Venue.id == Performance.venue_id)
