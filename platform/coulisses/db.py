@@ -26,6 +26,7 @@ from sqlalchemy import (
     DateTime,
     ForeignKey,
     Integer,
+    bindparam,
     MetaData,
     String,
     create_engine,
@@ -414,11 +415,14 @@ def begin_write(session: Session) -> None:
     transaction = session.get_transaction()
     if transaction is not None and session.info.get(_WRITE_TX) is transaction:
         return  # this transaction holds the write lock already
-    session.execute(update(_WriteLock).where(_WriteLock.id == 0).values(id=0))
+    session._autoflush()  # as the ORM statement this was: what is pending is written first
+    session.execute(_TAKE_WRITE_LOCK)
     session.info[_WRITE_TX] = session.get_transaction()
 
 
 _WRITE_TX = "coulisses_write_transaction"
+# built once, on the table (a plain statement: no ORM bulk-update machinery, a cache key computed once)
+_TAKE_WRITE_LOCK = update(_WriteLock.__table__).where(_WriteLock.__table__.c.id == 0).values(id=0)
 
 
 @event.listens_for(Session, "after_transaction_end")
@@ -463,7 +467,7 @@ def ensure_row(session: Session, model, values: dict) -> None:
 
 def ensure_sequence(session: Session, name: str, start: int = 1) -> None:
     """Create the counter ``name`` if it does not exist (starting at ``start``)."""
-    if session.get(Sequence, name) is None:
+    if session.execute(select(Sequence.name).where(Sequence.name == name)).scalar() is None:
         dialect = session.get_bind().dialect.name
         if dialect == "postgresql":
             from sqlalchemy.dialects.postgresql import insert
@@ -478,18 +482,26 @@ def next_number(session: Session, name: str, start: int = 1) -> int:
     The counter row stays locked until the caller's transaction ends: if it rolls back, the number
     is given back; if it commits, nobody else can have it.
     """
+    return take_numbers(session, name, 1, start)
+
+
+def take_numbers(session: Session, name: str, count: int, start: int = 1) -> int:
+    """Take ``count`` consecutive numbers of counter ``name`` (locked until the transaction ends, as
+    ``next_number``); returns the first."""
     begin_write(session)
-    stmt = (
-        update(Sequence)
-        .where(Sequence.name == name)
-        .values(next_value=Sequence.next_value + 1)
-        .returning(Sequence.next_value)
-    )
-    value = session.execute(stmt).scalar()
+    session._autoflush()  # as the ORM statement this was: what is pending is written (and locked) before the counter
+    params = {"counter": name, "count": count}
+    value = session.execute(_TAKE_NUMBERS, params).scalar()
     if value is None:
         ensure_sequence(session, name, start)
-        value = session.execute(stmt).scalar()
-    return int(value) - 1
+        value = session.execute(_TAKE_NUMBERS, params).scalar()
+    return int(value) - count
+
+
+_sequences = Sequence.__table__
+_TAKE_NUMBERS = (update(_sequences).where(_sequences.c.name == bindparam("counter"))
+                 .values(next_value=_sequences.c.next_value + bindparam("count"))
+                 .returning(_sequences.c.next_value))
 
 
 def peek_number(session: Session, name: str) -> int | None:

@@ -62,7 +62,7 @@ from sqlalchemy import (BigInteger, Boolean, ForeignKey, Index, Integer, String,
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
 from coulisses import CoulissesError, InvalidError, PluginError
-from coulisses.db import Base, Sequence, UTCDateTime, begin_write, current_actor, ensure_sequence, utcnow
+from coulisses.db import Base, UTCDateTime, current_actor, take_numbers, utcnow
 from coulisses.i18n import _, _l
 from coulisses.outbox import JobType, enqueue
 from coulisses.registry import RegistrySlot, collect, must_return, must_start
@@ -235,9 +235,10 @@ def events() -> dict[str, WebhookEvent]:
 
 def _subscriptions(session: Session) -> list[WebhookSubscription]:
     cached = session.info.get(_SUBSCRIPTIONS)
-    if cached is None:
-        cached = list(session.scalars(select(WebhookSubscription).where(WebhookSubscription.active.is_(True))
-                                      .order_by(WebhookSubscription.id)))
+    if cached is None:  # read without flushing: the transaction's pending rows do not change it
+        with session.no_autoflush:
+            cached = list(session.scalars(select(WebhookSubscription).where(WebhookSubscription.active.is_(True))
+                                          .order_by(WebhookSubscription.id)))
         session.info[_SUBSCRIPTIONS] = cached
     return cached
 
@@ -345,19 +346,12 @@ def _number_changes(session: Session) -> None:
     if not ids:
         return
     low, high = ids[0], ids[-1]
-    begin_write(session)
     span = high - low + 1
-    take = (update(Sequence).where(Sequence.name == CHANGES_SEQUENCE)
-            .values(next_value=Sequence.next_value + span).returning(Sequence.next_value))
-    last = session.execute(take).scalar()
-    if last is None:  # the first change ever: the counter is created (once)
-        ensure_sequence(session, CHANGES_SEQUENCE, 1)
-        last = session.execute(take).scalar()
-    base = int(last) - span
+    base = take_numbers(session, CHANGES_SEQUENCE, span)
     for i in range(0, len(ids), 500):
         chunk = ids[i:i + 500]
-        session.execute(update(Change).where(Change.id.in_(chunk)).values(position=base + (Change.id - low))
-                        .execution_options(synchronize_session=False))
+        changes = Change.__table__  # a plain statement: the objects' ``position`` is expired below
+        session.execute(update(changes).where(changes.c.id.in_(chunk)).values(position=base + (changes.c.id - low)))
     for change in pending:
         if change in session:
             session.expire(change, ["position"])

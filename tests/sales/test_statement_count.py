@@ -92,3 +92,28 @@ def test_selling_seats_issues_the_same_statements_for_one_seat_or_five(db, catal
                                      line(c["seated"], c["cat1"], c["reduced"], 2, seats=seats[3:])],
                          PRICES["full"] * 3 + PRICES["reduced"] * 2)
     assert len(one) == len(five) <= BOUND, "\n".join(five)
+
+
+FLUSH_BOUND = 7  # unit-of-work flushes for one sale, paid, committed (10 before they were counted)
+
+
+def test_selling_flushes_the_session_a_bounded_number_of_times(db, catalogue, buyer):
+    """Each flush runs the whole unit of work (dependency sort, listeners) even for one row: the
+    counters, an operation and its first entry, a contact and its indicator job are written together."""
+    c = _ids(catalogue, buyer)
+    buyer = c["buyer"]
+    _sell_counted(db, buyer, *_basket(c, 1))
+    lines, total = _basket(c, 4)
+    db.expunge_all()
+    flushes = []
+    listener = lambda session, flush_context, instances: flushes.append(  # noqa: E731
+        sorted(type(o).__name__ for o in list(session.new) + list(session.dirty)))
+    event.listen(db, "before_flush", listener)
+    try:
+        order = orders.sell(db, buyer, lines, payments=[PaymentInput("CARD", total)])
+        db.commit()
+    finally:
+        event.remove(db, "before_flush", listener)
+    assert order.state == "settled"
+    assert len(flushes) <= FLUSH_BOUND, flushes
+    assert [] not in flushes, flushes  # no flush for nothing

@@ -28,7 +28,8 @@ def record_purchase(session: Session, contact: Contact | int, when: datetime | N
     """Called by the sales plugin inside the transaction of each paid order (``contact`` is the
     Contact or its id). The first purchase makes the contact a customer (``customer_since``); every
     purchase moves ``last_purchase_at``; the contact's indicators are recomputed, unless
-    ``recompute=False`` (the caller has them recomputed after its commit: the sales plugin's job)."""
+    ``recompute=False`` (the caller has them recomputed after its commit: the sales plugin's job; the
+    contact's change is then written by the session's next flush)."""
     from plugins.contacts.services.indicators import recompute_indicators
 
     contact = _contact(session, contact)
@@ -39,8 +40,8 @@ def record_purchase(session: Session, contact: Contact | int, when: datetime | N
         contact.customer_since = when
     if contact.last_purchase_at is None or when > contact.last_purchase_at:
         contact.last_purchase_at = when
-    session.flush()
     if recompute:
+        session.flush()
         recompute_indicators(session, contact, registry=registry or get_registry())
     return contact
 

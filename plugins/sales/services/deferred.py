@@ -56,6 +56,11 @@ def request_indicators(session: Session, contact_ids: Iterable[int], *, registry
     if not deferred_available():
         _recompute_now(session, ids, registry)
         return []
+    with session.no_autoflush:  # the marks need nothing pending: it is written with the job, in one flush
+        return _request(session, ids)
+
+
+def _request(session: Session, ids: list[int]) -> list[int]:
     from coulisses.outbox import enqueue
 
     now = utcnow()

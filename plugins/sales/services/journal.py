@@ -63,15 +63,22 @@ def record_operation(session: Session, kind: str, *, order: Order | None = None,
             operator_id=actor.operator_id, operator_login=actor.login or "", point_of_sale_id=point_of_sale.id,
             channel_id=point_of_sale.channel_id, at=now, amount=amount, details=details or {})
         session.add(operation)
-        session.flush()
-        _created_here(session)[operation.id] = True
-    session.add(OperationEntry(operation_id=operation.id, order_id=order.id if order else None, kind=kind,
+        entry = OperationEntry(operation=operation, order_id=order.id if order else None, kind=kind,
                                operator_id=actor.operator_id, operator_login=actor.login or "",
-                               point_of_sale_id=point_of_sale.id, at=now, amount=amount, details=details or {}))
-    if order is not None:
-        order.updated_point_of_sale_id = point_of_sale.id
-        order.updated_at = now
-        order.updated_by_id = actor.operator_id
+                               point_of_sale_id=point_of_sale.id, at=now, amount=amount, details=details or {})
+        session.add(entry)
+        session.flush()  # the operation and its first entry, in one flush
+        _created_here(session)[operation.id] = True
+    else:
+        session.add(OperationEntry(operation_id=operation.id, order_id=order.id if order else None, kind=kind,
+                                   operator_id=actor.operator_id, operator_login=actor.login or "",
+                                   point_of_sale_id=point_of_sale.id, at=now, amount=amount,
+                                   details=details or {}))
+    if order is not None:  # only what changes: a value set again would still make the order dirty (a flush for nothing)
+        for key, value in (("updated_point_of_sale_id", point_of_sale.id), ("updated_at", now),
+                           ("updated_by_id", actor.operator_id)):
+            if key not in order.__dict__ or order.__dict__[key] != value:
+                setattr(order, key, value)
     return operation  # written by the next flush (the caller's next statement)
 
 

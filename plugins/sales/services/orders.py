@@ -8,6 +8,7 @@ all as ``orders.*``). ``payments`` imports ``state``, never this module.
 from __future__ import annotations
 
 import dataclasses
+import functools
 from collections import Counter
 from dataclasses import dataclass
 from decimal import Decimal
@@ -173,30 +174,34 @@ def _create(session: Session, kind: str, buyer: Any, lines: list[LineInput], *, 
     capacity.take(session, wanted, performances, quotas)
     seats = _check_seats(session, lines)
 
-    now = utcnow()
-    fee_cache: dict[int, tuple[Decimal, Decimal]] = {}
-    fees = fees_by_performance(session, [performances[p] for p in dict.fromkeys(ln.performance for ln in lines)],
-                               pos.channel_id)
-    for perf_id, perf_fees in fees.items():
-        fee_cache[perf_id] = (sum((f.amount for f in perf_fees), ZERO),
-                              sum((f.amount for f in perf_fees if f.refundable), ZERO))
-    total = sum(((prices[(ln.performance, ln.category, ln.tariff)] + fee_cache[ln.performance][0]) * ln.quantity
-                 for ln in lines), ZERO)  # of the new tickets
-    codes = iter(barcodes.allocate(session, sum(ln.quantity for ln in lines)))
-    state = "reserved" if kind == "reserve" else "paid"
-    # the attendees, loaded at once (then found in the session by ``get_contact``, one per ticket)
-    attendee_rows = _load_contacts(session, {a for ln in lines for a in ln.attendees if isinstance(a, int)})
+    # the reads up to the new order's number need nothing of this sale's pending changes (the counters
+    # ``take`` moved): not flushed before each of them, they are written with the order, in one flush
+    with session.no_autoflush:
+        now = utcnow()
+        fee_cache: dict[int, tuple[Decimal, Decimal]] = {}
+        fees = fees_by_performance(session, [performances[p] for p in dict.fromkeys(ln.performance for ln in lines)],
+                                   pos.channel_id)
+        for perf_id, perf_fees in fees.items():
+            fee_cache[perf_id] = (sum((f.amount for f in perf_fees), ZERO),
+                                  sum((f.amount for f in perf_fees if f.refundable), ZERO))
+        total = sum(((prices[(ln.performance, ln.category, ln.tariff)] + fee_cache[ln.performance][0]) * ln.quantity
+                     for ln in lines), ZERO)  # of the new tickets
+        codes = iter(barcodes.allocate(session, sum(ln.quantity for ln in lines)))
+        state = "reserved" if kind == "reserve" else "paid"
+        # the attendees, loaded at once (then found in the session by ``get_contact``, one per ticket)
+        attendee_rows = _load_contacts(session, {a for ln in lines for a in ln.attendees if isinstance(a, int)})
+        if into is None:
+            # a new order: everything it holds is known now, so it is written once. Its state is what
+            # ``refresh`` would compute: all its tickets are new and in ``state``, nothing is paid yet.
+            # The gapless counters are taken here, after every check and read (their rows stay locked
+            # until the commit: the later they are taken, the less concurrent sales wait on them).
+            order = Order(number=next_number(session, ORDER_SEQUENCE), buyer_id=buyer.id,
+                          payer_id=payer.id if payer else None, structure_id=structure.id if structure else None,
+                          state="reserved" if kind == "reserve" else ("settled" if total == 0 else "not_settled"),
+                          point_of_sale_id=pos.id, updated_point_of_sale_id=pos.id, channel_id=pos.channel_id,
+                          delivery_mode=delivery_mode, note=note or "", total=total, paid=ZERO,
+                          created_at=now, updated_at=now, updated_by_id=current_actor().operator_id)
     if into is None:
-        # a new order: everything it holds is known now, so it is written once. Its state is what
-        # ``refresh`` would compute: all its tickets are new and in ``state``, nothing is paid yet.
-        # The gapless counters are taken here, after every check and read (their rows stay locked
-        # until the commit: the later they are taken, the less concurrent sales wait on them).
-        order = Order(number=next_number(session, ORDER_SEQUENCE), buyer_id=buyer.id,
-                      payer_id=payer.id if payer else None, structure_id=structure.id if structure else None,
-                      state="reserved" if kind == "reserve" else ("settled" if total == 0 else "not_settled"),
-                      point_of_sale_id=pos.id, updated_point_of_sale_id=pos.id, channel_id=pos.channel_id,
-                      delivery_mode=delivery_mode, note=note or "", total=total, paid=ZERO,
-                      created_at=now, updated_at=now, updated_by_id=current_actor().operator_id)
         session.add(order)
         session.flush()
         mark_new(session, order)
@@ -247,11 +252,18 @@ def _create(session: Session, kind: str, buyer: Any, lines: list[LineInput], *, 
     return order, operation, pos
 
 
+@functools.cache
+def _season_aliases():
+    """Built once (not at import: the mappers are configured by then): a new alias per call costs a
+    copy of the table's columns and a new statement cache key."""
+    return aliased(Season), aliased(Season)
+
+
 def _load_catalogue(session: Session, performances: Iterable[Performance]) -> None:
     """Load the events, venues and seasons of ``performances`` in one statement (into the session:
     ``performance.event``, ``.venue``, ``.season`` then read them without a query each)."""
     by_id = {p.id: p for p in performances}
-    perf_season, event_season = aliased(Season), aliased(Season)
+    perf_season, event_season = _season_aliases()
     rows = session.execute(select(Performance.id, Event, Venue, perf_season, event_season)
                            .join(Event, Event.id == Performance.event_id)
                            .join(Venue, Venue.id == Performance.venue_id)
