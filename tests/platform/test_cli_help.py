@@ -17,9 +17,9 @@ HELPS = {
            "Crear y actualizar el esquema"),
     "option": (("db", "upgrade"), "Migrer même si des workers", "Migrate even while workers",
                "Migrar aunque funcionen workers"),
-    "default": (("worker",), "Secondes entre deux consultations de la file.  [default: 2.0]",
+    "default": (("worker",), "Secondes entre deux consultations de la file.  [par défaut : 2.0]",
                 "Seconds between two looks at the queue.  [default: 2.0]",
-                "Segundos entre dos consultas de la cola.  [default: 2.0]"),
+                "Segundos entre dos consultas de la cola.  [por defecto: 2.0]"),
     "plugin": (("devices", "agent"), "Piloter les appareils de ce poste", "Drive this workstation's devices",
                "Controlar los dispositivos de este puesto"),
 }

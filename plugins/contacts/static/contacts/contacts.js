@@ -130,7 +130,6 @@
         params.set("q", q);
         params.set("country", country());
         params.set("limit", "15");
-        params.set("with_total", "false");  // the list says "more" from has_more: no count needed
         return API + "/postal-codes?" + params.toString();
       },
       entry: function (item) { return { item: item, text: item.label }; },
