@@ -20,7 +20,7 @@ from werkzeug.security import check_password_hash, generate_password_hash
 
 from coulisses import CoulissesError, Permission
 from coulisses.db import Base, UTCDateTime, utcnow
-from coulisses.i18n import gettext as _, ngettext as _n
+from coulisses.i18n import gettext as _, message_id, ngettext as _n
 from coulisses.security_events import EVENT_KINDS, SecurityEvent, record_event  # noqa: F401 - the service others call
 
 ADMINISTRATOR = "administrator"
@@ -553,7 +553,7 @@ def sync_roles_and_permissions(session: Session, declared: dict[str, DeclaredPer
         if code in known:
             continue
         new.append(code)
-        session.add(KnownPermission(code=code, plugin=decl.plugin, label=str(decl.permission.label)))
+        session.add(KnownPermission(code=code, plugin=decl.plugin, label=message_id(decl.permission.label)))
         for role_code in set(decl.permission.default_roles) | {ADMINISTRATOR}:
             role = roles[role_code]
             if code not in role.permission_codes:
