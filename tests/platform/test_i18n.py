@@ -225,3 +225,12 @@ def test_roles_read_in_english_permissions_described_and_no_true_or_false(app, m
     details = client.get(f"/admin/core_role/details/?id={role_id}").get_data(as_text=True)
     cells = re.findall(r"<td>\s*(.*?)\s*</td>", details, re.S)
     assert "True" not in cells and "False" not in cells
+    # the built-in roles in the reader's language (stored as installed); a renamed one as typed
+    roles = client.get("/admin/core_role/").get_data(as_text=True)
+    assert "Box-office operator" in roles and "Read only" in roles and "Lecture seule" not in roles
+    assert "Administrator" in client.get("/admin/core_operator/").get_data(as_text=True)
+    with app_session(app) as s:
+        assert s.scalar(select(security.Role.name).where(security.Role.code == "readonly")) == "Lecture seule"
+        s.scalars(select(security.Role).where(security.Role.code == "readonly")).one().name = "Consultation"
+        s.commit()
+    assert "Consultation" in client.get("/admin/core_role/").get_data(as_text=True)

@@ -450,6 +450,7 @@ class OperatorView(ModelView):
 
 class RoleView(ModelView):
     column_list = ("code", "name", "builtin")
+    column_formatters = {"name": lambda v, c, m, n: m.display_name}
     form_columns = ("code", "name", "permission_codes")
     form_extra_fields = {"permission_codes": SelectMultipleField(_l("Permissions"), choices=[], validate_choice=True)}
     can_delete = True
