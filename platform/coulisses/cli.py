@@ -415,7 +415,9 @@ def plugins_list(ctx: Context, as_json, show_hooks):
         click.echo(json.dumps(rows, indent=2))
         return
     headers = (_("NOM"), _("VERSION"), _("ÉTAT"), _("DÉPEND DE"), _("DESCRIPTION"))
-    table = [(r["name"], r["version"], r["state"], ",".join(r["depends"]) or "-",
+    from coulisses.plugin_admin import state_label
+
+    table = [(r["name"], r["version"], state_label(r["state"]), ",".join(r["depends"]) or "-",
               r["error"] if r["error"] else r["description"]) for r in rows]
     widths = [max(len(str(x)) for x in col) for col in zip(headers, *table)]
     widths[-1] = min(widths[-1], 70)

@@ -18,6 +18,15 @@ from coulisses import plugins as cplugins
 from coulisses.i18n import _l
 
 
+# A plugin's state as a person reads it (the screen's badges and ``coulisses plugins list``); the codes
+# stay in ``--json`` and the API.
+STATE_LABELS = {"enabled": _l("activé"), "disabled": _l("désactivé"), "error": _l("erreur"), "missing": _l("absent")}
+
+
+def state_label(state: str) -> str:
+    return str(STATE_LABELS.get(state, state))
+
+
 def core_hooks():
     from coulisses.web.app import CoreHooks
 

@@ -20,15 +20,17 @@ from werkzeug.security import check_password_hash, generate_password_hash
 
 from coulisses import CoulissesError, Permission
 from coulisses.db import Base, UTCDateTime, utcnow
-from coulisses.i18n import gettext as _, ngettext as _n
+from coulisses.i18n import gettext as _, lazy_gettext as _l, message_id, ngettext as _n
 from coulisses.security_events import EVENT_KINDS, SecurityEvent, record_event  # noqa: F401 - the service others call
 
 ADMINISTRATOR = "administrator"
+# The built-in roles' names: stored as their French source, shown in the reader's language until the
+# organisation renames them (``Role.display_name``).
 DEFAULT_ROLES = {
-    ADMINISTRATOR: "Administrateur",
-    "supervisor": "Superviseur",
-    "operator": "Opérateur de billetterie",
-    "readonly": "Lecture seule",
+    ADMINISTRATOR: _l("Administrateur"),
+    "supervisor": _l("Superviseur"),
+    "operator": _l("Opérateur de billetterie"),
+    "readonly": _l("Lecture seule"),
 }
 MIN_PASSWORD_LENGTH = 10
 TOKEN_PREFIX = "cou_"
@@ -68,8 +70,16 @@ class Role(Base):
         have = {p.permission for p in kept}
         self.permissions = kept + [RolePermission(permission=c) for c in sorted(wanted - have)]
 
-    def __str__(self) -> str:
+    @property
+    def display_name(self) -> str:
+        """A built-in role still named as installed, in the current language; any other as typed."""
+        default = DEFAULT_ROLES.get(self.code)
+        if self.builtin and default is not None and self.name == message_id(default):
+            return str(default)
         return self.name
+
+    def __str__(self) -> str:
+        return self.display_name
 
 
 class RolePermission(Base):
@@ -518,7 +528,6 @@ class DeclaredPermission:
 def collect_permissions(pairs: list[tuple[str, list[Permission]]]) -> dict[str, DeclaredPermission]:
     """Merge the plugins' declarations; the same code declared twice is an error naming both."""
     from coulisses import PluginError
-    from coulisses.i18n import _l
 
     merged: dict[str, DeclaredPermission] = {}
     for plugin, perms in pairs:
@@ -544,7 +553,7 @@ def sync_roles_and_permissions(session: Session, declared: dict[str, DeclaredPer
     before: dict[str, set[str] | None] = {code: role.permission_codes for code, role in roles.items()}
     for code, name in DEFAULT_ROLES.items():
         if code not in roles:
-            roles[code] = Role(code=code, name=name, builtin=True)
+            roles[code] = Role(code=code, name=message_id(name), builtin=True)
             session.add(roles[code])
     session.flush()
     known = set(session.scalars(select(KnownPermission.code)))
@@ -553,7 +562,7 @@ def sync_roles_and_permissions(session: Session, declared: dict[str, DeclaredPer
         if code in known:
             continue
         new.append(code)
-        session.add(KnownPermission(code=code, plugin=decl.plugin, label=str(decl.permission.label)))
+        session.add(KnownPermission(code=code, plugin=decl.plugin, label=message_id(decl.permission.label)))
         for role_code in set(decl.permission.default_roles) | {ADMINISTRATOR}:
             role = roles[role_code]
             if code not in role.permission_codes:

@@ -392,6 +392,8 @@ class CauseView(SalesModelView):
         super().__init__(*args, **kwargs)
         self.column_formatters = {"fee_kind": lambda v, c, m, n: str(FEE_KIND_LABELS.get(m.fee_kind, m.fee_kind)),
                                   "label": lambda v, c, m, n: m.display_label}
+        # the details page too (Flask-Admin copied the class's formatters before these were set)
+        self.column_formatters_detail = self.column_formatters
 
 
 def admin_views() -> list:

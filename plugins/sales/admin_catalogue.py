@@ -448,6 +448,8 @@ class PaymentModeView(PaymentModeSettingsMixin, SalesModelView):
         self.column_formatters = {"type_code": lambda v, c, m, n: getattr(self._types().get(m.type_code), "label",
                                                                           m.type_code),
                                   "settings": lambda v, c, m, n: settings_summary(m)}
+        # the details page too (Flask-Admin copied the class's formatters before these were set)
+        self.column_formatters_detail = self.column_formatters
 
     def _with_choices(self, form):
         form.type_code.choices = [(t.code, t.label) for t in self._types().values()]

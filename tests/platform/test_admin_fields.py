@@ -80,3 +80,23 @@ def test_the_converter_gives_utc_columns_the_local_field():
     column = Column("starts_at", UTCDateTime(), nullable=False)
     field = converter.get_converter(column)(column=column, field_args={"validators": []})
     assert field.field_class is LocalDateTimeField
+
+
+@pytest.mark.parametrize("locale, shown, placeholder, error", [
+    ("en", "28/09/2015 17:03", "dd/mm/yyyy hh:mm", "Date and time expected as dd/mm/yyyy hh:mm (e.g. 02/11/2015 20:15)"),
+    ("es", "28/09/2015 17:03", "dd/mm/aaaa hh:mm",
+     "Fecha y hora esperadas con el formato dd/mm/aaaa hh:mm (p. ej. 02/11/2015 20:15)"),
+])
+def test_local_datetime_is_shown_typed_and_refused_in_the_operators_language(locale, shown, placeholder, error):
+    from coulisses.i18n import use_locale
+
+    with use_config({"TIMEZONE": "Europe/Paris"}), use_locale(locale):
+        assert local_datetime_formatter(None, datetime(2015, 9, 28, 15, 3, tzinfo=timezone.utc)) == shown
+        assert F(data={"at": datetime(2015, 9, 28, 15, 3, tzinfo=timezone.utc)}).at._value() == shown
+        form = typed(at=shown)
+        assert form.validate(), form.errors  # what is shown can be typed back
+        assert form.at.data == datetime(2015, 9, 28, 15, 3, tzinfo=timezone.utc)
+        assert f'placeholder="{placeholder}"' in str(form.at())
+        form = typed(at="tomorrow")
+        assert not form.validate() and form.errors["at"] == [error]
+

@@ -71,9 +71,12 @@ def test_plugins_list_table(cli, small_graph, upgraded):
     lines = result.output.splitlines()
     assert lines[0].split() == ["NOM", "VERSION", "ÉTAT", "DÉPEND", "DE", "DESCRIPTION"]
     rows = {line.split()[0]: line for line in lines[1:]}
-    assert rows["tp_base"].split()[:4] == ["tp_base", "1.2", "enabled", "-"]
+    assert rows["tp_base"].split()[:4] == ["tp_base", "1.2", "activé", "-"]
     assert rows["tp_base"].endswith("The base of everything")
-    assert rows["tp_top"].split()[:4] == ["tp_top", "0.3", "disabled", "tp_base"]
+    assert rows["tp_top"].split()[:4] == ["tp_top", "0.3", "désactivé", "tp_base"]
+    # the state in the reader's words (the code stays in --json)
+    spanish = cli("plugins", "list", env={"COULISSES_LOCALE": "es"}).output.splitlines()
+    assert next(line for line in spanish if line.startswith("tp_top")).split()[:3] == ["tp_top", "0.3", "desactivado"]
     # columns are aligned: every row's VERSION starts where the header's does
     col = lines[0].index("VERSION")
     assert all(line[col - 2:col] == "  " and line[col] != " " for line in lines[1:])
@@ -306,7 +309,7 @@ def test_an_uninstalled_plugin_is_listed_and_can_be_disabled(cli, register_plugi
         make_app(schema=False)
     listed = cli("plugins", "list")
     row = next(line for line in listed.output.splitlines() if line.startswith("tp_gone"))
-    assert row.split()[:3] == ["tp_gone", "1.0", "missing"]
+    assert row.split()[:3] == ["tp_gone", "1.0", "absent"]
     assert "désactivez-le ou installez-le de nouveau" in row
     assert cli("plugins", "disable", "tp_gone").exit_code == 0
     assert make_app(schema=False).extensions["coulisses"].order == []

@@ -2,10 +2,12 @@
 en and es catalogues, compiled; the language follows the operator; formats follow the language."""
 from __future__ import annotations
 
+import re
 from datetime import date, datetime, timezone
 from decimal import Decimal
 
 import pytest
+from sqlalchemy import select
 
 from coulisses import i18n, i18n_tools, security
 from coulisses.i18n import _, _l, _n, format_date, format_datetime, format_money, format_number, use_locale
@@ -207,3 +209,28 @@ def test_plugin_menus_named_by_their_manifest_follow_the_operator(make_app, make
     other = {"fr": ("Informes", "Box-office hardware"), "en": ("Rapports", "Equipos de taquilla"),
              "es": ("Rapports", "Matériel de caisse")}[lang]
     assert not any(word in html for word in other)
+
+
+def test_roles_read_in_english_permissions_described_and_no_true_or_false(app, make_operator):
+    make_operator("ann", roles=["administrator"])
+    with app_session(app) as s:
+        security.get_operator(s, "ann").locale = "en"
+        role_id = s.scalar(select(security.Role.id).where(security.Role.code == "administrator"))
+        s.commit()
+    client = app.test_client()
+    login(client, "ann")
+    form = client.get(f"/admin/core_role/edit/?id={role_id}").get_data(as_text=True)
+    assert "core.plugins.manage — Enable and disable plugins" in form
+    assert "Activer et désactiver les plugins" not in form
+    details = client.get(f"/admin/core_role/details/?id={role_id}").get_data(as_text=True)
+    cells = re.findall(r"<td>\s*(.*?)\s*</td>", details, re.S)
+    assert "True" not in cells and "False" not in cells
+    # the built-in roles in the reader's language (stored as installed); a renamed one as typed
+    roles = client.get("/admin/core_role/").get_data(as_text=True)
+    assert "Box-office operator" in roles and "Read only" in roles and "Lecture seule" not in roles
+    assert "Administrator" in client.get("/admin/core_operator/").get_data(as_text=True)
+    with app_session(app) as s:
+        assert s.scalar(select(security.Role.name).where(security.Role.code == "readonly")) == "Lecture seule"
+        s.scalars(select(security.Role).where(security.Role.code == "readonly")).one().name = "Consultation"
+        s.commit()
+    assert "Consultation" in client.get("/admin/core_role/").get_data(as_text=True)

@@ -187,3 +187,8 @@ def test_built_in_causes_show_in_the_reader_s_language_and_an_organisation_s_own
     assert exchange in listing and "Annulation du festival" in listing
     if language != "fr":
         assert "Échange" not in listing
+    exchange_id = db.query(RefundCause).filter_by(code="EXCHANGE").one().id
+    details = client.get(f"/admin/refunds_cause/details/?id={exchange_id}").get_data(as_text=True)
+    assert exchange in details  # the details page as the list, never the stored French
+    if language != "fr":
+        assert "Échange" not in details

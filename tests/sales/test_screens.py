@@ -66,6 +66,9 @@ def test_sales_screen_lists_performances_on_sale_with_availability(app, seller, 
     assert re.search(r"(Lun|Mar|Mer|Jeu|Ven|Sam|Dim) \d\d\.\d\d\.\d{4} \d\d:\d\d", html)
     assert "Opéra Garnier" in html and "Grande salle" in html
     assert "Cat 1 : 30" in html and "Cat 2 : 10" in html and "Cat 1 : 6" in html
+    english = seller.get("/admin/sales/sell/", headers={"Accept-Language": "en"}).get_data(as_text=True)
+    assert 'lang="en"' in english  # the operator has no language of their own: the browser's
+    assert "Cat 1: 30" in english and "Cat 1 : 30" not in english
     # the payment modes, the shortcuts documented on the screen
     for label in ("Espèces", "Carte bancaire", "Chèque"):
         assert label in html

@@ -3,6 +3,7 @@ the operator's fields in the sales screen's payment rows, "Règlements en attent
 supervisor, "Changer le payeur" from the order detail."""
 from __future__ import annotations
 
+import re
 from decimal import Decimal
 
 import pytest
@@ -47,6 +48,9 @@ def test_the_mode_settings_are_a_form_validated_field_by_field(app, supervisor):
     assert (settings["max_amount"], settings["require_bank"], settings["require_number"]) == ("1500.00", True, False)
     listing = supervisor.get("/admin/sales_payment_mode/").get_data(as_text=True)
     assert "Montant maximum d&#39;un règlement : 1500.00" in listing
+    details = supervisor.get(url.replace("/edit/", "/details/")).get_data(as_text=True)
+    assert "Montant maximum d&#39;un règlement : 1500.00" in details and "max_amount" not in details  # never the JSON
+    assert not re.search(r">\s*cheque\s*<", details)  # the type's name, not its code
 
 
 def test_the_sales_screen_asks_the_mode_fields_and_keeps_them_on_a_refusal(app, seller, supervisor, shop, buyer):  # noqa: F811

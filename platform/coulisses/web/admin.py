@@ -22,7 +22,8 @@ from flask_admin.contrib.sqla import ModelView as _SqlaModelView
 from flask_admin.contrib.sqla.form import AdminModelConverter
 from flask_admin.model import typefmt
 from flask_admin.model.form import converts
-from coulisses.i18n import LANGUAGE_NAMES, _l
+from coulisses import i18n
+from coulisses.i18n import LANGUAGE_NAMES, LazyString, _l
 from flask_login import current_user
 from sqlalchemy import select
 from wtforms import DecimalField, Field, PasswordField, SelectMultipleField
@@ -99,7 +100,7 @@ class LocalDateTimeField(Field):
                "%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S")
 
     def __init__(self, label=None, validators=None, render_kw=None, **kwargs):
-        render_kw = {"placeholder": "jj.mm.aaaa hh:mm", "autocomplete": "off", **(render_kw or {})}
+        render_kw = {"placeholder": LazyString(_datetime_placeholder), "autocomplete": "off", **(render_kw or {})}
         super().__init__(label, validators, render_kw=render_kw, **kwargs)
         self.raw = None
 
@@ -108,7 +109,7 @@ class LocalDateTimeField(Field):
             return self.raw
         if isinstance(self.data, datetime):
             value = self.data if self.data.tzinfo else self.data.replace(tzinfo=timezone.utc)
-            return value.astimezone(deployment_timezone()).strftime(self.DISPLAY_FORMAT)
+            return i18n.format_datetime(value)
         return ""
 
     def process_formdata(self, valuelist):
@@ -127,21 +128,33 @@ class LocalDateTimeField(Field):
                 continue
         if naive is None:
             self.data = None
-            raise ValueError("Date et heure attendues sous la forme jj.mm.aaaa hh:mm (ex. 02.11.2015 20:15)")
+            raise ValueError(i18n.gettext(
+                "Date et heure attendues sous la forme %(pattern)s (ex. %(example)s)",
+                pattern=_datetime_placeholder(), example=i18n.format_datetime(_EXAMPLE)))
         tz = deployment_timezone()
         local = naive.replace(tzinfo=tz)
         utc = local.astimezone(timezone.utc)
         if utc.astimezone(tz).replace(tzinfo=None) != naive:
             self.data = None
-            raise ValueError(f"{self.raw} n'existe pas à l'heure locale ({tz.key}) : changement d'heure")
+            raise ValueError(i18n.gettext("%(value)s n'existe pas à l'heure locale (%(zone)s) : changement d'heure",
+                                          value=self.raw, zone=tz.key))
         self.data = utc
 
 
+def _datetime_placeholder() -> str:
+    """``jj.mm.aaaa hh:mm`` (fr), ``dd/mm/yyyy hh:mm`` (en): what a date-and-time field expects."""
+    return i18n.date_placeholder() + " hh:mm"
+
+
+_EXAMPLE = datetime(2015, 11, 2, 19, 15, tzinfo=timezone.utc)
+
+
 def local_datetime_formatter(view, value, name=None) -> str:
-    """List and detail views: a UTC datetime in the deployment's time zone ("02.11.2015 20:15")."""
+    """List and detail views: a UTC datetime in the deployment's time zone, written as the operator's
+    language writes it ("02.11.2015 20:15" in French, "02/11/2015 20:15" in English and Spanish)."""
     if value.tzinfo is None:
         value = value.replace(tzinfo=timezone.utc)
-    return value.astimezone(deployment_timezone()).strftime(LocalDateTimeField.DISPLAY_FORMAT)
+    return i18n.format_datetime(value)
 
 
 class CoulissesModelConverter(AdminModelConverter):
@@ -164,7 +177,9 @@ class ModelView(SecuredView, _SqlaModelView):
     model_form_converter = CoulissesModelConverter
     form_base_class = SafeBaseForm  # a field holding a control character is refused, what was typed kept
     column_type_formatters = {**typefmt.BASE_FORMATTERS, datetime: local_datetime_formatter}
-    column_type_formatters_detail = {**typefmt.DETAIL_FORMATTERS, datetime: local_datetime_formatter}
+    # bool as in the lists (a check or a cross, never "True"/"False")
+    column_type_formatters_detail = {**typefmt.DETAIL_FORMATTERS, bool: typefmt.bool_formatter,
+                                     datetime: local_datetime_formatter}
     page_size = 50
     can_view_details = True
     can_export = True
@@ -293,7 +308,7 @@ class PluginsView(CoulissesBaseView):
                     setting["source"] = "screen"
             row["editable"] = row["running"] and row["name"] in editable
             row["changed_on"] = datetime.fromisoformat(row["changed_at"]) if row["changed_at"] else None
-        return self.render("coulisses/plugins.html", plugins=rows,
+        return self.render("coulisses/plugins.html", plugins=rows, state_labels=plugin_admin.STATE_LABELS,
                            can_manage=security_has(self.manage_permission))
 
     @expose("/<action>/<plugin>", methods=("GET", "POST"))
@@ -435,13 +450,15 @@ class OperatorView(ModelView):
 
 class RoleView(ModelView):
     column_list = ("code", "name", "builtin")
+    column_formatters = {"name": lambda v, c, m, n: m.display_name}
     form_columns = ("code", "name", "permission_codes")
     form_extra_fields = {"permission_codes": SelectMultipleField(_l("Permissions"), choices=[], validate_choice=True)}
     can_delete = True
 
     def _refresh_choices(self, form):
         rows = db.session.scalars(select(security.KnownPermission).order_by(security.KnownPermission.code))
-        form.permission_codes.choices = [(r.code, f"{r.code} — {r.label}") for r in rows]
+        # the label is stored as its French source: shown in the operator's language
+        form.permission_codes.choices = [(r.code, f"{r.code} — {i18n.gettext(r.label)}") for r in rows]
         return form
 
     def create_form(self, obj=None):

@@ -68,7 +68,10 @@ def _pattern(template: str) -> re.Pattern[str]:
     return re.compile(regex + r"\Z", re.S)
 
 
-_COMPILED = [(_pattern(english), french) for english, french in TEMPLATES.items()]
+# The longest template first: "Must be greater than or equal to {min}." would otherwise take
+# "0 and less than or equal to 9" for its {min} and leave the rest of the message in English.
+_COMPILED = [(_pattern(english), french)
+             for english, french in sorted(TEMPLATES.items(), key=lambda item: -len(item[0]))]
 
 
 def translate_one(message: Any) -> Any:
