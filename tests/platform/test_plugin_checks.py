@@ -86,7 +86,7 @@ def test_plugins_list_shows_the_cause_of_every_plugin_that_cannot_load_and_its_h
     assert "contacts_types" in rows["contacts"]["hooks"]
     # the table too, with the whole cause
     table = {line.split()[0]: line for line in cli("plugins", "list").stdout.splitlines()[1:]}
-    assert table["tp_orphan_dep"].split()[2] == "error"
+    assert table["tp_orphan_dep"].split()[2] == "erreur"  # the state in the deployment's language (--json: "error")
     assert table["tp_orphan_dep"].endswith("dépend de « tp_absent », qui n'est pas installé")
     hooks = cli("plugins", "list", "--hooks").stdout
     assert "    hooks : coulisses_blueprints, coulisses_permissions" in hooks
