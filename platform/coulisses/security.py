@@ -321,21 +321,28 @@ _AUTH_GENERATION = "coulisses_auth_generation"
 
 
 @dataclass(frozen=True)
-class TokenIdentity:
-    """What a request authenticated by a token needs of its operator (no ORM object)."""
+class OperatorIdentity:
+    """What an API request needs of its operator (no ORM object): authenticated by the operator's
+    session as is, or by a token (``TokenIdentity``)."""
 
-    token_id: int
-    token_hash: str
     operator_id: int
     login: str
     full_name: str
     locale: str | None
     permissions: frozenset[str]
     administrator: bool
-    last_used_at: datetime | None
 
     def has_permission(self, code: str | None) -> bool:  # the rule of ``Operator.has_permission``
         return code is None or self.administrator or code in self.permissions
+
+
+@dataclass(frozen=True)
+class TokenIdentity(OperatorIdentity):
+    """An operator authenticated by a token: the token's row, as the cache keeps it."""
+
+    token_id: int
+    token_hash: str
+    last_used_at: datetime | None
 
 
 class TokenCache:
@@ -406,26 +413,13 @@ def identity_for_token(session: Session, token: str) -> TokenIdentity | None:
         if row is None or row.revoked_at is not None or not row.operator.active:
             return None
         op = row.operator
-        identity = TokenIdentity(row.id, token_hash, op.id, op.login, op.full_name, op.locale, frozenset(op.permissions),
-                                 op.is_administrator, row.last_used_at)
+        identity = TokenIdentity(op.id, op.login, op.full_name, op.locale, frozenset(op.permissions),
+                                 op.is_administrator, token_id=row.id, token_hash=token_hash,
+                                 last_used_at=row.last_used_at)
         token_cache.put(key, identity, session.info.get(_AUTH_GENERATION))
     return identity
 
 
-@dataclass(frozen=True)
-class OperatorIdentity:
-    """What an API request authenticated by the operator's session needs of its operator (no ORM
-    object): the same fields and rule as ``TokenIdentity``, without a token."""
-
-    operator_id: int
-    login: str
-    full_name: str
-    locale: str | None
-    permissions: frozenset[str]
-    administrator: bool
-
-    def has_permission(self, code: str | None) -> bool:  # the rule of ``Operator.has_permission``
-        return code is None or self.administrator or code in self.permissions
 
 
 def identity_for_operator(session: Session, operator_id: int) -> OperatorIdentity | None:
